@@ -1,0 +1,113 @@
+/**
+ * Byte helpers shared by the cores. Cores never use `Buffer`; callers may pass one since it is a Uint8Array.
+ */
+
+/** A half-open range `[start, end)` into some byte array. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+const CHUNK = 4096;
+
+/**
+ * Decodes bytes as ISO-8859-1 (each byte one UTF-16 code unit), the encoding of HTTP field values
+ * (RFC 9110 §5.5: obs-text is opaque). One `fromCharCode` call per 4 KiB, no per-byte concatenation.
+ */
+export function latin1(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= CHUNK) {
+    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
+  let out = '';
+  for (let i = start; i < end; i += CHUNK) {
+    out += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, Math.min(end, i + CHUNK)) as unknown as number[],
+    );
+  }
+  return out;
+}
+
+/**
+ * Writes a string whose code units are all <= 0xff into `dst` at `pos` and returns the new position.
+ * Callers check with {@link isLatin1} first or guarantee it (names from tables).
+ */
+export function writeLatin1(dst: Uint8Array, pos: number, s: string): number {
+  for (let i = 0; i < s.length; i++) dst[pos++] = s.charCodeAt(i);
+  return pos;
+}
+
+/** True when every code unit of `s` fits in one byte. */
+export function isLatin1(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
+/** Byte-wise equality of two ranges. */
+export function bytesEqual(
+  a: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  b: Uint8Array,
+  bStart: number,
+  bEnd: number,
+): boolean {
+  const n = aEnd - aStart;
+  if (n !== bEnd - bStart) return false;
+  for (let i = 0; i < n; i++) if (a[aStart + i] !== b[bStart + i]) return false;
+  return true;
+}
+
+/** Encodes a latin1 string to a fresh Uint8Array (for tables built once at load time and for tests). */
+export function latin1Bytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  writeLatin1(out, 0, s);
+  return out;
+}
+
+/**
+ * A growable byte buffer reused across calls (STYLE §3.4: one carry buffer per connection, bounded by limits).
+ * `ensure` grows geometrically; the caller enforces the limit before asking.
+ */
+export class ByteBuffer {
+  bytes: Uint8Array;
+  length: number;
+
+  constructor(initialSize = 256) {
+    this.bytes = new Uint8Array(initialSize);
+    this.length = 0;
+  }
+
+  /** Makes room for `extra` more bytes past `length`. */
+  ensure(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.bytes.subarray(0, this.length));
+    this.bytes = next;
+  }
+
+  /** Appends `src[start, end)`. */
+  append(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n);
+    this.bytes.set(src.subarray(start, end), this.length);
+    this.length += n;
+  }
+
+  /** Drops the first `n` bytes, moving the rest to the front. */
+  consume(n: number): void {
+    if (n >= this.length) {
+      this.length = 0;
+      return;
+    }
+    this.bytes.copyWithin(0, n, this.length);
+    this.length -= n;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+}
