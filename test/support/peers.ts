@@ -8,7 +8,8 @@ import { isCI } from './vectors.js';
 
 function which(bin: string): string | undefined {
   if (bin.includes('/')) return existsSync(bin) ? bin : undefined;
-  for (const dir of (process.env['PATH'] ?? '').split(':')) {
+  // Some peers (nghttpd, gtlsserver) install into sbin, which a non-root PATH may lack.
+  for (const dir of [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin']) {
     const p = `${dir}/${bin}`;
     if (dir !== '' && existsSync(p)) return p;
   }
