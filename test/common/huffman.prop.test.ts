@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import {
+  huffmanDecode,
+  huffmanDecodedMaxLength,
+  huffmanEncode,
+  huffmanEncodedLength,
+} from '../../src/common/huffman.js';
+
+test('Huffman round trip on arbitrary bytes; string and byte forms agree', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+      const n = huffmanEncodedLength(bytes, 0, bytes.length);
+      const enc = new Uint8Array(n + 4);
+      assert.equal(huffmanEncode(bytes, 0, bytes.length, enc, 0), n);
+      const s = Buffer.from(bytes).toString('latin1');
+      assert.equal(huffmanEncodedLength(s, 0, s.length), n);
+      const enc2 = new Uint8Array(n + 4);
+      assert.equal(huffmanEncode(s, 0, s.length, enc2, 0), n);
+      assert.deepEqual(enc2, enc);
+      const dec = new Uint8Array(huffmanDecodedMaxLength(n));
+      const m = huffmanDecode(enc, 0, n, dec, 0);
+      assert.deepEqual(dec.subarray(0, m), bytes);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('Huffman decoder on arbitrary bytes returns a code or stays within its bound', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      const max = huffmanDecodedMaxLength(bytes.length);
+      const dst = new Uint8Array(max);
+      const r = huffmanDecode(bytes, 0, bytes.length, dst, 0);
+      assert.ok(r >= -3 && r <= max);
+      if (r >= 0) {
+        // A successful decode re-encodes to the same bytes (the code is canonical, padding all ones).
+        const again = new Uint8Array(bytes.length + 4);
+        const n = huffmanEncode(dst, 0, r, again, 0);
+        assert.deepEqual(again.subarray(0, n), bytes);
+      }
+    }),
+    { numRuns: 3000 },
+  );
+});
