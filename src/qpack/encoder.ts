@@ -1,0 +1,511 @@
+/**
+ * QPACK encoder (RFC 9204 §2.1): chooses a representation for each field line, maintains the dynamic
+ * table through the encoder stream (§4.3), and reads the peer decoder's stream (§4.4) to learn what it
+ * has received.
+ *
+ * Safety rules enforced here:
+ * - §2.1.1: an entry is evictable only once its insertion is acknowledged (absolute index < Known
+ *   Received Count) and no unacknowledged field section references it. An insertion that would need to
+ *   evict anything else is not made (the field is sent as a literal).
+ * - §2.1.2: a section referencing an entry at or above the Known Received Count blocks its stream; the
+ *   number of such streams never exceeds the peer's SETTINGS_QPACK_BLOCKED_STREAMS.
+ * - §2.1.1.1: entries in the oldest quarter of the table ("draining") are not referenced by new sections;
+ *   a field matching one is refreshed with Duplicate when there is room, so old entries can be evicted.
+ */
+import { ByteBuffer, isLatin1 } from '../common/bytes.js';
+import { UsageError } from '../common/errors.js';
+import { DynamicTable, entrySize } from './dynamic-table.js';
+import { qpackError } from './errors.js';
+import {
+  writeDuplicate,
+  writeInsertWithLiteralName,
+  writeInsertWithNameReference,
+  writeInteger,
+  writeSetDynamicTableCapacity,
+  writeStringLiteral,
+} from './instructions.js';
+import { encodeRequiredInsertCount, maxEntries } from './required-insert-count.js';
+import { findStaticExact, findStaticName } from './static-table.js';
+import type { DecoderStreamSink } from './stream-parsers.js';
+import { DecoderStreamParser } from './stream-parsers.js';
+
+/** Options of {@link QpackEncoder}; the first two are the peer's SETTINGS (RFC 9204 §5). */
+export interface QpackEncoderOptions {
+  /** Peer's SETTINGS_QPACK_MAX_TABLE_CAPACITY (bytes). */
+  readonly maxTableCapacity: number;
+  /** Peer's SETTINGS_QPACK_BLOCKED_STREAMS. */
+  readonly maxBlockedStreams: number;
+  /**
+   * Capacity to announce at once with Set Dynamic Table Capacity; default min(maxTableCapacity, 4096),
+   * which bounds the memory a peer's large setting makes us spend (the table is mirrored on both ends).
+   */
+  readonly tableCapacity?: number;
+  /** Entries larger than this fraction of the capacity are never inserted (default 0.75). */
+  readonly maxEntryFraction?: number;
+  /**
+   * Field lines remembered to decide what to insert (default 2 x MaxEntries, at least 64): a line is
+   * inserted only when it was already seen within this window.
+   */
+  readonly historySize?: number;
+}
+
+/** Default capacity the encoder uses when the peer allows more: the HPACK default (RFC 7541 §6.5.2). */
+export const DEFAULT_ENCODER_TABLE_CAPACITY = 4096;
+
+// Representation kinds chosen per field line before the section is written.
+const Rep = {
+  StaticIndexed: 0,
+  DynamicIndexed: 1,
+  StaticNameLiteral: 2,
+  DynamicNameLiteral: 3,
+  LiteralName: 4,
+} as const;
+type Rep = (typeof Rep)[keyof typeof Rep];
+
+/** One unacknowledged field section with dynamic references. */
+interface PendingSection {
+  readonly requiredInsertCount: number;
+  /** Absolute indices referenced (each once). */
+  readonly refs: number[];
+}
+
+/** The QPACK encoder of one HTTP/3 connection. */
+export class QpackEncoder implements DecoderStreamSink {
+  /** Peer's SETTINGS_QPACK_MAX_TABLE_CAPACITY. */
+  readonly maxTableCapacity: number;
+  /** Peer's SETTINGS_QPACK_BLOCKED_STREAMS. */
+  readonly maxBlockedStreams: number;
+  private readonly table: DynamicTable;
+  private readonly maxEntriesValue: number;
+  private readonly maxEntryFraction: number;
+  /** RFC 9204 §2.1.4: inserts the decoder is known to have received. */
+  private knownReceivedCount: number;
+  /** Newest absolute index per `name\0value` and per name. */
+  private readonly exact: Map<string, number>;
+  private readonly byName: Map<string, number>;
+  /** Outstanding references per absolute index (only non-zero counts are stored). */
+  private readonly refCounts: Map<number, number>;
+  /** Unacknowledged sections with RIC > 0, per stream, oldest first (§4.4.1 acknowledges in order). */
+  private readonly pending: Map<number, PendingSection[]>;
+  private readonly encoderStream: ByteBuffer;
+  private readonly section: ByteBuffer;
+  private readonly parser: DecoderStreamParser;
+  /** Recently seen `name\0value` keys (a ring) and how many times each is in the ring. */
+  private readonly history: string[];
+  private historyPos: number;
+  private readonly historyCount: Map<string, number>;
+  // Per-section scratch.
+  private reps: Rep[];
+  private repIndex: number[];
+
+  constructor(options: QpackEncoderOptions) {
+    const { maxTableCapacity, maxBlockedStreams } = options;
+    if (!Number.isSafeInteger(maxTableCapacity) || maxTableCapacity < 0) {
+      throw new UsageError('ERR_INVALID_OPTION', `maxTableCapacity must be a non-negative integer`);
+    }
+    if (!(maxBlockedStreams >= 0)) {
+      throw new UsageError('ERR_INVALID_OPTION', `maxBlockedStreams must be non-negative`);
+    }
+    this.maxTableCapacity = maxTableCapacity;
+    this.maxBlockedStreams = maxBlockedStreams;
+    this.table = new DynamicTable(0);
+    this.maxEntriesValue = maxEntries(maxTableCapacity);
+    this.maxEntryFraction = options.maxEntryFraction ?? 0.75;
+    this.knownReceivedCount = 0;
+    this.exact = new Map();
+    this.byName = new Map();
+    this.refCounts = new Map();
+    this.pending = new Map();
+    this.encoderStream = new ByteBuffer(256);
+    this.section = new ByteBuffer(256);
+    this.parser = new DecoderStreamParser();
+    this.reps = [];
+    this.repIndex = [];
+    const historySize = options.historySize ?? Math.max(64, 2 * this.maxEntriesValue);
+    this.history = new Array<string>(historySize).fill('');
+    this.historyPos = 0;
+    this.historyCount = new Map();
+    const capacity = options.tableCapacity ?? Math.min(maxTableCapacity, DEFAULT_ENCODER_TABLE_CAPACITY);
+    if (capacity > 0) this.setDynamicTableCapacity(capacity);
+  }
+
+  /** Current table capacity. */
+  get tableCapacity(): number {
+    return this.table.capacity;
+  }
+
+  /** Current table size (§3.2.1). */
+  get tableSize(): number {
+    return this.table.size;
+  }
+
+  /** Total inserts so far. */
+  get insertCount(): number {
+    return this.table.insertCount;
+  }
+
+  /** Inserts the peer decoder is known to have (§2.1.4). */
+  get knownReceived(): number {
+    return this.knownReceivedCount;
+  }
+
+  /** Streams whose unacknowledged sections reference entries the decoder may not have (§2.1.2). */
+  get blockedStreamCount(): number {
+    let n = 0;
+    for (const list of this.pending.values()) if (this.isBlocking(list)) n++;
+    return n;
+  }
+
+  /**
+   * Changes the table capacity (RFC 9204 §4.3.1), evicting entries as needed. Throws a UsageError above
+   * the peer's maximum or when entries that must be evicted are still referenced or unacknowledged.
+   */
+  setDynamicTableCapacity(capacity: number): void {
+    if (!Number.isSafeInteger(capacity) || capacity < 0 || capacity > this.maxTableCapacity) {
+      throw new UsageError(
+        'ERR_QPACK_INVALID_CAPACITY',
+        `table capacity ${capacity} must be an integer in 0..${this.maxTableCapacity} (peer's maximum)`,
+      );
+    }
+    if (!this.canFreeBytes(this.table.size - capacity)) {
+      throw new UsageError(
+        'ERR_QPACK_CAPACITY_IN_USE',
+        `cannot shrink the table to ${capacity}: entries to evict are still referenced or unacknowledged`,
+      );
+    }
+    while (this.table.size > capacity) this.evictOldest();
+    this.table.capacity = capacity;
+    writeSetDynamicTableCapacity(this.encoderStream, capacity);
+  }
+
+  /**
+   * Encodes one field section for `streamId` and returns its bytes (owned by the caller). Encoder stream
+   * instructions it needs are queued for {@link takeEncoderStreamBytes}; send them before (or with) the
+   * section. Names and values are opaque latin1 strings (QPACK does not validate HTTP semantics).
+   */
+  encodeFieldSection(streamId: number, fields: ReadonlyArray<readonly [string, string]>): Uint8Array {
+    for (const [name, value] of fields) {
+      if (!isLatin1(name) || !isLatin1(value)) {
+        throw new UsageError(
+          'ERR_QPACK_INVALID_FIELD',
+          'QPACK field names and values must be latin1 strings',
+        );
+      }
+    }
+    const table = this.table;
+    const krc = this.knownReceivedCount;
+    const list = this.pending.get(streamId);
+    // §2.1.2: a stream already blocking may add more blocking references without counting twice.
+    const canBlock =
+      (list !== undefined && this.isBlocking(list)) || this.blockedStreamCount < this.maxBlockedStreams;
+    const drainBelow = this.drainingIndex();
+    const reps = this.reps;
+    const repIndex = this.repIndex;
+    reps.length = 0;
+    repIndex.length = 0;
+    let maxRef = -1;
+    // Pinned as soon as chosen, so a later insert in this section cannot evict them (§2.1.1).
+    const refs: number[] = [];
+
+    for (const [name, value] of fields) {
+      const s = findStaticExact(name, value);
+      if (s >= 0) {
+        reps.push(Rep.StaticIndexed);
+        repIndex.push(s);
+        continue;
+      }
+      const key = name + '\u0000' + value;
+      const seenBefore = this.remember(key) > 0;
+      let d = this.exact.get(key);
+      if (d !== undefined && d < drainBelow) {
+        // §2.1.1.1: refresh a draining entry so the old copy can be evicted.
+        const dup = this.tryDuplicate(d);
+        // The duplicate may have evicted the original; then only the copy is left to reference.
+        if (dup >= 0 && (canBlock || !table.has(d))) d = dup;
+      }
+      if (d !== undefined && (d < krc || canBlock)) {
+        reps.push(Rep.DynamicIndexed);
+        repIndex.push(d);
+        this.pin(refs, d);
+        if (d > maxRef) maxRef = d;
+        continue;
+      }
+      if (d === undefined && this.shouldInsert(name, value, seenBefore, canBlock)) {
+        const abs = this.tryInsert(name, value);
+        if (abs >= 0 && canBlock) {
+          reps.push(Rep.DynamicIndexed);
+          repIndex.push(abs);
+          this.pin(refs, abs);
+          if (abs > maxRef) maxRef = abs;
+          continue;
+        }
+      }
+      const sn = findStaticName(name);
+      if (sn >= 0) {
+        reps.push(Rep.StaticNameLiteral);
+        repIndex.push(sn);
+        continue;
+      }
+      const dn = this.byName.get(name);
+      if (dn !== undefined && dn >= drainBelow && (dn < krc || canBlock)) {
+        reps.push(Rep.DynamicNameLiteral);
+        repIndex.push(dn);
+        this.pin(refs, dn);
+        if (dn > maxRef) maxRef = dn;
+        continue;
+      }
+      reps.push(Rep.LiteralName);
+      repIndex.push(-1);
+    }
+
+    // Base = Required Insert Count, so every reference is pre-base with the smallest relative index.
+    const ric = maxRef + 1;
+    const base = ric;
+    const out = this.section;
+    out.clear();
+    writeInteger(out, encodeRequiredInsertCount(ric, this.maxEntriesValue), 8, 0x00);
+    writeInteger(out, 0, 7, 0x00); // Sign 0, Delta Base 0 (§4.5.1.2)
+    for (let i = 0; i < reps.length; i++) {
+      const rep = reps[i]!;
+      const index = repIndex[i]!;
+      const field = fields[i]!;
+      switch (rep) {
+        case Rep.StaticIndexed:
+          writeInteger(out, index, 6, 0xc0); // §4.5.2, T=1
+          break;
+        case Rep.DynamicIndexed:
+          writeInteger(out, base - 1 - index, 6, 0x80); // §4.5.2, T=0
+          break;
+        case Rep.StaticNameLiteral:
+          writeInteger(out, index, 4, 0x50); // §4.5.4, N=0 T=1
+          writeStringLiteral(out, field[1], 7, 0);
+          break;
+        case Rep.DynamicNameLiteral:
+          writeInteger(out, base - 1 - index, 4, 0x40); // §4.5.4, N=0 T=0
+          writeStringLiteral(out, field[1], 7, 0);
+          break;
+        case Rep.LiteralName:
+          writeStringLiteral(out, field[0], 3, 0x20); // §4.5.6, N=0
+          writeStringLiteral(out, field[1], 7, 0);
+          break;
+        default:
+          assertRep(rep);
+      }
+    }
+    if (ric > 0) {
+      const section: PendingSection = { requiredInsertCount: ric, refs };
+      if (list === undefined) this.pending.set(streamId, [section]);
+      else list.push(section);
+    }
+    return out.bytes.slice(0, out.length);
+  }
+
+  /** Pending encoder stream bytes (owned by the caller), or null. */
+  takeEncoderStreamBytes(): Uint8Array | null {
+    const buf = this.encoderStream;
+    if (buf.length === 0) return null;
+    const bytes = buf.bytes.slice(0, buf.length);
+    buf.clear();
+    return bytes;
+  }
+
+  /** Consumes decoder stream bytes (any split). Throws QPACK_DECODER_STREAM_ERROR on bad instructions. */
+  receiveDecoderStream(bytes: Uint8Array): void {
+    this.parser.push(bytes, this);
+  }
+
+  // ---- DecoderStreamSink (RFC 9204 §4.4) ----
+
+  /** @internal §4.4.1 */
+  onSectionAcknowledgment(streamId: number): void {
+    const list = this.pending.get(streamId);
+    const section = list?.shift();
+    // RFC 9204 §4.4.1: an acknowledgment with nothing outstanding is a QPACK_DECODER_STREAM_ERROR.
+    if (list === undefined || section === undefined) {
+      throw qpackError(
+        'ERR_QPACK_UNEXPECTED_SECTION_ACK',
+        `Section Acknowledgment for stream ${streamId}, which has no unacknowledged field section`,
+        undefined,
+        this.parser.offset,
+      );
+    }
+    if (list.length === 0) this.pending.delete(streamId);
+    this.release(section);
+    // §2.1.4: acknowledging a section acknowledges every insert it required.
+    if (section.requiredInsertCount > this.knownReceivedCount) {
+      this.knownReceivedCount = section.requiredInsertCount;
+    }
+  }
+
+  /** @internal §4.4.2 */
+  onStreamCancellation(streamId: number): void {
+    const list = this.pending.get(streamId);
+    if (list === undefined) return;
+    for (const section of list) this.release(section);
+    this.pending.delete(streamId);
+  }
+
+  /** @internal §4.4.3 */
+  onInsertCountIncrement(increment: number): void {
+    // RFC 9204 §4.4.3: zero, or beyond what was sent, is a QPACK_DECODER_STREAM_ERROR.
+    if (increment === 0 || this.knownReceivedCount + increment > this.table.insertCount) {
+      throw qpackError(
+        'ERR_QPACK_INVALID_INCREMENT',
+        `Insert Count Increment ${increment} with Known Received Count ${this.knownReceivedCount} and ${this.table.insertCount} inserts`,
+        undefined,
+        this.parser.offset,
+      );
+    }
+    this.knownReceivedCount += increment;
+  }
+
+  // ---- internals ----
+
+  private isBlocking(list: PendingSection[]): boolean {
+    for (const s of list) if (s.requiredInsertCount > this.knownReceivedCount) return true;
+    return false;
+  }
+
+  /** Records a reference of the section being built (each entry once) and pins the entry. */
+  private pin(refs: number[], abs: number): void {
+    for (const r of refs) if (r === abs) return;
+    refs.push(abs);
+    this.refCounts.set(abs, (this.refCounts.get(abs) ?? 0) + 1);
+  }
+
+  private release(section: PendingSection): void {
+    for (const abs of section.refs) {
+      const n = this.refCounts.get(abs)! - 1;
+      if (n === 0) this.refCounts.delete(abs);
+      else this.refCounts.set(abs, n);
+    }
+  }
+
+  /** §2.1.1: acknowledged and unreferenced. */
+  private isEvictable(abs: number): boolean {
+    return abs < this.knownReceivedCount && !this.refCounts.has(abs);
+  }
+
+  /** True when the oldest entries can be evicted until at least `bytes` are freed. */
+  private canFreeBytes(bytes: number): boolean {
+    const table = this.table;
+    let freed = 0;
+    for (let abs = table.dropped; freed < bytes; abs++) {
+      if (abs >= table.insertCount || !this.isEvictable(abs)) return false;
+      freed += table.entrySize(abs);
+    }
+    return true;
+  }
+
+  /** Smallest absolute index new sections may reference: entries below it are draining (§2.1.1.1). */
+  private drainingIndex(): number {
+    const table = this.table;
+    const threshold = table.capacity >>> 2;
+    // Free space counts towards the margin; only a nearly full table has draining entries.
+    let margin = table.capacity - table.size;
+    let abs = table.dropped;
+    while (margin < threshold && abs < table.insertCount) {
+      margin += table.entrySize(abs);
+      abs++;
+    }
+    return abs;
+  }
+
+  /**
+   * Insert a line only when it is likely to be reused: it was seen recently. Lines seen once (dates,
+   * lengths, unique paths) would otherwise push out useful entries and cost their bytes twice when they
+   * cannot be referenced at once. Measured on the qifs sets against ls-qpack (bench/qpack.bench.ts).
+   */
+  private shouldInsert(name: string, value: string, seenBefore: boolean, canBlock: boolean): boolean {
+    const size = entrySize(name, value);
+    if (size > this.table.capacity * this.maxEntryFraction) return false;
+    // An entry that cannot be referenced now pays off only once acknowledged; when acknowledgments lag
+    // (a quarter of the table is unacknowledged), stop spending encoder stream bytes on it.
+    if (!canBlock && this.unacknowledgedBytes() > this.table.capacity >>> 2) return false;
+    return seenBefore;
+  }
+
+  /** Bytes of live entries the decoder has not acknowledged. */
+  private unacknowledgedBytes(): number {
+    const table = this.table;
+    let bytes = 0;
+    for (let abs = Math.max(this.knownReceivedCount, table.dropped); abs < table.insertCount; abs++) {
+      bytes += table.entrySize(abs);
+    }
+    return bytes;
+  }
+
+  /** Records `key` in the history ring; returns how many times it was already there. */
+  private remember(key: string): number {
+    const counts = this.historyCount;
+    const seen = counts.get(key) ?? 0;
+    if (this.history.length === 0) return seen;
+    const old = this.history[this.historyPos]!;
+    if (old !== '') {
+      const n = counts.get(old)! - 1;
+      if (n === 0) counts.delete(old);
+      else counts.set(old, n);
+    }
+    this.history[this.historyPos] = key;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    this.historyPos = (this.historyPos + 1) % this.history.length;
+    return seen;
+  }
+
+  private evictOldest(): void {
+    const table = this.table;
+    const abs = table.dropped;
+    const name = table.name(abs);
+    const key = name + '\u0000' + table.value(abs);
+    if (this.exact.get(key) === abs) this.exact.delete(key);
+    if (this.byName.get(name) === abs) this.byName.delete(name);
+    table.evictOldest();
+  }
+
+  /** Makes room for `size` bytes; false (nothing evicted) when §2.1.1 forbids it. */
+  private makeRoom(size: number): boolean {
+    const table = this.table;
+    if (size > table.capacity) return false;
+    if (!this.canFreeBytes(table.size + size - table.capacity)) return false;
+    while (table.size + size > table.capacity) this.evictOldest();
+    return true;
+  }
+
+  private record(abs: number, name: string, value: string): void {
+    this.exact.set(name + '\u0000' + value, abs);
+    this.byName.set(name, abs);
+  }
+
+  /** Inserts `name: value` (§4.3.2 or §4.3.3); returns its absolute index or -1 when there is no room. */
+  private tryInsert(name: string, value: string): number {
+    const table = this.table;
+    // Resolve a dynamic name reference before eviction: the decoder reads the name before evicting.
+    const staticName = findStaticName(name);
+    const dynName = staticName >= 0 ? undefined : this.byName.get(name);
+    const relName = dynName === undefined ? -1 : table.insertCount - 1 - dynName;
+    if (!this.makeRoom(entrySize(name, value))) return -1;
+    if (staticName >= 0) writeInsertWithNameReference(this.encoderStream, true, staticName, value);
+    else if (relName >= 0) writeInsertWithNameReference(this.encoderStream, false, relName, value);
+    else writeInsertWithLiteralName(this.encoderStream, name, value);
+    const abs = table.append(name, value);
+    this.record(abs, name, value);
+    return abs;
+  }
+
+  /** Duplicates entry `abs` (§4.3.4); returns the new absolute index or -1. */
+  private tryDuplicate(abs: number): number {
+    const table = this.table;
+    const name = table.name(abs);
+    const value = table.value(abs);
+    const rel = table.insertCount - 1 - abs;
+    if (!this.makeRoom(entrySize(name, value))) return -1;
+    writeDuplicate(this.encoderStream, rel);
+    const dup = table.append(name, value);
+    this.record(dup, name, value);
+    return dup;
+  }
+}
+
+function assertRep(rep: never): never {
+  throw new UsageError('ERR_UNREACHABLE', `unexpected representation ${String(rep)}`);
+}
