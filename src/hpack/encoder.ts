@@ -25,6 +25,9 @@ export type HpackField =
 /** Huffman use: `auto` only where shorter (default), `always`, or `never`. */
 export type HpackHuffmanMode = 'auto' | 'always' | 'never';
 
+/** Dynamic table use of the encoder: see {@link HpackEncoderOptions.indexing}. */
+export type HpackIndexingMode = 'auto' | 'always' | 'never';
+
 /** Options of {@link HpackEncoder}. */
 export interface HpackEncoderOptions {
   /** Table size both sides start with (the peer's SETTINGS_HEADER_TABLE_SIZE; default 4096, RFC 9113 §6.5.2). */
@@ -36,6 +39,11 @@ export interface HpackEncoderOptions {
   readonly tableSizeLimit?: number;
   /** Huffman coding of strings (default `auto`). */
   readonly huffman?: HpackHuffmanMode;
+  /**
+   * Indexing strategy: `auto` (default) as described above; `always` adds every non-sensitive literal to
+   * the table (the naive strategy of RFC 7541 Appendix C); `never` uses no dynamic table entries at all.
+   */
+  readonly indexing?: HpackIndexingMode;
   /** Marks more fields sensitive (sent never-indexed); called for fields not already marked. */
   readonly isSensitive?: (name: string, value: string) => boolean;
   /**
@@ -75,6 +83,9 @@ const UNINDEXED_NAMES = new Set([
   'set-cookie',
 ]);
 
+/** Literals of volatile names remembered, to index a value the second time it appears. */
+const HISTORY_LENGTH = 128;
+
 /** RFC 7541 §7.1.3: short cookie values are guessable, so they are not exposed to the table. */
 const SENSITIVE_COOKIE_LENGTH = 20;
 
@@ -83,6 +94,7 @@ export class HpackEncoder {
   private readonly table: EncoderTable;
   private readonly tableSizeLimit: number;
   private readonly huffman: HpackHuffmanMode;
+  private readonly indexing: HpackIndexingMode;
   private readonly isSensitiveHook: ((name: string, value: string) => boolean) | undefined;
   private readonly defaultSensitive: boolean;
   private buf = new Uint8Array(4096);
@@ -91,6 +103,11 @@ export class HpackEncoder {
   private pendingMin = Infinity;
   /** Table size to end on when an update is pending. */
   private pendingFinal = 0;
+  /** Recently sent literals of volatile names (see `recall`): name -> value -> history slot. */
+  private readonly seen = new Map<string, Map<string, number>>();
+  private readonly historyNames = new Array<string | undefined>(HISTORY_LENGTH).fill(undefined);
+  private readonly historyValues = new Array<string | undefined>(HISTORY_LENGTH).fill(undefined);
+  private historyNext = 0;
 
   constructor(options: HpackEncoderOptions = {}) {
     const size = options.maxTableSize ?? 4096;
@@ -103,6 +120,11 @@ export class HpackEncoder {
     const mode: string = this.huffman;
     if (mode !== 'auto' && mode !== 'always' && mode !== 'never') {
       throw new UsageError('ERR_HPACK_INVALID_OPTION', `huffman must be 'auto', 'always' or 'never'`);
+    }
+    this.indexing = options.indexing ?? 'auto';
+    const indexing: string = this.indexing;
+    if (indexing !== 'auto' && indexing !== 'always' && indexing !== 'never') {
+      throw new UsageError('ERR_HPACK_INVALID_OPTION', `indexing must be 'auto', 'always' or 'never'`);
     }
     this.isSensitiveHook = options.isSensitive;
     this.defaultSensitive = options.defaultSensitive ?? true;
@@ -201,9 +223,35 @@ export class HpackEncoder {
   }
 
   private shouldIndex(name: string, value: string): boolean {
+    if (this.indexing !== 'auto') return this.indexing === 'always';
     // An entry over 3/4 of the table would evict nearly everything for one field.
     if ((name.length + value.length + 32) * 4 > this.table.capacity * 3) return false;
-    return !UNINDEXED_NAMES.has(name);
+    if (!UNINDEXED_NAMES.has(name)) return true;
+    return this.recall(name, value);
+  }
+
+  /**
+   * True when (name, value) was sent as a literal recently: a value of a volatile name earns its table
+   * entry on its second appearance. Remembers the last {@link HISTORY_LENGTH} such fields.
+   */
+  private recall(name: string, value: string): boolean {
+    let values = this.seen.get(name);
+    if (values?.has(value) === true) return true;
+    const slot = this.historyNext;
+    this.historyNext = (slot + 1) % HISTORY_LENGTH;
+    const oldName = this.historyNames[slot];
+    if (oldName !== undefined) {
+      const old = this.seen.get(oldName);
+      if (old !== undefined && old.get(this.historyValues[slot]!) === slot) {
+        old.delete(this.historyValues[slot]!);
+        if (old.size === 0) this.seen.delete(oldName);
+      }
+    }
+    if (values === undefined) this.seen.set(name, (values = new Map<string, number>()));
+    values.set(value, slot);
+    this.historyNames[slot] = name;
+    this.historyValues[slot] = value;
+    return false;
   }
 
   /** RFC 7541 §5.2: string literal, Huffman-coded when that is shorter (or as the mode says). */

@@ -2,7 +2,13 @@
  * `hayate/hpack`: HPACK header compression for HTTP/2 (RFC 7541).
  */
 export { HpackDecoder } from './decoder.js';
-export { HpackEncoder, type HpackEncoderOptions, type HpackField, type HpackHuffmanMode } from './encoder.js';
+export {
+  HpackEncoder,
+  type HpackEncoderOptions,
+  type HpackField,
+  type HpackHuffmanMode,
+  type HpackIndexingMode,
+} from './encoder.js';
 export { HpackHeaderList } from './header-list.js';
 export { COMPRESSION_ERROR, HpackErrorCode } from './errors.js';
 export { DEFAULT_HPACK_LIMITS, type HpackLimits } from './limits.js';
