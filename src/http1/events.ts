@@ -1,0 +1,331 @@
+/**
+ * Events produced by the HTTP/1 parser and {@link Http1Connection} (STYLE §3.1): a union keyed by `type`,
+ * built once per complete unit (a head, a body chunk, the end of a message, an upgrade hand-off).
+ *
+ * Zero-copy: a head keeps spans into the bytes it was parsed from; strings are decoded on first use and
+ * cached. Lifetime: the bytes behind a head, its headers and every `data` view are valid until the next
+ * `receive()` call; call `retain()` on a head to keep it longer (one copy of the head bytes).
+ */
+import { latin1 } from '../common/bytes.js';
+import { HEADER_NAMES, headerNameIndex, lowercaseHeaderName } from '../common/header-names.js';
+import { LOWER } from '../common/char-class.js';
+
+/** Slots per field in a span table: name start/end, value start/end, (name id + 1) << 1 | folded. */
+export const FIELD_SLOTS = 5;
+
+/** How the body of a message is delimited (RFC 9112 §6.3). */
+export type Http1BodyKind = 'none' | 'length' | 'chunked' | 'close';
+
+/**
+ * A read-only view of a field section (header or trailer fields) in wire order. Names are returned
+ * lowercase (interned for well-known names), values as latin1 strings with surrounding OWS removed.
+ */
+export class Http1Headers {
+  /** Number of field lines. */
+  readonly length: number;
+  /** Lifetime: valid until the next `receive()` unless {@link retain} was called. */
+  bytes: Uint8Array;
+  /** Index in `bytes` that span positions are relative to. */
+  base: number;
+  private readonly spans: Int32Array;
+  private names: (string | undefined)[] | null;
+  private values: (string | undefined)[] | null;
+
+  /** @internal Built by the parser. */
+  constructor(bytes: Uint8Array, base: number, spans: Int32Array, length: number) {
+    this.length = length;
+    this.bytes = bytes;
+    this.base = base;
+    this.spans = spans;
+    this.names = null;
+    this.values = null;
+  }
+
+  /** Lowercase name of field `i`: the interned string for well-known names, else decoded once and cached. */
+  name(i: number): string {
+    const s = this.spans;
+    const o = i * FIELD_SLOTS;
+    const id = (s[o + 4]! >> 1) - 1;
+    if (id >= 0) return HEADER_NAMES[id]!;
+    if (this.names === null) this.names = new Array<string | undefined>(this.length);
+    let n = this.names[i];
+    if (n === undefined) {
+      n = lowercaseHeaderName(this.bytes, this.base + s[o]!, this.base + s[o + 1]!);
+      this.names[i] = n;
+    }
+    return n;
+  }
+
+  /** Index of field `i`'s name in `HEADER_NAMES`, or -1 when it is not a well-known name. */
+  nameId(i: number): number {
+    return (this.spans[i * FIELD_SLOTS + 4]! >> 1) - 1;
+  }
+
+  /** Value of field `i` (latin1, OWS trimmed; obs-fold replaced by SP when `allowObsFold`), cached. */
+  value(i: number): string {
+    if (this.values === null) this.values = new Array<string | undefined>(this.length);
+    let v = this.values[i];
+    if (v === undefined) {
+      const s = this.spans;
+      const o = i * FIELD_SLOTS;
+      const start = this.base + s[o + 2]!;
+      const end = this.base + s[o + 3]!;
+      v = latin1(this.bytes, start, end);
+      if ((s[o + 4]! & 1) !== 0) v = unfold(v);
+      this.values[i] = v;
+    }
+    return v;
+  }
+
+  /** Start of field `i`'s value in {@link bytes} (zero-copy access). */
+  valueStart(i: number): number {
+    return this.base + this.spans[i * FIELD_SLOTS + 2]!;
+  }
+
+  /** End of field `i`'s value in {@link bytes}. */
+  valueEnd(i: number): number {
+    return this.base + this.spans[i * FIELD_SLOTS + 3]!;
+  }
+
+  /** Index of the first field named `name` (case-insensitive) at or after `from`, or -1. */
+  indexOf(name: string, from = 0): number {
+    const id = headerNameIndex(name);
+    const s = this.spans;
+    if (id >= 0) {
+      const tag = id + 1;
+      for (let i = from; i < this.length; i++) if (s[i * FIELD_SLOTS + 4]! >> 1 === tag) return i;
+      return -1;
+    }
+    const len = name.length;
+    outer: for (let i = from; i < this.length; i++) {
+      const o = i * FIELD_SLOTS;
+      if (s[o + 4]! >> 1 !== 0) continue;
+      const start = this.base + s[o]!;
+      if (this.base + s[o + 1]! - start !== len) continue;
+      for (let j = 0; j < len; j++) {
+        const c = name.charCodeAt(j);
+        if (c > 0xff || LOWER[this.bytes[start + j]!] !== LOWER[c]) continue outer;
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  /** Value of the first field named `name` (case-insensitive), or undefined. */
+  get(name: string): string | undefined {
+    const i = this.indexOf(name);
+    return i < 0 ? undefined : this.value(i);
+  }
+
+  /** True when a field named `name` is present. */
+  has(name: string): boolean {
+    return this.indexOf(name) >= 0;
+  }
+
+  /** Values of every field named `name`, in order. */
+  getAll(name: string): string[] {
+    const out: string[] = [];
+    for (let i = this.indexOf(name); i >= 0; i = this.indexOf(name, i + 1)) out.push(this.value(i));
+    return out;
+  }
+
+  /** All fields as `[name, value]` pairs (allocates; for logging and tests). */
+  toArray(): [string, string][] {
+    const out: [string, string][] = [];
+    for (let i = 0; i < this.length; i++) out.push([this.name(i), this.value(i)]);
+    return out;
+  }
+
+  /** Copies the bytes this view needs so it outlives the next `receive()`. Idempotent enough: copies once per call. */
+  retain(): this {
+    if (this.length === 0) return this;
+    const s = this.spans;
+    const lo = this.base + s[0]!;
+    const hi = this.base + s[(this.length - 1) * FIELD_SLOTS + 3]!;
+    this.bytes = this.bytes.slice(lo, hi);
+    this.base -= lo;
+    return this;
+  }
+}
+
+/** obs-fold (CRLF followed by SP/HTAB) reads as a single SP (RFC 9112 §5.2). */
+function unfold(v: string): string {
+  let out = '';
+  let i = 0;
+  while (i < v.length) {
+    const c = v.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a) {
+      while (i < v.length) {
+        const d = v.charCodeAt(i);
+        if (d !== 0x0d && d !== 0x0a && d !== 0x20 && d !== 0x09) break;
+        i++;
+      }
+      out += ' ';
+    } else {
+      out += v[i];
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Shared empty field section (no allocation for messages without trailers). */
+export const EMPTY_HEADERS: Http1Headers = new Http1Headers(new Uint8Array(0), 0, new Int32Array(0), 0);
+
+/**
+ * A request or response head. For a request `method`/`target` are set and `status` is 0; for a response
+ * `status`/`reason` are set and `method` is ''.
+ */
+export class Http1Head {
+  readonly type = 'head' as const;
+  /** Which start-line was parsed. */
+  readonly kind: 'request' | 'response';
+  /** Absolute input offset of the first byte of the start-line. */
+  readonly offset: number;
+  /** Request method, interned for registered methods (case-sensitive, RFC 9110 §9.1). */
+  readonly method: string;
+  /** HTTP major and minor version digits. */
+  readonly versionMajor: number;
+  readonly versionMinor: number;
+  /** Response status code; 0 for requests. */
+  readonly status: number;
+  /** The field section. */
+  readonly headers: Http1Headers;
+  /** Whether the connection may carry another message after this one (RFC 9112 §9.3). */
+  readonly keepAlive: boolean;
+  /** Request carried `Expect: 100-continue` (RFC 9110 §10.1.1): the client may wait for a 100 before the body. */
+  readonly expectContinue: boolean;
+  /**
+   * A protocol switch follows: a CONNECT request, a request with Upgrade (and `Connection: upgrade`),
+   * a 101 response, or a 2xx response to CONNECT. An `upgrade` event follows the message.
+   */
+  readonly upgrade: boolean;
+  /** How the body is delimited. */
+  readonly bodyKind: Http1BodyKind;
+  /** Body length when `bodyKind` is 'length', else -1. */
+  readonly contentLength: number;
+  /** Span of the request-target (or reason-phrase for responses) in `headers.bytes`. */
+  readonly targetStart: number;
+  readonly targetEnd: number;
+  private targetCache: string | undefined;
+
+  /** @internal Built by the parser. */
+  constructor(
+    kind: 'request' | 'response',
+    offset: number,
+    method: string,
+    versionMajor: number,
+    versionMinor: number,
+    status: number,
+    headers: Http1Headers,
+    targetStart: number,
+    targetEnd: number,
+    keepAlive: boolean,
+    expectContinue: boolean,
+    upgrade: boolean,
+    bodyKind: Http1BodyKind,
+    contentLength: number,
+  ) {
+    this.kind = kind;
+    this.offset = offset;
+    this.method = method;
+    this.versionMajor = versionMajor;
+    this.versionMinor = versionMinor;
+    this.status = status;
+    this.headers = headers;
+    this.targetStart = targetStart;
+    this.targetEnd = targetEnd;
+    this.keepAlive = keepAlive;
+    this.expectContinue = expectContinue;
+    this.upgrade = upgrade;
+    this.bodyKind = bodyKind;
+    this.contentLength = contentLength;
+    this.targetCache = undefined;
+  }
+
+  /** Request-target as sent (latin1), decoded on first use; '' for responses. */
+  get target(): string {
+    if (this.kind !== 'request') return '';
+    return (this.targetCache ??= latin1(
+      this.headers.bytes,
+      this.headers.base + this.targetStart,
+      this.headers.base + this.targetEnd,
+    ));
+  }
+
+  /** Reason-phrase (latin1) for responses; '' for requests. */
+  get reason(): string {
+    if (this.kind !== 'response') return '';
+    return (this.targetCache ??= latin1(
+      this.headers.bytes,
+      this.headers.base + this.targetStart,
+      this.headers.base + this.targetEnd,
+    ));
+  }
+
+  /** `"1.1"` or `"1.0"`. */
+  get version(): string {
+    return this.versionMajor === 1 && this.versionMinor === 1
+      ? '1.1'
+      : `${this.versionMajor}.${this.versionMinor}`;
+  }
+
+  /** Copies the head bytes so the head outlives the next `receive()`. */
+  retain(): this {
+    const h = this.headers;
+    const lo = h.base;
+    let hi = h.base + this.targetEnd;
+    if (h.length > 0) hi = Math.max(hi, h.valueEnd(h.length - 1));
+    h.bytes = h.bytes.slice(lo, hi);
+    h.base = 0;
+    return this;
+  }
+}
+
+/** A piece of body. Lifetime: `bytes` is a view of the input, valid until the next `receive()`. */
+export class Http1Data {
+  readonly type = 'data' as const;
+  /** Lifetime: valid until the next `receive()`; copy to keep. */
+  readonly bytes: Uint8Array;
+  /** Absolute input offset of `bytes[0]`. */
+  readonly offset: number;
+
+  constructor(bytes: Uint8Array, offset: number) {
+    this.bytes = bytes;
+    this.offset = offset;
+  }
+}
+
+/** End of a message; `trailers` holds the trailer section of a chunked body, or null. */
+export class Http1End {
+  readonly type = 'end' as const;
+  /** Trailer fields (chunked bodies only), or null. Lifetime: as a head's headers. */
+  readonly trailers: Http1Headers | null;
+  /** Absolute input offset just past the message. */
+  readonly offset: number;
+
+  constructor(trailers: Http1Headers | null, offset: number) {
+    this.trailers = trailers;
+    this.offset = offset;
+  }
+}
+
+/**
+ * Protocol switch: parsing stopped; `bytes` are the input bytes after the head (CONNECT, 101) or after
+ * the message (Upgrade request), untouched. Lifetime: a view valid until the next `receive()`.
+ */
+export class Http1Upgrade {
+  readonly type = 'upgrade' as const;
+  /** Lifetime: a view of the input, valid until the next `receive()`. */
+  readonly bytes: Uint8Array;
+  /** Absolute input offset of `bytes[0]`. */
+  readonly offset: number;
+
+  constructor(bytes: Uint8Array, offset: number) {
+    this.bytes = bytes;
+    this.offset = offset;
+  }
+}
+
+/** Every event the HTTP/1 parser and connection produce. */
+export type Http1Event = Http1Head | Http1Data | Http1End | Http1Upgrade;
