@@ -114,7 +114,8 @@ export class HpackEncoder {
     this.tableSizeLimit = options.tableSizeLimit ?? 65536;
     checkSize(size, 'maxTableSize');
     checkSize(this.tableSizeLimit, 'tableSizeLimit');
-    this.table = new EncoderTable(Math.min(size, this.tableSizeLimit));
+    // The peer's decoder starts at `size`; a smaller limit is signalled by the first block's size update.
+    this.table = new EncoderTable(size);
     if (size > this.tableSizeLimit) this.setMaxTableSize(size);
     this.huffman = options.huffman ?? 'auto';
     const mode: string = this.huffman;
