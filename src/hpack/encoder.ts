@@ -108,6 +108,10 @@ export class HpackEncoder {
   private readonly historyNames = new Array<string | undefined>(HISTORY_LENGTH).fill(undefined);
   private readonly historyValues = new Array<string | undefined>(HISTORY_LENGTH).fill(undefined);
   private historyNext = 0;
+  /** True once this block changed the table (inserts or size updates). */
+  private isTableChanged = false;
+  /** Set when a block failed after changing the table: the peer's table can no longer match. */
+  private isFailed = false;
 
   constructor(options: HpackEncoderOptions = {}) {
     const size = options.maxTableSize ?? 4096;
@@ -164,7 +168,14 @@ export class HpackEncoder {
    * it to the transport before encoding again.
    */
   encode(fields: ReadonlyArray<HpackField>): Uint8Array {
+    if (this.isFailed) {
+      throw new UsageError(
+        'ERR_HPACK_ENCODER_FAILED',
+        'an earlier encode() failed after changing the dynamic table; this encoder is out of sync',
+      );
+    }
     this.pos = 0;
+    this.isTableChanged = false;
     if (this.pendingMin !== Infinity) this.emitSizeUpdates();
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
@@ -175,6 +186,7 @@ export class HpackEncoder {
 
   private emitSizeUpdates(): void {
     this.ensure(12);
+    this.isTableChanged = true;
     if (this.pendingMin < this.table.capacity) {
       this.pos = encodeInteger(this.buf, this.pos, this.pendingMin, 5, 0x20);
       this.table.setCapacity(this.pendingMin);
@@ -200,6 +212,9 @@ export class HpackEncoder {
       }
     }
     const nameIndex = staticValues !== undefined ? STATIC_NAME_INDEX.get(name)! : this.table.findName(name);
+    // Validate both strings before the table changes, so a rejected field leaves no trace.
+    const nameHuffLength = nameIndex === 0 ? this.huffmanLength(name) : 0;
+    const valueHuffLength = this.huffmanLength(value);
     if (sensitive) {
       // RFC 7541 §6.2.3: literal never indexed.
       this.pos = encodeInteger(this.buf, this.pos, nameIndex, 4, 0x10);
@@ -207,12 +222,22 @@ export class HpackEncoder {
       // RFC 7541 §6.2.1: literal with incremental indexing.
       this.pos = encodeInteger(this.buf, this.pos, nameIndex, 6, 0x40);
       this.table.insert(name, value);
+      this.isTableChanged = true;
     } else {
       // RFC 7541 §6.2.2: literal without indexing.
       this.pos = encodeInteger(this.buf, this.pos, nameIndex, 4, 0x00);
     }
-    if (nameIndex === 0) this.writeString(name);
-    this.writeString(value);
+    if (nameIndex === 0) this.writeString(name, nameHuffLength);
+    this.writeString(value, valueHuffLength);
+  }
+
+  /** Huffman length of `s`; a code unit above 0xff has no HPACK form and is a usage error. */
+  private huffmanLength(s: string): number {
+    const n = huffmanEncodedLengthString(s, 0, s.length);
+    if (n >= 0) return n;
+    // Earlier fields of this block may have changed the table, which the peer will never learn about.
+    if (this.isTableChanged) this.isFailed = true;
+    throw new UsageError('ERR_HPACK_INVALID_FIELD', 'header name or value has a character above U+00FF');
   }
 
   private isSensitive(name: string, value: string): boolean {
@@ -256,11 +281,7 @@ export class HpackEncoder {
   }
 
   /** RFC 7541 §5.2: string literal, Huffman-coded when that is shorter (or as the mode says). */
-  private writeString(s: string): void {
-    const huffLength = huffmanEncodedLengthString(s, 0, s.length);
-    if (huffLength < 0) {
-      throw new UsageError('ERR_HPACK_INVALID_FIELD', 'header name or value has a character above U+00FF');
-    }
+  private writeString(s: string, huffLength: number): void {
     const buf = this.buf;
     if (this.huffman === 'always' || (this.huffman === 'auto' && huffLength < s.length)) {
       const pos = encodeInteger(buf, this.pos, huffLength, 7, 0x80);

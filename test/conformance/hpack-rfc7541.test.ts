@@ -165,16 +165,30 @@ test('C.2.4 indexed field', () => {
   assert.equal(toHex(new HpackEncoder().encode([[':method', 'GET']])), '82');
 });
 
-test('C.3 requests without Huffman: decode', () => decodeSteps(C3, 4096));
-test('C.3 requests without Huffman: encode', () => encodeSteps(C3, 4096, 'never'));
-test('C.4 requests with Huffman: decode', () => decodeSteps(C4, 4096));
-test('C.4 requests with Huffman: encode', () => encodeSteps(C4, 4096, 'auto'));
-test('C.5 responses without Huffman, 256-byte table with eviction: decode', () => decodeSteps(C5, 256));
-test('C.5 responses without Huffman, 256-byte table with eviction: encode', () =>
-  encodeSteps(C5, 256, 'never'));
-test('C.6 responses with Huffman, 256-byte table with eviction: decode', () => decodeSteps(C6, 256));
-test('C.6 responses with Huffman (always, as the RFC codes "307" in 3 bytes either way), 256-byte table: encode', () =>
-  encodeSteps(C6, 256, 'always'));
+test('C.3 requests without Huffman: decode', () => {
+  decodeSteps(C3, 4096);
+});
+test('C.3 requests without Huffman: encode', () => {
+  encodeSteps(C3, 4096, 'never');
+});
+test('C.4 requests with Huffman: decode', () => {
+  decodeSteps(C4, 4096);
+});
+test('C.4 requests with Huffman: encode', () => {
+  encodeSteps(C4, 4096, 'auto');
+});
+test('C.5 responses without Huffman, 256-byte table with eviction: decode', () => {
+  decodeSteps(C5, 256);
+});
+test('C.5 responses without Huffman, 256-byte table with eviction: encode', () => {
+  encodeSteps(C5, 256, 'never');
+});
+test('C.6 responses with Huffman, 256-byte table with eviction: decode', () => {
+  decodeSteps(C6, 256);
+});
+test('C.6 responses with Huffman (always, as the RFC codes "307" in 3 bytes either way), 256-byte table: encode', () => {
+  encodeSteps(C6, 256, 'always');
+});
 
 test('C.3 and C.4 requests also encode byte for byte with the default strategy', () => {
   for (const [steps, huffman] of [

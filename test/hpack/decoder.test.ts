@@ -82,9 +82,15 @@ test('shrink then grow between blocks needs the minimum first (RFC 7541 §4.2)',
 
 test('setMaxTableSize validates its argument', () => {
   const d = new HpackDecoder();
-  assert.throws(() => d.setMaxTableSize(65537), UsageError);
-  assert.throws(() => d.setMaxTableSize(-1), UsageError);
-  assert.throws(() => d.setMaxTableSize(1.5), UsageError);
+  assert.throws(() => {
+    d.setMaxTableSize(65537);
+  }, UsageError);
+  assert.throws(() => {
+    d.setMaxTableSize(-1);
+  }, UsageError);
+  assert.throws(() => {
+    d.setMaxTableSize(1.5);
+  }, UsageError);
   assert.throws(() => new HpackDecoder({ headerTableSize: 70000 }), UsageError);
   assert.throws(() => new HpackDecoder({ maxStringLenght: 1 } as never), UsageError);
 });
@@ -181,7 +187,13 @@ test('maxStringLength fails as soon as the length is read, before the bytes arri
   const d = new HpackDecoder({ maxStringLength: 10 });
   d.decode(hex('00' + lit('0123456789') + lit('')));
   const d2 = new HpackDecoder({ maxStringLength: 10 });
-  expectError(() => d2.write(hex('00 0b 30')), HpackErrorCode.StringTooLong, 1);
+  expectError(
+    () => {
+      d2.write(hex('00 0b 30'));
+    },
+    HpackErrorCode.StringTooLong,
+    1,
+  );
   // Huffman strings are also checked after decoding (8 Huffman bytes of '0' = 12 characters).
   const e = new HpackEncoder({ huffman: 'always' });
   const wire = e.encode([['x', '000000000000']]);
@@ -217,7 +229,9 @@ test('after an error the decoder refuses further blocks', () => {
   const d = new HpackDecoder();
   expectError(() => d.decode(hex('80')), HpackErrorCode.InvalidIndex);
   expectError(() => d.decode(hex('82')), HpackErrorCode.DecoderFailed);
-  expectError(() => d.write(hex('82')), HpackErrorCode.DecoderFailed);
+  expectError(() => {
+    d.write(hex('82'));
+  }, HpackErrorCode.DecoderFailed);
 });
 
 test('streaming: any split works and size updates may be split too', () => {
