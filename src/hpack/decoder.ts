@@ -16,7 +16,7 @@ import { HUFFMAN_ERR_EOS, huffmanDecode, huffmanDecodedMaxLength } from '../comm
 import { decodeInteger, INTEGER_OVERFLOW, intResult } from '../common/integer.js';
 import { resolveLimits } from '../common/limits.js';
 import { DecoderTable } from './decoder-table.js';
-import { ENTRY_OVERHEAD, HpackEntry, STATIC_ENTRIES } from './entry.js';
+import { ENTRY_OVERHEAD, HpackEntry, SlabAllocator, STATIC_ENTRIES } from './entry.js';
 import { hpackError, HpackErrorCode } from './errors.js';
 import { HpackHeaderList } from './header-list.js';
 import { DEFAULT_HPACK_LIMITS, type HpackLimits } from './limits.js';
@@ -47,10 +47,9 @@ export class HpackDecoder {
   private blockOffset = 0;
   /** Block offset of `buf[0]` during a parse call. */
   private base = 0;
-  /** First arena allocation size for the current block (from the block length when known). */
-  private arenaHint = 0;
+  private readonly entrySlab = new SlabAllocator(8192);
+  private readonly literalSlab = new SlabAllocator(16384);
   private readonly carry = new ByteBuffer(64);
-  private scratch = new Uint8Array(256);
 
   constructor(limits?: Partial<HpackLimits>) {
     this.limits = resolveLimits('HpackLimits', DEFAULT_HPACK_LIMITS, limits);
@@ -103,7 +102,6 @@ export class HpackDecoder {
         'decode() called while a streamed block is unfinished',
       );
     }
-    this.arenaHint = huffmanDecodedMaxLength(end - start);
     this.write(block, start, end);
     return this.end();
   }
@@ -139,7 +137,6 @@ export class HpackDecoder {
     const list = this.list ?? new HpackHeaderList();
     this.list = null;
     this.blockOffset = 0;
-    this.arenaHint = 0;
     return list;
   }
 
@@ -232,7 +229,7 @@ export class HpackDecoder {
     this.beforeField(pos);
     const entry = this.lookup(intResult.value, pos);
     this.account(entry.size - ENTRY_OVERHEAD, pos);
-    this.list!.add(entry, 0, 0, entry, 0, 0, false);
+    this.list!.add(entry);
     return next;
   }
 
@@ -310,55 +307,37 @@ export class HpackDecoder {
 
     // The representation is complete: from here on it either applies whole or fails.
     this.beforeField(start);
-    const list = this.list!;
+    // Table entries and per-block literals use separate slabs, so the table pins at most a few slabs.
+    const slab = kind === LiteralKind.IncrementalIndexing ? this.entrySlab : this.literalSlab;
+    slab.reserve(
+      (nameEntry !== undefined
+        ? nameEntry.nameLength
+        : isNameHuffman
+          ? huffmanDecodedMaxLength(nameLength)
+          : nameLength) + (isValueHuffman ? huffmanDecodedMaxLength(valueLength) : valueLength),
+    );
+    const bytes = slab.bytes;
+    const begin = slab.pos;
+    let nameEnd: number;
+    if (nameEntry === undefined) {
+      nameEnd = this.decodeString(buf, nameStart, nameLength, isNameHuffman, bytes, begin);
+    } else {
+      nameEnd = begin + nameEntry.nameLength;
+      copyBytes(nameEntry.bytes, nameEntry.start, nameEntry.nameEnd, bytes, begin);
+    }
+    const valueEnd = this.decodeString(buf, valueStart, valueLength, isValueHuffman, bytes, nameEnd);
+    this.account(valueEnd - begin, start);
+    slab.commit(valueEnd);
+    const entry = new HpackEntry(bytes, begin, nameEnd, valueEnd, nameEntry?.name());
     if (kind === LiteralKind.IncrementalIndexing) {
-      const need =
-        (nameEntry === undefined
-          ? isNameHuffman
-            ? huffmanDecodedMaxLength(nameLength)
-            : nameLength
-          : nameEntry.nameLength) + (isValueHuffman ? huffmanDecodedMaxLength(valueLength) : valueLength);
-      if (this.scratch.length < need) this.scratch = new Uint8Array(Math.max(need, this.scratch.length * 2));
-      const scratch = this.scratch;
-      let n: number;
-      if (nameEntry === undefined) {
-        n = this.decodeString(buf, nameStart, nameLength, isNameHuffman, scratch, 0);
-      } else {
-        n = nameEntry.nameLength;
-        copyBytes(nameEntry.bytes, 0, n, scratch, 0);
-      }
-      const total = this.decodeString(buf, valueStart, valueLength, isValueHuffman, scratch, n);
-      this.account(total, start);
-      const entry = new HpackEntry(scratch.slice(0, total), n);
-      if (nameEntry !== undefined) entry.presetName(nameEntry.name());
       // RFC 7541 §4.4: inserting may evict the entry the name came from; its bytes were copied above.
       this.table.insert(entry);
-      list.add(entry, 0, 0, entry, 0, 0, false);
-      return pos;
+      this.list!.add(entry);
+    } else if (kind === LiteralKind.NeverIndexed) {
+      this.list!.addSensitive(entry);
+    } else {
+      this.list!.add(entry);
     }
-    const need =
-      (nameEntry === undefined ? (isNameHuffman ? huffmanDecodedMaxLength(nameLength) : nameLength) : 0) +
-      (isValueHuffman ? huffmanDecodedMaxLength(valueLength) : valueLength);
-    if (list.arenaLength + need > list.arena.length) {
-      const grown = new Uint8Array(
-        Math.max(list.arenaLength + need, list.arena.length * 2, this.arenaHint, 64),
-      );
-      grown.set(list.arena.subarray(0, list.arenaLength));
-      list.arena = grown;
-      this.arenaHint = 0;
-    }
-    let nameEnd = list.arenaLength;
-    const nameBegin = nameEnd;
-    if (nameEntry === undefined) {
-      nameEnd = this.decodeString(buf, nameStart, nameLength, isNameHuffman, list.arena, nameBegin);
-    }
-    const valueEnd = this.decodeString(buf, valueStart, valueLength, isValueHuffman, list.arena, nameEnd);
-    this.account(
-      (nameEntry === undefined ? nameEnd - nameBegin : nameEntry.nameLength) + valueEnd - nameEnd,
-      start,
-    );
-    list.arenaLength = valueEnd;
-    list.add(nameEntry, nameBegin, nameEnd, undefined, nameEnd, valueEnd, kind === LiteralKind.NeverIndexed);
     return pos;
   }
 

@@ -1,8 +1,7 @@
 /**
- * Decoder-side table entries and name interning. An entry keeps its name and value as bytes (one
- * allocation, name first) and caches their strings on first use, so a field referenced many times is
- * decoded to a string at most once. Entries never change after construction: a header list may keep
- * pointing at one after the dynamic table has evicted it.
+ * Decoder-side entries and name interning. An entry keeps its name and value as bytes and caches their
+ * strings on first use, so a field referenced many times is decoded to a string at most once. Entries never
+ * change after construction: a header list may keep pointing at one after the dynamic table evicted it.
  */
 import { latin1Bytes } from '../common/bytes.js';
 import { STATIC_TABLE } from './static-table.js';
@@ -10,55 +9,96 @@ import { STATIC_TABLE } from './static-table.js';
 /** Per-entry overhead in the table size (RFC 7541 §4.1). */
 export const ENTRY_OVERHEAD = 32;
 
-/** One (name, value) pair of the static or dynamic table. */
+/**
+ * One (name, value) pair: a static or dynamic table entry, or a literal field of a decoded block. The name
+ * and value are adjacent byte ranges of `bytes` (often a shared slab, see {@link SlabAllocator}).
+ */
 export class HpackEntry {
-  /** Name bytes followed by value bytes. Never mutated. */
+  /** Holds the name at `[start, nameEnd)` and the value at `[nameEnd, end)`. Those bytes never change. */
   readonly bytes: Uint8Array;
-  readonly nameLength: number;
+  readonly start: number;
+  readonly nameEnd: number;
+  readonly end: number;
   /** RFC 7541 §4.1: name length + value length + 32. */
   readonly size: number;
   private nameString: string | undefined;
   private valueString: string | undefined;
 
-  constructor(bytes: Uint8Array, nameLength: number, name?: string, value?: string) {
+  constructor(bytes: Uint8Array, start: number, nameEnd: number, end: number, name?: string, value?: string) {
     this.bytes = bytes;
-    this.nameLength = nameLength;
-    this.size = bytes.length + ENTRY_OVERHEAD;
+    this.start = start;
+    this.nameEnd = nameEnd;
+    this.end = end;
+    this.size = end - start + ENTRY_OVERHEAD;
     this.nameString = name;
     this.valueString = value;
   }
 
-  /** The name, decoded once (interned when it is a static-table name). */
+  /** Name length in bytes. */
+  get nameLength(): number {
+    return this.nameEnd - this.start;
+  }
+
+  /** The name, decoded once (interned when it is a well-known name). */
   name(): string {
     return (this.nameString ??=
-      internName(this.bytes, 0, this.nameLength) ?? decodeLatin1(this.bytes, 0, this.nameLength));
+      internName(this.bytes, this.start, this.nameEnd) ?? decodeLatin1(this.bytes, this.start, this.nameEnd));
   }
 
   /** The value, decoded once. */
   value(): string {
-    return (this.valueString ??= decodeLatin1(this.bytes, this.nameLength, this.bytes.length));
-  }
-
-  /** Sets the cached name when the caller already holds the string (an indexed name). */
-  presetName(name: string): void {
-    this.nameString = name;
+    return (this.valueString ??= decodeLatin1(this.bytes, this.nameEnd, this.end));
   }
 }
 
 /**
- * Latin1 bytes to a string. Short strings are built code unit by code unit (cheaper than a subarray plus
- * `apply` for the typical 3-30 byte header value); long ones go through `String.fromCharCode.apply`.
+ * Bump allocator over shared byte slabs. Typed-array allocation is costly in V8, so decoded strings are
+ * packed into slabs and referenced by offset; a slab is freed by the garbage collector once nothing points
+ * into it. Callers `reserve` an upper bound, write, then `commit` what they used.
+ */
+export class SlabAllocator {
+  /** The slab of the last reservation. */
+  bytes: Uint8Array;
+  /** First free byte of `bytes`. */
+  pos = 0;
+  private readonly slabSize: number;
+
+  constructor(slabSize: number) {
+    this.slabSize = slabSize;
+    this.bytes = new Uint8Array(0);
+  }
+
+  /** Makes room for `n` bytes at `this.pos` in `this.bytes` (a fresh slab when the current one is full). */
+  reserve(n: number): void {
+    if (this.pos + n <= this.bytes.length) return;
+    // A string larger than a quarter slab gets its own exact allocation, so slabs are never mostly waste.
+    this.bytes = new Uint8Array(n > this.slabSize >>> 2 ? n : this.slabSize);
+    this.pos = 0;
+  }
+
+  /** Marks the bytes up to `end` as used. */
+  commit(end: number): void {
+    this.pos = end;
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * Latin1 bytes to a string. Very short strings are built code unit by code unit; longer ASCII-only ones
+ * (nearly all header values) go through TextDecoder, whose UTF-8 result equals latin1 for bytes below 0x80;
+ * the rest use `String.fromCharCode.apply` in 4 KiB slices.
  */
 export function decodeLatin1(bytes: Uint8Array, start: number, end: number): string {
   const n = end - start;
-  if (n <= 16) {
+  if (n <= 10) {
     let s = '';
     for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
     return s;
   }
-  if (n <= 4096) {
-    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
-  }
+  let high = 0;
+  for (let i = start; i < end; i++) high |= bytes[i]!;
+  if (high < 0x80) return utf8.decode(bytes.subarray(start, end));
   let out = '';
   for (let i = start; i < end; i += 4096) {
     out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
@@ -68,12 +108,12 @@ export function decodeLatin1(bytes: Uint8Array, start: number, end: number): str
 
 function entryOf(name: string, value: string): HpackEntry {
   const bytes = latin1Bytes(name + value);
-  return new HpackEntry(bytes, name.length, name, value);
+  return new HpackEntry(bytes, 0, name.length, bytes.length, name, value);
 }
 
 /** Static entries, index 1 at position 1 (position 0 unused, RFC 7541 §2.3.3: index 0 is invalid). */
 export const STATIC_ENTRIES: readonly HpackEntry[] = [
-  new HpackEntry(new Uint8Array(0), 0, '', ''),
+  new HpackEntry(new Uint8Array(0), 0, 0, 0, '', ''),
   ...STATIC_TABLE.map(([name, value]) => entryOf(name, value)),
 ];
 
