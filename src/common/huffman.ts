@@ -2,10 +2,10 @@
  * The HPACK/QPACK Huffman code (RFC 7541 §5.2 and Appendix B; RFC 9204 §4.1.2 reuses it).
  *
  * Encoding packs codes MSB first into a 32-bit accumulator that never holds more than 31 bits. Decoding is
- * a finite-state machine over 4-bit nibbles: each state is an internal node of the code tree (there are
- * exactly 256), and a precomputed table, built once at module load, gives for every (state, nibble) the
- * next state, the symbol completed on the way (at most one: the shortest code has 5 bits) and whether the
- * bits seen since the last symbol form valid padding. Two table lookups per input byte, no per-bit loop.
+ * a finite-state machine over whole input bytes: each state is an internal node of the code tree (there
+ * are exactly 256), and a precomputed table, built once at module load, gives for every (state, byte) the
+ * next state and the symbols completed on the way (at most two). One table lookup per input byte, no
+ * per-bit loop; the final state tells whether the padding is valid.
  */
 import { HUFFMAN_CODES, HUFFMAN_EOS, HUFFMAN_LENGTHS } from './huffman-table.js';
 
@@ -18,12 +18,13 @@ export const HUFFMAN_ERR_PADDING = -2;
 /** `huffmanDecode` result: the padding is longer than 7 bits (RFC 7541 §5.2). */
 export const HUFFMAN_ERR_PADDING_TOO_LONG = -3;
 
-// Entry layout of the decode table: bits 0-7 next state, bits 8-15 emitted symbol, then flags.
-const FLAG_SYM = 1 << 16;
-const FLAG_FAIL = 1 << 17;
+// Entry layout of the decode table: bits 0-7 next state, bits 8-15 first symbol, bits 16-23 second
+// symbol, bits 24-31 the number of symbols completed (0, 1 or 2) or EMIT_FAIL when EOS was decoded.
+// Two symbols at most: the shortest code has 5 bits, so a byte can finish one code and hold one more.
+const EMIT_FAIL = 3;
 
-/** 256 states x 16 nibbles. */
-const DECODE_TABLE = new Uint32Array(256 * 16);
+/** 256 states x 256 input bytes (256 KiB), built once at module load. */
+const DECODE_TABLE = new Uint32Array(256 * 256);
 /**
  * For each state (internal node): its depth when it lies on the all-ones path from the root, else -1.
  * A string may end only in a state with depth 0..7 (RFC 7541 §5.2: padding is a strict EOS prefix of at
@@ -53,25 +54,26 @@ const ONES_DEPTH = new Int8Array(256);
     node = child[node * 2 + 1]!;
   }
   for (let state = 0; state < 256; state++) {
-    for (let nibble = 0; nibble < 16; nibble++) {
+    for (let byte = 0; byte < 256; byte++) {
       let node = state;
-      let entry = 0;
-      for (let bit = 3; bit >= 0; bit--) {
-        const c = child[node * 2 + ((nibble >>> bit) & 1)]!;
+      let count = 0;
+      let syms = 0;
+      for (let bit = 7; bit >= 0; bit--) {
+        const c = child[node * 2 + ((byte >>> bit) & 1)]!;
         if (c >= 0) {
           node = c;
           continue;
         }
         const sym = -1 - c;
+        node = 0;
         if (sym === HUFFMAN_EOS) {
-          entry = FLAG_FAIL;
-          node = 0;
+          count = EMIT_FAIL;
           break;
         }
-        entry = FLAG_SYM | (sym << 8);
-        node = 0;
+        syms |= sym << (8 + 8 * count);
+        count++;
       }
-      DECODE_TABLE[(state << 4) | nibble] = entry | node;
+      DECODE_TABLE[(state << 8) | byte] = ((count << 24) | syms | node) >>> 0;
     }
   }
 })();
@@ -96,14 +98,13 @@ export function huffmanDecode(
   const table = DECODE_TABLE;
   let state = 0;
   for (let i = start; i < end; i++) {
-    const b = src[i]!;
-    let e = table[(state << 4) | (b >>> 4)]!;
-    if ((e & FLAG_SYM) !== 0) dst[pos++] = e >>> 8;
-    else if ((e & FLAG_FAIL) !== 0) return HUFFMAN_ERR_EOS;
-    state = e & 0xff;
-    e = table[(state << 4) | (b & 0x0f)]!;
-    if ((e & FLAG_SYM) !== 0) dst[pos++] = e >>> 8;
-    else if ((e & FLAG_FAIL) !== 0) return HUFFMAN_ERR_EOS;
+    const e = table[(state << 8) | src[i]!]!;
+    const count = e >>> 24;
+    if (count !== 0) {
+      if (count === EMIT_FAIL) return HUFFMAN_ERR_EOS;
+      dst[pos++] = e >>> 8;
+      if (count === 2) dst[pos++] = e >>> 16;
+    }
     state = e & 0xff;
   }
   const depth = ONES_DEPTH[state]!;
@@ -250,4 +251,69 @@ export function huffmanEncode(
   return typeof src === 'string'
     ? huffmanEncodeString(src, start, end, dst, pos)
     : huffmanEncodeBytes(src, start, end, dst, pos);
+}
+
+/** `huffmanEncodeStringBounded` result: the encoding would be longer than the given maximum. */
+export const HUFFMAN_NOT_SHORTER = -1;
+/** `huffmanEncodeStringBounded` result: a code unit is above 0xff (no byte form). */
+export const HUFFMAN_NOT_LATIN1 = -2;
+
+/**
+ * One-pass "Huffman if short enough": encodes the latin1 code units `s[start, end)` into `dst` at `pos`
+ * and returns the new position, or {@link HUFFMAN_NOT_SHORTER} as soon as the output exceeds `maxLength`
+ * bytes, or {@link HUFFMAN_NOT_LATIN1}. Saves the separate length pass when the caller only wants Huffman
+ * where it is shorter than the raw string (RFC 7541 §5.2 leaves the choice to the encoder). `dst` must
+ * have room for `maxLength + 4` bytes from `pos`; bytes past the result are scratch.
+ */
+export function huffmanEncodeStringBounded(
+  s: string,
+  start: number,
+  end: number,
+  dst: Uint8Array,
+  pos: number,
+  maxLength: number,
+): number {
+  const codes = HUFFMAN_CODES;
+  const lengths = HUFFMAN_LENGTHS;
+  const limit = pos + maxLength;
+  let all = 0;
+  // `cur` holds `n` (< 24 at the top of the loop) pending bits in its low end; higher bits are stale and
+  // never read, because every store to `dst` keeps only the low 8 bits of the shifted value.
+  let cur = 0;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    all |= c;
+    const sym = c & 0xff;
+    const code = codes[sym]!;
+    const len = lengths[sym]!;
+    if (n + len <= 32) {
+      cur = (cur << len) | code;
+      n += len;
+      if (n >= 24) {
+        dst[pos++] = cur >>> (n - 8);
+        dst[pos++] = cur >>> (n - 16);
+        dst[pos++] = cur >>> (n - 24);
+        n -= 24;
+        if (pos > limit) return HUFFMAN_NOT_SHORTER;
+      }
+    } else {
+      const over = n + len - 32;
+      cur = (cur << (len - over)) | (code >>> over);
+      dst[pos++] = cur >>> 24;
+      dst[pos++] = cur >>> 16;
+      dst[pos++] = cur >>> 8;
+      dst[pos++] = cur;
+      cur = code;
+      n = over;
+      if (pos > limit) return HUFFMAN_NOT_SHORTER;
+    }
+  }
+  while (n >= 8) {
+    n -= 8;
+    dst[pos++] = cur >>> n;
+  }
+  if (n > 0) dst[pos++] = (cur << (8 - n)) | (0xff >>> n);
+  if (all > 0xff) return HUFFMAN_NOT_LATIN1;
+  return pos > limit ? HUFFMAN_NOT_SHORTER : pos;
 }

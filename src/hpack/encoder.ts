@@ -13,8 +13,13 @@
  * Strings are Huffman-coded only when that is shorter (§5.2).
  */
 import { UsageError } from '../common/errors.js';
-import { huffmanEncodedLengthString, huffmanEncodeString } from '../common/huffman.js';
-import { encodeInteger } from '../common/integer.js';
+import {
+  HUFFMAN_NOT_LATIN1,
+  huffmanEncodedLengthString,
+  huffmanEncodeString,
+  huffmanEncodeStringBounded,
+} from '../common/huffman.js';
+import { encodeInteger, integerLength } from '../common/integer.js';
 import { EncoderTable } from './encoder-table.js';
 import { STATIC_TABLE } from './static-table.js';
 
@@ -200,8 +205,8 @@ export class HpackEncoder {
 
   private encodeField(name: string, value: string, isMarked: boolean): void {
     const sensitive = isMarked || this.isSensitive(name, value);
-    // Worst case: two 10-byte integers, one string-length integer per string, raw strings.
-    this.ensure(name.length + value.length + 32);
+    // Worst case: three integers of up to 10 bytes, raw strings, 4 bytes of Huffman scratch overrun.
+    this.ensure(name.length + value.length + 40);
     const staticValues = STATIC_FIELD_INDEX.get(name);
     if (!sensitive) {
       const index = staticValues?.get(value) ?? this.table.findField(name, value);
@@ -212,32 +217,24 @@ export class HpackEncoder {
       }
     }
     const nameIndex = staticValues !== undefined ? STATIC_NAME_INDEX.get(name)! : this.table.findName(name);
-    // Validate both strings before the table changes, so a rejected field leaves no trace.
-    const nameHuffLength = nameIndex === 0 ? this.huffmanLength(name) : 0;
-    const valueHuffLength = this.huffmanLength(value);
+    const isIndexed = !sensitive && this.shouldIndex(name, value);
     if (sensitive) {
       // RFC 7541 §6.2.3: literal never indexed.
       this.pos = encodeInteger(this.buf, this.pos, nameIndex, 4, 0x10);
-    } else if (this.shouldIndex(name, value)) {
+    } else if (isIndexed) {
       // RFC 7541 §6.2.1: literal with incremental indexing.
       this.pos = encodeInteger(this.buf, this.pos, nameIndex, 6, 0x40);
-      this.table.insert(name, value);
-      this.isTableChanged = true;
     } else {
       // RFC 7541 §6.2.2: literal without indexing.
       this.pos = encodeInteger(this.buf, this.pos, nameIndex, 4, 0x00);
     }
-    if (nameIndex === 0) this.writeString(name, nameHuffLength);
-    this.writeString(value, valueHuffLength);
-  }
-
-  /** Huffman length of `s`; a code unit above 0xff has no HPACK form and is a usage error. */
-  private huffmanLength(s: string): number {
-    const n = huffmanEncodedLengthString(s, 0, s.length);
-    if (n >= 0) return n;
-    // Earlier fields of this block may have changed the table, which the peer will never learn about.
-    if (this.isTableChanged) this.isFailed = true;
-    throw new UsageError('ERR_HPACK_INVALID_FIELD', 'header name or value has a character above U+00FF');
+    // Strings are written (and validated) before the table changes, so a rejected field leaves no trace.
+    if (nameIndex === 0) this.writeString(name);
+    this.writeString(value);
+    if (isIndexed) {
+      this.table.insert(name, value);
+      this.isTableChanged = true;
+    }
   }
 
   private isSensitive(name: string, value: string): boolean {
@@ -281,16 +278,47 @@ export class HpackEncoder {
   }
 
   /** RFC 7541 §5.2: string literal, Huffman-coded when that is shorter (or as the mode says). */
-  private writeString(s: string, huffLength: number): void {
+  private writeString(s: string): void {
     const buf = this.buf;
-    if (this.huffman === 'always' || (this.huffman === 'auto' && huffLength < s.length)) {
-      const pos = encodeInteger(buf, this.pos, huffLength, 7, 0x80);
-      this.pos = huffmanEncodeString(s, 0, s.length, buf, pos);
+    const length = s.length;
+    let pos = this.pos;
+    if (this.huffman === 'auto') {
+      // One pass: Huffman-code after room for the raw length's prefix, give up once it is not shorter.
+      const prefix = length < 127 ? 1 : integerLength(length, 7);
+      const end = huffmanEncodeStringBounded(s, 0, length, buf, pos + prefix, length - 1);
+      if (end >= 0) {
+        const huffLength = end - pos - prefix;
+        const huffPrefix = integerLength(huffLength, 7);
+        // A shorter string can need a shorter length prefix (lengths around 127, 255, ...): close the gap.
+        if (huffPrefix !== prefix) buf.copyWithin(pos + huffPrefix, pos + prefix, end);
+        encodeInteger(buf, pos, huffLength, 7, 0x80);
+        this.pos = end - prefix + huffPrefix;
+        return;
+      }
+      if (end === HUFFMAN_NOT_LATIN1) this.rejectString();
+    } else if (this.huffman === 'always') {
+      const huffLength = huffmanEncodedLengthString(s, 0, length);
+      if (huffLength < 0) this.rejectString();
+      pos = encodeInteger(buf, pos, huffLength, 7, 0x80);
+      this.pos = huffmanEncodeString(s, 0, length, buf, pos);
       return;
     }
-    let pos = encodeInteger(buf, this.pos, s.length, 7, 0x00);
-    for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
+    pos = encodeInteger(buf, pos, length, 7, 0x00);
+    let all = 0;
+    for (let i = 0; i < length; i++) {
+      const c = s.charCodeAt(i);
+      all |= c;
+      buf[pos++] = c;
+    }
+    if (all > 0xff) this.rejectString();
     this.pos = pos;
+  }
+
+  /** A code unit above 0xff has no HPACK form: a usage error. */
+  private rejectString(): never {
+    // Earlier fields of this block may have changed the table, which the peer will never learn about.
+    if (this.isTableChanged) this.isFailed = true;
+    throw new UsageError('ERR_HPACK_INVALID_FIELD', 'header name or value has a character above U+00FF');
   }
 
   private ensure(extra: number): void {

@@ -85,16 +85,21 @@ export class SlabAllocator {
 const utf8 = new TextDecoder();
 
 /**
- * Latin1 bytes to a string. Very short strings are built code unit by code unit; longer ASCII-only ones
- * (nearly all header values) go through TextDecoder, whose UTF-8 result equals latin1 for bytes below 0x80;
- * the rest use `String.fromCharCode.apply` in 4 KiB slices.
+ * Latin1 bytes to a string, by the fastest route for the length (measured on Node 20): code unit by code
+ * unit up to 8 bytes, one `fromCharCode.apply` up to 23, then TextDecoder for ASCII-only strings (nearly
+ * all header values; its UTF-8 result equals latin1 below 0x80), else `apply` in 4 KiB slices.
  */
 export function decodeLatin1(bytes: Uint8Array, start: number, end: number): string {
   const n = end - start;
-  if (n <= 10) {
+  if (n <= 8) {
     let s = '';
     for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
     return s;
+  }
+  if (n < 24) {
+    const codes = new Array<number>(n);
+    for (let i = 0; i < n; i++) codes[i] = bytes[start + i]!;
+    return String.fromCharCode.apply(null, codes);
   }
   let high = 0;
   for (let i = start; i < end; i++) high |= bytes[i]!;
