@@ -6,11 +6,14 @@
  * cached. Lifetime: the bytes behind a head, its headers and every `data` view are valid until the next
  * `receive()` call; call `retain()` on a head to keep it longer (one copy of the head bytes).
  */
-import { latin1 } from '../common/bytes.js';
-import { HEADER_NAMES, headerNameIndex, lowercaseHeaderName } from '../common/header-names.js';
+import { HEADER_NAMES, lookupHeaderName, lowercaseHeaderName } from '../common/header-names.js';
 import { LOWER } from '../common/char-class.js';
+import { decodeLatin1 } from './latin1.js';
 
-/** Slots per field in a span table: name start/end, value start/end, (name id + 1) << 1 | folded. */
+/**
+ * Slots per field in a span table: name start/end, value start/end, tag << 1 | folded, where tag 0
+ * means "name not resolved yet", 1 "not a well-known name", and id + 2 a `HEADER_NAMES` index.
+ */
 export const FIELD_SLOTS = 5;
 
 /** How the body of a message is delimited (RFC 9112 §6.3). */
@@ -27,12 +30,12 @@ export class Http1Headers {
   bytes: Uint8Array;
   /** Index in `bytes` that span positions are relative to. */
   base: number;
-  private readonly spans: Int32Array;
+  private readonly spans: number[];
   private names: (string | undefined)[] | null;
   private values: (string | undefined)[] | null;
 
   /** @internal Built by the parser. */
-  constructor(bytes: Uint8Array, base: number, spans: Int32Array, length: number) {
+  constructor(bytes: Uint8Array, base: number, spans: number[], length: number) {
     this.length = length;
     this.bytes = bytes;
     this.base = base;
@@ -43,22 +46,27 @@ export class Http1Headers {
 
   /** Lowercase name of field `i`: the interned string for well-known names, else decoded once and cached. */
   name(i: number): string {
-    const s = this.spans;
-    const o = i * FIELD_SLOTS;
-    const id = (s[o + 4]! >> 1) - 1;
+    const id = this.nameId(i);
     if (id >= 0) return HEADER_NAMES[id]!;
     if (this.names === null) this.names = new Array<string | undefined>(this.length);
     let n = this.names[i];
     if (n === undefined) {
-      n = lowercaseHeaderName(this.bytes, this.base + s[o]!, this.base + s[o + 1]!);
+      const o = i * FIELD_SLOTS;
+      n = lowercaseHeaderName(this.bytes, this.base + this.spans[o]!, this.base + this.spans[o + 1]!);
       this.names[i] = n;
     }
     return n;
   }
 
-  /** Index of field `i`'s name in `HEADER_NAMES`, or -1 when it is not a well-known name. */
+  /** Index of field `i`'s name in `HEADER_NAMES`, or -1 when it is not a well-known name (no allocation). */
   nameId(i: number): number {
-    return (this.spans[i * FIELD_SLOTS + 4]! >> 1) - 1;
+    const s = this.spans;
+    const o = i * FIELD_SLOTS;
+    const tag = s[o + 4]! >> 1;
+    if (tag !== 0) return tag - 2;
+    const id = lookupHeaderName(this.bytes, this.base + s[o]!, this.base + s[o + 1]!);
+    s[o + 4] = ((id + 2) << 1) | (s[o + 4]! & 1);
+    return id;
   }
 
   /** Value of field `i` (latin1, OWS trimmed; obs-fold replaced by SP when `allowObsFold`), cached. */
@@ -70,7 +78,7 @@ export class Http1Headers {
       const o = i * FIELD_SLOTS;
       const start = this.base + s[o + 2]!;
       const end = this.base + s[o + 3]!;
-      v = latin1(this.bytes, start, end);
+      v = decodeLatin1(this.bytes, start, end);
       if ((s[o + 4]! & 1) !== 0) v = unfold(v);
       this.values[i] = v;
     }
@@ -87,24 +95,18 @@ export class Http1Headers {
     return this.base + this.spans[i * FIELD_SLOTS + 3]!;
   }
 
-  /** Index of the first field named `name` (case-insensitive) at or after `from`, or -1. */
+  /** Index of the first field named `name` (ASCII case-insensitive) at or after `from`, or -1. */
   indexOf(name: string, from = 0): number {
-    const id = headerNameIndex(name);
     const s = this.spans;
-    if (id >= 0) {
-      const tag = id + 1;
-      for (let i = from; i < this.length; i++) if (s[i * FIELD_SLOTS + 4]! >> 1 === tag) return i;
-      return -1;
-    }
     const len = name.length;
+    const bytes = this.bytes;
     outer: for (let i = from; i < this.length; i++) {
       const o = i * FIELD_SLOTS;
-      if (s[o + 4]! >> 1 !== 0) continue;
       const start = this.base + s[o]!;
       if (this.base + s[o + 1]! - start !== len) continue;
       for (let j = 0; j < len; j++) {
         const c = name.charCodeAt(j);
-        if (c > 0xff || LOWER[this.bytes[start + j]!] !== LOWER[c]) continue outer;
+        if (c > 0xff || LOWER[bytes[start + j]!] !== LOWER[c]) continue outer;
       }
       return i;
     }
@@ -170,7 +172,7 @@ function unfold(v: string): string {
 }
 
 /** Shared empty field section (no allocation for messages without trailers). */
-export const EMPTY_HEADERS: Http1Headers = new Http1Headers(new Uint8Array(0), 0, new Int32Array(0), 0);
+export const EMPTY_HEADERS: Http1Headers = new Http1Headers(new Uint8Array(0), 0, [], 0);
 
 /**
  * A request or response head. For a request `method`/`target` are set and `status` is 0; for a response
@@ -246,7 +248,7 @@ export class Http1Head {
   /** Request-target as sent (latin1), decoded on first use; '' for responses. */
   get target(): string {
     if (this.kind !== 'request') return '';
-    return (this.targetCache ??= latin1(
+    return (this.targetCache ??= decodeLatin1(
       this.headers.bytes,
       this.headers.base + this.targetStart,
       this.headers.base + this.targetEnd,
@@ -256,7 +258,7 @@ export class Http1Head {
   /** Reason-phrase (latin1) for responses; '' for requests. */
   get reason(): string {
     if (this.kind !== 'response') return '';
-    return (this.targetCache ??= latin1(
+    return (this.targetCache ??= decodeLatin1(
       this.headers.bytes,
       this.headers.base + this.targetStart,
       this.headers.base + this.targetEnd,

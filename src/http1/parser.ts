@@ -20,7 +20,7 @@ import { ByteBuffer } from '../common/bytes.js';
 import { FIELD_VALUE, HEX_VALUE, LOWER, TARGET, TOKEN } from '../common/char-class.js';
 import type { Http1ParseError } from '../common/errors.js';
 import { assertNever, describeBytes } from '../common/errors.js';
-import { HeaderNameId, lookupHeaderName } from '../common/header-names.js';
+import { HeaderNameId } from '../common/header-names.js';
 import { http1Error, type Http1ErrorKind } from './errors.js';
 import {
   EMPTY_HEADERS,
@@ -34,6 +34,7 @@ import {
   type Http1Event,
 } from './events.js';
 import { resolveHttp1Leniency, resolveHttp1Limits, type Http1Leniency, type Http1Limits } from './limits.js';
+import { decodeLatin1 } from './latin1.js';
 import { lookupMethod } from './methods.js';
 
 /** Parser states (STYLE §3.2). States up to `SectionEndLf` are head or trailer states. */
@@ -79,6 +80,9 @@ const HTAB = 0x09;
 const CHUNK_SIZE_MAX_BEFORE_DIGIT = 0x1ffffffffffff;
 const VERSION_PREFIX = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/"
 const EMPTY = new Uint8Array(0);
+const EMPTY_WORDS = new Uint32Array(0);
+/** Spans shorter than this are scanned byte by byte (setting up the word scan costs more). */
+const SWAR_MIN = 16;
 
 /** Options of a standalone parser. */
 export interface Http1ParserOptions {
@@ -131,7 +135,15 @@ export class Http1Parser {
   private sectionAbs: number;
   private sectionLimit: number;
   private inTrailers: boolean;
-  private fields: Int32Array;
+  /** Span scratch: a packed SMI array (slicing it is a builtin copy; small typed arrays are slow to allocate). */
+  private fields: number[];
+  /** 32-bit view of `buf.buffer` for 4-bytes-a-step scans; cached per ArrayBuffer. */
+  private words: Uint32Array;
+  private wordsBuffer: ArrayBufferLike | null;
+  /** `buf.byteOffset` once `words` is ready for `buf`, else -1. */
+  private wordsOffset: number;
+  /** Plain Uint8Array view of `buf` when the caller passed a subclass (Buffer), made on first need. */
+  private plain: Uint8Array | null;
   private fieldCount: number;
   private valueEndRel: number;
   private startRel: number;
@@ -174,7 +186,11 @@ export class Http1Parser {
     this.sectionAbs = 0;
     this.sectionLimit = this.limits.maxHeadBytes;
     this.inTrailers = false;
-    this.fields = new Int32Array(Math.min(this.limits.maxHeaders, 32) * FIELD_SLOTS);
+    this.fields = new Array<number>(Math.min(this.limits.maxHeaders, 32) * FIELD_SLOTS).fill(0);
+    this.plain = null;
+    this.words = EMPTY_WORDS;
+    this.wordsBuffer = null;
+    this.wordsOffset = -1;
     this.fieldCount = 0;
     this.valueEndRel = 0;
     this.startRel = 0;
@@ -208,9 +224,73 @@ export class Http1Parser {
     return this.state === S.MessageStart || this.state === S.Discard || this.state === S.Upgraded;
   }
 
+  /**
+   * `buf` as a plain Uint8Array: Buffer's `subarray` goes through species and a subclass constructor,
+   * several times slower, and events should hand out plain views whatever the caller passed.
+   */
+  private view(): Uint8Array {
+    const b = this.buf;
+    if (b.constructor === Uint8Array) return b;
+    return (this.plain ??= new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+  }
+
+  /**
+   * Index of the first byte in `buf[i, stop)` that is a CTL or DEL (or `stop`), 4 bytes per step where
+   * aligned. Bytes >= 0x80 (obs-text) pass. Callers re-check the stopping byte with a table.
+   * SWAR: a word has a byte < 0x20 iff (x - 0x20202020) & ~x & 0x80808080 (exact for existence).
+   */
+  private skipFieldValue(buf: Uint8Array, i: number, stop: number): number {
+    if (this.wordsOffset < 0) this.prepareWords(buf);
+    const off = this.wordsOffset;
+    let j = i;
+    while (j < stop && ((off + j) & 3) !== 0) {
+      if (FIELD_VALUE[buf[j]!] !== 1) return j;
+      j++;
+    }
+    const words = this.words;
+    let w = (off + j) >>> 2;
+    const wEnd = (off + stop) >>> 2;
+    for (; w < wEnd; w++) {
+      const x = words[w]!;
+      const d = x ^ 0x7f7f7f7f;
+      if ((((x - 0x20202020) & ~x) | ((d - 0x01010101) & ~d)) & 0x80808080) break;
+    }
+    return (w << 2) - off;
+  }
+
+  /** Makes `words` a 32-bit view of `buf`'s ArrayBuffer (reused while the caller reuses the buffer). */
+  private prepareWords(buf: Uint8Array): void {
+    const ab = buf.buffer;
+    if (ab !== this.wordsBuffer) {
+      this.wordsBuffer = ab;
+      this.words = new Uint32Array(ab, 0, ab.byteLength >>> 2);
+    }
+    this.wordsOffset = buf.byteOffset;
+  }
+
+  /** As {@link skipFieldValue} for request-target bytes (visible ASCII: stops at <= 0x20, >= 0x7f). */
+  private skipTarget(buf: Uint8Array, i: number, stop: number): number {
+    if (this.wordsOffset < 0) this.prepareWords(buf);
+    const off = this.wordsOffset;
+    let j = i;
+    while (j < stop && ((off + j) & 3) !== 0) {
+      if (TARGET[buf[j]!] !== 1) return j;
+      j++;
+    }
+    const words = this.words;
+    let w = (off + j) >>> 2;
+    const wEnd = (off + stop) >>> 2;
+    for (; w < wEnd; w++) {
+      const x = words[w]!;
+      const d = x ^ 0x7f7f7f7f;
+      if ((((x - 0x21212121) & ~x) | ((d - 0x01010101) & ~d) | x) & 0x80808080) break;
+    }
+    return (w << 2) - off;
+  }
+
   /** Bytes not yet consumed by the parser in the current chunk (after an upgrade: the tunnel bytes). */
   unconsumed(): Uint8Array {
-    return this.buf.subarray(this.pos, this.end);
+    return this.view().subarray(this.pos, this.end);
   }
 
   /**
@@ -233,6 +313,8 @@ export class Http1Parser {
       this.base += this.end;
     }
     this.buf = chunk;
+    this.plain = null;
+    this.wordsOffset = -1;
     this.pos = 0;
     this.end = chunk.length;
     if (inSection) {
@@ -324,7 +406,8 @@ export class Http1Parser {
             );
           }
           if (this.eof) return this.finishInput(i, state);
-          this.suspendSection(end);
+          // At a message boundary with nothing consumed there is nothing to carry.
+          if (this.inCarry || i !== this.sectionStartIdx) this.suspendSection(end);
         } else if (this.eof && state !== S.EmitEnd && state !== S.EmitUpgrade) {
           this.pos = i;
           this.state = state;
@@ -375,7 +458,7 @@ export class Http1Parser {
           break;
         }
         case S.Target: {
-          let j = i;
+          let j = stop - i >= SWAR_MIN ? this.skipTarget(buf, i, stop) : i;
           while (j < stop && TARGET[buf[j]!] === 1) j++;
           // Checked before the stop byte is classified, so the error is the same for any split.
           if (j + this.delta - this.targetStartRel > this.limits.maxTargetBytes) {
@@ -403,6 +486,27 @@ export class Http1Parser {
           break;
         }
         case S.Version: {
+          const k0 = this.versionIndex;
+          // Fast path: the whole "HTTP/1.x" is in view.
+          if (
+            k0 === 0 &&
+            i + 8 <= stop &&
+            buf[i] === 0x48 &&
+            buf[i + 1] === 0x54 &&
+            buf[i + 2] === 0x54 &&
+            buf[i + 3] === 0x50 &&
+            buf[i + 4] === 0x2f &&
+            buf[i + 5] === 0x31 &&
+            buf[i + 6] === 0x2e &&
+            buf[i + 7]! >= 0x30 &&
+            buf[i + 7]! <= 0x39
+          ) {
+            this.versionMajor = 1;
+            this.versionMinor = buf[i + 7]! - 0x30;
+            this.versionIndex = 8;
+            i += 8;
+            break;
+          }
           const c = buf[i]!;
           const k = this.versionIndex;
           if (k < 5) {
@@ -496,8 +600,32 @@ export class Http1Parser {
             }
             if ((n + 1) * FIELD_SLOTS > this.fields.length) this.growFields();
             const o = n * FIELD_SLOTS;
-            this.fields[o] = i + this.delta;
-            this.fields[o + 4] = 0;
+            const f = this.fields;
+            const delta = this.delta;
+            f[o] = i + delta;
+            f[o + 4] = 0;
+            // Fused fast path for a whole `name: value CRLF` line in view; anything unusual (chunk end,
+            // bad byte, bare LF, obs-fold) falls back to the per-state path from the name on.
+            let j = i + 1;
+            while (j < stop && TOKEN[buf[j]!] === 1) j++;
+            if (j < stop && buf[j] === 0x3a) {
+              const ne = j;
+              j++;
+              while (j < stop && (buf[j] === SP || buf[j] === HTAB)) j++;
+              const vs = j;
+              if (stop - j >= SWAR_MIN) j = this.skipFieldValue(buf, j, stop);
+              while (j < stop && FIELD_VALUE[buf[j]!] === 1) j++;
+              if (j + 1 < stop && buf[j] === CR && buf[j + 1] === LF) {
+                let e = j;
+                while (e > vs && (buf[e - 1] === SP || buf[e - 1] === HTAB)) e--;
+                f[o + 1] = ne + delta;
+                f[o + 2] = vs + delta;
+                f[o + 3] = e + delta;
+                this.fieldCount = n + 1;
+                i = j + 2;
+                break;
+              }
+            }
             state = S.FieldName;
             i++;
           } else if (c === SP || c === HTAB) {
@@ -553,14 +681,12 @@ export class Http1Parser {
           break;
         }
         case S.FieldValue: {
-          let j = i;
-          let last = -1;
-          for (; j < stop; j++) {
-            const c = buf[j]!;
-            if (c > 0x20 && c !== 0x7f) last = j;
-            else if (c !== SP && c !== HTAB) break;
-          }
-          if (last >= 0) this.valueEndRel = last + 1 + this.delta;
+          let j = stop - i >= SWAR_MIN ? this.skipFieldValue(buf, i, stop) : i;
+          while (j < stop && FIELD_VALUE[buf[j]!] === 1) j++;
+          // Trailing OWS is not part of the value (RFC 9112 §5): trim back within this segment.
+          let e = j;
+          while (e > i && (buf[e - 1] === SP || buf[e - 1] === HTAB)) e--;
+          if (e > i) this.valueEndRel = e + this.delta;
           if (j === stop) {
             i = j;
             break;
@@ -596,7 +722,7 @@ export class Http1Parser {
         case S.BodyLength:
         case S.ChunkData: {
           const n = Math.min(this.remaining, end - i);
-          const ev = new Http1Data(buf.subarray(i, i + n), this.base + i);
+          const ev = new Http1Data(this.view().subarray(i, i + n), this.base + i);
           this.remaining -= n;
           i += n;
           if (this.remaining === 0) state = state === S.BodyLength ? S.EmitEnd : S.ChunkDataCr;
@@ -605,7 +731,7 @@ export class Http1Parser {
           return ev;
         }
         case S.BodyClose: {
-          const ev = new Http1Data(buf.subarray(i, end), this.base + i);
+          const ev = new Http1Data(this.view().subarray(i, end), this.base + i);
           this.pos = end;
           this.state = state;
           return ev;
@@ -723,7 +849,7 @@ export class Http1Parser {
           return ev;
         }
         case S.EmitUpgrade: {
-          const ev = new Http1Upgrade(buf.subarray(i, end), this.base + i);
+          const ev = new Http1Upgrade(this.view().subarray(i, end), this.base + i);
           this.pos = i;
           this.state = S.Upgraded;
           return ev;
@@ -764,9 +890,8 @@ export class Http1Parser {
   }
 
   private growFields(): void {
-    const next = new Int32Array(this.fields.length * 2);
-    next.set(this.fields);
-    this.fields = next;
+    const f = this.fields;
+    for (let k = f.length, n = f.length * 2; k < n; k++) f.push(0);
   }
 
   /** Called when the input ended (EOF) at index `i` in `state`. */
@@ -814,11 +939,6 @@ export class Http1Parser {
     }
     const n = this.fieldCount;
     const spans = this.fields.slice(0, n * FIELD_SLOTS);
-    for (let k = 0; k < n; k++) {
-      const o = k * FIELD_SLOTS;
-      const id = lookupHeaderName(bytes, base + spans[o]!, base + spans[o + 1]!);
-      spans[o + 4] = ((id + 1) << 1) | (spans[o + 4]! & 1);
-    }
     const headers = n === 0 ? EMPTY_HEADERS : new Http1Headers(bytes, base, spans, n);
     if (this.inTrailers) {
       this.inTrailers = false;
@@ -840,12 +960,12 @@ export class Http1Parser {
     i: number,
     bytes: Uint8Array,
     base: number,
-    spans: Int32Array,
+    spans: number[],
     n: number,
     headers: Http1Headers,
   ): Http1Head {
     const L = this.leniency;
-    const abs = (rel: number): number => this.sectionAbs + rel;
+    const sectionAbs = this.sectionAbs;
     let contentLength = -1;
     let clCount = 0;
     let hasTe = false;
@@ -861,32 +981,33 @@ export class Http1Parser {
     let hostCount = 0;
     for (let k = 0; k < n; k++) {
       const o = k * FIELD_SLOTS;
-      const id = (spans[o + 4]! >> 1) - 1;
-      if (id < 0 || id > HeaderNameId.Host) continue;
+      const id = framingNameId(bytes, base + spans[o]!, base + spans[o + 1]!);
+      if (id < 0) continue;
+      spans[o + 4] = ((id + 2) << 1) | (spans[o + 4]! & 1);
       const vs = base + spans[o + 2]!;
       const ve = base + spans[o + 3]!;
       const folded = (spans[o + 4]! & 1) !== 0;
       switch (id) {
         case HeaderNameId.ContentLength: {
-          if (folded) this.fail('OBS_FOLD', 'obs-fold in Content-Length', abs(spans[o + 2]!));
+          if (folded) this.fail('OBS_FOLD', 'obs-fold in Content-Length', sectionAbs + spans[o + 2]!);
           const v = parseContentLength(bytes, vs, ve, L.allowDuplicateContentLength);
           if (v === -1)
             this.fail(
               'INVALID_CONTENT_LENGTH',
               `invalid Content-Length '${describeBytes(bytes, vs, ve, 24)}'`,
-              abs(spans[o + 2]!),
+              sectionAbs + spans[o + 2]!,
             );
           if (v === -2 || (clCount > 0 && (!L.allowDuplicateContentLength || v !== contentLength))) {
-            this.fail('DUPLICATE_CONTENT_LENGTH', 'more than one Content-Length', abs(spans[o + 2]!));
+            this.fail('DUPLICATE_CONTENT_LENGTH', 'more than one Content-Length', sectionAbs + spans[o + 2]!);
           }
           contentLength = v;
           clCount++;
           break;
         }
         case HeaderNameId.TransferEncoding: {
-          if (folded) this.fail('OBS_FOLD', 'obs-fold in Transfer-Encoding', abs(spans[o + 2]!));
+          if (folded) this.fail('OBS_FOLD', 'obs-fold in Transfer-Encoding', sectionAbs + spans[o + 2]!);
           hasTe = true;
-          teAt = abs(spans[o + 2]!);
+          teAt = sectionAbs + spans[o + 2]!;
           // RFC 9110 §5.6.1 list: elements separated by commas with OWS; empty elements are ignored.
           let p = vs;
           while (p < ve) {
@@ -948,7 +1069,7 @@ export class Http1Parser {
     if (this.isRequest) {
       const ms = base + this.startRel;
       const me = base + this.methodEndRel;
-      method = lookupMethod(bytes, ms, me) ?? latinString(bytes, ms, me);
+      method = lookupMethod(bytes, ms, me) ?? decodeLatin1(bytes, ms, me);
       // RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request without Host or with several.
       if (hostCount > 1 || (hostCount === 0 && minor >= 1 && !L.allowMissingHost)) {
         this.fail(
@@ -1074,10 +1195,44 @@ export class Http1Parser {
   }
 }
 
-function latinString(bytes: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let k = start; k < end; k++) s += String.fromCharCode(bytes[k]!);
-  return s;
+const FRAMING_NAMES: readonly Uint8Array[] = [
+  enc('content-length'),
+  enc('transfer-encoding'),
+  enc('connection'),
+  enc('upgrade'),
+  enc('expect'),
+  enc('host'),
+];
+
+/**
+ * Id of a field name the framing rules read (Content-Length ... Host, see `HeaderNameId`), or -1.
+ * A switch on the length rejects almost every other name without touching its bytes.
+ */
+function framingNameId(bytes: Uint8Array, start: number, end: number): number {
+  let id: number;
+  switch (end - start) {
+    case 14:
+      id = HeaderNameId.ContentLength;
+      break;
+    case 17:
+      id = HeaderNameId.TransferEncoding;
+      break;
+    case 10:
+      id = HeaderNameId.Connection;
+      break;
+    case 7:
+      id = HeaderNameId.Upgrade;
+      break;
+    case 6:
+      id = HeaderNameId.Expect;
+      break;
+    case 4:
+      id = HeaderNameId.Host;
+      break;
+    default:
+      return -1;
+  }
+  return matchLower(bytes, start, end, FRAMING_NAMES[id]!) ? id : -1;
 }
 
 /** True when `bytes[start, end)` equals the lowercase `word` ASCII case-insensitively. */

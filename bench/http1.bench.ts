@@ -1,0 +1,150 @@
+/**
+ * HTTP/1 parsing: hayate's Http1Parser against Node's built-in llhttp binding (`_http_common`'s
+ * HTTPParser) on the same buffers in one run. Every iteration obtains the method, the target and the
+ * Host value as strings on both sides (for llhttp: from the arrays it hands to kOnHeadersComplete).
+ */
+import { createRequire } from 'node:module';
+import { Http1Parser } from '../src/http1/index.js';
+import { runTinyCases, type BenchOptions, type BenchRecord, type TinyCase } from './lib/report.js';
+
+export const area = 'http1';
+
+const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+
+const MINIMAL_GET = enc('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+const BROWSER_GET = enc(
+  'GET /articles/2024/hello-world?ref=home HTTP/1.1\r\n' +
+    'Host: www.example.com\r\n' +
+    'User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n' +
+    'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n' +
+    'Accept-Language: en-US,en;q=0.5\r\n' +
+    'Accept-Encoding: gzip, deflate, br\r\n' +
+    'Connection: keep-alive\r\n' +
+    'Cookie: session=abc123; theme=dark\r\n' +
+    'Upgrade-Insecure-Requests: 1\r\n\r\n',
+);
+const POST_1K = enc(
+  'POST /api/items HTTP/1.1\r\nHost: api.example.com\r\nContent-Type: application/json\r\nContent-Length: 1024\r\n\r\n' +
+    'x'.repeat(1024),
+);
+const CHUNKED_8 = enc(
+  'POST /upload HTTP/1.1\r\nHost: api.example.com\r\nTransfer-Encoding: chunked\r\n\r\n' +
+    '80\r\n' +
+    'y'.repeat(128) +
+    '\r\n' +
+    '80\r\n' +
+    'y'.repeat(128) +
+    '\r\n' +
+    '80\r\n' +
+    'y'.repeat(128) +
+    '\r\n' +
+    '80\r\n' +
+    'y'.repeat(128) +
+    '\r\n' +
+    '80\r\n' +
+    'y'.repeat(128) +
+    '\r\n' +
+    '80\r\n' +
+    'y'.repeat(128) +
+    '\r\n' +
+    '80\r\n' +
+    'y'.repeat(128) +
+    '\r\n' +
+    '80\r\n' +
+    'y'.repeat(128) +
+    '\r\n' +
+    '0\r\n\r\n',
+);
+const PIPELINED_16 = enc(
+  Array.from({ length: 16 }, (_, i) => `GET /item/${i} HTTP/1.1\r\nHost: example.com\r\n\r\n`).join(''),
+);
+
+/** Sink so results are not optimised away. */
+let sink = 0;
+
+function hayateCase(input: Uint8Array): () => void {
+  const parser = new Http1Parser(true);
+  return () => {
+    parser.push(input);
+    for (let ev = parser.next(); ev !== null; ev = parser.next()) {
+      if (ev.type === 'head') {
+        sink += ev.method.length + ev.target.length + (ev.headers.get('host')?.length ?? 0);
+      } else if (ev.type === 'data') {
+        sink += ev.bytes.length;
+      }
+    }
+  };
+}
+
+interface LlhttpParser {
+  initialize(type: number, resource: object): void;
+  execute(buf: Uint8Array): number | Error;
+  [k: number]: unknown;
+}
+interface LlhttpModule {
+  HTTPParser: {
+    new (): LlhttpParser;
+    REQUEST: number;
+    kOnHeaders: number;
+    kOnHeadersComplete: number;
+    kOnBody: number;
+    kOnMessageComplete: number;
+  };
+  methods: string[];
+}
+
+function llhttpCase(input: Uint8Array): () => void {
+  const require = createRequire(import.meta.url);
+  const { HTTPParser, methods } = require('_http_common') as LlhttpModule;
+  const parser = new HTTPParser();
+  parser.initialize(HTTPParser.REQUEST, {});
+  parser[HTTPParser.kOnHeaders] = (): void => undefined;
+  parser[HTTPParser.kOnHeadersComplete] = (
+    _major: number,
+    _minor: number,
+    headers: string[],
+    method: number,
+    url: string,
+  ): void => {
+    let host = '';
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i]!.length === 4 && headers[i]!.toLowerCase() === 'host') {
+        host = headers[i + 1]!;
+        break;
+      }
+    }
+    sink += methods[method]!.length + url.length + host.length;
+  };
+  parser[HTTPParser.kOnBody] = (b: Uint8Array): void => {
+    sink += b.length;
+  };
+  parser[HTTPParser.kOnMessageComplete] = (): void => undefined;
+  const buf = Buffer.from(input);
+  return () => {
+    const r = parser.execute(buf);
+    if (typeof r !== 'number') throw r;
+  };
+}
+
+const CASES: ReadonlyArray<[string, Uint8Array, number]> = [
+  ['minimal-get', MINIMAL_GET, 1],
+  ['browser-get', BROWSER_GET, 1],
+  ['post-1k', POST_1K, 1],
+  ['chunked-8', CHUNKED_8, 1],
+  ['pipelined-16', PIPELINED_16, 16],
+];
+
+export async function run(options: BenchOptions): Promise<BenchRecord[]> {
+  const cases: TinyCase[] = CASES.map(([name, input, ops]) => ({
+    name,
+    opsPerCall: ops,
+    subjects: [
+      { subject: 'hayate', peer: false, fn: hayateCase(input) },
+      { subject: 'node-llhttp', peer: true, fn: llhttpCase(input) },
+    ],
+  }));
+  const records = await runTinyCases(area, cases, options);
+  for (const r of records) r['bytes'] = CASES.find(([n]) => r.bench.endsWith(`/${n}`))?.[1].length;
+  if (sink === -1) console.log(sink);
+  return records;
+}
