@@ -2,8 +2,14 @@
   "targets": [
     {
       "target_name": "hayate",
-      "sources": ["native/addon.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "sources": [
+        "native/addon.cc",
+        "native/arena.cc",
+        "native/io.cc",
+        "native/poller_epoll.cc",
+        "native/poller_kqueue.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2"],
       "cflags_cc": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=c++17"],

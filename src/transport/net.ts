@@ -1,0 +1,232 @@
+/**
+ * The portable transport over node:net: used when the native addon is unavailable, and as the reference
+ * the native transport is tested against. Files are sent with fs.createReadStream (no sendfile).
+ */
+import { createReadStream } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type {
+  ListenOptions,
+  SocketHandler,
+  Transport,
+  TransportListener,
+  TransportSocket,
+} from './socket.js';
+
+interface FileJob {
+  readonly fd: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly done: (error: Error | undefined) => void;
+}
+
+/** A node:net socket behind the {@link TransportSocket} contract. */
+export class NetSocket implements TransportSocket {
+  readonly transport = 'net';
+  readonly socket: Socket;
+  private handler: SocketHandler | undefined;
+  private closed = false;
+  /** Output waiting behind a file being streamed (order is preserved). */
+  private readonly waiting: (Uint8Array | FileJob)[] = [];
+  private waitingBytes = 0;
+  private isStreaming = false;
+  private isEnding = false;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (buf: Buffer) => {
+      // Lifetime: node:net hands a fresh Buffer per read, but the contract only promises the call.
+      this.handler?.onData(buf, 0, buf.byteLength);
+    });
+    socket.on('end', () => this.handler?.onEnd());
+    socket.on('drain', () => {
+      if (!this.isStreaming && this.waiting.length === 0) this.handler?.onDrain();
+    });
+    socket.on('error', () => {
+      // 'close' follows with hadError; the error itself is reported there.
+    });
+    socket.on('close', (hadError: boolean) => {
+      if (this.closed) return;
+      this.closed = true;
+      this.failWaiting(new Error('socket closed'));
+      this.handler?.onClose(hadError ? new Error('socket error') : undefined);
+    });
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  get remotePort(): number {
+    return this.socket.remotePort ?? 0;
+  }
+
+  get pendingBytes(): number {
+    return this.socket.writableLength + this.waitingBytes;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  setHandler(handler: SocketHandler): void {
+    this.handler = handler;
+  }
+
+  write(chunks: readonly Uint8Array[]): boolean {
+    if (this.closed) return false;
+    if (this.isStreaming) {
+      for (const c of chunks) {
+        this.waiting.push(c);
+        this.waitingBytes += c.byteLength;
+      }
+      return false;
+    }
+    if (chunks.length === 1) return this.socket.write(chunks[0]!);
+    this.socket.cork();
+    let ok = true;
+    for (const c of chunks) ok = this.socket.write(c) && ok;
+    this.socket.uncork();
+    return ok && this.socket.writableLength === 0;
+  }
+
+  sendFile(fd: number, offset: number, length: number, done: (error: Error | undefined) => void): void {
+    const job: FileJob = { fd, offset, length, done };
+    if (this.isStreaming) {
+      this.waiting.push(job);
+      this.waitingBytes += length;
+      return;
+    }
+    this.stream(job);
+  }
+
+  private stream(job: FileJob): void {
+    if (this.closed) {
+      job.done(new Error('socket closed'));
+      return;
+    }
+    if (job.length === 0) {
+      job.done(undefined);
+      return;
+    }
+    this.isStreaming = true;
+    const rs = createReadStream('', {
+      fd: job.fd,
+      start: job.offset,
+      end: job.offset + job.length - 1,
+      autoClose: false,
+      highWaterMark: 64 * 1024,
+    });
+    let finished = false;
+    // With autoClose off the stream emits 'end' (or 'error') but never 'close'.
+    const finish = (failed: Error | undefined): void => {
+      if (finished) return;
+      finished = true;
+      this.isStreaming = false;
+      job.done(failed);
+      if (failed !== undefined) {
+        this.destroy(failed);
+        return;
+      }
+      this.drainWaiting();
+    };
+    rs.on('data', (chunk) => {
+      if (!this.socket.write(chunk)) {
+        rs.pause();
+        this.socket.once('drain', () => rs.resume());
+      }
+    });
+    rs.on('error', (err) => {
+      finish(err);
+    });
+    rs.on('end', () => {
+      finish(undefined);
+    });
+  }
+
+  private drainWaiting(): void {
+    while (this.waiting.length > 0 && !this.isStreaming && !this.closed) {
+      const next = this.waiting.shift()!;
+      if (next instanceof Uint8Array) {
+        this.waitingBytes -= next.byteLength;
+        this.socket.write(next);
+      } else {
+        this.waitingBytes -= next.length;
+        this.stream(next);
+      }
+    }
+    if (!this.isStreaming && this.waiting.length === 0) {
+      if (this.isEnding) this.socket.end();
+      else if (this.socket.writableLength === 0) this.handler?.onDrain();
+    }
+  }
+
+  private failWaiting(err: Error): void {
+    for (const w of this.waiting.splice(0)) if (!(w instanceof Uint8Array)) w.done(err);
+    this.waitingBytes = 0;
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  end(): void {
+    if (this.closed || this.isEnding) return;
+    this.isEnding = true;
+    if (!this.isStreaming && this.waiting.length === 0) this.socket.end();
+  }
+
+  destroy(error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failWaiting(error ?? new Error('socket destroyed'));
+    this.socket.destroy();
+    this.handler?.onClose(error);
+  }
+}
+
+class NetListener implements TransportListener {
+  readonly port: number;
+  readonly host: string;
+  private readonly server: Server;
+
+  constructor(server: Server, host: string) {
+    this.server = server;
+    this.host = host;
+    const addr = server.address();
+    this.port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => {
+        resolve();
+      });
+    });
+  }
+}
+
+/** The node:net transport. */
+export class NetTransport implements Transport {
+  readonly name = 'net';
+
+  listen(
+    options: ListenOptions,
+    onConnection: (socket: TransportSocket) => void,
+  ): Promise<TransportListener> {
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => {
+      onConnection(new NetSocket(s));
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
+        server.off('error', reject);
+        resolve(new NetListener(server, options.host));
+      });
+    });
+  }
+}

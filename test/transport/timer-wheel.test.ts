@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TimerNode, TimerWheel } from '../../src/transport/timer-wheel.js';
+
+test('timers fire once, on the first tick at or after their deadline, and cancel is O(1)', () => {
+  let now = 1000;
+  const wheel = new TimerWheel(10, 8, () => now);
+  const fired: string[] = [];
+  const a = new TimerNode(() => fired.push('a'));
+  const b = new TimerNode(() => fired.push('b'));
+  const c = new TimerNode(() => fired.push('c'));
+  wheel.schedule(a, 25);
+  wheel.schedule(b, 500); // more than one revolution (8 * 10 ms)
+  wheel.schedule(c, 15);
+  assert.equal(wheel.size, 3);
+  wheel.cancel(c);
+  assert.equal(c.isArmed, false);
+  now = 1020;
+  wheel.advance(now);
+  assert.deepEqual(fired, []);
+  now = 1030;
+  wheel.advance(now);
+  assert.deepEqual(fired, ['a']);
+  for (now = 1040; now < 1500; now += 10) wheel.advance(now);
+  assert.deepEqual(fired, ['a']);
+  now = 1500;
+  wheel.advance(now);
+  assert.deepEqual(fired, ['a', 'b']);
+  assert.equal(wheel.size, 0);
+});
+
+test('re-arming moves a timer; a callback may re-arm itself; long stalls fire everything due', () => {
+  let now = 0;
+  const wheel = new TimerWheel(10, 4, () => now);
+  let count = 0;
+  const n = new TimerNode(() => {
+    count++;
+    if (count < 3) wheel.schedule(n, 10);
+  });
+  wheel.schedule(n, 10);
+  wheel.schedule(n, 1000);
+  now = 20;
+  wheel.advance(now);
+  assert.equal(count, 0, 're-arm replaced the earlier deadline');
+  now = 5000; // a stall longer than a revolution
+  wheel.advance(now);
+  assert.equal(count, 1);
+  now = 5020;
+  wheel.advance(now);
+  now = 5040;
+  wheel.advance(now);
+  assert.equal(count, 3);
+  assert.equal(wheel.size, 0);
+});
+
+test('the real interval drives timers and stops when idle', async () => {
+  const wheel = new TimerWheel(5, 64);
+  // The wheel's interval is unreferenced (connections keep the loop alive); hold it open here.
+  const keepAlive = setTimeout(() => {
+    /* nothing */
+  }, 5000);
+  const fired = await new Promise<number>((resolve) => {
+    const start = performance.now();
+    wheel.schedule(
+      new TimerNode(() => {
+        resolve(performance.now() - start);
+      }),
+      20,
+    );
+  });
+  clearTimeout(keepAlive);
+  assert.ok(fired >= 19);
+  assert.equal(wheel.size, 0);
+});
