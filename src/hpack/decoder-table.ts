@@ -2,7 +2,7 @@
  * The decoder's dynamic table (RFC 7541 §2.3.2, §4): a ring buffer of immutable entries, newest first,
  * with the size accounting of §4.1 and the eviction rules of §4.3 and §4.4.
  */
-import { HpackEntry } from './entry.js';
+import type { HpackEntry } from './entry.js';
 
 /** Dynamic table of {@link HpackEntry}s; index 0 is the newest entry (HPACK index 62). */
 export class DecoderTable {
