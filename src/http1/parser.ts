@@ -298,7 +298,12 @@ export class Http1Parser {
    * views handed out in events point into it. Unconsumed bytes of the previous chunk are kept (copied).
    */
   push(chunk: Uint8Array): void {
-    if (this.state === S.Failed || this.state === S.Upgraded) return;
+    if (this.state === S.Failed) return;
+    if (this.state === S.Upgraded) {
+      // After a hand-off every further chunk is passed back untouched as another `upgrade` event.
+      if (chunk.length === 0) return;
+      this.state = S.EmitUpgrade;
+    }
     const inSection = this.state <= S.SectionEndLf;
     // A section partly parsed but not yet carried (the caller pushed before draining): carry it now.
     if (inSection && (this.inCarry || this.sectionStartIdx < this.pos)) this.suspendSection(this.pos);
@@ -850,7 +855,7 @@ export class Http1Parser {
         }
         case S.EmitUpgrade: {
           const ev = new Http1Upgrade(this.view().subarray(i, end), this.base + i);
-          this.pos = i;
+          this.pos = end;
           this.state = S.Upgraded;
           return ev;
         }
