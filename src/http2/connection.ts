@@ -1692,6 +1692,9 @@ export class Http2Connection {
     }
     const bdp = this.bdpBytes;
     const max = this.limits.maxReceiveWindowSize;
+    // Grow only while the application keeps up: data it has not consumed is buffering, not bandwidth.
+    const c = this.connRecv;
+    if ((c.target - c.window - c.pending) * 2 > c.target) return;
     // The window limited throughput if the peer delivered close to a full window within one round trip.
     if (bdp * 3 >= this.streamRecvTarget * 2 && this.streamRecvTarget < max) {
       const target = Math.min(max, Math.max(this.streamRecvTarget * 2, bdp * 2));

@@ -1,6 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { Pair } from './harness.js';
+import { UsageError } from '../../src/common/errors.js';
+import { H2ErrorCode } from '../../src/http2/errors.js';
+import { FrameType, encodeGoaway } from '../../src/http2/frame/index.js';
+import type { Http2Event } from '../../src/http2/connection.js';
+import { Pair, concat, drain, frames } from './harness.js';
 
 const GET = [
   [':method', 'GET'],
@@ -8,6 +12,11 @@ const GET = [
   [':authority', 'example.com'],
   [':path', '/'],
 ] as const;
+const POST = [[':method', 'POST'], ...GET.slice(1)] as const;
+
+function bodyOf(events: Http2Event[], id: number): Uint8Array {
+  return concat(events.flatMap((e) => (e.type === 'data' && e.streamId === id ? [e.data.slice()] : [])));
+}
 
 test('request and response round trip between two connections', () => {
   const p = new Pair();
@@ -17,9 +26,10 @@ test('request and response round trip between two connections', () => {
   p.pump();
   const req = p.serverEvents.find((e) => e.type === 'request');
   assert.ok(req?.type === 'request');
-  assert.equal(req.method, 'GET');
-  assert.equal(req.path, '/');
-  assert.equal(req.endStream, true);
+  assert.deepEqual(
+    [req.method, req.path, req.scheme, req.authority, req.endStream],
+    ['GET', '/', 'https', 'example.com', true],
+  );
   p.server.respond(1, [
     [':status', '200'],
     ['content-type', 'text/plain'],
@@ -29,8 +39,275 @@ test('request and response round trip between two connections', () => {
   const res = p.clientEvents.find((e) => e.type === 'response');
   assert.ok(res?.type === 'response');
   assert.equal(res.status, 200);
-  const data = p.clientEvents.filter((e) => e.type === 'data');
-  assert.equal(new TextDecoder().decode(data[0]?.type === 'data' ? data[0].data : undefined), 'hello');
+  assert.equal(new TextDecoder().decode(bodyOf(p.clientEvents, 1)), 'hello');
   assert.equal(p.client.activeStreams, 0);
   assert.equal(p.server.activeStreams, 0);
+});
+
+test('settings exchange: both sides see SETTINGS and its ACK', () => {
+  const p = new Pair({}, { enableConnectProtocol: true });
+  p.pump();
+  assert.ok(p.clientEvents.some((e) => e.type === 'settings' && e.settings.enableConnectProtocol));
+  assert.ok(p.clientEvents.some((e) => e.type === 'settingsAck'));
+  assert.ok(p.serverEvents.some((e) => e.type === 'settingsAck'));
+  assert.equal(p.client.remoteSettings.maxConcurrentStreams, 100);
+});
+
+test('large bodies both ways with flow control and consumed()', () => {
+  const p = new Pair();
+  p.pump();
+  const up = new Uint8Array(300000).map((_, i) => i & 0xff);
+  const id = p.client.request(POST);
+  p.client.sendData(id, up, true);
+  for (let round = 0; round < 200; round++) {
+    p.pump();
+    for (const e of p.serverEvents.splice(0)) {
+      if (e.type === 'data') {
+        p.server.consumed(e.streamId, e.data.length);
+        p.serverEvents.push(e);
+      } else p.serverEvents.push(e);
+    }
+    if (p.server.activeStreams === 1 && p.serverEvents.some((e) => e.type === 'data' && e.endStream)) break;
+  }
+  // Re-run consumption until done (each consumed() may release more).
+  let received = bodyOf(p.serverEvents, id);
+  assert.equal(received.length, up.length);
+  assert.deepEqual(received, up);
+  const down = new Uint8Array(500000).map((_, i) => (i * 7) & 0xff);
+  p.server.respond(id, [[':status', '200']]);
+  p.server.sendData(id, down, true);
+  for (let round = 0; round < 500 && p.client.activeStreams > 0; round++) {
+    p.pump();
+    for (const e of p.clientEvents)
+      if (e.type === 'data' && !('seen' in e)) {
+        p.client.consumed(e.streamId, e.data.length);
+        Object.defineProperty(e, 'seen', { value: true });
+      }
+  }
+  received = bodyOf(p.clientEvents, id);
+  assert.equal(received.length, down.length);
+  assert.deepEqual(received, down);
+});
+
+test('no consumed(): the sender stops at the window', () => {
+  const p = new Pair({ limits: { maxReceiveWindowSize: 65535 } });
+  p.pump();
+  const id = p.client.request(GET, { endStream: true });
+  p.pump();
+  p.server.respond(id, [[':status', '200']]);
+  p.server.sendData(id, new Uint8Array(200000), true);
+  p.pump();
+  assert.equal(bodyOf(p.clientEvents, id).length, 65535);
+  assert.equal(p.server.bufferedAmount(id), 200000 - 65535);
+});
+
+test('trailers both ways; 103 Early Hints before the response', () => {
+  const p = new Pair();
+  p.pump();
+  const id = p.client.request(POST);
+  p.client.sendData(id, new Uint8Array([1, 2, 3]));
+  p.client.sendTrailers(id, [['x-checksum', 'abc']]);
+  p.pump();
+  const t = p.serverEvents.find((e) => e.type === 'trailers');
+  assert.ok(t?.type === 'trailers');
+  assert.deepEqual(t.headers.toArray(), [['x-checksum', 'abc']]);
+  p.server.respond(id, [
+    [':status', '103'],
+    ['link', '</style.css>; rel=preload'],
+  ]);
+  p.server.respond(id, [[':status', '200']]);
+  p.server.sendData(id, new Uint8Array([9]));
+  p.server.sendTrailers(id, [['grpc-status', '0']]);
+  p.pump();
+  const kinds = p.clientEvents.filter((e) => 'streamId' in e && e.streamId === id).map((e) => e.type);
+  assert.deepEqual(kinds, ['informational', 'response', 'data', 'trailers']);
+  assert.equal(p.client.activeStreams, 0);
+});
+
+test('sending on a stream in the wrong state is a UsageError', () => {
+  const p = new Pair();
+  p.pump();
+  const id = p.client.request(GET, { endStream: true });
+  assert.throws(() => p.client.sendData(id, new Uint8Array(1)), UsageError);
+  p.pump();
+  p.server.respond(id, [[':status', '200']], true);
+  assert.throws(() => {
+    p.server.respond(id, [[':status', '200']]);
+  }, UsageError);
+  assert.throws(() => p.server.request(GET), UsageError);
+  assert.throws(() => {
+    p.client.request([...GET, ['connection', 'close']]);
+  }, UsageError);
+});
+
+test('many concurrent streams; the peer limit is enforced on request()', () => {
+  const p = new Pair({}, { limits: { maxConcurrentStreams: 10 } });
+  p.pump();
+  const ids: number[] = [];
+  for (let i = 0; i < 10; i++) ids.push(p.client.request(GET, { endStream: true }));
+  assert.equal(p.client.canOpenStream, false);
+  assert.throws(
+    () => p.client.request(GET),
+    (e: unknown) => e instanceof UsageError && e.code === 'ERR_H2_STREAM_LIMIT',
+  );
+  p.pump();
+  for (const id of ids) {
+    p.server.respond(id, [[':status', '200']]);
+    p.server.sendData(id, new TextEncoder().encode(`r${id}`), true);
+  }
+  p.pump();
+  for (const id of ids) assert.equal(new TextDecoder().decode(bodyOf(p.clientEvents, id)), `r${id}`);
+  assert.equal(p.client.canOpenStream, true);
+});
+
+test('client reset: server sees streamReset, later frames ignored', () => {
+  const p = new Pair();
+  p.pump();
+  const id = p.client.request(POST);
+  p.pump();
+  p.client.resetStream(id, H2ErrorCode.CANCEL);
+  p.pump();
+  assert.ok(
+    p.serverEvents.some(
+      (e) => e.type === 'streamReset' && e.initiator === 'remote' && e.errorCode === H2ErrorCode.CANCEL,
+    ),
+  );
+  assert.equal(p.server.activeStreams, 0);
+});
+
+test('PING round trip', () => {
+  const p = new Pair();
+  p.pump();
+  p.client.ping(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+  p.pump();
+  const ack = p.clientEvents.find((e) => e.type === 'pingAck');
+  assert.ok(ack?.type === 'pingAck');
+  assert.deepEqual([...ack.payload], [1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
+test('graceful GOAWAY: 2^31-1 first, then the last stream id; in-flight streams finish', () => {
+  const p = new Pair();
+  p.pump();
+  const a = p.client.request(GET, { endStream: true });
+  p.pump();
+  p.server.goAway();
+  const out1 = concat(p.server.takeOutput());
+  const first = frames(out1);
+  const g1 = first.find((f) => f.type === FrameType.GOAWAY);
+  assert.ok(g1?.type === FrameType.GOAWAY && g1.lastStreamId === 0x7fffffff);
+  assert.equal(first.filter((f) => f.type === FrameType.PING).length, 1);
+  // A request crossing the first GOAWAY is still accepted.
+  const b = p.client.request(GET, { endStream: true });
+  p.server.receive(concat(p.client.takeOutput()));
+  for (let e = p.server.nextEvent(); e !== null; e = p.server.nextEvent()) p.serverEvents.push(e);
+  assert.ok(p.serverEvents.some((e) => e.type === 'request' && e.streamId === b));
+  // The client answers the shutdown PING; the server then sends the final GOAWAY with last id = b.
+  p.client.receive(out1);
+  p.pump();
+  assert.equal(p.client.canOpenStream, false);
+  assert.equal(p.server.isFinished, false);
+  for (const id of [a, b]) p.server.respond(id, [[':status', '204']], true);
+  p.pump();
+  assert.equal(p.server.isFinished, true);
+  const last = p.clientEvents.filter((e) => e.type === 'goaway').at(-1);
+  assert.ok(last?.type === 'goaway' && last.lastStreamId === b);
+  assert.equal(p.clientEvents.filter((e) => e.type === 'response').length, 2);
+});
+
+test('graceful GOAWAY: the second GOAWAY goes out on timeout without a PING ACK', () => {
+  const p = new Pair({}, { nowMs: 0, limits: { gracefulShutdownTimeoutMs: 100 } });
+  p.pump();
+  p.server.goAway();
+  p.server.takeOutput();
+  assert.equal(p.server.nextDeadline(), 100);
+  p.server.handleTimeout(100);
+  const g = frames(concat(p.server.takeOutput())).filter((f) => f.type === FrameType.GOAWAY);
+  assert.equal(g.length, 1);
+  assert.ok(g[0]?.type === FrameType.GOAWAY && g[0].lastStreamId === 0);
+});
+
+test('GOAWAY received: our streams above last-stream-id are refused (retryable)', () => {
+  const p = new Pair();
+  p.pump();
+  const a = p.client.request(GET, { endStream: true });
+  const b = p.client.request(GET, { endStream: true });
+  p.client.takeOutput();
+  p.client.receive(encodeGoaway(a, H2ErrorCode.NO_ERROR));
+  const events = drain(p.client);
+  assert.ok(
+    events.some(
+      (e) => e.type === 'streamReset' && e.streamId === b && e.errorCode === H2ErrorCode.REFUSED_STREAM,
+    ),
+  );
+  assert.ok(events.some((e) => e.type === 'goaway' && e.lastStreamId === a));
+  assert.equal(p.client.activeStreams, 1);
+  assert.throws(() => p.client.request(GET), UsageError);
+});
+
+test('connection error: GOAWAY is still returned by takeOutput and receive() is inert afterwards', () => {
+  const p = new Pair();
+  p.pump();
+  const bad = new Uint8Array([0, 0, 8, 6, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]); // PING on stream 1
+  assert.throws(() => {
+    p.server.receive(bad);
+  });
+  assert.equal(p.server.isClosed, true);
+  const out = frames(concat(p.server.takeOutput()));
+  assert.ok(out.some((f) => f.type === FrameType.GOAWAY && f.errorCode === H2ErrorCode.PROTOCOL_ERROR));
+  p.server.receive(bad);
+  assert.equal(p.server.nextEvent(), null);
+});
+
+test('receive-window auto-tuning grows the windows of a fast, consuming stream', () => {
+  const p = new Pair({ nowMs: 0 });
+  p.pump();
+  const id = p.client.request(GET, { endStream: true });
+  p.pump();
+  p.server.respond(id, [[':status', '200']]);
+  p.server.sendData(id, new Uint8Array(8 << 20), true);
+  const start = p.client.streamWindowTarget;
+  for (let i = 0; i < 2000 && p.client.activeStreams > 0; i++) {
+    p.nowMs += 1;
+    p.pump();
+    for (const e of p.clientEvents.splice(0))
+      if (e.type === 'data') p.client.consumed(e.streamId, e.data.length);
+  }
+  assert.equal(p.client.activeStreams, 0);
+  assert.ok(p.client.streamWindowTarget > start * 4, `target ${p.client.streamWindowTarget}`);
+});
+
+test('RFC 9218 scheduler: urgency orders DATA; incremental streams interleave', () => {
+  const p = new Pair();
+  p.pump();
+  const ids = [0, 1, 2].map(() => p.client.request(GET, { endStream: true }));
+  p.pump();
+  const [a, b, c] = ids as [number, number, number];
+  for (const id of ids) p.server.respond(id, [[':status', '200']]);
+  p.server.setPriority(a, 5, false);
+  p.server.setPriority(b, 1, true);
+  p.server.setPriority(c, 1, true);
+  for (const id of ids) p.server.sendData(id, new Uint8Array(40000), true);
+  const order = frames(concat(p.server.takeOutput()))
+    .filter((f) => f.type === FrameType.DATA)
+    .map((f) => f.streamId);
+  // b and c (urgency 1, incremental) alternate first; a (urgency 5) comes last.
+  assert.deepEqual(order.slice(0, 4), [b, c, b, c]);
+  assert.equal(order.indexOf(a) > order.lastIndexOf(b), true);
+});
+
+test('priority header and PRIORITY_UPDATE set the urgency of a request', () => {
+  const p = new Pair();
+  p.pump();
+  const a = p.client.request([...GET, ['priority', 'u=6']], { endStream: true });
+  const b = p.client.request(GET, { endStream: true });
+  p.pump();
+  for (const id of [a, b]) {
+    p.server.respond(id, [[':status', '200']]);
+    p.server.sendData(id, new Uint8Array(20000), true);
+  }
+  const order = frames(concat(p.server.takeOutput()))
+    .filter((f) => f.type === FrameType.DATA)
+    .map((f) => f.streamId);
+  assert.equal(order[0], b);
+  assert.equal(order.at(-1), a);
 });
