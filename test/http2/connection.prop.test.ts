@@ -46,7 +46,7 @@ const pick = (m: Model, i: number): number | undefined => {
 
 class Request implements fc.Command<Model, Real> {
   check(m: Readonly<Model>): boolean {
-    return open(m as Model).length < 20;
+    return open(m).length < 20;
   }
   run(m: Model, p: Real): void {
     const id = p.client.request(GET);
@@ -67,7 +67,7 @@ class ClientData implements fc.Command<Model, Real> {
     this.end = end;
   }
   check(m: Readonly<Model>): boolean {
-    const id = pick(m as Model, this.i);
+    const id = pick(m, this.i);
     return id !== undefined && !m.streams.get(id)!.clientEnded;
   }
   run(m: Model, p: Real): void {
@@ -90,7 +90,7 @@ class ServerRespond implements fc.Command<Model, Real> {
     this.end = end;
   }
   check(m: Readonly<Model>): boolean {
-    const id = pick(m as Model, this.i);
+    const id = pick(m, this.i);
     return id !== undefined && !m.streams.get(id)!.serverEnded;
   }
   run(m: Model, p: Real): void {
@@ -116,7 +116,7 @@ class Reset implements fc.Command<Model, Real> {
     this.byClient = byClient;
   }
   check(m: Readonly<Model>): boolean {
-    return pick(m as Model, this.i) !== undefined;
+    return pick(m, this.i) !== undefined;
   }
   run(m: Model, p: Real): void {
     const id = pick(m, this.i)!;
@@ -154,14 +154,10 @@ test('fc.commands: stream states of a client/server pair follow the model', () =
 
 function summarize(events: Http2Event[]): string[] {
   return events.map((e) => {
-    switch (e.type) {
-      case 'data':
-        return `data ${e.streamId} ${e.data.length} ${e.endStream}`;
-      case 'request':
-        return `request ${e.streamId} ${e.method} ${e.path ?? ''} ${e.headers.toArray().join('|')}`;
-      default:
-        return e.type;
-    }
+    if (e.type === 'data') return `data ${e.streamId} ${e.data.length} ${e.endStream}`;
+    if (e.type === 'request')
+      return `request ${e.streamId} ${e.method} ${e.path ?? ''} ${e.headers.toArray().join('|')}`;
+    return e.type;
   });
 }
 
