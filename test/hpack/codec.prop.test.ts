@@ -17,7 +17,11 @@ const latin1 = fc.string({
 const name = fc.oneof(
   fc.constantFrom(...STATIC_TABLE.map(([n]) => n)),
   fc.constantFrom('x-a', 'x-b', 'cookie', 'authorization', 'x-request-id'),
-  fc.string({ unit: fc.constantFrom(...Array.from('abcdefghijklmnopqrstuvwxyz-')), minLength: 1, maxLength: 12 }),
+  fc.string({
+    unit: fc.constantFrom(...Array.from('abcdefghijklmnopqrstuvwxyz-')),
+    minLength: 1,
+    maxLength: 12,
+  }),
 );
 const value = fc.oneof(
   fc.constantFrom('', 'GET', '/', '200', 'gzip, deflate', 'v1', 'v2', 'a-long-value-'.repeat(8)),

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  decodeLatin1,
+  HpackEntry,
+  internName,
+  SlabAllocator,
+  STATIC_ENTRIES,
+} from '../../src/hpack/entry.js';
+
+const bytes = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
+
+test('decodeLatin1 is exact at every length path and for bytes 0x80-0xff', () => {
+  for (const n of [0, 1, 8, 9, 23, 24, 100, 5000]) {
+    const ascii = 'abcdefghij'.repeat(600).slice(0, n);
+    assert.equal(decodeLatin1(bytes(`..${ascii}..`), 2, 2 + n), ascii);
+    const high = Array.from({ length: n }, (_, i) => String.fromCharCode(0x80 + (i % 128))).join('');
+    assert.equal(decodeLatin1(bytes(high), 0, n), high);
+  }
+});
+
+test('well-known names are interned; others are not', () => {
+  assert.equal(internName(bytes('xcontent-typex'), 1, 13), 'content-type');
+  assert.equal(internName(bytes('x-forwarded-for'), 0, 15), 'x-forwarded-for');
+  assert.equal(internName(bytes('content-typf'), 0, 12), undefined);
+  assert.equal(internName(bytes('a'.repeat(100)), 0, 100), undefined);
+});
+
+test('entries cache strings and account 32 bytes of overhead (RFC 7541 §4.1)', () => {
+  const e = new HpackEntry(bytes('__namevalue'), 2, 6, 11);
+  assert.equal(e.size, 4 + 5 + 32);
+  assert.equal(e.nameLength, 4);
+  assert.equal(e.name(), 'name');
+  assert.equal(e.value(), 'value');
+  assert.equal(STATIC_ENTRIES[2]!.name(), ':method');
+  assert.equal(STATIC_ENTRIES[2]!.value(), 'GET');
+  assert.equal(STATIC_ENTRIES.length, 62);
+});
+
+test('slab allocator packs reservations and gives big strings their own array', () => {
+  const slab = new SlabAllocator(1024);
+  slab.reserve(10);
+  const first = slab.bytes;
+  assert.equal(first.length, 1024);
+  slab.commit(slab.pos + 7);
+  slab.reserve(100);
+  assert.equal(slab.bytes, first);
+  assert.equal(slab.pos, 7);
+  slab.reserve(2000);
+  assert.equal(slab.bytes.length, 2000);
+  assert.equal(slab.pos, 0);
+});
