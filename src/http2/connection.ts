@@ -481,6 +481,11 @@ export class Http2Connection {
     return this.streamRecvTarget;
   }
 
+  /** True while `streamId` is open (neither idle nor closed). */
+  hasStream(streamId: number): boolean {
+    return this.streams.has(streamId);
+  }
+
   /** Octets queued on `streamId` and not yet written to the output. */
   bufferedAmount(streamId: number): number {
     return this.streams.get(streamId)?.queuedBytes ?? 0;
