@@ -1,18 +1,112 @@
 /**
  * The encoder's view of the dynamic table (RFC 7541 §2.3.2, §4): the same FIFO as the peer's decoder,
- * plus maps from name and from (name, value) to the newest matching entry, so a lookup is two `Map.get`s
- * and never a scan. Entries are numbered by insertion (`seq`); HPACK index = 62 + (newest seq - seq).
+ * indexed by name. Each name the encoder knows has one {@link NameInfo} holding its static indices, its
+ * strategy class and its dynamic entries (value -> entry), so encoding a field costs one `Map.get` for the
+ * name and one per value map. Entries are numbered by insertion (`seq`); HPACK index = 62 + (newest - seq).
  */
-import { STATIC_TABLE_LENGTH } from './static-table.js';
+import { STATIC_TABLE, STATIC_TABLE_LENGTH } from './static-table.js';
 
 /** Per-entry overhead in the table size (RFC 7541 §4.1). */
 const ENTRY_OVERHEAD = 32;
 
-interface EncoderEntry {
+/** How the encoder treats a name (see encoder.ts). */
+export const NameKind = {
+  /** Indexed on first sight. */
+  Plain: 0,
+  /** Values rarely repeat: indexed only when a value reappears. */
+  Volatile: 1,
+  /** Always sensitive (RFC 7541 §7.1.3): authorization, proxy-authorization. */
+  Sensitive: 2,
+  /** Sensitive when the value is short (guessable): cookie. */
+  Cookie: 3,
+} as const;
+export type NameKind = (typeof NameKind)[keyof typeof NameKind];
+
+/** Names whose values rarely repeat from one message to the next (all are static-table names). */
+const VOLATILE_NAMES = [
+  ':path',
+  'age',
+  'content-length',
+  'content-range',
+  'date',
+  'etag',
+  'expires',
+  'if-modified-since',
+  'if-none-match',
+  'if-range',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'set-cookie',
+];
+
+/** Values of a volatile name remembered, to index a value the second time it appears. */
+const RECENT_VALUES = 16;
+
+/** What the encoder knows about one name. */
+export class NameInfo {
   readonly name: string;
+  /** First static index with this name, or 0. */
+  readonly staticIndex: number;
+  /** Static indices of full (name, value) matches; shared and read-only. */
+  readonly staticValues: ReadonlyMap<string, number> | undefined;
+  readonly kind: NameKind;
+  /** Dynamic entries with this name: value -> seq of the newest such entry. */
+  values: Map<string, number> | undefined = undefined;
+  /** Seq of the newest dynamic entry with this name, or -1. */
+  newest = -1;
+  /** Number of dynamic entries with this name. */
+  count = 0;
+  /** Recently seen values of a volatile name (a small ring). */
+  private recent: Array<string | undefined> | undefined = undefined;
+  private recentNext = 0;
+
+  constructor(
+    name: string,
+    staticIndex: number,
+    staticValues: ReadonlyMap<string, number> | undefined,
+    kind: NameKind,
+  ) {
+    this.name = name;
+    this.staticIndex = staticIndex;
+    this.staticValues = staticValues;
+    this.kind = kind;
+  }
+
+  /** True when `value` was remembered earlier; otherwise remembers it and returns false. */
+  recall(value: string): boolean {
+    const recent = (this.recent ??= new Array<string | undefined>(RECENT_VALUES).fill(undefined));
+    for (let i = 0; i < RECENT_VALUES; i++) if (recent[i] === value) return true;
+    recent[this.recentNext] = value;
+    this.recentNext = (this.recentNext + 1) % RECENT_VALUES;
+    return false;
+  }
+}
+
+const TEMPLATES: Array<readonly [string, number, ReadonlyMap<string, number>, NameKind]> = [];
+{
+  const byName = new Map<string, [number, Map<string, number>]>();
+  STATIC_TABLE.forEach(([name, value], i) => {
+    let rec = byName.get(name);
+    if (rec === undefined) byName.set(name, (rec = [i + 1, new Map<string, number>()]));
+    if (!rec[1].has(value)) rec[1].set(value, i + 1);
+  });
+  for (const [name, [index, values]] of byName) {
+    const kind = VOLATILE_NAMES.includes(name)
+      ? NameKind.Volatile
+      : name === 'authorization' || name === 'proxy-authorization'
+        ? NameKind.Sensitive
+        : name === 'cookie'
+          ? NameKind.Cookie
+          : NameKind.Plain;
+    TEMPLATES.push([name, index, values, kind]);
+  }
+}
+
+interface EncoderEntry {
+  readonly info: NameInfo;
   readonly value: string;
   readonly size: number;
-  readonly seq: number;
 }
 
 /** Encoder-side dynamic table with name and field lookup. */
@@ -24,29 +118,38 @@ export class EncoderTable {
   private inserted = 0;
   private ring: Array<EncoderEntry | undefined>;
   private mask: number;
-  private readonly byName = new Map<string, number>();
-  private readonly byField = new Map<string, Map<string, number>>();
+  private readonly names = new Map<string, NameInfo>();
 
   constructor(capacity: number) {
     this.capacity = capacity;
     this.ring = new Array<EncoderEntry | undefined>(16).fill(undefined);
     this.mask = 15;
+    for (const [name, index, values, kind] of TEMPLATES) {
+      this.names.set(name, new NameInfo(name, index, values, kind));
+    }
   }
 
-  /** HPACK index of an entry equal to (name, value), or 0. */
-  findField(name: string, value: string): number {
-    const seq = this.byField.get(name)?.get(value);
+  /** The info for `name` when it is a static name or has dynamic entries, else `undefined`. */
+  info(name: string): NameInfo | undefined {
+    return this.names.get(name);
+  }
+
+  /** HPACK index of an entry equal to (info's name, value), static first, or 0. */
+  findField(info: NameInfo, value: string): number {
+    const s = info.staticValues?.get(value);
+    if (s !== undefined) return s;
+    const seq = info.values?.get(value);
     return seq === undefined ? 0 : STATIC_TABLE_LENGTH + this.inserted - seq;
   }
 
-  /** HPACK index of the newest entry named `name`, or 0. */
-  findName(name: string): number {
-    const seq = this.byName.get(name);
-    return seq === undefined ? 0 : STATIC_TABLE_LENGTH + this.inserted - seq;
+  /** HPACK index of an entry with the name (static preferred: it never moves), or 0. */
+  findName(info: NameInfo): number {
+    if (info.staticIndex !== 0) return info.staticIndex;
+    return info.newest < 0 ? 0 : STATIC_TABLE_LENGTH + this.inserted - info.newest;
   }
 
   /** Inserts (name, value) as the newest entry, evicting as the decoder will (RFC 7541 §4.4). */
-  insert(name: string, value: string): void {
+  insert(name: string, info: NameInfo | undefined, value: string): void {
     const size = name.length + value.length + ENTRY_OVERHEAD;
     if (size > this.capacity) {
       // RFC 7541 §4.4: an entry larger than the table empties it and is not added.
@@ -54,18 +157,18 @@ export class EncoderTable {
       return;
     }
     this.evictTo(this.capacity - size);
+    if (info === undefined) {
+      info = new NameInfo(name, 0, undefined, NameKind.Plain);
+      this.names.set(name, info);
+    }
     if (this.length === this.ring.length) this.grow();
     const seq = this.inserted++;
-    this.ring[seq & this.mask] = { name, value, size, seq };
+    this.ring[seq & this.mask] = { info, value, size };
     this.length++;
     this.size += size;
-    this.byName.set(name, seq);
-    let values = this.byField.get(name);
-    if (values === undefined) {
-      values = new Map<string, number>();
-      this.byField.set(name, values);
-    }
-    values.set(value, seq);
+    (info.values ??= new Map<string, number>()).set(value, seq);
+    info.newest = seq;
+    info.count++;
   }
 
   /** Applies a new maximum size, evicting until the table fits (RFC 7541 §4.3). */
@@ -82,12 +185,11 @@ export class EncoderTable {
       this.ring[pos] = undefined;
       this.length--;
       this.size -= e.size;
-      if (this.byName.get(e.name) === seq) this.byName.delete(e.name);
-      const values = this.byField.get(e.name);
-      if (values !== undefined && values.get(e.value) === seq) {
-        values.delete(e.value);
-        if (values.size === 0) this.byField.delete(e.name);
-      }
+      const info = e.info;
+      if (info.values!.get(e.value) === seq) info.values!.delete(e.value);
+      // FIFO: when the newest entry with this name goes, every older one went before it.
+      if (info.newest === seq) info.newest = -1;
+      if (--info.count === 0 && info.staticIndex === 0) this.names.delete(info.name);
     }
   }
 

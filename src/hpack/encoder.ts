@@ -20,8 +20,7 @@ import {
   huffmanEncodeStringBounded,
 } from '../common/huffman.js';
 import { encodeInteger, integerLength } from '../common/integer.js';
-import { EncoderTable } from './encoder-table.js';
-import { STATIC_TABLE } from './static-table.js';
+import { EncoderTable, NameKind, type NameInfo } from './encoder-table.js';
 
 /** A header field to encode: `[name, value]`, or `[name, value, sensitive]`. */
 export type HpackField =
@@ -58,39 +57,6 @@ export interface HpackEncoderOptions {
   readonly defaultSensitive?: boolean;
 }
 
-const STATIC_NAME_INDEX = new Map<string, number>();
-const STATIC_FIELD_INDEX = new Map<string, Map<string, number>>();
-STATIC_TABLE.forEach(([name, value], i) => {
-  if (!STATIC_NAME_INDEX.has(name)) STATIC_NAME_INDEX.set(name, i + 1);
-  let values = STATIC_FIELD_INDEX.get(name);
-  if (values === undefined) STATIC_FIELD_INDEX.set(name, (values = new Map<string, number>()));
-  if (!values.has(value)) values.set(value, i + 1);
-});
-
-/**
- * Names whose values rarely repeat from one message to the next: indexing them would mostly evict
- * entries that do repeat.
- */
-const UNINDEXED_NAMES = new Set([
-  ':path',
-  'age',
-  'content-length',
-  'content-range',
-  'date',
-  'etag',
-  'expires',
-  'if-modified-since',
-  'if-none-match',
-  'if-range',
-  'if-unmodified-since',
-  'last-modified',
-  'location',
-  'set-cookie',
-]);
-
-/** Literals of volatile names remembered, to index a value the second time it appears. */
-const HISTORY_LENGTH = 128;
-
 /** RFC 7541 §7.1.3: short cookie values are guessable, so they are not exposed to the table. */
 const SENSITIVE_COOKIE_LENGTH = 20;
 
@@ -108,11 +74,6 @@ export class HpackEncoder {
   private pendingMin = Infinity;
   /** Table size to end on when an update is pending. */
   private pendingFinal = 0;
-  /** Recently sent literals of volatile names (see `recall`): name -> value -> history slot. */
-  private readonly seen = new Map<string, Map<string, number>>();
-  private readonly historyNames = new Array<string | undefined>(HISTORY_LENGTH).fill(undefined);
-  private readonly historyValues = new Array<string | undefined>(HISTORY_LENGTH).fill(undefined);
-  private historyNext = 0;
   /** True once this block changed the table (inserts or size updates). */
   private isTableChanged = false;
   /** Set when a block failed after changing the table: the peer's table can no longer match. */
@@ -204,20 +165,24 @@ export class HpackEncoder {
   }
 
   private encodeField(name: string, value: string, isMarked: boolean): void {
-    const sensitive = isMarked || this.isSensitive(name, value);
     // Worst case: three integers of up to 10 bytes, raw strings, 4 bytes of Huffman scratch overrun.
     this.ensure(name.length + value.length + 40);
-    const staticValues = STATIC_FIELD_INDEX.get(name);
-    if (!sensitive) {
-      const index = staticValues?.get(value) ?? this.table.findField(name, value);
-      if (index !== 0) {
-        // RFC 7541 §6.1: indexed header field.
-        this.pos = encodeInteger(this.buf, this.pos, index, 7, 0x80);
-        return;
+    const table = this.table;
+    const info = table.info(name);
+    const sensitive = isMarked || this.isSensitive(info, name, value);
+    let nameIndex = 0;
+    if (info !== undefined) {
+      if (!sensitive) {
+        const index = table.findField(info, value);
+        if (index !== 0) {
+          // RFC 7541 §6.1: indexed header field.
+          this.pos = encodeInteger(this.buf, this.pos, index, 7, 0x80);
+          return;
+        }
       }
+      nameIndex = table.findName(info);
     }
-    const nameIndex = staticValues !== undefined ? STATIC_NAME_INDEX.get(name)! : this.table.findName(name);
-    const isIndexed = !sensitive && this.shouldIndex(name, value);
+    const isIndexed = !sensitive && this.shouldIndex(info, name, value);
     if (sensitive) {
       // RFC 7541 §6.2.3: literal never indexed.
       this.pos = encodeInteger(this.buf, this.pos, nameIndex, 4, 0x10);
@@ -232,49 +197,25 @@ export class HpackEncoder {
     if (nameIndex === 0) this.writeString(name);
     this.writeString(value);
     if (isIndexed) {
-      this.table.insert(name, value);
+      table.insert(name, info, value);
       this.isTableChanged = true;
     }
   }
 
-  private isSensitive(name: string, value: string): boolean {
-    if (this.defaultSensitive) {
-      if (name === 'authorization' || name === 'proxy-authorization') return true;
-      if (name === 'cookie' && value.length < SENSITIVE_COOKIE_LENGTH) return true;
+  private isSensitive(info: NameInfo | undefined, name: string, value: string): boolean {
+    if (this.defaultSensitive && info !== undefined) {
+      if (info.kind === NameKind.Sensitive) return true;
+      if (info.kind === NameKind.Cookie && value.length < SENSITIVE_COOKIE_LENGTH) return true;
     }
     return this.isSensitiveHook !== undefined && this.isSensitiveHook(name, value);
   }
 
-  private shouldIndex(name: string, value: string): boolean {
+  private shouldIndex(info: NameInfo | undefined, name: string, value: string): boolean {
     if (this.indexing !== 'auto') return this.indexing === 'always';
     // An entry over 3/4 of the table would evict nearly everything for one field.
     if ((name.length + value.length + 32) * 4 > this.table.capacity * 3) return false;
-    if (!UNINDEXED_NAMES.has(name)) return true;
-    return this.recall(name, value);
-  }
-
-  /**
-   * True when (name, value) was sent as a literal recently: a value of a volatile name earns its table
-   * entry on its second appearance. Remembers the last {@link HISTORY_LENGTH} such fields.
-   */
-  private recall(name: string, value: string): boolean {
-    let values = this.seen.get(name);
-    if (values?.has(value) === true) return true;
-    const slot = this.historyNext;
-    this.historyNext = (slot + 1) % HISTORY_LENGTH;
-    const oldName = this.historyNames[slot];
-    if (oldName !== undefined) {
-      const old = this.seen.get(oldName);
-      if (old !== undefined && old.get(this.historyValues[slot]!) === slot) {
-        old.delete(this.historyValues[slot]!);
-        if (old.size === 0) this.seen.delete(oldName);
-      }
-    }
-    if (values === undefined) this.seen.set(name, (values = new Map<string, number>()));
-    values.set(value, slot);
-    this.historyNames[slot] = name;
-    this.historyValues[slot] = value;
-    return false;
+    // A volatile name's value earns a table entry on its second appearance.
+    return info === undefined || info.kind !== NameKind.Volatile || info.recall(value);
   }
 
   /** RFC 7541 §5.2: string literal, Huffman-coded when that is shorter (or as the mode says). */
