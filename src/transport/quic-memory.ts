@@ -1,0 +1,239 @@
+/**
+ * An in-memory QUIC provider pair for deterministic tests and benchmarks (the quinn-proto idea of two
+ * endpoints over a simulated link, STYLE §1). No sockets, no timers: `run()` delivers queued frames
+ * synchronously. With a seed it can reorder deliveries between streams, re-split stream data into random
+ * chunks and drop datagrams; bytes within one stream always arrive in order, as QUIC guarantees
+ * (RFC 9000 §2.2).
+ */
+import type { QuicConnection, QuicConnectionHandlers } from './quic.js';
+import { QuicProviderError } from './quic.js';
+
+/** Link behaviour of a {@link MemoryQuicPair}. */
+export interface MemoryQuicOptions {
+  /** PRNG seed for every random choice. Default 1. */
+  readonly seed?: number;
+  /** Deliver frames of different streams in a random order (per-stream order is kept). Default false. */
+  readonly reorderStreams?: boolean;
+  /** Re-split stream data into random chunks of 1..maxChunkBytes bytes; 0 keeps writes whole. Default 0. */
+  readonly maxChunkBytes?: number;
+  /** Probability in [0, 1] that a datagram is lost. Default 0. */
+  readonly datagramLossRate?: number;
+  /** Whether DATAGRAM frames are negotiated. Default true. */
+  readonly isDatagramSupported?: boolean;
+}
+
+type Item =
+  | { kind: 'data'; seq: number; bytes: Uint8Array; fin: boolean }
+  | { kind: 'reset'; seq: number; code: number }
+  | { kind: 'stop'; seq: number; code: number }
+  | { kind: 'datagram'; seq: number; payload: Uint8Array }
+  | { kind: 'close'; seq: number; code: number; reason: string };
+
+interface Queue {
+  readonly from: MemoryQuicConnection;
+  readonly streamId: number;
+  readonly items: Item[];
+}
+
+// Queue keys besides stream ids (STOP_SENDING uses -1 - streamId).
+const CLOSE_KEY = -(2 ** 53);
+const DATAGRAM_KEY = -(2 ** 52);
+
+/** mulberry32: tiny deterministic PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One endpoint of a {@link MemoryQuicPair}. */
+export class MemoryQuicConnection implements QuicConnection {
+  readonly role: 'client' | 'server';
+  readonly alpn = 'h3';
+  readonly isDatagramSupported: boolean;
+  handlers: QuicConnectionHandlers | null;
+  /** @internal */
+  readonly pair: MemoryQuicPair;
+  /** @internal Set once either side closed. */
+  isClosed: boolean;
+
+  constructor(role: 'client' | 'server', pair: MemoryQuicPair, isDatagramSupported: boolean) {
+    this.role = role;
+    this.pair = pair;
+    this.isDatagramSupported = isDatagramSupported;
+    this.handlers = null;
+    this.isClosed = false;
+  }
+
+  setHandlers(handlers: QuicConnectionHandlers): void {
+    this.handlers = handlers;
+  }
+
+  writeStream(streamId: number, chunks: readonly Uint8Array[], fin: boolean): void {
+    if (this.isClosed) return;
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i]!;
+      const last = i === chunks.length - 1;
+      if (c.length > 0 || (last && fin))
+        this.pair.enqueue(this, streamId, { kind: 'data', seq: 0, bytes: c, fin: last && fin });
+    }
+    if (chunks.length === 0 && fin)
+      this.pair.enqueue(this, streamId, { kind: 'data', seq: 0, bytes: new Uint8Array(0), fin });
+  }
+
+  resetStream(streamId: number, code: number): void {
+    if (!this.isClosed) this.pair.enqueue(this, streamId, { kind: 'reset', seq: 0, code });
+  }
+
+  stopSending(streamId: number, code: number): void {
+    // Travels on its own queue: it may overtake or trail data of the same stream, like any other frame.
+    if (!this.isClosed) this.pair.enqueue(this, -1 - streamId, { kind: 'stop', seq: 0, code });
+  }
+
+  sendDatagram(payload: Uint8Array): void {
+    if (!this.isDatagramSupported)
+      throw new QuicProviderError('ERR_QUIC_DATAGRAM', 'datagrams not negotiated');
+    if (!this.isClosed)
+      this.pair.enqueue(this, DATAGRAM_KEY, { kind: 'datagram', seq: 0, payload: payload.slice() });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.isClosed) return;
+    this.pair.enqueue(this, CLOSE_KEY, { kind: 'close', seq: 0, code, reason });
+  }
+}
+
+/** Two connected in-memory endpoints. */
+export class MemoryQuicPair {
+  readonly client: MemoryQuicConnection;
+  readonly server: MemoryQuicConnection;
+  private readonly queues: Map<MemoryQuicConnection, Map<number, Queue>>;
+  private readonly random: () => number;
+  private readonly isReordering: boolean;
+  private readonly maxChunkBytes: number;
+  private readonly lossRate: number;
+  private seq: number;
+  /** Deliveries made so far. */
+  delivered: number;
+
+  constructor(options: MemoryQuicOptions = {}) {
+    const dg = options.isDatagramSupported ?? true;
+    this.client = new MemoryQuicConnection('client', this, dg);
+    this.server = new MemoryQuicConnection('server', this, dg);
+    this.queues = new Map<MemoryQuicConnection, Map<number, Queue>>([
+      [this.client, new Map<number, Queue>()],
+      [this.server, new Map<number, Queue>()],
+    ]);
+    this.random = prng(options.seed ?? 1);
+    this.isReordering = options.reorderStreams ?? false;
+    this.maxChunkBytes = options.maxChunkBytes ?? 0;
+    this.lossRate = options.datagramLossRate ?? 0;
+    this.seq = 0;
+    this.delivered = 0;
+  }
+
+  /** @internal */
+  enqueue(from: MemoryQuicConnection, key: number, item: Item): void {
+    item.seq = this.seq++;
+    const map = this.queues.get(from)!;
+    let q = map.get(key);
+    if (q === undefined) {
+      q = { from, streamId: key, items: [] };
+      map.set(key, q);
+    }
+    q.items.push(item);
+  }
+
+  /** True when nothing is in flight. */
+  isIdle(): boolean {
+    for (const m of this.queues.values()) for (const q of m.values()) if (q.items.length > 0) return false;
+    return true;
+  }
+
+  /**
+   * Delivers queued frames until nothing is in flight (handlers may queue more) or `maxSteps` deliveries
+   * were made. Returns the number of deliveries.
+   */
+  run(maxSteps = 1_000_000): number {
+    let steps = 0;
+    while (steps < maxSteps) {
+      const q = this.pick();
+      if (q === undefined) break;
+      this.deliverOne(q);
+      steps++;
+    }
+    this.delivered += steps;
+    return steps;
+  }
+
+  private pick(): Queue | undefined {
+    const live: Queue[] = [];
+    let close: Queue | undefined;
+    for (const m of this.queues.values()) {
+      for (const q of m.values()) {
+        if (q.items.length === 0) continue;
+        // CONNECTION_CLOSE goes last: a graceful close follows the data it was queued after.
+        if (q.streamId === CLOSE_KEY) close ??= q;
+        else live.push(q);
+      }
+    }
+    if (live.length === 0) return close;
+    if (this.isReordering) return live[Math.floor(this.random() * live.length)];
+    let best = live[0]!;
+    for (const q of live) if (q.items[0]!.seq < best.items[0]!.seq) best = q;
+    return best;
+  }
+
+  private deliverOne(q: Queue): void {
+    const from = q.from;
+    const to = from === this.client ? this.server : this.client;
+    const item = q.items[0]!;
+    if (to.isClosed || from.isClosed) {
+      q.items.shift();
+      return;
+    }
+    const h = to.handlers;
+    if (h === null) throw new QuicProviderError('ERR_QUIC_NO_HANDLERS', `${to.role} has no handlers set`);
+    switch (item.kind) {
+      case 'data': {
+        let bytes = item.bytes;
+        let fin = item.fin;
+        if (this.maxChunkBytes > 0 && bytes.length > 1) {
+          const n = 1 + Math.floor(this.random() * Math.min(this.maxChunkBytes, bytes.length));
+          if (n < bytes.length) {
+            // Copy both pieces so no receiver can rely on one backing buffer.
+            item.bytes = bytes.slice(n);
+            bytes = bytes.slice(0, n);
+            fin = false;
+          } else q.items.shift();
+        } else q.items.shift();
+        h.onStreamData(q.streamId, bytes, fin);
+        from.handlers?.onStreamAcked(q.streamId, bytes.length);
+        return;
+      }
+      case 'reset':
+        q.items.shift();
+        h.onStreamReset(q.streamId, item.code);
+        return;
+      case 'stop':
+        q.items.shift();
+        h.onStopSending(-1 - q.streamId, item.code);
+        return;
+      case 'datagram':
+        q.items.shift();
+        if (this.random() >= this.lossRate) h.onDatagram(item.payload);
+        return;
+      case 'close':
+        q.items.shift();
+        from.isClosed = true;
+        to.isClosed = true;
+        h.onClose(item.code, item.reason);
+        return;
+    }
+  }
+}
