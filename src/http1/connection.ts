@@ -74,7 +74,8 @@ export class Http1Connection {
   private upgraded: boolean;
 
   constructor(options: Http1ConnectionOptions) {
-    if (options.role !== 'server' && options.role !== 'client') {
+    const role: string = options.role;
+    if (role !== 'server' && role !== 'client') {
       throw new UsageError('ERR_INVALID_ARG', `role must be 'server' or 'client'`);
     }
     this.role = options.role;
@@ -177,8 +178,12 @@ export class Http1Connection {
     if (this.role !== 'server')
       throw new UsageError('ERR_HTTP1_ROLE', 'sendResponseHead is for the server role');
     if (status < 200) {
-      if (status === 101) return this.sendSwitchingProtocols(headers, options);
-      return this.sendInformational(status, headers);
+      if (status === 101) {
+        this.sendSwitchingProtocols(headers, options);
+        return;
+      }
+      this.sendInformational(status, headers);
+      return;
     }
     if (this.outState === OutState.Body)
       throw new UsageError('ERR_HTTP1_STATE', 'previous response not ended');
@@ -218,9 +223,9 @@ export class Http1Connection {
     }
     const keepAlive = req.keepAlive && !closeRequested && this.failed === null && !this.closeAfterOutput;
     const noBody = req.isHead || status === 204 || status === 304 || (req.isConnect && status < 300);
-    let extra: [string, string][] | null = null;
+    const extra: [string, string][] = [];
     const add = (n: string, v: string): void => {
-      (extra ??= []).push([n, v]);
+      extra.push([n, v]);
     };
     let body: OutBody;
     if (noBody) {
@@ -245,7 +250,11 @@ export class Http1Connection {
     const persist = keepAlive && body !== OutBody.Close;
     if (!persist && !closeRequested) add('connection', 'close');
     else if (persist && req.minor === 0) add('connection', 'keep-alive');
-    this.writer.writeResponseHead(status, extra === null ? headers : headers.concat(extra), options.reason);
+    this.writer.writeResponseHead(
+      status,
+      extra.length === 0 ? headers : headers.concat(extra),
+      options.reason,
+    );
     if (!persist) this.closeAfterOutput = true;
     this.startBody(body, contentLength);
   }

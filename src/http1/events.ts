@@ -164,7 +164,7 @@ function unfold(v: string): string {
       }
       out += ' ';
     } else {
-      out += v[i];
+      out += v.charAt(i);
       i++;
     }
   }

@@ -83,6 +83,14 @@ const EMPTY = new Uint8Array(0);
 const EMPTY_WORDS = new Uint32Array(0);
 /** Spans shorter than this are scanned byte by byte (setting up the word scan costs more). */
 const SWAR_MIN = 16;
+// Sub-states of ChunkExt (RFC 9112 §7.1.1): where in `*( BWS ";" BWS name [ BWS "=" BWS value ] )`.
+const EXT_BWS = 0; // after size, a value or a quoted string: BWS, then ";" or CRLF
+const EXT_NAME_BWS = 1; // after ";": BWS, then a name
+const EXT_NAME = 2;
+const EXT_AFTER_NAME = 3; // BWS after a name: "=", ";" or CRLF
+const EXT_VALUE_BWS = 4; // after "=": BWS, then token or quoted-string
+const EXT_VALUE = 5;
+const EXT_SIZE_BWS = 6; // BWS right after chunk-size: only ";" may follow (no extension, no BWS)
 
 /** Options of a standalone parser. */
 export interface Http1ParserOptions {
@@ -159,6 +167,7 @@ export class Http1Parser {
   private remaining: number;
   private chunkLineBytes: number;
   private chunkSeenDigit: boolean;
+  private extState: number;
   private keepAlive: boolean;
   private upgradePending: boolean;
   private headAbs: number;
@@ -204,6 +213,7 @@ export class Http1Parser {
     this.remaining = 0;
     this.chunkLineBytes = 0;
     this.chunkSeenDigit = false;
+    this.extState = EXT_BWS;
     this.keepAlive = true;
     this.upgradePending = false;
     this.headAbs = 0;
@@ -431,7 +441,8 @@ export class Http1Parser {
           if (this.isRequest && c === CR) {
             state = S.MessageStartLf;
             i++;
-          } else if (this.isRequest && c === LF && L.allowBareLf) {
+          } else if (this.isRequest && c === LF) {
+            if (!L.allowBareLf) this.failAt('BARE_LF', 'LF without CR', i);
             i++;
           } else {
             this.startRel = i + this.delta;
@@ -756,6 +767,7 @@ export class Http1Parser {
             state = S.ChunkSizeLf;
           } else if (c === 0x3b || c === SP || c === HTAB) {
             state = S.ChunkExt;
+            this.extState = c === 0x3b ? EXT_NAME_BWS : EXT_SIZE_BWS;
           } else if (c === LF && L.allowBareLf) {
             i = this.endChunkLine(i + 1);
             state = this.state;
@@ -780,19 +792,38 @@ export class Http1Parser {
           // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] ).
           // Checked at the byte level (tokens, separators, quoted strings); extensions are not reported.
           const c = buf[i]!;
-          if (c === CR) {
+          const x = this.extState;
+          const ws = c === SP || c === HTAB;
+          if (x === EXT_SIZE_BWS && !ws) {
+            if (c !== 0x3b)
+              this.failAt('INVALID_CHUNK_SIZE', 'whitespace after chunk-size without an extension', i);
+            this.extState = EXT_NAME_BWS;
+          } else if (c === CR && x !== EXT_NAME_BWS && x !== EXT_VALUE_BWS) {
             state = S.ChunkSizeLf;
-          } else if (c === 0x22) {
-            state = S.ChunkExtQuoted;
-          } else if (c === LF && L.allowBareLf) {
+          } else if (c === LF && L.allowBareLf && x !== EXT_NAME_BWS && x !== EXT_VALUE_BWS) {
             i = this.endChunkLine(i + 1);
             state = this.state;
             stop = state <= S.SectionEndLf ? Math.min(end, this.sectionLimit - this.delta) : end;
             break;
           } else if (c === LF) {
             this.failAt('BARE_LF', 'LF without CR', i);
-          } else if (TOKEN[c] !== 1 && c !== 0x3b && c !== 0x3d && c !== SP && c !== HTAB) {
-            this.failAt('INVALID_CHUNK_EXTENSION', 'invalid chunk-ext byte', i);
+          } else if (ws && x !== EXT_NAME && x !== EXT_VALUE) {
+            // BWS: stay.
+          } else if (x === EXT_BWS || x === EXT_AFTER_NAME || x === EXT_NAME || x === EXT_VALUE) {
+            if (c === 0x3b) this.extState = EXT_NAME_BWS;
+            else if (c === 0x3d && (x === EXT_NAME || x === EXT_AFTER_NAME)) this.extState = EXT_VALUE_BWS;
+            else if (ws) this.extState = x === EXT_NAME ? EXT_AFTER_NAME : EXT_BWS;
+            else if (TOKEN[c] !== 1 || x === EXT_BWS || x === EXT_AFTER_NAME) {
+              this.failAt('INVALID_CHUNK_EXTENSION', 'invalid chunk-ext byte', i);
+            }
+          } else if (x === EXT_NAME_BWS) {
+            if (TOKEN[c] !== 1) this.failAt('INVALID_CHUNK_EXTENSION', 'chunk-ext name expected', i);
+            this.extState = EXT_NAME;
+          } else if (c === 0x22) {
+            state = S.ChunkExtQuoted;
+          } else {
+            if (TOKEN[c] !== 1) this.failAt('INVALID_CHUNK_EXTENSION', 'chunk-ext value expected', i);
+            this.extState = EXT_VALUE;
           }
           if (++this.chunkLineBytes > this.limits.maxChunkExtensionBytes) {
             this.failAt(
@@ -812,6 +843,7 @@ export class Http1Parser {
             state = S.ChunkExtQuoted;
           } else if (c === 0x22) {
             state = S.ChunkExt;
+            this.extState = EXT_BWS;
           } else if (c === 0x5c) {
             state = S.ChunkExtEscape;
           } else if (FIELD_VALUE[c] !== 1) {
@@ -869,7 +901,7 @@ export class Http1Parser {
           this.state = state;
           return null;
         case S.Failed:
-          throw this.error ?? http1Error('INCOMPLETE_MESSAGE', 'parser failed', this.base + i);
+          return this.fail('INCOMPLETE_MESSAGE', 'parser failed', this.base + i);
         default:
           return assertNever(state, 'parser state');
       }
@@ -1021,9 +1053,12 @@ export class Http1Parser {
             const ts = p;
             while (p < ve && TOKEN[bytes[p]!] === 1) p++;
             const te = p;
-            // transfer-parameter (RFC 9112 §7): skip to the next comma; quoted commas are not expected here.
-            while (p < ve && bytes[p] !== 0x2c) p++;
-            if (te === ts) this.fail('INVALID_TRANSFER_ENCODING', 'invalid transfer coding', teAt);
+            while (p < ve && (bytes[p] === SP || bytes[p] === HTAB)) p++;
+            // transfer-parameter (RFC 9112 §7): `;` params up to the next comma; else only a comma may follow.
+            if (p < ve && bytes[p] === 0x3b) while (p < ve && bytes[p] !== 0x2c) p++;
+            if (te === ts || (p < ve && bytes[p] !== 0x2c)) {
+              this.fail('INVALID_TRANSFER_ENCODING', 'invalid transfer coding', teAt);
+            }
             if (matchLower(bytes, ts, te, W_CHUNKED)) {
               // RFC 9112 §6.1: a sender MUST NOT apply chunked more than once.
               if (teChunkedCount > 0)
@@ -1107,6 +1142,13 @@ export class Http1Parser {
         bodyKind = 'length';
       } else {
         bodyKind = 'none';
+      }
+      if (!isValidTargetForm(bytes, base + this.targetStartRel, base + this.targetEndRel, method)) {
+        this.fail(
+          'INVALID_TARGET',
+          'request-target is not in origin, absolute, authority or asterisk form',
+          sectionAbs + this.targetStartRel,
+        );
       }
       if (method === 'CONNECT') {
         // RFC 9110 §9.3.6: the bytes after a CONNECT head belong to the tunnel.
@@ -1198,6 +1240,27 @@ export class Http1Parser {
     }
     return head;
   }
+}
+
+/**
+ * RFC 9112 §3.2: origin-form ("/" ...), absolute-form (scheme ":" ...), authority-form (CONNECT only) or
+ * asterisk-form ("*", OPTIONS only). Bytes were already checked to be visible ASCII.
+ */
+function isValidTargetForm(bytes: Uint8Array, start: number, end: number, method: string): boolean {
+  const c = bytes[start]!;
+  if (method === 'CONNECT') return c !== 0x2f && c !== 0x2a; // authority-form: host ":" port
+  if (c === 0x2f) return true;
+  if (c === 0x2a) return end - start === 1 && method === 'OPTIONS';
+  // absolute-form: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
+  if (!((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)) return false;
+  for (let k = start + 1; k < end; k++) {
+    const b = bytes[k]!;
+    if (b === 0x3a) return true;
+    const l = b | 0x20;
+    if (!((l >= 0x61 && l <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2b || b === 0x2d || b === 0x2e))
+      return false;
+  }
+  return false;
 }
 
 const FRAMING_NAMES: readonly Uint8Array[] = [

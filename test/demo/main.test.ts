@@ -24,7 +24,7 @@ function get(
 ): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: body === undefined ? 'GET' : 'POST' },
+      { host: '127.0.0.1', port, path, agent: false, method: body === undefined ? 'GET' : 'POST' },
       (res) => {
         let text = '';
         res.setEncoding('utf8');

@@ -162,22 +162,33 @@ describe('Http1Connection server role', () => {
 
   test('usage errors: header injection, body overrun, wrong role, no request', () => {
     const c = new Http1Connection({ role: 'server' });
-    assert.throws(() => c.sendResponseHead(200, []), UsageError);
+    assert.throws(() => {
+      c.sendResponseHead(200, []);
+    }, UsageError);
     c.receive(enc('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
     drain(c);
-    assert.throws(
-      () => c.sendResponseHead(200, [['x', 'a\r\nInjected: 1']]),
-      /ERR_HTTP1_INVALID_FIELD_VALUE|holds byte/,
-    );
-    assert.throws(() => c.sendResponseHead(200, [['x\r\ny', 'a']]), UsageError);
-    assert.throws(() => c.sendRequestHead('GET', '/', []), UsageError);
+    assert.throws(() => {
+      c.sendResponseHead(200, [['x', 'a\r\nInjected: 1']]);
+    }, /ERR_HTTP1_INVALID_FIELD_VALUE|holds byte/);
+    assert.throws(() => {
+      c.sendResponseHead(200, [['x\r\ny', 'a']]);
+    }, UsageError);
+    assert.throws(() => {
+      c.sendRequestHead('GET', '/', []);
+    }, UsageError);
     assert.equal(c.takeOutput().length, 0, 'nothing written by refused heads');
     c.sendResponseHead(200, [['content-length', '1']]);
-    assert.throws(() => c.sendData(enc('xx')), UsageError);
-    assert.throws(() => c.sendEnd(), UsageError);
+    assert.throws(() => {
+      c.sendData(enc('xx'));
+    }, UsageError);
+    assert.throws(() => {
+      c.sendEnd();
+    }, UsageError);
     c.sendData(enc('x'));
     c.sendEnd();
-    assert.throws(() => c.sendData(enc('x')), UsageError);
+    assert.throws(() => {
+      c.sendData(enc('x'));
+    }, UsageError);
   });
 
   test('204 refuses a body', () => {
@@ -185,7 +196,9 @@ describe('Http1Connection server role', () => {
     c.receive(enc('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
     drain(c);
     c.sendResponseHead(204, []);
-    assert.throws(() => c.sendData(enc('x')), UsageError);
+    assert.throws(() => {
+      c.sendData(enc('x'));
+    }, UsageError);
     c.sendEnd();
     assert.equal(text(c.takeOutput()), 'HTTP/1.1 204 No Content\r\n\r\n');
   });
@@ -197,7 +210,9 @@ describe('Http1Connection server role', () => {
     c.sendResponseHead(200, [['content-length', '0']]);
     c.close();
     assert.equal(c.nextEvent(), null);
-    assert.throws(() => c.sendEnd(), UsageError);
+    assert.throws(() => {
+      c.sendEnd();
+    }, UsageError);
     assert.ok(text(c.takeOutput()).startsWith('HTTP/1.1 200 OK'));
     assert.equal(c.shouldClose, true);
   });
