@@ -12,7 +12,7 @@
  */
 import { ByteBuffer } from '../common/bytes.js';
 import { HpackError, UsageError } from '../common/errors.js';
-import { HUFFMAN_ERR_EOS, huffmanDecode, huffmanDecodedMaxLength } from '../common/huffman.js';
+import { HUFFMAN_ERR_EOS, huffmanDecode } from '../common/huffman.js';
 import { decodeInteger, INTEGER_OVERFLOW, intResult } from '../common/integer.js';
 import { resolveLimits } from '../common/limits.js';
 import { DecoderTable } from './decoder-table.js';
@@ -309,12 +309,10 @@ export class HpackDecoder {
     this.beforeField(start);
     // Table entries and per-block literals use separate slabs, so the table pins at most a few slabs.
     const slab = kind === LiteralKind.IncrementalIndexing ? this.entrySlab : this.literalSlab;
+    // Twice the wire length bounds a Huffman string's decoded length (at least 5 bits per symbol).
     slab.reserve(
-      (nameEntry !== undefined
-        ? nameEntry.nameLength
-        : isNameHuffman
-          ? huffmanDecodedMaxLength(nameLength)
-          : nameLength) + (isValueHuffman ? huffmanDecodedMaxLength(valueLength) : valueLength),
+      (nameEntry !== undefined ? nameEntry.nameLength : isNameHuffman ? nameLength * 2 : nameLength) +
+        (isValueHuffman ? valueLength * 2 : valueLength),
     );
     const bytes = slab.bytes;
     const begin = slab.pos;

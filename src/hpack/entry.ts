@@ -61,18 +61,22 @@ export class SlabAllocator {
   bytes: Uint8Array;
   /** First free byte of `bytes`. */
   pos = 0;
-  private readonly slabSize: number;
+  /** Size of the next slab: starts small and doubles up to `maxSlabSize`, so short-lived decoders stay cheap. */
+  private nextSize = 1024;
+  private readonly maxSlabSize: number;
 
-  constructor(slabSize: number) {
-    this.slabSize = slabSize;
+  constructor(maxSlabSize: number) {
+    this.maxSlabSize = maxSlabSize;
     this.bytes = new Uint8Array(0);
   }
 
   /** Makes room for `n` bytes at `this.pos` in `this.bytes` (a fresh slab when the current one is full). */
   reserve(n: number): void {
     if (this.pos + n <= this.bytes.length) return;
+    const size = this.nextSize;
+    if (size < this.maxSlabSize) this.nextSize = size * 2;
     // A string larger than a quarter slab gets its own exact allocation, so slabs are never mostly waste.
-    this.bytes = new Uint8Array(n > this.slabSize >>> 2 ? n : this.slabSize);
+    this.bytes = new Uint8Array(n > size >>> 2 ? n : size);
     this.pos = 0;
   }
 

@@ -37,8 +37,8 @@ test('entries cache strings and account 32 bytes of overhead (RFC 7541 §4.1)', 
   assert.equal(STATIC_ENTRIES.length, 62);
 });
 
-test('slab allocator packs reservations and gives big strings their own array', () => {
-  const slab = new SlabAllocator(1024);
+test('slab allocator packs reservations, grows slabs, gives big strings their own array', () => {
+  const slab = new SlabAllocator(4096);
   slab.reserve(10);
   const first = slab.bytes;
   assert.equal(first.length, 1024);
@@ -46,7 +46,18 @@ test('slab allocator packs reservations and gives big strings their own array', 
   slab.reserve(100);
   assert.equal(slab.bytes, first);
   assert.equal(slab.pos, 7);
-  slab.reserve(2000);
-  assert.equal(slab.bytes.length, 2000);
+  slab.commit(1000);
+  slab.reserve(100);
+  assert.equal(slab.bytes.length, 2048);
+  assert.equal(slab.pos, 0);
+  slab.commit(2000);
+  slab.reserve(5000);
+  assert.equal(slab.bytes.length, 5000);
+  slab.commit(5000);
+  slab.reserve(10);
+  assert.equal(slab.bytes.length, 4096);
+  slab.commit(4090);
+  slab.reserve(10);
+  assert.equal(slab.bytes.length, 4096);
   assert.equal(slab.pos, 0);
 });
