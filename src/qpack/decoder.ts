@@ -60,9 +60,12 @@ export class QpackDecoder implements EncoderStreamSink {
   private readonly blocked: Map<number, BlockedSection[]>;
   private blockedBytes: number;
   private unblocked: UnblockedSection[];
-  // Per-section scratch, reused.
-  private arena: Uint8Array;
-  private arenaLength: number;
+  /** Literal bytes of decoded sections (bump-allocated, see `reserve`). */
+  private slab: Uint8Array;
+  private slabPos: number;
+  /** Result of `readLiteral`. */
+  private literalStart: number;
+  private literalLength: number;
 
   constructor(limits?: Partial<QpackLimits>, options: QpackDecoderOptions = {}) {
     this.limits = resolveQpackLimits(limits);
@@ -81,8 +84,10 @@ export class QpackDecoder implements EncoderStreamSink {
     this.blocked = new Map();
     this.blockedBytes = 0;
     this.unblocked = [];
-    this.arena = new Uint8Array(1024);
-    this.arenaLength = 0;
+    this.slab = EMPTY;
+    this.slabPos = 0;
+    this.literalStart = 0;
+    this.literalLength = 0;
   }
 
   /** Total number of inserts received (RFC 9204 §3.2.4). */
@@ -326,13 +331,12 @@ export class QpackDecoder implements EncoderStreamSink {
       base = ric - deltaBase - 1;
     }
 
-    const names: Array<string | null> = [];
-    const values: Array<string | null> = [];
-    let spans = new Int32Array(64);
-    this.arenaLength = 0;
+    // Every literal of this section fits in one slab region: Huffman expands at most 8/5 (RFC 7541 §5.2).
+    this.reserve(huffmanDecodedMaxLength(end - pos) + 1);
+    const strings: Array<string | null> = [];
+    const spans: number[] = [];
     let sectionSize = 0;
     let maxRef = -1;
-    let n = 0;
 
     while (pos < end) {
       const b = src[pos]!;
@@ -340,11 +344,7 @@ export class QpackDecoder implements EncoderStreamSink {
       let value: string | null = null;
       let nameLen: number;
       let valueLen: number;
-      if (4 * n + 4 > spans.length) {
-        const grown = new Int32Array(spans.length * 2);
-        grown.set(spans);
-        spans = grown;
-      }
+      const at = 2 * strings.length; // span slot of this line's name
       if ((b & 0x80) !== 0) {
         // §4.5.2 Indexed Field Line: 1 T index(6)
         pos = decodeInteger(src, pos, end, 6);
@@ -378,14 +378,16 @@ export class QpackDecoder implements EncoderStreamSink {
           name = table.name(abs);
         }
         nameLen = name.length;
-        pos = this.readLiteral(src, pos, end, 7, streamId, spans, 4 * n + 2);
-        valueLen = spans[4 * n + 3]! - spans[4 * n + 2]!;
+        pos = this.readLiteral(src, pos, end, 7, streamId);
+        valueLen = this.literalLength;
       } else if ((b & 0x20) !== 0) {
         // §4.5.6 Literal Field Line with Literal Name: 001 N H name-length(3) name value
-        pos = this.readLiteral(src, pos, end, 3, streamId, spans, 4 * n);
-        nameLen = spans[4 * n + 1]! - spans[4 * n]!;
-        pos = this.readLiteral(src, pos, end, 7, streamId, spans, 4 * n + 2);
-        valueLen = spans[4 * n + 3]! - spans[4 * n + 2]!;
+        pos = this.readLiteral(src, pos, end, 3, streamId);
+        nameLen = this.literalLength;
+        spans[at] = this.literalStart;
+        spans[at + 1] = this.literalStart + nameLen;
+        pos = this.readLiteral(src, pos, end, 7, streamId);
+        valueLen = this.literalLength;
       } else if ((b & 0x10) !== 0) {
         // §4.5.3 Indexed Field Line with Post-Base Index: 0001 index(4)
         pos = decodeInteger(src, pos, end, 4);
@@ -406,8 +408,12 @@ export class QpackDecoder implements EncoderStreamSink {
         if (abs > maxRef) maxRef = abs;
         name = table.name(abs);
         nameLen = name.length;
-        pos = this.readLiteral(src, pos, end, 7, streamId, spans, 4 * n + 2);
-        valueLen = spans[4 * n + 3]! - spans[4 * n + 2]!;
+        pos = this.readLiteral(src, pos, end, 7, streamId);
+        valueLen = this.literalLength;
+      }
+      if (value === null) {
+        spans[at + 2] = this.literalStart;
+        spans[at + 3] = this.literalStart + valueLen;
       }
       // RFC 9114 §4.2.2: the size of a field line is name + value + 32.
       sectionSize += nameLen + valueLen + 32;
@@ -419,9 +425,7 @@ export class QpackDecoder implements EncoderStreamSink {
           streamId,
         );
       }
-      names.push(name);
-      values.push(value);
-      n++;
+      strings.push(name, value);
     }
 
     // RFC 9204 §2.2.3: a Required Insert Count larger than the references need is QPACK_DECOMPRESSION_FAILED.
@@ -437,8 +441,7 @@ export class QpackDecoder implements EncoderStreamSink {
       writeSectionAcknowledgment(this.out, streamId);
       if (ric > this.knownReceivedCount) this.knownReceivedCount = ric;
     }
-    const arena = this.arenaLength === 0 ? EMPTY : this.arena.slice(0, this.arenaLength);
-    return new HeaderList(names, values, spans, arena);
+    return new HeaderList(strings, spans, this.slab);
   }
 
   /** A section we refuse locally still holds encoder references: release them (§2.2.2.2). */
@@ -465,9 +468,17 @@ export class QpackDecoder implements EncoderStreamSink {
     );
   }
 
+  /** Makes room for `n` bytes at `slabPos`, starting a fresh slab when needed. */
+  private reserve(n: number): void {
+    if (this.slabPos + n <= this.slab.length) return;
+    // Typed-array allocation is costly: literals share 64 KiB slabs, freed by GC once no list points there.
+    this.slab = new Uint8Array(Math.max(SLAB_SIZE, n));
+    this.slabPos = 0;
+  }
+
   /**
-   * Copies (or Huffman-decodes) the string literal at `pos` into the arena and records its span at
-   * `spans[at]`, `spans[at + 1]`. Returns the position after it.
+   * Copies (or Huffman-decodes) the string literal at `pos` into the slab (room was reserved for the whole
+   * section) and sets `literalStart` / `literalLength`. Returns the position after it.
    */
   private readLiteral(
     src: Uint8Array,
@@ -475,8 +486,6 @@ export class QpackDecoder implements EncoderStreamSink {
     end: number,
     prefixBits: number,
     streamId: number,
-    spans: Int32Array,
-    at: number,
   ): number {
     if (pos >= end) throw qpackError('ERR_QPACK_TRUNCATED', 'field section ends before a string', streamId);
     const isHuffman = (src[pos]! & (1 << prefixBits)) !== 0;
@@ -492,27 +501,26 @@ export class QpackDecoder implements EncoderStreamSink {
       );
     }
     if (length > (isHuffman ? 4 * max : max)) throw this.stringTooLong(length, streamId);
-    const need = isHuffman ? huffmanDecodedMaxLength(length) : length;
-    if (this.arenaLength + need > this.arena.length) {
-      const grown = new Uint8Array(Math.max(this.arena.length * 2, this.arenaLength + need));
-      grown.set(this.arena.subarray(0, this.arenaLength));
-      this.arena = grown;
-    }
-    const start = this.arenaLength;
+    const slab = this.slab;
+    const start = this.slabPos;
     let stop: number;
     if (isHuffman) {
-      stop = huffmanDecode(src, pos, pos + length, this.arena, start);
+      stop = huffmanDecode(src, pos, pos + length, slab, start);
       if (stop < 0) {
         throw qpackError('ERR_QPACK_INVALID_HUFFMAN', 'invalid Huffman string in a field section', streamId);
       }
       if (stop - start > max) throw this.stringTooLong(stop - start, streamId);
     } else {
-      this.arena.set(src.subarray(pos, pos + length), start);
+      if (length < 32) {
+        for (let i = 0; i < length; i++) slab[start + i] = src[pos + i]!;
+      } else {
+        slab.set(src.subarray(pos, pos + length), start);
+      }
       stop = start + length;
     }
-    this.arenaLength = stop;
-    spans[at] = start;
-    spans[at + 1] = stop;
+    this.slabPos = stop;
+    this.literalStart = start;
+    this.literalLength = stop - start;
     return pos + length;
   }
 
@@ -526,3 +534,4 @@ export class QpackDecoder implements EncoderStreamSink {
 }
 
 const EMPTY = new Uint8Array(0);
+const SLAB_SIZE = 65536;

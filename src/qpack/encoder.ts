@@ -80,8 +80,8 @@ export class QpackEncoder implements DecoderStreamSink {
   private readonly maxEntryFraction: number;
   /** RFC 9204 §2.1.4: inserts the decoder is known to have received. */
   private knownReceivedCount: number;
-  /** Newest absolute index per `name\0value` and per name. */
-  private readonly exact: Map<string, number>;
+  /** Newest absolute index per name and value, and per name. */
+  private readonly exact: Map<string, Map<string, number>>;
   private readonly byName: Map<string, number>;
   /** Outstanding references per absolute index (only non-zero counts are stored). */
   private readonly refCounts: Map<number, number>;
@@ -90,10 +90,10 @@ export class QpackEncoder implements DecoderStreamSink {
   private readonly encoderStream: ByteBuffer;
   private readonly section: ByteBuffer;
   private readonly parser: DecoderStreamParser;
-  /** Recently seen `name\0value` keys (a ring) and how many times each is in the ring. */
-  private readonly history: string[];
-  private historyPos: number;
-  private readonly historyCount: Map<string, number>;
+  /** Sequence number of the last sighting of each name and value; pruned every `historySize` lines. */
+  private readonly lastSeen: Map<string, Map<string, number>>;
+  private readonly historySize: number;
+  private seenSeq: number;
   // Per-section scratch.
   private reps: Rep[];
   private repIndex: number[];
@@ -122,9 +122,12 @@ export class QpackEncoder implements DecoderStreamSink {
     this.reps = [];
     this.repIndex = [];
     const historySize = options.historySize ?? Math.max(64, 2 * this.maxEntriesValue);
-    this.history = new Array<string>(historySize).fill('');
-    this.historyPos = 0;
-    this.historyCount = new Map();
+    if (!Number.isSafeInteger(historySize) || historySize < 1) {
+      throw new UsageError('ERR_INVALID_OPTION', `historySize must be a positive integer`);
+    }
+    this.lastSeen = new Map();
+    this.historySize = historySize;
+    this.seenSeq = 0;
     const capacity = options.tableCapacity ?? Math.min(maxTableCapacity, DEFAULT_ENCODER_TABLE_CAPACITY);
     if (capacity > 0) this.setDynamicTableCapacity(capacity);
   }
@@ -184,14 +187,6 @@ export class QpackEncoder implements DecoderStreamSink {
    * section. Names and values are opaque latin1 strings (QPACK does not validate HTTP semantics).
    */
   encodeFieldSection(streamId: number, fields: ReadonlyArray<readonly [string, string]>): Uint8Array {
-    for (const [name, value] of fields) {
-      if (!isLatin1(name) || !isLatin1(value)) {
-        throw new UsageError(
-          'ERR_QPACK_INVALID_FIELD',
-          'QPACK field names and values must be latin1 strings',
-        );
-      }
-    }
     const table = this.table;
     const krc = this.knownReceivedCount;
     const list = this.pending.get(streamId);
@@ -214,9 +209,8 @@ export class QpackEncoder implements DecoderStreamSink {
         repIndex.push(s);
         continue;
       }
-      const key = name + '\u0000' + value;
-      const seenBefore = this.remember(key) > 0;
-      let d = this.exact.get(key);
+      const seenBefore = this.remember(name, value);
+      let d = this.exact.get(name)?.get(value);
       if (d !== undefined && d < drainBelow) {
         // §2.1.1.1: refresh a draining entry so the old copy can be evicted.
         const dup = this.tryDuplicate(d);
@@ -229,6 +223,14 @@ export class QpackEncoder implements DecoderStreamSink {
         this.pin(refs, d);
         if (d > maxRef) maxRef = d;
         continue;
+      }
+      // Only lines written as bytes need checking: table entries were checked when inserted.
+      if (!isLatin1(name) || !isLatin1(value)) {
+        for (const abs of refs) this.unpin(abs);
+        throw new UsageError(
+          'ERR_QPACK_INVALID_FIELD',
+          'QPACK field names and values must be latin1 strings',
+        );
       }
       if (d === undefined && this.shouldInsert(name, value, seenBefore, canBlock)) {
         const abs = this.tryInsert(name, value);
@@ -373,12 +375,14 @@ export class QpackEncoder implements DecoderStreamSink {
     this.refCounts.set(abs, (this.refCounts.get(abs) ?? 0) + 1);
   }
 
+  private unpin(abs: number): void {
+    const n = this.refCounts.get(abs)! - 1;
+    if (n === 0) this.refCounts.delete(abs);
+    else this.refCounts.set(abs, n);
+  }
+
   private release(section: PendingSection): void {
-    for (const abs of section.refs) {
-      const n = this.refCounts.get(abs)! - 1;
-      if (n === 0) this.refCounts.delete(abs);
-      else this.refCounts.set(abs, n);
-    }
+    for (const abs of section.refs) this.unpin(abs);
   }
 
   /** §2.1.1: acknowledged and unreferenced. */
@@ -435,29 +439,32 @@ export class QpackEncoder implements DecoderStreamSink {
     return bytes;
   }
 
-  /** Records `key` in the history ring; returns how many times it was already there. */
-  private remember(key: string): number {
-    const counts = this.historyCount;
-    const seen = counts.get(key) ?? 0;
-    if (this.history.length === 0) return seen;
-    const old = this.history[this.historyPos]!;
-    if (old !== '') {
-      const n = counts.get(old)! - 1;
-      if (n === 0) counts.delete(old);
-      else counts.set(old, n);
+  /** Records a sighting of `name: value`; returns whether it was seen within the last `historySize` lines. */
+  private remember(name: string, value: string): boolean {
+    const seq = ++this.seenSeq;
+    let values = this.lastSeen.get(name);
+    if (values === undefined) this.lastSeen.set(name, (values = new Map<string, number>()));
+    const last = values.get(value);
+    values.set(value, seq);
+    if (seq % this.historySize === 0) {
+      // Amortised pruning keeps the maps at most two windows large.
+      for (const [n, vs] of this.lastSeen) {
+        for (const [v, at] of vs) if (seq - at >= this.historySize) vs.delete(v);
+        if (vs.size === 0) this.lastSeen.delete(n);
+      }
     }
-    this.history[this.historyPos] = key;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    this.historyPos = (this.historyPos + 1) % this.history.length;
-    return seen;
+    return last !== undefined && seq - last <= this.historySize;
   }
 
   private evictOldest(): void {
     const table = this.table;
     const abs = table.dropped;
     const name = table.name(abs);
-    const key = name + '\u0000' + table.value(abs);
-    if (this.exact.get(key) === abs) this.exact.delete(key);
+    const values = this.exact.get(name);
+    if (values !== undefined && values.get(table.value(abs)) === abs) {
+      values.delete(table.value(abs));
+      if (values.size === 0) this.exact.delete(name);
+    }
     if (this.byName.get(name) === abs) this.byName.delete(name);
     table.evictOldest();
   }
@@ -472,7 +479,9 @@ export class QpackEncoder implements DecoderStreamSink {
   }
 
   private record(abs: number, name: string, value: string): void {
-    this.exact.set(name + '\u0000' + value, abs);
+    let values = this.exact.get(name);
+    if (values === undefined) this.exact.set(name, (values = new Map<string, number>()));
+    values.set(value, abs);
     this.byName.set(name, abs);
   }
 

@@ -113,19 +113,21 @@ export const STATIC_NAMES: readonly string[] = STATIC_TABLE.map((e) => e[0]);
 /** Static values, parallel to {@link STATIC_NAMES}. */
 export const STATIC_VALUES: readonly string[] = STATIC_TABLE.map((e) => e[1]);
 
-const exact = new Map<string, number>();
+// name -> (value -> index): two lookups, no key concatenation on the encoder's hot path.
+const exact = new Map<string, Map<string, number>>();
 const byName = new Map<string, number>();
 for (let i = 0; i < STATIC_TABLE.length; i++) {
   const name = STATIC_NAMES[i]!;
   const value = STATIC_VALUES[i]!;
-  const key = name + '\u0000' + value;
-  if (!exact.has(key)) exact.set(key, i);
+  let values = exact.get(name);
+  if (values === undefined) exact.set(name, (values = new Map<string, number>()));
+  if (!values.has(value)) values.set(value, i);
   if (!byName.has(name)) byName.set(name, i);
 }
 
 /** Index of the static entry equal to `name: value`, or -1. */
 export function findStaticExact(name: string, value: string): number {
-  return exact.get(name + '\u0000' + value) ?? -1;
+  return exact.get(name)?.get(value) ?? -1;
 }
 
 /** Index of the first static entry named `name`, or -1. */
