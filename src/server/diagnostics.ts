@@ -1,0 +1,16 @@
+/**
+ * Every diagnostics_channel the server publishes, created once (STYLE §3.6: `hayate:<layer>:<event>`).
+ * Publishers check `hasSubscribers` first so no message object is built when nobody listens.
+ */
+import { channel } from 'node:diagnostics_channel';
+
+/** `{ server, socket }` when a connection is accepted. */
+export const connectionOpened = channel('hayate:server:connection-open');
+/** `{ server, socket, error }` when a connection closes. */
+export const connectionClosed = channel('hayate:server:connection-close');
+/** `{ request }` when a request head has been parsed. */
+export const requestStarted = channel('hayate:server:request-start');
+/** `{ request, status }` when a response has been completely queued. */
+export const responseFinished = channel('hayate:server:response-finish');
+/** `{ socket, error, status }` when a request is rejected by the parser or a limit (4xx) or timeout (408). */
+export const requestRejected = channel('hayate:server:request-reject');

@@ -1,0 +1,534 @@
+/**
+ * Binds an {@link Http1Connection} (sans-I/O core) to a {@link TransportSocket}: reads go to `receive()`,
+ * events become {@link IncomingRequest}s answered in order (RFC 9112 §9.3.2 pipelining), and the core's
+ * `takeOutput()` goes to the socket's writev. Timeouts run on the server's timer wheel, one reusable
+ * TimerNode per connection.
+ *
+ * Lifetimes: request heads are views into the read buffer (an arena slot on the native transport); heads
+ * of requests still unanswered when a read has been processed are `retain()`ed, and body chunks are copied
+ * once into the request's queue, because handlers read them after the slot has been reused.
+ *
+ * Files: Http1Connection has no way to account for body bytes sent out of band (sendfile), so file bodies
+ * are queued as views of a never-written sentinel buffer; `writeOut` swaps those views for the file
+ * segments they stand for. Only the byte count of a sentinel view is ever used.
+ */
+import { Http1ParseError } from '../common/errors.js';
+import { Http1Connection } from '../http1/connection.js';
+import type { Http1Head } from '../http1/events.js';
+import type { Http1Leniency, Http1Limits } from '../http1/limits.js';
+import { TimerNode } from '../transport/timer-wheel.js';
+import type { SocketHandler, TransportSocket } from '../transport/socket.js';
+import { requestRejected, requestStarted, responseFinished } from './diagnostics.js';
+import { IncomingRequest, type RequestSource } from './request.js';
+import { OutgoingResponse } from './response.js';
+import type { ServerCore } from './server-core.js';
+import type { ResponseBackend } from './types.js';
+
+const SENTINEL_BYTES = 1 << 20;
+const FILE_SENTINEL = new ArrayBuffer(SENTINEL_BYTES);
+
+/** What the connection's single timer is currently measuring. */
+const TimerMode = { None: 0, Header: 1, KeepAlive: 2, Body: 3 } as const;
+type TimerMode = (typeof TimerMode)[keyof typeof TimerMode];
+
+const REQUEST_TIMEOUT = new TextEncoder().encode(
+  'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n',
+);
+
+/** HTTP/1 options of {@link createServer}. */
+export interface Http1ServerOptions {
+  readonly limits?: Partial<Http1Limits>;
+  readonly leniency?: Partial<Http1Leniency>;
+}
+
+interface PendingFile {
+  readonly fd: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** One request/response exchange; the {@link ResponseBackend} of its response. */
+class Exchange implements ResponseBackend, RequestSource {
+  readonly c: Http1ServerConnection;
+  readonly head: Http1Head;
+  readonly request: IncomingRequest;
+  readonly response: OutgoingResponse;
+  isRetained = false;
+  isStarted = false;
+  isDone = false;
+  isContinueSent = false;
+  /** Body bytes still arriving after the response ended are dropped, not buffered. */
+  isDiscarding = false;
+
+  constructor(c: Http1ServerConnection, head: Http1Head) {
+    this.c = c;
+    this.head = head;
+    const socket = c.socket;
+    this.request = new IncomingRequest(
+      head.versionMinor === 0 ? 'http/1.0' : 'http/1.1',
+      head.method,
+      head.target,
+      head.headers,
+      socket.remoteAddress,
+      socket.remotePort,
+      head.bodyKind !== 'none',
+      this,
+    );
+    this.response = new OutgoingResponse(this, this.request);
+  }
+
+  get isHead(): boolean {
+    return this.head.method === 'HEAD';
+  }
+
+  get isClosed(): boolean {
+    return this.c.socket.isClosed;
+  }
+
+  get pendingBytes(): number {
+    return this.c.socket.pendingBytes;
+  }
+
+  get highWaterMark(): number {
+    return this.c.core.limits.highWaterMarkBytes;
+  }
+
+  waitForDrain(): Promise<void> {
+    return this.c.waitForDrain();
+  }
+
+  onBodyPull(): void {
+    // RFC 9110 §10.1.1: send 100 (Continue) when the handler wants the body the client holds back.
+    if (this.head.expectContinue && !this.isContinueSent && !this.response.headersSent && this.isStarted) {
+      this.isContinueSent = true;
+      this.c.conn.sendInformational(100);
+      this.c.flush();
+    }
+  }
+
+  onConsumed(): void {
+    this.c.updateReading();
+  }
+
+  sendHead(status: number, headers: [string, string][], contentLength: number): void {
+    if (this.c.isClosing) headers.push(['connection', 'close']);
+    if (contentLength >= 0) this.c.conn.sendResponseHead(status, headers, { contentLength });
+    else this.c.conn.sendResponseHead(status, headers);
+  }
+
+  sendInformational(status: number, headers: [string, string][]): void {
+    this.c.conn.sendInformational(status, headers);
+    this.c.flushSoon();
+  }
+
+  sendData(chunk: Uint8Array): void {
+    this.c.conn.sendData(chunk);
+    this.c.flushSoon();
+  }
+
+  sendFile(fd: number, offset: number, length: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.c.files.push({ fd, offset, length, resolve, reject });
+      for (let left = length; left > 0; left -= SENTINEL_BYTES) {
+        this.c.conn.sendData(new Uint8Array(FILE_SENTINEL, 0, Math.min(left, SENTINEL_BYTES)));
+      }
+      this.c.flush();
+    });
+  }
+
+  sendEnd(trailers: [string, string][] | undefined): void {
+    this.c.conn.sendEnd(trailers);
+    this.c.finished(this);
+  }
+}
+
+/** An HTTP/1.1 server connection. */
+export class Http1ServerConnection implements SocketHandler {
+  readonly core: ServerCore;
+  readonly socket: TransportSocket;
+  readonly conn: Http1Connection;
+  /** Requests received and not yet answered, in order; [0] is the one being answered. */
+  private readonly queue: Exchange[] = [];
+  /** The exchange whose body the next `data`/`end` events belong to. */
+  private bodyTarget: Exchange | undefined;
+  readonly files: PendingFile[] = [];
+  private readonly timer: TimerNode;
+  private timerMode: TimerMode = TimerMode.None;
+  private inDispatch = false;
+  private needsFlush = false;
+  private isPausedForOutput = false;
+  private isReadingPaused = false;
+  private isPeerEnded = false;
+  private failedStatus = 0;
+  private drainWaiters: (() => void)[] = [];
+  /** A request asked to switch protocols and nobody took it: close after answering. */
+  private isUpgradeRefused = false;
+  private isDetached = false;
+  isClosing = false;
+
+  constructor(core: ServerCore, socket: TransportSocket, options: Http1ServerOptions) {
+    this.core = core;
+    this.socket = socket;
+    this.conn = new Http1Connection({ role: 'server', limits: options.limits, leniency: options.leniency });
+    this.timer = new TimerNode(() => {
+      this.onTimeout();
+    });
+    socket.setHandler(this);
+    // A fresh connection must send its first head within the header timeout.
+    this.setTimer(TimerMode.Header, core.limits.headerTimeoutMs);
+  }
+
+  onData(bytes: Uint8Array, start: number, end: number): void {
+    if (this.isDetached) return;
+    if (this.timerMode === TimerMode.KeepAlive) this.setTimer(TimerMode.None, 0);
+    this.inDispatch = true;
+    this.conn.receive(bytes.subarray(start, end));
+    this.drainEvents();
+    this.afterInput();
+  }
+
+  onEnd(): void {
+    if (this.isDetached) return;
+    this.isPeerEnded = true;
+    this.inDispatch = true;
+    this.conn.receiveEnd();
+    this.drainEvents();
+    this.afterInput();
+    if (this.queue.length === 0 && !this.socket.isClosed) this.socket.end();
+  }
+
+  onDrain(): void {
+    if (this.isPausedForOutput && this.socket.pendingBytes < this.core.limits.highWaterMarkBytes) {
+      this.isPausedForOutput = false;
+      this.updateReading();
+    }
+    const w = this.drainWaiters;
+    if (w.length > 0) {
+      this.drainWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  onClose(error: Error | undefined): void {
+    this.setTimer(TimerMode.None, 0);
+    const err = error ?? new Error('connection closed');
+    for (const ex of this.queue) ex.request.abort(err);
+    if (this.bodyTarget !== undefined) this.bodyTarget.request.abort(err);
+    for (const f of this.files.splice(0)) f.reject(err);
+    this.queue.length = 0;
+    this.onDrain();
+    this.core.connectionClosed(this, error);
+  }
+
+  waitForDrain(): Promise<void> {
+    if (this.socket.isClosed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Pulls every event out of the core (the read buffer must not be referenced after this read). */
+  private drainEvents(): void {
+    const conn = this.conn;
+    try {
+      for (;;) {
+        const ev = conn.nextEvent();
+        if (ev === null) break;
+        switch (ev.type) {
+          case 'head': {
+            const ex = new Exchange(this, ev);
+            if (requestStarted.hasSubscribers) requestStarted.publish({ request: ex.request });
+            this.bodyTarget = ev.bodyKind === 'none' ? undefined : ex;
+            this.queue.push(ex);
+            if (ev.upgrade) {
+              if (this.core.onUpgrade !== undefined) {
+                // Taken over at the `upgrade` event that follows; keep the head past this read.
+                ev.retain();
+                ex.isRetained = true;
+              } else {
+                this.isUpgradeRefused = true;
+              }
+            }
+            if (this.queue.length === 1 && !(ev.upgrade && this.core.onUpgrade !== undefined)) this.start(ex);
+            break;
+          }
+          case 'data': {
+            const ex = this.bodyTarget;
+            if (ex !== undefined && !ex.isDiscarding) {
+              // Lifetime: ev.bytes dies with this read; the request keeps its own copy.
+              ex.request.pushBody(ev.bytes.slice());
+            }
+            break;
+          }
+          case 'end': {
+            const ex = this.bodyTarget;
+            this.bodyTarget = undefined;
+            if (ex !== undefined) ex.request.endBody(ev.trailers === null ? null : ev.trailers.retain());
+            break;
+          }
+          case 'upgrade': {
+            const ex = this.queue[this.queue.length - 1];
+            if (this.core.onUpgrade !== undefined && ex !== undefined && !ex.isStarted) {
+              this.detach(ex, ev.bytes.slice());
+              return;
+            }
+            break;
+          }
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof Http1ParseError)) throw err;
+      if (requestRejected.hasSubscribers) {
+        requestRejected.publish({ socket: this.socket, error: err, status: err.statusHint });
+      }
+      this.failedStatus = err.statusHint;
+      this.bodyTarget?.request.abort(err);
+      this.bodyTarget = undefined;
+      if (this.queue.length === 0) this.answerFailure();
+    }
+  }
+
+  /** Hands the socket to the server's upgrade handler (RFC 9110 §7.8); this connection lets go of it. */
+  private detach(ex: Exchange, rest: Uint8Array): void {
+    this.isDetached = true;
+    this.setTimer(TimerMode.None, 0);
+    this.queue.length = 0;
+    this.core.connectionDetached(this);
+    this.core.onUpgrade?.(ex.request, this.socket, rest);
+  }
+
+  private afterInput(): void {
+    if (this.isDetached) return;
+    // Lifetime: heads still waiting for their response outlive this read buffer.
+    for (const ex of this.queue) {
+      if (!ex.isRetained && !ex.isDone) {
+        ex.head.retain();
+        ex.isRetained = true;
+      }
+    }
+    this.inDispatch = false;
+    if (this.needsFlush) this.flush();
+    this.updateReading();
+    this.updateTimer();
+  }
+
+  private start(ex: Exchange): void {
+    ex.isStarted = true;
+    let result: void | Promise<void>;
+    try {
+      result = this.core.handler(ex.request, ex.response);
+    } catch (err) {
+      this.handlerFailed(ex, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        () => {
+          if (!ex.response.finished && !this.socket.isClosed && !ex.response.headersSent) {
+            // A handler that resolved without answering gets an empty 204-free default: 200 with no body.
+            ex.response.end();
+          }
+        },
+        (err: unknown) => {
+          this.handlerFailed(ex, err);
+        },
+      );
+    }
+  }
+
+  private handlerFailed(ex: Exchange, err: unknown): void {
+    this.core.reportError(err);
+    if (this.socket.isClosed || ex.response.finished) return;
+    if (!ex.response.headersSent) {
+      ex.response.status = 500;
+      this.isClosing = true;
+      ex.response.end('Internal Server Error\n');
+    } else {
+      this.socket.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Called by an exchange's sendEnd: the response is completely queued. */
+  finished(ex: Exchange): void {
+    ex.isDone = true;
+    if (responseFinished.hasSubscribers) {
+      responseFinished.publish({ request: ex.request, status: ex.response.status });
+    }
+    if (this.queue[0] === ex) this.queue.shift();
+    if (!ex.request.isBodyComplete) {
+      ex.isDiscarding = true;
+      // The client may still hold the body back waiting for 100 (RFC 9110 §10.1.1): do not wait for it.
+      if (ex.head.expectContinue && !ex.isContinueSent) this.isClosing = true;
+    }
+    this.flushSoon();
+    if (this.mustClose()) {
+      if (this.queue.length === 0) {
+        this.flush();
+        this.socket.end();
+      }
+      return;
+    }
+    const next = this.queue[0];
+    if (next !== undefined) {
+      if (!next.isStarted) this.start(next);
+    } else if (this.failedStatus !== 0) {
+      this.answerFailure();
+    } else if (!this.inDispatch) {
+      this.updateReading();
+      this.updateTimer();
+    }
+  }
+
+  private mustClose(): boolean {
+    return this.conn.shouldClose || this.isUpgradeRefused || (this.isClosing && this.queue.length === 0);
+  }
+
+  /** Answers a parse error with its status hint (400, 413, 414, 431, 501...) and closes. */
+  private answerFailure(): void {
+    const status = this.failedStatus;
+    try {
+      this.conn.sendResponseHead(status, [['content-length', '0']]);
+      this.conn.sendEnd();
+    } catch {
+      // The core refused (a response was half-sent): closing is all that is left.
+    }
+    this.flush();
+    this.socket.end();
+  }
+
+  /** Flushes now, or at the end of the current read when inside one (pipelined answers share a writev). */
+  flushSoon(): void {
+    if (this.inDispatch) this.needsFlush = true;
+    else this.flush();
+  }
+
+  flush(): void {
+    this.needsFlush = false;
+    if (this.socket.isClosed) {
+      this.conn.takeOutput();
+      return;
+    }
+    const out = this.conn.takeOutput();
+    if (out.length > 0) this.writeOut(out);
+    if (!this.isPausedForOutput && this.socket.pendingBytes >= this.core.limits.highWaterMarkBytes) {
+      this.isPausedForOutput = true;
+      this.updateReading();
+    }
+  }
+
+  private writeOut(out: Uint8Array[]): void {
+    if (this.files.length === 0) {
+      this.socket.write(out);
+      return;
+    }
+    let from = 0;
+    let i = 0;
+    while (i < out.length) {
+      if (out[i]!.buffer !== FILE_SENTINEL) {
+        i++;
+        continue;
+      }
+      if (i > from) this.socket.write(out.slice(from, i));
+      const file = this.files.shift()!;
+      let covered = 0;
+      while (i < out.length && out[i]!.buffer === FILE_SENTINEL && covered < file.length) {
+        covered += out[i]!.byteLength;
+        i++;
+      }
+      this.socket.sendFile(file.fd, file.offset, file.length, (err) => {
+        if (err === undefined) file.resolve();
+        else file.reject(err);
+      });
+      from = i;
+    }
+    if (from < out.length) this.socket.write(from === 0 ? out : out.slice(from));
+  }
+
+  /** Pauses or resumes reading from the socket according to output, body and pipelining pressure. */
+  updateReading(): void {
+    if (this.socket.isClosed || this.isDetached) return;
+    const body = this.bodyTarget;
+    const limits = this.core.limits;
+    const shouldPause =
+      this.isPausedForOutput ||
+      this.failedStatus !== 0 ||
+      (body !== undefined && !body.isDiscarding && body.request.bufferedBytes >= limits.bodyBufferBytes) ||
+      this.queue.length > limits.maxPipelinedRequests;
+    if (shouldPause && !this.isReadingPaused) {
+      this.isReadingPaused = true;
+      this.socket.pause();
+    } else if (!shouldPause && this.isReadingPaused) {
+      this.isReadingPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private updateTimer(): void {
+    if (this.socket.isClosed) return;
+    const limits = this.core.limits;
+    if (this.bodyTarget !== undefined) {
+      // Re-armed on every read: it bounds silence, not the whole body.
+      this.setTimer(TimerMode.Body, limits.bodyTimeoutMs);
+    } else if (this.queue.length > 0) {
+      this.setTimer(TimerMode.None, 0);
+    } else if (!this.conn.isIdle) {
+      // Part of a head has arrived: the clock runs from its first byte and is never re-armed (slowloris).
+      if (this.timerMode !== TimerMode.Header) this.setTimer(TimerMode.Header, limits.headerTimeoutMs);
+    } else {
+      if (this.isClosing) {
+        this.socket.end();
+        return;
+      }
+      this.setTimer(TimerMode.KeepAlive, limits.keepAliveTimeoutMs);
+    }
+  }
+
+  private setTimer(mode: TimerMode, ms: number): void {
+    this.timerMode = mode;
+    if (mode === TimerMode.None) this.core.wheel.cancel(this.timer);
+    else this.core.wheel.schedule(this.timer, ms);
+  }
+
+  private onTimeout(): void {
+    const mode = this.timerMode;
+    this.timerMode = TimerMode.None;
+    if (this.socket.isClosed) return;
+    switch (mode) {
+      case TimerMode.Header:
+      case TimerMode.Body: {
+        if (requestRejected.hasSubscribers) {
+          requestRejected.publish({ socket: this.socket, error: undefined, status: 408 });
+        }
+        const active = this.queue[0];
+        // RFC 9110 §15.5.9: 408 when no response has started; otherwise the connection just closes.
+        if (active === undefined || !active.response.headersSent) {
+          this.socket.write([REQUEST_TIMEOUT]);
+          this.socket.end();
+        } else {
+          this.socket.destroy();
+        }
+        // Anything still coming is not read; the socket closes once the 408 is written.
+        this.socket.pause();
+        return;
+      }
+      case TimerMode.KeepAlive:
+        this.socket.end();
+        return;
+      case TimerMode.None:
+        return;
+    }
+  }
+
+  /** Graceful shutdown: finish what is in flight, then close; idle connections close now. */
+  shutdown(): void {
+    this.isClosing = true;
+    if (this.queue.length === 0 && this.bodyTarget === undefined) {
+      this.flush();
+      this.socket.end();
+    }
+  }
+
+  get isIdle(): boolean {
+    return this.queue.length === 0 && this.conn.isIdle;
+  }
+}

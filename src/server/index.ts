@@ -1,0 +1,27 @@
+/**
+ * `hayate/server`: HTTP/1.1 server on the native addon (epoll/kqueue, arena reads, writev, sendfile) or
+ * node:net, with a protocol-neutral handler API, static files, limits and timeouts, and workers.
+ */
+export { createServer, Server } from './server.js';
+export type { ServerOptions, ServerAddress } from './server.js';
+export { DEFAULT_SERVER_LIMITS, resolveServerLimits } from './limits.js';
+export type { ServerLimits } from './limits.js';
+export { serveStatic, parseRange } from './static.js';
+export type { StaticOptions } from './static.js';
+export { runWorkers, isHayateWorker } from './workers.js';
+export type { WorkerGroup, WorkerOptions } from './workers.js';
+export { IncomingRequest } from './request.js';
+export type { RequestSource } from './request.js';
+export { OutgoingResponse, httpDate } from './response.js';
+export { contentTypeFor } from './mime.js';
+export type {
+  Handler,
+  HeadersView,
+  ResponseBackend,
+  SendFileOptions,
+  ServerRequest,
+  ServerResponse,
+  UpgradeHandler,
+} from './types.js';
+export type { Http1ServerOptions } from './http1.js';
+export type { TransportSocket } from '../transport/socket.js';

@@ -1,0 +1,48 @@
+/**
+ * Server limits and timeouts (STYLE §3.5): every one is named, has a safe default and a reason.
+ * Timeouts are driven by one timer wheel per server (src/transport/timer-wheel.ts), never a timer per socket.
+ */
+import { resolveLimits } from '../common/limits.js';
+
+/** Connection-level limits and timeouts of {@link createServer}. */
+export interface ServerLimits {
+  /** Open connections; more are closed on accept. 10,000 keeps fds well under common `ulimit -n` raises. */
+  readonly maxConnections: number;
+  /** Time to receive a complete request head, from its first byte (slowloris defence): 408, then close. */
+  readonly headerTimeoutMs: number;
+  /** Idle time allowed between requests on a keep-alive connection before it is closed (like Node's 5 s). */
+  readonly keepAliveTimeoutMs: number;
+  /** Longest silence while a request body is being received: the connection is closed. */
+  readonly bodyTimeoutMs: number;
+  /** Time `close()` waits for in-flight requests before destroying what is left. */
+  readonly shutdownTimeoutMs: number;
+  /** Pending output (bytes) above which a connection stops reading and `write()` returns false. */
+  readonly highWaterMarkBytes: number;
+  /** Request body bytes buffered ahead of the handler before reading pauses. */
+  readonly bodyBufferBytes: number;
+  /** Requests received ahead of the one being answered (pipelining depth) before reading pauses. */
+  readonly maxPipelinedRequests: number;
+  /** Listen backlog. */
+  readonly backlog: number;
+  /** Timer wheel precision; timeouts fire up to one tick late. */
+  readonly timerTickMs: number;
+}
+
+/** Defaults of {@link ServerLimits}. */
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxConnections: 10_000,
+  headerTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  bodyTimeoutMs: 30_000,
+  shutdownTimeoutMs: 10_000,
+  highWaterMarkBytes: 64 * 1024,
+  bodyBufferBytes: 64 * 1024,
+  maxPipelinedRequests: 16,
+  backlog: 511,
+  timerTickMs: 100,
+});
+
+/** Merges overrides into {@link DEFAULT_SERVER_LIMITS}; unknown keys and bad values are a UsageError. */
+export function resolveServerLimits(overrides?: Partial<ServerLimits>): Readonly<ServerLimits> {
+  return resolveLimits('ServerLimits', DEFAULT_SERVER_LIMITS, overrides);
+}

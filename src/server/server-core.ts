@@ -1,0 +1,18 @@
+/** What a protocol connection needs from its server (kept apart so connections never import the server). */
+import type { TimerWheel } from '../transport/timer-wheel.js';
+import type { ServerLimits } from './limits.js';
+import type { Handler, UpgradeHandler } from './types.js';
+
+/** The server as seen by one connection. */
+export interface ServerCore {
+  readonly handler: Handler;
+  readonly onUpgrade: UpgradeHandler | undefined;
+  readonly limits: Readonly<ServerLimits>;
+  readonly wheel: TimerWheel;
+  /** A handler threw or rejected. */
+  reportError(error: unknown): void;
+  /** The connection's socket closed. */
+  connectionClosed(connection: object, error: Error | undefined): void;
+  /** The connection handed its socket to an upgrade handler and is no longer tracked. */
+  connectionDetached(connection: object): void;
+}

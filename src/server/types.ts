@@ -1,0 +1,130 @@
+/**
+ * The protocol-neutral handler API. HTTP/1.1 (src/server/http1.ts) implements it today; HTTP/2 implements
+ * the same {@link ResponseBackend} / request source so one handler serves both.
+ *
+ * ```ts
+ * const server = createServer(async (req, res) => {
+ *   res.setHeader('content-type', 'text/plain');
+ *   res.end(`hello ${req.method} ${req.path}\n`);
+ * });
+ * ```
+ */
+import type { TransportSocket } from '../transport/socket.js';
+
+/** A read-only, lazily decoded view of a field section (request headers or trailers). */
+export interface HeadersView {
+  /** Number of field lines. */
+  readonly length: number;
+  /** Lowercased name of line `i`. */
+  name(i: number): string;
+  /** Value of line `i` (latin1, surrounding whitespace trimmed). */
+  value(i: number): string;
+  /** First value for `name` (case-insensitive), or undefined. */
+  get(name: string): string | undefined;
+  has(name: string): boolean;
+  getAll(name: string): string[];
+  toArray(): [string, string][];
+}
+
+/** The request as parsed. Headers are views decoded on first use; the body is an async iterable. */
+export interface ServerRequest {
+  /** `http/1.1`, `http/1.0` or `h2`. */
+  readonly protocol: string;
+  readonly method: string;
+  /** The request target as sent (origin-form `/a?b`, or absolute-form, authority-form, `*`). */
+  readonly target: string;
+  /** The target's path (before `?`), percent-encoded as sent. */
+  readonly path: string;
+  /** The query string without `?`, or `''`. */
+  readonly query: string;
+  readonly headers: HeadersView;
+  /** Trailers, once the body has been read to its end; null when there were none. */
+  readonly trailers: HeadersView | null;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Body chunks. Each chunk is the request's own copy. Reading it sends `100 Continue` when asked for. */
+  readonly body: AsyncIterable<Uint8Array>;
+  /** Reads the whole body (at most `maxBytes`, default 1 MiB; more rejects with a UsageError). */
+  bytes(maxBytes?: number): Promise<Uint8Array>;
+  /** The whole body decoded as UTF-8. */
+  text(maxBytes?: number): Promise<string>;
+  /** Aborted by the peer (connection closed or stream reset) before the response finished. */
+  readonly aborted: boolean;
+}
+
+/** Options of {@link ServerResponse.sendFile}. */
+export interface SendFileOptions {
+  /** Serve relative to this folder; `..` escaping it is refused (404). */
+  readonly root?: string;
+  /** Overrides the Content-Type derived from the extension. */
+  readonly contentType?: string;
+  /** Cache-Control value; default none. */
+  readonly cacheControl?: string;
+  /** Whether to honour Range (default true). */
+  readonly acceptRanges?: boolean;
+}
+
+/** The response. Headers are set first, then `write`/`end`, or `sendFile`. */
+export interface ServerResponse {
+  /** Status of the final response (default 200). */
+  status: number;
+  readonly headersSent: boolean;
+  /** `end()` (or `sendFile`) has completed the response. */
+  readonly finished: boolean;
+  setHeader(name: string, value: string | number | readonly string[]): this;
+  getHeader(name: string): string | undefined;
+  hasHeader(name: string): boolean;
+  removeHeader(name: string): this;
+  /** Sends a 1xx interim response such as 103 Early Hints. */
+  writeInformational(status: number, headers?: readonly (readonly [string, string])[]): void;
+  /**
+   * Sends body bytes (the head goes first, chunked unless `content-length` is set). Returns false when the
+   * connection's pending output is above its high-water mark: await {@link drained} before writing more.
+   * Lifetime: the chunk is written by reference; do not modify it afterwards.
+   */
+  write(chunk: Uint8Array | string): boolean;
+  /** Resolves when pending output is below the high-water mark again (at once when it already is). */
+  drained(): Promise<void>;
+  /** Finishes the response, optionally with a last chunk and trailers (trailers need a chunked body). */
+  end(chunk?: Uint8Array | string, trailers?: readonly (readonly [string, string])[]): void;
+  /**
+   * Serves a file: Content-Type, ETag, Last-Modified, 304 for If-None-Match/If-Modified-Since, single
+   * Range (206/416), HEAD. sendfile(2) on the native transport, a read stream on node:net.
+   * Resolves when the file is written; missing or refused paths answer 404.
+   */
+  sendFile(path: string, options?: SendFileOptions): Promise<void>;
+}
+
+/** A request handler. A returned promise's rejection answers 500 if nothing was sent yet. */
+export type Handler = (req: ServerRequest, res: ServerResponse) => void | Promise<void>;
+
+/**
+ * Called for requests asking for a protocol switch (`Upgrade`, or CONNECT). The handler owns `socket` from
+ * then on (it writes the 101 itself); `head` holds bytes already received after the request head.
+ */
+export type UpgradeHandler = (req: ServerRequest, socket: TransportSocket, head: Uint8Array) => void;
+
+/**
+ * What a protocol implements under {@link ServerResponse} (src/server/response.ts does the shared work:
+ * header bookkeeping, string encoding, files, errors). HTTP/1.1 and HTTP/2 each provide one.
+ */
+export interface ResponseBackend {
+  /** Sends the final response head. `contentLength` is -1 when unknown (chunked / DATA frames). */
+  sendHead(status: number, headers: [string, string][], contentLength: number): void;
+  sendInformational(status: number, headers: [string, string][]): void;
+  sendData(chunk: Uint8Array): void;
+  /**
+   * Sends `length` bytes of open file `fd` from `offset` as (part of) the body; resolves when written.
+   * The caller closes `fd` afterwards.
+   */
+  sendFile(fd: number, offset: number, length: number): Promise<void>;
+  sendEnd(trailers: [string, string][] | undefined): void;
+  /** Bytes queued and not yet handed to the kernel (for {@link ServerResponse.write}'s return value). */
+  readonly pendingBytes: number;
+  readonly highWaterMark: number;
+  waitForDrain(): Promise<void>;
+  /** The request method is HEAD (no body is sent, but headers describe it). */
+  readonly isHead: boolean;
+  /** The connection or stream is gone. */
+  readonly isClosed: boolean;
+}

@@ -1,0 +1,451 @@
+/**
+ * QUIC provider over the optional dependency `@matrixai/quic` 2.0.9 (Node bindings to Cloudflare's quiche,
+ * shipped as a prebuilt binary). It adapts the package's web-stream API to {@link QuicConnection}:
+ * streams by id, FIN, RESET_STREAM / STOP_SENDING with application codes, and connection close.
+ *
+ * Limits of this adapter (the package exposes no more): no DATAGRAM frames (`isDatagramSupported` is
+ * false), and `onStreamAcked` reports bytes accepted by quiche's send buffer rather than bytes the peer
+ * acknowledged.
+ */
+import { createHmac, randomBytes, timingSafeEqual, webcrypto } from 'node:crypto';
+import type { QuicConnection, QuicConnectionHandlers } from './quic.js';
+import { QuicProviderError } from './quic.js';
+
+// Structural types for the parts of @matrixai/quic used here, so this file type-checks (and fails with a
+// clear message at run time) when the optional dependency is absent.
+interface MxStream {
+  readonly streamId: number;
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+}
+interface MxConnectionError {
+  readonly isApp: boolean;
+  readonly errorCode: number;
+  readonly reason: Uint8Array;
+}
+interface MxConnection extends EventTarget {
+  readonly type: 'client' | 'server';
+  readonly closedP: Promise<void>;
+  newStream(type: 'bidi' | 'uni'): MxStream;
+  stop(opts: { isApp: true; errorCode: number; reason: Uint8Array; force: boolean }): Promise<void>;
+  getConnectionError(): MxConnectionError | undefined;
+}
+interface MxServer extends EventTarget {
+  readonly port: number;
+  readonly host: string;
+  start(opts: { host: string; port: number }): Promise<void>;
+  stop(opts: { force: boolean }): Promise<void>;
+}
+interface MxClient {
+  readonly connection: MxConnection;
+  destroy(opts: { force: boolean }): Promise<void>;
+}
+interface MxModule {
+  QUICServer: new (opts: unknown) => MxServer;
+  QUICClient: { createQUICClient(opts: unknown): Promise<MxClient> };
+  QUICConnection: { prototype: object };
+  events: {
+    EventQUICServerConnection: { name: string };
+    EventQUICConnectionStream: { name: string };
+  };
+}
+
+/** Carries an application error code through the package's reason/code mapping. */
+class StreamCode {
+  readonly code: number;
+  constructor(code: number) {
+    this.code = code;
+  }
+}
+
+const reasonToCode = (_type: 'read' | 'write', reason?: unknown): number =>
+  reason instanceof StreamCode ? reason.code : 0;
+const codeToReason = (_type: 'read' | 'write', code: number): StreamCode => new StreamCode(code);
+
+let loaded: Promise<MxModule> | undefined;
+
+/**
+ * Loads `@matrixai/quic` once (and applies the handshake-stream workaround). Rejects with
+ * `ERR_QUIC_PROVIDER_MISSING` when the optional dependency is not installed.
+ */
+export function loadQuiche(): Promise<MxModule> {
+  loaded ??= (async () => {
+    let mod: MxModule;
+    try {
+      mod = (await import('@matrixai/quic' as string)) as MxModule;
+    } catch (cause) {
+      throw new QuicProviderError(
+        'ERR_QUIC_PROVIDER_MISSING',
+        "HTTP/3 over UDP needs the optional dependency '@matrixai/quic' (npm install @matrixai/quic@2.0.9); " +
+          'it is missing or its native quiche binary does not load on this platform',
+        { cause },
+      );
+    }
+    patchHandshakeStreams(mod.QUICConnection.prototype);
+    return mod;
+  })();
+  return loaded;
+}
+
+const PATCHED = Symbol('hayate.patchedHandshakeStreams');
+const DEFERRED = Symbol('hayate.deferredStreams');
+
+type Patchable = Record<string | symbol, unknown>;
+
+function ownSymbol(obj: object, description: string): symbol | undefined {
+  return Object.getOwnPropertySymbols(obj).find((s) => s.description === description);
+}
+
+/** True while the connection's `start()` is still running (async-init's private `_status` is 'starting'). */
+export function isStarting(conn: object): boolean {
+  const sym = ownSymbol(conn, '_status');
+  return sym !== undefined && (conn as Patchable)[sym] === 'starting';
+}
+
+/**
+ * Workaround for @matrixai/quic 2.0.9: `QUICConnection.processStreams()` runs as soon as quiche reports
+ * the handshake done, which happens inside `recv()` while `start()` is still pending. There it treats every
+ * new peer stream as arriving on a *stopping* connection and calls `streamShutdown(id, Write)` and
+ * `streamShutdown(id, Read)` on it. On a peer-initiated unidirectional stream the write shutdown throws
+ * quiche's InvalidStreamState, which escapes `recv()` and crashes the process; on other streams it silently
+ * rejects them. Every HTTP/3 peer opens its control and QPACK streams in its first flight, so this hits
+ * every connection. The patch makes `processStreams()` a no-op while the connection is starting and runs it
+ * once `start()` has resolved (on the next macrotask, after the caller has installed its stream listener).
+ * Nothing is lost: quiche keeps the stream data and `readable()` reports those streams again.
+ * Covered by test/transport/quic-quiche.test.ts ("handshake streams are deferred, not rejected").
+ */
+export function patchHandshakeStreams(proto: object): void {
+  const p = proto as Patchable;
+  if (p[PATCHED] === true) return;
+  const processStreams = p['processStreams'] as (this: object) => void;
+  const start = p['start'] as (this: object, ...args: unknown[]) => Promise<void>;
+  const send = p['send'] as ((this: object) => Promise<void>) | undefined;
+  p['processStreams'] = function (this: Patchable): void {
+    if (isStarting(this)) {
+      this[DEFERRED] = true;
+      return;
+    }
+    processStreams.call(this);
+  };
+  p['start'] = function (this: Patchable, ...args: unknown[]): Promise<void> {
+    const started = start.apply(this, args);
+    started.then(
+      () => {
+        setImmediate(() => {
+          if (this[DEFERRED] !== true) return;
+          this[DEFERRED] = false;
+          processStreams.call(this);
+          void send?.call(this).catch(() => undefined);
+        });
+      },
+      () => undefined,
+    );
+    return started;
+  };
+  p[PATCHED] = true;
+}
+
+interface StreamEntry {
+  readonly stream: MxStream;
+  writer: WritableStreamDefaultWriter<Uint8Array> | null;
+  reader: ReadableStreamDefaultReader<Uint8Array> | null;
+  chain: Promise<void>;
+}
+
+type Pending = (h: QuicConnectionHandlers) => void;
+
+const EMPTY = new Uint8Array(0);
+
+/** A {@link QuicConnection} over one `@matrixai/quic` connection. */
+export class QuicheConnection implements QuicConnection {
+  readonly role: 'client' | 'server';
+  readonly alpn = 'h3';
+  readonly isDatagramSupported = false;
+  private readonly conn: MxConnection;
+  private readonly streams: Map<number, StreamEntry>;
+  private handlers: QuicConnectionHandlers | null;
+  private readonly pending: Pending[];
+  private isClosing: boolean;
+  /** Resolves when the QUIC connection has closed. */
+  readonly closed: Promise<void>;
+
+  constructor(conn: MxConnection, streamEventName: string) {
+    this.conn = conn;
+    this.role = conn.type;
+    this.streams = new Map();
+    this.handlers = null;
+    this.pending = [];
+    this.isClosing = false;
+    conn.addEventListener(streamEventName, (evt) => {
+      const stream = (evt as CustomEvent<MxStream>).detail;
+      this.readLoop(this.entry(stream));
+    });
+    this.closed = conn.closedP.then(() => {
+      const e = conn.getConnectionError();
+      this.emit((h) => {
+        h.onClose(e?.errorCode ?? 0, e === undefined ? '' : new TextDecoder().decode(e.reason));
+      });
+    });
+  }
+
+  setHandlers(handlers: QuicConnectionHandlers): void {
+    this.handlers = handlers;
+    for (const p of this.pending.splice(0)) p(handlers);
+  }
+
+  writeStream(streamId: number, chunks: readonly Uint8Array[], fin: boolean): void {
+    const e = this.openOrGet(streamId);
+    if (e === undefined) return;
+    e.writer ??= e.stream.writable.getWriter();
+    const writer = e.writer;
+    const list = chunks.slice();
+    e.chain = e.chain.then(async () => {
+      for (const c of list) {
+        await writer.write(c);
+        this.emit((h) => {
+          h.onStreamAcked(streamId, c.length);
+        });
+      }
+      if (fin) await writer.close();
+    });
+    e.chain = e.chain.catch(() => undefined);
+  }
+
+  resetStream(streamId: number, code: number): void {
+    const e = this.streams.get(streamId);
+    if (e === undefined) return;
+    e.writer ??= e.stream.writable.getWriter();
+    void e.writer.abort(new StreamCode(code)).catch(() => undefined);
+  }
+
+  stopSending(streamId: number, code: number): void {
+    const e = this.streams.get(streamId);
+    if (e === undefined) return;
+    if (e.reader !== null) void e.reader.cancel(new StreamCode(code)).catch(() => undefined);
+    else void e.stream.readable.cancel(new StreamCode(code)).catch(() => undefined);
+  }
+
+  sendDatagram(): void {
+    throw new QuicProviderError('ERR_QUIC_DATAGRAM', '@matrixai/quic 2.0.9 exposes no DATAGRAM frames');
+  }
+
+  close(code: number, reason: string): void {
+    if (this.isClosing) return;
+    this.isClosing = true;
+    // Let queued stream writes reach quiche first, so a graceful close (H3_NO_ERROR) follows the data.
+    const writes = [...this.streams.values()].map((e) => e.chain);
+    void Promise.all(writes)
+      .then(() =>
+        this.conn.stop({
+          isApp: true,
+          errorCode: code,
+          reason: new TextEncoder().encode(reason),
+          force: true,
+        }),
+      )
+      .catch(() => undefined);
+  }
+
+  /** True once quiche is draining or closed (a CONNECTION_CLOSE was sent or received). */
+  private isDraining(): boolean {
+    const inner = (this.conn as unknown as { conn?: { isDraining(): boolean; isClosed(): boolean } }).conn;
+    return inner !== undefined && (inner.isDraining() || inner.isClosed());
+  }
+
+  private emit(fn: Pending): void {
+    if (this.handlers === null) this.pending.push(fn);
+    else fn(this.handlers);
+  }
+
+  private entry(stream: MxStream): StreamEntry {
+    let e = this.streams.get(stream.streamId);
+    if (e === undefined) {
+      e = { stream, writer: null, reader: null, chain: Promise.resolve() };
+      this.streams.set(stream.streamId, e);
+    }
+    return e;
+  }
+
+  private openOrGet(streamId: number): StreamEntry | undefined {
+    const known = this.streams.get(streamId);
+    if (known !== undefined) return known;
+    const isLocal = (streamId & 1) === (this.role === 'client' ? 0 : 1);
+    if (!isLocal) return undefined;
+    const isBidi = (streamId & 2) === 0;
+    const stream = this.conn.newStream(isBidi ? 'bidi' : 'uni');
+    if (stream.streamId !== streamId) {
+      // The package numbers streams itself; HTTP/3 opens them in id order, so the two must agree.
+      throw new QuicProviderError(
+        'ERR_QUIC_STREAM_ID',
+        `opened stream ${stream.streamId} while HTTP/3 expected ${streamId}`,
+      );
+    }
+    const e = this.entry(stream);
+    if (isBidi) this.readLoop(e);
+    return e;
+  }
+
+  private readLoop(e: StreamEntry): void {
+    if (e.reader !== null) return;
+    const id = e.stream.streamId;
+    // Local unidirectional streams have nothing to read.
+    if ((id & 2) !== 0 && (id & 1) === (this.role === 'client' ? 0 : 1)) return;
+    const reader = e.stream.readable.getReader();
+    e.reader = reader;
+    void (async () => {
+      try {
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) {
+            this.emit((h) => {
+              h.onStreamData(id, EMPTY, true);
+            });
+            return;
+          }
+          const bytes = r.value;
+          this.emit((h) => {
+            h.onStreamData(id, bytes, false);
+          });
+        }
+      } catch (err) {
+        // Only a peer's RESET_STREAM carries a StreamCode; other errors mean the connection is going
+        // away, which onClose reports.
+        if (err instanceof StreamCode && !this.isClosing && !this.isDraining()) {
+          const code = err.code;
+          this.emit((h) => {
+            h.onStreamReset(id, code);
+          });
+        }
+      }
+    })();
+  }
+}
+
+/** TLS and listening options of {@link listenQuiche}. */
+export interface QuicheListenOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** PEM private key and certificate chain. */
+  readonly key: string;
+  readonly cert: string;
+  /** ALPN protocols offered; default ["h3"]. */
+  readonly alpn?: readonly string[];
+  /** Idle timeout in ms (0 = none). Default 30 000. */
+  readonly maxIdleTimeoutMs?: number;
+  /** Called for every new connection, before any stream data is delivered. */
+  readonly onConnection: (conn: QuicheConnection) => void;
+}
+
+/** A listening QUIC endpoint. */
+export interface QuicheListener {
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function retryTokenCrypto(): unknown {
+  // Stateless retry tokens (RFC 9000 §8.1.2) are HMAC-signed by the package through these callbacks.
+  const key = randomBytes(32);
+  const sign = (k: ArrayBuffer, data: ArrayBuffer): Buffer =>
+    createHmac('sha256', Buffer.from(k)).update(Buffer.from(data)).digest();
+  return {
+    key: key.buffer.slice(key.byteOffset, key.byteOffset + key.length),
+    ops: {
+      sign: (k: ArrayBuffer, data: ArrayBuffer): Promise<ArrayBuffer> => {
+        const s = sign(k, data);
+        return Promise.resolve(s.buffer.slice(s.byteOffset, s.byteOffset + s.length) as ArrayBuffer);
+      },
+      verify: (k: ArrayBuffer, data: ArrayBuffer, sig: ArrayBuffer): Promise<boolean> => {
+        const s = sign(k, data);
+        const b = Buffer.from(sig);
+        return Promise.resolve(b.length === s.length && timingSafeEqual(b, s));
+      },
+    },
+  };
+}
+
+function quicConfig(
+  alpn: readonly string[] | undefined,
+  idleMs: number | undefined,
+): Record<string, unknown> {
+  return {
+    applicationProtos: [...(alpn ?? ['h3'])],
+    maxIdleTimeout: idleMs ?? 30_000,
+    // HTTP/3 opens three unidirectional streams per side plus requests; quiche's defaults suffice, but
+    // the per-stream buffer is raised so large responses are not throttled by a 4 KiB read chunk.
+    readableChunkSize: 64 * 1024,
+    initialMaxStreamsUni: 16,
+    initialMaxStreamsBidi: 128,
+  };
+}
+
+/** Listens for QUIC (HTTP/3) connections on UDP. */
+export async function listenQuiche(options: QuicheListenOptions): Promise<QuicheListener> {
+  const mod = await loadQuiche();
+  const server = new mod.QUICServer({
+    crypto: retryTokenCrypto(),
+    config: {
+      ...quicConfig(options.alpn, options.maxIdleTimeoutMs),
+      key: options.key,
+      cert: options.cert,
+      verifyPeer: false,
+    },
+    reasonToCode,
+    codeToReason,
+  });
+  server.addEventListener(mod.events.EventQUICServerConnection.name, (evt) => {
+    const conn = (evt as CustomEvent<MxConnection>).detail;
+    options.onConnection(new QuicheConnection(conn, mod.events.EventQUICConnectionStream.name));
+  });
+  await server.start({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  return {
+    host: server.host,
+    port: server.port,
+    close: () => server.stop({ force: true }),
+  };
+}
+
+/** Options of {@link connectQuiche}. */
+export interface QuicheConnectOptions {
+  readonly host: string;
+  readonly port: number;
+  /** SNI and certificate name; default `host`. */
+  readonly serverName?: string;
+  readonly alpn?: readonly string[];
+  /** Verify the server certificate (default true); `ca` adds trusted PEM roots. */
+  readonly verifyPeer?: boolean;
+  readonly ca?: string;
+  readonly maxIdleTimeoutMs?: number;
+}
+
+/** A client connection; `destroy()` tears down the socket. */
+export interface QuicheClientConnection extends QuicheConnection {
+  destroy(): Promise<void>;
+}
+
+/** Opens a QUIC connection to a server (ALPN "h3" by default). */
+export async function connectQuiche(options: QuicheConnectOptions): Promise<QuicheClientConnection> {
+  const mod = await loadQuiche();
+  const client = await mod.QUICClient.createQUICClient({
+    host: options.host,
+    port: options.port,
+    serverName: options.serverName ?? options.host,
+    crypto: {
+      ops: {
+        randomBytes: (data: ArrayBuffer): Promise<void> => {
+          webcrypto.getRandomValues(new Uint8Array(data));
+          return Promise.resolve();
+        },
+      },
+    },
+    config: {
+      ...quicConfig(options.alpn, options.maxIdleTimeoutMs),
+      verifyPeer: options.verifyPeer ?? true,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    },
+    reasonToCode,
+    codeToReason,
+  });
+  const conn = new QuicheConnection(client.connection, mod.events.EventQUICConnectionStream.name);
+  return Object.assign(conn, { destroy: () => client.destroy({ force: true }) });
+}

@@ -1,0 +1,321 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { request as httpRequest, Agent } from 'node:http';
+import { test, describe } from 'node:test';
+import { request as undiciRequest, Pool } from 'undici';
+import { createServer, type Server } from '../../src/server/index.js';
+import type { Handler } from '../../src/server/types.js';
+import { requirePeer } from '../support/peers.js';
+import { count, RawClient, TRANSPORTS, transportAvailable } from './helpers.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Echo/diagnostic handler shared by most tests. */
+const app: Handler = async (req, res) => {
+  switch (req.path) {
+    case '/hello':
+      res.setHeader('content-type', 'text/plain');
+      res.end(`hello ${req.method} ${req.query}\n`);
+      return;
+    case '/echo': {
+      const body = await req.bytes();
+      res.setHeader('x-method', req.method);
+      res.end(body);
+      return;
+    }
+    case '/chunked':
+      res.write('part1,');
+      res.write('part2');
+      res.end(undefined, [['x-checksum', 'abc']]);
+      return;
+    case '/slow':
+      await sleep(Number(req.query || '200'));
+      res.end('slow done');
+      return;
+    case '/headers':
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          ua: req.headers.get('user-agent'),
+          n: req.headers.length,
+          all: req.headers.toArray(),
+        }),
+      );
+      return;
+    case '/big': {
+      const chunk = new Uint8Array(64 * 1024).fill(0x61);
+      let sawFalse = false;
+      for (let i = 0; i < 64; i++) {
+        if (!res.write(chunk)) {
+          sawFalse = true;
+          await res.drained();
+        }
+      }
+      res.end(undefined, [['x-saw-backpressure', String(sawFalse)]]);
+      return;
+    }
+    case '/throw':
+      throw new Error('boom');
+    default:
+      res.status = 404;
+      res.end('nope');
+  }
+};
+
+async function start(
+  transport: 'native' | 'net',
+  handler: Handler = app,
+  limits = {},
+): Promise<[Server, number]> {
+  const server = createServer(handler, { transport, limits, onError: () => undefined });
+  const { port } = await server.listen(0);
+  return [server, port];
+}
+
+function nodeGet(
+  port: number,
+  path: string,
+  agent?: Agent,
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const r = httpRequest({ port, host: '127.0.0.1', path, agent, method }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (b: Buffer) => parts.push(b));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString() });
+      });
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+for (const transport of TRANSPORTS) {
+  describe(
+    `server on ${transport}`,
+    { skip: !transportAvailable(transport) && 'native addon not built' },
+    () => {
+      test('node:http client: GET, keep-alive reuse, HEAD, 404, handler error -> 500', async () => {
+        const [server, port] = await start(transport);
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        const a = await nodeGet(port, '/hello?x=1', agent);
+        assert.equal(a.status, 200);
+        assert.equal(a.body, 'hello GET x=1\n');
+        assert.equal(a.headers['content-length'], '14');
+        assert.ok(typeof a.headers['date'] === 'string');
+        const b = await nodeGet(port, '/hello', agent);
+        assert.equal(b.body, 'hello GET \n');
+        assert.equal(server.connectionCount, 1, 'the keep-alive connection was reused');
+        const h = await nodeGet(port, '/hello', agent, 'HEAD');
+        assert.equal(h.status, 200);
+        assert.equal(h.headers['content-length'], '12');
+        assert.equal(h.body, '');
+        const n = await nodeGet(port, '/missing', agent);
+        assert.equal(n.status, 404);
+        const e = await nodeGet(port, '/throw', agent);
+        assert.equal(e.status, 500);
+        agent.destroy();
+        await server.close();
+      });
+
+      test('undici: chunked request body echo, chunked response with trailers, header views', async () => {
+        const [server, port] = await start(transport);
+        const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 2 });
+        const payload = Buffer.alloc(200_000, 'z');
+        async function* gen() {
+          yield payload.subarray(0, 100_000);
+          await sleep(5);
+          yield payload.subarray(100_000);
+        }
+        const echo = await pool.request({ path: '/echo', method: 'POST', body: Readable.from(gen()) });
+        assert.equal(echo.statusCode, 200);
+        assert.equal(echo.headers['x-method'], 'POST');
+        assert.equal(Buffer.from(await echo.body.arrayBuffer()).equals(payload), true);
+        const ch = await pool.request({ path: '/chunked', method: 'GET' });
+        assert.equal(ch.headers['transfer-encoding'], 'chunked');
+        assert.equal(await ch.body.text(), 'part1,part2');
+        assert.equal(ch.trailers['x-checksum'], 'abc');
+        const hd = await undiciRequest(`http://127.0.0.1:${port}/headers`, {
+          headers: { 'user-agent': 'ua-test', 'x-a': '1' },
+        });
+        const j = (await hd.body.json()) as { ua: string; n: number; all: [string, string][] };
+        assert.equal(j.ua, 'ua-test');
+        assert.ok(j.all.some(([k, v]) => k === 'x-a' && v === '1'));
+        const big = await pool.request({ path: '/big', method: 'GET' });
+        const bigBody = Buffer.from(await big.body.arrayBuffer());
+        assert.equal(bigBody.length, 64 * 64 * 1024);
+        assert.equal(big.trailers['x-saw-backpressure'] !== undefined, true);
+        await pool.close();
+        await server.close();
+      });
+
+      test('pipelined requests are answered in order in one connection', async () => {
+        const [server, port] = await start(transport);
+        const c = await RawClient.open(port);
+        c.write(
+          'GET /slow?60 HTTP/1.1\r\nHost: x\r\n\r\n' +
+            'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde' +
+            'GET /hello?3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+        );
+        const text = await c.closed();
+        assert.equal(count(text, 'HTTP/1.1 200 OK'), 3);
+        const i1 = text.indexOf('slow done');
+        const i2 = text.indexOf('abcde');
+        const i3 = text.indexOf('hello GET 3');
+        assert.ok(i1 > 0 && i2 > i1 && i3 > i2, `order: ${i1} ${i2} ${i3}`);
+        await server.close();
+      });
+
+      test('Expect: 100-continue gets 100 when the handler reads the body', async () => {
+        const [server, port] = await start(transport);
+        const c = await RawClient.open(port);
+        c.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n');
+        const interim = await c.until((t) => t.includes('\r\n\r\n'));
+        assert.match(interim, /^HTTP\/1\.1 100 Continue\r\n/);
+        c.write('ping');
+        const all = await c.until((t) => t.endsWith('ping'));
+        assert.match(all, /HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nping$/);
+        c.destroy();
+        await server.close();
+      });
+
+      test('oversize head -> 431, malformed request -> 400, then close', async () => {
+        const [server, port] = await start(transport);
+        const c = await RawClient.open(port);
+        c.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+        assert.match(await c.closed(), /^HTTP\/1\.1 431 /);
+        const d = await RawClient.open(port);
+        d.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+        assert.match(await d.closed(), /^HTTP\/1\.1 400 /);
+        await server.close();
+      });
+
+      test('slowloris: a head trickling in one byte at a time gets 408 and close', async () => {
+        const [server, port] = await start(transport, app, { headerTimeoutMs: 300, timerTickMs: 20 });
+        const c = await RawClient.open(port);
+        const head = 'GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'y'.repeat(100);
+        let i = 0;
+        const trickle = setInterval(() => {
+          if (!c.isClosed && i < head.length) c.write(head[i++]!);
+        }, 50);
+        const text = await c.closed(5000);
+        clearInterval(trickle);
+        assert.match(text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+        assert.ok(i < head.length, 'closed before the head completed');
+        // A silent keep-alive connection is closed after keepAliveTimeoutMs without a response.
+        const [server2, port2] = await start(transport, app, { keepAliveTimeoutMs: 200, timerTickMs: 20 });
+        const k = await RawClient.open(port2);
+        k.write('GET /hello HTTP/1.1\r\nHost: x\r\n\r\n');
+        const kt = await k.closed(3000);
+        assert.equal(count(kt, 'HTTP/1.1 200 OK'), 1);
+        await server.close();
+        await server2.close();
+      });
+
+      test('Upgrade requests are handed to onUpgrade with the socket and early bytes', async () => {
+        const server = createServer(app, {
+          transport,
+          onUpgrade: (req, socket, head) => {
+            socket.setHandler({
+              onData(b, s, e) {
+                socket.write([Buffer.from(b.subarray(s, e)).reverse()]);
+              },
+              onEnd() {
+                socket.end();
+              },
+              onDrain() {},
+              onClose() {},
+            });
+            socket.write([
+              Buffer.from(
+                `HTTP/1.1 101 Switching Protocols\r\nupgrade: ${req.headers.get('upgrade') ?? ''}\r\nconnection: upgrade\r\n\r\n`,
+              ),
+              Buffer.from(head).reverse(),
+            ]);
+          },
+        });
+        const { port } = await server.listen(0);
+        const c = await RawClient.open(port);
+        c.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: rev\r\nConnection: upgrade\r\n\r\nabc');
+        await c.until((t) => t.includes('cba'));
+        c.write('xyz');
+        const text = await c.until((t) => t.includes('zyx'));
+        assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\nupgrade: rev\r\n/);
+        c.destroy();
+        await server.close();
+      });
+
+      test('graceful shutdown finishes in-flight requests, closes idle ones, refuses new ones', async () => {
+        const [server, port] = await start(transport);
+        const idle = await RawClient.open(port);
+        idle.write('GET /hello HTTP/1.1\r\nHost: x\r\n\r\n');
+        await idle.until((t) => t.includes('hello GET'));
+        const busy = await RawClient.open(port);
+        busy.write('GET /slow?300 HTTP/1.1\r\nHost: x\r\n\r\n');
+        await sleep(50);
+        const closing = server.close(5000);
+        await sleep(20);
+        // The port no longer accepts (refused, or at worst never answered).
+        const refused = await Promise.race([
+          RawClient.open(port).then(
+            (c) => {
+              c.destroy();
+              return false;
+            },
+            () => true,
+          ),
+          sleep(1000).then(() => true),
+        ]);
+        assert.equal(refused, true, 'a new connection during shutdown is refused');
+        const idleText = await idle.closed(2000);
+        assert.equal(count(idleText, 'HTTP/1.1 200'), 1, 'idle connection closed without another response');
+        const busyText = await busy.closed(3000);
+        assert.match(busyText, /HTTP\/1\.1 200 OK\r\n/);
+        assert.match(busyText, /connection: close/i);
+        assert.ok(busyText.endsWith('slow done'));
+        await closing;
+        assert.equal(server.connectionCount, 0);
+      });
+
+      test('curl and wrk (bounded) get correct answers', async (t) => {
+        const [server, port] = await start(transport);
+        // Asynchronous spawns only: the server runs on this process's event loop.
+        const run = (bin: string, args: string[]): Promise<string> =>
+          new Promise((resolve) => {
+            const p = spawn(bin, args);
+            let s = '';
+            p.stdout.on('data', (b: Buffer) => (s += b.toString('latin1')));
+            p.on('close', () => {
+              resolve(s);
+            });
+          });
+        const curl = requirePeer('curl', 'apt-get install curl');
+        if (curl !== undefined) {
+          const out = await run(curl, ['-s', '-i', '--max-time', '5', `http://127.0.0.1:${port}/hello?curl`]);
+          assert.match(out, /^HTTP\/1\.1 200 OK/);
+          assert.ok(out.endsWith('hello GET curl\n'));
+          const ranged = await run(curl, [
+            '-s',
+            '--max-time',
+            '5',
+            '-d',
+            'posted-body',
+            `http://127.0.0.1:${port}/echo`,
+          ]);
+          assert.equal(ranged, 'posted-body');
+        }
+        const wrk = requirePeer('wrk', 'apt-get install wrk');
+        if (wrk !== undefined) {
+          const out = await run(wrk, ['-t1', '-c8', '-d1s', `http://127.0.0.1:${port}/hello`]);
+          const m = /(\d+) requests in/.exec(out);
+          assert.ok(m !== null && Number(m[1]) > 100, out);
+          assert.doesNotMatch(out, /Non-2xx|Socket errors/);
+        }
+        if (curl === undefined && wrk === undefined) t.skip('no curl or wrk');
+        await server.close();
+      });
+    },
+  );
+}
