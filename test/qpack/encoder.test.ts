@@ -210,9 +210,24 @@ test('draining entries are refreshed with Duplicate (RFC 9204 §2.1.1.1)', () =>
 
 test('decoder stream errors are QPACK_DECODER_STREAM_ERROR', () => {
   const enc = new QpackEncoder({ maxTableCapacity: 4096, maxBlockedStreams: 0 });
-  assert.throws(() => { enc.receiveDecoderStream(hex('84')); }, qerr('ERR_QPACK_UNEXPECTED_SECTION_ACK', 0x202));
-  assert.throws(() => { enc.receiveDecoderStream(hex('00')); }, qerr('ERR_QPACK_INVALID_INCREMENT', 0x202));
-  assert.throws(() => { enc.receiveDecoderStream(hex('01')); }, qerr('ERR_QPACK_INVALID_INCREMENT', 0x202));
+  assert.throws(
+    () => {
+      enc.receiveDecoderStream(hex('84'));
+    },
+    qerr('ERR_QPACK_UNEXPECTED_SECTION_ACK', 0x202),
+  );
+  assert.throws(
+    () => {
+      enc.receiveDecoderStream(hex('00'));
+    },
+    qerr('ERR_QPACK_INVALID_INCREMENT', 0x202),
+  );
+  assert.throws(
+    () => {
+      enc.receiveDecoderStream(hex('01'));
+    },
+    qerr('ERR_QPACK_INVALID_INCREMENT', 0x202),
+  );
   // Stream Cancellation for an unknown stream is harmless.
   enc.receiveDecoderStream(hex('48'));
 });
@@ -220,7 +235,9 @@ test('decoder stream errors are QPACK_DECODER_STREAM_ERROR', () => {
 test('API misuse is a UsageError', () => {
   const enc = new QpackEncoder({ maxTableCapacity: 4096, maxBlockedStreams: 0 });
   const code = (c: string) => (e: unknown) => (e as { code: string }).code === c;
-  assert.throws(() => { enc.setDynamicTableCapacity(5000); }, code('ERR_QPACK_INVALID_CAPACITY'));
+  assert.throws(() => {
+    enc.setDynamicTableCapacity(5000);
+  }, code('ERR_QPACK_INVALID_CAPACITY'));
   assert.throws(() => enc.encodeFieldSection(0, [['x', '\u0100']]), code('ERR_QPACK_INVALID_FIELD'));
   assert.throws(
     () => new QpackEncoder({ maxTableCapacity: -1, maxBlockedStreams: 0 }),
@@ -230,5 +247,24 @@ test('API misuse is a UsageError', () => {
   enc.encodeFieldSection(0, [['x-a', '1']]);
   enc.encodeFieldSection(4, [['x-a', '1']]);
   assert.equal(enc.insertCount, 1);
-  assert.throws(() => { enc.setDynamicTableCapacity(0); }, code('ERR_QPACK_CAPACITY_IN_USE'));
+  assert.throws(() => {
+    enc.setDynamicTableCapacity(0);
+  }, code('ERR_QPACK_CAPACITY_IN_USE'));
+});
+
+test('a non-latin1 field fails cleanly: no references leak, the encoder stays usable', () => {
+  const { enc, dec } = pair(4096, 10);
+  dec.receiveEncoderStream(enc.takeEncoderStreamBytes()!);
+  const good: Fields = [['x-a', '1']];
+  roundTrip(enc, dec, 0, good);
+  roundTrip(enc, dec, 4, good); // x-a is now in the table, referenced and acknowledged
+  assert.throws(
+    () => enc.encodeFieldSection(8, [...good, ['x-b', '\u2603']]),
+    (e: unknown) => (e as { code: string }).code === 'ERR_QPACK_INVALID_FIELD',
+  );
+  assert.equal(enc.blockedStreamCount, 0);
+  roundTrip(enc, dec, 12, good);
+  // Nothing is pinned any more: the table can be emptied.
+  enc.setDynamicTableCapacity(0);
+  assert.equal(enc.tableSize, 0);
 });
