@@ -19,9 +19,17 @@ export const HUFFMAN_ERR_PADDING = -2;
 export const HUFFMAN_ERR_PADDING_TOO_LONG = -3;
 
 // Entry layout of the decode table: bits 0-7 next state, bits 8-15 first symbol, bits 16-23 second
-// symbol, bits 24-31 the number of symbols completed (0, 1 or 2) or EMIT_FAIL when EOS was decoded.
+// symbol, bits 24-25 the number of symbols completed (0, 1 or 2) or EMIT_FAIL when EOS was decoded, bit 26
+// set when a completed symbol is above 0x7f (so callers learn for free whether the output is ASCII).
 // Two symbols at most: the shortest code has 5 bits, so a byte can finish one code and hold one more.
 const EMIT_FAIL = 3;
+const NON_ASCII = 1 << 26;
+
+/**
+ * Side result of the last successful {@link huffmanDecode}: whether every decoded byte was below 0x80.
+ * Read it right after the call.
+ */
+export const huffmanDecodeInfo: { isAscii: boolean } = { isAscii: true };
 
 /** 256 states x 256 input bytes (256 KiB), built once at module load. */
 const DECODE_TABLE = new Uint32Array(256 * 256);
@@ -71,6 +79,7 @@ const ONES_DEPTH = new Int8Array(256);
           break;
         }
         syms |= sym << (8 + 8 * count);
+        if (sym > 0x7f) syms |= NON_ASCII;
         count++;
       }
       DECODE_TABLE[(state << 8) | byte] = ((count << 24) | syms | node) >>> 0;
@@ -97,16 +106,19 @@ export function huffmanDecode(
 ): number {
   const table = DECODE_TABLE;
   let state = 0;
+  let seen = 0;
   for (let i = start; i < end; i++) {
     const e = table[(state << 8) | src[i]!]!;
-    const count = e >>> 24;
+    const count = (e >>> 24) & 3;
     if (count !== 0) {
       if (count === EMIT_FAIL) return HUFFMAN_ERR_EOS;
+      seen |= e;
       dst[pos++] = e >>> 8;
       if (count === 2) dst[pos++] = e >>> 16;
     }
     state = e & 0xff;
   }
+  huffmanDecodeInfo.isAscii = (seen & NON_ASCII) === 0;
   const depth = ONES_DEPTH[state]!;
   // RFC 7541 §5.2: padding not corresponding to the most significant bits of EOS is a decoding error.
   if (depth < 0) return HUFFMAN_ERR_PADDING;

@@ -12,7 +12,7 @@
  */
 import { ByteBuffer } from '../common/bytes.js';
 import { HpackError, UsageError } from '../common/errors.js';
-import { HUFFMAN_ERR_EOS, huffmanDecode } from '../common/huffman.js';
+import { HUFFMAN_ERR_EOS, huffmanDecode, huffmanDecodeInfo } from '../common/huffman.js';
 import { decodeInteger, INTEGER_OVERFLOW, intResult } from '../common/integer.js';
 import { resolveLimits } from '../common/limits.js';
 import { DecoderTable } from './decoder-table.js';
@@ -50,6 +50,8 @@ export class HpackDecoder {
   private readonly entrySlab = new SlabAllocator(8192);
   private readonly literalSlab = new SlabAllocator(16384);
   private readonly carry = new ByteBuffer(64);
+  /** Whether the last string `decodeString` produced was ASCII. */
+  private isAscii = false;
 
   constructor(limits?: Partial<HpackLimits>) {
     this.limits = resolveLimits('HpackLimits', DEFAULT_HPACK_LIMITS, limits);
@@ -324,9 +326,10 @@ export class HpackDecoder {
       copyBytes(nameEntry.bytes, nameEntry.start, nameEntry.nameEnd, bytes, begin);
     }
     const valueEnd = this.decodeString(buf, valueStart, valueLength, isValueHuffman, bytes, nameEnd);
+    const isValueAscii = this.isAscii;
     this.account(valueEnd - begin, start);
     slab.commit(valueEnd);
-    const entry = new HpackEntry(bytes, begin, nameEnd, valueEnd, nameEntry?.name());
+    const entry = new HpackEntry(bytes, begin, nameEnd, valueEnd, nameEntry?.name(), undefined, isValueAscii);
     if (kind === LiteralKind.IncrementalIndexing) {
       // RFC 7541 §4.4: inserting may evict the entry the name came from; its bytes were copied above.
       this.table.insert(entry);
@@ -339,7 +342,10 @@ export class HpackDecoder {
     return pos;
   }
 
-  /** Copies or Huffman-decodes `buf[start, start + length)` into `dst` at `at`; returns the new end. */
+  /**
+   * Copies or Huffman-decodes `buf[start, start + length)` into `dst` at `at`; returns the new end and
+   * sets `isAscii` for the string.
+   */
   private decodeString(
     buf: Uint8Array,
     start: number,
@@ -349,8 +355,14 @@ export class HpackDecoder {
     at: number,
   ): number {
     if (!isHuffman) {
-      copyBytes(buf, start, start + length, dst, at);
-      return at + length;
+      let all = 0;
+      for (let i = start; i < start + length; i++) {
+        const b = buf[i]!;
+        all |= b;
+        dst[at++] = b;
+      }
+      this.isAscii = all < 0x80;
+      return at;
     }
     const r = huffmanDecode(buf, start, start + length, dst, at);
     if (r < 0) {
@@ -369,15 +381,12 @@ export class HpackDecoder {
         this.base + start,
       );
     }
+    this.isAscii = huffmanDecodeInfo.isAscii;
     return r;
   }
 }
 
-/** Byte copy: a plain loop for short runs (no subarray allocation), `set` for long ones. */
+/** Byte copy for short runs such as names from table entries. */
 function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
-  if (end - start < 64) {
-    for (let i = start; i < end; i++) dst[at++] = src[i]!;
-  } else {
-    dst.set(src.subarray(start, end), at);
-  }
+  for (let i = start; i < end; i++) dst[at++] = src[i]!;
 }

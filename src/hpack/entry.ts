@@ -23,8 +23,18 @@ export class HpackEntry {
   readonly size: number;
   private nameString: string | undefined;
   private valueString: string | undefined;
+  /** True when the value bytes are known to be ASCII (saves a scan when the string is made). */
+  private readonly isValueAscii: boolean;
 
-  constructor(bytes: Uint8Array, start: number, nameEnd: number, end: number, name?: string, value?: string) {
+  constructor(
+    bytes: Uint8Array,
+    start: number,
+    nameEnd: number,
+    end: number,
+    name?: string,
+    value?: string,
+    isValueAscii = false,
+  ) {
     this.bytes = bytes;
     this.start = start;
     this.nameEnd = nameEnd;
@@ -32,6 +42,7 @@ export class HpackEntry {
     this.size = end - start + ENTRY_OVERHEAD;
     this.nameString = name;
     this.valueString = value;
+    this.isValueAscii = isValueAscii;
   }
 
   /** Name length in bytes. */
@@ -47,7 +58,7 @@ export class HpackEntry {
 
   /** The value, decoded once. */
   value(): string {
-    return (this.valueString ??= decodeLatin1(this.bytes, this.nameEnd, this.end));
+    return (this.valueString ??= decodeLatin1(this.bytes, this.nameEnd, this.end, this.isValueAscii));
   }
 }
 
@@ -93,7 +104,7 @@ const utf8 = new TextDecoder();
  * unit up to 8 bytes, one `fromCharCode.apply` up to 23, then TextDecoder for ASCII-only strings (nearly
  * all header values; its UTF-8 result equals latin1 below 0x80), else `apply` in 4 KiB slices.
  */
-export function decodeLatin1(bytes: Uint8Array, start: number, end: number): string {
+export function decodeLatin1(bytes: Uint8Array, start: number, end: number, isAscii = false): string {
   const n = end - start;
   if (n <= 8) {
     let s = '';
@@ -105,6 +116,7 @@ export function decodeLatin1(bytes: Uint8Array, start: number, end: number): str
     for (let i = 0; i < n; i++) codes[i] = bytes[start + i]!;
     return String.fromCharCode.apply(null, codes);
   }
+  if (isAscii) return utf8.decode(bytes.subarray(start, end));
   let high = 0;
   for (let i = start; i < end; i++) high |= bytes[i]!;
   if (high < 0x80) return utf8.decode(bytes.subarray(start, end));
