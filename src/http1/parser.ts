@@ -650,7 +650,10 @@ export class Http1Parser {
               this.failAt('LEADING_WHITESPACE', 'whitespace before the first field line', i);
             if (!L.allowObsFold) this.failAt('OBS_FOLD', 'obs-fold line folding', i);
             this.fieldCount--;
-            this.fields[this.fieldCount * FIELD_SLOTS + 4] = 1;
+            const o = this.fieldCount * FIELD_SLOTS;
+            this.fields[o + 4] = 1;
+            // The line may have come through the fused path, which does not track valueEndRel.
+            this.valueEndRel = this.fields[o + 3]!;
             state = S.FieldValue;
           } else if (c === LF && L.allowBareLf) {
             i++;
