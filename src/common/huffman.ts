@@ -265,6 +265,13 @@ export function huffmanEncode(
     : huffmanEncodeBytes(src, start, end, dst, pos);
 }
 
+/** Code and length in one word (`code << 5 | length`) for codes of at most 26 bits, else 0. */
+const PACKED_CODES = new Uint32Array(256);
+for (let sym = 0; sym < 256; sym++) {
+  const len = HUFFMAN_LENGTHS[sym]!;
+  if (len <= 26) PACKED_CODES[sym] = ((HUFFMAN_CODES[sym]! << 5) | len) >>> 0;
+}
+
 /** `huffmanEncodeStringBounded` result: the encoding would be longer than the given maximum. */
 export const HUFFMAN_NOT_SHORTER = -1;
 /** `huffmanEncodeStringBounded` result: a code unit is above 0xff (no byte form). */
@@ -285,8 +292,7 @@ export function huffmanEncodeStringBounded(
   pos: number,
   maxLength: number,
 ): number {
-  const codes = HUFFMAN_CODES;
-  const lengths = HUFFMAN_LENGTHS;
+  const packed = PACKED_CODES;
   const limit = pos + maxLength;
   let all = 0;
   // `cur` holds `n` (< 24 at the top of the loop) pending bits in its low end; higher bits are stale and
@@ -297,8 +303,16 @@ export function huffmanEncodeStringBounded(
     const c = s.charCodeAt(i);
     all |= c;
     const sym = c & 0xff;
-    const code = codes[sym]!;
-    const len = lengths[sym]!;
+    const p = packed[sym]!;
+    let code: number;
+    let len: number;
+    if (p !== 0) {
+      code = p >>> 5;
+      len = p & 31;
+    } else {
+      code = HUFFMAN_CODES[sym]!;
+      len = HUFFMAN_LENGTHS[sym]!;
+    }
     if (n + len <= 32) {
       cur = (cur << len) | code;
       n += len;

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
+  HUFFMAN_NOT_LATIN1,
+  HUFFMAN_NOT_SHORTER,
+  huffmanEncodeStringBounded,
   huffmanDecode,
   huffmanDecodedMaxLength,
   huffmanEncode,
@@ -42,5 +45,35 @@ test('Huffman decoder on arbitrary bytes returns a code or stays within its boun
       }
     }),
     { numRuns: 3000 },
+  );
+});
+
+test('bounded one-pass encoding matches the two-pass encoder or reports why not', () => {
+  fc.assert(
+    fc.property(
+      fc.string({
+        unit: fc.integer({ min: 0, max: 0x10f }).map((c) => String.fromCharCode(c)),
+        maxLength: 60,
+      }),
+      fc.integer({ min: -1, max: 80 }),
+      (s, maxLength) => {
+        const dst = new Uint8Array(maxLength + 8);
+        const r = huffmanEncodeStringBounded(s, 0, s.length, dst, 2, maxLength);
+        const n = huffmanEncodedLength(s, 0, s.length);
+        if (n < 0) {
+          assert.ok(r === HUFFMAN_NOT_LATIN1 || r === HUFFMAN_NOT_SHORTER);
+          return;
+        }
+        if (n > maxLength) {
+          assert.equal(r, HUFFMAN_NOT_SHORTER);
+          return;
+        }
+        assert.equal(r, 2 + n);
+        const expected = new Uint8Array(n);
+        huffmanEncode(s, 0, s.length, expected, 0);
+        assert.deepEqual(dst.subarray(2, r), expected);
+      },
+    ),
+    { numRuns: 2000 },
   );
 });
