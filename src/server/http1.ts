@@ -148,7 +148,8 @@ class Exchange implements ResponseBackend, RequestSource {
 export class Http1ServerConnection implements SocketHandler {
   readonly core: ServerCore;
   readonly socket: TransportSocket;
-  readonly conn: Http1Connection;
+  /** The protocol core while the connection is busy; parked in the server's pool while idle. */
+  private h1: Http1Connection | null = null;
   /** Requests received and not yet answered, in order; [0] is the one being answered. */
   private readonly queue: Exchange[] = [];
   /** The exchange whose body the next `data`/`end` events belong to. */
@@ -167,17 +168,35 @@ export class Http1ServerConnection implements SocketHandler {
   private isUpgradeRefused = false;
   private isDetached = false;
   isClosing = false;
+  private readonly options: Http1ServerOptions;
 
   constructor(core: ServerCore, socket: TransportSocket, options: Http1ServerOptions) {
     this.core = core;
     this.socket = socket;
-    this.conn = new Http1Connection({ role: 'server', limits: options.limits, leniency: options.leniency });
+    this.options = options;
     this.timer = new TimerNode(() => {
       this.onTimeout();
     });
     socket.setHandler(this);
     // A fresh connection must send its first head within the header timeout.
     this.setTimer(TimerMode.Header, core.limits.headerTimeoutMs);
+  }
+
+  /**
+   * The sans-I/O core, taken from the server's pool on first use. An idle keep-alive connection holds
+   * none (see {@link parkCore}), which keeps idle connections small: the core's output arena and carry
+   * buffers are most of a connection's memory.
+   */
+  get conn(): Http1Connection {
+    return (this.h1 ??= this.core.acquireHttp1(this.options));
+  }
+
+  /** Returns the core to the pool when it is between messages with nothing pending. */
+  private parkCore(): void {
+    const h1 = this.h1;
+    if (h1 === null || !h1.isIdle || !h1.keepAlive || h1.hasOutput || this.files.length > 0) return;
+    this.h1 = null;
+    this.core.releaseHttp1(h1);
   }
 
   onData(bytes: Uint8Array, start: number, end: number): void {
@@ -213,6 +232,7 @@ export class Http1ServerConnection implements SocketHandler {
 
   onClose(error: Error | undefined): void {
     this.setTimer(TimerMode.None, 0);
+    this.h1 = null;
     const err = error ?? new Error('connection closed');
     for (const ex of this.queue) ex.request.abort(err);
     if (this.bodyTarget !== undefined) this.bodyTarget.request.abort(err);
@@ -405,7 +425,7 @@ export class Http1ServerConnection implements SocketHandler {
   flush(): void {
     this.needsFlush = false;
     if (this.socket.isClosed) {
-      this.conn.takeOutput();
+      this.h1?.takeOutput();
       return;
     }
     const out = this.conn.takeOutput();
@@ -471,7 +491,7 @@ export class Http1ServerConnection implements SocketHandler {
       this.setTimer(TimerMode.Body, limits.bodyTimeoutMs);
     } else if (this.queue.length > 0) {
       this.setTimer(TimerMode.None, 0);
-    } else if (!this.conn.isIdle) {
+    } else if (this.h1 !== null && !this.h1.isIdle) {
       // Part of a head has arrived: the clock runs from its first byte and is never re-armed (slowloris).
       if (this.timerMode !== TimerMode.Header) this.setTimer(TimerMode.Header, limits.headerTimeoutMs);
     } else {
@@ -479,6 +499,7 @@ export class Http1ServerConnection implements SocketHandler {
         this.socket.end();
         return;
       }
+      this.parkCore();
       this.setTimer(TimerMode.KeepAlive, limits.keepAliveTimeoutMs);
     }
   }
@@ -529,6 +550,6 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   get isIdle(): boolean {
-    return this.queue.length === 0 && this.conn.isIdle;
+    return this.queue.length === 0 && (this.h1 === null || this.h1.isIdle);
   }
 }

@@ -3,6 +3,7 @@
  * is available, else on node:net. `listen()` and `close()` return promises; `close()` is graceful.
  */
 import { UsageError } from '../common/errors.js';
+import { Http1Connection } from '../http1/connection.js';
 import { NativeTransport, type ArenaOptions } from '../transport/native.js';
 import { NetTransport } from '../transport/net.js';
 import type { Transport, TransportListener, TransportSocket } from '../transport/socket.js';
@@ -51,6 +52,8 @@ export class Server implements ServerCore {
   private readonly connections = new Set<Http1ServerConnection>();
   private listener: TransportListener | undefined;
   private isClosing = false;
+  /** Idle Http1Connection cores, reused by whichever connection reads next (bounded). */
+  private readonly http1Pool: Http1Connection[] = [];
   private closeWaiters: (() => void)[] = [];
 
   constructor(handler: Handler, options: ServerOptions = {}) {
@@ -99,6 +102,18 @@ export class Server implements ServerCore {
     const c = new Http1ServerConnection(this, socket, this.options.http1 ?? {});
     this.connections.add(c);
     if (connectionOpened.hasSubscribers) connectionOpened.publish({ server: this, socket });
+  }
+
+  acquireHttp1(options: Http1ServerOptions): Http1Connection {
+    return (
+      this.http1Pool.pop() ??
+      new Http1Connection({ role: 'server', limits: options.limits, leniency: options.leniency })
+    );
+  }
+
+  releaseHttp1(conn: Http1Connection): void {
+    // Enough for every connection busy at once in a typical load; the rest are left to the GC.
+    if (this.http1Pool.length < 256) this.http1Pool.push(conn);
   }
 
   reportError(error: unknown): void {

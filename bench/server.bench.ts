@@ -1,0 +1,205 @@
+/**
+ * Server benchmarks (area `server`), all on loopback with wrk -t1:
+ * - `server/hello`: requests/s and p99 latency for a 14-byte text response, wrk -c50.
+ *   Subjects: hayate on the native transport, hayate on node:net, Node's http.createServer (peer).
+ * - `server/static-1m`: a 1 MiB file, hayate sendfile (native) vs fs.createReadStream().pipe(res) (peer).
+ * - `server/idle-memory`: RSS and heap growth per idle keep-alive connection with 5,000 of them.
+ * Each server runs in a child process (bench/fixtures/server-child.mjs). wrk runs 10 s per subject unless
+ * `--time=<ms>` is given (then that long, at least 1 s).
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions, BenchRecord } from './lib/report.js';
+
+export const area = 'server';
+
+const here = dirname(fileURLToPath(import.meta.url));
+// Compiled to dist/bench/; the child script stays in the source tree.
+const childScript = join(here, '..', '..', 'bench', 'fixtures', 'server-child.mjs');
+
+type Subject = 'hayate-native' | 'hayate-net' | 'node-http';
+const LABEL: Record<Subject, string> = {
+  'hayate-native': 'hayate (native, 1 worker)',
+  'hayate-net': 'hayate (node:net, 1 worker)',
+  'node-http': 'node:http',
+};
+
+interface Child {
+  readonly proc: ChildProcess;
+  readonly port: number;
+}
+
+function startChild(subject: Subject, mode: string, file = ''): Promise<Child> {
+  const proc = fork(childScript, [subject, mode, file], {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    proc.once('message', (m: { port: number }) => {
+      resolve({ proc, port: m.port });
+    });
+    proc.once('exit', (code) => {
+      reject(new Error(`${subject} child exited with ${String(code)}`));
+    });
+  });
+}
+
+function stopChild(c: Child): Promise<void> {
+  return new Promise((resolve) => {
+    c.proc.once('exit', () => {
+      resolve();
+    });
+    c.proc.kill();
+  });
+}
+
+interface WrkResult {
+  readonly rps: number;
+  readonly p99Ms: number;
+  readonly transferBytesPerSec: number;
+  readonly errors: string;
+}
+
+function toMs(v: string, unit: string): number {
+  const n = Number(v);
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
+}
+
+function toBytes(v: string, unit: string): number {
+  const m = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[unit] ?? 1;
+  return Number(v) * m;
+}
+
+/** Runs wrk and parses requests/s, p99 and transfer/s from its text output. */
+export function parseWrk(out: string): WrkResult {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)\b/.exec(out);
+  const tr = /Transfer\/sec:\s+([\d.]+)(B|KB|MB|GB)/.exec(out);
+  const err = /(Socket errors:[^\n]*|Non-2xx or 3xx responses:[^\n]*)/g.exec(out);
+  return {
+    rps: rps === null ? 0 : Number(rps[1]),
+    p99Ms: p99 === null ? NaN : toMs(p99[1]!, p99[2]!),
+    transferBytesPerSec: tr === null ? 0 : toBytes(tr[1]!, tr[2]!),
+    errors: err === null ? '' : err[0],
+  };
+}
+
+function runWrk(port: number, seconds: number, connections: number, path = '/'): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`]);
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.on('error', reject);
+    p.on('close', () => {
+      resolve(parseWrk(out));
+    });
+  });
+}
+
+function memOf(c: Child): Promise<{ rss: number; heapUsed: number }> {
+  return new Promise((resolve) => {
+    c.proc.once('message', (m: { rss: number; heapUsed: number }) => {
+      resolve(m);
+    });
+    c.proc.send({ mem: true });
+  });
+}
+
+/** Opens `n` keep-alive connections, each completing one request, and leaves them idle. */
+async function openIdle(port: number, n: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  const one = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const s = connect({ port, host: '127.0.0.1' }, () => {
+        s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n');
+      });
+      s.once('data', () => {
+        resolve();
+      });
+      s.on('error', reject);
+      sockets.push(s);
+    });
+  for (let i = 0; i < n; i += 250) {
+    const batch: Promise<void>[] = [];
+    for (let j = i; j < Math.min(n, i + 250); j++) batch.push(one());
+    await Promise.all(batch);
+  }
+  return sockets;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function run(options: BenchOptions): Promise<BenchRecord[]> {
+  const timeGiven = process.argv.some((a) => a.startsWith('--time='));
+  const seconds = timeGiven ? Math.max(1, Math.round(options.timeMs / 1000)) : 10;
+  const out: BenchRecord[] = [];
+
+  // server/hello
+  for (const subject of ['hayate-native', 'hayate-net', 'node-http'] as const) {
+    const c = await startChild(subject, 'hello');
+    await runWrk(c.port, 1, 50); // warm-up (JIT)
+    const r = await runWrk(c.port, seconds, 50);
+    await stopChild(c);
+    out.push({
+      bench: 'server/hello',
+      subject: LABEL[subject],
+      peer: subject === 'node-http',
+      hz: r.rps,
+      p99Ms: r.p99Ms,
+      seconds,
+      ...(r.errors === '' ? {} : { errors: r.errors }),
+    });
+  }
+
+  // server/static-1m
+  const dir = mkdtempSync(join(tmpdir(), 'hayate-bench-'));
+  const file = join(dir, 'static-1m.bin');
+  const bytes = new Uint8Array(1024 * 1024);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131) & 0xff;
+  writeFileSync(file, bytes);
+  try {
+    for (const subject of ['hayate-native', 'hayate-net', 'node-http'] as const) {
+      const c = await startChild(subject, 'static', file);
+      await runWrk(c.port, 1, 50, '/static-1m.bin');
+      const r = await runWrk(c.port, seconds, 50, '/static-1m.bin');
+      await stopChild(c);
+      out.push({
+        bench: 'server/static-1m',
+        subject: subject === 'node-http' ? 'node:http createReadStream().pipe(res)' : `${LABEL[subject]} ${subject === 'hayate-native' ? 'sendfile' : 'read stream'}`,
+        peer: subject === 'node-http',
+        hz: r.rps,
+        mibPerSec: Math.round((r.transferBytesPerSec / 1024 / 1024) * 10) / 10,
+        p99Ms: r.p99Ms,
+        ...(r.errors === '' ? {} : { errors: r.errors }),
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // server/idle-memory
+  const N = 5000;
+  for (const subject of ['hayate-native', 'node-http'] as const) {
+    const c = await startChild(subject, 'idle');
+    await sleep(100);
+    const m0 = await memOf(c);
+    const sockets = await openIdle(c.port, N);
+    await sleep(200);
+    const m1 = await memOf(c);
+    for (const s of sockets) s.destroy();
+    await stopChild(c);
+    out.push({
+      bench: 'server/idle-memory',
+      subject: subject === 'node-http' ? 'node:http' : 'hayate (native)',
+      peer: subject === 'node-http',
+      connections: N,
+      bytesPerConn: Math.round((m1.rss - m0.rss) / N),
+      heapBytesPerConn: Math.round((m1.heapUsed - m0.heapUsed) / N),
+    });
+  }
+  return out;
+}
