@@ -268,3 +268,22 @@ test('a non-latin1 field fails cleanly: no references leak, the encoder stays us
   enc.setDynamicTableCapacity(0);
   assert.equal(enc.tableSize, 0);
 });
+
+test('with most of the blocked-stream budget used, only sections that gain much may block', () => {
+  // Budget 4: from 1 blocked stream on, blocking needs savings of capacity / 16 = 256 bytes.
+  const enc = new QpackEncoder({ maxTableCapacity: 4096, maxBlockedStreams: 4 });
+  const small: Fields = [['x-s', 'tiny']];
+  const large: Fields = [['x-l', 'L'.repeat(300)]];
+  enc.encodeFieldSection(0, small);
+  enc.encodeFieldSection(0, large);
+  assert.notEqual(enc.encodeFieldSection(4, small)[0], 0); // budget plentiful: blocks
+  assert.equal(enc.blockedStreamCount, 1);
+  assert.equal(enc.encodeFieldSection(8, small)[0], 0); // small gain: literal, no block
+  // Inserted now but sent as a literal: nothing in the table yet promised enough savings.
+  assert.equal(enc.encodeFieldSection(12, large)[0], 0);
+  assert.equal(enc.insertCount, 2);
+  assert.equal(enc.blockedStreamCount, 1);
+  // Now referencing it saves 300 bytes: worth a slot.
+  assert.equal(enc.encodeFieldSection(16, large).length, 3);
+  assert.equal(enc.blockedStreamCount, 2);
+});
