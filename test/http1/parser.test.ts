@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Http1Parser, Http1ParseError, ParserState } from '../../src/http1/index.js';
+import { body, drain, enc } from './helpers.js';
+
+test('a head in one chunk is zero-copy: spans point into the caller buffer', () => {
+  const buf = enc('GET /zero HTTP/1.1\r\nHost: a\r\n\r\n');
+  const p = new Http1Parser(true);
+  p.push(buf);
+  const h = p.next();
+  assert.ok(h !== null && h.type === 'head');
+  assert.equal(h.headers.bytes, buf);
+});
+
+test('a head split across chunks is carried; two carried heads do not overwrite each other', () => {
+  const p = new Http1Parser(true);
+  p.push(enc('GET /one HTTP/1.1\r\nHo'));
+  assert.equal(p.next(), null);
+  p.push(enc('st: a\r\n\r\nGET /two HTTP/1.1\r\nHo'));
+  const first = p.next();
+  assert.ok(first !== null && first.type === 'head');
+  assert.equal(p.next()?.type, 'end');
+  assert.equal(p.next(), null, 'second head incomplete: carried');
+  // Lifetime: the first head stays valid until the next push even though the second head was carried.
+  assert.equal(first.target, '/one');
+  assert.equal(first.headers.get('host'), 'a');
+  p.push(enc('st: b\r\n\r\n'));
+  const second = p.next();
+  assert.ok(second !== null && second.type === 'head');
+  assert.equal(second.target, '/two');
+  assert.equal(second.headers.get('host'), 'b');
+});
+
+test('pushing before draining keeps the unparsed bytes', () => {
+  const p = new Http1Parser(true);
+  p.push(enc('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc'));
+  p.push(enc('def'));
+  const evs = drain(p);
+  assert.equal(body(evs), 'abcdef');
+  assert.equal(evs.at(-1)!.type, 'end');
+});
+
+test('Buffer input: data events are plain Uint8Array views of it', () => {
+  const buf = Buffer.from('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi');
+  const p = new Http1Parser(true);
+  p.push(buf);
+  const evs = drain(p);
+  const data = evs.find((e) => e.type === 'data');
+  assert.ok(data?.type === 'data');
+  assert.equal(data.bytes.constructor, Uint8Array);
+  assert.equal(data.bytes.buffer, buf.buffer);
+});
+
+test('state, offset, isIdle and unconsumed', () => {
+  const p = new Http1Parser(true);
+  assert.equal(p.isIdle, true);
+  p.push(enc('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nREST'));
+  assert.equal(p.next()?.type, 'head');
+  assert.equal(p.isIdle, false);
+  assert.equal(p.next()?.type, 'end');
+  const up = p.next();
+  assert.ok(up !== null && up.type === 'upgrade');
+  assert.equal(p.currentState, ParserState.Upgraded);
+  assert.equal(p.isIdle, true);
+  assert.equal(p.offset, 64);
+  assert.equal(p.unconsumed().length, 0);
+  p.push(enc('MORE'));
+  const more = p.next();
+  assert.ok(more !== null && more.type === 'upgrade');
+  assert.equal(more.offset, 64);
+});
+
+test('a failed parser rethrows the same error; push is ignored', () => {
+  const p = new Http1Parser(true);
+  p.push(enc('BAD\0 / HTTP/1.1\r\n'));
+  let first: unknown;
+  try {
+    p.next();
+  } catch (e) {
+    first = e;
+  }
+  assert.ok(first instanceof Http1ParseError);
+  p.push(enc('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+  assert.throws(
+    () => p.next(),
+    (e: unknown) => e === first,
+  );
+  assert.equal(p.currentState, ParserState.Failed);
+});
+
+test('limits and leniency options are validated', () => {
+  assert.throws(() => new Http1Parser(true, { limits: { maxHeaders: -1 } }), /non-negative/);
+  assert.throws(() => new Http1Parser(true, { leniency: { allowBareLF: true } as never }), /unknown limit/);
+  const p = new Http1Parser(true, { limits: { maxHeaders: Infinity } });
+  const many = Array.from({ length: 300 }, (_, i) => `X-${i}: ${i}\r\n`).join('');
+  p.push(enc(`GET / HTTP/1.1\r\nHost: a\r\n${many}\r\n`));
+  const h = p.next();
+  assert.ok(h !== null && h.type === 'head');
+  assert.equal(h.headers.length, 301);
+  assert.equal(h.headers.get('x-299'), '299');
+});
+
+test('Buffer pool offsets: word-at-a-time scanning works at every alignment', () => {
+  const msg = 'GET /' + 'p'.repeat(40) + ' HTTP/1.1\r\nHost: a\r\nX-Long: ' + 'v'.repeat(50) + ' \t\r\n\r\n';
+  for (let pad = 0; pad < 8; pad++) {
+    const big = new Uint8Array(msg.length + 16);
+    big.set(enc(msg), pad);
+    const p = new Http1Parser(true);
+    p.push(big.subarray(pad, pad + msg.length));
+    const h = p.next();
+    assert.ok(h !== null && h.type === 'head');
+    assert.equal(h.target, '/' + 'p'.repeat(40));
+    assert.equal(h.headers.get('x-long'), 'v'.repeat(50));
+  }
+  const bad = enc(
+    'GET / HTTP/1.1\r\nHost: a\r\nX-Long: ' + 'v'.repeat(30) + '\x01' + 'v'.repeat(30) + '\r\n\r\n',
+  );
+  const p = new Http1Parser(true);
+  p.push(bad);
+  assert.throws(
+    () => p.next(),
+    (e: unknown) => e instanceof Http1ParseError && e.kind === 'INVALID_HEADER_VALUE' && e.offset === 63,
+  );
+});

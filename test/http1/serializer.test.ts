@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { UsageError } from '../../src/common/errors.js';
+import {
+  Http1Writer,
+  encodeChunkedBody,
+  encodeRequestHead,
+  encodeResponseHead,
+} from '../../src/http1/serializer.js';
+import { enc, text } from './helpers.js';
+
+test('request and response heads', () => {
+  assert.equal(
+    text([
+      encodeRequestHead('GET', '/a?b', [
+        ['Host', 'x'],
+        ['Accept', '*/*'],
+      ]),
+    ]),
+    'GET /a?b HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n',
+  );
+  assert.equal(text([encodeResponseHead(404, [])]), 'HTTP/1.1 404 Not Found\r\n\r\n');
+  assert.equal(text([encodeResponseHead(299, [])]), 'HTTP/1.1 299 \r\n\r\n');
+  assert.equal(text([encodeResponseHead(200, [], 'Fine')]), 'HTTP/1.1 200 Fine\r\n\r\n');
+  assert.equal(
+    text([encodeResponseHead(200, [['x', 'caf\u00e9\tok']])]),
+    'HTTP/1.1 200 OK\r\nx: caf\u00e9\tok\r\n\r\n',
+  );
+});
+
+test('chunked body with trailers; empty chunks are skipped', () => {
+  assert.equal(
+    text([encodeChunkedBody([enc('abc'), enc(''), new Uint8Array(300).fill(0x78)], [['t', '1']])]),
+    '3\r\nabc\r\n12c\r\n' + 'x'.repeat(300) + '\r\n0\r\nt: 1\r\n\r\n',
+  );
+  assert.equal(text([encodeChunkedBody([])]), '0\r\n\r\n');
+});
+
+test('refuses CR/LF/NUL injection, non-token names, bad targets and statuses', () => {
+  assert.throws(() => encodeResponseHead(200, [['x', 'a\r\nSet-Cookie: evil']]), UsageError);
+  assert.throws(() => encodeResponseHead(200, [['x', 'a\nb']]), UsageError);
+  assert.throws(() => encodeResponseHead(200, [['x', 'a\0b']]), UsageError);
+  assert.throws(() => encodeResponseHead(200, [['x', '\u20ac']]), UsageError);
+  assert.throws(() => encodeResponseHead(200, [['x y', 'a']]), UsageError);
+  assert.throws(() => encodeResponseHead(200, [['', 'a']]), UsageError);
+  assert.throws(() => encodeResponseHead(200, [], 'OK\r\nX: y'), UsageError);
+  assert.throws(() => encodeResponseHead(99, []), UsageError);
+  assert.throws(() => encodeResponseHead(200.5, []), UsageError);
+  assert.throws(() => encodeRequestHead('GE T', '/', []), UsageError);
+  assert.throws(() => encodeRequestHead('GET', '/a b', []), UsageError);
+  assert.throws(() => encodeRequestHead('GET', '', []), UsageError);
+  assert.throws(() => encodeRequestHead('GET', '/\u00e9', []), UsageError);
+});
+
+test('writer: body chunks by reference, arena views never reused, large heads get their own arena', () => {
+  const w = new Http1Writer();
+  const body = enc('payload');
+  w.writeResponseHead(200, [['content-length', '7']]);
+  w.writeBytes(body);
+  w.writeBytes(new Uint8Array(0));
+  const first = w.take();
+  assert.equal(first.length, 2);
+  assert.equal(first[1], body);
+  const snapshot = text(first);
+  const big = 'v'.repeat(40000);
+  w.writeResponseHead(200, [['x-big', big]]);
+  w.writeChunkHeader(255, true);
+  w.writeLastChunk(undefined, false);
+  const second = w.take();
+  assert.equal(text(first), snapshot, 'earlier views unchanged');
+  assert.equal(text(second), `HTTP/1.1 200 OK\r\nx-big: ${big}\r\n\r\n\r\nff\r\n0\r\n\r\n`);
+  assert.equal(w.hasOutput, false);
+  assert.deepEqual(w.take(), []);
+  assert.equal(w.bytesQueued, snapshot.length + second.reduce((n, c) => n + c.length, 0));
+});
+
+test('a refused head leaves nothing behind', () => {
+  const w = new Http1Writer();
+  w.writeResponseHead(200, [['a', '1']]);
+  assert.throws(() => {
+    w.writeResponseHead(200, [['b', 'x\r\n']]);
+  }, UsageError);
+  assert.equal(text(w.take()), 'HTTP/1.1 200 OK\r\na: 1\r\n\r\n');
+});
