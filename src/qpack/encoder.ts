@@ -81,11 +81,17 @@ interface PendingSection {
 /** The QPACK encoder of one HTTP/3 connection. */
 export class QpackEncoder implements DecoderStreamSink {
   /** Peer's SETTINGS_QPACK_MAX_TABLE_CAPACITY. */
-  readonly maxTableCapacity: number;
+  get maxTableCapacity(): number {
+    return this.peerMaxTableCapacity;
+  }
   /** Peer's SETTINGS_QPACK_BLOCKED_STREAMS. */
-  readonly maxBlockedStreams: number;
+  get maxBlockedStreams(): number {
+    return this.peerMaxBlockedStreams;
+  }
+  private peerMaxTableCapacity: number;
+  private peerMaxBlockedStreams: number;
   private readonly table: DynamicTable;
-  private readonly maxEntriesValue: number;
+  private maxEntriesValue: number;
   private readonly maxEntryFraction: number;
   /** RFC 9204 §2.1.4: inserts the decoder is known to have received. */
   private knownReceivedCount: number;
@@ -101,7 +107,8 @@ export class QpackEncoder implements DecoderStreamSink {
   private readonly parser: DecoderStreamParser;
   /** Sequence number of the last sighting of each name and value; pruned every `historySize` lines. */
   private readonly lastSeen: Map<string, Map<string, number>>;
-  private readonly historySize: number;
+  private historySize: number;
+  private readonly isHistorySizeFixed: boolean;
   private seenSeq: number;
   // Per-section scratch.
   private reps: Rep[];
@@ -115,8 +122,8 @@ export class QpackEncoder implements DecoderStreamSink {
     if (!(maxBlockedStreams >= 0)) {
       throw new UsageError('ERR_INVALID_OPTION', `maxBlockedStreams must be non-negative`);
     }
-    this.maxTableCapacity = maxTableCapacity;
-    this.maxBlockedStreams = maxBlockedStreams;
+    this.peerMaxTableCapacity = maxTableCapacity;
+    this.peerMaxBlockedStreams = maxBlockedStreams;
     this.table = new DynamicTable(0);
     this.maxEntriesValue = maxEntries(maxTableCapacity);
     this.maxEntryFraction = options.maxEntryFraction ?? 0.75;
@@ -136,6 +143,7 @@ export class QpackEncoder implements DecoderStreamSink {
     }
     this.lastSeen = new Map();
     this.historySize = historySize;
+    this.isHistorySizeFixed = options.historySize !== undefined;
     this.seenSeq = 0;
     const capacity = options.tableCapacity ?? Math.min(maxTableCapacity, DEFAULT_ENCODER_TABLE_CAPACITY);
     if (capacity > 0) this.setDynamicTableCapacity(capacity);
@@ -166,6 +174,32 @@ export class QpackEncoder implements DecoderStreamSink {
     let n = 0;
     for (const list of this.pending.values()) if (this.isBlocking(list)) n++;
     return n;
+  }
+
+  /**
+   * Applies the peer's SETTINGS when they arrive after encoding started with the RFC 9204 §5 defaults (0
+   * and 0), announcing a capacity of min(maxTableCapacity, `tableCapacity` or 4096). The table size
+   * cannot change once the table has been used: MaxEntries, and so every Required Insert Count, depends on it.
+   */
+  applyPeerSettings(maxTableCapacity: number, maxBlockedStreams: number, tableCapacity?: number): void {
+    if (!Number.isSafeInteger(maxTableCapacity) || maxTableCapacity < 0 || !(maxBlockedStreams >= 0)) {
+      throw new UsageError('ERR_INVALID_OPTION', 'peer settings must be non-negative integers');
+    }
+    if (
+      maxTableCapacity !== this.peerMaxTableCapacity &&
+      (this.table.capacity > 0 || this.table.insertCount > 0)
+    ) {
+      throw new UsageError(
+        'ERR_QPACK_SETTINGS_CHANGED',
+        'SETTINGS_QPACK_MAX_TABLE_CAPACITY cannot change once the dynamic table is in use',
+      );
+    }
+    this.peerMaxTableCapacity = maxTableCapacity;
+    this.peerMaxBlockedStreams = maxBlockedStreams;
+    this.maxEntriesValue = maxEntries(maxTableCapacity);
+    if (!this.isHistorySizeFixed) this.historySize = Math.max(64, this.maxEntriesValue);
+    const capacity = tableCapacity ?? Math.min(maxTableCapacity, DEFAULT_ENCODER_TABLE_CAPACITY);
+    if (capacity !== this.table.capacity) this.setDynamicTableCapacity(capacity);
   }
 
   /**

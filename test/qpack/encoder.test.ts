@@ -287,3 +287,27 @@ test('with most of the blocked-stream budget used, only sections that gain much 
   assert.equal(enc.encodeFieldSection(16, large).length, 3);
   assert.equal(enc.blockedStreamCount, 2);
 });
+
+test('applyPeerSettings: start with the RFC 9204 §5 defaults, enable the table when SETTINGS arrive', () => {
+  const enc = new QpackEncoder({ maxTableCapacity: 0, maxBlockedStreams: 0 });
+  const dec = new QpackDecoder({ maxTableCapacity: 220, maxBlockedStreams: 2 });
+  const early = enc.encodeFieldSection(0, [['x-a', '1']]);
+  assert.equal(early[0], 0);
+  assert.equal(enc.takeEncoderStreamBytes(), null);
+  enc.applyPeerSettings(220, 2);
+  assert.equal(enc.maxTableCapacity, 220);
+  assert.equal(enc.maxBlockedStreams, 2);
+  assert.equal(toHex(enc.takeEncoderStreamBytes()), '3fbd01');
+  dec.receiveEncoderStream(hex('3fbd01'));
+  assert.deepEqual(dec.decodeFieldSection(0, early)?.toArray(), [['x-a', '1']]);
+  const later = enc.encodeFieldSection(4, [['x-a', '1']]);
+  dec.receiveEncoderStream(enc.takeEncoderStreamBytes()!);
+  assert.deepEqual(dec.decodeFieldSection(4, later)?.toArray(), [['x-a', '1']]);
+  assert.notEqual(later[0], 0);
+  assert.throws(
+    () => { enc.applyPeerSettings(4096, 2); },
+    (e: unknown) => (e as { code: string }).code === 'ERR_QPACK_SETTINGS_CHANGED',
+  );
+  enc.applyPeerSettings(220, 5); // same table size: only the blocked-stream budget changes
+  assert.equal(enc.maxBlockedStreams, 5);
+});
