@@ -305,7 +305,9 @@ test('applyPeerSettings: start with the RFC 9204 §5 defaults, enable the table 
   assert.deepEqual(dec.decodeFieldSection(4, later)?.toArray(), [['x-a', '1']]);
   assert.notEqual(later[0], 0);
   assert.throws(
-    () => { enc.applyPeerSettings(4096, 2); },
+    () => {
+      enc.applyPeerSettings(4096, 2);
+    },
     (e: unknown) => (e as { code: string }).code === 'ERR_QPACK_SETTINGS_CHANGED',
   );
   enc.applyPeerSettings(220, 5); // same table size: only the blocked-stream budget changes
