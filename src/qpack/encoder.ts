@@ -13,7 +13,7 @@
  *   a field matching one is refreshed with Duplicate when there is room, so old entries can be evicted.
  */
 import { ByteBuffer, isLatin1 } from '../common/bytes.js';
-import { UsageError } from '../common/errors.js';
+import { assertNever, UsageError } from '../common/errors.js';
 import { DynamicTable, entrySize } from './dynamic-table.js';
 import { qpackError } from './errors.js';
 import {
@@ -345,7 +345,7 @@ export class QpackEncoder implements DecoderStreamSink {
           writeStringLiteral(out, field[1], 7, 0);
           break;
         default:
-          assertRep(rep);
+          assertNever(rep, 'representation');
       }
     }
     if (ric > 0) {
@@ -578,8 +578,4 @@ export class QpackEncoder implements DecoderStreamSink {
     this.record(dup, name, value);
     return dup;
   }
-}
-
-function assertRep(rep: never): never {
-  throw new UsageError('ERR_UNREACHABLE', `unexpected representation ${String(rep)}`);
 }
