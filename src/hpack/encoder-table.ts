@@ -48,7 +48,9 @@ export class NameInfo {
   readonly name: string;
   /** First static index with this name, or 0. */
   readonly staticIndex: number;
-  /** Static indices of full (name, value) matches; shared and read-only. */
+  /** Static index of (name, ""), or 0: checked by length, without a map lookup. */
+  readonly emptyIndex: number;
+  /** Static indices of full matches with a non-empty value (:method, :status...); shared, read-only. */
   readonly staticValues: ReadonlyMap<string, number> | undefined;
   readonly kind: NameKind;
   /** Dynamic entries with this name: value -> seq of the newest such entry. */
@@ -64,11 +66,13 @@ export class NameInfo {
   constructor(
     name: string,
     staticIndex: number,
+    emptyIndex: number,
     staticValues: ReadonlyMap<string, number> | undefined,
     kind: NameKind,
   ) {
     this.name = name;
     this.staticIndex = staticIndex;
+    this.emptyIndex = emptyIndex;
     this.staticValues = staticValues;
     this.kind = kind;
   }
@@ -83,15 +87,20 @@ export class NameInfo {
   }
 }
 
-const TEMPLATES: Array<readonly [string, number, ReadonlyMap<string, number>, NameKind]> = [];
+const TEMPLATES: Array<readonly [string, number, number, ReadonlyMap<string, number> | undefined, NameKind]> =
+  [];
 {
-  const byName = new Map<string, [number, Map<string, number>]>();
+  const byName = new Map<string, { index: number; empty: number; values: Map<string, number> | undefined }>();
   STATIC_TABLE.forEach(([name, value], i) => {
     let rec = byName.get(name);
-    if (rec === undefined) byName.set(name, (rec = [i + 1, new Map<string, number>()]));
-    if (!rec[1].has(value)) rec[1].set(value, i + 1);
+    if (rec === undefined) byName.set(name, (rec = { index: i + 1, empty: 0, values: undefined }));
+    if (value === '') {
+      if (rec.empty === 0) rec.empty = i + 1;
+    } else if (rec.values?.has(value) !== true) {
+      (rec.values ??= new Map<string, number>()).set(value, i + 1);
+    }
   });
-  for (const [name, [index, values]] of byName) {
+  for (const [name, rec] of byName) {
     const kind = VOLATILE_NAMES.includes(name)
       ? NameKind.Volatile
       : name === 'authorization' || name === 'proxy-authorization'
@@ -99,14 +108,8 @@ const TEMPLATES: Array<readonly [string, number, ReadonlyMap<string, number>, Na
         : name === 'cookie'
           ? NameKind.Cookie
           : NameKind.Plain;
-    TEMPLATES.push([name, index, values, kind]);
+    TEMPLATES.push([name, rec.index, rec.empty, rec.values, kind]);
   }
-}
-
-interface EncoderEntry {
-  readonly info: NameInfo;
-  readonly value: string;
-  readonly size: number;
 }
 
 /** Encoder-side dynamic table with name and field lookup. */
@@ -116,16 +119,21 @@ export class EncoderTable {
   length = 0;
   /** Number of entries ever inserted; the next entry's seq. */
   private inserted = 0;
-  private ring: Array<EncoderEntry | undefined>;
+  // The ring, as parallel arrays indexed by `seq & mask` (no object per entry).
+  private ringInfo: Array<NameInfo | undefined>;
+  private ringValue: Array<string | undefined>;
+  private ringSize: Int32Array;
   private mask: number;
   private readonly names = new Map<string, NameInfo>();
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.ring = new Array<EncoderEntry | undefined>(16).fill(undefined);
+    this.ringInfo = new Array<NameInfo | undefined>(16).fill(undefined);
+    this.ringValue = new Array<string | undefined>(16).fill(undefined);
+    this.ringSize = new Int32Array(16);
     this.mask = 15;
-    for (const [name, index, values, kind] of TEMPLATES) {
-      this.names.set(name, new NameInfo(name, index, values, kind));
+    for (const [name, index, empty, values, kind] of TEMPLATES) {
+      this.names.set(name, new NameInfo(name, index, empty, values, kind));
     }
   }
 
@@ -136,8 +144,12 @@ export class EncoderTable {
 
   /** HPACK index of an entry equal to (info's name, value), static first, or 0. */
   findField(info: NameInfo, value: string): number {
-    const s = info.staticValues?.get(value);
-    if (s !== undefined) return s;
+    if (value.length === 0) {
+      if (info.emptyIndex !== 0) return info.emptyIndex;
+    } else if (info.staticValues !== undefined) {
+      const s = info.staticValues.get(value);
+      if (s !== undefined) return s;
+    }
     const seq = info.values?.get(value);
     return seq === undefined ? 0 : STATIC_TABLE_LENGTH + this.inserted - seq;
   }
@@ -158,12 +170,15 @@ export class EncoderTable {
     }
     this.evictTo(this.capacity - size);
     if (info === undefined) {
-      info = new NameInfo(name, 0, undefined, NameKind.Plain);
+      info = new NameInfo(name, 0, 0, undefined, NameKind.Plain);
       this.names.set(name, info);
     }
-    if (this.length === this.ring.length) this.grow();
+    if (this.length === this.ringSize.length) this.grow();
     const seq = this.inserted++;
-    this.ring[seq & this.mask] = { info, value, size };
+    const slot = seq & this.mask;
+    this.ringInfo[slot] = info;
+    this.ringValue[slot] = value;
+    this.ringSize[slot] = size;
     this.length++;
     this.size += size;
     (info.values ??= new Map<string, number>()).set(value, seq);
@@ -180,13 +195,14 @@ export class EncoderTable {
   private evictTo(limit: number): void {
     while (this.size > limit) {
       const seq = this.inserted - this.length;
-      const pos = seq & this.mask;
-      const e = this.ring[pos]!;
-      this.ring[pos] = undefined;
+      const slot = seq & this.mask;
+      const info = this.ringInfo[slot]!;
+      const value = this.ringValue[slot]!;
+      this.ringInfo[slot] = undefined;
+      this.ringValue[slot] = undefined;
       this.length--;
-      this.size -= e.size;
-      const info = e.info;
-      if (info.values!.get(e.value) === seq) info.values!.delete(e.value);
+      this.size -= this.ringSize[slot]!;
+      if (info.values!.get(value) === seq) info.values!.delete(value);
       // FIFO: when the newest entry with this name goes, every older one went before it.
       if (info.newest === seq) info.newest = -1;
       if (--info.count === 0 && info.staticIndex === 0) this.names.delete(info.name);
@@ -194,12 +210,19 @@ export class EncoderTable {
   }
 
   private grow(): void {
-    const next = new Array<EncoderEntry | undefined>(this.ring.length * 2).fill(undefined);
-    const mask = next.length - 1;
+    const n = this.ringSize.length * 2;
+    const infos = new Array<NameInfo | undefined>(n).fill(undefined);
+    const values = new Array<string | undefined>(n).fill(undefined);
+    const sizes = new Int32Array(n);
+    const mask = n - 1;
     for (let seq = this.inserted - this.length; seq < this.inserted; seq++) {
-      next[seq & mask] = this.ring[seq & this.mask];
+      infos[seq & mask] = this.ringInfo[seq & this.mask];
+      values[seq & mask] = this.ringValue[seq & this.mask];
+      sizes[seq & mask] = this.ringSize[seq & this.mask]!;
     }
-    this.ring = next;
+    this.ringInfo = infos;
+    this.ringValue = values;
+    this.ringSize = sizes;
     this.mask = mask;
   }
 }
