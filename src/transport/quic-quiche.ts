@@ -62,6 +62,9 @@ const reasonToCode = (_type: 'read' | 'write', reason?: unknown): number =>
   reason instanceof StreamCode ? reason.code : 0;
 const codeToReason = (_type: 'read' | 'write', code: number): StreamCode => new StreamCode(code);
 
+/** A variable, not a literal, so the build does not need the optional package's types. */
+const QUICHE_PACKAGE: string = '@matrixai/quic';
+
 let loaded: Promise<MxModule> | undefined;
 
 /**
@@ -72,7 +75,7 @@ export function loadQuiche(): Promise<MxModule> {
   loaded ??= (async () => {
     let mod: MxModule;
     try {
-      mod = (await import('@matrixai/quic' as string)) as MxModule;
+      mod = (await import(QUICHE_PACKAGE)) as MxModule;
     } catch (cause) {
       throw new QuicProviderError(
         'ERR_QUIC_PROVIDER_MISSING',
@@ -234,15 +237,24 @@ export class QuicheConnection implements QuicConnection {
     this.isClosing = true;
     // Let queued stream writes reach quiche first, so a graceful close (H3_NO_ERROR) follows the data.
     const writes = [...this.streams.values()].map((e) => e.chain);
+    const reasonBytes = new TextEncoder().encode(reason);
     void Promise.all(writes)
-      .then(() =>
-        this.conn.stop({
-          isApp: true,
-          errorCode: code,
-          reason: new TextEncoder().encode(reason),
-          force: true,
-        }),
-      )
+      .then(async () => {
+        // `stop()` destroys every stream first, which sends RESET_STREAM on each (the peer would see its
+        // control stream reset: H3_CLOSED_CRITICAL_STREAM) before CONNECTION_CLOSE. Closing the quiche
+        // connection first makes it draining, so the stream teardown in `stop()` sends nothing more.
+        const inner = this.conn as unknown as {
+          conn?: { close(isApp: boolean, code: number, reason: Uint8Array): void };
+          send?: () => Promise<void>;
+        };
+        try {
+          inner.conn?.close(true, code, reasonBytes);
+          await inner.send?.call(this.conn);
+        } catch {
+          // Already closing or closed: stop() below copes.
+        }
+        await this.conn.stop({ isApp: true, errorCode: code, reason: reasonBytes, force: true });
+      })
       .catch(() => undefined);
   }
 
@@ -447,5 +459,15 @@ export async function connectQuiche(options: QuicheConnectOptions): Promise<Quic
     codeToReason,
   });
   const conn = new QuicheConnection(client.connection, mod.events.EventQUICConnectionStream.name);
-  return Object.assign(conn, { destroy: () => client.destroy({ force: true }) });
+  const destroy = async (): Promise<void> => {
+    // QUICClient.destroy() waits for a client close event that never comes when the connection was closed
+    // through QuicheConnection.close() (which closes quiche directly, see there); stopping the connection
+    // and the client's own UDP socket is all destroy() would do.
+    await client.connection
+      .stop({ isApp: true, errorCode: 0, reason: new Uint8Array(0), force: true })
+      .catch(() => undefined);
+    const socket = (client as unknown as { socket?: { stop(o: { force: boolean }): Promise<void> } }).socket;
+    await socket?.stop({ force: true }).catch(() => undefined);
+  };
+  return Object.assign(conn, { destroy });
 }
