@@ -90,7 +90,13 @@ export function parseWrk(out: string): WrkResult {
 
 function runWrk(port: number, seconds: number, connections: number, path = '/'): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`]);
+    const p = spawn('wrk', [
+      '-t1',
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '--latency',
+      `http://127.0.0.1:${port}${path}`,
+    ]);
     let out = '';
     p.stdout.on('data', (b: Buffer) => (out += b.toString()));
     p.on('error', reject);
@@ -169,7 +175,10 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
       await stopChild(c);
       out.push({
         bench: 'server/static-1m',
-        subject: subject === 'node-http' ? 'node:http createReadStream().pipe(res)' : `${LABEL[subject]} ${subject === 'hayate-native' ? 'sendfile' : 'read stream'}`,
+        subject:
+          subject === 'node-http'
+            ? 'node:http createReadStream().pipe(res)'
+            : `${LABEL[subject]} ${subject === 'hayate-native' ? 'sendfile' : 'read stream'}`,
         peer: subject === 'node-http',
         hz: r.rps,
         mibPerSec: Math.round((r.transferBytesPerSec / 1024 / 1024) * 10) / 10,

@@ -1,137 +1,133 @@
 /**
- * `npm start`: a small HTTP/1.1 server on 127.0.0.1:8080 (PORT env or `--port N`) built directly on
- * the sans-I/O {@link Http1Connection} over node:net. Every request is answered with an HTML page
- * showing what was parsed; keep-alive and pipelining are honoured; a malformed request is answered
- * with the error's `statusHint` and the connection is closed.
+ * `npm start`: the hayate demo server on 127.0.0.1:8080 (`--port N` or PORT; `--workers N` or WORKERS,
+ * default: available cores; `--transport native|net`). It serves the built-in site in src/demo/site/
+ * (static files with sendfile on the native transport) and, for any other path, an HTML page showing the
+ * request as parsed. Keep-alive, pipelining and 100-continue come from hayate/server.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Http1Connection, Http1ParseError, type Http1Head } from '../http1/index.js';
+import { createServer, runWorkers, serveStatic, type Server } from '../server/index.js';
+import type { Handler, ServerRequest } from '../server/types.js';
+import { findPackageRoot } from '../transport/binding.js';
 
 /** Options of {@link startDemo}. */
 export interface DemoOptions {
   readonly port?: number;
   readonly host?: string;
+  readonly transport?: 'auto' | 'native' | 'net';
 }
 
-const encoder = new TextEncoder();
+/** The demo site folder. The build copies no non-TS files, so it is resolved from the package root. */
+export const SITE_DIR = join(findPackageRoot(), 'src', 'demo', 'site');
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function renderPage(head: Http1Head, bodyBytes: number, index: number): Uint8Array {
+function renderPage(req: ServerRequest, bodyBytes: number, transport: string): string {
   const rows: string[] = [];
-  for (let i = 0; i < head.headers.length; i++) {
+  for (let i = 0; i < req.headers.length; i++) {
     rows.push(
-      `<tr><td>${escapeHtml(head.headers.name(i))}</td><td>${escapeHtml(head.headers.value(i))}</td></tr>`,
+      `<tr><td>${escapeHtml(req.headers.name(i))}</td><td>${escapeHtml(req.headers.value(i))}</td></tr>`,
     );
   }
-  const html = `<!doctype html>
-<html><head><meta charset="utf-8"><title>hayate HTTP/1.1 demo</title></head>
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>hayate: your request</title><link rel="stylesheet" href="/style.css"></head>
 <body>
-<h1>hayate HTTP/1.1 demo</h1>
-<p>Request #${index} on this connection.</p>
+<h1>Your request, as hayate parsed it</h1>
 <table>
-<tr><th>method</th><td>${escapeHtml(head.method)}</td></tr>
-<tr><th>target</th><td>${escapeHtml(head.target)}</td></tr>
-<tr><th>version</th><td>HTTP/${head.version}</td></tr>
-<tr><th>keep-alive</th><td>${head.keepAlive}</td></tr>
+<tr><th>method</th><td>${escapeHtml(req.method)}</td></tr>
+<tr><th>target</th><td>${escapeHtml(req.target)}</td></tr>
+<tr><th>path</th><td>${escapeHtml(req.path)}</td></tr>
+<tr><th>query</th><td>${escapeHtml(req.query)}</td></tr>
+<tr><th>protocol</th><td>${escapeHtml(req.protocol)}</td></tr>
+<tr><th>client</th><td>${escapeHtml(req.remoteAddress)}:${req.remotePort}</td></tr>
 <tr><th>body size</th><td>${bodyBytes} bytes</td></tr>
+<tr><th>transport</th><td>${escapeHtml(transport)}</td></tr>
 </table>
-<h2>Headers (${head.headers.length})</h2>
+<h2>Headers (${req.headers.length})</h2>
 <table>${rows.join('\n')}</table>
+<p><a href="/">home</a></p>
 </body></html>
 `;
-  return encoder.encode(html);
 }
 
-function flush(socket: Socket, conn: Http1Connection): void {
-  const out = conn.takeOutput();
-  if (out.length === 0) return;
-  socket.cork();
-  for (const chunk of out) socket.write(chunk);
-  socket.uncork();
-}
-
-function serve(socket: Socket): void {
-  const conn = new Http1Connection({ role: 'server' });
-  let head: Http1Head | null = null;
-  let bodyBytes = 0;
-  let count = 0;
-  const pump = (): void => {
-    try {
-      for (let ev = conn.nextEvent(); ev !== null; ev = conn.nextEvent()) {
-        if (ev.type === 'head') {
-          // Lifetime: the head is used after later receive() calls (body chunks), so keep a copy.
-          head = ev.retain();
-          bodyBytes = 0;
-          if (ev.expectContinue) conn.sendInformational(100);
-        } else if (ev.type === 'data') {
-          bodyBytes += ev.bytes.length;
-        } else if (ev.type === 'end' && head !== null) {
-          const page = renderPage(head, bodyBytes, ++count);
-          conn.sendResponseHead(200, [
-            ['content-type', 'text/html; charset=utf-8'],
-            ['content-length', String(page.length)],
-          ]);
-          conn.sendData(page);
-          conn.sendEnd();
-          head = null;
-        } else if (ev.type === 'upgrade') {
-          // The demo speaks no other protocol: answer and close.
-          conn.sendResponseHead(501, [['content-length', '0']]);
-          conn.sendEnd();
-        }
-      }
-    } catch (err) {
-      if (!(err instanceof Http1ParseError)) throw err;
-      const msg = encoder.encode(`${err.statusHint} ${err.kind}\n`);
-      conn.sendResponseHead(err.statusHint, [
-        ['content-type', 'text/plain'],
-        ['content-length', String(msg.length)],
-      ]);
-      conn.sendData(msg);
-      conn.sendEnd();
-    }
-    flush(socket, conn);
-    if (conn.shouldClose) socket.end();
+/** The demo handler: static files from {@link SITE_DIR}, the request page for everything else. */
+export function demoHandler(transport: () => string): Handler {
+  const requestPage: Handler = async (req, res) => {
+    let bodyBytes = 0;
+    for await (const chunk of req.body) bodyBytes += chunk.byteLength;
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.setHeader('cache-control', 'no-store');
+    res.end(renderPage(req, bodyBytes, transport()));
   };
-  socket.on('data', (chunk: Buffer) => {
-    conn.receive(chunk);
-    pump();
-  });
-  socket.on('end', () => {
-    conn.receiveEnd();
-    pump();
-    socket.end();
-  });
-  socket.on('error', () => socket.destroy());
+  return serveStatic(SITE_DIR, { fallback: requestPage, index: 'index.html' });
 }
 
-/** Starts the demo server; resolves once it listens (port 0 picks a free port). */
-export function startDemo(options: DemoOptions = {}): Promise<Server> {
-  const server = createServer(serve);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
-      resolve(server);
-    });
-  });
+/** Starts the demo server in this thread; resolves once it listens (port 0 picks a free port). */
+export async function startDemo(options: DemoOptions = {}): Promise<Server> {
+  let server: Server | undefined = undefined;
+  const handler = demoHandler(() => server?.transport.name ?? '?');
+  const s = createServer(
+    (req, res) =>
+      req.method === 'GET' || req.method === 'HEAD' ? handler(req, res) : fallbackPost(req, res),
+    { transport: options.transport ?? 'auto' },
+  );
+  server = s;
+  await s.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
+  return s;
 }
 
-function portFromArgs(argv: readonly string[]): number {
-  const i = argv.indexOf('--port');
-  const raw = i >= 0 ? argv[i + 1] : process.env['PORT'];
-  const port = raw === undefined ? 8080 : Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new RangeError(`invalid port ${String(raw)}`);
-  return port;
+// Non-GET methods always get the request page (serveStatic answers 405 for them).
+const fallbackPost: Handler = async (req, res) => {
+  let bodyBytes = 0;
+  for await (const chunk of req.body) bodyBytes += chunk.byteLength;
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.end(renderPage(req, bodyBytes, '-'));
+};
+
+function argValue(argv: readonly string[], flag: string, env: string): string | undefined {
+  const i = argv.indexOf(flag);
+  return i >= 0 ? argv[i + 1] : process.env[env];
+}
+
+function intArg(raw: string | undefined, fallback: number, min: number, max: number, what: string): number {
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`invalid ${what} ${String(raw)}`);
+  return n;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const server = await startDemo({ port: portFromArgs(process.argv.slice(2)) });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-  console.log(`hayate HTTP/1.1 demo listening on http://127.0.0.1:${port}/`);
+  const argv = process.argv.slice(2);
+  const port = intArg(argValue(argv, '--port', 'PORT'), 8080, 0, 65535, 'port');
+  const workers = intArg(
+    argValue(argv, '--workers', 'WORKERS'),
+    availableParallelism(),
+    1,
+    1024,
+    'worker count',
+  );
+  const transport = (argValue(argv, '--transport', 'HAYATE_TRANSPORT') ?? 'auto') as
+    'auto' | 'native' | 'net';
+  if (workers > 1 && port === 0) throw new RangeError('workers share a port: pass --port');
+  let announced = false;
+  const group = await runWorkers(
+    async () => {
+      const server = await startDemo({ port, transport });
+      if (workers === 1 && !announced) {
+        announced = true;
+        console.log(
+          `hayate demo on http://127.0.0.1:${server.address?.port ?? port}/ (transport: ${server.transport.name}, 1 worker)`,
+        );
+      }
+    },
+    { workers, transport },
+  );
+  if (group !== undefined && group.kind !== 'inline') {
+    console.log(
+      `hayate demo on http://127.0.0.1:${port}/ (transport: ${group.kind === 'threads' ? 'native' : 'net'}, ` +
+        `${group.count} workers as ${group.kind === 'threads' ? 'threads sharing the port with SO_REUSEPORT' : 'cluster processes'})`,
+    );
+  }
 }

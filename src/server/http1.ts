@@ -20,7 +20,7 @@ import { TimerNode } from '../transport/timer-wheel.js';
 import type { SocketHandler, TransportSocket } from '../transport/socket.js';
 import { requestRejected, requestStarted, responseFinished } from './diagnostics.js';
 import { IncomingRequest, type RequestSource } from './request.js';
-import { OutgoingResponse } from './response.js';
+import { httpDate, OutgoingResponse } from './response.js';
 import type { ServerCore } from './server-core.js';
 import type { ResponseBackend } from './types.js';
 
@@ -163,6 +163,7 @@ export class Http1ServerConnection implements SocketHandler {
   private isReadingPaused = false;
   private isPeerEnded = false;
   private failedStatus = 0;
+  private failedCode = '';
   private drainWaiters: (() => void)[] = [];
   /** A request asked to switch protocols and nobody took it: close after answering. */
   private isUpgradeRefused = false;
@@ -302,6 +303,7 @@ export class Http1ServerConnection implements SocketHandler {
         requestRejected.publish({ socket: this.socket, error: err, status: err.statusHint });
       }
       this.failedStatus = err.statusHint;
+      this.failedCode = err.code;
       this.bodyTarget?.request.abort(err);
       this.bodyTarget = undefined;
       if (this.queue.length === 0) this.answerFailure();
@@ -357,8 +359,10 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   private handlerFailed(ex: Exchange, err: unknown): void {
+    // A peer that went away mid-response (EPIPE, reset) is not the handler's fault: nothing to report.
+    if (this.socket.isClosed || ex.request.aborted) return;
     this.core.reportError(err);
-    if (this.socket.isClosed || ex.response.finished) return;
+    if (ex.response.finished) return;
     if (!ex.response.headersSent) {
       ex.response.status = 500;
       this.isClosing = true;
@@ -381,33 +385,60 @@ export class Http1ServerConnection implements SocketHandler {
       if (ex.head.expectContinue && !ex.isContinueSent) this.isClosing = true;
     }
     this.flushSoon();
-    if (this.mustClose()) {
-      if (this.queue.length === 0) {
-        this.flush();
-        this.socket.end();
-      }
+    // RFC 9112 §9.6: after answering a request that did not allow persistence, close; later pipelined
+    // requests are not answered.
+    if (!ex.head.keepAlive || this.isUpgradeRefused) {
+      this.closeAfterFlush();
       return;
     }
     const next = this.queue[0];
     if (next !== undefined) {
+      // Requests parsed before a parse error (or a shutdown) are still answered in order.
       if (!next.isStarted) this.start(next);
-    } else if (this.failedStatus !== 0) {
+      return;
+    }
+    if (this.failedStatus !== 0) {
       this.answerFailure();
-    } else if (!this.inDispatch) {
+      return;
+    }
+    if (this.mustClose() || this.isPeerEnded) {
+      this.closeAfterFlush();
+      return;
+    }
+    if (!this.inDispatch) {
       this.updateReading();
       this.updateTimer();
     }
   }
 
+  private closeAfterFlush(): void {
+    for (const ex of this.queue) ex.request.abort(new Error('connection closing'));
+    this.queue.length = 0;
+    this.flush();
+    this.socket.end();
+  }
+
   private mustClose(): boolean {
-    return this.conn.shouldClose || this.isUpgradeRefused || (this.isClosing && this.queue.length === 0);
+    return (this.h1 !== null && this.h1.shouldClose) || this.isUpgradeRefused || this.isClosing;
   }
 
   /** Answers a parse error with its status hint (400, 413, 414, 431, 501...) and closes. */
   private answerFailure(): void {
     const status = this.failedStatus;
+    // The body names the rule that failed (a stable code, never peer bytes).
+    const body = Buffer.from(`${this.failedCode}\n`);
     try {
-      this.conn.sendResponseHead(status, [['content-length', '0']]);
+      this.conn.sendResponseHead(
+        status,
+        [
+          ['content-type', 'text/plain'],
+          ['date', httpDate()],
+        ],
+        {
+          contentLength: body.byteLength,
+        },
+      );
+      this.conn.sendData(body);
       this.conn.sendEnd();
     } catch {
       // The core refused (a response was half-sent): closing is all that is left.
