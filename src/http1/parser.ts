@@ -148,10 +148,12 @@ export class Http1Parser {
   /** 32-bit view of `buf.buffer` for 4-bytes-a-step scans; cached per ArrayBuffer. */
   private words: Uint32Array;
   private wordsBuffer: ArrayBufferLike | null;
+  private wordsChunk: Uint8Array | null;
   /** `buf.byteOffset` once `words` is ready for `buf`, else -1. */
   private wordsOffset: number;
   /** Plain Uint8Array view of `buf` when the caller passed a subclass (Buffer), made on first need. */
-  private plain: Uint8Array | null;
+  private plain: Uint8Array;
+  private plainSource: Uint8Array | null;
   private fieldCount: number;
   private valueEndRel: number;
   private startRel: number;
@@ -196,9 +198,11 @@ export class Http1Parser {
     this.sectionLimit = this.limits.maxHeadBytes;
     this.inTrailers = false;
     this.fields = new Array<number>(Math.min(this.limits.maxHeaders, 32) * FIELD_SLOTS).fill(0);
-    this.plain = null;
+    this.plain = EMPTY;
+    this.plainSource = null;
     this.words = EMPTY_WORDS;
     this.wordsBuffer = null;
+    this.wordsChunk = null;
     this.wordsOffset = -1;
     this.fieldCount = 0;
     this.valueEndRel = 0;
@@ -241,7 +245,12 @@ export class Http1Parser {
   private view(): Uint8Array {
     const b = this.buf;
     if (b.constructor === Uint8Array) return b;
-    return (this.plain ??= new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    // Cached per chunk object, so a caller that pushes the same Buffer again pays for one view.
+    if (this.plainSource !== b) {
+      this.plain = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      this.plainSource = b;
+    }
+    return this.plain;
   }
 
   /**
@@ -270,10 +279,14 @@ export class Http1Parser {
 
   /** Makes `words` a 32-bit view of `buf`'s ArrayBuffer (reused while the caller reuses the buffer). */
   private prepareWords(buf: Uint8Array): void {
-    const ab = buf.buffer;
-    if (ab !== this.wordsBuffer) {
-      this.wordsBuffer = ab;
-      this.words = new Uint32Array(ab, 0, ab.byteLength >>> 2);
+    // `.buffer` is a slow accessor on Buffer: skip it when the caller pushes the same chunk again.
+    if (buf !== this.wordsChunk) {
+      const ab = buf.buffer;
+      if (ab !== this.wordsBuffer) {
+        this.wordsBuffer = ab;
+        this.words = new Uint32Array(ab, 0, ab.byteLength >>> 2);
+      }
+      this.wordsChunk = buf;
     }
     this.wordsOffset = buf.byteOffset;
   }
@@ -328,7 +341,6 @@ export class Http1Parser {
       this.base += this.end;
     }
     this.buf = chunk;
-    this.plain = null;
     this.wordsOffset = -1;
     this.pos = 0;
     this.end = chunk.length;
@@ -445,10 +457,48 @@ export class Http1Parser {
             if (!L.allowBareLf) this.failAt('BARE_LF', 'LF without CR', i);
             i++;
           } else {
-            this.startRel = i + this.delta;
+            const delta = this.delta;
+            this.startRel = i + delta;
             this.headAbs = this.base + i;
             this.versionIndex = 0;
             state = this.isRequest ? S.Method : S.Version;
+            if (!this.isRequest) break;
+            // Fused fast path for a whole `method SP target SP HTTP/1.x CRLF` in view; anything else
+            // (chunk end, bad byte, limits) falls back to the per-state path from the method on.
+            let j = i;
+            while (j < stop && TOKEN[buf[j]!] === 1) j++;
+            if (j === i || j >= stop || buf[j] !== SP) break;
+            const me = j;
+            const ts = ++j;
+            if (stop - j >= SWAR_MIN) j = this.skipTarget(buf, j, stop);
+            while (j < stop && TARGET[buf[j]!] === 1) j++;
+            if (
+              j === ts ||
+              j - ts > this.limits.maxTargetBytes ||
+              j + 10 > stop ||
+              buf[j] !== SP ||
+              buf[j + 1] !== 0x48 ||
+              buf[j + 2] !== 0x54 ||
+              buf[j + 3] !== 0x54 ||
+              buf[j + 4] !== 0x50 ||
+              buf[j + 5] !== 0x2f ||
+              buf[j + 6] !== 0x31 ||
+              buf[j + 7] !== 0x2e ||
+              buf[j + 8]! < 0x30 ||
+              buf[j + 8]! > 0x39 ||
+              buf[j + 9] !== CR ||
+              buf[j + 10] !== LF
+            ) {
+              break;
+            }
+            this.methodEndRel = me + delta;
+            this.targetStartRel = ts + delta;
+            this.targetEndRel = j + delta;
+            this.versionMajor = 1;
+            this.versionMinor = buf[j + 8]! - 0x30;
+            this.versionIndex = 8;
+            i = j + 11;
+            state = S.FieldStart;
           }
           break;
         }
