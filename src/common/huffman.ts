@@ -127,6 +127,39 @@ export function huffmanDecode(
   return pos;
 }
 
+/**
+ * {@link huffmanDecode} without the per-symbol branch: it always stores two bytes per input byte and
+ * advances by the number of symbols completed, so it may overwrite up to 2 bytes after the returned end.
+ * Use it when the bytes after the output are scratch; `dst` must have room for
+ * {@link huffmanDecodedMaxLength}`(end - start) + 2` bytes from `pos`. Same results and error codes.
+ */
+export function huffmanDecodeToScratch(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  dst: Uint8Array,
+  pos: number,
+): number {
+  const table = DECODE_TABLE;
+  let state = 0;
+  let seen = 0;
+  for (let i = start; i < end; i++) {
+    const e = table[(state << 8) | src[i]!]!;
+    const count = (e >>> 24) & 3;
+    if (count === EMIT_FAIL) return HUFFMAN_ERR_EOS;
+    seen |= e;
+    dst[pos] = e >>> 8;
+    dst[pos + 1] = e >>> 16;
+    pos += count;
+    state = e & 0xff;
+  }
+  huffmanDecodeInfo.isAscii = (seen & NON_ASCII) === 0;
+  const depth = ONES_DEPTH[state]!;
+  if (depth < 0) return HUFFMAN_ERR_PADDING;
+  if (depth > 7) return HUFFMAN_ERR_PADDING_TOO_LONG;
+  return pos;
+}
+
 /** Huffman-encoded length in bytes of `src[start, end)` (bytes). */
 export function huffmanEncodedLengthBytes(src: Uint8Array, start: number, end: number): number {
   const lengths = HUFFMAN_LENGTHS;

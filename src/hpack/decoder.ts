@@ -12,7 +12,7 @@
  */
 import { ByteBuffer } from '../common/bytes.js';
 import { HpackError, UsageError } from '../common/errors.js';
-import { HUFFMAN_ERR_EOS, huffmanDecode, huffmanDecodeInfo } from '../common/huffman.js';
+import { HUFFMAN_ERR_EOS, huffmanDecodeInfo, huffmanDecodeToScratch } from '../common/huffman.js';
 import { decodeInteger, INTEGER_OVERFLOW, intResult } from '../common/integer.js';
 import { resolveLimits } from '../common/limits.js';
 import { DecoderTable } from './decoder-table.js';
@@ -311,10 +311,10 @@ export class HpackDecoder {
     this.beforeField(start);
     // Table entries and per-block literals use separate slabs, so the table pins at most a few slabs.
     const slab = kind === LiteralKind.IncrementalIndexing ? this.entrySlab : this.literalSlab;
-    // Twice the wire length bounds a Huffman string's decoded length (at least 5 bits per symbol).
+    // Twice the wire length (+2 of scratch) bounds a Huffman string's decoded length (>= 5 bits a symbol).
     slab.reserve(
-      (nameEntry !== undefined ? nameEntry.nameLength : isNameHuffman ? nameLength * 2 : nameLength) +
-        (isValueHuffman ? valueLength * 2 : valueLength),
+      (nameEntry !== undefined ? nameEntry.nameLength : isNameHuffman ? nameLength * 2 + 2 : nameLength) +
+        (isValueHuffman ? valueLength * 2 + 2 : valueLength),
     );
     const bytes = slab.bytes;
     const begin = slab.pos;
@@ -364,7 +364,7 @@ export class HpackDecoder {
       this.isAscii = all < 0x80;
       return at;
     }
-    const r = huffmanDecode(buf, start, start + length, dst, at);
+    const r = huffmanDecodeToScratch(buf, start, start + length, dst, at);
     if (r < 0) {
       throw this.fail(
         r === HUFFMAN_ERR_EOS ? HpackErrorCode.HuffmanEos : HpackErrorCode.HuffmanPadding,

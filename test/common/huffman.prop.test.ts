@@ -7,6 +7,7 @@ import {
   huffmanEncodeStringBounded,
   huffmanDecode,
   huffmanDecodedMaxLength,
+  huffmanDecodeToScratch,
   huffmanEncode,
   huffmanEncodedLength,
 } from '../../src/common/huffman.js';
@@ -75,5 +76,20 @@ test('bounded one-pass encoding matches the two-pass encoder or reports why not'
       },
     ),
     { numRuns: 2000 },
+  );
+});
+
+test('huffmanDecodeToScratch agrees with huffmanDecode on arbitrary bytes', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      const max = huffmanDecodedMaxLength(bytes.length);
+      const a = new Uint8Array(max);
+      const b = new Uint8Array(max + 2);
+      const ra = huffmanDecode(bytes, 0, bytes.length, a, 0);
+      const rb = huffmanDecodeToScratch(bytes, 0, bytes.length, b, 0);
+      assert.equal(rb, ra);
+      if (ra >= 0) assert.deepEqual(b.subarray(0, rb), a.subarray(0, ra));
+    }),
+    { numRuns: 3000 },
   );
 });
