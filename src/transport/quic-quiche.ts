@@ -209,7 +209,12 @@ export class QuicheConnection implements QuicConnection {
           h.onStreamAcked(streamId, c.length);
         });
       }
-      if (fin) await writer.close();
+      if (fin) {
+        await writer.close();
+        // QUICStream's close handler queues the FIN in quiche but, unlike a write, does not ask the
+        // connection to send, so a FIN after the last write would wait for unrelated traffic.
+        await this.kick();
+      }
     });
     e.chain = e.chain.catch(() => undefined);
   }
@@ -256,6 +261,12 @@ export class QuicheConnection implements QuicConnection {
         await this.conn.stop({ isApp: true, errorCode: code, reason: reasonBytes, force: true });
       })
       .catch(() => undefined);
+  }
+
+  /** Asks the package to flush quiche's pending packets (its protected `send()`). */
+  private async kick(): Promise<void> {
+    const send = (this.conn as unknown as { send?: () => Promise<void> }).send;
+    await send?.call(this.conn).catch(() => undefined);
   }
 
   /** True once quiche is draining or closed (a CONNECTION_CLOSE was sent or received). */

@@ -1,0 +1,178 @@
+/**
+ * Interop with ngtcp2's example HTTP/3 endpoints (Debian ngtcp2-client / ngtcp2-server: gtlsclient and
+ * gtlsserver, HTTP/3 by nghttp3) over loopback UDP, through the quiche provider.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Http3Event } from '../../src/http3/connection.js';
+import { H3ErrorCode } from '../../src/http3/errors.js';
+import { Http3Session } from '../../src/server/http3-session.js';
+import { connectQuiche, listenQuiche, loadQuiche } from '../../src/transport/quic-quiche.js';
+import { requirePeer } from '../support/peers.js';
+import { selfSignedCert } from '../http3/tls.js';
+
+async function quicheAvailable(): Promise<boolean> {
+  try {
+    await loadQuiche();
+    return true;
+  } catch (err) {
+    if (process.env['CI']) throw err;
+    console.log(`# skip: ${String(err)}`);
+    return false;
+  }
+}
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out: out.slice(-2000) });
+    });
+  });
+}
+
+const large = new Uint8Array(4 << 20).map((_, i) => (i * 7) & 0xff);
+
+test('gtlsclient fetches small, large and concurrent resources from hayate; ends with H3_NO_ERROR', async (t) => {
+  const client = requirePeer('gtlsclient', 'apt-get install ngtcp2-client');
+  if (client === undefined || !(await quicheAvailable())) {
+    t.skip('peer or provider missing');
+    return;
+  }
+  const tls = selfSignedCert();
+  if (tls === undefined) return;
+  const sessions: Http3Session[] = [];
+  let closed!: (code: number) => void;
+  const closedP = new Promise<number>((r) => (closed = r));
+  const listener = await listenQuiche({
+    key: tls.key,
+    cert: tls.cert,
+    onConnection: (quic) => {
+      sessions.push(
+        new Http3Session(quic, {}, (e: Http3Event, s) => {
+          if (e.type === 'closed') closed(e.code);
+          if (e.type !== 'request') return;
+          const body = e.path === '/large' ? large : new TextEncoder().encode(`resource ${e.path ?? ''}\n`);
+          s.h3.respond(e.streamId, [
+            [':status', '200'],
+            ['content-length', String(body.length)],
+          ]);
+          s.h3.sendData(e.streamId, body, true);
+        }),
+      );
+    },
+  });
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'hayate-gtls-'));
+    const base = `https://127.0.0.1:${listener.port}`;
+    const paths = ['/a', '/large', '/b', '/c', '/d', '/e'];
+    const r = await run(
+      client,
+      [
+        '-q',
+        '--exit-on-all-streams-close',
+        '--download',
+        dir,
+        '127.0.0.1',
+        String(listener.port),
+        ...paths.map((p) => base + p),
+      ],
+      60_000,
+    );
+    assert.equal(r.code, 0, r.out);
+    assert.ok(Buffer.from(readFileSync(join(dir, 'large'))).equals(Buffer.from(large)), 'large body intact');
+    for (const p of ['a', 'b', 'c', 'd', 'e'])
+      assert.equal(readFileSync(join(dir, p), 'utf8'), `resource /${p}\n`);
+    assert.equal(await closedP, H3ErrorCode.H3_NO_ERROR, 'client closed with H3_NO_ERROR');
+    assert.equal(sessions.length, 1);
+    assert.equal(sessions[0]!.error, undefined);
+  } finally {
+    await listener.close();
+  }
+});
+
+test('hayate client fetches from gtlsserver (its streams arrive during the handshake); ends with H3_NO_ERROR', async (t) => {
+  const server = requirePeer('gtlsserver', 'apt-get install ngtcp2-server');
+  if (server === undefined || !(await quicheAvailable())) {
+    t.skip('peer or provider missing');
+    return;
+  }
+  const tls = selfSignedCert();
+  if (tls === undefined) return;
+  const htdocs = mkdtempSync(join(tmpdir(), 'hayate-htdocs-'));
+  writeFileSync(join(htdocs, 'small.txt'), 'small\n');
+  writeFileSync(join(htdocs, 'large.bin'), large);
+  const port = await freeUdpPort();
+  const proc = spawn(
+    server,
+    ['-q', '-d', htdocs, '127.0.0.1', String(port), join(tls.dir, 'key.pem'), join(tls.dir, 'cert.pem')],
+    { stdio: 'ignore' },
+  );
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const quic = await connectQuiche({ host: '127.0.0.1', port, serverName: 'localhost', verifyPeer: false });
+    try {
+      const bodies = new Map<number, Uint8Array[]>();
+      const status = new Map<number, number>();
+      let remaining = 4;
+      const client = new Http3Session(quic, {}, (e, s) => {
+        if (e.type === 'response') status.set(e.streamId, e.status);
+        else if (e.type === 'data') bodies.get(e.streamId)!.push(e.data.slice());
+        else if (e.type === 'end' && --remaining === 0) s.h3.goAway();
+      });
+      const ids: number[] = [];
+      for (const p of ['/small.txt', '/large.bin', '/small.txt', '/missing']) {
+        client.guard(() => {
+          const id = client.h3.request(
+            [
+              [':method', 'GET'],
+              [':scheme', 'https'],
+              [':authority', 'localhost'],
+              [':path', p],
+            ],
+            true,
+          );
+          ids.push(id);
+          bodies.set(id, []);
+        });
+      }
+      await quic.closed;
+      const body = (i: number): Buffer => Buffer.concat(bodies.get(ids[i]!)!);
+      assert.equal(client.error, undefined);
+      assert.deepEqual(
+        ids.map((id) => status.get(id)),
+        [200, 200, 200, 404],
+      );
+      assert.equal(body(0).toString(), 'small\n');
+      assert.ok(body(1).equals(Buffer.from(large)));
+      assert.equal(client.closeCode, H3ErrorCode.H3_NO_ERROR);
+    } finally {
+      await quic.destroy();
+    }
+  } finally {
+    proc.kill('SIGTERM');
+  }
+});
