@@ -61,7 +61,7 @@ const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'C
 export class Http1Connection {
   readonly role: 'server' | 'client';
   private readonly parser: Http1Parser;
-  private readonly writer: Http1Writer;
+  private writer: Http1Writer;
   /** Requests received (server) or sent (client) whose final response has not completed. */
   private readonly pending: PendingRequest[];
   private outState: OutState;
@@ -411,6 +411,24 @@ export class Http1Connection {
     if (this.closed || this.failed !== null) return true;
     if (this.upgraded) return false;
     return this.closeAfterOutput && this.outState !== OutState.Body;
+  }
+
+  /**
+   * Returns the connection to its initial state so it can serve a new transport (pooling). Pending
+   * output is dropped, offsets restart at 0, limits and leniency are kept.
+   */
+  reset(): void {
+    this.parser.reset();
+    this.writer = new Http1Writer();
+    this.pending.length = 0;
+    this.outState = OutState.Idle;
+    this.outBody = OutBody.None;
+    this.outRemaining = 0;
+    this.outChunks = 0;
+    this.closeAfterOutput = false;
+    this.closed = false;
+    this.failed = null;
+    this.upgraded = false;
   }
 
   /** Stops the connection: input is ignored, actions throw. Pending output can still be taken. */

@@ -223,6 +223,36 @@ export class Http1Parser {
     this.headAbs = 0;
   }
 
+  /**
+   * Returns the parser to its initial state for a new connection (pooling). Offsets restart at 0;
+   * scratch arrays and carry buffers are kept. Lifetime: views from earlier events become invalid.
+   */
+  reset(): void {
+    this.responseToHead = false;
+    this.responseToConnect = false;
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.end = 0;
+    this.base = 0;
+    this.eof = false;
+    this.state = S.MessageStart;
+    this.error = null;
+    this.inCarry = false;
+    this.carry.clear();
+    this.spare.clear();
+    this.live = null;
+    this.plainSource = null;
+    this.plain = EMPTY;
+    this.wordsChunk = null;
+    this.wordsBuffer = null;
+    this.words = EMPTY_WORDS;
+    this.wordsOffset = -1;
+    this.remaining = 0;
+    this.keepAlive = true;
+    this.upgradePending = false;
+    this.beginSection(0, false);
+  }
+
   /** Current state (for tests and diagnostics). */
   get currentState(): ParserState {
     return this.state;

@@ -321,3 +321,25 @@ describe('Http1Connection client role', () => {
     assert.throws(() => new Http1Connection({ role: 'proxy' as 'server' }), UsageError);
   });
 });
+
+describe('Http1Connection reset()', () => {
+  test('a failed or used connection serves a new peer from offset 0 after reset()', () => {
+    const c = new Http1Connection({ role: 'server', limits: { maxHeaders: 2 } });
+    c.receive(enc('GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n'));
+    assert.throws(() => drain(c), Http1ParseError);
+    c.sendResponseHead(431, [['content-length', '0']]);
+    c.reset();
+    assert.equal(c.takeOutput().length, 0);
+    assert.equal(c.keepAlive, true);
+    assert.equal(c.error, null);
+    c.receive(enc('GET /new HTTP/1.1\r\nHost: b\r\n\r\n'));
+    const [h] = heads(drain(c));
+    assert.equal(h!.offset, 0);
+    assert.equal(h!.target, '/new');
+    c.receive(enc('GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n'));
+    assert.throws(
+      () => drain(c),
+      (e: unknown) => e instanceof Http1ParseError && e.kind === 'TOO_MANY_HEADERS',
+    );
+  });
+});
