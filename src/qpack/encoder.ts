@@ -32,7 +32,7 @@ import {
   writeStringLiteral,
 } from './instructions.js';
 import { encodeRequiredInsertCount, maxEntries } from './required-insert-count.js';
-import { findStaticExact, findStaticName } from './static-table.js';
+import { findStaticName, staticValuesOf } from './static-table.js';
 import type { DecoderStreamSink } from './stream-parsers.js';
 import { DecoderStreamParser } from './stream-parsers.js';
 
@@ -78,6 +78,20 @@ const Rep = {
 } as const;
 type Rep = (typeof Rep)[keyof typeof Rep];
 
+/** Per-name encoder state (static matches, dynamic entries, recent sightings). */
+interface NameRecord {
+  /** First static index with this name, or -1. */
+  readonly staticIndex: number;
+  /** Static value -> index for this name, or undefined when the name is not in the static table. */
+  readonly staticValues: ReadonlyMap<string, number> | undefined;
+  /** Dynamic value -> newest absolute index. */
+  readonly values: Map<string, number>;
+  /** Newest absolute index with this name, or -1. */
+  newest: number;
+  /** Value -> sequence number of its last sighting (the insertion history). */
+  readonly seen: Map<string, number>;
+}
+
 /** One unacknowledged field section with dynamic references. */
 interface PendingSection {
   readonly requiredInsertCount: number;
@@ -103,8 +117,8 @@ export class QpackEncoder implements DecoderStreamSink {
   /** RFC 9204 §2.1.4: inserts the decoder is known to have received. */
   private knownReceivedCount: number;
   /** Newest absolute index per name and value, and per name. */
-  private readonly exact: Map<string, Map<string, number>>;
-  private readonly byName: Map<string, number>;
+  /** Everything known about a name, found with one lookup per field line. */
+  private readonly records: Map<string, NameRecord>;
   /** Outstanding references per absolute index (only non-zero counts are stored). */
   private readonly refCounts: Map<number, number>;
   /** Unacknowledged sections with RIC > 0, per stream, oldest first (§4.4.1 acknowledges in order). */
@@ -112,8 +126,6 @@ export class QpackEncoder implements DecoderStreamSink {
   private readonly encoderStream: ByteBuffer;
   private readonly section: ByteBuffer;
   private readonly parser: DecoderStreamParser;
-  /** Sequence number of the last sighting of each name and value; pruned every `historySize` lines. */
-  private readonly lastSeen: Map<string, Map<string, number>>;
   private historySize: number;
   private readonly isHistorySizeFixed: boolean;
   private seenSeq: number;
@@ -135,8 +147,7 @@ export class QpackEncoder implements DecoderStreamSink {
     this.maxEntriesValue = maxEntries(maxTableCapacity);
     this.maxEntryFraction = options.maxEntryFraction ?? 0.75;
     this.knownReceivedCount = 0;
-    this.exact = new Map();
-    this.byName = new Map();
+    this.records = new Map();
     this.refCounts = new Map();
     this.pending = new Map();
     this.encoderStream = new ByteBuffer(256);
@@ -148,7 +159,6 @@ export class QpackEncoder implements DecoderStreamSink {
     if (!Number.isSafeInteger(historySize) || historySize < 1) {
       throw new UsageError('ERR_INVALID_OPTION', `historySize must be a positive integer`);
     }
-    this.lastSeen = new Map();
     this.historySize = historySize;
     this.isHistorySizeFixed = options.historySize !== undefined;
     this.seenSeq = 0;
@@ -264,14 +274,15 @@ export class QpackEncoder implements DecoderStreamSink {
     const refs: number[] = [];
 
     for (const [name, value] of fields) {
-      const s = findStaticExact(name, value);
-      if (s >= 0) {
+      const rec = this.recordOf(name);
+      const s = rec.staticValues?.get(value);
+      if (s !== undefined) {
         reps.push(Rep.StaticIndexed);
         repIndex.push(s);
         continue;
       }
-      const seenBefore = this.remember(name, value);
-      let d = this.exact.get(name)?.get(value);
+      const seenBefore = this.remember(rec, value);
+      let d = rec.values.get(value);
       if (d !== undefined && d < drainBelow) {
         // §2.1.1.1: refresh a draining entry so the old copy can be evicted.
         const dup = this.tryDuplicate(d);
@@ -294,7 +305,7 @@ export class QpackEncoder implements DecoderStreamSink {
         );
       }
       if (d === undefined && this.shouldInsert(name, value, seenBefore, canBlock)) {
-        const abs = this.tryInsert(name, value);
+        const abs = this.tryInsert(name, value, rec);
         if (abs >= 0 && canBlock) {
           reps.push(Rep.DynamicIndexed);
           repIndex.push(abs);
@@ -303,14 +314,14 @@ export class QpackEncoder implements DecoderStreamSink {
           continue;
         }
       }
-      const sn = findStaticName(name);
+      const sn = rec.staticIndex;
       if (sn >= 0) {
         reps.push(Rep.StaticNameLiteral);
         repIndex.push(sn);
         continue;
       }
-      const dn = this.byName.get(name);
-      if (dn !== undefined && dn >= drainBelow && (dn < krc || canBlock)) {
+      const dn = rec.newest;
+      if (dn >= 0 && dn >= drainBelow && (dn < krc || canBlock)) {
         reps.push(Rep.DynamicNameLiteral);
         repIndex.push(dn);
         this.pin(refs, dn);
@@ -495,8 +506,9 @@ export class QpackEncoder implements DecoderStreamSink {
     const krc = this.knownReceivedCount;
     let bytes = 0;
     for (const [name, value] of fields) {
-      const d = this.exact.get(name)?.get(value);
-      if (d !== undefined && d >= krc) bytes += value.length + (findStaticName(name) >= 0 ? 1 : name.length);
+      const rec = this.records.get(name);
+      const d = rec?.values.get(value);
+      if (d !== undefined && d >= krc) bytes += value.length + (rec!.staticIndex >= 0 ? 1 : name.length);
     }
     return bytes;
   }
@@ -512,32 +524,46 @@ export class QpackEncoder implements DecoderStreamSink {
   }
 
   /** Records a sighting of `name: value`; returns whether it was seen within the last `historySize` lines. */
-  private remember(name: string, value: string): boolean {
+  private remember(rec: NameRecord, value: string): boolean {
     const seq = ++this.seenSeq;
-    let values = this.lastSeen.get(name);
-    if (values === undefined) this.lastSeen.set(name, (values = new Map<string, number>()));
-    const last = values.get(value);
-    values.set(value, seq);
+    const last = rec.seen.get(value);
+    rec.seen.set(value, seq);
     if (seq % this.historySize === 0) {
-      // Amortised pruning keeps the maps at most two windows large.
-      for (const [n, vs] of this.lastSeen) {
-        for (const [v, at] of vs) if (seq - at >= this.historySize) vs.delete(v);
-        if (vs.size === 0) this.lastSeen.delete(n);
+      // Amortised pruning keeps the history at most two windows large, and drops idle records.
+      for (const [n, r] of this.records) {
+        for (const [v, at] of r.seen) if (seq - at >= this.historySize) r.seen.delete(v);
+        if (r.seen.size === 0 && r.newest < 0) this.records.delete(n);
       }
     }
     return last !== undefined && seq - last <= this.historySize;
   }
 
+  /** The record of `name`, created on first sight. */
+  private recordOf(name: string): NameRecord {
+    let rec = this.records.get(name);
+    if (rec === undefined) {
+      rec = {
+        staticIndex: findStaticName(name),
+        staticValues: staticValuesOf(name),
+        values: new Map(),
+        newest: -1,
+        seen: new Map(),
+      };
+      this.records.set(name, rec);
+    }
+    return rec;
+  }
+
   private evictOldest(): void {
     const table = this.table;
     const abs = table.dropped;
-    const name = table.name(abs);
-    const values = this.exact.get(name);
-    if (values !== undefined && values.get(table.value(abs)) === abs) {
-      values.delete(table.value(abs));
-      if (values.size === 0) this.exact.delete(name);
+    const rec = this.records.get(table.name(abs));
+    if (rec !== undefined) {
+      const value = table.value(abs);
+      if (rec.values.get(value) === abs) rec.values.delete(value);
+      // Eviction is oldest first: when the newest entry of a name goes, all of them are gone.
+      if (rec.newest === abs) rec.newest = -1;
     }
-    if (this.byName.get(name) === abs) this.byName.delete(name);
     table.evictOldest();
   }
 
@@ -551,19 +577,17 @@ export class QpackEncoder implements DecoderStreamSink {
   }
 
   private record(abs: number, name: string, value: string): void {
-    let values = this.exact.get(name);
-    if (values === undefined) this.exact.set(name, (values = new Map<string, number>()));
-    values.set(value, abs);
-    this.byName.set(name, abs);
+    const rec = this.recordOf(name);
+    rec.values.set(value, abs);
+    rec.newest = abs;
   }
 
   /** Inserts `name: value` (§4.3.2 or §4.3.3); returns its absolute index or -1 when there is no room. */
-  private tryInsert(name: string, value: string): number {
+  private tryInsert(name: string, value: string, rec: NameRecord): number {
     const table = this.table;
     // Resolve a dynamic name reference before eviction: the decoder reads the name before evicting.
-    const staticName = findStaticName(name);
-    const dynName = staticName >= 0 ? undefined : this.byName.get(name);
-    const relName = dynName === undefined ? -1 : table.insertCount - 1 - dynName;
+    const staticName = rec.staticIndex;
+    const relName = staticName >= 0 || rec.newest < 0 ? -1 : table.insertCount - 1 - rec.newest;
     if (!this.makeRoom(entrySize(name, value))) return -1;
     if (staticName >= 0) writeInsertWithNameReference(this.encoderStream, true, staticName, value);
     else if (relName >= 0) writeInsertWithNameReference(this.encoderStream, false, relName, value);

@@ -130,6 +130,11 @@ export function findStaticExact(name: string, value: string): number {
   return exact.get(name)?.get(value) ?? -1;
 }
 
+/** Static values of `name` mapped to their index, or undefined when no static entry has that name. */
+export function staticValuesOf(name: string): ReadonlyMap<string, number> | undefined {
+  return exact.get(name);
+}
+
 /** Index of the first static entry named `name`, or -1. */
 export function findStaticName(name: string): number {
   return byName.get(name) ?? -1;
