@@ -16,7 +16,7 @@ import { runChunks, type VectorMeta } from './md-vectors.js';
 
 const TCHAR = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const token = fc
-  .array(fc.constantFrom(...Array.from(TCHAR)), { minLength: 1, maxLength: 12 })
+  .array(fc.constantFrom(...Array.from(TCHAR)), { minLength: 1, maxLength: 30 })
   .map((a) => a.join(''));
 // Field values: visible ASCII, obs-text and inner SP/HTAB; no leading/trailing whitespace (it is trimmed).
 const vchar = fc.oneof(fc.integer({ min: 0x21, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }));
