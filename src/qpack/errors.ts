@@ -42,8 +42,6 @@ export const QpackErrorKind = {
   ERR_QPACK_TOO_MANY_BLOCKED_STREAMS: QpackErrorCode.QPACK_DECOMPRESSION_FAILED,
   /** Blocked sections retain more than `maxBlockedBytes`. */
   ERR_QPACK_BLOCKED_BYTES: QpackErrorCode.QPACK_DECOMPRESSION_FAILED,
-  /** A second field section arrived on a stream that already has one blocked. */
-  ERR_QPACK_STREAM_ALREADY_BLOCKED: QpackErrorCode.QPACK_DECOMPRESSION_FAILED,
   /** Decoded field section over `maxFieldSectionSize` (RFC 9114 §4.2.2); a stream error. */
   ERR_QPACK_FIELD_SECTION_TOO_LARGE: H3_EXCESSIVE_LOAD,
   /** Set Dynamic Table Capacity above SETTINGS_QPACK_MAX_TABLE_CAPACITY (RFC 9204 §4.3.1). */

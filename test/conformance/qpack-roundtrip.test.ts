@@ -1,14 +1,17 @@
 /**
  * Round trip over the QIF inputs: hayate encodes each file with every setting combination used by the
  * vectors (table 0/256/512/4096, blocked 0/100, ack 0/1) and a strict RFC 9204 hayate decoder must give
- * the input back exactly. All 7 files x 16 combinations (about 2 s).
+ * the input back exactly. All 7 files x 16 combinations (about 2 s). Then random legal interleavings of
+ * the streams over 30-section slices of the QIF files (test/qpack/simulate.ts).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { decodeInteropFile, encodeInteropFile, parseInteropBlocks } from '../../src/qpack/offline-interop.js';
 import { formatQif, parseQif } from '../../src/qpack/qif.js';
+import { runScenario } from '../qpack/simulate.js';
 import { vectorPath } from '../support/vectors.js';
 
 const root = vectorPath('qpack');
@@ -41,3 +44,37 @@ test('every QIF round-trips through hayate with every vector setting', { skip: r
     }
   }
 });
+
+test(
+  'property: QIF sections round-trip under random legal interleavings',
+  { skip: root === undefined },
+  () => {
+    const pool = ['netbsd-hq.qif', 'fb-req-hq.qif', 'fb-resp-hq.qif'].map((f) =>
+      parseQif(readFileSync(join(root!, 'qifs', f), 'latin1')),
+    );
+    fc.assert(
+      fc.property(
+        fc.record({
+          file: fc.nat({ max: pool.length - 1 }),
+          start: fc.nat({ max: 350 }),
+          capacity: fc.constantFrom(0, 256, 512, 4096),
+          blocked: fc.constantFrom(0, 1, 100),
+          choices: fc.array(fc.nat({ max: 99 }), { minLength: 10, maxLength: 200 }),
+          chunkSizes: fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 4 }),
+        }),
+        (r) => {
+          const sets = pool[r.file]!;
+          const from = r.start % sets.length;
+          runScenario({
+            capacity: r.capacity,
+            blocked: r.blocked,
+            sections: sets.slice(from, from + 30),
+            choices: r.choices,
+            chunkSizes: r.chunkSizes,
+          });
+        },
+      ),
+      { numRuns: 40 },
+    );
+  },
+);
