@@ -152,11 +152,35 @@ export class HpackDecoder {
   /** Parses complete representations in `buf[pos, end)`; returns where the first incomplete one starts. */
   private parse(buf: Uint8Array, pos: number, end: number, base: number): number {
     this.base = base;
+    const list = this.list!;
+    const maxListSize = this.limits.maxHeaderListSize;
     while (pos < end) {
       const b = buf[pos]!;
       let next: number;
-      if (b >= 0x80) next = this.indexed(buf, pos, end);
-      else if (b >= 0x40) next = this.literal(buf, pos, end, 6, LiteralKind.IncrementalIndexing);
+      if (b >= 0x80) {
+        // Fast path for the commonest representation: a one-byte index of an existing entry, with no
+        // size update due and room in the list. Anything else takes `indexed`, which raises the errors.
+        const index = b & 0x7f;
+        const entry =
+          index > STATIC_TABLE_LENGTH
+            ? index < 0x7f
+              ? this.table.get(index - STATIC_TABLE_LENGTH - 1)
+              : undefined
+            : index !== 0
+              ? STATIC_ENTRIES[index]
+              : undefined;
+        if (
+          entry !== undefined &&
+          this.requiredUpdate === Infinity &&
+          list.size + entry.size <= maxListSize
+        ) {
+          list.size += entry.size;
+          list.add(entry);
+          pos++;
+          continue;
+        }
+        next = this.indexed(buf, pos, end);
+      } else if (b >= 0x40) next = this.literal(buf, pos, end, 6, LiteralKind.IncrementalIndexing);
       else if (b >= 0x20) next = this.sizeUpdate(buf, pos, end);
       else
         next = this.literal(
