@@ -1408,7 +1408,10 @@ function framingNameId(bytes: Uint8Array, start: number, end: number): number {
     default:
       return -1;
   }
-  return matchLower(bytes, start, end, FRAMING_NAMES[id]!) ? id : -1;
+  const name = FRAMING_NAMES[id]!;
+  // Most names of a framing name's length differ in the first byte: reject those without a call.
+  if (LOWER[bytes[start]!] !== name[0]) return -1;
+  return matchLower(bytes, start, end, name) ? id : -1;
 }
 
 /** True when `bytes[start, end)` equals the lowercase `word` ASCII case-insensitively. */
