@@ -146,6 +146,9 @@ export class QpackEncoder implements DecoderStreamSink {
     this.table = new DynamicTable(0);
     this.maxEntriesValue = maxEntries(maxTableCapacity);
     this.maxEntryFraction = options.maxEntryFraction ?? 0.75;
+    if (!(this.maxEntryFraction >= 0 && this.maxEntryFraction <= 1)) {
+      throw new UsageError('ERR_INVALID_OPTION', `maxEntryFraction must be between 0 and 1`);
+    }
     this.knownReceivedCount = 0;
     this.records = new Map();
     this.refCounts = new Map();
