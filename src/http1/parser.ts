@@ -155,6 +155,7 @@ export class Http1Parser {
   private words: Uint32Array;
   private wordsBuffer: ArrayBufferLike | null;
   private wordsChunk: Uint8Array | null;
+  private wordsChunkOffset: number;
   /** `buf.byteOffset` once `words` is ready for `buf`, else -1. */
   private wordsOffset: number;
   /** Plain Uint8Array view of `buf` when the caller passed a subclass (Buffer), made on first need. */
@@ -209,6 +210,7 @@ export class Http1Parser {
     this.words = EMPTY_WORDS;
     this.wordsBuffer = null;
     this.wordsChunk = null;
+    this.wordsChunkOffset = 0;
     this.wordsOffset = -1;
     this.fieldCount = 0;
     this.valueEndRel = 0;
@@ -342,8 +344,9 @@ export class Http1Parser {
         this.words = new Uint32Array(ab, 0, ab.byteLength >>> 2);
       }
       this.wordsChunk = buf;
+      this.wordsChunkOffset = buf.byteOffset;
     }
-    this.wordsOffset = buf.byteOffset;
+    this.wordsOffset = this.wordsChunkOffset;
   }
 
   /** As {@link skipFieldValue} for request-target bytes (visible ASCII: stops at <= 0x20, >= 0x7f). */
