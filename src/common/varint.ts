@@ -8,8 +8,14 @@
  * silently rounded number.
  */
 
+// BigInt() calls instead of literals: the fuzz build targets ES2017, which has no bigint literal syntax.
+const BIG_0 = BigInt(0);
+const BIG_8 = BigInt(8);
+const BIG_FF = BigInt(0xff);
+const BIG_30_BITS = BigInt(0x3fffffff);
+
 /** Largest value a QUIC varint can carry: 2^62-1 (RFC 9000 §16). */
-export const VARINT_MAX_BIG = (1n << 62n) - 1n;
+export const VARINT_MAX_BIG: bigint = BigInt('4611686018427387903');
 
 /** `readVarint` result when the bytes end inside the integer ("need more data", never an exception). */
 export const VARINT_INCOMPLETE = -1;
@@ -25,8 +31,8 @@ export function varintLengthFromFirstByte(first: number): 1 | 2 | 4 | 8 {
 /** Number of bytes needed to encode `value` (a safe non-negative integer or a bigint up to 2^62-1). */
 export function varintSize(value: number | bigint): 1 | 2 | 4 | 8 {
   if (typeof value === 'bigint') {
-    if (value < 0n || value > VARINT_MAX_BIG) throw new RangeError(`varint out of range: ${value}`);
-    return value <= 0x3fffffffn ? varintSize(Number(value)) : 8;
+    if (value < BIG_0 || value > VARINT_MAX_BIG) throw new RangeError(`varint out of range: ${value}`);
+    return value <= BIG_30_BITS ? varintSize(Number(value)) : 8;
   }
   if (value < 0x40) return 1;
   if (value < 0x4000) return 2;
@@ -76,7 +82,7 @@ export function readVarintBig(bytes: Uint8Array, pos: number, end: number): bigi
   const len = 1 << (first >> 6);
   if (pos + len > end) return undefined;
   let v = BigInt(first & 0x3f);
-  for (let i = 1; i < len; i++) v = (v << 8n) | BigInt(bytes[pos + i]!);
+  for (let i = 1; i < len; i++) v = (v << BIG_8) | BigInt(bytes[pos + i]!);
   return v;
 }
 
@@ -128,8 +134,8 @@ export function writeVarintBig(dst: Uint8Array, pos: number, value: bigint): num
   if (size < 8) return writeVarint(dst, pos, Number(value));
   let v = value;
   for (let i = 7; i >= 0; i--) {
-    dst[pos + i] = Number(v & 0xffn);
-    v >>= 8n;
+    dst[pos + i] = Number(v & BIG_FF);
+    v >>= BIG_8;
   }
   dst[pos] = dst[pos]! | 0xc0;
   return pos + 8;

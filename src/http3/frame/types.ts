@@ -29,9 +29,14 @@ export function isHttp2OnlyFrameType(type: number): boolean {
  * ignored like any unknown type. `type` may be a bigint for values above 2^53-1.
  */
 export function isReservedType(type: number | bigint): boolean {
-  if (typeof type === 'bigint') return type >= 0x21n && (type - 0x21n) % 0x1fn === 0n;
+  if (typeof type === 'bigint') return type >= BIG_21 && (type - BIG_21) % BIG_1F === BIG_0;
   return type >= 0x21 && (type - 0x21) % 0x1f === 0;
 }
+
+// BigInt() calls, not literals: the fuzz build targets ES2017.
+const BIG_0 = BigInt(0);
+const BIG_1F = BigInt(0x1f);
+const BIG_21 = BigInt(0x21);
 
 /** Where a frame was received, for the placement rules of RFC 9114 §7.1. */
 export const FrameStreamKind = {
