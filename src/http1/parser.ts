@@ -1086,7 +1086,14 @@ export class Http1Parser {
       base = this.sectionStartIdx;
     }
     const n = this.fieldCount;
-    const spans = this.fields.slice(0, n * FIELD_SLOTS);
+    const f = this.fields;
+    // Literals for the common one- and two-field heads allocate inline; `slice` is a builtin call.
+    const spans =
+      n === 1
+        ? [f[0]!, f[1]!, f[2]!, f[3]!, f[4]!]
+        : n === 2
+          ? [f[0]!, f[1]!, f[2]!, f[3]!, f[4]!, f[5]!, f[6]!, f[7]!, f[8]!, f[9]!]
+          : f.slice(0, n * FIELD_SLOTS);
     const headers = n === 0 ? EMPTY_HEADERS : new Http1Headers(bytes, base, spans, n);
     if (this.inTrailers) {
       this.inTrailers = false;
