@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Http3Session } from '../../src/server/http3-session.js';
+import { Http3Client, altSvcValue, listenHttp3, serveConnection } from '../../src/server/http3.js';
+import type { Handler } from '../../src/server/types.js';
+import { loadQuiche } from '../../src/transport/quic-quiche.js';
+import { MemoryQuicPair } from '../../src/transport/quic-memory.js';
+import { selfSignedCert } from './tls.js';
+
+const handler: Handler = async (req, res) => {
+  if (req.path === '/echo') {
+    const body = await req.text();
+    res.setHeader('content-type', 'text/plain');
+    res.setHeader('connection', 'keep-alive'); // dropped for HTTP/3 (RFC 9114 §4.2)
+    res.end(`${req.method} ${req.protocol} ${req.headers.get('host') ?? ''} ${body}`);
+    return;
+  }
+  if (req.path === '/hints') {
+    res.writeInformational(103, [['link', '</s.css>; rel=preload']]);
+    res.write('a');
+    res.end('b', [['x-done', 'yes']]);
+    return;
+  }
+  if (req.path === '/fail') throw new Error('handler failure');
+  res.status = 404;
+  res.end('not found');
+};
+
+test('the protocol-neutral handler serves HTTP/3 (in-memory QUIC)', async () => {
+  const pair = new MemoryQuicPair({ seed: 3, reorderStreams: true, maxChunkBytes: 5 });
+  const errors: unknown[] = [];
+  serveConnection(pair.server, {}, handler, (e) => errors.push(e));
+  const got = new Map<number, string[]>();
+  const client = new Http3Session(pair.client, {}, (e) => {
+    const log = got.get('streamId' in e ? e.streamId : -1) ?? [];
+    if (e.type === 'response')
+      log.push(
+        `status ${e.status} ${e.headers
+          .map(([n, v]) => `${n}=${v}`)
+          .filter((x) => !x.startsWith('date='))
+          .join(',')}`,
+      );
+    if (e.type === 'data') {
+      // Merge pieces the link re-split.
+      const last = log.at(-1);
+      if (last?.startsWith('data ') === true) log[log.length - 1] = last + Buffer.from(e.data).toString();
+      else log.push(`data ${Buffer.from(e.data).toString()}`);
+    }
+    if (e.type === 'trailers') log.push(`trailers ${JSON.stringify(e.headers)}`);
+    if (e.type === 'end') log.push('end');
+    if (e.type === 'streamReset') log.push(`reset ${e.code}`);
+    if ('streamId' in e) got.set(e.streamId, log);
+  });
+  const ids: number[] = [];
+  client.guard(() => {
+    const a = client.h3.request([
+      [':method', 'POST'],
+      [':scheme', 'https'],
+      [':authority', 'h.test'],
+      [':path', '/echo'],
+    ]);
+    client.h3.sendData(a, new TextEncoder().encode('payload'), true);
+    ids.push(a);
+    for (const p of ['/hints', '/nope', '/fail']) {
+      ids.push(
+        client.h3.request(
+          [
+            [':method', 'GET'],
+            [':scheme', 'https'],
+            [':authority', 'h.test'],
+            [':path', p],
+          ],
+          true,
+        ),
+      );
+    }
+  });
+  // The handler is async: let it run between deliveries.
+  for (let i = 0; i < 20; i++) {
+    pair.run();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.deepEqual(got.get(ids[0]!), [
+    'status 200 content-type=text/plain,content-length=22',
+    'data POST h3 h.test payload',
+    'end',
+  ]);
+  assert.deepEqual(got.get(ids[1]!), [
+    'status 103 link=</s.css>; rel=preload',
+    'status 200 ',
+    'data ab',
+    'trailers [["x-done","yes"]]',
+    'end',
+  ]);
+  assert.deepEqual(got.get(ids[2]!), ['status 404 content-length=9', 'data not found', 'end']);
+  assert.equal(got.get(ids[3]!)?.[0], 'status 500 content-length=0');
+  assert.equal(errors.length, 1);
+  assert.equal(altSvcValue(443), 'h3=":443"; ma=86400');
+});
+
+test('listenHttp3 and Http3Client over UDP (quiche)', async (t) => {
+  try {
+    await loadQuiche();
+  } catch (err) {
+    if (process.env['CI']) throw err;
+    t.skip(String(err));
+    return;
+  }
+  const tls = selfSignedCert();
+  if (tls === undefined) return;
+  const server = await listenHttp3({ key: tls.key, cert: tls.cert, onError: () => undefined }, handler);
+  try {
+    const client = await Http3Client.connect('127.0.0.1', server.port, {
+      verifyPeer: false,
+      serverName: 'localhost',
+    });
+    const [a, b] = await Promise.all([
+      client.request('POST', '/echo', [], new TextEncoder().encode('x')),
+      client.request('GET', '/missing'),
+    ]);
+    assert.equal(a.status, 200);
+    assert.equal(Buffer.from(a.body).toString(), `POST h3 localhost:${server.port} x`);
+    assert.equal(b.status, 404);
+    assert.match(server.altSvc, /^h3=":\d+"; ma=86400$/);
+    await client.close();
+  } finally {
+    await server.close();
+  }
+});
