@@ -1087,13 +1087,8 @@ export class Http1Parser {
     }
     const n = this.fieldCount;
     const f = this.fields;
-    // Literals for the common one- and two-field heads allocate inline; `slice` is a builtin call.
-    const spans =
-      n === 1
-        ? [f[0]!, f[1]!, f[2]!, f[3]!, f[4]!]
-        : n === 2
-          ? [f[0]!, f[1]!, f[2]!, f[3]!, f[4]!, f[5]!, f[6]!, f[7]!, f[8]!, f[9]!]
-          : f.slice(0, n * FIELD_SLOTS);
+    // Literals for heads of up to four fields allocate inline; `slice` is a builtin call.
+    const spans = n <= 4 ? copySmall(f, n) : f.slice(0, n * FIELD_SLOTS);
     const headers = n === 0 ? EMPTY_HEADERS : new Http1Headers(bytes, base, spans, n);
     if (this.inTrailers) {
       this.inTrailers = false;
@@ -1379,6 +1374,24 @@ function isValidTargetForm(bytes: Uint8Array, start: number, end: number, method
       return false;
   }
   return false;
+}
+
+/** Copies the spans of `n` (1..4) fields with an array literal. */
+function copySmall(f: number[], n: number): number[] {
+  switch (n) {
+    case 1:
+      return [f[0]!, f[1]!, f[2]!, f[3]!, f[4]!];
+    case 2:
+      return [f[0]!, f[1]!, f[2]!, f[3]!, f[4]!, f[5]!, f[6]!, f[7]!, f[8]!, f[9]!];
+    case 3:
+      // prettier-ignore
+      return [f[0]!, f[1]!, f[2]!, f[3]!, f[4]!, f[5]!, f[6]!, f[7]!, f[8]!, f[9]!, f[10]!, f[11]!, f[12]!, f[13]!, f[14]!];
+    case 4:
+      // prettier-ignore
+      return [f[0]!, f[1]!, f[2]!, f[3]!, f[4]!, f[5]!, f[6]!, f[7]!, f[8]!, f[9]!, f[10]!, f[11]!, f[12]!, f[13]!, f[14]!, f[15]!, f[16]!, f[17]!, f[18]!, f[19]!];
+    default:
+      return f.slice(0, n * FIELD_SLOTS);
+  }
 }
 
 const FRAMING_NAMES: readonly Uint8Array[] = [
