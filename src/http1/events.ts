@@ -33,6 +33,8 @@ export class Http1Headers {
   private readonly spans: number[];
   private names: (string | undefined)[] | null;
   private values: (string | undefined)[] | null;
+  private firstIndex: number;
+  private firstValue: string;
 
   /** @internal Built by the parser. */
   constructor(bytes: Uint8Array, base: number, spans: number[], length: number) {
@@ -42,6 +44,8 @@ export class Http1Headers {
     this.spans = spans;
     this.names = null;
     this.values = null;
+    this.firstIndex = -1;
+    this.firstValue = '';
   }
 
   /** Lowercase name of field `i`: the interned string for well-known names, else decoded once and cached. */
@@ -71,16 +75,22 @@ export class Http1Headers {
 
   /** Value of field `i` (latin1, OWS trimmed; obs-fold replaced by SP when `allowObsFold`), cached. */
   value(i: number): string {
-    if (this.values === null) this.values = new Array<string | undefined>(this.length);
-    let v = this.values[i];
-    if (v === undefined) {
-      const s = this.spans;
-      const o = i * FIELD_SLOTS;
-      const start = this.base + s[o + 2]!;
-      const end = this.base + s[o + 3]!;
-      v = decodeLatin1(this.bytes, start, end);
-      if ((s[o + 4]! & 1) !== 0) v = unfold(v);
-      this.values[i] = v;
+    // The first value asked for is cached in two fields; an array only when a second one is asked for.
+    if (i === this.firstIndex) return this.firstValue;
+    const values = this.values;
+    if (values !== null) {
+      const hit = values[i];
+      if (hit !== undefined) return hit;
+    }
+    const s = this.spans;
+    const o = i * FIELD_SLOTS;
+    let v = decodeLatin1(this.bytes, this.base + s[o + 2]!, this.base + s[o + 3]!);
+    if ((s[o + 4]! & 1) !== 0) v = unfold(v);
+    if (this.firstIndex < 0) {
+      this.firstIndex = i;
+      this.firstValue = v;
+    } else {
+      (this.values ??= new Array<string | undefined>(this.length))[i] = v;
     }
     return v;
   }
