@@ -5,7 +5,8 @@
  * - `server/static-1m`: a 1 MiB file, hayate sendfile (native) vs fs.createReadStream().pipe(res) (peer).
  * - `server/idle-memory`: RSS and heap growth per idle keep-alive connection with 5,000 of them.
  * Each server runs in a child process (bench/fixtures/server-child.mjs). wrk runs 10 s per subject unless
- * `--time=<ms>` is given (then that long, at least 1 s).
+ * `--time=<ms>` is given (then that long, at least 1 s); `server/hello` splits it into two interleaved
+ * rounds and keeps each subject's best.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -144,19 +145,30 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
   const seconds = timeGiven ? Math.max(1, Math.round(options.timeMs / 1000)) : 10;
   const out: BenchRecord[] = [];
 
-  // server/hello
+  // server/hello: two interleaved rounds per subject, best round kept, so a burst of load from elsewhere
+  // on the machine hits one round of one subject rather than a whole subject.
+  const hello = new Map<Subject, WrkResult>();
+  const roundSeconds = Math.max(1, Math.round(seconds / 2));
+  for (let round = 0; round < 2; round++) {
+    for (const subject of ['hayate-native', 'hayate-net', 'node-http'] as const) {
+      const c = await startChild(subject, 'hello');
+      await runWrk(c.port, 1, 50); // warm-up (JIT)
+      const r = await runWrk(c.port, roundSeconds, 50);
+      await stopChild(c);
+      const best = hello.get(subject);
+      if (best === undefined || r.rps > best.rps) hello.set(subject, r);
+    }
+  }
   for (const subject of ['hayate-native', 'hayate-net', 'node-http'] as const) {
-    const c = await startChild(subject, 'hello');
-    await runWrk(c.port, 1, 50); // warm-up (JIT)
-    const r = await runWrk(c.port, seconds, 50);
-    await stopChild(c);
+    const r = hello.get(subject)!;
     out.push({
       bench: 'server/hello',
       subject: LABEL[subject],
       peer: subject === 'node-http',
       hz: r.rps,
       p99Ms: r.p99Ms,
-      seconds,
+      seconds: roundSeconds,
+      rounds: 2,
       ...(r.errors === '' ? {} : { errors: r.errors }),
     });
   }
