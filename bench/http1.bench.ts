@@ -144,7 +144,13 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
     ],
   }));
   const records = await runTinyCases(area, cases, options);
-  for (const r of records) r['bytes'] = CASES.find(([n]) => r.bench.endsWith(`/${n}`))?.[1].length;
+  for (const r of records) {
+    const c = CASES.find(([n]) => r.bench.endsWith(`/${n}`));
+    if (c === undefined || r.hz === undefined) continue;
+    r['bytes'] = c[1].length;
+    // Input bytes parsed per second: calls/s times bytes per call.
+    r['MBps'] = Number((((r.hz / c[2]) * c[1].length) / 1e6).toFixed(1));
+  }
   if (sink === -1) console.log(sink);
   return records;
 }
