@@ -12,6 +12,9 @@ import type {
   TransportSocket,
 } from './socket.js';
 
+/** Responses up to this size are copied into one buffer before writing (see NetSocket.write). */
+const SMALL_WRITE_BYTES = 4096;
+
 interface FileJob {
   readonly fd: number;
   readonly offset: number;
@@ -83,6 +86,11 @@ export class NetSocket implements TransportSocket {
       return false;
     }
     if (chunks.length === 1) return this.socket.write(chunks[0]!);
+    // A small response (head + body) goes out as one buffer: one write call instead of a corked writev
+    // with its per-chunk bookkeeping. Larger ones keep the zero-copy writev.
+    let total = 0;
+    for (const c of chunks) total += c.byteLength;
+    if (total <= SMALL_WRITE_BYTES) return this.socket.write(Buffer.concat(chunks, total));
     this.socket.cork();
     let ok = true;
     for (const c of chunks) ok = this.socket.write(c) && ok;
