@@ -214,6 +214,31 @@ for (const transport of TRANSPORTS) {
         await server2.close();
       });
 
+      test('body timeout closes a stalled upload with 408; maxConnections refuses extra connections', async () => {
+        const [server, port] = await start(transport, app, {
+          bodyTimeoutMs: 200,
+          timerTickMs: 20,
+          maxConnections: 2,
+        });
+        const c = await RawClient.open(port);
+        c.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab');
+        const text = await c.closed(3000);
+        assert.match(text, /^HTTP\/1\.1 408 /);
+        const a = await RawClient.open(port);
+        const b = await RawClient.open(port);
+        a.write('GET /hello HTTP/1.1\r\nHost: x\r\n\r\n');
+        b.write('GET /hello HTTP/1.1\r\nHost: x\r\n\r\n');
+        await a.until((t) => t.includes('hello GET'));
+        await b.until((t) => t.includes('hello GET'));
+        const third = await RawClient.open(port);
+        third.write('GET /hello HTTP/1.1\r\nHost: x\r\n\r\n');
+        assert.equal(await third.closed(3000), '', 'closed without an answer');
+        assert.equal(server.connectionCount, 2);
+        a.destroy();
+        b.destroy();
+        await server.close();
+      });
+
       test('Upgrade requests are handed to onUpgrade with the socket and early bytes', async () => {
         const server = createServer(app, {
           transport,
