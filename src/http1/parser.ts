@@ -204,7 +204,9 @@ export class Http1Parser {
     this.sectionAbs = 0;
     this.sectionLimit = this.limits.maxHeadBytes;
     this.inTrailers = false;
-    this.fields = new Array<number>(Math.min(this.limits.maxHeaders, 32) * FIELD_SLOTS).fill(0);
+    // Filled by push so the array is PACKED_SMI like the literals copySmall makes (one map for spans).
+    this.fields = [];
+    for (let k = Math.min(this.limits.maxHeaders, 32) * FIELD_SLOTS; k > 0; k--) this.fields.push(0);
     this.plain = EMPTY;
     this.plainSource = null;
     this.words = EMPTY_WORDS;
