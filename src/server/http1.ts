@@ -164,6 +164,8 @@ export class Http1ServerConnection implements SocketHandler {
   private isPeerEnded = false;
   private failedStatus = 0;
   private failedCode = '';
+  /** The parse error hit a request body (that request answers it) rather than a new head. */
+  private isFailedInBody = false;
   private drainWaiters: (() => void)[] = [];
   /** A request asked to switch protocols and nobody took it: close after answering. */
   private isUpgradeRefused = false;
@@ -304,6 +306,8 @@ export class Http1ServerConnection implements SocketHandler {
       }
       this.failedStatus = err.statusHint;
       this.failedCode = err.code;
+      // A body broken mid-way fails its request: the handler's body read rejects and is answered below.
+      this.isFailedInBody = this.bodyTarget !== undefined;
       this.bodyTarget?.request.abort(err);
       this.bodyTarget = undefined;
       if (this.queue.length === 0) this.answerFailure();
@@ -360,13 +364,20 @@ export class Http1ServerConnection implements SocketHandler {
 
   private handlerFailed(ex: Exchange, err: unknown): void {
     // A peer that went away mid-response (EPIPE, reset) is not the handler's fault: nothing to report.
-    if (this.socket.isClosed || ex.request.aborted) return;
-    this.core.reportError(err);
+    if (this.socket.isClosed) return;
+    if (!ex.request.aborted) this.core.reportError(err);
     if (ex.response.finished) return;
     if (!ex.response.headersSent) {
-      ex.response.status = 500;
       this.isClosing = true;
-      ex.response.end('Internal Server Error\n');
+      if (this.failedStatus !== 0 && ex.request.aborted) {
+        // The request body was malformed: answer with the parser's status hint, once.
+        ex.response.status = this.failedStatus;
+        ex.response.setHeader('content-type', 'text/plain');
+        ex.response.end(`${this.failedCode}\n`);
+      } else {
+        ex.response.status = 500;
+        ex.response.end('Internal Server Error\n');
+      }
     } else {
       this.socket.destroy(err instanceof Error ? err : new Error(String(err)));
     }
@@ -398,7 +409,9 @@ export class Http1ServerConnection implements SocketHandler {
       return;
     }
     if (this.failedStatus !== 0) {
-      this.answerFailure();
+      // A failure inside this request's body has been answered (or the response was already on its way).
+      if (this.isFailedInBody) this.closeAfterFlush();
+      else this.answerFailure();
       return;
     }
     if (this.mustClose() || this.isPeerEnded) {

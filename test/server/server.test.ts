@@ -192,6 +192,16 @@ for (const transport of TRANSPORTS) {
         await server.close();
       });
 
+      test('a malformed chunked body fails the request with 400 and closes', async () => {
+        const [server, port] = await start(transport);
+        const c = await RawClient.open(port);
+        c.write('POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n');
+        const text = await c.closed(3000);
+        assert.match(text, /^HTTP\/1\.1 400 /);
+        assert.equal(count(text, 'HTTP/1.1'), 1, 'one answer');
+        await server.close();
+      });
+
       test('slowloris: a head trickling in one byte at a time gets 408 and close', async () => {
         const [server, port] = await start(transport, app, { headerTimeoutMs: 300, timerTickMs: 20 });
         const c = await RawClient.open(port);
