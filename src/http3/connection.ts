@@ -658,7 +658,7 @@ export class Http3Connection {
   }
 
   private onHeaders(s: RequestStream, list: HeaderList): void {
-    const lines = list.toArray();
+    const lines = list;
     if (s.recvPhase !== RecvPhase.AWAIT_HEADERS) {
       this.stepRecv(s, RecvInput.HEADERS_FINAL);
       const v = validateFieldSection(lines, SectionKind.TRAILERS, false);

@@ -27,7 +27,18 @@ export type SectionKindCode = (typeof SectionKind)[keyof typeof SectionKind];
 const NAME_CHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") NAME_CHAR[c.charCodeAt(0)] = 1;
 
+// Names already checked (most sections repeat the same few names); bounded so hostile input cannot grow it.
+const KNOWN_GOOD_NAMES = new Set<string>();
+const MAX_KNOWN_GOOD_NAMES = 512;
+
 function isValidName(name: string, from: number): boolean {
+  if (KNOWN_GOOD_NAMES.has(name)) return true;
+  if (!scanName(name, from)) return false;
+  if (KNOWN_GOOD_NAMES.size < MAX_KNOWN_GOOD_NAMES) KNOWN_GOOD_NAMES.add(name);
+  return true;
+}
+
+function scanName(name: string, from: number): boolean {
   if (name.length <= from) return false;
   for (let i = from; i < name.length; i++) {
     const c = name.charCodeAt(i);
@@ -69,10 +80,11 @@ function fail(error: string, pseudo: PseudoHeaders, fields: Array<[string, strin
  * SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 9220 §3: otherwise `:protocol` is malformed).
  */
 export function validateFieldSection(
-  lines: ReadonlyArray<readonly [string, string]>,
+  lines: FieldLines | ReadonlyArray<readonly [string, string]>,
   kind: SectionKindCode,
   isConnectProtocolEnabled: boolean,
 ): ValidatedSection {
+  const list: FieldLines = Array.isArray(lines) ? new ArrayLines(lines) : (lines as FieldLines);
   const pseudo: PseudoHeaders = {
     method: undefined,
     scheme: undefined,
@@ -84,7 +96,10 @@ export function validateFieldSection(
   const fields: Array<[string, string]> = [];
   let contentLength = -1;
   let hasHost = false;
-  for (const [name, value] of lines) {
+  const count = list.length;
+  for (let i = 0; i < count; i++) {
+    const name = list.name(i);
+    const value = list.value(i);
     if (name.charCodeAt(0) === 0x3a) {
       // RFC 9114 §4.3: pseudo-headers come first, are known, appear once, and never in trailers.
       if (fields.length > 0) return fail(`pseudo-header ${name} after regular fields`, pseudo, fields);
@@ -122,9 +137,8 @@ export function validateFieldSection(
       case 'content-length': {
         if (kind === SectionKind.TRAILERS) break;
         // RFC 9110 §8.6: digits only; repeated values must all be equal.
-        if (value.length === 0 || value.length > 15 || !/^[0-9]+$/.test(value))
-          return fail(`invalid content-length`, pseudo, fields);
-        const n = Number(value);
+        const n = value.length > 15 ? -1 : digitsValue(value);
+        if (n < 0) return fail(`invalid content-length`, pseudo, fields);
         if (contentLength !== -1 && contentLength !== n)
           return fail(`conflicting content-length`, pseudo, fields);
         contentLength = n;
@@ -168,6 +182,40 @@ export function validateFieldSection(
     if (pseudo.status === 101) return fail('101 is not allowed in HTTP/3', pseudo, fields);
   }
   return { error: undefined, pseudo, fields, contentLength };
+}
+
+/** Value of a non-empty all-digit string, or -1. */
+function digitsValue(s: string): number {
+  if (s.length === 0) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Indexed access to field lines (a QPACK HeaderList, or an array through {@link ArrayLines}). */
+export interface FieldLines {
+  readonly length: number;
+  name(i: number): string;
+  value(i: number): string;
+}
+
+class ArrayLines implements FieldLines {
+  readonly length: number;
+  private readonly lines: ReadonlyArray<readonly [string, string]>;
+  constructor(lines: ReadonlyArray<readonly [string, string]>) {
+    this.lines = lines;
+    this.length = lines.length;
+  }
+  name(i: number): string {
+    return this.lines[i]![0];
+  }
+  value(i: number): string {
+    return this.lines[i]![1];
+  }
 }
 
 function pseudoKey(

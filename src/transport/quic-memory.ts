@@ -190,6 +190,12 @@ export class MemoryQuicPair {
   }
 
   private deliverOne(q: Queue): void {
+    this.deliverHead(q);
+    // Drop drained queues so the scan in pick() stays proportional to streams in flight.
+    if (q.items.length === 0) this.queues.get(q.from)!.delete(q.streamId);
+  }
+
+  private deliverHead(q: Queue): void {
     const from = q.from;
     const to = from === this.client ? this.server : this.client;
     const item = q.items[0]!;

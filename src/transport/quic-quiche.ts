@@ -169,6 +169,8 @@ export class QuicheConnection implements QuicConnection {
   private handlers: QuicConnectionHandlers | null;
   private readonly pending: Pending[];
   private isClosing: boolean;
+  private readonly waiting: Array<{ streamId: number; chunks: Uint8Array[]; fin: boolean }>;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Resolves when the QUIC connection has closed. */
   readonly closed: Promise<void>;
 
@@ -179,6 +181,8 @@ export class QuicheConnection implements QuicConnection {
     this.handlers = null;
     this.pending = [];
     this.isClosing = false;
+    this.waiting = [];
+    this.retryTimer = undefined;
     conn.addEventListener(streamEventName, (evt) => {
       const stream = (evt as CustomEvent<MxStream>).detail;
       this.readLoop(this.entry(stream));
@@ -197,7 +201,20 @@ export class QuicheConnection implements QuicConnection {
   }
 
   writeStream(streamId: number, chunks: readonly Uint8Array[], fin: boolean): void {
-    const e = this.openOrGet(streamId);
+    if (this.streams.get(streamId) === undefined && this.isLocal(streamId)) {
+      // RFC 9000 §4.6: a new local stream needs MAX_STREAMS credit. Streams open in id order, so once one
+      // waits, every later new stream waits behind it.
+      if (this.waiting.length > 0 || !this.tryOpen(streamId)) {
+        this.waiting.push({ streamId, chunks: chunks.slice(), fin });
+        this.scheduleRetry();
+        return;
+      }
+    }
+    this.write(streamId, chunks, fin);
+  }
+
+  private write(streamId: number, chunks: readonly Uint8Array[], fin: boolean): void {
+    const e = this.streams.get(streamId);
     if (e === undefined) return;
     e.writer ??= e.stream.writable.getWriter();
     const writer = e.writer;
@@ -289,12 +306,37 @@ export class QuicheConnection implements QuicConnection {
     return e;
   }
 
-  private openOrGet(streamId: number): StreamEntry | undefined {
-    const known = this.streams.get(streamId);
-    if (known !== undefined) return known;
-    const isLocal = (streamId & 1) === (this.role === 'client' ? 0 : 1);
-    if (!isLocal) return undefined;
+  private isLocal(streamId: number): boolean {
+    return (streamId & 1) === (this.role === 'client' ? 0 : 1);
+  }
+
+  /** Writes queued for streams that could not be opened yet, once credit allows, in order. */
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || this.isClosing) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      while (this.waiting.length > 0) {
+        const w = this.waiting[0]!;
+        if (this.streams.get(w.streamId) === undefined && !this.tryOpen(w.streamId)) {
+          this.scheduleRetry();
+          return;
+        }
+        this.waiting.shift();
+        this.write(w.streamId, w.chunks, w.fin);
+      }
+    }, 1);
+  }
+
+  /** Opens local stream `streamId`; false when the peer's stream limit is reached (retry later). */
+  private tryOpen(streamId: number): boolean {
     const isBidi = (streamId & 2) === 0;
+    // Ask quiche first: a failed `newStream()` still marks the id as used inside the package (its
+    // `isStreamUsed()` records ids as a side effect), so the same id could never be opened again.
+    const inner = (
+      this.conn as unknown as { conn?: { peerStreamsLeftBidi(): number; peerStreamsLeftUni(): number } }
+    ).conn;
+    if (inner !== undefined && (isBidi ? inner.peerStreamsLeftBidi() : inner.peerStreamsLeftUni()) <= 0)
+      return false;
     const stream = this.conn.newStream(isBidi ? 'bidi' : 'uni');
     if (stream.streamId !== streamId) {
       // The package numbers streams itself; HTTP/3 opens them in id order, so the two must agree.
@@ -305,7 +347,7 @@ export class QuicheConnection implements QuicConnection {
     }
     const e = this.entry(stream);
     if (isBidi) this.readLoop(e);
-    return e;
+    return true;
   }
 
   private readLoop(e: StreamEntry): void {

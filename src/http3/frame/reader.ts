@@ -59,9 +59,10 @@ export class FrameReader {
   offset: number;
   private state: FrameReaderStateCode;
   private remaining: number;
-  private readonly scratch: Uint8Array;
+  // Allocated on first use: most frames arrive whole, and a reader is created per request stream.
+  private scratch: Uint8Array | null;
   private scratchLength: number;
-  private readonly carry: ByteBuffer;
+  private carry: ByteBuffer | null;
   private readonly maxFieldSectionBytes: number;
   private readonly maxOtherPayloadBytes: number;
 
@@ -78,10 +79,9 @@ export class FrameReader {
     this.offset = 0;
     this.state = FrameReaderState.TYPE;
     this.remaining = 0;
-    this.scratch = new Uint8Array(8);
+    this.scratch = null;
     this.scratchLength = 0;
-    // Not 0: ByteBuffer.ensure grows by doubling, which never leaves 0.
-    this.carry = new ByteBuffer(16);
+    this.carry = null;
     this.maxFieldSectionBytes = maxFieldSectionBytes;
     this.maxOtherPayloadBytes = maxOtherPayloadBytes;
   }
@@ -93,7 +93,7 @@ export class FrameReader {
 
   /** Bytes held for an incomplete frame (scratch plus carry), for buffer limits. */
   bufferedBytes(): number {
-    return this.scratchLength + this.carry.length;
+    return this.scratchLength + (this.carry === null ? 0 : this.carry.length);
   }
 
   /**
@@ -112,6 +112,7 @@ export class FrameReader {
           if (this.scratchLength === 0) {
             const len = varintLengthFromFirstByte(bytes[pos]!);
             if (pos + len > end) {
+              this.scratch ??= new Uint8Array(8);
               this.scratch.set(bytes.subarray(pos, end), 0);
               this.scratchLength = end - pos;
               this.offset += end - pos;
@@ -121,14 +122,15 @@ export class FrameReader {
             pos += len;
             this.offset += len;
           } else {
-            const len = varintLengthFromFirstByte(this.scratch[0]!);
+            const scratch = this.scratch!;
+            const len = varintLengthFromFirstByte(scratch[0]!);
             const take = Math.min(len - this.scratchLength, end - pos);
-            this.scratch.set(bytes.subarray(pos, pos + take), this.scratchLength);
+            scratch.set(bytes.subarray(pos, pos + take), this.scratchLength);
             this.scratchLength += take;
             pos += take;
             this.offset += take;
             if (this.scratchLength < len) return pos;
-            v = readVarint(this.scratch, 0, len);
+            v = readVarint(scratch, 0, len);
             this.scratchLength = 0;
           }
           if (this.state === FrameReaderState.TYPE) {
@@ -159,25 +161,27 @@ export class FrameReader {
         }
         case FrameReaderState.BUFFER_PAYLOAD: {
           const take = Math.min(this.remaining, end - pos);
-          if (take === this.remaining && this.carry.length === 0) {
+          if (take === this.remaining && (this.carry === null || this.carry.length === 0)) {
             // Whole payload in this chunk: hand out a view, no copy.
             this.payload = bytes;
             this.payloadStart = pos;
             this.payloadEnd = pos + take;
           } else {
-            this.carry.append(bytes, pos, pos + take);
+            // Not 0: ByteBuffer.ensure grows by doubling, which never leaves 0.
+            const carry = (this.carry ??= new ByteBuffer(64));
+            carry.append(bytes, pos, pos + take);
             if (take < this.remaining) {
               this.remaining -= take;
               this.offset += take;
               return end;
             }
-            this.payload = this.carry.bytes;
+            this.payload = carry.bytes;
             this.payloadStart = 0;
-            this.payloadEnd = this.carry.length;
+            this.payloadEnd = carry.length;
+            carry.clear();
           }
           this.offset += take;
           this.remaining = 0;
-          this.carry.clear();
           this.state = FrameReaderState.TYPE;
           this.result = FrameReadResult.FRAME;
           return pos + take;
