@@ -6,6 +6,7 @@ import { test, describe } from 'node:test';
 import { request as undiciRequest, Pool } from 'undici';
 import { createServer, type Server } from '../../src/server/index.js';
 import type { Handler } from '../../src/server/types.js';
+import type { IncomingRequest } from '../../src/server/request.js';
 import { requirePeer } from '../support/peers.js';
 import { count, RawClient, TRANSPORTS, transportAvailable } from './helpers.js';
 
@@ -199,6 +200,29 @@ for (const transport of TRANSPORTS) {
         const text = await c.closed(3000);
         assert.match(text, /^HTTP\/1\.1 400 /);
         assert.equal(count(text, 'HTTP/1.1'), 1, 'one answer');
+        await server.close();
+      });
+
+      test('a slow body reader pauses the socket: buffered body stays bounded', async () => {
+        let maxBuffered = 0;
+        let total = 0;
+        const [server, port] = await start(
+          transport,
+          async (req, res) => {
+            for await (const chunk of req.body) {
+              total += chunk.byteLength;
+              maxBuffered = Math.max(maxBuffered, (req as IncomingRequest).bufferedBytes);
+              await sleep(1);
+            }
+            res.end(String(total));
+          },
+          { bodyBufferBytes: 32 * 1024 },
+        );
+        const body = Buffer.alloc(2 * 1024 * 1024, 'q');
+        const r = await undiciRequest(`http://127.0.0.1:${port}/up`, { method: 'POST', body });
+        assert.equal(await r.body.text(), String(body.length));
+        // One read (at most an arena slot or a node:net chunk of 64 KiB) can land past the limit.
+        assert.ok(maxBuffered <= 32 * 1024 + 64 * 1024, `buffered up to ${maxBuffered}`);
         await server.close();
       });
 
