@@ -8,26 +8,6 @@ export interface Span {
   readonly end: number;
 }
 
-const CHUNK = 4096;
-
-/**
- * Decodes bytes as ISO-8859-1 (each byte one UTF-16 code unit), the encoding of HTTP field values
- * (RFC 9110 §5.5: obs-text is opaque). One `fromCharCode` call per 4 KiB, no per-byte concatenation.
- */
-export function latin1(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start <= CHUNK) {
-    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
-  }
-  let out = '';
-  for (let i = start; i < end; i += CHUNK) {
-    out += String.fromCharCode.apply(
-      null,
-      bytes.subarray(i, Math.min(end, i + CHUNK)) as unknown as number[],
-    );
-  }
-  return out;
-}
-
 /**
  * Writes a string whose code units are all <= 0xff into `dst` at `pos` and returns the new position.
  * Callers check with {@link isLatin1} first or guarantee it (names from tables).

@@ -4,6 +4,7 @@
  * change after construction: a header list may keep pointing at one after the dynamic table evicted it.
  */
 import { latin1Bytes } from '../common/bytes.js';
+import { decodeLatin1 } from '../common/latin1.js';
 import { STATIC_TABLE } from './static-table.js';
 
 /** Per-entry overhead in the table size (RFC 7541 §4.1). */
@@ -95,36 +96,6 @@ export class SlabAllocator {
   commit(end: number): void {
     this.pos = end;
   }
-}
-
-const utf8 = new TextDecoder();
-
-/**
- * Latin1 bytes to a string, by the fastest route for the length (measured on Node 20): code unit by code
- * unit up to 8 bytes, one `fromCharCode.apply` up to 23, then TextDecoder for ASCII-only strings (nearly
- * all header values; its UTF-8 result equals latin1 below 0x80), else `apply` in 4 KiB slices.
- */
-export function decodeLatin1(bytes: Uint8Array, start: number, end: number, isAscii = false): string {
-  const n = end - start;
-  if (n <= 8) {
-    let s = '';
-    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
-    return s;
-  }
-  if (n < 24) {
-    const codes = new Array<number>(n);
-    for (let i = 0; i < n; i++) codes[i] = bytes[start + i]!;
-    return String.fromCharCode.apply(null, codes);
-  }
-  if (isAscii) return utf8.decode(bytes.subarray(start, end));
-  let high = 0;
-  for (let i = start; i < end; i++) high |= bytes[i]!;
-  if (high < 0x80) return utf8.decode(bytes.subarray(start, end));
-  let out = '';
-  for (let i = start; i < end; i += 4096) {
-    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
-  }
-  return out;
 }
 
 function entryOf(name: string, value: string): HpackEntry {

@@ -8,7 +8,7 @@
  */
 import { HEADER_NAMES, lookupHeaderName, lowercaseHeaderName } from '../common/header-names.js';
 import { LOWER } from '../common/char-class.js';
-import { decodeLatin1 } from './latin1.js';
+import { decodeLatin1 } from '../common/latin1.js';
 
 /**
  * Slots per field in a span table: name start/end, value start/end, tag << 1 | folded, where tag 0

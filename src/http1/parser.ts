@@ -34,7 +34,7 @@ import {
   type Http1Event,
 } from './events.js';
 import { resolveHttp1Leniency, resolveHttp1Limits, type Http1Leniency, type Http1Limits } from './limits.js';
-import { decodeLatin1 } from './latin1.js';
+import { decodeLatin1 } from '../common/latin1.js';
 import { lookupMethod } from './methods.js';
 
 /** Parser states (STYLE §3.2). States up to `SectionEndLf` are head or trailer states. */

@@ -2,7 +2,7 @@
  * A decoded field section. Names and values that came from a table are strings already; literals stay
  * bytes in the decoder's slab until first asked for, then are decoded (latin1) once and cached.
  */
-import { decodeLatin1 } from './latin1.js';
+import { decodeLatin1 } from '../common/latin1.js';
 
 /** A decoded QPACK field section: an ordered list of (name, value) lines, duplicates kept. */
 export class HeaderList {

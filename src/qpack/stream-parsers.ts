@@ -7,7 +7,8 @@
  * length once its length prefix is known), so a long literal split into many small chunks is parsed
  * once, not once per chunk. Instructions take effect only when complete, so re-parsing is side-effect free.
  */
-import { ByteBuffer, latin1 } from '../common/bytes.js';
+import { ByteBuffer } from '../common/bytes.js';
+import { decodeLatin1 } from '../common/latin1.js';
 import { huffmanDecode, huffmanDecodedMaxLength } from '../common/huffman.js';
 import { decodeInteger, intResult, INTEGER_NEED_MORE } from '../common/integer.js';
 import { qpackError } from './errors.js';
@@ -158,7 +159,7 @@ export class EncoderStreamParser {
     const strEnd = next + length;
     if (strEnd > end) return this.needMore(start, strEnd);
     if (!isHuffman) {
-      this.str = latin1(src, next, strEnd);
+      this.str = decodeLatin1(src, next, strEnd);
       return strEnd;
     }
     const max = huffmanDecodedMaxLength(length);
@@ -180,7 +181,7 @@ export class EncoderStreamParser {
         this.offset,
       );
     }
-    this.str = latin1(this.scratch, 0, n);
+    this.str = decodeLatin1(this.scratch, 0, n);
     return strEnd;
   }
 }
