@@ -6,7 +6,7 @@ import { test, describe } from 'node:test';
 import { request as undiciRequest, Pool } from 'undici';
 import { createServer, type Server } from '../../src/server/index.js';
 import type { Handler } from '../../src/server/types.js';
-import type { IncomingRequest } from '../../src/server/request.js';
+import { IncomingRequest } from '../../src/server/request.js';
 import { requirePeer } from '../support/peers.js';
 import { count, RawClient, TRANSPORTS, transportAvailable } from './helpers.js';
 
@@ -211,7 +211,8 @@ for (const transport of TRANSPORTS) {
           async (req, res) => {
             for await (const chunk of req.body) {
               total += chunk.byteLength;
-              maxBuffered = Math.max(maxBuffered, (req as IncomingRequest).bufferedBytes);
+              assert.ok(req instanceof IncomingRequest);
+              maxBuffered = Math.max(maxBuffered, req.bufferedBytes);
               await sleep(1);
             }
             res.end(String(total));
