@@ -111,8 +111,9 @@ class ClientStream implements Http2ClientResponse {
         this.resolveHead(this);
         return;
       case 'data':
-        // Lifetime: node:net hands fresh buffers, but the event view is only promised until the next receive.
-        if (e.data.length > 0) this.chunks.push(e.data.slice());
+        // Lifetime: the view is into the Buffer node:net/node:tls handed to 'data' (a fresh buffer per read,
+        // never reused) or into a frame the connection reassembled privately, so it can be kept uncopied.
+        if (e.data.length > 0) this.chunks.push(e.data);
         if (e.endStream) this.isEnded = true;
         this.notify();
         return;
@@ -325,8 +326,10 @@ export class Http2ClientSession {
       for await (const chunk of body) {
         if (!this.streams.has(id)) return;
         const ok = this.conn.sendData(id, chunk);
+        // Wait registered before flushing: the flush may empty the queue and emit `drain` at once.
+        const wait = ok ? undefined : stream.waitDrain();
         this.flush();
-        if (!ok) await stream.waitDrain();
+        if (wait !== undefined) await wait;
       }
       if (!this.streams.has(id)) return;
       if (trailers !== undefined) this.conn.sendTrailers(id, trailers);

@@ -211,9 +211,10 @@ class Response implements Http2ServerResponse {
     if (this.isFinished || !this.session.isStreamOpen(this.streamId)) return Promise.resolve();
     this.head(false, -1);
     const ok = this.session.conn.sendData(this.streamId, toBytes(chunk));
+    // Register for `drain` before flushing: the flush may already empty the queue and emit it.
+    const wait = ok ? Promise.resolve() : new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     this.session.flush();
-    if (ok) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return wait;
   }
 
   onDrain(): void {
@@ -270,12 +271,14 @@ class Response implements Http2ServerResponse {
         const last = remaining === 0;
         const chunk = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
         const ok = this.session.conn.sendData(this.streamId, chunk, last);
+        const wait =
+          ok || last
+            ? undefined
+            : new Promise<void>((resolve) => {
+                this.drainWaiters.push(resolve);
+              });
         this.session.flush();
-        if (!ok && !last) {
-          await new Promise<void>((resolve) => {
-            this.drainWaiters.push(resolve);
-          });
-        }
+        if (wait !== undefined) await wait;
       }
       if (remaining > 0 && this.session.isStreamOpen(this.streamId)) this.reset(H2ErrorCode.INTERNAL_ERROR);
       this.isFinished = true;
