@@ -178,6 +178,18 @@ export function altSvcValue(port: number, maxAgeSec = 86400): string {
   return `h3=":${port}"; ma=${maxAgeSec}`;
 }
 
+/**
+ * Wraps a handler so HTTP/1.1 and HTTP/2 responses advertise the HTTP/3 listener (RFC 7838 §3, RFC 9114
+ * §3.1.1): `createServer(withAltSvc(handler, h3.altSvc))` beside `listenHttp3(options, handler)`.
+ * Responses that already carry Alt-Svc keep theirs; HTTP/3 responses get none.
+ */
+export function withAltSvc(handler: Handler, altSvc: string): Handler {
+  return (req, res) => {
+    if (req.protocol !== 'h3' && !res.hasHeader('alt-svc')) res.setHeader('alt-svc', altSvc);
+    return handler(req, res);
+  };
+}
+
 /** Serves `handler` over HTTP/3 on UDP. */
 export async function listenHttp3(options: ListenHttp3Options, handler: Handler): Promise<Http3Server> {
   const sessions = new Set<Http3Session>();

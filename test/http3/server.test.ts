@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Http3Session } from '../../src/server/http3-session.js';
-import { Http3Client, altSvcValue, listenHttp3, serveConnection } from '../../src/server/http3.js';
+import {
+  Http3Client,
+  altSvcValue,
+  listenHttp3,
+  serveConnection,
+  withAltSvc,
+} from '../../src/server/http3.js';
 import type { Handler } from '../../src/server/types.js';
 import { loadQuiche } from '../../src/transport/quic-quiche.js';
 import { MemoryQuicPair } from '../../src/transport/quic-memory.js';
@@ -126,4 +132,31 @@ test('listenHttp3 and Http3Client over UDP (quiche)', async (t) => {
   } finally {
     await server.close();
   }
+});
+
+test('withAltSvc advertises HTTP/3 on other protocols only', async () => {
+  const seen: Array<string | undefined> = [];
+  const wrapped = withAltSvc((_req, res) => {
+    seen.push(res.getHeader('alt-svc'));
+  }, altSvcValue(8443));
+  const fakeRes = (): {
+    headers: Map<string, string>;
+    hasHeader(n: string): boolean;
+    setHeader(n: string, v: string): void;
+    getHeader(n: string): string | undefined;
+  } => {
+    const headers = new Map<string, string>();
+    return {
+      headers,
+      hasHeader: (n) => headers.has(n),
+      setHeader: (n, v) => {
+        headers.set(n, v);
+      },
+      getHeader: (n) => headers.get(n),
+    };
+  };
+  await wrapped({ protocol: 'http/1.1' } as never, fakeRes() as never);
+  await wrapped({ protocol: 'h2' } as never, fakeRes() as never);
+  await wrapped({ protocol: 'h3' } as never, fakeRes() as never);
+  assert.deepEqual(seen, ['h3=":8443"; ma=86400', 'h3=":8443"; ma=86400', undefined]);
 });
