@@ -126,8 +126,8 @@ async function downloadNode(port: number): Promise<number> {
 }
 
 export async function run(options: BenchOptions): Promise<BenchRecord[]> {
-  void options; // h2load runs for H2_BENCH_SECONDS; tinybench timing does not apply
-  const seconds = Number(process.env['H2_BENCH_SECONDS'] ?? 10);
+  // h2load -D: H2_BENCH_SECONDS, else --time (default 1000 ms) / 100, i.e. 10 s.
+  const seconds = Number(process.env['H2_BENCH_SECONDS'] ?? Math.max(1, Math.round(options.timeMs / 100)));
   if (spawnSync('h2load', ['--version']).status !== 0)
     throw new Error('h2load not found (apt-get install nghttp2-client)');
   const out: BenchRecord[] = [];
