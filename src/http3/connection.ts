@@ -161,6 +161,8 @@ export class Http3Connection {
   private nextRequestId: number;
   /** Server: lowest client request id not yet seen (the GOAWAY id, §5.2). */
   private nextPeerRequestId: number;
+  /** Server: request stream ids below `nextPeerRequestId` opened implicitly and not seen yet (bounded). */
+  private readonly skippedPeerIds: Set<number>;
   private activePeerRequests: number;
   private goawaySentId: number;
   private goawayReceivedId: number;
@@ -198,6 +200,7 @@ export class Http3Connection {
     this.nextUniId = firstUni + 12;
     this.nextRequestId = 0;
     this.nextPeerRequestId = 0;
+    this.skippedPeerIds = new Set();
     this.activePeerRequests = 0;
     this.goawaySentId = -1;
     this.goawayReceivedId = -1;
@@ -549,10 +552,23 @@ export class Http3Connection {
           throw h3Error('H3_STREAM_CREATION_ERROR', `server-initiated bidirectional stream ${id}`);
         return;
       }
-      if (id < this.nextPeerRequestId) return; // a stream we already finished with
-      // RFC 9000 §3.2: opening stream N implicitly opens every lower stream of its type, so streams that
-      // arrive out of order (their first bytes were reordered) are accepted here too.
-      for (let k = this.nextPeerRequestId; k < id; k += 4) this.acceptPeerRequest(k);
+      if (id < this.nextPeerRequestId) {
+        // Either a stream we already finished with (ignored) or one implicitly opened earlier whose first
+        // bytes were reordered behind a later stream's.
+        if (!this.skippedPeerIds.delete(id)) return;
+      } else {
+        // RFC 9000 §3.2: opening stream N implicitly opens every lower stream of its type. A peer within
+        // QUIC's MAX_STREAMS (set to this limit) can never skip more ids than the limit; more is a flood
+        // that would otherwise make us track arbitrarily many ids.
+        const gap = (id - this.nextPeerRequestId) / 4;
+        if (this.skippedPeerIds.size + gap > this.limits.maxConcurrentRequestStreams) {
+          throw h3Error(
+            'H3_EXCESSIVE_LOAD',
+            `request stream ${id} skips ${gap} stream ids, above maxConcurrentRequestStreams ${this.limits.maxConcurrentRequestStreams}`,
+          );
+        }
+        for (let k = this.nextPeerRequestId; k < id; k += 4) this.skippedPeerIds.add(k);
+      }
       s = this.acceptPeerRequest(id);
       if (s === undefined) return;
     }

@@ -440,7 +440,8 @@ function quicConfig(
     // the per-stream buffer is raised so large responses are not throttled by a 4 KiB read chunk.
     readableChunkSize: 64 * 1024,
     initialMaxStreamsUni: 16,
-    initialMaxStreamsBidi: 128,
+    // Matches DEFAULT_HTTP3_LIMITS.maxConcurrentRequestStreams.
+    initialMaxStreamsBidi: 100,
   };
 }
 

@@ -600,3 +600,23 @@ test('connection errors are H3Error with stable codes', () => {
   s.receiveStream(0, headersFrame(GET), false);
   assert.equal(drain(s).filter((o) => o.type === 'close').length, 1);
 });
+
+test('request streams may arrive out of order; skipping too many ids is a flood', () => {
+  let s = rawServer();
+  s.receiveStream(8, headersFrame(GET), true);
+  s.receiveStream(0, headersFrame(GET), true);
+  s.receiveStream(4, headersFrame(GET), true);
+  assert.deepEqual(
+    logOf(appEvents(s)).map((l) => l.split(' ').slice(0, 2).join(' ')),
+    ['request 8', 'end 8', 'request 0', 'end 0', 'request 4', 'end 4'],
+  );
+  // A finished stream's late bytes are ignored.
+  s.receiveStream(0, headersFrame(GET), true);
+  assert.deepEqual(appEvents(s), []);
+  s = rawServer({ limits: { maxConcurrentRequestStreams: 10 } });
+  expectConnError(
+    s,
+    () => s.receiveStream(4 * 1000, headersFrame(GET), false),
+    H3ErrorCode.H3_EXCESSIVE_LOAD,
+  );
+});
