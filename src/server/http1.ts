@@ -348,6 +348,12 @@ export class Http1ServerConnection implements SocketHandler {
       return;
     }
     if (result instanceof Promise) {
+      // Lifetime: an async handler may read the headers after this read buffer (an arena slot, or the
+      // core's carry buffer) has been reused by another connection, even after it ended the response.
+      if (!ex.isRetained) {
+        ex.head.retain();
+        ex.isRetained = true;
+      }
       result.then(
         () => {
           if (!ex.response.finished && !this.socket.isClosed && !ex.response.headersSent) {

@@ -227,6 +227,35 @@ for (const transport of TRANSPORTS) {
         await server.close();
       });
 
+      test('headers stay valid for async handlers after the read buffer is reused', async () => {
+        const seen: string[] = [];
+        const [server, port] = await start(transport, async (req, res) => {
+          res.end('ok');
+          if (!req.path.startsWith('/r')) return;
+          // Meanwhile later reads (the /s requests below) reuse the read buffers of the /r requests.
+          await sleep(80);
+          seen.push(`${req.path}=${req.headers.get('x-id') ?? ''}`);
+        });
+        const clients = await Promise.all(Array.from({ length: 20 }, () => RawClient.open(port)));
+        clients.forEach((c, i) => {
+          c.write(`GET /r${i} HTTP/1.1\r\nHost: x\r\nX-Id: id-${i}-${'z'.repeat(i * 7)}\r\n\r\n`);
+        });
+        await Promise.all(clients.map((c) => c.until((t) => t.endsWith('ok'))));
+        for (const c of clients) c.write(`GET /s HTTP/1.1\r\nHost: x\r\nX-Id: ${'#'.repeat(300)}\r\n\r\n`);
+        await Promise.all(
+          clients.map((c) => c.until((t) => t.endsWith('okHTTP/1.1 200 OK') || t.split('ok').length > 2)),
+        );
+        await sleep(150);
+        assert.equal(seen.length, 20);
+        for (const entry of seen) {
+          const [path, id] = entry.split('=');
+          const i = Number(path!.slice(2));
+          assert.equal(id, `id-${i}-${'z'.repeat(i * 7)}`);
+        }
+        for (const c of clients) c.destroy();
+        await server.close();
+      });
+
       test('slowloris: a head trickling in one byte at a time gets 408 and close', async () => {
         const [server, port] = await start(transport, app, { headerTimeoutMs: 300, timerTickMs: 20 });
         const c = await RawClient.open(port);
