@@ -40,6 +40,9 @@ interface MxClient {
   readonly connection: MxConnection;
   destroy(opts: { force: boolean }): Promise<void>;
 }
+interface MxLoggerModule {
+  default: new (key?: string, level?: number) => unknown;
+}
 interface MxModule {
   QUICServer: new (opts: unknown) => MxServer;
   QUICClient: { createQUICClient(opts: unknown): Promise<MxClient> };
@@ -65,6 +68,12 @@ const codeToReason = (_type: 'read' | 'write', code: number): StreamCode => new 
 /** A variable, not a literal, so the build does not need the optional package's types. */
 const QUICHE_PACKAGE: string = '@matrixai/quic';
 
+/** The package's logger (a dependency of @matrixai/quic); optional. */
+const LOGGER_PACKAGE: string = '@matrixai/logger';
+/** @matrixai/logger LogLevel.WARN. */
+const LOG_LEVEL_WARN = 3;
+let quietLogger: unknown;
+
 let loaded: Promise<MxModule> | undefined;
 
 /**
@@ -85,6 +94,13 @@ export function loadQuiche(): Promise<MxModule> {
       );
     }
     patchHandshakeStreams(mod.QUICConnection.prototype);
+    try {
+      // The package logs every connection and stream at INFO; hayate only wants its warnings.
+      const logging = (await import(LOGGER_PACKAGE)) as MxLoggerModule;
+      quietLogger = new logging.default('hayate-quic', LOG_LEVEL_WARN);
+    } catch {
+      quietLogger = undefined;
+    }
     return mod;
   })();
   return loaded;
@@ -458,6 +474,7 @@ export async function listenQuiche(options: QuicheListenOptions): Promise<Quiche
     },
     reasonToCode,
     codeToReason,
+    ...(quietLogger === undefined ? {} : { logger: quietLogger }),
   });
   server.addEventListener(mod.events.EventQUICServerConnection.name, (evt) => {
     const conn = (evt as CustomEvent<MxConnection>).detail;
@@ -511,6 +528,7 @@ export async function connectQuiche(options: QuicheConnectOptions): Promise<Quic
     },
     reasonToCode,
     codeToReason,
+    ...(quietLogger === undefined ? {} : { logger: quietLogger }),
   });
   const conn = new QuicheConnection(client.connection, mod.events.EventQUICConnectionStream.name);
   const destroy = async (): Promise<void> => {
