@@ -54,7 +54,8 @@ async function serve(kind: string): Promise<void> {
     async (req, res) => {
       if (req.target === '/big') {
         res.setHeader('content-length', String(DOWNLOAD_BYTES));
-        for (let sent = 0; sent < DOWNLOAD_BYTES; sent += BLOCK.length) await res.write(BLOCK);
+        for (let sent = 0; sent < DOWNLOAD_BYTES; sent += BLOCK.length)
+          if (!res.write(BLOCK)) await res.drained();
         res.end();
         return;
       }

@@ -1,17 +1,25 @@
 /**
- * Binds an {@link Http2Connection} (server role) to a {@link TransportSocket}: h2 over TLS (ALPN), h2c by
- * prior knowledge, and h2c by `Upgrade: h2c` (handed over by the HTTP/1.1 server). Requests reach a handler
- * with a protocol-neutral shape: method, target, headers, an async-iterable body; the response has status,
- * headers, write/end and sendFile.
+ * Binds an {@link Http2Connection} (server role) to a {@link TransportSocket} and serves the protocol-neutral
+ * handler API of src/server/types.ts: each stream becomes an {@link IncomingRequest} / {@link OutgoingResponse}
+ * pair whose {@link ResponseBackend} writes HEADERS and DATA frames. Reached by ALPN `h2` on TLS, by the h2c
+ * preface (prior knowledge), or by `Upgrade: h2c` from HTTP/1.1 (see src/server/http2-select.ts).
+ *
+ * Lifetimes: the transport's read buffer is valid only during `onData`; request heads are HPACK header lists
+ * that own their bytes, and DATA payloads are copied once into the request's body queue.
+ * Files: read into fresh buffers (one copy, kernel to user) that DATA frames reference uncopied (writev).
  */
-import { open as openFile } from 'node:fs/promises';
+import { read } from 'node:fs';
 import { Http2Connection } from '../http2/connection.js';
 import type { Http2Event, Http2Field, Http2Fields, RequestEvent } from '../http2/connection.js';
 import { H2ErrorCode } from '../http2/errors.js';
 import type { Http2Limits } from '../http2/limits.js';
 import type { SocketHandler, TransportSocket } from '../transport/socket.js';
+import { IncomingRequest, type RequestSource } from './request.js';
+import { OutgoingResponse } from './response.js';
+import type { ServerCore } from './server-core.js';
+import type { HeadersView, ResponseBackend } from './types.js';
 
-/** Options of an HTTP/2 server session. */
+/** HTTP/2 options of a server. */
 export interface Http2ServerOptions {
   readonly limits?: Partial<Http2Limits>;
   /** Accept extended CONNECT (RFC 8441), e.g. WebSockets over HTTP/2. */
@@ -20,302 +28,250 @@ export interface Http2ServerOptions {
   readonly idleTimeoutMs?: number;
 }
 
-/** A request as the handler sees it. */
-export interface Http2ServerRequest {
-  readonly httpVersion: '2.0';
-  readonly streamId: number;
+/** The request of an h2c upgrade (RFC 7540 §3.2), which becomes stream 1. */
+export interface UpgradeRequest {
   readonly method: string;
-  /** `:path` (request target); `*` or authority form for OPTIONS/CONNECT. */
-  readonly target: string;
-  readonly scheme: string | undefined;
+  readonly scheme: string;
   readonly authority: string | undefined;
-  /** RFC 8441 `:protocol` of an extended CONNECT. */
-  readonly protocol: string | undefined;
-  readonly headers: Http2Fields;
-  /** First value of a header (lowercase name), or undefined. */
-  header(name: string): string | undefined;
-  /** The body, chunk by chunk. Each chunk is the caller's to keep. */
-  readonly body: AsyncIterable<Uint8Array>;
-  /** Trailers, once the body has ended (undefined when none). */
-  readonly trailers: Http2Fields | undefined;
-  /** The whole body as a string (UTF-8). */
-  text(): Promise<string>;
-  /** True once the stream was reset or the connection closed. */
-  readonly isAborted: boolean;
+  readonly path: string;
+  readonly fields: ReadonlyArray<readonly [string, string]>;
 }
 
-/** The response the handler writes. */
-export interface Http2ServerResponse {
-  status: number;
-  setHeader(name: string, value: string): void;
-  /** Sends an interim response, e.g. 103 Early Hints (RFC 8297). */
-  writeInformational(status: number, fields?: ReadonlyArray<readonly [string, string]>): void;
-  /** Sends the head now (status + headers set so far). */
-  flushHeaders(): void;
-  /** Writes a body chunk (kept by reference until written). Resolves when the stream can take more. */
-  write(chunk: Uint8Array | string): Promise<void>;
-  /** Ends the response, with an optional last chunk and trailers. */
-  end(chunk?: Uint8Array | string, trailers?: ReadonlyArray<readonly [string, string]>): void;
-  /** Sends `length` bytes of a file from `offset` as the body and ends the response. */
-  sendFile(path: string, offset?: number, length?: number): Promise<void>;
-  /** Resets the stream (default CANCEL). */
-  reset(errorCode?: number): void;
-  readonly headersSent: boolean;
-  readonly isFinished: boolean;
-}
-
-/** A request handler. A thrown error or rejected promise resets the stream with INTERNAL_ERROR (or 500). */
-export type Http2Handler = (req: Http2ServerRequest, res: Http2ServerResponse) => void | Promise<void>;
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const FILE_CHUNK = 256 * 1024;
+const EMPTY = new Uint8Array(0);
+/** Fields HTTP/1 handlers may set that HTTP/2 forbids (RFC 9113 §8.2.2): dropped from responses. */
+const CONNECTION_FIELDS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
 
-function toBytes(chunk: Uint8Array | string): Uint8Array {
-  return typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
-}
+/** {@link HeadersView} over an HTTP/2 field section: pseudo-headers hidden, `host` derived from `:authority`. */
+class H2HeadersView implements HeadersView {
+  private readonly fields: Http2Fields;
+  private readonly index: number[] = [];
+  private readonly host: string | undefined;
 
-class Request implements Http2ServerRequest {
-  readonly httpVersion = '2.0';
-  readonly streamId: number;
-  readonly method: string;
-  readonly target: string;
-  readonly scheme: string | undefined;
-  readonly authority: string | undefined;
-  readonly protocol: string | undefined;
-  readonly headers: Http2Fields;
-  trailers: Http2Fields | undefined = undefined;
-  isAborted = false;
-  private readonly session: Http2ServerSession;
-  private readonly chunks: Uint8Array[] = [];
-  private isEnded: boolean;
-  private error: Error | undefined = undefined;
-  private wake: (() => void) | undefined = undefined;
-
-  constructor(session: Http2ServerSession, e: RequestEvent) {
-    this.session = session;
-    this.streamId = e.streamId;
-    this.method = e.method;
-    this.target = e.path ?? e.authority ?? '';
-    this.scheme = e.scheme;
-    this.authority = e.authority;
-    this.protocol = e.protocol;
-    this.headers = e.headers;
-    this.isEnded = e.endStream;
+  constructor(fields: Http2Fields, authority: string | undefined) {
+    this.fields = fields;
+    let hasHost = false;
+    for (let i = 0; i < fields.length; i++) {
+      const n = fields.name(i);
+      if (n.charCodeAt(0) === 0x3a) continue;
+      if (n === 'host') hasHost = true;
+      this.index.push(i);
+    }
+    // RFC 9113 §8.3.1: :authority stands in for Host; handlers written for HTTP/1.1 look for host.
+    this.host = hasHost ? undefined : authority;
   }
 
-  header(name: string): string | undefined {
-    const h = this.headers;
-    for (let i = 0; i < h.length; i++) if (h.name(i) === name) return h.value(i);
+  get length(): number {
+    return this.index.length + (this.host === undefined ? 0 : 1);
+  }
+  name(i: number): string {
+    return i === this.index.length && this.host !== undefined ? 'host' : this.fields.name(this.index[i]!);
+  }
+  value(i: number): string {
+    return i === this.index.length && this.host !== undefined ? this.host : this.fields.value(this.index[i]!);
+  }
+  get(name: string): string | undefined {
+    const n = name.toLowerCase();
+    for (let i = 0; i < this.length; i++) if (this.name(i) === n) return this.value(i);
     return undefined;
   }
-
-  push(chunk: Uint8Array, end: boolean): void {
-    if (chunk.length > 0) this.chunks.push(chunk);
-    if (end) this.isEnded = true;
-    this.notify();
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
   }
-
-  finish(trailers: Http2Fields | undefined): void {
-    this.trailers = trailers;
-    this.isEnded = true;
-    this.notify();
+  getAll(name: string): string[] {
+    const n = name.toLowerCase();
+    const out: string[] = [];
+    for (let i = 0; i < this.length; i++) if (this.name(i) === n) out.push(this.value(i));
+    return out;
   }
-
-  abort(error: Error): void {
-    this.isAborted = true;
-    this.error ??= error;
-    this.notify();
-  }
-
-  private notify(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  get body(): AsyncIterable<Uint8Array> {
-    return { [Symbol.asyncIterator]: () => ({ next: () => this.next() }) };
-  }
-
-  private async next(): Promise<IteratorResult<Uint8Array>> {
-    for (;;) {
-      const c = this.chunks.shift();
-      if (c !== undefined) {
-        this.session.consumed(this.streamId, c.length);
-        return { value: c, done: false };
-      }
-      if (this.error !== undefined) throw this.error;
-      if (this.isEnded) return { value: undefined, done: true };
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  async text(): Promise<string> {
-    const parts: Uint8Array[] = [];
-    for await (const c of this.body) parts.push(c);
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const all = new Uint8Array(n);
-    n = 0;
-    for (const p of parts) {
-      all.set(p, n);
-      n += p.length;
-    }
-    return decoder.decode(all);
+  toArray(): [string, string][] {
+    const out: [string, string][] = [];
+    for (let i = 0; i < this.length; i++) out.push([this.name(i), this.value(i)]);
+    return out;
   }
 }
 
-class Response implements Http2ServerResponse {
-  status = 200;
-  headersSent = false;
-  isFinished = false;
-  private readonly fields: Array<readonly [string, string]> = [];
-  private readonly session: Http2ServerSession;
-  private readonly streamId: number;
-  private drainWaiters: Array<() => void> = [];
+/** One stream's request/response exchange; the {@link ResponseBackend} of its response. */
+class Stream2Exchange implements ResponseBackend, RequestSource {
+  readonly c: Http2ServerConnection;
+  readonly id: number;
+  readonly request: IncomingRequest;
+  readonly response: OutgoingResponse;
+  readonly isHead: boolean;
+  isReset = false;
+  /** Sizes of body chunks handed to the request and not yet consumed (FIFO): credit goes back on consume. */
+  private readonly unread: number[] = [];
+  private unreadHead = 0;
+  private pendingHead: Http2Field[] | null = null;
+  drainWaiters: Array<() => void> = [];
 
-  constructor(session: Http2ServerSession, streamId: number) {
-    this.session = session;
-    this.streamId = streamId;
+  constructor(c: Http2ServerConnection, e: RequestEvent) {
+    this.c = c;
+    this.id = e.streamId;
+    this.isHead = e.method === 'HEAD';
+    const target = e.path ?? e.authority ?? '';
+    this.request = new IncomingRequest(
+      'h2',
+      e.method,
+      target,
+      new H2HeadersView(e.headers, e.authority),
+      c.socket.remoteAddress,
+      c.socket.remotePort,
+      !e.endStream,
+      this,
+    );
+    this.response = new OutgoingResponse(this, this.request);
   }
 
-  setHeader(name: string, value: string): void {
-    this.fields.push([name.toLowerCase(), value]);
+  get isClosed(): boolean {
+    return this.isReset || this.c.isClosed;
   }
 
-  writeInformational(status: number, fields: ReadonlyArray<readonly [string, string]> = []): void {
-    if (this.headersSent || this.isFinished) return;
-    this.session.conn.respond(this.streamId, [[':status', String(status)], ...fields]);
-    this.session.flush();
+  private isOpen(): boolean {
+    return !this.isClosed;
   }
 
-  private head(endStream: boolean, contentLength: number): void {
-    if (this.headersSent) return;
-    this.headersSent = true;
-    const f: Http2Field[] = [[':status', String(this.status)]];
-    for (const x of this.fields) f.push(x);
-    if (contentLength >= 0 && !this.fields.some((x) => x[0] === 'content-length')) {
-      f.push(['content-length', String(contentLength)]);
-    }
-    this.session.conn.respond(this.streamId, f, endStream);
+  get pendingBytes(): number {
+    return this.c.conn.bufferedAmount(this.id) + this.c.socket.pendingBytes;
   }
 
-  flushHeaders(): void {
-    if (this.isFinished || !this.session.isStreamOpen(this.streamId)) return;
-    this.head(false, -1);
-    this.session.flush();
+  get highWaterMark(): number {
+    return this.c.core.limits.highWaterMarkBytes;
   }
 
-  write(chunk: Uint8Array | string): Promise<void> {
-    if (this.isFinished || !this.session.isStreamOpen(this.streamId)) return Promise.resolve();
-    this.head(false, -1);
-    const ok = this.session.conn.sendData(this.streamId, toBytes(chunk));
-    // Register for `drain` before flushing: the flush may already empty the queue and emit it.
-    const wait = ok ? Promise.resolve() : new Promise<void>((resolve) => this.drainWaiters.push(resolve));
-    this.session.flush();
-    return wait;
+  waitForDrain(): Promise<void> {
+    if (this.isClosed || this.pendingBytes < this.highWaterMark) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  onDrain(): void {
+  /** Connection side: wakes writers once the stream's queue is below the high-water mark. */
+  checkDrain(): void {
+    if (this.drainWaiters.length === 0) return;
+    if (!this.isClosed && this.pendingBytes >= this.highWaterMark) return;
     const w = this.drainWaiters;
     this.drainWaiters = [];
     for (const f of w) f();
   }
 
-  end(chunk?: Uint8Array | string, trailers?: ReadonlyArray<readonly [string, string]>): void {
-    if (this.isFinished) return;
-    this.isFinished = true;
-    if (!this.session.isStreamOpen(this.streamId)) return;
-    const body = chunk === undefined ? undefined : toBytes(chunk);
-    const conn = this.session.conn;
-    if (!this.headersSent) {
-      const noBody = body === undefined || body.length === 0;
-      this.head(
-        noBody && trailers === undefined,
-        body === undefined ? (trailers === undefined ? 0 : -1) : body.length,
-      );
-      if (noBody && trailers === undefined) {
-        this.session.flush();
-        return;
-      }
+  pushBody(data: Uint8Array): void {
+    this.unread.push(data.length);
+    // Lifetime: `data` views the transport's read buffer; the request keeps its own copy.
+    this.request.pushBody(data.slice());
+  }
+
+  onBodyPull(): void {
+    // HTTP/2 has no 100 (Continue) dance to trigger: the client sends the body as its window allows.
+  }
+
+  onConsumed(): void {
+    const n = this.unread[this.unreadHead];
+    if (n === undefined) return;
+    this.unreadHead++;
+    if (this.unreadHead === this.unread.length) {
+      this.unread.length = 0;
+      this.unreadHead = 0;
     }
-    if (trailers !== undefined) {
-      if (body !== undefined && body.length > 0) conn.sendData(this.streamId, body);
-      conn.sendTrailers(this.streamId, trailers);
+    this.c.conn.consumed(this.id, n);
+    this.c.flushSoon();
+  }
+
+  sendHead(status: number, headers: [string, string][], contentLength: number): void {
+    const f: Http2Field[] = [[':status', String(status)]];
+    for (const h of headers) if (!CONNECTION_FIELDS.has(h[0])) f.push(h);
+    if (contentLength >= 0) f.push(['content-length', String(contentLength)]);
+    // Held back until data or the end, so a bodiless response is one HEADERS frame with END_STREAM.
+    this.pendingHead = f;
+  }
+
+  private flushHead(endStream: boolean): boolean {
+    const f = this.pendingHead;
+    if (f === null) return false;
+    this.pendingHead = null;
+    this.c.conn.respond(this.id, f, endStream);
+    return true;
+  }
+
+  sendInformational(status: number, headers: [string, string][]): void {
+    if (this.isClosed) return;
+    const f: Http2Field[] = [[':status', String(status)]];
+    for (const h of headers) f.push(h);
+    this.c.conn.respond(this.id, f);
+    this.c.flushSoon();
+  }
+
+  sendData(chunk: Uint8Array): void {
+    if (this.isClosed) return;
+    this.flushHead(false);
+    if (this.isHead) return;
+    this.c.conn.sendData(this.id, chunk);
+    this.c.flushSoon();
+  }
+
+  async sendFile(fd: number, offset: number, length: number): Promise<void> {
+    if (this.isClosed) return;
+    this.flushHead(false);
+    if (this.isHead) return;
+    let pos = offset;
+    let remaining = length;
+    while (remaining > 0 && this.isOpen()) {
+      // One copy: the kernel reads into a fresh buffer that DATA frames then reference (writev).
+      const buf = new Uint8Array(Math.min(FILE_CHUNK, remaining));
+      const n = await readAt(fd, buf, pos);
+      if (n === 0) throw new Error('file shorter than expected');
+      pos += n;
+      remaining -= n;
+      this.c.conn.sendData(this.id, n === buf.length ? buf : buf.subarray(0, n));
+      this.c.flush();
+      await this.waitForDrain();
+    }
+  }
+
+  sendEnd(trailers: [string, string][] | undefined): void {
+    if (this.isClosed) return;
+    if (trailers === undefined || trailers.length === 0) {
+      if (!this.flushHead(true)) this.c.conn.sendData(this.id, EMPTY, true);
     } else {
-      conn.sendData(this.streamId, body ?? new Uint8Array(0), true);
+      this.flushHead(false);
+      this.c.conn.sendTrailers(this.id, trailers);
     }
-    this.session.flush();
-  }
-
-  async sendFile(path: string, offset = 0, length?: number): Promise<void> {
-    const file = await openFile(path, 'r');
-    try {
-      const size = (await file.stat()).size;
-      let remaining = length ?? Math.max(0, size - offset);
-      let pos = offset;
-      this.head(remaining === 0, remaining);
-      if (remaining === 0) {
-        this.isFinished = true;
-        this.session.flush();
-        return;
-      }
-      while (remaining > 0 && this.session.isStreamOpen(this.streamId)) {
-        // One copy: the kernel reads into a fresh buffer that the DATA frames then reference (writev).
-        const buf = new Uint8Array(Math.min(FILE_CHUNK, remaining));
-        const { bytesRead } = await file.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) break;
-        pos += bytesRead;
-        remaining -= bytesRead;
-        const last = remaining === 0;
-        const chunk = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
-        const ok = this.session.conn.sendData(this.streamId, chunk, last);
-        const wait =
-          ok || last
-            ? undefined
-            : new Promise<void>((resolve) => {
-                this.drainWaiters.push(resolve);
-              });
-        this.session.flush();
-        if (wait !== undefined) await wait;
-      }
-      if (remaining > 0 && this.session.isStreamOpen(this.streamId)) this.reset(H2ErrorCode.INTERNAL_ERROR);
-      this.isFinished = true;
-    } finally {
-      await file.close();
-    }
-  }
-
-  reset(errorCode: number = H2ErrorCode.CANCEL): void {
-    this.isFinished = true;
-    this.session.conn.resetStream(this.streamId, errorCode);
-    this.session.flush();
-    this.onDrain();
+    this.c.flushSoon();
   }
 }
 
+function readAt(fd: number, buf: Uint8Array, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buf, 0, buf.length, position, (err, n) => {
+      if (err === null) resolve(n);
+      else reject(err);
+    });
+  });
+}
+
 /** One HTTP/2 server connection on one socket. */
-export class Http2ServerSession implements SocketHandler {
+export class Http2ServerConnection implements SocketHandler {
+  readonly core: ServerCore;
+  readonly socket: TransportSocket;
   readonly conn: Http2Connection;
-  private readonly socket: TransportSocket;
-  private readonly handler: Http2Handler;
-  private readonly requests = new Map<number, Request>();
-  private readonly responses = new Map<number, Response>();
+  private readonly exchanges = new Map<number, Stream2Exchange>();
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private timerAt = 0;
   private isWritable = true;
-  private isClosed = false;
-  private readonly idleTimeoutMs: number;
-  private lastActivityMs: number;
+  isClosed = false;
   private isFlushing = false;
   private isFlushAgain = false;
-  /** Called once when the socket closes. */
-  onClosed: (() => void) | undefined = undefined;
+  private isFlushQueued = false;
+  private readonly idleTimeoutMs: number;
+  private lastActivityMs: number;
 
-  constructor(socket: TransportSocket, handler: Http2Handler, options: Http2ServerOptions = {}) {
+  constructor(core: ServerCore, socket: TransportSocket, options: Http2ServerOptions = {}) {
+    this.core = core;
     this.socket = socket;
-    this.handler = handler;
     this.lastActivityMs = Date.now();
     this.idleTimeoutMs = options.idleTimeoutMs ?? 120000;
     this.conn = new Http2Connection({
@@ -335,30 +291,16 @@ export class Http2ServerSession implements SocketHandler {
     else this.flush();
   }
 
-  /** h2c upgrade: the HTTP/1.1 request becomes stream 1 (RFC 7540 §3.2). */
-  startUpgrade(
-    settingsPayload: Uint8Array,
-    request: {
-      readonly method: string;
-      readonly scheme: string;
-      readonly authority: string | undefined;
-      readonly path: string;
-      readonly fields: ReadonlyArray<readonly [string, string]>;
-    },
-    initial?: Uint8Array,
-  ): void {
-    this.conn.acceptUpgrade(settingsPayload, request);
+  /** h2c upgrade: the HTTP/1.1 request becomes stream 1 (RFC 7540 §3.2). Call instead of `start`. */
+  startUpgrade(settingsPayload: Uint8Array, request: UpgradeRequest, initial?: Uint8Array): void {
+    try {
+      this.conn.acceptUpgrade(settingsPayload, request);
+    } catch {
+      this.closeNow();
+      return;
+    }
     this.processEvents();
     this.start(initial);
-  }
-
-  isStreamOpen(streamId: number): boolean {
-    return !this.isClosed && this.responses.has(streamId);
-  }
-
-  consumed(streamId: number, bytes: number): void {
-    this.conn.consumed(streamId, bytes);
-    this.flush();
   }
 
   onData(bytes: Uint8Array, start: number, end: number): void {
@@ -370,10 +312,9 @@ export class Http2ServerSession implements SocketHandler {
         this.lastActivityMs,
       );
     } catch {
-      // Connection error: GOAWAY is queued; flush it and close.
+      // A connection error: GOAWAY is queued; deliver what the events say, flush it and close.
       this.processEvents();
-      this.flush();
-      this.closeSoon();
+      this.closeNow();
       return;
     }
     this.processEvents();
@@ -390,19 +331,22 @@ export class Http2ServerSession implements SocketHandler {
     this.flush();
   }
 
-  onClose(): void {
-    this.isClosed = true;
-    this.onClosed?.();
+  onClose(error: Error | undefined): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
-    const err = new Error('connection closed');
-    for (const r of this.requests.values()) r.abort(err);
-    for (const r of this.responses.values()) r.onDrain();
-    this.requests.clear();
-    this.responses.clear();
+    this.timer = undefined;
+    this.isClosed = true;
+    const err = error ?? new Error('connection closed');
+    for (const x of this.exchanges.values()) {
+      x.request.abort(err);
+      x.checkDrain();
+    }
+    this.exchanges.clear();
+    this.core.connectionClosed(this, error);
   }
 
-  /** Starts a graceful shutdown (two-phase GOAWAY); the socket closes when open streams finish. */
+  /** Graceful shutdown (two-phase GOAWAY); the socket closes when open streams finish. */
   shutdown(): void {
+    if (this.isClosed) return;
     this.conn.goAway(H2ErrorCode.NO_ERROR);
     this.flush();
   }
@@ -414,42 +358,38 @@ export class Http2ServerSession implements SocketHandler {
   private onEvent(e: Http2Event): void {
     switch (e.type) {
       case 'request': {
-        const req = new Request(this, e);
-        const res = new Response(this, e.streamId);
-        if (!e.endStream) this.requests.set(e.streamId, req);
-        this.responses.set(e.streamId, res);
-        this.invoke(req, res);
+        const x = new Stream2Exchange(this, e);
+        this.exchanges.set(e.streamId, x);
+        this.invoke(x);
         return;
       }
       case 'data': {
-        const req = this.requests.get(e.streamId);
-        if (req === undefined) {
+        const x = this.exchanges.get(e.streamId);
+        if (x === undefined) {
           this.conn.consumed(e.streamId, e.data.length);
           return;
         }
-        // Lifetime: the transport's buffer is valid only during onData; the body keeps a copy.
-        req.push(e.data.slice(), e.endStream);
-        if (e.endStream) this.requests.delete(e.streamId);
+        if (e.data.length > 0) x.pushBody(e.data);
+        if (e.endStream) x.request.endBody(null);
         return;
       }
       case 'trailers': {
-        this.requests.get(e.streamId)?.finish(e.headers);
-        this.requests.delete(e.streamId);
+        const x = this.exchanges.get(e.streamId);
+        x?.request.endBody(new H2HeadersView(e.headers, undefined));
         return;
       }
       case 'streamReset': {
-        this.requests.get(e.streamId)?.abort(new Error(`stream reset (code ${e.errorCode})`));
-        this.requests.delete(e.streamId);
-        const res = this.responses.get(e.streamId);
-        if (res !== undefined) {
-          res.isFinished = true;
-          res.onDrain();
-          this.responses.delete(e.streamId);
+        const x = this.exchanges.get(e.streamId);
+        if (x !== undefined) {
+          x.isReset = true;
+          x.request.abort(new Error(`stream reset (code ${e.errorCode})`));
+          x.checkDrain();
+          this.exchanges.delete(e.streamId);
         }
         return;
       }
       case 'drain':
-        this.responses.get(e.streamId)?.onDrain();
+        this.exchanges.get(e.streamId)?.checkDrain();
         return;
       case 'response':
       case 'informational':
@@ -459,37 +399,48 @@ export class Http2ServerSession implements SocketHandler {
       case 'pingAck':
       case 'goaway':
         return;
-      default:
-        return;
     }
   }
 
-  private invoke(req: Request, res: Response): void {
+  private invoke(x: Stream2Exchange): void {
     let result: void | Promise<void>;
     try {
-      result = this.handler(req, res);
-    } catch {
-      this.failStream(res);
+      result = this.core.handler(x.request, x.response);
+    } catch (err) {
+      this.failExchange(x, err);
       return;
     }
     if (result instanceof Promise) {
       result.then(
         () => undefined,
-        () => {
-          this.failStream(res);
+        (err: unknown) => {
+          this.failExchange(x, err);
         },
       );
     }
   }
 
-  private failStream(res: Response): void {
-    if (res.isFinished && res.headersSent) return;
-    if (!res.headersSent) {
-      res.status = 500;
-      res.end('internal server error');
-    } else {
-      res.reset(H2ErrorCode.INTERNAL_ERROR);
+  private failExchange(x: Stream2Exchange, err: unknown): void {
+    this.core.reportError(err);
+    if (x.isClosed) return;
+    if (!x.response.headersSent) {
+      x.response.status = 500;
+      x.response.end('internal server error');
+    } else if (!x.response.finished) {
+      this.conn.resetStream(x.id, H2ErrorCode.INTERNAL_ERROR);
+      x.isReset = true;
+      this.flushSoon();
     }
+  }
+
+  /** Batches writes made during one tick of handler code into one socket write. */
+  flushSoon(): void {
+    if (this.isFlushQueued || this.isClosed) return;
+    this.isFlushQueued = true;
+    queueMicrotask(() => {
+      this.isFlushQueued = false;
+      this.flush();
+    });
   }
 
   /** Writes pending output when the socket can take it, and re-arms the timer. Not re-entrant. */
@@ -521,26 +472,24 @@ export class Http2ServerSession implements SocketHandler {
         this.isWritable = this.socket.write(out.length > 1 && total(out) <= 16384 ? [join(out)] : out);
         if (!this.isWritable && this.socket.pendingBytes === 0) this.isWritable = true;
       }
-      // takeOutput may have produced `drain` events; handlers they wake write more (and flush again).
       this.processEvents();
     }
-    for (const [id, res] of this.responses) {
-      // Forget responses whose stream the connection has finished.
-      if (res.isFinished && this.conn.bufferedAmount(id) === 0) this.responses.delete(id);
+    for (const [id, x] of this.exchanges) {
+      x.checkDrain();
+      if (!this.conn.hasStream(id) && x.response.finished) this.exchanges.delete(id);
     }
     if (this.conn.isFinished) {
-      this.closeSoon();
+      this.closeNow();
       return;
     }
     this.arm();
   }
 
-  private closeSoon(): void {
+  private closeNow(): void {
+    if (this.isClosed) return;
     const out = this.conn.takeOutput();
     if (out.length > 0) this.socket.write(out);
     this.socket.end();
-    this.isClosed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
   }
 
   private arm(): void {
@@ -574,10 +523,11 @@ export class Http2ServerSession implements SocketHandler {
       this.conn.handleTimeout(now);
     } catch {
       this.processEvents();
-      this.closeSoon();
+      this.closeNow();
       return;
     }
     if (this.conn.activeStreams === 0 && now >= this.lastActivityMs + this.idleTimeoutMs) {
+      // Idle: one GOAWAY with the real last stream id (nothing is in flight).
       this.conn.goAway(H2ErrorCode.NO_ERROR);
       this.conn.goAway(H2ErrorCode.NO_ERROR);
     }

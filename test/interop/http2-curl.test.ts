@@ -79,6 +79,41 @@ describe('curl and nghttp against hayate h2c', () => {
     },
   );
 
+  test('HTTP/1.1 on the same port (preface sniffing)', { skip: curl === undefined }, async () => {
+    const { stdout } = await run(curl!, ['-sS', '--http1.1', '-D', '-', `${base}/proto`]);
+    assert.match(stdout, /^HTTP\/1.1 200/);
+    assert.match(stdout, /http\/1.1$/);
+  });
+
+  test('curl --http2 on http:// upgrades with Upgrade: h2c', { skip: curl === undefined }, async () => {
+    const { stdout } = await run(curl!, ['-sS', '--http2', '-D', '-', `${base}/proto`]);
+    assert.match(stdout, /^HTTP\/1.1 101 Switching Protocols/);
+    assert.match(stdout, /HTTP\/2 200/);
+    assert.match(stdout, /h2$/);
+  });
+
+  test('nghttp -u (h2c upgrade)', { skip: nghttp === undefined }, async () => {
+    const { stdout } = await run(nghttp!, ['-u', `${base}/hello`]);
+    assert.equal(stdout, 'hello world');
+  });
+
+  test('sendFile over HTTP/2', { skip: curl === undefined }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hayate-file-'));
+    const out = join(dir, 'out.bin');
+    const { stdout } = await run(curl!, [
+      '-sS',
+      '--http2-prior-knowledge',
+      '-D',
+      '-',
+      '-o',
+      out,
+      `${base}/file`,
+    ]);
+    assert.match(stdout, /content-length: 3000000/);
+    const { readFileSync } = await import('node:fs');
+    assert.ok(Buffer.from(pattern(3_000_000)).equals(readFileSync(out)));
+  });
+
   test('nghttp: upload with DATA and a large window (-w/-W)', { skip: nghttp === undefined }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hayate-nghttp-'));
     const file = join(dir, 'body.bin');
@@ -114,4 +149,14 @@ describe('curl --http2 over TLS (ALPN)', () => {
       assert.match(stdout, /hello world$/);
     },
   );
+  test('ALPN http/1.1 on the same TLS port', { skip: curl === undefined || cert === undefined }, async () => {
+    const { stdout } = await run(curl!, [
+      '-sS',
+      '--http1.1',
+      '--cacert',
+      cert!.certPath,
+      `https://localhost:${server.port}/proto`,
+    ]);
+    assert.equal(stdout, 'http/1.1');
+  });
 });

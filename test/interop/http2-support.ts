@@ -1,11 +1,11 @@
 /** Shared fixtures of the HTTP/2 interop tests: a hayate test server and a throwaway TLS certificate. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listenHttp2 } from '../../src/server/http2-server.js';
 import type { Http2Server } from '../../src/server/http2-server.js';
-import type { Http2Handler } from '../../src/server/http2.js';
+import type { Handler } from '../../src/server/types.js';
 import { requirePeer } from '../support/peers.js';
 
 /** Deterministic body of `n` bytes. */
@@ -16,7 +16,7 @@ export function pattern(n: number): Uint8Array {
 }
 
 /** The handler every interop test talks to. */
-export const testHandler: Http2Handler = async (req, res) => {
+export const testHandler: Handler = async (req, res) => {
   const url = new URL(req.target, 'http://x');
   switch (url.pathname) {
     case '/hello':
@@ -27,7 +27,7 @@ export const testHandler: Http2Handler = async (req, res) => {
       const parts: Uint8Array[] = [];
       for await (const c of req.body) parts.push(c);
       res.setHeader('x-method', req.method);
-      for (const p of parts) await res.write(p);
+      for (const p of parts) if (!res.write(p)) await res.drained();
       res.end();
       return;
     }
@@ -35,7 +35,9 @@ export const testHandler: Http2Handler = async (req, res) => {
       const n = Number(url.searchParams.get('n') ?? '1000000');
       res.setHeader('content-length', String(n));
       const body = pattern(n);
-      for (let pos = 0; pos < n; pos += 65536) await res.write(body.subarray(pos, Math.min(n, pos + 65536)));
+      for (let pos = 0; pos < n; pos += 65536) {
+        if (!res.write(body.subarray(pos, Math.min(n, pos + 65536)))) await res.drained();
+      }
       res.end();
       return;
     }
@@ -43,13 +45,19 @@ export const testHandler: Http2Handler = async (req, res) => {
       const text = await req.text();
       res.end(`len=${text.length}`, [
         ['x-checksum', String(text.length * 3)],
-        ['x-request-trailer', req.trailers?.toArray().find(([n]) => n === 'x-client-trailer')?.[1] ?? 'none'],
+        ['x-request-trailer', req.trailers?.get('x-client-trailer') ?? 'none'],
       ]);
       return;
     }
     case '/early':
       res.writeInformational(103, [['link', '</a.css>; rel=preload']]);
       res.end('after hints');
+      return;
+    case '/file':
+      await res.sendFile(fixtureFile());
+      return;
+    case '/proto':
+      res.end(req.protocol);
       return;
     case '/slow':
       await new Promise((r) => setTimeout(r, 200));
@@ -60,6 +68,16 @@ export const testHandler: Http2Handler = async (req, res) => {
       res.end('not found');
   }
 };
+
+let fixturePath: string | undefined;
+/** A 3 MB file with {@link pattern} content, written once per process. */
+export function fixtureFile(): string {
+  if (fixturePath === undefined) {
+    fixturePath = join(mkdtempSync(join(tmpdir(), 'hayate-h2-file-')), 'data.bin');
+    writeFileSync(fixturePath, pattern(3_000_000));
+  }
+  return fixturePath;
+}
 
 /** Starts the hayate test server (h2c, or TLS when `cert` is given). */
 export function startServer(cert?: { key: string; cert: string }): Promise<Http2Server> {
