@@ -503,7 +503,8 @@ export class Http2ServerConnection implements SocketHandler {
       this.timer = undefined;
       return;
     }
-    if (this.timer !== undefined && this.timerAt === at) return;
+    // A timer firing earlier is kept: onTimer re-checks and re-arms. Avoids timer churn per request.
+    if (this.timer !== undefined && this.timerAt <= at) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAt = at;
     this.timer = setTimeout(
