@@ -25,3 +25,5 @@ export type {
 } from './types.js';
 export type { Http1ServerOptions } from './http1.js';
 export type { TransportSocket } from '../transport/socket.js';
+export type { ConnectionFactory, ServerConnection, ServerCore } from './server-core.js';
+export { Http1ServerConnection } from './http1.js';

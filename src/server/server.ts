@@ -11,7 +11,7 @@ import { TimerWheel } from '../transport/timer-wheel.js';
 import { connectionClosed, connectionOpened } from './diagnostics.js';
 import { Http1ServerConnection, type Http1ServerOptions } from './http1.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
-import type { ServerCore } from './server-core.js';
+import type { ConnectionFactory, ServerConnection, ServerCore } from './server-core.js';
 import type { Handler, UpgradeHandler } from './types.js';
 import { isHayateWorker } from './workers.js';
 
@@ -29,6 +29,11 @@ export interface ServerOptions {
   readonly onError?: (error: unknown) => void;
   /** SO_REUSEPORT on the native transport; default true inside workers started by runWorkers. */
   readonly reusePort?: boolean;
+  /**
+   * Builds each connection's protocol handler (default: HTTP/1.1). Lets another protocol (HTTP/2 prior
+   * knowledge, ALPN on TLS) take accepted sockets while sharing limits, timers and graceful shutdown.
+   */
+  readonly connectionFactory?: ConnectionFactory;
   /** Native arena geometry (first server in a thread decides). */
   readonly arena?: ArenaOptions;
 }
@@ -49,7 +54,7 @@ export class Server implements ServerCore {
   readonly wheel: TimerWheel;
   readonly transport: Transport;
   private readonly options: ServerOptions;
-  private readonly connections = new Set<Http1ServerConnection>();
+  private readonly connections = new Set<ServerConnection>();
   private listener: TransportListener | undefined;
   private isClosing = false;
   /** Idle Http1Connection cores, reused by whichever connection reads next (bounded). */
@@ -99,7 +104,11 @@ export class Server implements ServerCore {
       socket.destroy();
       return;
     }
-    const c = new Http1ServerConnection(this, socket, this.options.http1 ?? {});
+    const factory = this.options.connectionFactory;
+    const c =
+      factory === undefined
+        ? new Http1ServerConnection(this, socket, this.options.http1 ?? {})
+        : factory(this, socket);
     this.connections.add(c);
     if (connectionOpened.hasSubscribers) connectionOpened.publish({ server: this, socket });
   }
@@ -122,13 +131,13 @@ export class Server implements ServerCore {
   }
 
   connectionClosed(connection: object, error: Error | undefined): void {
-    this.connections.delete(connection as Http1ServerConnection);
+    this.connections.delete(connection as ServerConnection);
     if (connectionClosed.hasSubscribers) connectionClosed.publish({ server: this, connection, error });
     if (this.isClosing && this.connections.size === 0) this.resolveClose();
   }
 
   connectionDetached(connection: object): void {
-    this.connections.delete(connection as Http1ServerConnection);
+    this.connections.delete(connection as ServerConnection);
     if (this.isClosing && this.connections.size === 0) this.resolveClose();
   }
 

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { request as httpRequest, Agent } from 'node:http';
 import { test, describe } from 'node:test';
 import { request as undiciRequest, Pool } from 'undici';
-import { createServer, type Server } from '../../src/server/index.js';
+import { createServer, Http1ServerConnection, type Server } from '../../src/server/index.js';
 import type { Handler } from '../../src/server/types.js';
 import { IncomingRequest } from '../../src/server/request.js';
 import { requirePeer } from '../support/peers.js';
@@ -254,6 +254,34 @@ for (const transport of TRANSPORTS) {
         }
         for (const c of clients) c.destroy();
         await server.close();
+      });
+
+      test('connectionFactory takes accepted sockets and joins graceful shutdown', async () => {
+        let made = 0;
+        let shutdowns = 0;
+        class Counting extends Http1ServerConnection {
+          override shutdown(): void {
+            shutdowns++;
+            super.shutdown();
+          }
+        }
+        const server = createServer(app, {
+          transport,
+          connectionFactory: (core, socket) => {
+            made++;
+            return new Counting(core, socket, {});
+          },
+        });
+        const { port } = await server.listen(0);
+        const c = await RawClient.open(port);
+        c.write('GET /hello HTTP/1.1\r\nHost: x\r\n\r\n');
+        await c.until((t) => t.includes('hello GET'));
+        const t0 = Date.now();
+        await server.close();
+        assert.ok(Date.now() - t0 < 2000, 'closed connections are forgotten (no wait for the deadline)');
+        assert.equal(made, 1);
+        assert.equal(shutdowns, 1);
+        await c.closed();
       });
 
       test('slowloris: a head trickling in one byte at a time gets 408 and close', async () => {
