@@ -130,7 +130,8 @@ class Stream2Exchange implements ResponseBackend, RequestSource {
   }
 
   get isClosed(): boolean {
-    return this.isReset || this.c.isClosed;
+    // The connection drops a stream once it is reset or both sides ended it, and all of them on close.
+    return this.isReset || this.c.isClosed || !this.c.conn.hasStream(this.id);
   }
 
   private isOpen(): boolean {
