@@ -486,6 +486,11 @@ export class Http2Connection {
     return this.streams.has(streamId);
   }
 
+  /** True when we have sent END_STREAM on `streamId` and the peer has not (half-closed local, §5.1). */
+  isLocalEnded(streamId: number): boolean {
+    return this.streams.get(streamId)?.state === StreamState.HalfClosedLocal;
+  }
+
   /** Octets queued on `streamId` and not yet written to the output. */
   bufferedAmount(streamId: number): number {
     return this.streams.get(streamId)?.queuedBytes ?? 0;
@@ -1130,7 +1135,10 @@ export class Http2Connection {
     const reason = this.closedReasons.get(id);
     if (reason === undefined && peerInitiated) {
       // RFC 9113 §5.1.1: a new stream must use an identifier above every one the peer used before.
-      throw connectionError(H2ErrorCode.PROTOCOL_ERROR, `HEADERS on stream ${id}, not above ${this.lastPeerStreamId}`);
+      throw connectionError(
+        H2ErrorCode.PROTOCOL_ERROR,
+        `HEADERS on stream ${id}, not above ${this.lastPeerStreamId}`,
+      );
     }
     switch (closedStreamAction(reason)) {
       case ClosedAction.Ignore:

@@ -477,6 +477,13 @@ export class Http2ServerConnection implements SocketHandler {
     }
     for (const [id, x] of this.exchanges) {
       x.checkDrain();
+      if (x.response.finished && !x.request.isBodyComplete && this.conn.isLocalEnded(id)) {
+        // RFC 9113 §8.1: the response is complete while the request body still flows; stop it with
+        // RST_STREAM NO_ERROR so the client neither waits for window nor keeps sending.
+        this.conn.resetStream(id, H2ErrorCode.NO_ERROR);
+        x.isReset = true;
+        this.isFlushAgain = true;
+      }
       if (!this.conn.hasStream(id) && x.response.finished) this.exchanges.delete(id);
     }
     if (this.conn.isFinished) {

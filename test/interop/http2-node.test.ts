@@ -94,6 +94,18 @@ for (const mode of ['h2c', 'tls'] as const) {
       for (const r of all) assert.equal(r.body.toString(), 'hello world');
     });
 
+    test(
+      'response before the request body ends: RST_STREAM NO_ERROR stops the upload',
+      { skip: mode === 'tls' && cert === undefined },
+      async () => {
+        const r = await nodeRequest(session, { ':path': '/hello', ':method': 'POST' }, pattern(5_000_000));
+        assert.equal(r.status, 200);
+        assert.equal(r.body.toString(), 'hello world');
+        const again = await nodeRequest(session, { ':path': '/hello' });
+        assert.equal(again.body.toString(), 'hello world');
+      },
+    );
+
     test('trailers both ways', { skip: mode === 'tls' && cert === undefined }, async () => {
       const r = await nodeRequest(session, { ':path': '/trailers', ':method': 'POST' }, pattern(1000), {
         'x-client-trailer': 'yes',
