@@ -1200,7 +1200,10 @@ export class Http2Connection {
   private onRequestHead(id: number, list: HpackHeaderList, endStream: boolean): void {
     this.lastPeerStreamId = id;
     // RFC 9113 §6.8: streams above the last id of our GOAWAY are ignored.
-    if (this.goawayPhase === 2 && id > this.goawayLastStreamId) return;
+    if (this.goawayPhase === 2 && id > this.goawayLastStreamId) {
+      this.rememberClosed(id, CloseReason.ResetSent);
+      return;
+    }
     if (this.blockPriority !== undefined && this.blockPriority.dependency === id) {
       throw streamError(id, H2ErrorCode.PROTOCOL_ERROR, `stream ${id} depends on itself`);
     }
