@@ -136,8 +136,10 @@ export class OutgoingResponse implements ServerResponse {
     }
     const bytes = chunk === undefined ? undefined : toBytes(chunk);
     if (!this.headersSent) {
-      // A whole body known at end() is sent with content-length, not chunked.
-      this.sendHead(trailers === undefined ? (bytes?.byteLength ?? 0) : -1);
+      // A whole body known at end() is sent with content-length, not chunked. 204 and 304 carry no
+      // content-length at all (RFC 9110 §8.6: a 304's would have to describe the full representation).
+      const hasNoBody = this.status === 204 || this.status === 304;
+      this.sendHead(trailers === undefined && !hasNoBody ? (bytes?.byteLength ?? 0) : -1);
     }
     if (bytes !== undefined && bytes.byteLength > 0) this.backend.sendData(bytes);
     this.finished = true;

@@ -76,6 +76,7 @@ for (const transport of TRANSPORTS) {
 
         const inm = await request(`${base}/a.txt`, { headers: { 'if-none-match': `"nope", ${etag}` } });
         assert.equal(inm.statusCode, 304);
+        assert.equal(inm.headers['content-length'], undefined, 'a 304 carries no content-length: 0');
         assert.equal(await inm.body.text(), '');
         const ims = await request(`${base}/a.txt`, { headers: { 'if-modified-since': lastModified } });
         assert.equal(ims.statusCode, 304);

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EMPTY_HEADERS } from '../../src/http1/events.js';
+import { IncomingRequest } from '../../src/server/request.js';
+import { httpDate, OutgoingResponse } from '../../src/server/response.js';
+import type { ResponseBackend } from '../../src/server/types.js';
+
+class FakeBackend implements ResponseBackend {
+  log: string[] = [];
+  pendingBytes = 0;
+  highWaterMark = 10;
+  isHead = false;
+  isClosed = false;
+  sendHead(status: number, headers: [string, string][], contentLength: number): void {
+    this.log.push(
+      `head ${status} ${contentLength} ${headers.map(([n, v]) => `${n}=${n === 'date' ? 'D' : v}`).join(',')}`,
+    );
+  }
+  sendInformational(status: number): void {
+    this.log.push(`info ${status}`);
+  }
+  sendData(chunk: Uint8Array): void {
+    this.pendingBytes += chunk.byteLength;
+    this.log.push(`data ${new TextDecoder().decode(chunk)}`);
+  }
+  sendFile(): Promise<void> {
+    return Promise.resolve();
+  }
+  sendEnd(trailers: [string, string][] | undefined): void {
+    this.log.push(`end ${trailers === undefined ? '-' : trailers.map(([n, v]) => `${n}=${v}`).join(',')}`);
+  }
+  waitForDrain(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function make(): [OutgoingResponse, FakeBackend] {
+  const b = new FakeBackend();
+  const req = new IncomingRequest('http/1.1', 'GET', '/', EMPTY_HEADERS, '', 0, false, {
+    onBodyPull() {},
+    onConsumed() {},
+  });
+  return [new OutgoingResponse(b, req), b];
+}
+
+test('end(body) sends a fixed length head with a Date field, lowercased names, replaced values', () => {
+  const [res, b] = make();
+  res.setHeader('X-A', '1').setHeader('x-a', ['2', '3']).setHeader('Content-Type', 'text/plain');
+  assert.equal(res.getHeader('X-A'), '2');
+  res.status = 201;
+  res.end('héllo');
+  assert.deepEqual(b.log, ['head 201 6 x-a=2,x-a=3,content-type=text/plain,date=D', 'data héllo', 'end -']);
+  assert.equal(res.finished, true);
+  res.end('again');
+  assert.equal(b.log.length, 3, 'a second end is ignored');
+});
+
+test('write streams (unknown length), reports backpressure, trailers go to end', () => {
+  const [res, b] = make();
+  assert.equal(res.write('12345'), true);
+  assert.equal(res.write('67890'), false, 'at the high-water mark');
+  res.end(undefined, [['x-sum', '9']]);
+  assert.deepEqual(b.log, ['head 200 -1 date=D', 'data 12345', 'data 67890', 'end x-sum=9']);
+  assert.throws(
+    () => res.setHeader('x', 'y'),
+    (e: unknown) => (e as { code?: string }).code === 'ERR_HEADERS_SENT',
+  );
+  assert.throws(
+    () => res.write('z'),
+    (e: unknown) => (e as { code?: string }).code === 'ERR_RESPONSE_ENDED',
+  );
+});
+
+test('header values with CR, LF or NUL are refused; an explicit content-length is kept', () => {
+  const [res, b] = make();
+  assert.throws(
+    () => res.setHeader('x', 'a\r\nb'),
+    (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_FIELD',
+  );
+  res.setHeader('content-length', 3).setHeader('date', 'fixed');
+  res.writeInformational(103, [['link', '</a>']]);
+  res.end('abc');
+  assert.deepEqual(b.log, ['info 103', 'head 200 -1 content-length=3,date=D', 'data abc', 'end -']);
+  assert.equal(res.hasHeader('Content-Length'), true);
+  res.removeHeader('content-length');
+});
+
+test('httpDate is an IMF-fixdate', () => {
+  assert.match(httpDate(), /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+});
