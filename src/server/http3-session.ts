@@ -21,6 +21,7 @@ export class Http3Session {
   closeCode: number | undefined;
   private readonly onEvent: Http3EventHandler;
   private isFlushing: boolean;
+  private isFlushScheduled: boolean;
 
   constructor(
     quic: QuicConnection,
@@ -37,6 +38,7 @@ export class Http3Session {
     this.error = undefined;
     this.closeCode = undefined;
     this.isFlushing = false;
+    this.isFlushScheduled = false;
     quic.setHandlers({
       onStreamData: (id, bytes, fin) => {
         this.guard(() => {
@@ -73,6 +75,20 @@ export class Http3Session {
 
   /** Runs `fn` (an action on `h3`) and flushes its output; connection errors end the session. */
   guard(fn: () => void): void {
+    this.run(fn);
+    this.flush();
+  }
+
+  /**
+   * Like {@link guard}, but flushes at the end of the current microtask, so the actions of one handler
+   * turn (HEADERS, DATA, FIN) reach the provider as one write.
+   */
+  guardSoon(fn: () => void): void {
+    this.run(fn);
+    this.scheduleFlush();
+  }
+
+  private run(fn: () => void): void {
     try {
       fn();
     } catch (err) {
@@ -80,7 +96,15 @@ export class Http3Session {
       this.error ??= err;
     }
     this.dispatch();
-    this.flush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.isFlushScheduled) return;
+    this.isFlushScheduled = true;
+    queueMicrotask(() => {
+      this.isFlushScheduled = false;
+      this.flush();
+    });
   }
 
   /** Drains the core's output into the provider. */

@@ -91,7 +91,7 @@ class Http3Backend implements ResponseBackend {
 
   private act(fn: () => void): void {
     if (this.isClosed || this.session.h3.isClosed()) return;
-    this.session.guard(fn);
+    this.session.guardSoon(fn);
   }
 
   sendHead(status: number, headers: [string, string][], contentLength: number): void {
