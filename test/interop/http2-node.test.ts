@@ -117,6 +117,8 @@ for (const mode of ['h2c', 'tls'] as const) {
   });
 }
 
+let slowSeen = false;
+
 describe('hayate client -> node:http2 server', () => {
   let server: http2.Http2Server;
   let tlsServer: http2.Http2SecureServer;
@@ -140,6 +142,7 @@ describe('hayate client -> node:http2 server', () => {
       return;
     }
     if (req.url === '/slow') {
+      slowSeen = true;
       setTimeout(() => res.end('slow'), 100);
       return;
     }
@@ -211,7 +214,10 @@ describe('hayate client -> node:http2 server', () => {
     server.once('session', (x) => (nodeSession = x));
     const s2 = connect(`http://127.0.0.1:${port}`);
     const slow = s2.request({ path: '/slow' });
-    await new Promise((r) => setTimeout(r, 30));
+    // Wait (bounded) until the server has the session and the slow request is in flight.
+    for (let i = 0; i < 200 && (nodeSession === undefined || !slowSeen); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     assert.ok(nodeSession !== undefined);
     nodeSession.close();
     const r = await slow;
