@@ -148,7 +148,7 @@ export class Http3Connection {
   private readonly isConnectProtocolEnabled: boolean;
   private readonly isDatagramEnabled: boolean;
   private readonly decoder: QpackDecoder;
-  private encoder: QpackEncoder;
+  private readonly encoder: QpackEncoder;
   private readonly requests: Map<number, RequestStream>;
   private readonly unis: Map<number, UniStream>;
   private peerControlId: number;
@@ -938,14 +938,9 @@ export class Http3Connection {
   private onSettings(settings: Http3Settings): void {
     this.peerSettings = settings;
     this.hasPeerSettings = true;
-    if (settings.qpackMaxTableCapacity > 0) {
-      // RFC 9204 §3.2.3: the encoder may now use a dynamic table up to the peer's capacity. The initial
-      // encoder had capacity 0 and so no state to carry over.
-      this.encoder = new QpackEncoder({
-        maxTableCapacity: settings.qpackMaxTableCapacity,
-        maxBlockedStreams: settings.qpackBlockedStreams,
-      });
-    }
+    // RFC 9204 §3.2.3: the encoder may now use a dynamic table up to the peer's capacity. Until now it ran
+    // with the §5 defaults (0, 0), so it has no table state to carry over.
+    this.encoder.applyPeerSettings(settings.qpackMaxTableCapacity, settings.qpackBlockedStreams);
     this.pushEvent({ type: 'settings', settings });
   }
 
