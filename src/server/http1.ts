@@ -57,6 +57,8 @@ class Exchange implements ResponseBackend, RequestSource {
   readonly response: OutgoingResponse;
   isRetained = false;
   isStarted = false;
+  /** The server's upgrade handler takes this request over at the `upgrade` event (RFC 9110 §7.8). */
+  isUpgrading = false;
   isDone = false;
   isContinueSent = false;
   /** Body bytes still arriving after the response ended are dropped, not buffered. */
@@ -264,15 +266,17 @@ export class Http1ServerConnection implements SocketHandler {
             this.bodyTarget = ev.bodyKind === 'none' ? undefined : ex;
             this.queue.push(ex);
             if (ev.upgrade) {
-              if (this.core.onUpgrade !== undefined) {
+              if (this.core.takesUpgrade(ex.request)) {
                 // Taken over at the `upgrade` event that follows; keep the head past this read.
                 ev.retain();
                 ex.isRetained = true;
+                ex.isUpgrading = true;
               } else {
+                // RFC 9110 §7.8: a server may ignore Upgrade; the handler answers and the connection closes.
                 this.isUpgradeRefused = true;
               }
             }
-            if (this.queue.length === 1 && !(ev.upgrade && this.core.onUpgrade !== undefined)) this.start(ex);
+            if (this.queue.length === 1 && !ex.isUpgrading) this.start(ex);
             break;
           }
           case 'data': {
@@ -291,7 +295,7 @@ export class Http1ServerConnection implements SocketHandler {
           }
           case 'upgrade': {
             const ex = this.queue[this.queue.length - 1];
-            if (this.core.onUpgrade !== undefined && ex !== undefined && !ex.isStarted) {
+            if (ex !== undefined && ex.isUpgrading && !ex.isStarted) {
               this.detach(ex, ev.bytes.slice());
               return;
             }

@@ -4,9 +4,9 @@
  * ALPN (`h2` vs `http/1.1`) is read from the TLS socket by the server that accepts it.
  */
 import { CONNECTION_PREFACE } from '../http2/frame/header.js';
-import type { TransportSocket } from '../transport/socket.js';
+import type { SocketHandler, TransportSocket } from '../transport/socket.js';
 import { Http2ServerConnection, type Http2ServerOptions } from './http2.js';
-import type { ServerCore } from './server-core.js';
+import type { ServerConnection, ServerCore } from './server-core.js';
 import type { ServerRequest, UpgradeHandler } from './types.js';
 
 /** Whether `bytes[start, end)` begins the HTTP/2 preface: 1 yes, 0 not yet known, -1 no. */
@@ -74,4 +74,56 @@ export function h2cUpgradeHandler(
       head,
     );
   };
+}
+
+/** A server that can start either protocol on a socket whose first bytes were read already. */
+export interface ProtocolStarter extends ServerCore {
+  startHttp2(socket: TransportSocket, initial: Uint8Array | undefined): void;
+  startHttp1(socket: TransportSocket, initial: Uint8Array | undefined): void;
+}
+
+/**
+ * Holds a plain-TCP connection until its first bytes tell the h2c preface (RFC 9113 §3.3, prior knowledge)
+ * from HTTP/1.1; an HTTP/1 request differs at its first byte, so only a real preface is waited for.
+ */
+export class PrefaceSniffer implements SocketHandler, ServerConnection {
+  readonly socket: TransportSocket;
+  private readonly server: ProtocolStarter;
+  private buffered: Uint8Array = new Uint8Array(0);
+
+  constructor(server: ProtocolStarter, socket: TransportSocket) {
+    this.server = server;
+    this.socket = socket;
+    socket.setHandler(this);
+  }
+
+  onData(bytes: Uint8Array, start: number, end: number): void {
+    // Lifetime: the transport's buffer dies after this call; keep a copy while undecided.
+    const next = new Uint8Array(this.buffered.length + end - start);
+    next.set(this.buffered, 0);
+    next.set(bytes.subarray(start, end), this.buffered.length);
+    this.buffered = next;
+    const m = matchPreface(next, 0, next.length);
+    if (m === 0) return;
+    this.server.connectionDetached(this);
+    if (m === 1) this.server.startHttp2(this.socket, next);
+    else this.server.startHttp1(this.socket, next);
+  }
+
+  onEnd(): void {
+    this.socket.end();
+  }
+
+  onDrain(): void {
+    // Nothing is written before the protocol is known.
+  }
+
+  onClose(): void {
+    this.server.connectionClosed(this, undefined);
+  }
+
+  /** Nothing in flight yet: close at once. */
+  shutdown(): void {
+    this.socket.destroy();
+  }
 }

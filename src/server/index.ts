@@ -1,5 +1,5 @@
 /**
- * `hayate/server`: HTTP/1.1 server on the native addon (epoll/kqueue, arena reads, writev, sendfile) or
+ * `hayate/server`: HTTP/1.1 and HTTP/2 server on the native addon (epoll/kqueue, arena reads, writev, sendfile) or
  * node:net, with a protocol-neutral handler API, static files, limits and timeouts, and workers.
  */
 export { createServer, Server } from './server.js';
@@ -27,3 +27,13 @@ export type { Http1ServerOptions } from './http1.js';
 export type { TransportSocket } from '../transport/socket.js';
 export type { ConnectionFactory, ServerConnection, ServerCore } from './server-core.js';
 export { Http1ServerConnection } from './http1.js';
+export { Http2ServerConnection } from './http2.js';
+export type { Http2ServerOptions } from './http2.js';
+export { h2cUpgradeHandler, matchPreface } from './http2-select.js';
+export { listenHttp2 } from './http2-server.js';
+export type { Http2Server, ListenHttp2Options } from './http2-server.js';
+export { selfSignedCertificate } from './cert.js';
+export type { SelfSignedCertificate } from './cert.js';
+export type { TlsTransportOptions } from '../transport/tls.js';
+export { connect, Http2ClientSession, Http2StreamError } from './http2-client.js';
+export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from './http2-client.js';

@@ -4,7 +4,7 @@ import type { Http1ServerOptions } from './http1.js';
 import type { TransportSocket } from '../transport/socket.js';
 import type { TimerWheel } from '../transport/timer-wheel.js';
 import type { ServerLimits } from './limits.js';
-import type { Handler, UpgradeHandler } from './types.js';
+import type { Handler, ServerRequest, UpgradeHandler } from './types.js';
 
 /** What the server tracks per connection (for graceful shutdown); HTTP/1.1 and HTTP/2 connections fit. */
 export interface ServerConnection {
@@ -24,6 +24,8 @@ export type ConnectionFactory = (core: ServerCore, socket: TransportSocket) => S
 export interface ServerCore {
   readonly handler: Handler;
   readonly onUpgrade: UpgradeHandler | undefined;
+  /** Whether `onUpgrade` takes this `Upgrade`/CONNECT request over; otherwise the handler answers it. */
+  takesUpgrade(request: ServerRequest): boolean;
   readonly limits: Readonly<ServerLimits>;
   readonly wheel: TimerWheel;
   /** A handler threw or rejected. */

@@ -1,6 +1,9 @@
 /**
- * `createServer(handler, options)`: an HTTP/1.1 server on the native transport (epoll/kqueue addon) when it
- * is available, else on node:net. `listen()` and `close()` return promises; `close()` is graceful.
+ * `createServer(handler, options)`: one server for HTTP/1.1 and HTTP/2 with one handler. On plain TCP it
+ * runs on the native transport (epoll/kqueue addon) when available, else node:net, and tells h2c prior
+ * knowledge from HTTP/1.1 by the first bytes (plus `Upgrade: h2c`); with `tls` it runs on node:tls and
+ * ALPN chooses `h2` or `http/1.1` (RFC 9113 §3.2). `listen()` and `close()` return promises; `close()` is
+ * graceful.
  */
 import { UsageError } from '../common/errors.js';
 import { Http1Connection } from '../http1/connection.js';
@@ -8,22 +11,37 @@ import { NativeTransport, type ArenaOptions } from '../transport/native.js';
 import { NetTransport } from '../transport/net.js';
 import type { Transport, TransportListener, TransportSocket } from '../transport/socket.js';
 import { TimerWheel } from '../transport/timer-wheel.js';
+import { TlsSocket, TlsTransport, type TlsTransportOptions } from '../transport/tls.js';
 import { connectionClosed, connectionOpened } from './diagnostics.js';
 import { Http1ServerConnection, type Http1ServerOptions } from './http1.js';
+import { Http2ServerConnection, type Http2ServerOptions } from './http2.js';
+import { h2cUpgradeHandler, isH2cUpgrade, PrefaceSniffer, type ProtocolStarter } from './http2-select.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
-import type { ConnectionFactory, ServerConnection, ServerCore } from './server-core.js';
-import type { Handler, UpgradeHandler } from './types.js';
+import type { ConnectionFactory, ServerConnection } from './server-core.js';
+import type { Handler, ServerRequest, UpgradeHandler } from './types.js';
 import { isHayateWorker } from './workers.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
-  /** `auto` (default): native when the addon loads, else node:net (with one notice). */
-  readonly transport?: 'auto' | 'native' | 'net';
+  /**
+   * `auto` (default): native when the addon loads, else node:net (with one notice); or a Transport.
+   * Ignored with `tls` (node:tls is the only TLS transport).
+   */
+  readonly transport?: 'auto' | 'native' | 'net' | Transport;
+  /** Serve TLS (key, cert, ...): ALPN offers `h2` (unless `http2: false`) and `http/1.1`. */
+  readonly tls?: TlsTransportOptions;
+  /**
+   * HTTP/2 beside HTTP/1.1 on the same port (default on): h2c by prior knowledge and `Upgrade: h2c` on
+   * TCP, ALPN `h2` on TLS. `false` serves HTTP/1.1 only.
+   */
+  readonly http2?: false | Http2ServerOptions;
+  /** Accept HTTP/1.1 (default true); with false only HTTP/2 is served and other connections are closed. */
+  readonly allowHttp1?: boolean;
   /** Limits and timeouts; see {@link DEFAULT_SERVER_LIMITS}. */
   readonly limits?: Partial<ServerLimits>;
   /** HTTP/1 parser limits and leniency (hayate/http1). */
   readonly http1?: Http1ServerOptions;
-  /** Takes over connections asking for a protocol switch (Upgrade, CONNECT). */
+  /** Takes over connections asking for a protocol switch (Upgrade, CONNECT) other than h2c. */
   readonly onUpgrade?: UpgradeHandler;
   /** Called with errors thrown by handlers (default: console.error). */
   readonly onError?: (error: unknown) => void;
@@ -42,18 +60,19 @@ export interface ServerOptions {
 export interface ServerAddress {
   readonly host: string;
   readonly port: number;
-  /** `native` or `net`. */
+  /** `native`, `net` or `tls`. */
   readonly transport: string;
 }
 
 /** An HTTP server. */
-export class Server implements ServerCore {
+export class Server implements ProtocolStarter {
   readonly handler: Handler;
   readonly onUpgrade: UpgradeHandler | undefined;
   readonly limits: Readonly<ServerLimits>;
   readonly wheel: TimerWheel;
   readonly transport: Transport;
   private readonly options: ServerOptions;
+  private readonly http2: Http2ServerOptions | undefined;
   private readonly connections = new Set<ServerConnection>();
   private listener: TransportListener | undefined;
   private isClosing = false;
@@ -65,16 +84,28 @@ export class Server implements ServerCore {
     if (typeof handler !== 'function') throw new UsageError('ERR_INVALID_ARG', 'handler must be a function');
     this.handler = handler;
     this.options = options;
-    this.onUpgrade = options.onUpgrade;
+    this.http2 = options.http2 === false ? undefined : (options.http2 ?? {});
+    this.onUpgrade =
+      this.http2 === undefined
+        ? options.onUpgrade
+        : h2cUpgradeHandler(() => this, this.http2, options.onUpgrade);
     this.limits = resolveServerLimits(options.limits);
     this.wheel = new TimerWheel(this.limits.timerTickMs);
-    this.transport = pickTransport(options);
+    this.transport = pickTransport(options, this.http2 !== undefined);
+  }
+
+  /** RFC 9110 §7.8: only requests an upgrade handler can take are handed over; others get the handler. */
+  takesUpgrade(request: ServerRequest): boolean {
+    if (this.options.onUpgrade !== undefined) return true;
+    return this.http2 !== undefined && isH2cUpgrade(request);
   }
 
   /** The bound address (after `listen`). */
   get address(): ServerAddress | undefined {
     const l = this.listener;
-    return l === undefined ? undefined : { host: l.host, port: l.port, transport: this.transport.name };
+    if (l === undefined) return undefined;
+    const transport = this.transport instanceof TlsTransport ? 'tls' : this.transport.name;
+    return { host: l.host, port: l.port, transport };
   }
 
   /** Open connections. */
@@ -104,13 +135,37 @@ export class Server implements ServerCore {
       socket.destroy();
       return;
     }
-    const factory = this.options.connectionFactory;
-    const c =
-      factory === undefined
-        ? new Http1ServerConnection(this, socket, this.options.http1 ?? {})
-        : factory(this, socket);
-    this.connections.add(c);
     if (connectionOpened.hasSubscribers) connectionOpened.publish({ server: this, socket });
+    const factory = this.options.connectionFactory;
+    if (factory !== undefined) {
+      this.connections.add(factory(this, socket));
+    } else if (socket instanceof TlsSocket) {
+      // RFC 9113 §3.2: ALPN "h2" selects HTTP/2 over TLS; anything else is HTTP/1.1.
+      if (socket.alpnProtocol === 'h2' && this.http2 !== undefined) this.startHttp2(socket, undefined);
+      else this.startHttp1(socket, undefined);
+    } else if (this.http2 !== undefined) {
+      this.connections.add(new PrefaceSniffer(this, socket));
+    } else {
+      this.startHttp1(socket, undefined);
+    }
+  }
+
+  /** Serves HTTP/2 on `socket`; `initial` holds bytes already read (the preface). */
+  startHttp2(socket: TransportSocket, initial: Uint8Array | undefined): void {
+    const c = new Http2ServerConnection(this, socket, this.http2 ?? {});
+    this.connections.add(c);
+    c.start(initial);
+  }
+
+  /** Serves HTTP/1.1 on `socket`; `initial` holds bytes already read while sniffing. */
+  startHttp1(socket: TransportSocket, initial: Uint8Array | undefined): void {
+    if (this.options.allowHttp1 === false) {
+      socket.destroy();
+      return;
+    }
+    const c = new Http1ServerConnection(this, socket, this.options.http1 ?? {});
+    this.connections.add(c);
+    if (initial !== undefined) c.onData(initial, 0, initial.length);
   }
 
   acquireHttp1(options: Http1ServerOptions): Http1Connection {
@@ -169,8 +224,13 @@ export class Server implements ServerCore {
   }
 }
 
-function pickTransport(options: ServerOptions): Transport {
+function pickTransport(options: ServerOptions, http2: boolean): Transport {
+  if (options.tls !== undefined) {
+    const alpn = options.allowHttp1 === false ? ['h2'] : http2 ? ['h2', 'http/1.1'] : ['http/1.1'];
+    return new TlsTransport({ alpnProtocols: alpn, ...options.tls });
+  }
   const want = options.transport ?? 'auto';
+  if (typeof want === 'object') return want;
   if (want === 'net') return new NetTransport();
   const native = NativeTransport.create(options.arena, false);
   if (native !== undefined) return native;
@@ -183,7 +243,7 @@ function pickTransport(options: ServerOptions): Transport {
   return new NetTransport();
 }
 
-/** Creates an HTTP/1.1 server. */
+/** Creates a server for HTTP/1.1 and HTTP/2 (see {@link ServerOptions}). */
 export function createServer(handler: Handler, options: ServerOptions = {}): Server {
   return new Server(handler, options);
 }
