@@ -1,13 +1,20 @@
 /**
- * `npm start`: the hayate demo server on 127.0.0.1:8080 (`--port N` or PORT; `--workers N` or WORKERS,
- * default: available cores; `--transport native|net`). It serves the built-in site in src/demo/site/
- * (static files with sendfile on the native transport) and, for any other path, an HTML page showing the
- * request as parsed. Keep-alive, pipelining and 100-continue come from hayate/server.
+ * `npm start`: the hayate demo server. HTTP/1.1 and h2c on 127.0.0.1:8080 (`--port N` or PORT; `--workers N`
+ * or WORKERS, default: available cores; `--transport native|net`), and h2 + HTTP/1.1 over TLS on 8443
+ * (`--tls-port N` or TLS_PORT, 0 to turn off) with a self-signed certificate made at start (needs openssl).
+ * It serves the built-in site in src/demo/site/ (static files with sendfile on the native transport) and,
+ * for any other path, an HTML page showing the request as parsed.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createServer, runWorkers, serveStatic, type Server } from '../server/index.js';
+import {
+  createServer,
+  runWorkers,
+  selfSignedCertificate,
+  serveStatic,
+  type Server,
+} from '../server/index.js';
 import type { Handler, ServerRequest } from '../server/types.js';
 import { findPackageRoot } from '../transport/binding.js';
 
@@ -16,6 +23,8 @@ export interface DemoOptions {
   readonly port?: number;
   readonly host?: string;
   readonly transport?: 'auto' | 'native' | 'net';
+  /** Serve TLS (h2 and HTTP/1.1 by ALPN) with this key and certificate instead of cleartext. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 /** The demo site folder. The build copies no non-TS files, so it is resolved from the package root. */
@@ -68,11 +77,11 @@ export function demoHandler(transport: () => string): Handler {
 /** Starts the demo server in this thread; resolves once it listens (port 0 picks a free port). */
 export async function startDemo(options: DemoOptions = {}): Promise<Server> {
   let server: Server | undefined = undefined;
-  const handler = demoHandler(() => server?.transport.name ?? '?');
+  const handler = demoHandler(() => server?.address?.transport ?? '?');
   const s = createServer(
     (req, res) =>
       req.method === 'GET' || req.method === 'HEAD' ? handler(req, res) : fallbackPost(req, res),
-    { transport: options.transport ?? 'auto' },
+    options.tls === undefined ? { transport: options.transport ?? 'auto' } : { tls: options.tls },
   );
   server = s;
   await s.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
@@ -110,6 +119,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   );
   const transport = (argValue(argv, '--transport', 'HAYATE_TRANSPORT') ?? 'auto') as
     'auto' | 'native' | 'net';
+  const tlsPort = intArg(argValue(argv, '--tls-port', 'TLS_PORT'), 8443, 0, 65535, 'TLS port');
   if (workers > 1 && port === 0) throw new RangeError('workers share a port: pass --port');
   let announced = false;
   const group = await runWorkers(
@@ -129,5 +139,21 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       `hayate demo on http://127.0.0.1:${port}/ (transport: ${group.kind === 'threads' ? 'native' : 'net'}, ` +
         `${group.count} workers as ${group.kind === 'threads' ? 'threads sharing the port with SO_REUSEPORT' : 'cluster processes'})`,
     );
+  }
+
+  // TLS (h2 + HTTP/1.1 by ALPN) runs once, in this thread, beside the cleartext workers.
+  if (tlsPort !== 0 && group !== undefined) {
+    let tls: { key: string; cert: string } | undefined;
+    try {
+      tls = selfSignedCertificate();
+    } catch (err) {
+      console.log(`hayate demo: no TLS listener (${(err as Error).message})`);
+    }
+    if (tls !== undefined) {
+      const secure = await startDemo({ port: tlsPort, tls });
+      console.log(
+        `hayate demo on https://localhost:${secure.address?.port ?? tlsPort}/ (h2 and HTTP/1.1 by ALPN, self-signed certificate)`,
+      );
+    }
   }
 }

@@ -112,3 +112,38 @@ test('npm start prints the transport and the worker count', async () => {
   });
   assert.match(line, /hayate demo on http:\/\/127\.0\.0\.1:\d+\/ \(transport: (native|net), 1 worker\)/);
 });
+
+test('demo serves h2c on the cleartext port and h2 over TLS with a self-signed certificate', async (t) => {
+  const { connect: h2connect } = await import('node:http2');
+  const { selfSignedCertificate } = await import('../../src/server/cert.js');
+  const { requirePeer } = await import('../support/peers.js');
+  const fetchH2 = (url: string, ca?: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const client = h2connect(url, ca === undefined ? {} : { ca });
+      const s = client.request({ ':path': '/parsed?via=h2' });
+      let text = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => (text += d));
+      s.on('end', () => {
+        client.close();
+        resolve(text);
+      });
+      s.on('error', reject);
+      client.on('error', reject);
+    });
+  const clear = await fetchH2(`http://127.0.0.1:${port}`);
+  assert.match(clear, /<td>h2c?<\/td>/);
+  if (requirePeer('openssl', 'apt-get install openssl') === undefined) {
+    t.skip('openssl missing');
+    return;
+  }
+  const tls = selfSignedCertificate();
+  const secure = await startDemo({ port: 0, tls });
+  try {
+    const text = await fetchH2(`https://localhost:${secure.address?.port ?? 0}`, tls.cert);
+    assert.match(text, /<td>h2<\/td>/);
+    assert.match(text, /<td>tls<\/td>/);
+  } finally {
+    await secure.close();
+  }
+});
