@@ -62,7 +62,8 @@ export class ByteBuffer {
   ensure(extra: number): void {
     const need = this.length + extra;
     if (need <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
+    // At least 64 so a buffer created empty still grows (doubling 0 would never reach `need`).
+    let size = Math.max(64, this.bytes.length * 2);
     while (size < need) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.bytes.subarray(0, this.length));

@@ -34,3 +34,10 @@ test('ByteBuffer grows, appends, consumes and clears', () => {
   buf.clear();
   assert.equal(buf.length, 0);
 });
+
+test('ByteBuffer created with size 0 still grows', () => {
+  const buf = new ByteBuffer(0);
+  buf.append(latin1Bytes('abc'), 0, 3);
+  assert.equal(buf.length, 3);
+  assert.equal(decodeLatin1(buf.bytes, 0, 3), 'abc');
+});
