@@ -1,7 +1,8 @@
 /**
  * `npm start`: the hayate demo server. HTTP/1.1 and h2c on 127.0.0.1:8080 (`--port N` or PORT; `--workers N`
- * or WORKERS, default: available cores; `--transport native|net`), and h2 + HTTP/1.1 over TLS on 8443
- * (`--tls-port N` or TLS_PORT, 0 to turn off) with a self-signed certificate made at start (needs openssl).
+ * or WORKERS, default: available cores; `--transport native|net`), h2 + HTTP/1.1 over TLS on TCP 8443 and
+ * h3 on UDP 8443 (`--tls-port N` or TLS_PORT, 0 to turn off) with a self-signed certificate made at start
+ * (needs openssl; h3 needs the optional @matrixai/quic).
  * It serves the built-in site in src/demo/site/ (static files with sendfile on the native transport) and,
  * for any other path, an HTML page showing the request as parsed.
  */
@@ -25,6 +26,8 @@ export interface DemoOptions {
   readonly transport?: 'auto' | 'native' | 'net';
   /** Serve TLS (h2 and HTTP/1.1 by ALPN) with this key and certificate instead of cleartext. */
   readonly tls?: { readonly key: string; readonly cert: string };
+  /** With `tls`: also serve HTTP/3 on UDP on the same port number (needs the optional @matrixai/quic). */
+  readonly http3?: boolean;
 }
 
 /** The demo site folder. The build copies no non-TS files, so it is resolved from the package root. */
@@ -81,7 +84,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Server> {
   const s = createServer(
     (req, res) =>
       req.method === 'GET' || req.method === 'HEAD' ? handler(req, res) : fallbackPost(req, res),
-    options.tls === undefined ? { transport: options.transport ?? 'auto' } : { tls: options.tls },
+    options.tls === undefined
+      ? { transport: options.transport ?? 'auto' }
+      : { tls: options.tls, http3: options.http3 ?? false },
   );
   server = s;
   await s.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
@@ -150,9 +155,18 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       console.log(`hayate demo: no TLS listener (${(err as Error).message})`);
     }
     if (tls !== undefined) {
-      const secure = await startDemo({ port: tlsPort, tls });
+      let secure: Server;
+      let h3 = ' and h3 on UDP';
+      try {
+        secure = await startDemo({ port: tlsPort, tls, http3: true });
+      } catch (err) {
+        console.log(`hayate demo: no HTTP/3 listener (${(err as Error).message.split('\n')[0] ?? ''})`);
+        h3 = '';
+        secure = await startDemo({ port: tlsPort, tls });
+      }
       console.log(
-        `hayate demo on https://localhost:${secure.address?.port ?? tlsPort}/ (h2 and HTTP/1.1 by ALPN, self-signed certificate)`,
+        `hayate demo on https://localhost:${secure.address?.port ?? tlsPort}/ ` +
+          `(h2 and HTTP/1.1 by ALPN${h3}, self-signed certificate)`,
       );
     }
   }

@@ -1,5 +1,5 @@
 /**
- * `hayate/server`: HTTP/1.1 and HTTP/2 server on the native addon (epoll/kqueue, arena reads, writev, sendfile) or
+ * `hayate/server`: HTTP/1.1, HTTP/2 and HTTP/3 server on the native addon (epoll/kqueue, arena reads, writev, sendfile) or
  * node:net, with a protocol-neutral handler API, static files, limits and timeouts, and workers.
  */
 export { createServer, Server } from './server.js';
@@ -37,3 +37,5 @@ export type { SelfSignedCertificate } from './cert.js';
 export type { TlsTransportOptions } from '../transport/tls.js';
 export { connect, Http2ClientSession, Http2StreamError } from './http2-client.js';
 export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from './http2-client.js';
+export { listenHttp3, withAltSvc, altSvcValue, Http3Client } from './http3.js';
+export type { Http3Server, ListenHttp3Options, Http3ClientOptions, Http3ClientResponse } from './http3.js';

@@ -15,6 +15,7 @@ import { TlsSocket, TlsTransport, type TlsTransportOptions } from '../transport/
 import { connectionClosed, connectionOpened } from './diagnostics.js';
 import { Http1ServerConnection, type Http1ServerOptions } from './http1.js';
 import { Http2ServerConnection, type Http2ServerOptions } from './http2.js';
+import { listenHttp3, withAltSvc, type Http3Server, type ListenHttp3Options } from './http3.js';
 import { h2cUpgradeHandler, isH2cUpgrade, PrefaceSniffer, type ProtocolStarter } from './http2-select.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
 import type { ConnectionFactory, ServerConnection } from './server-core.js';
@@ -37,6 +38,12 @@ export interface ServerOptions {
   readonly http2?: false | Http2ServerOptions;
   /** Accept HTTP/1.1 (default true); with false only HTTP/2 is served and other connections are closed. */
   readonly allowHttp1?: boolean;
+  /**
+   * HTTP/3 on UDP, on the same port number as the TCP listener (needs `tls`: QUIC requires TLS 1.3). The
+   * HTTP/1.1 and HTTP/2 responses then advertise it with `Alt-Svc: h3=":<port>"` (RFC 9114 §3.1.1).
+   * Off by default; needs the optional dependency `@matrixai/quic`.
+   */
+  readonly http3?: boolean | Omit<ListenHttp3Options, 'host' | 'port' | 'key' | 'cert'>;
   /** Limits and timeouts; see {@link DEFAULT_SERVER_LIMITS}. */
   readonly limits?: Partial<ServerLimits>;
   /** HTTP/1 parser limits and leniency (hayate/http1). */
@@ -66,7 +73,10 @@ export interface ServerAddress {
 
 /** An HTTP server. */
 export class Server implements ProtocolStarter {
-  readonly handler: Handler;
+  /** What connections call: the user's handler, wrapped to add Alt-Svc when HTTP/3 listens. */
+  handler: Handler;
+  private readonly userHandler: Handler;
+  private h3: Http3Server | undefined;
   readonly onUpgrade: UpgradeHandler | undefined;
   readonly limits: Readonly<ServerLimits>;
   readonly wheel: TimerWheel;
@@ -83,6 +93,11 @@ export class Server implements ProtocolStarter {
   constructor(handler: Handler, options: ServerOptions = {}) {
     if (typeof handler !== 'function') throw new UsageError('ERR_INVALID_ARG', 'handler must be a function');
     this.handler = handler;
+    this.userHandler = handler;
+    this.h3 = undefined;
+    if (options.http3 !== undefined && options.http3 !== false && options.tls === undefined) {
+      throw new UsageError('ERR_INVALID_ARG', 'http3 needs tls (key, cert): QUIC always runs TLS 1.3');
+    }
     this.options = options;
     this.http2 = options.http2 === false ? undefined : (options.http2 ?? {});
     this.onUpgrade =
@@ -127,7 +142,32 @@ export class Server implements ProtocolStarter {
         this.accept(socket);
       },
     );
+    const h3 = this.options.http3;
+    const tls = this.options.tls;
+    if (h3 !== undefined && h3 !== false && tls !== undefined) {
+      const { key, cert } = tls;
+      if (typeof key !== 'string' || typeof cert !== 'string') {
+        throw new UsageError('ERR_INVALID_ARG', 'http3 needs tls.key and tls.cert as PEM strings');
+      }
+      this.h3 = await listenHttp3(
+        {
+          ...(h3 === true ? {} : h3),
+          host,
+          port: this.listener.port,
+          key,
+          cert,
+          ...(this.options.onError === undefined ? {} : { onError: this.options.onError }),
+        },
+        this.userHandler,
+      );
+      this.handler = withAltSvc(this.userHandler, this.h3.altSvc);
+    }
     return this.address!;
+  }
+
+  /** The HTTP/3 listener's Alt-Svc value, when HTTP/3 listens. */
+  get altSvc(): string | undefined {
+    return this.h3?.altSvc;
   }
 
   private accept(socket: TransportSocket): void {
@@ -210,6 +250,9 @@ export class Server implements ProtocolStarter {
     this.isClosing = true;
     const l = this.listener;
     this.listener = undefined;
+    const h3 = this.h3;
+    this.h3 = undefined;
+    if (h3 !== undefined) await h3.close();
     if (l !== undefined) await l.close();
     if (this.connections.size === 0) return;
     const done = new Promise<void>((resolve) => this.closeWaiters.push(resolve));

@@ -172,6 +172,60 @@ test('with tls, ALPN picks h2 or http/1.1 on the same port', async (t) => {
   }
 });
 
+test('with tls and http3, one server answers h3 over UDP and advertises it with Alt-Svc', async (t) => {
+  if (cert === undefined) {
+    t.skip('openssl missing');
+    return;
+  }
+  const { loadQuiche } = await import('../../src/transport/quic-quiche.js');
+  const { Http3Client } = await import('../../src/server/http3.js');
+  try {
+    await loadQuiche();
+  } catch (err) {
+    if (process.env['CI'] !== undefined) throw err;
+    t.skip(String(err));
+    return;
+  }
+  const server = createServer(handler, { tls: { key: cert.key, cert: cert.cert }, http3: true });
+  const addr = await server.listen(0);
+  try {
+    assert.equal(server.altSvc, `h3=":${addr.port}"; ma=86400`);
+    const client = http2.connect(`https://localhost:${addr.port}`, { ca: cert.cert });
+    const altSvc = await new Promise<unknown>((resolve, reject) => {
+      const s = client.request({ ':path': '/adv' });
+      s.on('response', (h) => {
+        resolve(h['alt-svc']);
+      });
+      s.on('error', reject);
+      s.resume();
+    });
+    client.close();
+    assert.equal(altSvc, `h3=":${addr.port}"; ma=86400`);
+    const h3 = await Http3Client.connect('127.0.0.1', addr.port, {
+      verifyPeer: false,
+      serverName: 'localhost',
+    });
+    try {
+      const r = await h3.request('GET', '/quic');
+      assert.equal(r.status, 200);
+      assert.match(new TextDecoder().decode(r.body), /^h3 GET \/quic host=localhost:\d+/);
+      assert.equal(
+        r.headers.find(([n]) => n === 'alt-svc'),
+        undefined,
+        'HTTP/3 responses do not advertise themselves',
+      );
+    } finally {
+      await h3.close();
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('http3 without tls is a usage error', () => {
+  assert.throws(() => createServer(handler, { http3: true }), { code: 'ERR_INVALID_ARG' });
+});
+
 after(() => {
   cert = undefined;
 });
