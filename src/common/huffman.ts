@@ -298,11 +298,14 @@ export function huffmanEncode(
     : huffmanEncodeBytes(src, start, end, dst, pos);
 }
 
-/** Code and length in one word (`code << 5 | length`) for codes of at most 26 bits, else 0. */
+/**
+ * Code and length in one word for the bounded encoder: `code << 5 | length` for codes of at most 24 bits,
+ * just the length for the longer ones (control bytes and most bytes above 0x7f), which take a slow path.
+ */
 const PACKED_CODES = new Uint32Array(256);
 for (let sym = 0; sym < 256; sym++) {
   const len = HUFFMAN_LENGTHS[sym]!;
-  if (len <= 26) PACKED_CODES[sym] = ((HUFFMAN_CODES[sym]! << 5) | len) >>> 0;
+  PACKED_CODES[sym] = len <= 24 ? ((HUFFMAN_CODES[sym]! << 5) | len) >>> 0 : len;
 }
 
 /** `huffmanEncodeStringBounded` result: the encoding would be longer than the given maximum. */
@@ -328,49 +331,39 @@ export function huffmanEncodeStringBounded(
   const packed = PACKED_CODES;
   const limit = pos + maxLength;
   let all = 0;
-  // `cur` holds `n` (< 24 at the top of the loop) pending bits in its low end; higher bits are stale and
-  // never read, because every store to `dst` keeps only the low 8 bits of the shifted value.
+  // `cur` holds `n` (< 8 between symbols) pending bits in its low end; higher bits are stale and never
+  // read, because every store to `dst` keeps only the low 8 bits of the shifted value. After each symbol
+  // the three bytes that may have completed are stored unconditionally (no data-dependent branch) and
+  // `pos` advances by the whole bytes: a byte stored past them is scratch, rewritten later. With n < 8
+  // and a code of at most 24 bits the accumulator never needs more than 31 bits.
   let cur = 0;
   let n = 0;
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     all |= c;
-    const sym = c & 0xff;
-    const p = packed[sym]!;
-    let code: number;
-    let len: number;
-    if (p !== 0) {
-      code = p >>> 5;
-      len = p & 31;
-    } else {
-      code = HUFFMAN_CODES[sym]!;
-      len = HUFFMAN_LENGTHS[sym]!;
-    }
-    if (n + len <= 32) {
-      cur = (cur << len) | code;
+    const p = packed[c & 0xff]!;
+    const len = p & 31;
+    if (len <= 24) {
+      cur = (cur << len) | (p >>> 5);
       n += len;
-      if (n >= 24) {
-        dst[pos++] = cur >>> (n - 8);
-        dst[pos++] = cur >>> (n - 16);
-        dst[pos++] = cur >>> (n - 24);
-        n -= 24;
-        if (pos > limit) return HUFFMAN_NOT_SHORTER;
-      }
     } else {
-      const over = n + len - 32;
-      cur = (cur << (len - over)) | (code >>> over);
-      dst[pos++] = cur >>> 24;
-      dst[pos++] = cur >>> 16;
-      dst[pos++] = cur >>> 8;
-      dst[pos++] = cur;
-      cur = code;
-      n = over;
-      if (pos > limit) return HUFFMAN_NOT_SHORTER;
+      // Codes of 25..30 bits: the high part first, then the low 16 bits.
+      const code = HUFFMAN_CODES[c & 0xff]!;
+      cur = (cur << (len - 16)) | (code >>> 16);
+      n += len - 16;
+      dst[pos] = cur >>> (n - 8);
+      dst[pos + 1] = cur >>> (n - 16);
+      pos += n >>> 3;
+      n &= 7;
+      cur = (cur << 16) | (code & 0xffff);
+      n += 16;
     }
-  }
-  while (n >= 8) {
-    n -= 8;
-    dst[pos++] = cur >>> n;
+    dst[pos] = cur >>> (n - 8);
+    dst[pos + 1] = cur >>> (n - 16);
+    dst[pos + 2] = cur >>> (n - 24);
+    pos += n >>> 3;
+    n &= 7;
+    if (pos > limit) return HUFFMAN_NOT_SHORTER;
   }
   if (n > 0) dst[pos++] = (cur << (8 - n)) | (0xff >>> n);
   if (all > 0xff) return HUFFMAN_NOT_LATIN1;
