@@ -21,7 +21,7 @@ import { QpackEncoder } from '../qpack/encoder.js';
 import type { HeaderList } from '../qpack/header-list.js';
 import { H3ErrorCode, h3Error, h3ErrorName } from './errors.js';
 import type { H3ErrorName } from './errors.js';
-import { encodeFrame, encodeFrameHeader } from './frame/header.js';
+import { encodeFrame, encodeFrameHeader, frameHeaderSize, writeFrameHeader } from './frame/header.js';
 import { decodeIdPayload, encodeIdFrame } from './frame/id-frames.js';
 import { decodePushPromise } from './frame/push-promise.js';
 import { FrameReadResult, FrameReader } from './frame/reader.js';
@@ -133,6 +133,8 @@ const ConnState = {
 type ConnStateCode = (typeof ConnState)[keyof typeof ConnState];
 
 const EMPTY = new Uint8Array(0);
+/** Largest frame header: a one-byte type (HEADERS) and an 8-byte length varint (RFC 9114 §7.1). */
+const MAX_FRAME_HEADER = 9;
 /** RFC 9297 §2.1: the Quarter Stream ID is at most 2^60-1 (stream ids end at 2^62-1). */
 const MAX_QUARTER_STREAM_ID = 2 ** 60 - 1;
 
@@ -172,6 +174,8 @@ export class Http3Connection {
   private readonly events: Http3Event[];
   private eventHead: number;
   private closeQueued: boolean;
+  /** Scratch for one HEADERS frame being built (see writeHeaders). */
+  private readonly headerScratch: ByteBuffer;
 
   constructor(options: Http3ConnectionOptions) {
     this.role = options.role;
@@ -210,6 +214,7 @@ export class Http3Connection {
     this.events = [];
     this.eventHead = 0;
     this.closeQueued = false;
+    this.headerScratch = new ByteBuffer(256);
 
     // RFC 9114 §6.2.1: each side opens its control stream and sends SETTINGS first; RFC 9204 §4.2: the
     // QPACK encoder and decoder streams are opened too (a peer may rely on them existing).
@@ -237,9 +242,9 @@ export class Http3Connection {
   receiveStream(streamId: number, bytes: Uint8Array, fin: boolean): void {
     if (this.state === ConnState.CLOSED) return;
     try {
+      // Decoder stream bytes (acknowledgments, increments) are coalesced and queued by takeOutput.
       if (isBidirectional(streamId)) this.receiveRequestStream(streamId, bytes, fin);
       else this.receiveUniStream(streamId, bytes, fin);
-      this.flushDecoder();
     } catch (err) {
       this.handleError(err);
     }
@@ -512,6 +517,7 @@ export class Http3Connection {
    */
   takeOutput(): Http3Output | null {
     this.flushEncoder();
+    this.flushDecoder();
     while (this.outputHead < this.output.length) {
       const item = this.output[this.outputHead]!;
       this.output[this.outputHead++] = undefined as unknown as Http3Output;
@@ -972,10 +978,19 @@ export class Http3Connection {
   }
 
   private writeHeaders(s: RequestStream, fields: readonly Field[]): void {
-    const block = this.encoder.encodeFieldSection(s.id, fields);
+    // The section is encoded behind room for the largest frame header, which is then written just in
+    // front of it: one copy out of the scratch buffer per HEADERS frame (RFC 9114 §7.2.2).
+    const buf = this.headerScratch;
+    buf.clear();
+    buf.ensure(MAX_FRAME_HEADER);
+    buf.length = MAX_FRAME_HEADER;
+    this.encoder.encodeFieldSectionInto(s.id, fields, buf);
+    const length = buf.length - MAX_FRAME_HEADER;
+    const start = MAX_FRAME_HEADER - frameHeaderSize(FrameType.HEADERS, length);
+    writeFrameHeader(buf.bytes, start, FrameType.HEADERS, length);
+    const frame = buf.bytes.slice(start, buf.length);
     // Encoder instructions the section depends on go out first (RFC 9204 §2.1.2 would block otherwise).
     this.flushEncoder();
-    const frame = encodeFrame(FrameType.HEADERS, block);
     s.sentBytes += frame.length;
     this.queueStream(s.id, frame, false);
   }

@@ -110,9 +110,9 @@ export function validateFieldSection(
       if (pseudo[key] !== undefined) return fail(`duplicate ${name}`, pseudo, fields);
       if (key === 'status') {
         // RFC 9114 §4.3.2: a three-digit status code.
-        if (value.length !== 3 || !/^[1-9][0-9][0-9]$/.test(value))
-          return fail(`invalid :status`, pseudo, fields);
-        pseudo.status = Number(value);
+        const status = value.length === 3 ? digitsValue(value) : -1;
+        if (status < 100) return fail(`invalid :status`, pseudo, fields);
+        pseudo.status = status;
       } else {
         pseudo[key] = value;
       }

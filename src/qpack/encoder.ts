@@ -99,6 +99,14 @@ interface PendingSection {
   readonly refs: number[];
 }
 
+/** The unacknowledged sections of one stream. */
+interface PendingStream {
+  /** Oldest first (§4.4.1 acknowledges in order). */
+  readonly sections: PendingSection[];
+  /** Largest Required Insert Count among `sections`: the stream blocks while it exceeds the KRC (§2.1.2). */
+  maxRic: number;
+}
+
 /** The QPACK encoder of one HTTP/3 connection. */
 export class QpackEncoder implements DecoderStreamSink {
   /** Peer's SETTINGS_QPACK_MAX_TABLE_CAPACITY. */
@@ -121,8 +129,15 @@ export class QpackEncoder implements DecoderStreamSink {
   private readonly records: Map<string, NameRecord>;
   /** Outstanding references per absolute index (only non-zero counts are stored). */
   private readonly refCounts: Map<number, number>;
-  /** Unacknowledged sections with RIC > 0, per stream, oldest first (§4.4.1 acknowledges in order). */
-  private readonly pending: Map<number, PendingSection[]>;
+  /** Unacknowledged sections with RIC > 0, per stream. */
+  private readonly pending: Map<number, PendingStream>;
+  /**
+   * Blocking streams per largest Required Insert Count (only counts above the Known Received Count, none
+   * zero), and their total: kept as sections are sent, acknowledged and cancelled and as the Known Received
+   * Count rises, so the §2.1.2 check costs O(1) per section instead of a scan of every stream.
+   */
+  private readonly blockingByRic: Map<number, number>;
+  private blockingStreams: number;
   private readonly encoderStream: ByteBuffer;
   private readonly section: ByteBuffer;
   private readonly parser: DecoderStreamParser;
@@ -153,6 +168,8 @@ export class QpackEncoder implements DecoderStreamSink {
     this.records = new Map();
     this.refCounts = new Map();
     this.pending = new Map();
+    this.blockingByRic = new Map();
+    this.blockingStreams = 0;
     this.encoderStream = new ByteBuffer(256);
     this.section = new ByteBuffer(256);
     this.parser = new DecoderStreamParser();
@@ -191,9 +208,7 @@ export class QpackEncoder implements DecoderStreamSink {
 
   /** Streams whose unacknowledged sections reference entries the decoder may not have (§2.1.2). */
   get blockedStreamCount(): number {
-    let n = 0;
-    for (const list of this.pending.values()) if (this.isBlocking(list)) n++;
-    return n;
+    return this.blockingStreams;
   }
 
   /**
@@ -250,12 +265,27 @@ export class QpackEncoder implements DecoderStreamSink {
    * section. Names and values are opaque latin1 strings (QPACK does not validate HTTP semantics).
    */
   encodeFieldSection(streamId: number, fields: ReadonlyArray<readonly [string, string]>): Uint8Array {
+    const out = this.section;
+    out.clear();
+    this.encodeFieldSectionInto(streamId, fields, out);
+    return out.bytes.slice(0, out.length);
+  }
+
+  /**
+   * As {@link encodeFieldSection}, but appends the section to `out` (from `out.length` on), so a caller can
+   * put a frame header in front of it without another copy.
+   */
+  encodeFieldSectionInto(
+    streamId: number,
+    fields: ReadonlyArray<readonly [string, string]>,
+    out: ByteBuffer,
+  ): void {
     const table = this.table;
     const krc = this.knownReceivedCount;
-    const list = this.pending.get(streamId);
+    const stream = this.pending.get(streamId);
     // §2.1.2: a stream already blocking may add more blocking references without counting twice.
-    const isBlocking = list !== undefined && this.isBlocking(list);
-    const blockedCount = isBlocking ? 0 : this.blockedStreamCount;
+    const isBlocking = stream !== undefined && stream.maxRic > krc;
+    const blockedCount = isBlocking ? 0 : this.blockingStreams;
     let canBlock = isBlocking || blockedCount < this.maxBlockedStreams;
     // When most of the peer's blocked-stream budget is in use (acknowledgments lag), keep the rest for
     // sections where blocking saves a lot: a stream blocked for a few bytes is a wasted slot.
@@ -268,10 +298,10 @@ export class QpackEncoder implements DecoderStreamSink {
       canBlock = false;
     }
     const drainBelow = this.drainingIndex();
+    // Scratch arrays keep their capacity between sections (truncating them would free the backing store).
     const reps = this.reps;
     const repIndex = this.repIndex;
-    reps.length = 0;
-    repIndex.length = 0;
+    let n = 0;
     let maxRef = -1;
     // Pinned as soon as chosen, so a later insert in this section cannot evict them (§2.1.1).
     const refs: number[] = [];
@@ -280,8 +310,8 @@ export class QpackEncoder implements DecoderStreamSink {
       const rec = this.recordOf(name);
       const s = rec.staticValues?.get(value);
       if (s !== undefined) {
-        reps.push(Rep.StaticIndexed);
-        repIndex.push(s);
+        reps[n] = Rep.StaticIndexed;
+        repIndex[n++] = s;
         continue;
       }
       const seenBefore = this.remember(rec, value);
@@ -293,8 +323,8 @@ export class QpackEncoder implements DecoderStreamSink {
         if (dup >= 0 && (canBlock || !table.has(d))) d = dup;
       }
       if (d !== undefined && (d < krc || canBlock)) {
-        reps.push(Rep.DynamicIndexed);
-        repIndex.push(d);
+        reps[n] = Rep.DynamicIndexed;
+        repIndex[n++] = d;
         this.pin(refs, d);
         if (d > maxRef) maxRef = d;
         continue;
@@ -310,8 +340,8 @@ export class QpackEncoder implements DecoderStreamSink {
       if (d === undefined && this.shouldInsert(name, value, seenBefore, canBlock)) {
         const abs = this.tryInsert(name, value, rec);
         if (abs >= 0 && canBlock) {
-          reps.push(Rep.DynamicIndexed);
-          repIndex.push(abs);
+          reps[n] = Rep.DynamicIndexed;
+          repIndex[n++] = abs;
           this.pin(refs, abs);
           if (abs > maxRef) maxRef = abs;
           continue;
@@ -319,30 +349,28 @@ export class QpackEncoder implements DecoderStreamSink {
       }
       const sn = rec.staticIndex;
       if (sn >= 0) {
-        reps.push(Rep.StaticNameLiteral);
-        repIndex.push(sn);
+        reps[n] = Rep.StaticNameLiteral;
+        repIndex[n++] = sn;
         continue;
       }
       const dn = rec.newest;
       if (dn >= 0 && dn >= drainBelow && (dn < krc || canBlock)) {
-        reps.push(Rep.DynamicNameLiteral);
-        repIndex.push(dn);
+        reps[n] = Rep.DynamicNameLiteral;
+        repIndex[n++] = dn;
         this.pin(refs, dn);
         if (dn > maxRef) maxRef = dn;
         continue;
       }
-      reps.push(Rep.LiteralName);
-      repIndex.push(-1);
+      reps[n] = Rep.LiteralName;
+      repIndex[n++] = -1;
     }
 
     // Base = Required Insert Count, so every reference is pre-base with the smallest relative index.
     const ric = maxRef + 1;
     const base = ric;
-    const out = this.section;
-    out.clear();
     writeInteger(out, encodeRequiredInsertCount(ric, this.maxEntriesValue), 8, 0x00);
     writeInteger(out, 0, 7, 0x00); // Sign 0, Delta Base 0 (§4.5.1.2)
-    for (let i = 0; i < reps.length; i++) {
+    for (let i = 0; i < n; i++) {
       const rep = reps[i]!;
       const index = repIndex[i]!;
       const field = fields[i]!;
@@ -371,10 +399,17 @@ export class QpackEncoder implements DecoderStreamSink {
     }
     if (ric > 0) {
       const section: PendingSection = { requiredInsertCount: ric, refs };
-      if (list === undefined) this.pending.set(streamId, [section]);
-      else list.push(section);
+      if (stream === undefined) {
+        this.pending.set(streamId, { sections: [section], maxRic: ric });
+        this.countBlocking(0, ric);
+      } else {
+        stream.sections.push(section);
+        if (ric > stream.maxRic) {
+          this.countBlocking(stream.maxRic, ric);
+          stream.maxRic = ric;
+        }
+      }
     }
-    return out.bytes.slice(0, out.length);
   }
 
   /** Pending encoder stream bytes (owned by the caller), or null. */
@@ -395,10 +430,10 @@ export class QpackEncoder implements DecoderStreamSink {
 
   /** @internal §4.4.1 */
   onSectionAcknowledgment(streamId: number): void {
-    const list = this.pending.get(streamId);
-    const section = list?.shift();
+    const stream = this.pending.get(streamId);
+    const section = stream?.sections.shift();
     // RFC 9204 §4.4.1: an acknowledgment with nothing outstanding is a QPACK_DECODER_STREAM_ERROR.
-    if (list === undefined || section === undefined) {
+    if (stream === undefined || section === undefined) {
       throw qpackError(
         'ERR_QPACK_UNEXPECTED_SECTION_ACK',
         `Section Acknowledgment for stream ${streamId}, which has no unacknowledged field section`,
@@ -406,20 +441,30 @@ export class QpackEncoder implements DecoderStreamSink {
         this.parser.offset,
       );
     }
-    if (list.length === 0) this.pending.delete(streamId);
+    const sections = stream.sections;
+    if (sections.length === 0) {
+      this.pending.delete(streamId);
+      this.countBlocking(stream.maxRic, 0);
+    } else if (section.requiredInsertCount === stream.maxRic) {
+      let max = 0;
+      for (const s of sections) if (s.requiredInsertCount > max) max = s.requiredInsertCount;
+      this.countBlocking(stream.maxRic, max);
+      stream.maxRic = max;
+    }
     this.release(section);
     // §2.1.4: acknowledging a section acknowledges every insert it required.
     if (section.requiredInsertCount > this.knownReceivedCount) {
-      this.knownReceivedCount = section.requiredInsertCount;
+      this.raiseKnownReceivedCount(section.requiredInsertCount);
     }
   }
 
   /** @internal §4.4.2 */
   onStreamCancellation(streamId: number): void {
-    const list = this.pending.get(streamId);
-    if (list === undefined) return;
-    for (const section of list) this.release(section);
+    const stream = this.pending.get(streamId);
+    if (stream === undefined) return;
+    for (const section of stream.sections) this.release(section);
     this.pending.delete(streamId);
+    this.countBlocking(stream.maxRic, 0);
   }
 
   /** @internal §4.4.3 */
@@ -433,14 +478,47 @@ export class QpackEncoder implements DecoderStreamSink {
         this.parser.offset,
       );
     }
-    this.knownReceivedCount += increment;
+    this.raiseKnownReceivedCount(this.knownReceivedCount + increment);
   }
 
   // ---- internals ----
 
-  private isBlocking(list: PendingSection[]): boolean {
-    for (const s of list) if (s.requiredInsertCount > this.knownReceivedCount) return true;
-    return false;
+  /** A stream's largest pending Required Insert Count changes from `from` to `to` (0: none pending). */
+  private countBlocking(from: number, to: number): void {
+    const krc = this.knownReceivedCount;
+    const by = this.blockingByRic;
+    if (from > krc) {
+      const n = by.get(from)! - 1;
+      if (n === 0) by.delete(from);
+      else by.set(from, n);
+      this.blockingStreams--;
+    }
+    if (to > krc) {
+      by.set(to, (by.get(to) ?? 0) + 1);
+      this.blockingStreams++;
+    }
+  }
+
+  /** §2.1.4: streams whose largest Required Insert Count is now covered stop blocking. */
+  private raiseKnownReceivedCount(krc: number): void {
+    const by = this.blockingByRic;
+    if (this.blockingStreams > 0) {
+      if (krc - this.knownReceivedCount <= by.size) {
+        for (let ric = this.knownReceivedCount + 1; ric <= krc; ric++) {
+          const n = by.get(ric);
+          if (n === undefined) continue;
+          by.delete(ric);
+          this.blockingStreams -= n;
+        }
+      } else {
+        for (const [ric, n] of by) {
+          if (ric > krc) continue;
+          by.delete(ric);
+          this.blockingStreams -= n;
+        }
+      }
+    }
+    this.knownReceivedCount = krc;
   }
 
   /** Records a reference of the section being built (each entry once) and pins the entry. */

@@ -313,3 +313,34 @@ test('applyPeerSettings: start with the RFC 9204 §5 defaults, enable the table 
   enc.applyPeerSettings(220, 5); // same table size: only the blocked-stream budget changes
   assert.equal(enc.maxBlockedStreams, 5);
 });
+
+test('the blocked-stream count follows sections, acknowledgments, increments and cancellations (RFC 9204 §2.1.2)', () => {
+  const enc = new QpackEncoder({ maxTableCapacity: 4096, maxBlockedStreams: 100 });
+  // Each stream sends a line seen once before, so it is inserted and referenced: RIC 1, 2, 3, 4.
+  for (let i = 0; i < 4; i++) enc.encodeFieldSection(1000 + 4 * i, [[`x-${i}`, 'v']]);
+  for (let i = 0; i < 4; i++) {
+    assert.notEqual(enc.encodeFieldSection(4 * i, [[`x-${i}`, 'v']])[0], 0);
+  }
+  assert.equal(enc.blockedStreamCount, 4);
+  // Stream 0 sends a second section referencing entry 3 (RIC 4): still one blocking stream.
+  enc.encodeFieldSection(0, [['x-3', 'v']]);
+  assert.equal(enc.blockedStreamCount, 4);
+  // Insert Count Increment 2: stream 4 (RIC 2) stops blocking; 0 (now RIC 4), 8 and 12 still block.
+  enc.receiveDecoderStream(hex('02'));
+  assert.equal(enc.knownReceived, 2);
+  assert.equal(enc.blockedStreamCount, 3);
+  enc.receiveDecoderStream(hex('8c')); // Section Acknowledgment 12 (RIC 4): KRC 4, nothing blocks
+  assert.equal(enc.knownReceived, 4);
+  assert.equal(enc.blockedStreamCount, 0);
+  // A new blocking stream, then its cancellation.
+  enc.encodeFieldSection(2000, [['x-9', 'v']]);
+  enc.encodeFieldSection(16, [['x-9', 'v']]);
+  assert.equal(enc.blockedStreamCount, 1);
+  enc.receiveDecoderStream(hex('50')); // Stream Cancellation 16
+  assert.equal(enc.blockedStreamCount, 0);
+  // Stream 0's sections are still unacknowledged but no longer blocking; acknowledging both is fine.
+  enc.receiveDecoderStream(hex('8080'));
+  assert.throws(() => {
+    enc.receiveDecoderStream(hex('80'));
+  }, qerr('ERR_QPACK_UNEXPECTED_SECTION_ACK'));
+});

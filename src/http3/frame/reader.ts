@@ -39,6 +39,8 @@ export type FrameReadResultCode = (typeof FrameReadResult)[keyof typeof FrameRea
 /** Type value reported for unknown types above 2^53-1 (they are skipped like any unknown type). */
 export const FRAME_TYPE_UNKNOWN_LARGE = -1;
 
+const EMPTY = new Uint8Array(0);
+
 /** Largest payload of CANCEL_PUSH, GOAWAY and MAX_PUSH_ID: one 8-byte varint (§7.2.3, §7.2.6, §7.2.7). */
 const MAX_ID_PAYLOAD = 8;
 
@@ -73,7 +75,7 @@ export class FrameReader {
   constructor(maxFieldSectionBytes: number, maxOtherPayloadBytes: number) {
     this.frameType = 0;
     this.frameLength = 0;
-    this.payload = new Uint8Array(0);
+    this.payload = EMPTY;
     this.payloadStart = 0;
     this.payloadEnd = 0;
     this.offset = 0;
