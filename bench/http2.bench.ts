@@ -1,8 +1,12 @@
 /**
  * HTTP/2 end to end: h2load against hayate's h2c server (native transport when the addon loads, one worker,
  * in a child process) and against node:http2's createServer with the same hello-world handler; then a
- * 100 MiB download on one stream with each side's own client (hayate's client exercises receive-window
- * auto-tuning). Records http2/m10, http2/m1 (hz = requests/s) and http2/download-100m (MB/s).
+ * 100 MiB download on one stream, measured twice: with each side's own client (hayate's client exercises
+ * receive-window auto-tuning; http2/download-100m) and with the same client for both servers (h2load, one
+ * request, 2^30-1 windows; http2/download-100m-h2load), which compares the servers alone.
+ * Records http2/m10, http2/m1 (hz = requests/s) and the two downloads (MB/s, median of five after three
+ * warm-up downloads: hayate's client and server are JavaScript and need a few 100 MiB runs to reach their
+ * optimised tiers, while node:http2's framing is native nghttp2).
  *
  * Run: npm run bench -- http2   (needs h2load from nghttp2-client; H2_BENCH_SECONDS overrides -D 10).
  */
@@ -96,6 +100,25 @@ function h2load(port: number, m: number, seconds: number): number {
   return Number(match[1]);
 }
 
+/** One 100 MiB download with h2load (the same C client for both servers; windows 2^30-1, no tuning). */
+function downloadH2load(port: number): number {
+  const r = spawnSync(
+    'h2load',
+    ['-n', '1', '-c', '1', '-m', '1', '-w', '30', '-W', '30', `http://127.0.0.1:${port}/big`],
+    { encoding: 'utf8' },
+  );
+  const done = /finished in ([\d.]+)(ms|s),/.exec(r.stdout);
+  if (done === null || !/1 succeeded/.test(r.stdout))
+    throw new Error(`h2load failed: ${r.stdout}${r.stderr}`);
+  const seconds = done[2] === 'ms' ? Number(done[1]) / 1000 : Number(done[1]);
+  return DOWNLOAD_BYTES / 1e6 / seconds;
+}
+
+function median(runs: number[]): number {
+  const r = [...runs].sort((a, b) => a - b);
+  return r[r.length >> 1]!;
+}
+
 async function downloadHayate(port: number): Promise<number> {
   const s = connect(`http://127.0.0.1:${port}`);
   const start = performance.now();
@@ -133,8 +156,8 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
     throw new Error('h2load not found (apt-get install nghttp2-client)');
   const out: BenchRecord[] = [];
   const subjects = [
-    { kind: 'hayate', peer: false, download: downloadHayate },
-    { kind: 'node', peer: true, download: downloadNode },
+    { kind: 'hayate', peer: false },
+    { kind: 'node', peer: true },
   ];
   for (const m of [10, 1]) {
     for (const s of subjects) {
@@ -154,26 +177,42 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
       }
     }
   }
-  for (const s of subjects) {
-    const { child, port, transport } = await startChild(s.kind);
-    try {
-      await s.download(port); // warm-up
-      // Median of three: single downloads vary a lot on a shared 2-core machine.
-      const runs = [await s.download(port), await s.download(port), await s.download(port)].sort(
-        (a, b) => a - b,
-      );
-      const mbps = runs[1]!;
-      out.push({
+  // Both servers run at once and the downloads alternate, so machine noise hits both sides alike.
+  const servers = [await startChild('hayate'), await startChild('node')];
+  try {
+    const [h, n] = servers as [
+      Awaited<ReturnType<typeof startChild>>,
+      Awaited<ReturnType<typeof startChild>>,
+    ];
+    const cases = [
+      {
         bench: 'http2/download-100m',
-        subject:
-          s.kind === 'hayate' ? `hayate client+server (${transport})` : `node:http2 ${process.version}`,
-        peer: s.peer,
-        hz: mbps,
-        unit: 'MB/s',
-      });
-    } finally {
-      child.kill();
+        hayate: { subject: `hayate client+server (${h.transport})`, f: () => downloadHayate(h.port) },
+        node: { subject: `node:http2 client+server ${process.version}`, f: () => downloadNode(n.port) },
+      },
+      {
+        bench: 'http2/download-100m-h2load',
+        hayate: { subject: `hayate h2c (${h.transport}) <- h2load`, f: () => downloadH2load(h.port) },
+        node: { subject: `node:http2 ${process.version} <- h2load`, f: () => downloadH2load(n.port) },
+      },
+    ];
+    for (const c of cases) {
+      // Three warm-ups each (JIT tiers), then five alternating runs each; the median is recorded.
+      for (let i = 0; i < 3; i++) {
+        await c.hayate.f();
+        await c.node.f();
+      }
+      const rh: number[] = [];
+      const rn: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        rh.push(await c.hayate.f());
+        rn.push(await c.node.f());
+      }
+      out.push({ bench: c.bench, subject: c.hayate.subject, peer: false, hz: median(rh), unit: 'MB/s' });
+      out.push({ bench: c.bench, subject: c.node.subject, peer: true, hz: median(rn), unit: 'MB/s' });
     }
+  } finally {
+    for (const x of servers) x.child.kill();
   }
   return out;
 }

@@ -345,7 +345,8 @@ export class Http2ClientSession {
   /** Returns `bytes` of received body to the flow-control windows. */
   consumed(streamId: number, bytes: number): void {
     this.conn.consumed(streamId, bytes);
-    this.flush();
+    // Most calls announce nothing (WINDOW_UPDATE goes out in batches): skip the flush work per chunk.
+    if (this.conn.hasOutput) this.flush();
   }
 
   /** Sends a PING and resolves with the round-trip time in ms. */
