@@ -35,6 +35,11 @@ export class Http1Headers {
   private values: (string | undefined)[] | null;
   private firstIndex: number;
   private firstValue: string;
+  /**
+   * @internal Index of the Host field, recorded by the parser while it checks the framing fields
+   * (-1: none; -2: not recorded, look it up). Makes `get('host')` O(1).
+   */
+  hostIndex: number;
 
   /** @internal Built by the parser. */
   constructor(bytes: Uint8Array, base: number, spans: number[], length: number) {
@@ -46,6 +51,7 @@ export class Http1Headers {
     this.values = null;
     this.firstIndex = -1;
     this.firstValue = '';
+    this.hostIndex = -2;
   }
 
   /** Lowercase name of field `i`: the interned string for well-known names, else decoded once and cached. */
@@ -125,6 +131,8 @@ export class Http1Headers {
 
   /** Value of the first field named `name` (case-insensitive), or undefined. */
   get(name: string): string | undefined {
+    const h = this.hostIndex;
+    if (h !== -2 && name === 'host') return h < 0 ? undefined : this.value(h);
     const i = this.indexOf(name);
     return i < 0 ? undefined : this.value(i);
   }

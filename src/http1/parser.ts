@@ -162,6 +162,14 @@ export class Http1Parser {
   private plain: Uint8Array;
   private plainSource: Uint8Array | null;
   private fieldCount: number;
+  /**
+   * Indices of the fields whose names the framing rules read (`framingNameId` >= 0), recorded while the
+   * lines are scanned so {@link buildHead} visits only those; valid while `classified` (every line came
+   * through the fused path, whose name bytes are contiguous in `buf`).
+   */
+  private framing: number[];
+  private framingCount: number;
+  private classified: boolean;
   private valueEndRel: number;
   private startRel: number;
   private targetStartRel: number;
@@ -215,6 +223,9 @@ export class Http1Parser {
     this.wordsChunkOffset = 0;
     this.wordsOffset = -1;
     this.fieldCount = 0;
+    this.framing = [0, 0, 0, 0, 0, 0, 0, 0];
+    this.framingCount = 0;
+    this.classified = true;
     this.valueEndRel = 0;
     this.startRel = 0;
     this.targetStartRel = 0;
@@ -465,6 +476,8 @@ export class Http1Parser {
     this.inTrailers = trailers;
     this.sectionLimit = trailers ? this.limits.maxTrailerBytes : this.limits.maxHeadBytes;
     this.fieldCount = 0;
+    this.framingCount = 0;
+    this.classified = true;
   }
 
   /**
@@ -747,11 +760,19 @@ export class Http1Parser {
                 f[o + 1] = ne + delta;
                 f[o + 2] = vs + delta;
                 f[o + 3] = e + delta;
+                // Resolve framing names now, while the name is in cache (buildHead then skips the rest).
+                const id = framingNameId(buf, i, ne);
+                if (id >= 0) {
+                  f[o + 4] = (id + 2) << 1;
+                  this.noteFraming(n);
+                }
                 this.fieldCount = n + 1;
                 i = j + 2;
                 break;
               }
             }
+            // The name may end in a later chunk (carried): buildHead resolves every name instead.
+            this.classified = false;
             state = S.FieldName;
             i++;
           } else if (c === SP || c === HTAB) {
@@ -761,7 +782,7 @@ export class Http1Parser {
             if (!L.allowObsFold) this.failAt('OBS_FOLD', 'obs-fold line folding', i);
             this.fieldCount--;
             const o = this.fieldCount * FIELD_SLOTS;
-            this.fields[o + 4] = 1;
+            this.fields[o + 4] = this.fields[o + 4]! | 1;
             // The line may have come through the fused path, which does not track valueEndRel.
             this.valueEndRel = this.fields[o + 3]!;
             state = S.FieldValue;
@@ -1039,6 +1060,13 @@ export class Http1Parser {
     return i;
   }
 
+  private noteFraming(k: number): void {
+    const q = this.framingCount;
+    if (q === this.framing.length) this.framing.push(k);
+    else this.framing[q] = k;
+    this.framingCount = q + 1;
+  }
+
   private growFields(): void {
     const f = this.fields;
     for (let k = f.length, n = f.length * 2; k < n; k++) f.push(0);
@@ -1084,7 +1112,8 @@ export class Http1Parser {
       this.live = this.carry;
       this.inCarry = false;
     } else {
-      bytes = this.buf;
+      // A plain Uint8Array view: decoding a span then slices a Uint8Array, not a Buffer subclass.
+      bytes = this.view();
       base = this.sectionStartIdx;
     }
     const n = this.fieldCount;
@@ -1131,11 +1160,21 @@ export class Http1Parser {
     let hasUpgrade = false;
     let expectContinue = false;
     let hostCount = 0;
-    for (let k = 0; k < n; k++) {
+    let hostIndex = -1;
+    const classified = this.classified;
+    const framing = this.framing;
+    const visits = classified ? this.framingCount : n;
+    for (let q = 0; q < visits; q++) {
+      const k = classified ? framing[q]! : q;
       const o = k * FIELD_SLOTS;
-      const id = framingNameId(bytes, base + spans[o]!, base + spans[o + 1]!);
-      if (id < 0) continue;
-      spans[o + 4] = ((id + 2) << 1) | (spans[o + 4]! & 1);
+      let id: number;
+      if (classified) {
+        id = (spans[o + 4]! >> 1) - 2;
+      } else {
+        id = framingNameId(bytes, base + spans[o]!, base + spans[o + 1]!);
+        if (id < 0) continue;
+        spans[o + 4] = ((id + 2) << 1) | (spans[o + 4]! & 1);
+      }
       const vs = base + spans[o + 2]!;
       const ve = base + spans[o + 3]!;
       const folded = (spans[o + 4]! & 1) !== 0;
@@ -1206,6 +1245,7 @@ export class Http1Parser {
           if (matchLower(bytes, vs, ve, W_100_CONTINUE)) expectContinue = true;
           break;
         case HeaderNameId.Host:
+          if (hostCount === 0) hostIndex = k;
           hostCount++;
           break;
         default:
@@ -1314,6 +1354,7 @@ export class Http1Parser {
       );
     }
     if (upgrade) keepAlive = false;
+    headers.hostIndex = hostIndex;
 
     const head = new Http1Head(
       this.isRequest ? 'request' : 'response',

@@ -122,3 +122,49 @@ test('Buffer pool offsets: word-at-a-time scanning works at every alignment', ()
     (e: unknown) => e instanceof Http1ParseError && e.kind === 'INVALID_HEADER_VALUE' && e.offset === 63,
   );
 });
+
+test('framing names are resolved while scanning: Host is O(1) and matches a scan, whatever the split', () => {
+  const msg = 'GET / HTTP/1.1\r\nX-A: 1\r\nhOsT:  www.example.com \r\nConnection: close\r\n\r\n';
+  for (let split = 1; split < msg.length; split++) {
+    const p = new Http1Parser(true);
+    p.push(enc(msg.slice(0, split)));
+    const evs = drain(p);
+    p.push(enc(msg.slice(split)));
+    evs.push(...drain(p));
+    const h = evs.find((e) => e.type === 'head');
+    assert.ok(h?.type === 'head', `split ${split}`);
+    assert.equal(h.headers.get('host'), 'www.example.com', `split ${split}`);
+    assert.equal(h.headers.get('HOST'), 'www.example.com');
+    assert.equal(h.headers.indexOf('host'), 1);
+    assert.equal(h.headers.name(1), 'host');
+    assert.equal(h.keepAlive, false, `split ${split}: Connection: close read`);
+  }
+});
+
+test('get("host") on a head without Host (HTTP/1.0) and on a response is undefined', () => {
+  const p = new Http1Parser(true);
+  p.push(enc('GET / HTTP/1.0\r\nX-Host: a\r\n\r\n'));
+  const h = p.next();
+  assert.ok(h !== null && h.type === 'head');
+  assert.equal(h.headers.get('host'), undefined);
+  const r = new Http1Parser(false);
+  r.push(enc('HTTP/1.1 200 OK\r\nHost: b\r\nContent-Length: 0\r\n\r\n'));
+  const rh = r.next();
+  assert.ok(rh !== null && rh.type === 'head');
+  assert.equal(rh.headers.get('host'), 'b');
+});
+
+test('obs-fold after a framing field resolved on the fast path is still refused for Content-Length', () => {
+  const p = new Http1Parser(true, { leniency: { allowObsFold: true } });
+  p.push(enc('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n 2\r\n\r\nx'));
+  assert.throws(
+    () => drain(p),
+    (e: unknown) => e instanceof Http1ParseError && e.kind === 'OBS_FOLD',
+  );
+  const q = new Http1Parser(true, { leniency: { allowObsFold: true } });
+  q.push(enc('GET / HTTP/1.1\r\nHost: a\r\nX-Y: 1\r\n 2\r\n\r\n'));
+  const h = q.next();
+  assert.ok(h !== null && h.type === 'head');
+  assert.equal(h.headers.get('x-y'), '1 2');
+  assert.equal(h.headers.get('host'), 'a');
+});
