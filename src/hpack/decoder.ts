@@ -336,24 +336,43 @@ export class HpackDecoder {
     // Table entries and per-block literals use separate slabs, so the table pins at most a few slabs.
     const slab = kind === LiteralKind.IncrementalIndexing ? this.entrySlab : this.literalSlab;
     // Twice the wire length (+2 of scratch) bounds a Huffman string's decoded length (>= 5 bits a symbol).
+    // A static name is shared, not copied: static entries live forever. A dynamic entry's name is copied,
+    // so a long-lived entry never pins the slab of an evicted one.
+    const isNameShared = nameIndex !== 0 && nameIndex <= STATIC_TABLE_LENGTH;
     slab.reserve(
-      (nameEntry !== undefined ? nameEntry.nameLength : isNameHuffman ? nameLength * 2 + 2 : nameLength) +
-        (isValueHuffman ? valueLength * 2 + 2 : valueLength),
+      (nameEntry === undefined
+        ? isNameHuffman
+          ? nameLength * 2 + 2
+          : nameLength
+        : isNameShared
+          ? 0
+          : nameEntry.nameLength) + (isValueHuffman ? valueLength * 2 + 2 : valueLength),
     );
     const bytes = slab.bytes;
     const begin = slab.pos;
     let nameEnd: number;
     if (nameEntry === undefined) {
       nameEnd = this.decodeString(buf, nameStart, nameLength, isNameHuffman, bytes, begin);
+    } else if (isNameShared) {
+      nameEnd = begin;
     } else {
       nameEnd = begin + nameEntry.nameLength;
-      copyBytes(nameEntry.bytes, nameEntry.start, nameEntry.nameEnd, bytes, begin);
+      copyBytes(nameEntry.nameBytes, nameEntry.nameStart, nameEntry.nameStop, bytes, begin);
     }
     const valueEnd = this.decodeString(buf, valueStart, valueLength, isValueHuffman, bytes, nameEnd);
     const isValueAscii = this.isAscii;
-    this.account(valueEnd - begin, start);
+    const entry = new HpackEntry(
+      bytes,
+      begin,
+      nameEnd,
+      valueEnd,
+      nameEntry?.name(),
+      undefined,
+      isValueAscii,
+      isNameShared ? nameEntry : undefined,
+    );
+    this.account(entry.size - ENTRY_OVERHEAD, start);
     slab.commit(valueEnd);
-    const entry = new HpackEntry(bytes, begin, nameEnd, valueEnd, nameEntry?.name(), undefined, isValueAscii);
     if (kind === LiteralKind.IncrementalIndexing) {
       // RFC 7541 §4.4: inserting may evict the entry the name came from; its bytes were copied above.
       this.table.insert(entry);

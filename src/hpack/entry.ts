@@ -12,14 +12,19 @@ export const ENTRY_OVERHEAD = 32;
 
 /**
  * One (name, value) pair: a static or dynamic table entry, or a literal field of a decoded block. The name
- * and value are adjacent byte ranges of `bytes` (often a shared slab, see {@link SlabAllocator}).
+ * and value are adjacent byte ranges of `bytes` (often a shared slab, see {@link SlabAllocator}), except
+ * that a literal whose name came from the static table keeps pointing at that entry's name bytes.
  */
 export class HpackEntry {
-  /** Holds the name at `[start, nameEnd)` and the value at `[nameEnd, end)`. Those bytes never change. */
+  /** Holds the value at `[nameEnd, end)` (and the name at `[start, nameEnd)` unless it is shared). */
   readonly bytes: Uint8Array;
   readonly start: number;
   readonly nameEnd: number;
   readonly end: number;
+  /** Holds the name at `[nameStart, nameStop)`: `bytes`, or a static entry's bytes. Never changes. */
+  readonly nameBytes: Uint8Array;
+  readonly nameStart: number;
+  readonly nameStop: number;
   /** RFC 7541 §4.1: name length + value length + 32. */
   readonly size: number;
   private nameString: string | undefined;
@@ -27,6 +32,10 @@ export class HpackEntry {
   /** True when the value bytes are known to be ASCII (saves a scan when the string is made). */
   private readonly isValueAscii: boolean;
 
+  /**
+   * An entry over `bytes[start, nameEnd)` (name) and `bytes[nameEnd, end)` (value); with `nameFrom`, the
+   * name is that entry's (its bytes are shared, not copied) and `start` must equal `nameEnd`.
+   */
   constructor(
     bytes: Uint8Array,
     start: number,
@@ -35,12 +44,22 @@ export class HpackEntry {
     name?: string,
     value?: string,
     isValueAscii = false,
+    nameFrom?: HpackEntry,
   ) {
     this.bytes = bytes;
     this.start = start;
     this.nameEnd = nameEnd;
     this.end = end;
-    this.size = end - start + ENTRY_OVERHEAD;
+    if (nameFrom === undefined) {
+      this.nameBytes = bytes;
+      this.nameStart = start;
+      this.nameStop = nameEnd;
+    } else {
+      this.nameBytes = nameFrom.nameBytes;
+      this.nameStart = nameFrom.nameStart;
+      this.nameStop = nameFrom.nameStop;
+    }
+    this.size = this.nameStop - this.nameStart + end - nameEnd + ENTRY_OVERHEAD;
     this.nameString = name;
     this.valueString = value;
     this.isValueAscii = isValueAscii;
@@ -48,13 +67,14 @@ export class HpackEntry {
 
   /** Name length in bytes. */
   get nameLength(): number {
-    return this.nameEnd - this.start;
+    return this.nameStop - this.nameStart;
   }
 
   /** The name, decoded once (interned when it is a well-known name). */
   name(): string {
     return (this.nameString ??=
-      internName(this.bytes, this.start, this.nameEnd) ?? decodeLatin1(this.bytes, this.start, this.nameEnd));
+      internName(this.nameBytes, this.nameStart, this.nameStop) ??
+      decodeLatin1(this.nameBytes, this.nameStart, this.nameStop));
   }
 
   /** The value, decoded once. */

@@ -51,7 +51,7 @@ export class HpackHeaderList {
   /** Name bytes of field `i` (same lifetime as {@link valueBytes}). */
   nameBytes(i: number): Uint8Array {
     const e = this.at(i);
-    return e.bytes.subarray(e.start, e.nameEnd);
+    return e.nameBytes.subarray(e.nameStart, e.nameStop);
   }
 
   /**

@@ -288,6 +288,13 @@ test('header list accessors', () => {
   assert.equal(list.name(3), ':authority');
   assert.deepEqual(Buffer.from(list.valueBytes(3)).toString(), 'example.org');
   assert.deepEqual(Buffer.from(list.nameBytes(1)).toString(), 'x-a');
+  // Literals with a static name share the static entry's name bytes (also once in the dynamic table).
+  assert.deepEqual(Buffer.from(list.nameBytes(2)).toString(), 'authorization');
+  assert.deepEqual(Buffer.from(list.nameBytes(3)).toString(), ':authority');
+  const again = d.decode(hex('be'));
+  assert.deepEqual(again.toArray(), [[':authority', 'example.org']]);
+  assert.deepEqual(Buffer.from(again.nameBytes(0)).toString(), ':authority');
+  assert.equal(again.size, 10 + 11 + 32);
   assert.equal(list.value(1), list.value(1));
   assert.throws(() => list.name(4), UsageError);
   assert.throws(() => list.value(-1), UsageError);

@@ -46,3 +46,14 @@ test('slab allocator packs reservations, grows slabs, gives big strings their ow
   assert.equal(slab.bytes.length, 4096);
   assert.equal(slab.pos, 0);
 });
+
+test('an entry can share a static entry name bytes instead of copying them', () => {
+  const value = bytes('..text/html');
+  const from = STATIC_ENTRIES[31]!; // content-type
+  const e = new HpackEntry(value, 2, 2, 11, undefined, undefined, true, from);
+  assert.equal(e.name(), 'content-type');
+  assert.equal(e.nameLength, 12);
+  assert.equal(e.value(), 'text/html');
+  assert.equal(e.size, 12 + 9 + 32);
+  assert.deepEqual([...e.nameBytes.subarray(e.nameStart, e.nameStop)], [...bytes('content-type')]);
+});
