@@ -23,23 +23,25 @@ export type Http1BodyKind = 'none' | 'length' | 'chunked' | 'close';
  * A read-only view of a field section (header or trailer fields) in wire order. Names are returned
  * lowercase (interned for well-known names), values as latin1 strings with surrounding OWS removed.
  */
+// Fields are `declare`d and assigned in the constructors: plain class fields would run a per-instance
+// initializer (define each as undefined, then assign) on every event of every message.
 export class Http1Headers {
   /** Number of field lines. */
-  readonly length: number;
+  declare readonly length: number;
   /** Lifetime: valid until the next `receive()` unless {@link retain} was called. */
-  bytes: Uint8Array;
+  declare bytes: Uint8Array;
   /** Index in `bytes` that span positions are relative to. */
-  base: number;
-  private readonly spans: number[];
-  private names: (string | undefined)[] | null;
-  private values: (string | undefined)[] | null;
-  private firstIndex: number;
-  private firstValue: string;
+  declare base: number;
+  declare private readonly spans: number[];
+  declare private names: (string | undefined)[] | null;
+  declare private values: (string | undefined)[] | null;
+  declare private firstIndex: number;
+  declare private firstValue: string;
   /**
    * @internal Index of the Host field, recorded by the parser while it checks the framing fields
    * (-1: none; -2: not recorded, look it up). Makes `get('host')` O(1).
    */
-  hostIndex: number;
+  declare hostIndex: number;
 
   /** @internal Built by the parser. */
   constructor(bytes: Uint8Array, base: number, spans: number[], length: number) {
@@ -197,37 +199,37 @@ export const EMPTY_HEADERS: Http1Headers = new Http1Headers(new Uint8Array(0), 0
  * `status`/`reason` are set and `method` is ''.
  */
 export class Http1Head {
-  readonly type = 'head' as const;
+  declare readonly type: 'head';
   /** Which start-line was parsed. */
-  readonly kind: 'request' | 'response';
+  declare readonly kind: 'request' | 'response';
   /** Absolute input offset of the first byte of the start-line. */
-  readonly offset: number;
+  declare readonly offset: number;
   /** Request method, interned for registered methods (case-sensitive, RFC 9110 §9.1). */
-  readonly method: string;
+  declare readonly method: string;
   /** HTTP major and minor version digits. */
-  readonly versionMajor: number;
-  readonly versionMinor: number;
+  declare readonly versionMajor: number;
+  declare readonly versionMinor: number;
   /** Response status code; 0 for requests. */
-  readonly status: number;
+  declare readonly status: number;
   /** The field section. */
-  readonly headers: Http1Headers;
+  declare readonly headers: Http1Headers;
   /** Whether the connection may carry another message after this one (RFC 9112 §9.3). */
-  readonly keepAlive: boolean;
+  declare readonly keepAlive: boolean;
   /** Request carried `Expect: 100-continue` (RFC 9110 §10.1.1): the client may wait for a 100 before the body. */
-  readonly expectContinue: boolean;
+  declare readonly expectContinue: boolean;
   /**
    * A protocol switch follows: a CONNECT request, a request with Upgrade (and `Connection: upgrade`),
    * a 101 response, or a 2xx response to CONNECT. An `upgrade` event follows the message.
    */
-  readonly upgrade: boolean;
+  declare readonly upgrade: boolean;
   /** How the body is delimited. */
-  readonly bodyKind: Http1BodyKind;
+  declare readonly bodyKind: Http1BodyKind;
   /** Body length when `bodyKind` is 'length', else -1. */
-  readonly contentLength: number;
+  declare readonly contentLength: number;
   /** Span of the request-target (or reason-phrase for responses) in `headers.bytes`. */
-  readonly targetStart: number;
-  readonly targetEnd: number;
-  private targetCache: string | undefined;
+  declare readonly targetStart: number;
+  declare readonly targetEnd: number;
+  declare private targetCache: string | undefined;
 
   /** @internal Built by the parser. */
   constructor(
@@ -246,6 +248,7 @@ export class Http1Head {
     bodyKind: Http1BodyKind,
     contentLength: number,
   ) {
+    this.type = 'head';
     this.kind = kind;
     this.offset = offset;
     this.method = method;
@@ -266,10 +269,12 @@ export class Http1Head {
   /** Request-target as sent (latin1), decoded on first use; '' for responses. */
   get target(): string {
     if (this.kind !== 'request') return '';
+    // The parser admits only visible ASCII in a request-target (RFC 9112 §3.2): no scan for obs-text.
     return (this.targetCache ??= decodeLatin1(
       this.headers.bytes,
       this.headers.base + this.targetStart,
       this.headers.base + this.targetEnd,
+      true,
     ));
   }
 
@@ -304,13 +309,14 @@ export class Http1Head {
 
 /** A piece of body. Lifetime: `bytes` is a view of the input, valid until the next `receive()`. */
 export class Http1Data {
-  readonly type = 'data' as const;
+  declare readonly type: 'data';
   /** Lifetime: valid until the next `receive()`; copy to keep. */
-  readonly bytes: Uint8Array;
+  declare readonly bytes: Uint8Array;
   /** Absolute input offset of `bytes[0]`. */
-  readonly offset: number;
+  declare readonly offset: number;
 
   constructor(bytes: Uint8Array, offset: number) {
+    this.type = 'data';
     this.bytes = bytes;
     this.offset = offset;
   }
@@ -318,13 +324,14 @@ export class Http1Data {
 
 /** End of a message; `trailers` holds the trailer section of a chunked body, or null. */
 export class Http1End {
-  readonly type = 'end' as const;
+  declare readonly type: 'end';
   /** Trailer fields (chunked bodies only), or null. Lifetime: as a head's headers. */
-  readonly trailers: Http1Headers | null;
+  declare readonly trailers: Http1Headers | null;
   /** Absolute input offset just past the message. */
-  readonly offset: number;
+  declare readonly offset: number;
 
   constructor(trailers: Http1Headers | null, offset: number) {
+    this.type = 'end';
     this.trailers = trailers;
     this.offset = offset;
   }
@@ -335,13 +342,14 @@ export class Http1End {
  * the message (Upgrade request), untouched. Lifetime: a view valid until the next `receive()`.
  */
 export class Http1Upgrade {
-  readonly type = 'upgrade' as const;
+  declare readonly type: 'upgrade';
   /** Lifetime: a view of the input, valid until the next `receive()`. */
-  readonly bytes: Uint8Array;
+  declare readonly bytes: Uint8Array;
   /** Absolute input offset of `bytes[0]`. */
-  readonly offset: number;
+  declare readonly offset: number;
 
   constructor(bytes: Uint8Array, offset: number) {
+    this.type = 'upgrade';
     this.bytes = bytes;
     this.offset = offset;
   }

@@ -1475,9 +1475,12 @@ function framingNameId(bytes: Uint8Array, start: number, end: number): number {
       return -1;
   }
   const name = FRAMING_NAMES[id]!;
-  // Most names of a framing name's length differ in the first byte: reject those without a call.
-  if (LOWER[bytes[start]!] !== name[0]) return -1;
-  return matchLower(bytes, start, end, name) ? id : -1;
+  // Framing names are letters and '-', and the bytes are tchar: `| 0x20` lowercases exactly here (only
+  // CR also maps to '-'). Most names of a framing name's length differ in the first or last byte.
+  const last = end - start - 1;
+  if ((bytes[start]! | 0x20) !== name[0] || (bytes[end - 1]! | 0x20) !== name[last]) return -1;
+  for (let k = 1; k < last; k++) if ((bytes[start + k]! | 0x20) !== name[k]) return -1;
+  return id;
 }
 
 /** True when `bytes[start, end)` equals the lowercase `word` ASCII case-insensitively. */
