@@ -345,8 +345,7 @@ export class Http2ClientSession {
   /** Returns `bytes` of received body to the flow-control windows. */
   consumed(streamId: number, bytes: number): void {
     this.conn.consumed(streamId, bytes);
-    // Most calls announce nothing (WINDOW_UPDATE goes out in batches): skip the flush work per chunk.
-    if (this.conn.hasOutput) this.flush();
+    this.flush();
   }
 
   /** Sends a PING and resolves with the round-trip time in ms. */
@@ -429,7 +428,8 @@ export class Http2ClientSession {
 
   private flush(): void {
     if (this.socket.destroyed || this.socket.connecting) return;
-    if (!this.isWritable) return;
+    // Most reads and consumed chunks queue nothing (WINDOW_UPDATE goes out in batches): no work per chunk.
+    if (!this.isWritable || !this.conn.hasOutput) return;
     const out = this.conn.takeOutput();
     this.process();
     if (out.length === 0) return;
