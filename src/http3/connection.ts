@@ -21,7 +21,7 @@ import { QpackEncoder } from '../qpack/encoder.js';
 import type { HeaderList } from '../qpack/header-list.js';
 import { H3ErrorCode, h3Error, h3ErrorName } from './errors.js';
 import type { H3ErrorName } from './errors.js';
-import { encodeFrame, encodeFrameHeader, frameHeaderSize, writeFrameHeader } from './frame/header.js';
+import { encodeFrame, writeFrameHeader } from './frame/header.js';
 import { decodeIdPayload, encodeIdFrame } from './frame/id-frames.js';
 import { decodePushPromise } from './frame/push-promise.js';
 import { FrameReadResult, FrameReader } from './frame/reader.js';
@@ -122,6 +122,14 @@ interface StreamItem {
   readonly streamId: number;
   chunks: Uint8Array[];
   fin: boolean;
+  /**
+   * Bytes of this stream written into an output arena, `[tailStart, tailEnd)` of `tailBuf`, not yet cut
+   * into `chunks`: frames written one after another for a stream (HEADERS, then a DATA frame header)
+   * become one chunk.
+   */
+  tailBuf: ByteBuffer | null;
+  tailStart: number;
+  tailEnd: number;
 }
 
 const ConnState = {
@@ -133,8 +141,10 @@ const ConnState = {
 type ConnStateCode = (typeof ConnState)[keyof typeof ConnState];
 
 const EMPTY = new Uint8Array(0);
-/** Largest frame header: a one-byte type (HEADERS) and an 8-byte length varint (RFC 9114 §7.1). */
+/** Largest frame header: a one-byte type (HEADERS, DATA) and an 8-byte length varint (RFC 9114 §7.1). */
 const MAX_FRAME_HEADER = 9;
+/** Size of an output arena (see Http3Connection.arena). */
+const ARENA_SIZE = 65536;
 /** RFC 9297 §2.1: the Quarter Stream ID is at most 2^60-1 (stream ids end at 2^62-1). */
 const MAX_QUARTER_STREAM_ID = 2 ** 60 - 1;
 
@@ -174,8 +184,11 @@ export class Http3Connection {
   private readonly events: Http3Event[];
   private eventHead: number;
   private closeQueued: boolean;
-  /** Scratch for one HEADERS frame being built (see writeHeaders). */
-  private readonly headerScratch: ByteBuffer;
+  /**
+   * Output arena: frames are written here and handed out as views. Bump allocation only (never cleared
+   * or rewritten), so a view handed out stays valid; a full arena is replaced, not reused (STYLE §3.4).
+   */
+  private arena: ByteBuffer;
 
   constructor(options: Http3ConnectionOptions) {
     this.role = options.role;
@@ -214,7 +227,7 @@ export class Http3Connection {
     this.events = [];
     this.eventHead = 0;
     this.closeQueued = false;
-    this.headerScratch = new ByteBuffer(256);
+    this.arena = new ByteBuffer(ARENA_SIZE);
 
     // RFC 9114 §6.2.1: each side opens its control stream and sends SETTINGS first; RFC 9204 §4.2: the
     // QPACK encoder and decoder streams are opened too (a peer may rely on them existing).
@@ -432,10 +445,13 @@ export class Http3Connection {
     if (s.sendPhase !== SendPhase.BODY)
       throw new UsageError('ERR_H3_STATE', `stream ${streamId} cannot send DATA now`);
     if (data.length > 0) {
-      const head = encodeFrameHeader(FrameType.DATA, data.length);
-      this.queueStream(streamId, head, false);
+      // The frame header joins the stream's arena bytes (often right behind its HEADERS frame).
+      const arena = this.reserveArena(MAX_FRAME_HEADER);
+      const start = arena.length;
+      arena.length = writeFrameHeader(arena.bytes, start, FrameType.DATA, data.length);
+      s.sentBytes += arena.length - start + data.length;
+      this.appendWritten(streamId, start);
       this.queueStream(streamId, data, false);
-      s.sentBytes += head.length + data.length;
     }
     if (endStream) this.finish(s);
   }
@@ -527,6 +543,7 @@ export class Http3Connection {
       }
       if (item.type === 'stream') {
         if (this.pendingData.get(item.streamId) === item) this.pendingData.delete(item.streamId);
+        cutTail(item as StreamItem);
         if (item.chunks.length === 0 && !item.fin) continue; // dropped by a reset
         const s = this.requests.get(item.streamId);
         if (s !== undefined && item.fin) this.maybeRelease(s);
@@ -978,21 +995,27 @@ export class Http3Connection {
   }
 
   private writeHeaders(s: RequestStream, fields: readonly Field[]): void {
-    // The section is encoded behind room for the largest frame header, which is then written just in
-    // front of it: one copy out of the scratch buffer per HEADERS frame (RFC 9114 §7.2.2).
-    const buf = this.headerScratch;
-    buf.clear();
-    buf.ensure(MAX_FRAME_HEADER);
-    buf.length = MAX_FRAME_HEADER;
-    this.encoder.encodeFieldSectionInto(s.id, fields, buf);
-    const length = buf.length - MAX_FRAME_HEADER;
-    const start = MAX_FRAME_HEADER - frameHeaderSize(FrameType.HEADERS, length);
-    writeFrameHeader(buf.bytes, start, FrameType.HEADERS, length);
-    const frame = buf.bytes.slice(start, buf.length);
+    // The section is encoded into the arena behind room for the largest frame header; the header is then
+    // written in front of it and the section moved up against it (RFC 9114 §7.2.2).
+    const arena = this.reserveArena(256);
+    const start = arena.length;
+    arena.ensure(MAX_FRAME_HEADER);
+    arena.length = start + MAX_FRAME_HEADER;
+    try {
+      this.encoder.encodeFieldSectionInto(s.id, fields, arena);
+    } catch (err) {
+      arena.length = start;
+      throw err;
+    }
+    const sectionStart = start + MAX_FRAME_HEADER;
+    const length = arena.length - sectionStart;
+    const pos = writeFrameHeader(arena.bytes, start, FrameType.HEADERS, length);
+    if (pos < sectionStart) arena.bytes.copyWithin(pos, sectionStart, arena.length);
+    arena.length = pos + length;
     // Encoder instructions the section depends on go out first (RFC 9204 §2.1.2 would block otherwise).
     this.flushEncoder();
-    s.sentBytes += frame.length;
-    this.queueStream(s.id, frame, false);
+    s.sentBytes += arena.length - start;
+    this.appendWritten(s.id, start);
   }
 
   private finish(s: RequestStream): void {
@@ -1008,16 +1031,54 @@ export class Http3Connection {
     return s;
   }
 
-  private queueStream(streamId: number, chunk: Uint8Array, fin: boolean): void {
+  /** The pending output item of `streamId`, created (and queued) on first use. */
+  private pendingItem(streamId: number): StreamItem {
     const item = this.pendingData.get(streamId);
-    if (item !== undefined) {
-      if (chunk.length > 0) item.chunks.push(chunk);
-      if (fin) item.fin = true;
-      return;
-    }
-    const fresh: StreamItem = { type: 'stream', streamId, chunks: chunk.length > 0 ? [chunk] : [], fin };
+    if (item !== undefined) return item;
+    const fresh: StreamItem = {
+      type: 'stream',
+      streamId,
+      chunks: [],
+      fin: false,
+      tailBuf: null,
+      tailStart: 0,
+      tailEnd: 0,
+    };
     this.pendingData.set(streamId, fresh);
     this.output.push(fresh);
+    return fresh;
+  }
+
+  /** Queues `chunk` by reference (after anything written for the stream so far). */
+  private queueStream(streamId: number, chunk: Uint8Array, fin: boolean): void {
+    const item = this.pendingItem(streamId);
+    if (chunk.length > 0) {
+      cutTail(item);
+      item.chunks.push(chunk);
+    }
+    if (fin) item.fin = true;
+  }
+
+  /** The arena, replaced first when fewer than `n` bytes are free (a larger write still grows it). */
+  private reserveArena(n: number): ByteBuffer {
+    const arena = this.arena;
+    if (arena.length + n <= arena.bytes.length) return arena;
+    this.arena = new ByteBuffer(Math.max(ARENA_SIZE, n));
+    return this.arena;
+  }
+
+  /** Adds the arena bytes from `start` to the end, just written for `streamId`, to its output. */
+  private appendWritten(streamId: number, start: number): void {
+    const item = this.pendingItem(streamId);
+    const arena = this.arena;
+    if (item.tailBuf === arena && item.tailEnd === start) {
+      item.tailEnd = arena.length;
+      return;
+    }
+    cutTail(item);
+    item.tailBuf = arena;
+    item.tailStart = start;
+    item.tailEnd = arena.length;
   }
 
   private dropPending(streamId: number): void {
@@ -1025,6 +1086,7 @@ export class Http3Connection {
     if (item === undefined) return;
     item.chunks = [];
     item.fin = false;
+    item.tailBuf = null;
     this.pendingData.delete(streamId);
   }
 
@@ -1110,6 +1172,14 @@ export class Http3Connection {
     }
     throw err;
   }
+}
+
+/** Moves a stream item's arena bytes into its chunks (as a view: the arena never rewrites them). */
+function cutTail(item: StreamItem): void {
+  const buf = item.tailBuf;
+  if (buf === null) return;
+  item.chunks.push(buf.bytes.subarray(item.tailStart, item.tailEnd));
+  item.tailBuf = null;
 }
 
 /** Builds the H3Error for a wire name; re-exported for callers that report their own errors. */

@@ -620,3 +620,39 @@ test('request streams may arrive out of order; skipping too many ids is a flood'
     H3ErrorCode.H3_EXCESSIVE_LOAD,
   );
 });
+
+test('HEADERS and a DATA frame header leave as one chunk; chunks handed out never change', () => {
+  const { client, server } = pair({}, { limits: { maxConcurrentRequestStreams: 5000 } });
+  const body = te.encode('hello');
+  const taken: Array<{ chunk: Uint8Array; copy: Uint8Array }> = [];
+  // Enough responses (with a large header value) to fill and replace the output arena several times.
+  for (let round = 0; round < 20; round++) {
+    const ids: number[] = [];
+    for (let i = 0; i < 50; i++) ids.push(client.request(GET, true));
+    pump(client, server);
+    appEvents(server);
+    for (const id of ids) {
+      server.respond(id, [
+        [':status', '200'],
+        ['x-big', `${'v'.repeat(300)}${id}`], // unique: a literal each time
+      ]);
+      server.sendData(id, body, true);
+    }
+    for (let o = server.takeOutput(); o !== null; o = server.takeOutput()) {
+      if (o.type !== 'stream') continue;
+      for (const c of o.chunks) taken.push({ chunk: c, copy: c.slice() });
+      if (o.streamId % 4 === 0) {
+        // [HEADERS frame + DATA frame header, body by reference]
+        assert.equal(o.chunks.length, 2);
+        assert.equal(o.chunks[0]![0], FrameType.HEADERS);
+        assert.equal(o.chunks[1], body);
+        assert.ok(o.fin);
+      }
+      deliver(client, { ...o, chunks: [concat(o.chunks)] });
+    }
+    const responses = appEvents(client).filter((e) => e.type === 'response');
+    assert.equal(responses.length, 50);
+    pump(client, server);
+  }
+  for (const t of taken) assert.deepEqual(t.chunk, t.copy);
+});
