@@ -71,10 +71,13 @@ for (const transport of TRANSPORTS) {
       child.stderr.on('data', (b: Buffer) => (out += b.toString()));
       try {
         const seen = new Set<string>();
-        for (let i = 0; i < 200 && seen.size < 2; i++) {
+        // Under load the second worker may start seconds after the first: poll until a deadline,
+        // pausing between attempts so a fast first worker cannot use up the attempts alone.
+        const deadline = Date.now() + 30_000;
+        while (seen.size < 2 && Date.now() < deadline) {
           const body = await fetchOnce(port);
-          if (body === undefined) await new Promise((r) => setTimeout(r, 25));
-          else seen.add(body);
+          if (body !== undefined) seen.add(body);
+          await new Promise((r) => setTimeout(r, 20));
         }
         const kind = transport === 'native' ? 'threads' : 'cluster';
         assert.match(out, new RegExp(`started ${kind} 2`));
