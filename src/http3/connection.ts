@@ -43,6 +43,7 @@ import {
   transitionRecv,
 } from './streams.js';
 import type { RecvInputCode } from './streams.js';
+import { StreamTable } from './stream-table.js';
 
 /** A field line as sent or received: `[name, value]`, names lowercase. */
 export type Field = readonly [name: string, value: string];
@@ -161,7 +162,7 @@ export class Http3Connection {
   private readonly isDatagramEnabled: boolean;
   private readonly decoder: QpackDecoder;
   private readonly encoder: QpackEncoder;
-  private readonly requests: Map<number, RequestStream>;
+  private readonly requests: StreamTable<RequestStream>;
   private readonly unis: Map<number, UniStream>;
   private peerControlId: number;
   private peerEncoderId: number;
@@ -180,7 +181,7 @@ export class Http3Connection {
   private goawayReceivedId: number;
   private readonly output: Array<Http3Output | StreamItem>;
   private outputHead: number;
-  private readonly pendingData: Map<number, StreamItem>;
+  private readonly pendingData: StreamTable<StreamItem>;
   private readonly events: Http3Event[];
   private eventHead: number;
   private closeQueued: boolean;
@@ -205,7 +206,7 @@ export class Http3Connection {
     });
     // RFC 9204 §3.2.3: until the peer's SETTINGS arrive its table capacity is 0, so no dynamic references.
     this.encoder = new QpackEncoder({ maxTableCapacity: 0, maxBlockedStreams: 0 });
-    this.requests = new Map();
+    this.requests = new StreamTable();
     this.unis = new Map();
     this.peerControlId = -1;
     this.peerEncoderId = -1;
@@ -223,7 +224,7 @@ export class Http3Connection {
     this.goawayReceivedId = -1;
     this.output = [];
     this.outputHead = 0;
-    this.pendingData = new Map();
+    this.pendingData = new StreamTable();
     this.events = [];
     this.eventHead = 0;
     this.closeQueued = false;
@@ -981,7 +982,7 @@ export class Http3Connection {
     this.pushEvent({ type: 'goaway', id });
     if (this.role === 'client') {
       // Requests at or above the id were not and will not be processed: safe to retry elsewhere.
-      for (const s of [...this.requests.values()]) {
+      for (const s of this.requests.entries()) {
         if (s.id >= id) this.abortStream(s, H3ErrorCode.H3_REQUEST_REJECTED, 'rejected by GOAWAY');
       }
     }
