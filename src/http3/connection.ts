@@ -43,7 +43,7 @@ import {
   transitionRecv,
 } from './streams.js';
 import type { RecvInputCode } from './streams.js';
-import { StreamTable } from './stream-table.js';
+import { StreamTable } from '../qpack/stream-table.js';
 
 /** A field line as sent or received: `[name, value]`, names lowercase. */
 export type Field = readonly [name: string, value: string];

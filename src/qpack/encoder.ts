@@ -35,6 +35,7 @@ import { encodeRequiredInsertCount, maxEntries } from './required-insert-count.j
 import { findStaticName, staticValuesOf } from './static-table.js';
 import type { DecoderStreamSink } from './stream-parsers.js';
 import { DecoderStreamParser } from './stream-parsers.js';
+import { StreamTable } from './stream-table.js';
 
 /** Options of {@link QpackEncoder}; the first two are the peer's SETTINGS (RFC 9204 §5). */
 export interface QpackEncoderOptions {
@@ -130,7 +131,7 @@ export class QpackEncoder implements DecoderStreamSink {
   /** Outstanding references per absolute index (only non-zero counts are stored). */
   private readonly refCounts: Map<number, number>;
   /** Unacknowledged sections with RIC > 0, per stream. */
-  private readonly pending: Map<number, PendingStream>;
+  private readonly pending: StreamTable<PendingStream>;
   /**
    * Blocking streams per largest Required Insert Count (only counts above the Known Received Count, none
    * zero), and their total: kept as sections are sent, acknowledged and cancelled and as the Known Received
@@ -167,7 +168,7 @@ export class QpackEncoder implements DecoderStreamSink {
     this.knownReceivedCount = 0;
     this.records = new Map();
     this.refCounts = new Map();
-    this.pending = new Map();
+    this.pending = new StreamTable();
     this.blockingByRic = new Map();
     this.blockingStreams = 0;
     this.encoderStream = new ByteBuffer(256);

@@ -1,8 +1,9 @@
 /**
- * Request stream records by stream id. Request stream ids grow by 4 (RFC 9000 §2.1) and only a bounded
- * window of them is open at once, so `id / 4` modulo a power of two indexes a slot array directly; the rare
- * collision (a long-lived stream whose slot a newer id needs) goes to a Map. Unlike a Map that fills up
- * and empties with every batch of requests, the slot array is not reallocated once it has grown.
+ * Per-stream records by QUIC stream id (the QPACK encoder's unacknowledged sections, HTTP/3 request
+ * streams). Request stream ids grow by 4 (RFC 9000 §2.1) and only a bounded window of them is open at once,
+ * so `id / 4` modulo a power of two indexes a slot array directly; the rare collision (a long-lived stream
+ * whose slot a newer id needs, or a unidirectional id) goes to a Map. Unlike a Map that fills up and empties
+ * with every batch of requests (and reallocates its table each time), the slot array is kept once grown.
  */
 
 /** Slot of `id`: `id / 4` modulo 2^32 (ToInt32 keeps the low 32 bits of the integer part), masked. */

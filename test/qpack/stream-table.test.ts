@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StreamTable } from '../../src/http3/stream-table.js';
+import { StreamTable } from '../../src/qpack/stream-table.js';
 
 test('StreamTable behaves like a Map under random inserts and deletes (collisions, growth, huge ids)', () => {
   const t = new StreamTable<string>(4);
