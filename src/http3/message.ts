@@ -105,17 +105,8 @@ export function validateFieldSection(
       if (fields.length > 0) return fail(`pseudo-header ${name} after regular fields`, pseudo, fields);
       if (kind === SectionKind.TRAILERS) return fail(`pseudo-header ${name} in trailers`, pseudo, fields);
       if (!isValidValue(value)) return fail(`invalid value for ${name}`, pseudo, fields);
-      const key = pseudoKey(name, kind);
-      if (key === undefined) return fail(`pseudo-header ${name} not allowed here`, pseudo, fields);
-      if (pseudo[key] !== undefined) return fail(`duplicate ${name}`, pseudo, fields);
-      if (key === 'status') {
-        // RFC 9114 §4.3.2: a three-digit status code.
-        const status = value.length === 3 ? digitsValue(value) : -1;
-        if (status < 100) return fail(`invalid :status`, pseudo, fields);
-        pseudo.status = status;
-      } else {
-        pseudo[key] = value;
-      }
+      const error = setPseudo(pseudo, name, value, kind);
+      if (error !== undefined) return fail(error, pseudo, fields);
       continue;
     }
     if (!isValidName(name, 0)) return fail(`invalid field name`, pseudo, fields);
@@ -218,23 +209,42 @@ class ArrayLines implements FieldLines {
   }
 }
 
-function pseudoKey(
-  name: string,
-  kind: SectionKindCode,
-): 'method' | 'scheme' | 'authority' | 'path' | 'protocol' | 'status' | undefined {
-  if (kind === SectionKind.RESPONSE) return name === ':status' ? 'status' : undefined;
+/**
+ * Records pseudo-header `name` (RFC 9114 §4.3.1 request, §4.3.2 response); returns an error message when it
+ * is unknown for this kind of section or repeated. Each field is set by name, not through a computed key.
+ */
+function setPseudo(p: PseudoHeaders, name: string, value: string, kind: SectionKindCode): string | undefined {
+  if (kind === SectionKind.RESPONSE) {
+    if (name !== ':status') return `pseudo-header ${name} not allowed here`;
+    if (p.status !== undefined) return `duplicate ${name}`;
+    // RFC 9114 §4.3.2: a three-digit status code.
+    const status = value.length === 3 ? digitsValue(value) : -1;
+    if (status < 100) return `invalid :status`;
+    p.status = status;
+    return undefined;
+  }
   switch (name) {
     case ':method':
-      return 'method';
-    case ':scheme':
-      return 'scheme';
-    case ':authority':
-      return 'authority';
-    case ':path':
-      return 'path';
-    case ':protocol':
-      return 'protocol';
-    default:
+      if (p.method !== undefined) return `duplicate ${name}`;
+      p.method = value;
       return undefined;
+    case ':scheme':
+      if (p.scheme !== undefined) return `duplicate ${name}`;
+      p.scheme = value;
+      return undefined;
+    case ':authority':
+      if (p.authority !== undefined) return `duplicate ${name}`;
+      p.authority = value;
+      return undefined;
+    case ':path':
+      if (p.path !== undefined) return `duplicate ${name}`;
+      p.path = value;
+      return undefined;
+    case ':protocol':
+      if (p.protocol !== undefined) return `duplicate ${name}`;
+      p.protocol = value;
+      return undefined;
+    default:
+      return `pseudo-header ${name} not allowed here`;
   }
 }
