@@ -10,15 +10,15 @@
  *   (@matrixai/quic), beside gtlsserver's figures for the same hayate client when gtlsserver is installed.
  */
 import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Http2Connection } from '../src/http2/connection.js';
 import { Http3Connection } from '../src/http3/connection.js';
 import type { Http3Output } from '../src/http3/connection.js';
 import { Http3Session } from '../src/server/http3-session.js';
+import { selfSignedCertificate } from '../src/server/cert.js';
 import { Http3Client, listenHttp3 } from '../src/server/http3.js';
 import { MemoryQuicPair } from '../src/transport/quic-memory.js';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
@@ -145,34 +145,12 @@ function memoryQuicRound(): () => void {
 }
 
 function cert(): { key: string; cert: string; dir: string } | undefined {
-  if (!existsSync('/usr/bin/openssl')) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'hayate-bench-h3-'));
-  execFileSync(
-    '/usr/bin/openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  return {
-    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    dir,
-  };
+  try {
+    const c = selfSignedCertificate({ keepFiles: true });
+    return { key: c.key, cert: c.cert, dir: c.dir! };
+  } catch {
+    return undefined;
+  }
 }
 
 function freeUdpPort(): Promise<number> {

@@ -1,8 +1,8 @@
 /** Shared fixtures of the HTTP/2 interop tests: a hayate test server and a throwaway TLS certificate. */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCertificate } from '../../src/server/cert.js';
 import { listenHttp2 } from '../../src/server/http2-server.js';
 import type { Http2Server } from '../../src/server/http2-server.js';
 import type { Handler } from '../../src/server/types.js';
@@ -88,28 +88,6 @@ export function startServer(cert?: { key: string; cert: string }): Promise<Http2
 export function makeCert(): { key: string; cert: string; certPath: string } | undefined {
   const openssl = requirePeer('openssl', 'apt-get install openssl');
   if (openssl === undefined) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'hayate-h2-'));
-  const keyPath = join(dir, 'key.pem');
-  const certPath = join(dir, 'cert.pem');
-  const r = spawnSync(openssl, [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ]);
-  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr.toString()}`);
-  return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), certPath };
+  const c = selfSignedCertificate({ openssl, keepFiles: true });
+  return { key: c.key, cert: c.cert, certPath: join(c.dir!, 'cert.pem') };
 }
