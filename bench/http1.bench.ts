@@ -29,30 +29,7 @@ const POST_1K = enc(
 );
 const CHUNKED_8 = enc(
   'POST /upload HTTP/1.1\r\nHost: api.example.com\r\nTransfer-Encoding: chunked\r\n\r\n' +
-    '80\r\n' +
-    'y'.repeat(128) +
-    '\r\n' +
-    '80\r\n' +
-    'y'.repeat(128) +
-    '\r\n' +
-    '80\r\n' +
-    'y'.repeat(128) +
-    '\r\n' +
-    '80\r\n' +
-    'y'.repeat(128) +
-    '\r\n' +
-    '80\r\n' +
-    'y'.repeat(128) +
-    '\r\n' +
-    '80\r\n' +
-    'y'.repeat(128) +
-    '\r\n' +
-    '80\r\n' +
-    'y'.repeat(128) +
-    '\r\n' +
-    '80\r\n' +
-    'y'.repeat(128) +
-    '\r\n' +
+    `80\r\n${'y'.repeat(128)}\r\n`.repeat(8) +
     '0\r\n\r\n',
 );
 const PIPELINED_16 = enc(
