@@ -18,11 +18,10 @@ import type { Http1Head } from '../http1/events.js';
 import type { Http1Leniency, Http1Limits } from '../http1/limits.js';
 import { TimerNode } from '../transport/timer-wheel.js';
 import type { SocketHandler, TransportSocket } from '../transport/socket.js';
-import { requestRejected, requestStarted, responseFinished } from './diagnostics.js';
-import { IncomingRequest, type RequestSource } from './request.js';
-import { httpDate, OutgoingResponse } from './response.js';
+import { ServerError, ServerErrorCode } from './errors.js';
+import { publishRejection, ServerExchange } from './exchange.js';
+import { httpDate } from './response.js';
 import type { ServerCore } from './server-core.js';
-import type { ResponseBackend } from './types.js';
 
 const SENTINEL_BYTES = 1 << 20;
 const FILE_SENTINEL = new ArrayBuffer(SENTINEL_BYTES);
@@ -49,12 +48,10 @@ interface PendingFile {
   readonly reject: (err: Error) => void;
 }
 
-/** One request/response exchange; the {@link ResponseBackend} of its response. */
-class Exchange implements ResponseBackend, RequestSource {
+/** One request/response exchange: the HTTP/1.1 operations under the shared exchange layer. */
+class Exchange extends ServerExchange {
   readonly c: Http1ServerConnection;
   readonly head: Http1Head;
-  readonly request: IncomingRequest;
-  readonly response: OutgoingResponse;
   isRetained = false;
   isStarted = false;
   /** The server's upgrade handler takes this request over at the `upgrade` event (RFC 9110 §7.8). */
@@ -65,24 +62,18 @@ class Exchange implements ResponseBackend, RequestSource {
   isDiscarding = false;
 
   constructor(c: Http1ServerConnection, head: Http1Head) {
+    const socket = c.socket;
+    super(c.core, {
+      protocol: head.versionMinor === 0 ? 'http/1.0' : 'http/1.1',
+      method: head.method,
+      target: head.target,
+      headers: head.headers,
+      remoteAddress: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      hasBody: head.bodyKind !== 'none',
+    });
     this.c = c;
     this.head = head;
-    const socket = c.socket;
-    this.request = new IncomingRequest(
-      head.versionMinor === 0 ? 'http/1.0' : 'http/1.1',
-      head.method,
-      head.target,
-      head.headers,
-      socket.remoteAddress,
-      socket.remotePort,
-      head.bodyKind !== 'none',
-      this,
-    );
-    this.response = new OutgoingResponse(this, this.request);
-  }
-
-  get isHead(): boolean {
-    return this.head.method === 'HEAD';
   }
 
   get isClosed(): boolean {
@@ -93,15 +84,11 @@ class Exchange implements ResponseBackend, RequestSource {
     return this.c.socket.pendingBytes;
   }
 
-  get highWaterMark(): number {
-    return this.c.core.limits.highWaterMarkBytes;
-  }
-
   waitForDrain(): Promise<void> {
     return this.c.waitForDrain();
   }
 
-  onBodyPull(): void {
+  override onBodyPull(): void {
     // RFC 9110 §10.1.1: send 100 (Continue) when the handler wants the body the client holds back.
     if (this.head.expectContinue && !this.isContinueSent && !this.response.headersSent && this.isStarted) {
       this.isContinueSent = true;
@@ -110,8 +97,20 @@ class Exchange implements ResponseBackend, RequestSource {
     }
   }
 
-  onConsumed(): void {
+  override onConsumed(): void {
     this.c.updateReading();
+  }
+
+  protected override failureStatus(error: unknown): number {
+    // The connection closes after the server answers for a failed handler: the request's body may be
+    // unread or broken, and nothing says where the next request would start.
+    this.c.isClosing = true;
+    return super.failureStatus(error);
+  }
+
+  protected abortResponse(error: Error): void {
+    // RFC 9112 §9.6 leaves one way to tell a client a body is incomplete: close without finishing it.
+    this.c.socket.destroy(error);
   }
 
   sendHead(status: number, headers: [string, string][], contentLength: number): void {
@@ -140,7 +139,7 @@ class Exchange implements ResponseBackend, RequestSource {
     });
   }
 
-  sendEnd(trailers: [string, string][] | undefined): void {
+  protected writeEnd(trailers: [string, string][] | undefined): void {
     this.c.conn.sendEnd(trailers);
     this.c.finished(this);
   }
@@ -238,9 +237,9 @@ export class Http1ServerConnection implements SocketHandler {
   onClose(error: Error | undefined): void {
     this.setTimer(TimerMode.None, 0);
     this.h1 = null;
-    const err = error ?? new Error('connection closed');
-    for (const ex of this.queue) ex.request.abort(err);
-    if (this.bodyTarget !== undefined) this.bodyTarget.request.abort(err);
+    const err = new ServerError(ServerErrorCode.ConnectionClosed, 'connection closed', { cause: error });
+    for (const ex of this.queue) ex.abort(err);
+    if (this.bodyTarget !== undefined) this.bodyTarget.abort(err);
     for (const f of this.files.splice(0)) f.reject(err);
     this.queue.length = 0;
     this.onDrain();
@@ -262,7 +261,6 @@ export class Http1ServerConnection implements SocketHandler {
         switch (ev.type) {
           case 'head': {
             const ex = new Exchange(this, ev);
-            if (requestStarted.hasSubscribers) requestStarted.publish({ request: ex.request });
             this.bodyTarget = ev.bodyKind === 'none' ? undefined : ex;
             this.queue.push(ex);
             if (ev.upgrade) {
@@ -305,14 +303,12 @@ export class Http1ServerConnection implements SocketHandler {
       }
     } catch (err) {
       if (!(err instanceof Http1ParseError)) throw err;
-      if (requestRejected.hasSubscribers) {
-        requestRejected.publish({ socket: this.socket, error: err, status: err.statusHint });
-      }
+      publishRejection(this.socket, err, err.statusHint);
       this.failedStatus = err.statusHint;
       this.failedCode = err.code;
       // A body broken mid-way fails its request: the handler's body read rejects and is answered below.
       this.isFailedInBody = this.bodyTarget !== undefined;
-      this.bodyTarget?.request.abort(err);
+      this.bodyTarget?.request.failBody(err);
       this.bodyTarget = undefined;
       if (this.queue.length === 0) this.answerFailure();
     }
@@ -344,61 +340,17 @@ export class Http1ServerConnection implements SocketHandler {
 
   private start(ex: Exchange): void {
     ex.isStarted = true;
-    let result: void | Promise<void>;
-    try {
-      result = this.core.handler(ex.request, ex.response);
-    } catch (err) {
-      this.handlerFailed(ex, err);
-      return;
-    }
-    if (result instanceof Promise) {
-      // Lifetime: an async handler may read the headers after this read buffer (an arena slot, or the
-      // core's carry buffer) has been reused by another connection, even after it ended the response.
-      if (!ex.isRetained) {
-        ex.head.retain();
-        ex.isRetained = true;
-      }
-      result.then(
-        () => {
-          if (!ex.response.finished && !this.socket.isClosed && !ex.response.headersSent) {
-            // A handler that resolved without answering gets an empty 204-free default: 200 with no body.
-            ex.response.end();
-          }
-        },
-        (err: unknown) => {
-          this.handlerFailed(ex, err);
-        },
-      );
-    }
-  }
-
-  private handlerFailed(ex: Exchange, err: unknown): void {
-    // A peer that went away mid-response (EPIPE, reset) is not the handler's fault: nothing to report.
-    if (this.socket.isClosed) return;
-    if (!ex.request.aborted) this.core.reportError(err);
-    if (ex.response.finished) return;
-    if (!ex.response.headersSent) {
-      this.isClosing = true;
-      if (this.failedStatus !== 0 && ex.request.aborted) {
-        // The request body was malformed: answer with the parser's status hint, once.
-        ex.response.status = this.failedStatus;
-        ex.response.setHeader('content-type', 'text/plain');
-        ex.response.end(`${this.failedCode}\n`);
-      } else {
-        ex.response.status = 500;
-        ex.response.end('Internal Server Error\n');
-      }
-    } else {
-      this.socket.destroy(err instanceof Error ? err : new Error(String(err)));
+    // Lifetime: an async handler may read the headers after this read buffer (an arena slot, or the
+    // core's carry buffer) has been reused by another connection, even after it ended the response.
+    if (ex.run() && !ex.isRetained) {
+      ex.head.retain();
+      ex.isRetained = true;
     }
   }
 
   /** Called by an exchange's sendEnd: the response is completely queued. */
   finished(ex: Exchange): void {
     ex.isDone = true;
-    if (responseFinished.hasSubscribers) {
-      responseFinished.publish({ request: ex.request, status: ex.response.status });
-    }
     if (this.queue[0] === ex) this.queue.shift();
     if (!ex.request.isBodyComplete) {
       ex.isDiscarding = true;
@@ -435,7 +387,8 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   private closeAfterFlush(): void {
-    for (const ex of this.queue) ex.request.abort(new Error('connection closing'));
+    const err = new ServerError(ServerErrorCode.ConnectionClosed, 'connection closing');
+    for (const ex of this.queue) ex.abort(err);
     this.queue.length = 0;
     this.flush();
     this.socket.end();
@@ -571,9 +524,7 @@ export class Http1ServerConnection implements SocketHandler {
     switch (mode) {
       case TimerMode.Header:
       case TimerMode.Body: {
-        if (requestRejected.hasSubscribers) {
-          requestRejected.publish({ socket: this.socket, error: undefined, status: 408 });
-        }
+        publishRejection(this.socket, undefined, 408);
         const active = this.queue[0];
         // RFC 9110 §15.5.9: 408 when no response has started; otherwise the connection just closes.
         if (active === undefined || !active.response.headersSent) {

@@ -1,7 +1,7 @@
 /**
  * Binds an {@link Http2Connection} (server role) to a {@link TransportSocket} and serves the protocol-neutral
- * handler API of src/server/types.ts: each stream becomes an {@link IncomingRequest} / {@link OutgoingResponse}
- * pair whose {@link ResponseBackend} writes HEADERS and DATA frames. Reached by ALPN `h2` on TLS, by the h2c
+ * handler API of src/server/types.ts: each stream is a {@link ServerExchange} (src/server/exchange.ts) whose
+ * protocol operations write HEADERS and DATA frames. Reached by ALPN `h2` on TLS, by the h2c
  * preface (prior knowledge), or by `Upgrade: h2c` from HTTP/1.1 (see src/server/http2-select.ts).
  *
  * Lifetimes: the transport's read buffer is valid only during `onData`; request heads are HPACK header lists
@@ -10,14 +10,14 @@
  */
 import { read } from 'node:fs';
 import { Http2Connection } from '../http2/connection.js';
-import type { Http2Event, Http2Field, Http2Fields, RequestEvent } from '../http2/connection.js';
+import type { Http2Event, Http2Field, RequestEvent } from '../http2/connection.js';
 import { H2ErrorCode } from '../http2/errors.js';
 import type { Http2Limits } from '../http2/limits.js';
 import type { SocketHandler, TransportSocket } from '../transport/socket.js';
-import { IncomingRequest, type RequestSource } from './request.js';
-import { OutgoingResponse } from './response.js';
+import { ServerError, ServerErrorCode } from './errors.js';
+import { ServerExchange } from './exchange.js';
+import { FieldSectionView, responseFieldList } from './fields.js';
 import type { ServerCore } from './server-core.js';
-import type { HeadersView, ResponseBackend } from './types.js';
 
 /** HTTP/2 options of a server. */
 export interface Http2ServerOptions {
@@ -39,71 +39,11 @@ export interface UpgradeRequest {
 
 const FILE_CHUNK = 256 * 1024;
 const EMPTY = new Uint8Array(0);
-/** Fields HTTP/1 handlers may set that HTTP/2 forbids (RFC 9113 §8.2.2): dropped from responses. */
-const CONNECTION_FIELDS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-]);
 
-/** {@link HeadersView} over an HTTP/2 field section: pseudo-headers hidden, `host` derived from `:authority`. */
-class H2HeadersView implements HeadersView {
-  private readonly fields: Http2Fields;
-  private readonly index: number[] = [];
-  private readonly host: string | undefined;
-
-  constructor(fields: Http2Fields, authority: string | undefined) {
-    this.fields = fields;
-    let hasHost = false;
-    for (let i = 0; i < fields.length; i++) {
-      const n = fields.name(i);
-      if (n.charCodeAt(0) === 0x3a) continue;
-      if (n === 'host') hasHost = true;
-      this.index.push(i);
-    }
-    // RFC 9113 §8.3.1: :authority stands in for Host; handlers written for HTTP/1.1 look for host.
-    this.host = hasHost ? undefined : authority;
-  }
-
-  get length(): number {
-    return this.index.length + (this.host === undefined ? 0 : 1);
-  }
-  name(i: number): string {
-    return i === this.index.length && this.host !== undefined ? 'host' : this.fields.name(this.index[i]!);
-  }
-  value(i: number): string {
-    return i === this.index.length && this.host !== undefined ? this.host : this.fields.value(this.index[i]!);
-  }
-  get(name: string): string | undefined {
-    const n = name.toLowerCase();
-    for (let i = 0; i < this.length; i++) if (this.name(i) === n) return this.value(i);
-    return undefined;
-  }
-  has(name: string): boolean {
-    return this.get(name) !== undefined;
-  }
-  getAll(name: string): string[] {
-    const n = name.toLowerCase();
-    const out: string[] = [];
-    for (let i = 0; i < this.length; i++) if (this.name(i) === n) out.push(this.value(i));
-    return out;
-  }
-  toArray(): [string, string][] {
-    const out: [string, string][] = [];
-    for (let i = 0; i < this.length; i++) out.push([this.name(i), this.value(i)]);
-    return out;
-  }
-}
-
-/** One stream's request/response exchange; the {@link ResponseBackend} of its response. */
-class Stream2Exchange implements ResponseBackend, RequestSource {
+/** One stream's exchange: the HTTP/2 operations under the shared exchange layer. */
+class Http2Exchange extends ServerExchange {
   readonly c: Http2ServerConnection;
   readonly id: number;
-  readonly request: IncomingRequest;
-  readonly response: OutgoingResponse;
-  readonly isHead: boolean;
   isReset = false;
   /** Sizes of body chunks handed to the request and not yet consumed (FIFO): credit goes back on consume. */
   private readonly unread: number[] = [];
@@ -112,21 +52,17 @@ class Stream2Exchange implements ResponseBackend, RequestSource {
   drainWaiters: Array<() => void> = [];
 
   constructor(c: Http2ServerConnection, e: RequestEvent) {
+    super(c.core, {
+      protocol: 'h2',
+      method: e.method,
+      target: e.path ?? e.authority ?? '',
+      headers: new FieldSectionView(e.headers, e.authority),
+      remoteAddress: c.socket.remoteAddress,
+      remotePort: c.socket.remotePort,
+      hasBody: !e.endStream,
+    });
     this.c = c;
     this.id = e.streamId;
-    this.isHead = e.method === 'HEAD';
-    const target = e.path ?? e.authority ?? '';
-    this.request = new IncomingRequest(
-      'h2',
-      e.method,
-      target,
-      new H2HeadersView(e.headers, e.authority),
-      c.socket.remoteAddress,
-      c.socket.remotePort,
-      !e.endStream,
-      this,
-    );
-    this.response = new OutgoingResponse(this, this.request);
   }
 
   get isClosed(): boolean {
@@ -140,10 +76,6 @@ class Stream2Exchange implements ResponseBackend, RequestSource {
 
   get pendingBytes(): number {
     return this.c.conn.bufferedAmount(this.id) + this.c.socket.pendingBytes;
-  }
-
-  get highWaterMark(): number {
-    return this.c.core.limits.highWaterMarkBytes;
   }
 
   waitForDrain(): Promise<void> {
@@ -166,11 +98,7 @@ class Stream2Exchange implements ResponseBackend, RequestSource {
     this.request.pushBody(data.slice());
   }
 
-  onBodyPull(): void {
-    // HTTP/2 has no 100 (Continue) dance to trigger: the client sends the body as its window allows.
-  }
-
-  onConsumed(): void {
+  override onConsumed(): void {
     const n = this.unread[this.unreadHead];
     if (n === undefined) return;
     this.unreadHead++;
@@ -183,11 +111,8 @@ class Stream2Exchange implements ResponseBackend, RequestSource {
   }
 
   sendHead(status: number, headers: [string, string][], contentLength: number): void {
-    const f: Http2Field[] = [[':status', String(status)]];
-    for (const h of headers) if (!CONNECTION_FIELDS.has(h[0])) f.push(h);
-    if (contentLength >= 0) f.push(['content-length', String(contentLength)]);
     // Held back until data or the end, so a bodiless response is one HEADERS frame with END_STREAM.
-    this.pendingHead = f;
+    this.pendingHead = responseFieldList(status, headers, contentLength);
   }
 
   private flushHead(endStream: boolean): boolean {
@@ -196,6 +121,13 @@ class Stream2Exchange implements ResponseBackend, RequestSource {
     this.pendingHead = null;
     this.c.conn.respond(this.id, f, endStream);
     return true;
+  }
+
+  protected abortResponse(): void {
+    if (this.isClosed) return;
+    this.c.conn.resetStream(this.id, H2ErrorCode.INTERNAL_ERROR);
+    this.isReset = true;
+    this.c.flushSoon();
   }
 
   sendInformational(status: number, headers: [string, string][]): void {
@@ -224,7 +156,7 @@ class Stream2Exchange implements ResponseBackend, RequestSource {
       // One copy: the kernel reads into a fresh buffer that DATA frames then reference (writev).
       const buf = new Uint8Array(Math.min(FILE_CHUNK, remaining));
       const n = await readAt(fd, buf, pos);
-      if (n === 0) throw new Error('file shorter than expected');
+      if (n === 0) throw new ServerError(ServerErrorCode.ConnectionClosed, 'file shorter than expected');
       pos += n;
       remaining -= n;
       this.c.conn.sendData(this.id, n === buf.length ? buf : buf.subarray(0, n));
@@ -233,7 +165,7 @@ class Stream2Exchange implements ResponseBackend, RequestSource {
     }
   }
 
-  sendEnd(trailers: [string, string][] | undefined): void {
+  protected writeEnd(trailers: [string, string][] | undefined): void {
     if (this.isClosed) return;
     if (trailers === undefined || trailers.length === 0) {
       if (!this.flushHead(true)) this.c.conn.sendData(this.id, EMPTY, true);
@@ -259,7 +191,7 @@ export class Http2ServerConnection implements SocketHandler {
   readonly core: ServerCore;
   readonly socket: TransportSocket;
   readonly conn: Http2Connection;
-  private readonly exchanges = new Map<number, Stream2Exchange>();
+  private readonly exchanges = new Map<number, Http2Exchange>();
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private timerAt = 0;
   private isWritable = true;
@@ -336,9 +268,9 @@ export class Http2ServerConnection implements SocketHandler {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.isClosed = true;
-    const err = error ?? new Error('connection closed');
+    const err = new ServerError(ServerErrorCode.ConnectionClosed, 'connection closed', { cause: error });
     for (const x of this.exchanges.values()) {
-      x.request.abort(err);
+      x.abort(err);
       x.checkDrain();
     }
     this.exchanges.clear();
@@ -359,9 +291,9 @@ export class Http2ServerConnection implements SocketHandler {
   private onEvent(e: Http2Event): void {
     switch (e.type) {
       case 'request': {
-        const x = new Stream2Exchange(this, e);
+        const x = new Http2Exchange(this, e);
         this.exchanges.set(e.streamId, x);
-        this.invoke(x);
+        x.run();
         return;
       }
       case 'data': {
@@ -376,14 +308,14 @@ export class Http2ServerConnection implements SocketHandler {
       }
       case 'trailers': {
         const x = this.exchanges.get(e.streamId);
-        x?.request.endBody(new H2HeadersView(e.headers, undefined));
+        x?.request.endBody(new FieldSectionView(e.headers));
         return;
       }
       case 'streamReset': {
         const x = this.exchanges.get(e.streamId);
         if (x !== undefined) {
           x.isReset = true;
-          x.request.abort(new Error(`stream reset (code ${e.errorCode})`));
+          x.abort(new ServerError(ServerErrorCode.StreamReset, `stream reset (code ${e.errorCode})`));
           x.checkDrain();
           this.exchanges.delete(e.streamId);
         }
@@ -400,37 +332,6 @@ export class Http2ServerConnection implements SocketHandler {
       case 'pingAck':
       case 'goaway':
         return;
-    }
-  }
-
-  private invoke(x: Stream2Exchange): void {
-    let result: void | Promise<void>;
-    try {
-      result = this.core.handler(x.request, x.response);
-    } catch (err) {
-      this.failExchange(x, err);
-      return;
-    }
-    if (result instanceof Promise) {
-      result.then(
-        () => undefined,
-        (err: unknown) => {
-          this.failExchange(x, err);
-        },
-      );
-    }
-  }
-
-  private failExchange(x: Stream2Exchange, err: unknown): void {
-    this.core.reportError(err);
-    if (x.isClosed) return;
-    if (!x.response.headersSent) {
-      x.response.status = 500;
-      x.response.end('internal server error');
-    } else if (!x.response.finished) {
-      this.conn.resetStream(x.id, H2ErrorCode.INTERNAL_ERROR);
-      x.isReset = true;
-      this.flushSoon();
     }
   }
 

@@ -477,7 +477,8 @@ export class Http3Client {
         return;
       }
       case 'closed':
-        for (const p of this.pending.values()) p.reject(new Error(`connection closed: code ${e.code} (${e.initiator}) ${e.reason}`));
+        for (const p of this.pending.values())
+          p.reject(new Error(`connection closed: code ${e.code} (${e.initiator}) ${e.reason}`));
         this.pending.clear();
         return;
       case 'settings':

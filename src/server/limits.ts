@@ -14,6 +14,13 @@ export interface ServerLimits {
   readonly keepAliveTimeoutMs: number;
   /** Longest silence while a request body is being received: the connection is closed. */
   readonly bodyTimeoutMs: number;
+  /**
+   * Time from a request's head to its response head (any protocol). A handler that has not started its
+   * response by then gets a 503 sent for it, its request aborted (`req.signal`) and `onError` told
+   * (`ERR_RESPONSE_TIMEOUT`); so no handler can hold a connection or stream forever. 120 s: above common
+   * proxy read timeouts (60 s), below Node's `requestTimeout` (300 s).
+   */
+  readonly responseTimeoutMs: number;
   /** Time `close()` waits for in-flight requests before destroying what is left. */
   readonly shutdownTimeoutMs: number;
   /** Pending output (bytes) above which a connection stops reading and `write()` returns false. */
@@ -34,6 +41,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   headerTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
   bodyTimeoutMs: 30_000,
+  responseTimeoutMs: 120_000,
   shutdownTimeoutMs: 10_000,
   highWaterMarkBytes: 64 * 1024,
   bodyBufferBytes: 64 * 1024,

@@ -5,6 +5,7 @@
  * `onConsumed`.
  */
 import { UsageError } from '../common/errors.js';
+import { ServerError, ServerErrorCode } from './errors.js';
 import type { HeadersView, ServerRequest } from './types.js';
 
 /** Hooks a protocol gives the request. */
@@ -17,6 +18,10 @@ export interface RequestSource {
 
 const decoder = new TextDecoder();
 
+function decode(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
 /** A request as the handler sees it. */
 export class IncomingRequest implements ServerRequest {
   readonly protocol: string;
@@ -27,6 +32,8 @@ export class IncomingRequest implements ServerRequest {
   readonly remoteAddress: string;
   readonly remotePort: number;
   aborted = false;
+  private controller: AbortController | undefined = undefined;
+  private abortReason: Error | undefined = undefined;
   private readonly source: RequestSource;
   private readonly chunks: Uint8Array[] = [];
   private buffered = 0;
@@ -95,12 +102,36 @@ export class IncomingRequest implements ServerRequest {
     this.wake();
   }
 
-  /** Protocol side: the peer went away before the body or the response completed. */
+  /**
+   * Exchange side: the exchange ended before its response did (the peer closed the connection or reset the
+   * stream, or the response timed out). A body still being read fails with `error`; `signal` aborts.
+   */
   abort(error: Error): void {
     if (this.aborted) return;
     this.aborted = true;
+    this.abortReason = error;
     if (!this.isEnded) this.failure = error;
     this.wake();
+    this.controller?.abort(error);
+  }
+
+  /**
+   * Protocol side: the request body itself is malformed (an HTTP/1.1 chunked-coding error, say); the
+   * connection is still there to answer it. Body reads reject with `error`; the request is not aborted.
+   */
+  failBody(error: Error): void {
+    if (this.isEnded || this.failure !== undefined) return;
+    this.failure = error;
+    this.wake();
+  }
+
+  /** Aborts when {@link aborted} becomes true; its `reason` says why (a ServerError). Made on first use. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
   }
 
   private wake(): void {
@@ -134,12 +165,25 @@ export class IncomingRequest implements ServerRequest {
     }
   }
 
-  async bytes(maxBytes = 1024 * 1024): Promise<Uint8Array> {
+  bytes(maxBytes = 1024 * 1024): Promise<Uint8Array> {
+    // API misuse throws at the call, not in the promise.
+    if (typeof maxBytes !== 'number' || !(maxBytes >= 0)) {
+      throw new UsageError('ERR_INVALID_ARG', `maxBytes must be a number >= 0, got ${String(maxBytes)}`);
+    }
+    return this.readAll(maxBytes);
+  }
+
+  private async readAll(maxBytes: number): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let n = 0;
     for await (const c of this.body) {
       n += c.byteLength;
-      if (n > maxBytes) throw new UsageError('ERR_BODY_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
+      if (n > maxBytes) {
+        // Not the handler's fault: the exchange answers 413 when this escapes the handler.
+        throw new ServerError(ServerErrorCode.BodyTooLarge, `request body exceeds ${maxBytes} bytes`, {
+          statusHint: 413,
+        });
+      }
       parts.push(c);
     }
     if (parts.length === 1) return parts[0]!;
@@ -152,7 +196,7 @@ export class IncomingRequest implements ServerRequest {
     return out;
   }
 
-  async text(maxBytes?: number): Promise<string> {
-    return decoder.decode(await this.bytes(maxBytes));
+  text(maxBytes?: number): Promise<string> {
+    return this.bytes(maxBytes).then(decode);
   }
 }

@@ -1,7 +1,20 @@
 /**
- * The shared {@link ServerResponse} implementation: header bookkeeping, string encoding, the Date field,
- * error answers and files. Protocol specifics are behind a {@link ResponseBackend}.
+ * The shared {@link ServerResponse} implementation: argument validation at the call (the same on every
+ * protocol), header bookkeeping, string encoding, the Date field and files. Protocol specifics are behind a
+ * {@link ResponseBackend} (an exchange of src/server/exchange.ts).
+ *
+ * Every misuse throws a {@link UsageError} at the call with a stable code:
+ * - `ERR_INVALID_STATUS`: a final status outside 200–999 (RFC 9110 §15: three digits; 1xx are interim and
+ *   go through `writeInformational`, which takes 100 and 102–199: 101 belongs to the upgrade path);
+ * - `ERR_INVALID_HEADER_NAME`: a name that is not a token (RFC 9110 §5.1);
+ * - `ERR_INVALID_HEADER_VALUE`: a value that is not a string, finite number or array of strings, or has a
+ *   character outside field-vchar / SP / HTAB (RFC 9110 §5.5: no CR, LF or NUL can inject a line);
+ * - `ERR_INVALID_ARG_TYPE`: a body chunk that is not a string or Uint8Array;
+ * - `ERR_HEADERS_SENT`: changing headers or status after the head went out;
+ * - `ERR_RESPONSE_ENDED`: writing after `end()`;
+ * - `ERR_BODY_NOT_ALLOWED`: body bytes on a 204 or 304 (RFC 9110 §15.3.5, §15.4.5).
  */
+import { isFieldValueString, isTokenString } from '../common/char-class.js';
 import { UsageError } from '../common/errors.js';
 import { serveFile } from './static.js';
 import type { ResponseBackend, SendFileOptions, ServerRequest, ServerResponse } from './types.js';
@@ -20,12 +33,59 @@ export function httpDate(): string {
   return dateValue;
 }
 
-function hasCrLf(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x0d || c === 0x0a || c === 0) return true;
+/** Throws unless `name` is a field name we can send (a token, RFC 9110 §5.1). */
+export function checkFieldName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !isTokenString(name)) {
+    throw new UsageError('ERR_INVALID_HEADER_NAME', `invalid field name ${describe(name)}`);
   }
-  return false;
+}
+
+/** Throws unless `value` is a field value we can send (RFC 9110 §5.5). */
+export function checkFieldValue(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || !isFieldValueString(value)) {
+    throw new UsageError(
+      'ERR_INVALID_HEADER_VALUE',
+      `invalid value for field ${JSON.stringify(name)}: ${describe(value)}`,
+    );
+  }
+}
+
+/** Validates a list of `[name, value]` pairs (informational fields, trailers) and copies it. */
+function checkFieldList(list: unknown, what: string): [string, string][] {
+  if (!Array.isArray(list)) {
+    throw new UsageError('ERR_INVALID_ARG_TYPE', `${what} must be an array of [name, value] pairs`);
+  }
+  const out: [string, string][] = [];
+  for (const pair of list as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new UsageError('ERR_INVALID_ARG_TYPE', `${what} must be an array of [name, value] pairs`);
+    }
+    const name: unknown = pair[0];
+    checkFieldName(name);
+    const value: unknown = pair[1];
+    const lower = name.toLowerCase();
+    checkFieldValue(lower, value);
+    out.push([lower, value]);
+  }
+  return out;
+}
+
+/** A short, safe rendering of a bad argument for messages. */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v);
+  if (v === null) return 'null';
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
+  if (typeof v === 'function') return 'a function';
+  return `${typeof v} ${String(v)}`;
+}
+
+function checkChunk(chunk: unknown): asserts chunk is Uint8Array | string {
+  if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) {
+    throw new UsageError(
+      'ERR_INVALID_ARG_TYPE',
+      `body chunk must be a string or Uint8Array, got ${describe(chunk)}`,
+    );
+  }
 }
 
 /** Encodes a body string as UTF-8 (Buffer is a Uint8Array; the server may use it). */
@@ -35,7 +95,7 @@ function toBytes(chunk: Uint8Array | string): Uint8Array {
 
 /** A response as the handler sees it. */
 export class OutgoingResponse implements ServerResponse {
-  status = 200;
+  private statusCode = 200;
   headersSent = false;
   finished = false;
   private readonly names: string[] = [];
@@ -48,20 +108,58 @@ export class OutgoingResponse implements ServerResponse {
     this.request = request;
   }
 
+  get status(): number {
+    return this.statusCode;
+  }
+
+  set status(code: number) {
+    if (this.headersSent) throw new UsageError('ERR_HEADERS_SENT', 'cannot set status: headers already sent');
+    // RFC 9110 §15: a status code is three digits; a final response is not 1xx.
+    if (!Number.isInteger(code) || code < 200 || code > 999) {
+      throw new UsageError(
+        'ERR_INVALID_STATUS',
+        `final status must be an integer from 200 to 999, got ${describe(code)}`,
+      );
+    }
+    this.statusCode = code;
+  }
+
+  /**
+   * Exchange side: the server answers for the handler (failure, timeout). Drops the handler's fields (a
+   * content-length it set would describe another body) and sets `status` without checks.
+   */
+  resetForAnswer(code: number): void {
+    this.names.length = 0;
+    this.values.length = 0;
+    this.statusCode = code;
+  }
+
   setHeader(name: string, value: string | number | readonly string[]): this {
+    checkFieldName(name);
     if (this.headersSent)
       throw new UsageError('ERR_HEADERS_SENT', `cannot set ${name}: headers already sent`);
     const lower = name.toLowerCase();
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) checkFieldValue(lower, value);
+      this.replace(lower, [String(value)]);
+    } else if (typeof value === 'string') {
+      checkFieldValue(lower, value);
+      this.replace(lower, [value]);
+    } else if (Array.isArray(value)) {
+      for (const v of value as unknown[]) checkFieldValue(lower, v);
+      this.replace(lower, value as readonly string[]);
+    } else {
+      checkFieldValue(lower, value);
+    }
+    return this;
+  }
+
+  private replace(lower: string, list: readonly string[]): void {
     this.removeHeader(lower);
-    const list = typeof value === 'object' ? value : [String(value)];
     for (const v of list) {
-      if (hasCrLf(v) || hasCrLf(lower)) {
-        throw new UsageError('ERR_INVALID_FIELD', `field ${JSON.stringify(lower)} contains CR, LF or NUL`);
-      }
       this.names.push(lower);
       this.values.push(v);
     }
-    return this;
   }
 
   getHeader(name: string): string | undefined {
@@ -74,6 +172,9 @@ export class OutgoingResponse implements ServerResponse {
   }
 
   removeHeader(name: string): this {
+    if (this.headersSent) {
+      throw new UsageError('ERR_HEADERS_SENT', `cannot remove ${name}: headers already sent`);
+    }
     const lower = name.toLowerCase();
     for (let i = this.names.length - 1; i >= 0; i--) {
       if (this.names[i] === lower) {
@@ -85,11 +186,18 @@ export class OutgoingResponse implements ServerResponse {
   }
 
   writeInformational(status: number, headers: readonly (readonly [string, string])[] = []): void {
+    // RFC 9110 §15.2: 1xx only; 101 switches protocols, which only the upgrade path may do (§15.2.2).
+    if (!Number.isInteger(status) || status < 100 || status > 199 || status === 101) {
+      throw new UsageError(
+        'ERR_INVALID_STATUS',
+        `informational status must be 100 or 102–199, got ${describe(status)}`,
+      );
+    }
+    const fields = checkFieldList(headers, 'informational headers');
     if (this.headersSent) throw new UsageError('ERR_HEADERS_SENT', 'final response already started');
-    this.backend.sendInformational(
-      status,
-      headers.map(([n, v]) => [n, v]),
-    );
+    if (this.finished) throw new UsageError('ERR_RESPONSE_ENDED', 'response already ended');
+    if (this.backend.isClosed) return;
+    this.backend.sendInformational(status, fields);
   }
 
   private fields(): [string, string][] {
@@ -110,11 +218,23 @@ export class OutgoingResponse implements ServerResponse {
     if (this.headersSent) return;
     this.headersSent = true;
     const explicit = this.getHeader('content-length');
-    this.backend.sendHead(this.status, this.fields(), explicit === undefined ? contentLength : -1);
+    this.backend.sendHead(this.statusCode, this.fields(), explicit === undefined ? contentLength : -1);
+  }
+
+  private hasNoBody(): boolean {
+    return this.statusCode === 204 || this.statusCode === 304;
   }
 
   write(chunk: Uint8Array | string): boolean {
-    if (this.finished) throw new UsageError('ERR_RESPONSE_ENDED', 'write after end');
+    checkChunk(chunk);
+    if (this.finished) {
+      // The server may have ended the response for the handler (timeout, peer gone): not misuse then.
+      if (this.backend.isClosed || this.request.aborted) return false;
+      throw new UsageError('ERR_RESPONSE_ENDED', 'write after end');
+    }
+    if (this.hasNoBody() && chunk.length > 0) {
+      throw new UsageError('ERR_BODY_NOT_ALLOWED', `a ${this.statusCode} response has no body`);
+    }
     if (this.backend.isClosed) return false;
     this.sendHead(-1);
     const bytes = toBytes(chunk);
@@ -129,7 +249,13 @@ export class OutgoingResponse implements ServerResponse {
   }
 
   end(chunk?: Uint8Array | string, trailers?: readonly (readonly [string, string])[]): void {
+    if (chunk !== undefined) checkChunk(chunk);
+    const trailerList = trailers === undefined ? undefined : checkFieldList(trailers, 'trailers');
+    // A second end() is harmless (and the server may have ended the response first: timeout, peer gone).
     if (this.finished) return;
+    if (chunk !== undefined && chunk.length > 0 && this.hasNoBody()) {
+      throw new UsageError('ERR_BODY_NOT_ALLOWED', `a ${this.statusCode} response has no body`);
+    }
     if (this.backend.isClosed) {
       this.finished = true;
       return;
@@ -138,12 +264,11 @@ export class OutgoingResponse implements ServerResponse {
     if (!this.headersSent) {
       // A whole body known at end() is sent with content-length, not chunked. 204 and 304 carry no
       // content-length at all (RFC 9110 §8.6: a 304's would have to describe the full representation).
-      const hasNoBody = this.status === 204 || this.status === 304;
-      this.sendHead(trailers === undefined && !hasNoBody ? (bytes?.byteLength ?? 0) : -1);
+      this.sendHead(trailerList === undefined && !this.hasNoBody() ? (bytes?.byteLength ?? 0) : -1);
     }
     if (bytes !== undefined && bytes.byteLength > 0) this.backend.sendData(bytes);
     this.finished = true;
-    this.backend.sendEnd(trailers?.map(([n, v]) => [n, v]));
+    this.backend.sendEnd(trailerList);
   }
 
   /** Internal (static files): sends `length` bytes of `fd` from `offset` as the body. */
@@ -154,6 +279,10 @@ export class OutgoingResponse implements ServerResponse {
   }
 
   sendFile(path: string, options: SendFileOptions = {}): Promise<void> {
+    if (typeof path !== 'string') {
+      throw new UsageError('ERR_INVALID_ARG_TYPE', `sendFile path must be a string, got ${describe(path)}`);
+    }
+    if (this.headersSent) throw new UsageError('ERR_HEADERS_SENT', 'sendFile after the head was sent');
     return serveFile(this, this.request, path, options);
   }
 }

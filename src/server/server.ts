@@ -50,7 +50,12 @@ export interface ServerOptions {
   readonly http1?: Http1ServerOptions;
   /** Takes over connections asking for a protocol switch (Upgrade, CONNECT) other than h2c. */
   readonly onUpgrade?: UpgradeHandler;
-  /** Called with errors thrown by handlers (default: console.error). */
+  /**
+   * Told of handler failures (a throw or rejection, answered 500 or aborted) and response timeouts
+   * (`ERR_RESPONSE_TIMEOUT`). Not called for what peers do: a reset or closed connection aborts the request
+   * (`req.aborted`, `req.signal`) and malformed input is published on `hayate:server:request-reject`.
+   * Default: nothing is printed (a peer must not be able to flood the logs); pass `console.error` to see them.
+   */
   readonly onError?: (error: unknown) => void;
   /** SO_REUSEPORT on the native transport; default true inside workers started by runWorkers. */
   readonly reusePort?: boolean;
@@ -221,8 +226,13 @@ export class Server implements ProtocolStarter {
   }
 
   reportError(error: unknown): void {
-    if (this.options.onError !== undefined) this.options.onError(error);
-    else console.error('hayate: handler failed:', error);
+    const onError = this.options.onError;
+    if (onError === undefined) return;
+    try {
+      onError(error);
+    } catch {
+      // A throwing error callback must not take the connection (or the process) down with it.
+    }
   }
 
   connectionClosed(connection: object, error: Error | undefined): void {

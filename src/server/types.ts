@@ -44,12 +44,20 @@ export interface ServerRequest {
   readonly remotePort: number;
   /** Body chunks. Each chunk is the request's own copy. Reading it sends `100 Continue` when asked for. */
   readonly body: AsyncIterable<Uint8Array>;
-  /** Reads the whole body (at most `maxBytes`, default 1 MiB; more rejects with a UsageError). */
+  /**
+   * Reads the whole body (at most `maxBytes`, default 1 MiB; more rejects with a ServerError
+   * `ERR_BODY_TOO_LARGE`, which answers 413 if the handler lets it escape).
+   */
   bytes(maxBytes?: number): Promise<Uint8Array>;
   /** The whole body decoded as UTF-8. */
   text(maxBytes?: number): Promise<string>;
-  /** Aborted by the peer (connection closed or stream reset) before the response finished. */
+  /**
+   * The exchange ended before the response finished: the peer closed the connection or reset the stream,
+   * or the response timed out (`responseTimeoutMs`). Not an error of the handler's.
+   */
   readonly aborted: boolean;
+  /** Aborts when {@link aborted} becomes true, with a ServerError as its reason; pass it to fetch, streams. */
+  readonly signal: AbortSignal;
 }
 
 /** Options of {@link ServerResponse.sendFile}. */

@@ -6,17 +6,25 @@
  * arms), linked into an intrusive doubly-linked list per wheel slot, so scheduling allocates nothing.
  */
 
-/** One reusable timer. Create once per connection; `schedule` re-arms it, `cancel` disarms it. */
+/**
+ * One reusable timer. Create once per connection; `schedule` re-arms it, `cancel` disarms it. Either pass
+ * the callback, or subclass and override {@link TimerNode.onTimeout} (no closure per object).
+ */
 export class TimerNode {
   /** Absolute deadline (ms, `performance.now()` clock); 0 when not armed. */
   deadlineMs = 0;
   next: TimerNode | null = null;
   prev: TimerNode | null = null;
   slot = -1;
-  readonly onTimeout: () => void;
+  private readonly callback: (() => void) | undefined;
 
-  constructor(onTimeout: () => void) {
-    this.onTimeout = onTimeout;
+  constructor(onTimeout?: () => void) {
+    this.callback = onTimeout;
+  }
+
+  /** Runs when the deadline passes (the node is already disarmed). */
+  onTimeout(): void {
+    this.callback?.();
   }
 
   get isArmed(): boolean {
