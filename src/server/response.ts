@@ -76,7 +76,8 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
   if (typeof v === 'function') return 'a function';
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === 'symbol') return 'a symbol';
+  return `${typeof v} ${String(v as number | bigint | boolean | undefined)}`;
 }
 
 function checkChunk(chunk: unknown): asserts chunk is Uint8Array | string {
