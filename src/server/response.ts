@@ -72,12 +72,18 @@ function checkFieldList(list: unknown, what: string): [string, string][] {
 
 /** A short, safe rendering of a bad argument for messages. */
 function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v);
-  if (v === null) return 'null';
-  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
-  if (typeof v === 'function') return 'a function';
-  if (typeof v === 'symbol') return 'a symbol';
-  return `${typeof v} ${String(v as number | bigint | boolean | undefined)}`;
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v);
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return `${typeof v} ${v.toString()}`;
+    case 'object':
+      return v === null ? 'null' : Array.isArray(v) ? 'an array' : 'an object';
+    default:
+      return typeof v;
+  }
 }
 
 function checkChunk(chunk: unknown): asserts chunk is Uint8Array | string {
