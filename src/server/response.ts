@@ -81,7 +81,9 @@ function describe(v: unknown): string {
       return `${typeof v} ${v.toString()}`;
     case 'object':
       return v === null ? 'null' : Array.isArray(v) ? 'an array' : 'an object';
-    default:
+    case 'function':
+    case 'symbol':
+    case 'undefined':
       return typeof v;
   }
 }
