@@ -1,23 +1,24 @@
 /**
- * `npm start`: the hayate demo server. HTTP/1.1 and h2c on 127.0.0.1:8080 (`--port N` or PORT; `--workers N`
- * or WORKERS, default: available cores; `--transport native|net`), h2 + HTTP/1.1 over TLS on TCP 8443 and
- * h3 on UDP 8443 (`--tls-port N` or TLS_PORT, 0 to turn off) with a self-signed certificate made at start
- * (needs openssl; h3 needs the optional @matrixai/quic).
- * It serves the built-in site in src/demo/site/ (static files with sendfile on the native transport) and,
- * for any other path, an HTML page showing the request as parsed.
+ * `npm start`: the hayate demo server (`--help` lists the options). HTTP/1.1 and h2c on port 8080, h2 and
+ * HTTP/1.1 over TLS on TCP 8443 and h3 on UDP 8443 (h3 needs the optional @matrixai/quic), each on
+ * 127.0.0.1 and ::1 so `localhost` works whichever address a client tries first. The certificate is kept
+ * in a cache folder (src/demo/cert-cache.ts) and its SPKI hash printed with the Chromium command line that
+ * trusts it, so a browser can be pointed at HTTP/3.
+ *
+ * It serves the built-in site in src/demo/site/ (static files with sendfile on the native transport),
+ * `/api/info` (the protocol and port as the server saw them, JSON), `POST /api/echo` (the body's length
+ * and SHA-256, JSON) and, for any other path, an HTML page showing the request as parsed.
  */
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  createServer,
-  runWorkers,
-  selfSignedCertificate,
-  serveStatic,
-  type Server,
-} from '../server/index.js';
-import type { Handler, ServerRequest } from '../server/types.js';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../common/errors.js';
+import { createServer, runWorkers, serveStatic, type Server, type WorkerGroup } from '../server/index.js';
+import type { Handler, ServerRequest, ServerResponse } from '../server/types.js';
 import { findPackageRoot } from '../transport/binding.js';
+import { defaultCertDir, loadOrCreateCertificate } from './cert-cache.js';
 
 /** Options of {@link startDemo}. */
 export interface DemoOptions {
@@ -33,19 +34,42 @@ export interface DemoOptions {
 /** The demo site folder. The build copies no non-TS files, so it is resolved from the package root. */
 export const SITE_DIR = join(findPackageRoot(), 'src', 'demo', 'site');
 
+/** Where the server that took a request listens. */
+interface Listening {
+  readonly port: number;
+  /** The TCP transport (`native`, `net`, `tls`); HTTP/3 requests report `quic` instead. */
+  readonly transport: string;
+}
+
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function renderPage(req: ServerRequest, bodyBytes: number, transport: string): string {
+/** What the page and `/api/info` report about the connection a request came on. */
+function connectionInfo(req: ServerRequest, at: Listening) {
+  const h3 = req.protocol === 'h3';
+  return {
+    protocol: req.protocol,
+    port: at.port,
+    portType: h3 ? 'udp' : 'tcp',
+    transport: h3 ? 'quic' : at.transport,
+    // HTTP/3 requests carry no peer address today (src/server/http3.ts passes '' and 0).
+    remoteAddress: req.remoteAddress,
+    remotePort: req.remotePort,
+  } as const;
+}
+
+function renderPage(req: ServerRequest, bodyBytes: number, at: Listening): string {
+  const c = connectionInfo(req, at);
   const rows: string[] = [];
   for (let i = 0; i < req.headers.length; i++) {
     rows.push(
       `<tr><td>${escapeHtml(req.headers.name(i))}</td><td>${escapeHtml(req.headers.value(i))}</td></tr>`,
     );
   }
+  const client = c.remoteAddress === '' ? '(unknown)' : `${escapeHtml(c.remoteAddress)}:${c.remotePort}`;
   return `<!doctype html>
-<html><head><meta charset="utf-8"><title>hayate: your request</title><link rel="stylesheet" href="/style.css"></head>
+<html><head><meta charset="utf-8"><title>hayate: your request</title><link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/style.css"></head>
 <body>
 <h1>Your request, as hayate parsed it</h1>
 <table>
@@ -53,10 +77,11 @@ function renderPage(req: ServerRequest, bodyBytes: number, transport: string): s
 <tr><th>target</th><td>${escapeHtml(req.target)}</td></tr>
 <tr><th>path</th><td>${escapeHtml(req.path)}</td></tr>
 <tr><th>query</th><td>${escapeHtml(req.query)}</td></tr>
-<tr><th>protocol</th><td>${escapeHtml(req.protocol)}</td></tr>
-<tr><th>client</th><td>${escapeHtml(req.remoteAddress)}:${req.remotePort}</td></tr>
+<tr><th>protocol</th><td>${escapeHtml(c.protocol)}</td></tr>
+<tr><th>port</th><td>${c.port}/${c.portType}</td></tr>
+<tr><th>client</th><td>${client}</td></tr>
 <tr><th>body size</th><td>${bodyBytes} bytes</td></tr>
-<tr><th>transport</th><td>${escapeHtml(transport)}</td></tr>
+<tr><th>transport</th><td>${escapeHtml(c.transport)}</td></tr>
 </table>
 <h2>Headers (${req.headers.length})</h2>
 <table>${rows.join('\n')}</table>
@@ -65,109 +90,389 @@ function renderPage(req: ServerRequest, bodyBytes: number, transport: string): s
 `;
 }
 
-/** The demo handler: static files from {@link SITE_DIR}, the request page for everything else. */
-export function demoHandler(transport: () => string): Handler {
-  const requestPage: Handler = async (req, res) => {
-    let bodyBytes = 0;
-    for await (const chunk of req.body) bodyBytes += chunk.byteLength;
-    res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.setHeader('cache-control', 'no-store');
-    res.end(renderPage(req, bodyBytes, transport()));
-  };
-  return serveStatic(SITE_DIR, { fallback: requestPage, index: 'index.html' });
+/** Reads and drops a request body. */
+async function drain(req: ServerRequest): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of req.body) bytes += chunk.byteLength;
+  return bytes;
 }
 
-/** Starts the demo server in this thread; resolves once it listens (port 0 picks a free port). */
+function sendJson(res: ServerResponse, value: unknown): void {
+  res.setHeader('content-type', 'application/json');
+  res.setHeader('cache-control', 'no-store');
+  res.end(`${JSON.stringify(value)}\n`);
+}
+
+/**
+ * The demo handler: `/api/info`, `/api/echo`, static files from {@link SITE_DIR} for GET and HEAD, and the
+ * request page for everything else (serveStatic would answer 405 to other methods).
+ */
+export function demoHandler(where: () => Listening): Handler {
+  const requestPage: Handler = async (req, res) => {
+    const bodyBytes = await drain(req);
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.setHeader('cache-control', 'no-store');
+    res.end(renderPage(req, bodyBytes, where()));
+  };
+  const site = serveStatic(SITE_DIR, { fallback: requestPage, index: 'index.html' });
+  return async (req, res) => {
+    if (req.path === '/api/info') {
+      await drain(req);
+      sendJson(res, {
+        ...connectionInfo(req, where()),
+        method: req.method,
+        path: req.path,
+        query: req.query,
+      });
+      return;
+    }
+    if (req.path === '/api/echo') {
+      if (req.method !== 'POST' && req.method !== 'PUT') {
+        res.status = 405;
+        res.setHeader('allow', 'POST, PUT');
+        res.end();
+        return;
+      }
+      // Streamed: the body is never held whole, so large uploads cost one chunk of memory at a time.
+      const hash = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of req.body) {
+        bytes += chunk.byteLength;
+        hash.update(chunk);
+      }
+      sendJson(res, { bytes, sha256: hash.digest('hex'), protocol: req.protocol });
+      return;
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') return site(req, res);
+    return requestPage(req, res);
+  };
+}
+
+/** Starts one demo server in this thread; resolves once it listens (port 0 picks a free port). */
 export async function startDemo(options: DemoOptions = {}): Promise<Server> {
-  let server: Server | undefined = undefined;
-  const handler = demoHandler(() => server?.address?.transport ?? '?');
+  let at: Listening = { port: 0, transport: '?' };
   const s = createServer(
-    (req, res) =>
-      req.method === 'GET' || req.method === 'HEAD' ? handler(req, res) : fallbackPost(req, res),
+    demoHandler(() => at),
     options.tls === undefined
       ? { transport: options.transport ?? 'auto' }
       : { tls: options.tls, http3: options.http3 ?? false },
   );
-  server = s;
-  await s.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
+  try {
+    const a = await s.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
+    at = { port: a.port, transport: a.transport };
+  } catch (err) {
+    // listen() keeps the TCP listener when HTTP/3 fails after it: release the port for a retry.
+    await s.close();
+    throw err;
+  }
   return s;
 }
 
-// Non-GET methods always get the request page (serveStatic answers 405 for them).
-const fallbackPost: Handler = async (req, res) => {
-  let bodyBytes = 0;
-  for await (const chunk of req.body) bodyBytes += chunk.byteLength;
-  res.setHeader('content-type', 'text/html; charset=utf-8');
-  res.end(renderPage(req, bodyBytes, '-'));
-};
-
-function argValue(argv: readonly string[], flag: string, env: string): string | undefined {
-  const i = argv.indexOf(flag);
-  return i >= 0 ? argv[i + 1] : process.env[env];
+/** The demo's command line, resolved. */
+export interface DemoConfig {
+  readonly hosts: readonly string[];
+  /** No `--host` given: a host that cannot be bound (say ::1 without IPv6) is skipped with a notice. */
+  readonly hostsDefaulted: boolean;
+  readonly port: number;
+  /** TLS and HTTP/3 port; undefined with `--no-tls`. */
+  readonly tlsPort: number | undefined;
+  readonly http3: boolean;
+  readonly workers: number;
+  readonly transport: 'auto' | 'native' | 'net';
+  readonly certDir: string;
 }
 
-function intArg(raw: string | undefined, fallback: number, min: number, max: number, what: string): number {
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`invalid ${what} ${String(raw)}`);
+/** `--help` text. */
+export const DEMO_USAGE = `usage: npm start -- [options]   (or: node dist/src/demo/main.js [options])
+
+The hayate demo server: HTTP/1.1 + h2c on --port, h2 + HTTP/1.1 over TLS and h3 over QUIC on --tls-port.
+
+options:
+  --host HOST       listen on HOST; repeat for several (default: 127.0.0.1 and ::1)
+  --port N          cleartext HTTP/1.1 and h2c port (env PORT; default 8080; 0 = any free port)
+  --tls-port N      TLS (h2, HTTP/1.1) on TCP and h3 on UDP (env TLS_PORT; default 8443; 0 = any free port)
+  --no-tls          no TLS and no HTTP/3 listener (also TLS_PORT=off)
+  --no-http3        TLS without HTTP/3
+  --workers N       cleartext workers sharing --port (env WORKERS; default: one per core, 1 with --port 0)
+  --transport T     auto, native or net (env HAYATE_TRANSPORT; default auto)
+  --cert-dir DIR    where the self-signed certificate is kept across restarts
+                    (default: $XDG_CACHE_HOME/hayate or ~/.cache/hayate)
+  -h, --help        print this and exit
+
+Once everything listens it prints one line "HAYATE_DEMO_READY {json}" with the bound ports, the hosts and
+the certificate's SPKI SHA-256.
+`;
+
+function intOption(
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  what: string,
+): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError('ERR_DEMO_USAGE', `invalid ${what} ${JSON.stringify(raw)} (${min}..${max})`);
+  }
   return n;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const argv = process.argv.slice(2);
-  const port = intArg(argValue(argv, '--port', 'PORT'), 8080, 0, 65535, 'port');
-  const workers = intArg(
-    argValue(argv, '--workers', 'WORKERS'),
-    availableParallelism(),
+/**
+ * Parses the demo's arguments (environment variables fill options not given). Returns `'help'` for
+ * `--help`; throws a UsageError `ERR_DEMO_USAGE` for unknown options and bad values.
+ */
+export function parseDemoArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): DemoConfig | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        host: { type: 'string', multiple: true },
+        port: { type: 'string' },
+        'tls-port': { type: 'string' },
+        'no-tls': { type: 'boolean' },
+        'no-http3': { type: 'boolean' },
+        workers: { type: 'string' },
+        transport: { type: 'string' },
+        'cert-dir': { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError('ERR_DEMO_USAGE', (err as Error).message);
+  }
+  if (values.help === true) return 'help';
+  const port = intOption(values.port ?? env['PORT'], 8080, 0, 65535, 'port');
+  const tlsRaw = values['tls-port'] ?? env['TLS_PORT'];
+  const noTls = values['no-tls'] === true || (values['tls-port'] === undefined && tlsRaw === 'off');
+  const tlsPort = noTls ? undefined : intOption(tlsRaw, 8443, 0, 65535, 'TLS port');
+  const workers = intOption(
+    values.workers ?? env['WORKERS'],
+    port === 0 ? 1 : availableParallelism(),
     1,
     1024,
     'worker count',
   );
-  const transport = (argValue(argv, '--transport', 'HAYATE_TRANSPORT') ?? 'auto') as
-    'auto' | 'native' | 'net';
-  const tlsPort = intArg(argValue(argv, '--tls-port', 'TLS_PORT'), 8443, 0, 65535, 'TLS port');
-  if (workers > 1 && port === 0) throw new RangeError('workers share a port: pass --port');
-  let announced = false;
-  const group = await runWorkers(
-    async () => {
-      const server = await startDemo({ port, transport });
-      if (workers === 1 && !announced) {
-        announced = true;
-        console.log(
-          `hayate demo on http://127.0.0.1:${server.address?.port ?? port}/ (transport: ${server.transport.name}, 1 worker)`,
-        );
-      }
-    },
-    { workers, transport },
-  );
-  if (group !== undefined && group.kind !== 'inline') {
-    console.log(
-      `hayate demo on http://127.0.0.1:${port}/ (transport: ${group.kind === 'threads' ? 'native' : 'net'}, ` +
-        `${group.count} workers as ${group.kind === 'threads' ? 'threads sharing the port with SO_REUSEPORT' : 'cluster processes'})`,
+  if (workers > 1 && port === 0) {
+    throw new UsageError('ERR_DEMO_USAGE', 'workers share one port: pass --port N (not 0) or --workers 1');
+  }
+  const transport = values.transport ?? env['HAYATE_TRANSPORT'] ?? 'auto';
+  if (transport !== 'auto' && transport !== 'native' && transport !== 'net') {
+    throw new UsageError(
+      'ERR_DEMO_USAGE',
+      `invalid transport ${JSON.stringify(transport)} (auto, native, net)`,
     );
   }
+  const hosts = values.host ?? [];
+  if (hosts.some((h) => h === '')) throw new UsageError('ERR_DEMO_USAGE', 'empty --host');
+  return {
+    hosts: hosts.length === 0 ? ['127.0.0.1', '::1'] : [...new Set(hosts)],
+    hostsDefaulted: hosts.length === 0,
+    port,
+    tlsPort,
+    http3: values['no-http3'] !== true,
+    workers,
+    transport,
+    certDir: values['cert-dir'] ?? defaultCertDir(env),
+  };
+}
 
-  // TLS (h2 + HTTP/1.1 by ALPN) runs once, in this thread, beside the cleartext workers.
-  if (tlsPort !== 0 && group !== undefined) {
-    let tls: { key: string; cert: string } | undefined;
-    try {
-      tls = selfSignedCertificate();
-    } catch (err) {
-      console.log(`hayate demo: no TLS listener (${(err as Error).message})`);
-    }
-    if (tls !== undefined) {
-      let secure: Server;
-      let h3 = ' and h3 on UDP';
+/** A running demo (in the primary; workers only serve). */
+export interface RunningDemo {
+  /** The servers in this thread: cleartext ones (unless in workers), then TLS ones. */
+  readonly servers: readonly Server[];
+  readonly hosts: readonly string[];
+  readonly httpPort: number;
+  readonly httpsPort: number | undefined;
+  /** The UDP port serving h3, when HTTP/3 listens. */
+  readonly h3Port: number | undefined;
+  readonly spkiSha256: string | undefined;
+  readonly certDir: string | undefined;
+  /** The machine-readable line printed last: `HAYATE_DEMO_READY {json}`. */
+  readonly readyLine: string;
+  close(): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+}
+
+/**
+ * Starts one server per host on the same port: the first host picks the port (0 = any), the others bind
+ * the port it got. With defaulted hosts, a host other than the first that fails is skipped (`log` says why).
+ */
+async function listenOnHosts(
+  hosts: readonly string[],
+  port: number,
+  skippable: boolean,
+  start: (host: string, port: number) => Promise<Server>,
+  log: (line: string) => void,
+): Promise<{ servers: Server[]; hosts: string[]; port: number }> {
+  const servers: Server[] = [];
+  const bound: string[] = [];
+  let p = port;
+  try {
+    for (const host of hosts) {
       try {
-        secure = await startDemo({ port: tlsPort, tls, http3: true });
+        const s = await start(host, p);
+        servers.push(s);
+        bound.push(host);
+        p = s.address?.port ?? p;
       } catch (err) {
-        console.log(`hayate demo: no HTTP/3 listener (${(err as Error).message.split('\n')[0] ?? ''})`);
-        h3 = '';
-        secure = await startDemo({ port: tlsPort, tls });
+        if (!skippable || servers.length === 0) throw err;
+        log(`hayate demo: not listening on ${host} (${firstLine(err)})`);
       }
-      console.log(
-        `hayate demo on https://localhost:${secure.address?.port ?? tlsPort}/ ` +
-          `(h2 and HTTP/1.1 by ALPN${h3}, self-signed certificate)`,
-      );
     }
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw err;
+  }
+  return { servers, hosts: bound, port: p };
+}
+
+/**
+ * Runs the demo as `npm start` does: cleartext servers (in workers when `workers > 1`), then TLS + HTTP/3
+ * in this thread with the cached certificate, printing where everything listens through `log`. Returns
+ * undefined inside a worker.
+ */
+export async function runDemo(
+  config: DemoConfig,
+  log: (line: string) => void = console.log,
+): Promise<RunningDemo | undefined> {
+  const servers: Server[] = [];
+  let clear = { hosts: [...config.hosts], port: config.port };
+  let transportName = '';
+  const group: WorkerGroup | undefined = await runWorkers(
+    async () => {
+      const r = await listenOnHosts(
+        config.hosts,
+        config.port,
+        config.hostsDefaulted,
+        (host, port) => startDemo({ host, port, transport: config.transport }),
+        log,
+      );
+      servers.push(...r.servers);
+      clear = r;
+      transportName = r.servers[0]?.transport.name ?? '?';
+    },
+    { workers: config.workers, transport: config.transport },
+  );
+  if (group === undefined) return undefined;
+  const close = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.close()));
+    await group.close();
+  };
+  try {
+    const where = clear.hosts.map((h) => `http://${urlHost(h)}:${clear.port}/`).join(' and ');
+    const how =
+      group.kind === 'inline'
+        ? `transport: ${transportName}, 1 worker`
+        : `transport: ${group.kind === 'threads' ? 'native' : 'net'}, ${group.count} workers as ` +
+          (group.kind === 'threads' ? 'threads sharing the port with SO_REUSEPORT' : 'cluster processes');
+    log(`hayate demo on ${where} (${how})`);
+
+    let httpsPort: number | undefined;
+    let h3Port: number | undefined;
+    let spki: string | undefined;
+    let certDir: string | undefined;
+    if (config.tlsPort !== undefined) {
+      let cert: ReturnType<typeof loadOrCreateCertificate> | undefined;
+      try {
+        cert = loadOrCreateCertificate(config.certDir);
+      } catch (err) {
+        log(`hayate demo: no TLS listener (${firstLine(err)})`);
+      }
+      if (cert !== undefined) {
+        const tls = { key: cert.key, cert: cert.cert };
+        const startAll = (http3: boolean) =>
+          listenOnHosts(
+            config.hosts,
+            config.tlsPort ?? 0,
+            config.hostsDefaulted,
+            (host, port) => startDemo({ host, port, tls, http3 }),
+            log,
+          );
+        let secure;
+        let http3 = config.http3;
+        try {
+          secure = await startAll(http3);
+        } catch (err) {
+          if (!http3) throw err;
+          log(`hayate demo: no HTTP/3 listener (${firstLine(err)})`);
+          http3 = false;
+          secure = await startAll(false);
+        }
+        servers.push(...secure.servers);
+        httpsPort = secure.port;
+        h3Port = http3 ? secure.port : undefined;
+        spki = cert.spkiSha256;
+        certDir = cert.dir;
+        log(
+          `hayate demo on https://localhost:${httpsPort}/ (h2 and HTTP/1.1 by ALPN${http3 ? ' and h3 on UDP' : ''}` +
+            ` on ${secure.hosts.join(' and ')}, self-signed certificate)`,
+        );
+        log(
+          `certificate: ${join(cert.dir, 'cert.pem')} (${cert.created ? 'new' : 'kept from an earlier run'}, ` +
+            `valid until ${cert.validTo.toISOString()}); SPKI SHA-256 (base64): ${cert.spkiSha256}`,
+        );
+        if (http3) {
+          log(
+            `HTTP/3 in Chromium: chromium --user-data-dir="$(mktemp -d)" --origin-to-force-quic-on=localhost:${h3Port} ` +
+              `--ignore-certificate-errors-spki-list=${cert.spkiSha256} https://localhost:${h3Port}/`,
+          );
+        }
+      }
+    }
+    const ready = {
+      hosts: clear.hosts,
+      http: clear.port,
+      https: httpsPort ?? null,
+      h3: h3Port ?? null,
+      spkiSha256: spki ?? null,
+      certDir: certDir ?? null,
+      workers: group.count,
+    };
+    const readyLine = `HAYATE_DEMO_READY ${JSON.stringify(ready)}`;
+    log(readyLine);
+    return {
+      servers,
+      hosts: clear.hosts,
+      httpPort: clear.port,
+      httpsPort,
+      h3Port,
+      spkiSha256: spki,
+      certDir,
+      readyLine,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  let config: DemoConfig | 'help';
+  try {
+    config = parseDemoArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`hayate demo: ${err.message}\n(--help lists the options)\n`);
+    process.exit(2);
+  }
+  if (config === 'help') {
+    process.stdout.write(DEMO_USAGE);
+  } else {
+    await runDemo(config);
   }
 }

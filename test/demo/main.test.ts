@@ -2,22 +2,32 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { createHash, X509Certificate } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SITE_DIR, startDemo } from '../../src/demo/main.js';
+import { DEMO_USAGE, parseDemoArgs, SITE_DIR, startDemo, type DemoConfig } from '../../src/demo/main.js';
 import type { Server } from '../../src/server/index.js';
 import { findPackageRoot } from '../../src/transport/binding.js';
 
 let server: Server;
 let port = 0;
+let fdBaseline = 0;
 
 before(async () => {
   server = await startDemo({ port: 0 });
   port = server.address?.port ?? 0;
+  // After the first server: the native transport's per-thread poller (epoll + eventfd) stays open by design.
+  fdBaseline = readdirSync('/proc/self/fd').length;
 });
 
 after(async () => {
   await server.close();
+  assert.equal(server.connectionCount, 0);
+  assert.equal(readdirSync('/proc/self/fd').length, fdBaseline);
 });
 
 function get(
@@ -93,24 +103,49 @@ test('demo honours pipelining and answers a bad request with its statusHint', as
   assert.match(out, /WHITESPACE_BEFORE_COLON/);
 });
 
-test('npm start prints the transport and the worker count', async () => {
+/** Runs the demo CLI; resolves with its output once `until` matches stdout or it exits. */
+function runCli(
+  args: readonly string[],
+  until: RegExp | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ stdout: string; stderr: string; code: number | null; kill: () => Promise<void> }> {
   const main = join(findPackageRoot(), 'dist', 'src', 'demo', 'main.js');
-  const line = await new Promise<string>((resolve, reject) => {
-    const p = spawn(process.execPath, [main, '--port', '0', '--workers', '1']);
-    let out = '';
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [main, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let done = false;
+    const exited = new Promise<void>((r) =>
+      p.once('exit', () => {
+        r();
+      }),
+    );
+    const kill = async (): Promise<void> => {
+      if (p.exitCode === null && p.signalCode === null) p.kill();
+      await exited;
+    };
     p.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('\n')) {
-        p.kill();
-        resolve(out);
+      stdout += b.toString();
+      if (!done && until !== undefined && until.test(stdout)) {
+        done = true;
+        resolve({ stdout, stderr, code: null, kill });
       }
     });
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     p.on('error', reject);
-    p.on('exit', () => {
-      resolve(out);
+    p.on('exit', (code) => {
+      if (!done) {
+        done = true;
+        resolve({ stdout, stderr, code, kill });
+      }
     });
   });
-  assert.match(line, /hayate demo on http:\/\/127\.0\.0\.1:\d+\/ \(transport: (native|net), 1 worker\)/);
+}
+
+test('npm start prints the transport and the worker count', async () => {
+  const r = await runCli(['--port', '0', '--workers', '1', '--no-tls', '--host', '127.0.0.1'], /\n/);
+  await r.kill();
+  assert.match(r.stdout, /hayate demo on http:\/\/127\.0\.0\.1:\d+\/ \(transport: (native|net), 1 worker\)/);
 });
 
 test('demo serves h2c on the cleartext port and h2 over TLS with a self-signed certificate', async (t) => {
@@ -141,9 +176,298 @@ test('demo serves h2c on the cleartext port and h2 over TLS with a self-signed c
   const secure = await startDemo({ port: 0, tls });
   try {
     const text = await fetchH2(`https://localhost:${secure.address?.port ?? 0}`, tls.cert);
-    assert.match(text, /<td>h2<\/td>/);
+    assert.match(text, /<tr><th>protocol<\/th><td>h2<\/td>/);
     assert.match(text, /<td>tls<\/td>/);
+    assert.match(text, new RegExp(`<tr><th>port</th><td>${secure.address?.port ?? 0}/tcp</td>`));
   } finally {
     await secure.close();
   }
 });
+
+test('parseDemoArgs: defaults, environment variables and every option', () => {
+  const d = parseDemoArgs([], { XDG_CACHE_HOME: '/c' }) as DemoConfig;
+  assert.deepEqual(d.hosts, ['127.0.0.1', '::1']);
+  assert.equal(d.hostsDefaulted, true);
+  assert.equal(d.port, 8080);
+  assert.equal(d.tlsPort, 8443);
+  assert.equal(d.http3, true);
+  assert.equal(d.transport, 'auto');
+  assert.equal(d.certDir, '/c/hayate');
+  assert.ok(d.workers >= 1);
+  // Port 0 means one worker by default (workers share a fixed port).
+  assert.equal((parseDemoArgs(['--port', '0'], {}) as DemoConfig).workers, 1);
+  const e = parseDemoArgs([], {
+    PORT: '0',
+    TLS_PORT: 'off',
+    WORKERS: '1',
+    HAYATE_TRANSPORT: 'net',
+  }) as DemoConfig;
+  assert.deepEqual([e.port, e.tlsPort, e.workers, e.transport], [0, undefined, 1, 'net']);
+  const o = parseDemoArgs(
+    // prettier-ignore
+    ['--host', '::1', '--host', '127.0.0.2', '--port', '0', '--tls-port', '0', '--no-http3', '--workers', '1',
+      '--transport', 'native', '--cert-dir', '/certs'],
+    { PORT: '9', TLS_PORT: 'off' },
+  ) as DemoConfig;
+  assert.deepEqual(o.hosts, ['::1', '127.0.0.2']);
+  assert.equal(o.hostsDefaulted, false);
+  assert.deepEqual(
+    [o.port, o.tlsPort, o.http3, o.workers, o.transport, o.certDir],
+    [0, 0, false, 1, 'native', '/certs'],
+  );
+  assert.equal((parseDemoArgs(['--no-tls'], {}) as DemoConfig).tlsPort, undefined);
+  assert.equal(parseDemoArgs(['--help'], {}), 'help');
+  assert.equal(parseDemoArgs(['-h'], {}), 'help');
+});
+
+test('parseDemoArgs rejects unknown options, positionals and bad values with ERR_DEMO_USAGE', () => {
+  const bad = { name: 'UsageError', code: 'ERR_DEMO_USAGE' };
+  for (const argv of [
+    ['--bogus'],
+    ['extra'],
+    ['--port'],
+    ['--port', '65536'],
+    ['--port', 'x'],
+    ['--port', ''],
+    ['--tls-port', '-1'],
+    ['--workers', '0'],
+    ['--port', '0', '--workers', '2'],
+    ['--transport', 'udp'],
+    ['--host', ''],
+  ]) {
+    assert.throws(() => parseDemoArgs(argv, {}), bad, argv.join(' '));
+  }
+  assert.throws(() => parseDemoArgs([], { PORT: '80a' }), bad);
+});
+
+test('--help lists every option; an unknown option exits 2 with a message', async () => {
+  const help = await runCli(['--help'], undefined);
+  assert.equal(help.code, 0);
+  assert.equal(help.stdout, DEMO_USAGE);
+  for (const o of [
+    '--host',
+    '--port',
+    '--tls-port',
+    '--no-tls',
+    '--no-http3',
+    '--workers',
+    '--transport',
+    '--cert-dir',
+    '--help',
+  ]) {
+    assert.match(help.stdout, new RegExp(`^  (-h, )?${o} `, 'm'), o);
+  }
+  const bad = await runCli(['--bogus'], undefined);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stdout, '');
+  assert.match(bad.stderr, /hayate demo: Unknown option '--bogus'/);
+  const workers = await runCli(['--port', '0', '--workers', '3'], undefined);
+  assert.equal(workers.code, 2);
+  assert.match(workers.stderr, /workers share one port/);
+});
+
+/** The `HAYATE_DEMO_READY {json}` line. */
+interface Ready {
+  hosts: string[];
+  http: number;
+  https: number | null;
+  h3: number | null;
+  spkiSha256: string | null;
+  certDir: string | null;
+}
+
+function readyOf(stdout: string): Ready {
+  const m = /^HAYATE_DEMO_READY (.*)$/m.exec(stdout);
+  assert.ok(m?.[1] !== undefined, stdout);
+  return JSON.parse(m[1]) as Ready;
+}
+
+function canBind(host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createNetServer();
+    s.once('error', () => {
+      resolve(false);
+    });
+    s.listen(0, host, () =>
+      s.close(() => {
+        resolve(true);
+      }),
+    );
+  });
+}
+
+function h2Get(url: string, path: string, ca: string): Promise<string> {
+  return import('node:http2').then(
+    ({ connect: h2connect }) =>
+      new Promise((resolve, reject) => {
+        const client = h2connect(url, { ca, servername: 'localhost' });
+        const s = client.request({ ':path': path });
+        let text = '';
+        s.setEncoding('utf8');
+        s.on('data', (d: string) => (text += d));
+        s.on('end', () => {
+          client.close();
+          resolve(text);
+        });
+        s.on('error', reject);
+        client.on('error', reject);
+      }),
+  );
+}
+
+function h1Get(host: string, p: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port: p, path, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        resolve(text);
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('on port 0 the demo prints its ports, serves 127.0.0.1 and ::1, and keeps its certificate across restarts', async (t) => {
+  const { requirePeer } = await import('../support/peers.js');
+  if (requirePeer('openssl', 'apt-get install openssl') === undefined) {
+    t.skip('openssl missing');
+    return;
+  }
+  const certDir = mkdtempSync(join(tmpdir(), 'hayate-demo-certs-'));
+  const args = ['--port', '0', '--tls-port', '0', '--cert-dir', certDir];
+  try {
+    const first = await runCli(args, /^HAYATE_DEMO_READY .*\n/m);
+    let ready: Ready;
+    try {
+      ready = readyOf(first.stdout);
+      assert.equal(ready.hosts[0], '127.0.0.1');
+      if (await canBind('::1')) assert.deepEqual(ready.hosts, ['127.0.0.1', '::1']);
+      assert.ok(ready.http > 0 && ready.https !== null && ready.https > 0);
+      assert.equal(ready.certDir, certDir);
+      const cert = readFileSync(join(certDir, 'cert.pem'), 'utf8');
+      const spki = createHash('sha256')
+        .update(new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('base64');
+      assert.equal(ready.spkiSha256, spki);
+      assert.match(first.stdout, /\(new, valid until /);
+      if (ready.h3 !== null) {
+        assert.equal(ready.h3, ready.https);
+        assert.ok(
+          first.stdout.includes(
+            `--origin-to-force-quic-on=localhost:${ready.h3} --ignore-certificate-errors-spki-list=${spki}`,
+          ),
+        );
+      }
+      for (const host of ready.hosts) {
+        const page = await h1Get(host, ready.http, '/api/info');
+        assert.deepEqual(JSON.parse(page), {
+          protocol: 'http/1.1',
+          port: ready.http,
+          portType: 'tcp',
+          transport: JSON.parse(page).transport,
+          remoteAddress: host,
+          remotePort: JSON.parse(page).remotePort,
+          method: 'GET',
+          path: '/api/info',
+          query: '',
+        });
+        const url = `https://${host.includes(':') ? `[${host}]` : host}:${ready.https}`;
+        const info = JSON.parse(await h2Get(url, '/api/info', cert)) as { protocol: string; port: number };
+        assert.deepEqual([info.protocol, info.port], ['h2', ready.https]);
+        if (ready.h3 !== null) {
+          const { Http3Client } = await import('../../src/server/http3.js');
+          const c = await Http3Client.connect(host, ready.h3, { ca: cert, serverName: 'localhost' });
+          try {
+            const r = await c.request('GET', '/api/info');
+            const j = JSON.parse(new TextDecoder().decode(r.body)) as {
+              protocol: string;
+              port: number;
+              portType: string;
+            };
+            assert.deepEqual([r.status, j.protocol, j.port, j.portType], [200, 'h3', ready.h3, 'udp']);
+          } finally {
+            await c.close();
+          }
+        }
+      }
+    } finally {
+      await first.kill();
+    }
+    const second = await runCli(args, /^HAYATE_DEMO_READY .*\n/m);
+    await second.kill();
+    assert.equal(readyOf(second.stdout).spkiSha256, ready.spkiSha256);
+    assert.match(second.stdout, /\(kept from an earlier run, valid until /);
+  } finally {
+    rmSync(certDir, { recursive: true, force: true });
+  }
+});
+
+test('/api/info reports the protocol and port; /api/echo answers the body length and SHA-256', async () => {
+  const info = JSON.parse((await get('/api/info?x=1')).text) as Record<string, unknown>;
+  assert.equal(info['protocol'], 'http/1.1');
+  assert.equal(info['port'], port);
+  assert.equal(info['query'], 'x=1');
+  const body = 'hayate '.repeat(50_000);
+  const echo = await get('/api/echo', body);
+  assert.match(String(echo.headers['content-type']), /application\/json/);
+  assert.deepEqual(JSON.parse(echo.text), {
+    bytes: body.length,
+    sha256: createHash('sha256').update(body).digest('hex'),
+    protocol: 'http/1.1',
+  });
+  const wrong = await get('/api/echo');
+  assert.equal(wrong.status, 405);
+  assert.equal(wrong.headers['allow'], 'POST, PUT');
+});
+
+test('the site links a favicon and the request page shows the real port and protocol', async () => {
+  const home = await get('/');
+  assert.match(home.text, /<link rel="icon" href="\/favicon.svg" type="image\/svg\+xml" \/>/);
+  assert.match(home.text, /<script src="\/app.js" defer><\/script>/);
+  const icon = await get('/favicon.svg');
+  assert.equal(icon.status, 200);
+  assert.equal(icon.headers['content-type'], 'image/svg+xml');
+  assert.ok(icon.text.length < 1024);
+  assert.equal((await get('/app.js')).status, 200);
+  const page = await get('/anything');
+  assert.match(page.text, /<tr><th>protocol<\/th><td>http\/1\.1<\/td>/);
+  assert.match(page.text, new RegExp(`<tr><th>port</th><td>${port}/tcp</td>`));
+  assert.match(page.text, /<link rel="icon" href="\/favicon.svg"/);
+});
+
+test('startDemo releases its TCP port when HTTP/3 cannot listen', async (t) => {
+  const { requirePeer } = await import('../support/peers.js');
+  if (requirePeer('openssl', 'apt-get install openssl') === undefined) {
+    t.skip('openssl missing');
+    return;
+  }
+  const { selfSignedCertificate } = await import('../../src/server/cert.js');
+  const tls = selfSignedCertificate();
+  // Hold the UDP port so the QUIC listener fails after the TCP listener bound the same number.
+  const udp = createSocket('udp4');
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+  const p = udp.address().port;
+  try {
+    await assert.rejects(startDemo({ host: '127.0.0.1', port: p, tls, http3: true }));
+    assert.equal(await canBindPort('127.0.0.1', p), true);
+  } finally {
+    await new Promise<void>((r) => udp.close(r));
+  }
+});
+
+function canBindPort(host: string, p: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createNetServer();
+    s.once('error', () => {
+      resolve(false);
+    });
+    s.listen(p, host, () =>
+      s.close(() => {
+        resolve(true);
+      }),
+    );
+  });
+}
