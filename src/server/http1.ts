@@ -17,6 +17,7 @@ import { Http1Connection } from '../http1/connection.js';
 import type { Http1Head } from '../http1/events.js';
 import type { Http1Leniency, Http1Limits } from '../http1/limits.js';
 import { TimerNode } from '../transport/timer-wheel.js';
+import { toError, TransportError } from '../transport/errors.js';
 import type { SocketHandler, TransportSocket } from '../transport/socket.js';
 import { requestRejected, requestStarted, responseFinished } from './diagnostics.js';
 import { IncomingRequest, type RequestSource } from './request.js';
@@ -238,7 +239,7 @@ export class Http1ServerConnection implements SocketHandler {
   onClose(error: Error | undefined): void {
     this.setTimer(TimerMode.None, 0);
     this.h1 = null;
-    const err = error ?? new Error('connection closed');
+    const err = error ?? new TransportError('ERR_CONNECTION_CLOSED', 'connection closed');
     for (const ex of this.queue) ex.request.abort(err);
     if (this.bodyTarget !== undefined) this.bodyTarget.request.abort(err);
     for (const f of this.files.splice(0)) f.reject(err);
@@ -389,7 +390,7 @@ export class Http1ServerConnection implements SocketHandler {
         ex.response.end('Internal Server Error\n');
       }
     } else {
-      this.socket.destroy(err instanceof Error ? err : new Error(String(err)));
+      this.socket.destroy(toError(err));
     }
   }
 
@@ -435,7 +436,8 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   private closeAfterFlush(): void {
-    for (const ex of this.queue) ex.request.abort(new Error('connection closing'));
+    for (const ex of this.queue)
+      ex.request.abort(new TransportError('ERR_CONNECTION_CLOSING', 'connection closing'));
     this.queue.length = 0;
     this.flush();
     this.socket.end();

@@ -14,6 +14,7 @@ import type { Http2Event, Http2Field, Http2Fields, RequestEvent } from '../http2
 import { H2ErrorCode } from '../http2/errors.js';
 import type { Http2Limits } from '../http2/limits.js';
 import type { SocketHandler, TransportSocket } from '../transport/socket.js';
+import { TransportError } from '../transport/errors.js';
 import { IncomingRequest, type RequestSource } from './request.js';
 import { OutgoingResponse } from './response.js';
 import type { ServerCore } from './server-core.js';
@@ -224,7 +225,7 @@ class Stream2Exchange implements ResponseBackend, RequestSource {
       // One copy: the kernel reads into a fresh buffer that DATA frames then reference (writev).
       const buf = new Uint8Array(Math.min(FILE_CHUNK, remaining));
       const n = await readAt(fd, buf, pos);
-      if (n === 0) throw new Error('file shorter than expected');
+      if (n === 0) throw new TransportError('ERR_FILE_TRUNCATED', `file ended ${remaining} bytes early`);
       pos += n;
       remaining -= n;
       this.c.conn.sendData(this.id, n === buf.length ? buf : buf.subarray(0, n));
@@ -336,7 +337,7 @@ export class Http2ServerConnection implements SocketHandler {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.isClosed = true;
-    const err = error ?? new Error('connection closed');
+    const err = error ?? new TransportError('ERR_CONNECTION_CLOSED', 'connection closed');
     for (const x of this.exchanges.values()) {
       x.request.abort(err);
       x.checkDrain();
@@ -383,7 +384,11 @@ export class Http2ServerConnection implements SocketHandler {
         const x = this.exchanges.get(e.streamId);
         if (x !== undefined) {
           x.isReset = true;
-          x.request.abort(new Error(`stream reset (code ${e.errorCode})`));
+          x.request.abort(
+            new TransportError('ERR_STREAM_RESET', `stream reset (code ${e.errorCode})`, {
+              wireCode: e.errorCode,
+            }),
+          );
           x.checkDrain();
           this.exchanges.delete(e.streamId);
         }
