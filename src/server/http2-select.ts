@@ -7,6 +7,7 @@ import { assertNever } from '../common/errors.js';
 import { CONNECTION_PREFACE } from '../http2/frame/header.js';
 import type { SocketHandler, TransportSocket } from '../transport/socket.js';
 import { TimerNode } from '../transport/timer-wheel.js';
+import { requestRejected } from './diagnostics.js';
 import { Http2ServerConnection, type Http2ServerOptions } from './http2.js';
 import type { ServerConnection, ServerCore } from './server-core.js';
 import type { ServerRequest, UpgradeHandler } from './types.js';
@@ -183,6 +184,9 @@ export class PrefaceSniffer implements SocketHandler, ServerConnection {
           // RFC 9110 §15.5.9: 408 for a connection that sent no request in time, then close. The close is
           // graceful (RFC 9112 §9.6: keep reading until the peer's FIN, so a reset never eats the 408);
           // a peer that never closes its side is cut off after one more timeout.
+          if (requestRejected.hasSubscribers) {
+            requestRejected.publish({ socket: this.socket, error: undefined, status: 408 });
+          }
           this.socket.write([REQUEST_TIMEOUT]);
           this.socket.end();
           this.setTimer(SniffTimer.Linger, this.server.limits.headerTimeoutMs);

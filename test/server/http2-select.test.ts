@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readdirSync } from 'node:fs';
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
@@ -112,6 +113,11 @@ for (const transport of TRANSPORTS) {
     async () => {
       const server = start(transport);
       const { port } = await server.listen(0);
+      const rejected: number[] = [];
+      const onReject = (m: unknown): void => {
+        rejected.push((m as { status: number }).status);
+      };
+      subscribe('hayate:server:request-reject', onReject);
       try {
         const fds0 = openFds();
 
@@ -129,6 +135,7 @@ for (const transport of TRANSPORTS) {
           assertClosedInTime(p, 'silent');
           p.socket.destroy();
         }
+        assert.deepEqual(rejected, Array<number>(20).fill(408), 'each 408 is reported like HTTP/1.1 does');
         await waitFor('connections released', () => server.connectionCount === 0);
 
         // 20 connections sending half the preface, split in two writes: closed without an answer.
@@ -160,7 +167,9 @@ for (const transport of TRANSPORTS) {
         );
         await waitFor('connections released', () => server.connectionCount === 0);
         await waitFor('descriptors back to baseline', () => openFds() === fds0);
+        assert.equal(rejected.length, 20, 'a half preface is closed without a 408');
       } finally {
+        unsubscribe('hayate:server:request-reject', onReject);
         await server.close();
       }
     },
