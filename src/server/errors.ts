@@ -21,6 +21,8 @@ export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorC
 export interface ServerErrorOptions {
   /** The status a response should carry when this error ends the exchange before the head was sent. */
   readonly statusHint?: number;
+  /** The protocol's error code where one applies (the RST_STREAM / RESET_STREAM code of a reset). */
+  readonly wireCode?: number;
   readonly cause?: unknown;
 }
 
@@ -29,11 +31,14 @@ export class ServerError extends Error {
   readonly code: ServerErrorCode;
   /** HTTP status to answer with when no response has been sent yet (0: none suggested, 500 applies). */
   readonly statusHint: number;
+  /** The protocol's error code (a reset's code), or undefined. */
+  readonly wireCode: number | undefined;
 
   constructor(code: ServerErrorCode, message: string, options: ServerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.statusHint = options.statusHint ?? 0;
+    this.wireCode = options.wireCode;
   }
 
   override get name(): string {

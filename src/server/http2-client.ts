@@ -5,11 +5,12 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { H2Error, UsageError } from '../common/errors.js';
+import { UsageError } from '../common/errors.js';
 import { Http2Connection } from '../http2/connection.js';
 import type { Http2Event, Http2Field, Http2Fields } from '../http2/connection.js';
 import { H2ErrorCode, h2ErrorName } from '../http2/errors.js';
 import type { Http2Limits } from '../http2/limits.js';
+import { toError, TransportError } from '../transport/errors.js';
 
 /** Options of {@link connect}. */
 export interface Http2ClientOptions {
@@ -260,7 +261,7 @@ export class Http2ClientSession {
       this.fail(err);
     });
     this.socket.on('close', () => {
-      this.fail(new Error('connection closed'));
+      this.fail(new TransportError('ERR_CONNECTION_CLOSED', 'connection closed'));
     });
   }
 
@@ -274,7 +275,7 @@ export class Http2ClientSession {
     await this.ready;
     while (!this.conn.canOpenStream) {
       if (this.closedError !== undefined) throw this.closedError;
-      if (this.conn.isClosed) throw new Error('connection closed');
+      if (this.conn.isClosed) throw new TransportError('ERR_CONNECTION_CLOSED', 'connection closed');
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     const fields: Http2Field[] = [
@@ -337,7 +338,7 @@ export class Http2ClientSession {
       this.flush();
     } catch (err) {
       this.conn.resetStream(id, H2ErrorCode.CANCEL);
-      stream.fail(err instanceof Error ? err : new Error(String(err)));
+      stream.fail(toError(err));
       this.flush();
     }
   }
@@ -389,7 +390,7 @@ export class Http2ClientSession {
     } catch (err) {
       this.process();
       this.flush();
-      this.fail(err instanceof H2Error ? err : new Error(String(err)));
+      this.fail(toError(err));
       this.socket.end();
       return;
     }
@@ -452,7 +453,7 @@ export class Http2ClientSession {
         try {
           this.conn.handleTimeout(Date.now());
         } catch (err) {
-          this.fail(err instanceof Error ? err : new Error(String(err)));
+          this.fail(toError(err));
         }
         this.flush();
       },

@@ -14,6 +14,7 @@ import type { Http2Event, Http2Field, RequestEvent } from '../http2/connection.j
 import { H2ErrorCode } from '../http2/errors.js';
 import type { Http2Limits } from '../http2/limits.js';
 import type { SocketHandler, TransportSocket } from '../transport/socket.js';
+import { TransportError } from '../transport/errors.js';
 import { ServerError, ServerErrorCode } from './errors.js';
 import { ServerExchange } from './exchange.js';
 import { FieldSectionView, responseFieldList } from './fields.js';
@@ -156,7 +157,7 @@ class Http2Exchange extends ServerExchange {
       // One copy: the kernel reads into a fresh buffer that DATA frames then reference (writev).
       const buf = new Uint8Array(Math.min(FILE_CHUNK, remaining));
       const n = await readAt(fd, buf, pos);
-      if (n === 0) throw new ServerError(ServerErrorCode.ConnectionClosed, 'file shorter than expected');
+      if (n === 0) throw new TransportError('ERR_FILE_TRUNCATED', `file ended ${remaining} bytes early`);
       pos += n;
       remaining -= n;
       this.c.conn.sendData(this.id, n === buf.length ? buf : buf.subarray(0, n));
@@ -315,7 +316,11 @@ export class Http2ServerConnection implements SocketHandler {
         const x = this.exchanges.get(e.streamId);
         if (x !== undefined) {
           x.isReset = true;
-          x.abort(new ServerError(ServerErrorCode.StreamReset, `stream reset (code ${e.errorCode})`));
+          x.abort(
+            new ServerError(ServerErrorCode.StreamReset, `stream reset (code ${e.errorCode})`, {
+              wireCode: e.errorCode,
+            }),
+          );
           x.checkDrain();
           this.exchanges.delete(e.streamId);
         }

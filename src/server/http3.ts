@@ -10,6 +10,7 @@ import type { Http3Limits } from '../http3/limits.js';
 import type { QuicConnection } from '../transport/quic.js';
 import { connectQuiche, listenQuiche } from '../transport/quic-quiche.js';
 import type { QuicheClientConnection } from '../transport/quic-quiche.js';
+import { TransportError } from '../transport/errors.js';
 import { IncomingRequest } from './request.js';
 import { OutgoingResponse } from './response.js';
 import { Http3Session } from './http3-session.js';
@@ -297,7 +298,11 @@ export function serveConnection(
           const x = exchanges.get(e.streamId);
           if (x !== undefined) {
             x.backend.isClosed = true;
-            x.req.abort(new Error(`stream reset (${String(e.code)})`));
+            x.req.abort(
+              new TransportError('ERR_STREAM_RESET', `stream reset (${String(e.code)})`, {
+                wireCode: e.code,
+              }),
+            );
             exchanges.delete(e.streamId);
           }
           return;
@@ -305,7 +310,7 @@ export function serveConnection(
         case 'closed':
           for (const x of exchanges.values()) {
             x.backend.isClosed = true;
-            x.req.abort(new Error('connection closed'));
+            x.req.abort(new TransportError('ERR_CONNECTION_CLOSED', 'connection closed'));
           }
           exchanges.clear();
           sessions?.delete(s);
@@ -446,7 +451,12 @@ export class Http3Client {
         if (p.size > this.maxBodyBytes) {
           this.pending.delete(e.streamId);
           this.session.h3.resetStream(e.streamId);
-          p.reject(new Error(`response body above ${this.maxBodyBytes} bytes`));
+          p.reject(
+            new TransportError(
+              'ERR_RESPONSE_BODY_TOO_LARGE',
+              `response body above ${this.maxBodyBytes} bytes`,
+            ),
+          );
           return;
         }
         p.chunks.push(e.data.slice());
@@ -473,12 +483,22 @@ export class Http3Client {
       case 'streamReset': {
         const p = this.pending.get(e.streamId);
         this.pending.delete(e.streamId);
-        p?.reject(new Error(`stream ${e.streamId} reset: ${e.reason}`));
+        p?.reject(
+          new TransportError('ERR_STREAM_RESET', `stream ${e.streamId} reset: ${e.reason}`, {
+            wireCode: e.code,
+          }),
+        );
         return;
       }
       case 'closed':
         for (const p of this.pending.values())
-          p.reject(new Error(`connection closed: code ${e.code} (${e.initiator}) ${e.reason}`));
+          p.reject(
+            new TransportError(
+              'ERR_CONNECTION_CLOSED',
+              `connection closed: code ${e.code} (${e.initiator}) ${e.reason}`,
+              { wireCode: e.code },
+            ),
+          );
         this.pending.clear();
         return;
       case 'settings':

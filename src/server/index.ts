@@ -43,3 +43,7 @@ export { connect, Http2ClientSession, Http2StreamError } from './http2-client.js
 export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from './http2-client.js';
 export { listenHttp3, withAltSvc, altSvcValue, Http3Client } from './http3.js';
 export type { Http3Server, ListenHttp3Options, Http3ClientOptions, Http3ClientResponse } from './http3.js';
+export { TransportError, TransportErrorCode } from '../transport/errors.js';
+export type { TransportErrorDetails } from '../transport/errors.js';
+export { NativeError } from '../transport/binding.js';
+export { UsageError } from '../common/errors.js';

@@ -12,6 +12,7 @@
 import { lookup } from 'node:dns/promises';
 import { check, loadNative, NativeError, type NativeBinding } from './binding.js';
 import { NativeErrno, PollEvent, PollKind, PollRecord } from './constants.js';
+import { listenError, validatePort } from './errors.js';
 import type {
   ListenOptions,
   SocketHandler,
@@ -477,11 +478,10 @@ export class NativeTransport implements Transport {
     options: ListenOptions,
     onConnection: (socket: TransportSocket) => void,
   ): Promise<TransportListener> {
+    const port = validatePort(options.port);
     const host = await numericHost(options.host);
-    const fd = check(
-      'listen',
-      this.loop.native.listen(host, options.port, options.backlog, options.reusePort),
-    );
+    const fd = this.loop.native.listen(host, port, options.backlog, options.reusePort);
+    if (fd < 0) throw listenError(new NativeError('listen', fd), options.host, port);
     const listener = new NativeListenerImpl(this.loop, fd, host, onConnection);
     this.loop.register(fd, PollKind.LISTENER, R, listener);
     return listener;

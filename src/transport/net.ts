@@ -11,6 +11,7 @@ import type {
   TransportListener,
   TransportSocket,
 } from './socket.js';
+import { listenError, TransportError, validatePort } from './errors.js';
 
 /** Responses up to this size are copied into one buffer before writing (see NetSocket.write). */
 const SMALL_WRITE_BYTES = 4096;
@@ -20,6 +21,19 @@ interface FileJob {
   readonly offset: number;
   readonly length: number;
   readonly done: (error: Error | undefined) => void;
+}
+
+/** The error a socket closed with: `ERR_SOCKET_ERROR`, the system error in `cause`, `errno` and `syscall`. */
+function socketError(cause: NodeJS.ErrnoException | undefined): TransportError {
+  return new TransportError(
+    'ERR_SOCKET_ERROR',
+    `socket error: ${cause?.code ?? cause?.message ?? 'unknown'}`,
+    {
+      cause,
+      ...(cause?.code === undefined ? {} : { errno: cause.code }),
+      ...(cause?.syscall === undefined ? {} : { syscall: cause.syscall }),
+    },
+  );
 }
 
 /** A node:net socket behind the {@link TransportSocket} contract. */
@@ -33,6 +47,8 @@ export class NetSocket implements TransportSocket {
   private waitingBytes = 0;
   private isStreaming = false;
   private isEnding = false;
+  /** The last 'error' event, reported as the cause when 'close' follows. */
+  private error: NodeJS.ErrnoException | undefined = undefined;
 
   constructor(socket: Socket) {
     this.socket = socket;
@@ -45,14 +61,15 @@ export class NetSocket implements TransportSocket {
     socket.on('drain', () => {
       if (!this.isStreaming && this.waiting.length === 0) this.handler?.onDrain();
     });
-    socket.on('error', () => {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
       // 'close' follows with hadError; the error itself is reported there.
+      this.error = err;
     });
     socket.on('close', (hadError: boolean) => {
       if (this.closed) return;
       this.closed = true;
-      this.failWaiting(new Error('socket closed'));
-      this.handler?.onClose(hadError ? new Error('socket error') : undefined);
+      this.failWaiting(new TransportError('ERR_SOCKET_CLOSED', 'socket closed'));
+      this.handler?.onClose(hadError ? socketError(this.error) : undefined);
     });
   }
 
@@ -110,7 +127,7 @@ export class NetSocket implements TransportSocket {
 
   private stream(job: FileJob): void {
     if (this.closed) {
-      job.done(new Error('socket closed'));
+      job.done(new TransportError('ERR_SOCKET_CLOSED', 'socket closed'));
       return;
     }
     if (job.length === 0) {
@@ -191,7 +208,7 @@ export class NetSocket implements TransportSocket {
   destroy(error?: Error): void {
     if (this.closed) return;
     this.closed = true;
-    this.failWaiting(error ?? new Error('socket destroyed'));
+    this.failWaiting(error ?? new TransportError('ERR_SOCKET_CLOSED', 'socket destroyed'));
     this.socket.destroy();
     this.handler?.onClose(error);
   }
@@ -229,9 +246,14 @@ export class NetTransport implements Transport {
       onConnection(new NetSocket(s));
     });
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
-        server.off('error', reject);
+      // Thrown here, a bad port rejects the promise as on the native transport.
+      const port = validatePort(options.port);
+      const onError = (err: Error): void => {
+        reject(listenError(err, options.host, port));
+      };
+      server.once('error', onError);
+      server.listen({ host: options.host, port, backlog: options.backlog }, () => {
+        server.off('error', onError);
         resolve(new NetListener(server, options.host));
       });
     });

@@ -10,6 +10,7 @@
 import { createHmac, randomBytes, timingSafeEqual, webcrypto } from 'node:crypto';
 import type { QuicConnection, QuicConnectionHandlers } from './quic.js';
 import { QuicProviderError } from './quic.js';
+import { validatePort } from './errors.js';
 
 // Structural types for the parts of @matrixai/quic used here, so this file type-checks (and fails with a
 // clear message at run time) when the optional dependency is absent.
@@ -463,6 +464,7 @@ function quicConfig(
 
 /** Listens for QUIC (HTTP/3) connections on UDP. */
 export async function listenQuiche(options: QuicheListenOptions): Promise<QuicheListener> {
+  const port = validatePort(options.port ?? 0);
   const mod = await loadQuiche();
   const server = new mod.QUICServer({
     crypto: retryTokenCrypto(),
@@ -480,7 +482,7 @@ export async function listenQuiche(options: QuicheListenOptions): Promise<Quiche
     const conn = (evt as CustomEvent<MxConnection>).detail;
     options.onConnection(new QuicheConnection(conn, mod.events.EventQUICConnectionStream.name));
   });
-  await server.start({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  await server.start({ host: options.host ?? '127.0.0.1', port });
   return {
     host: server.host,
     port: server.port,

@@ -11,6 +11,7 @@ import type {
   TransportListener,
   TransportSocket,
 } from './socket.js';
+import { listenError, validatePort } from './errors.js';
 
 /** ALPN identifiers offered by default, most preferred first. */
 export const DEFAULT_ALPN_PROTOCOLS: readonly string[] = ['h2', 'http/1.1'];
@@ -118,9 +119,14 @@ export class TlsTransport implements Transport {
       // A failed handshake never became a connection; nothing to report.
     });
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
-        server.off('error', reject);
+      // Thrown here, a bad port rejects the promise as on the native transport.
+      const port = validatePort(options.port);
+      const onError = (err: Error): void => {
+        reject(listenError(err, options.host, port));
+      };
+      server.once('error', onError);
+      server.listen({ host: options.host, port, backlog: options.backlog }, () => {
+        server.off('error', onError);
         resolve(new TlsListener(server, options.host));
       });
     });
