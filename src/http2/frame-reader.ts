@@ -3,8 +3,9 @@
  * byte stream into frames and hands each complete frame to the connection. Any split of the input works.
  *
  * Frames that lie whole inside a chunk are handed over in place (no copy). A frame cut by a chunk boundary
- * is assembled in a carry buffer sized to it once its header is known (never beyond a frame header plus
- * SETTINGS_MAX_FRAME_SIZE, checked before anything is copied, RFC 9113 §4.2).
+ * is assembled in ONE carry buffer per connection (STYLE §3.4): it grows by doubling only when a larger
+ * frame is cut, never beyond a frame header plus SETTINGS_MAX_FRAME_SIZE (checked before anything is
+ * copied, RFC 9113 §4.2), and is reused for every later cut frame.
  */
 import { H2ErrorCode, connectionError } from './errors.js';
 import {
@@ -19,15 +20,20 @@ import type { FrameHeader } from './frame/header.js';
 /** Receives one complete frame: the payload is `bytes[start, end)`. Returns false to stop reading. */
 export type FrameHandler = (h: FrameHeader, bytes: Uint8Array, start: number, end: number) => boolean;
 
+/** First carry allocation; most cut frames are small control or HEADERS frames. */
+const MIN_CARRY = 1024;
 const EMPTY = new Uint8Array(0);
 
 /** Splits received bytes into frames for one connection. */
 export class FrameReader {
   /** Reused header record: valid during one `onFrame` call. */
   readonly header: FrameHeader = newFrameHeader();
-  /** Lifetime: a fresh buffer for every cut frame, never written again once handed over. */
+  /**
+   * Lifetime: the bytes of a frame handed over from here are overwritten by the next cut frame, possibly
+   * later in the same `read`; a handler that keeps a view must copy it (DATA does, see recv.ts).
+   */
   carry: Uint8Array = EMPTY;
-  /** How many times a carry buffer was allocated. */
+  /** How many times the carry buffer was (re)allocated: a handful per connection at most. */
   carryAllocations = 0;
   private carryFill = 0;
   /** Octets the carried frame needs: FRAME_HEADER_SIZE until its header is known, then the whole frame. */
@@ -89,7 +95,6 @@ export class FrameReader {
   }
 
   private startCarry(chunk: Uint8Array, pos: number, end: number, need: number): void {
-    this.carry = EMPTY;
     this.ensureCarry(need, 0);
     this.carry.set(chunk.subarray(pos, end), 0);
     this.carryFill = end - pos;
@@ -127,7 +132,8 @@ export class FrameReader {
   /** Makes the carry hold `need` octets, keeping its first `keep`. `need` is at most `maxCarry`. */
   private ensureCarry(need: number, keep: number): void {
     if (this.carry.length >= need) return;
-    const next = new Uint8Array(need);
+    const size = Math.min(this.maxCarry, Math.max(need, this.carry.length * 2, MIN_CARRY));
+    const next = new Uint8Array(size);
     if (keep > 0) next.set(this.carry.subarray(0, keep), 0);
     this.carry = next;
     this.carryAllocations++;

@@ -164,7 +164,12 @@ export abstract class Http2Recv extends Http2Send {
     this.emit({
       type: 'data',
       streamId: id,
-      data: bytes.subarray(f.dataStart, f.dataEnd),
+      // Lifetime: a frame cut across chunks sits in the reader's carry buffer, which the next cut frame
+      // overwrites (maybe within this receive); such DATA gets a private copy (DataEvent's contract).
+      data:
+        bytes === this.reader.carry
+          ? bytes.slice(f.dataStart, f.dataEnd)
+          : bytes.subarray(f.dataStart, f.dataEnd),
       endStream: f.endStream,
     });
     if (s.state === StreamState.Closed) this.dropStream(s, CloseReason.EndStream);

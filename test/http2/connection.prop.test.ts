@@ -268,3 +268,27 @@ test('split at every offset: identical events, DATA bytes intact until the next 
     assert.deepEqual(detailed(got), expected, `split at ${k} and ${k + 337}`);
   }
 });
+
+test('the carry buffer of a connection is reused for every frame cut by a read', () => {
+  const all = clientBytes();
+  const s = new Http2Connection({ role: 'server' });
+  const reader = (s as unknown as { reader: { carry: Uint8Array; carryAllocations: number } }).reader;
+  const got: Http2Event[] = [];
+  let reads = 0;
+  // 7-octet reads: nearly every frame is cut, most more than once.
+  for (let pos = 0; pos < all.length; pos += 7) {
+    s.receive(all.subarray(pos, pos + 7));
+    got.push(...drain(s));
+    reads++;
+  }
+  const whole = new Http2Connection({ role: 'server' });
+  whole.receive(all);
+  assert.deepEqual(detailed(got), detailed(drain(whole)));
+  assert.ok(reads > 400);
+  // 1 KiB, then 2 KiB for the 1.5 KiB DATA frame; a fresh buffer for every cut frame made it 29 here.
+  assert.ok(
+    reader.carryAllocations <= 2,
+    `carry allocated ${reader.carryAllocations} times for ${reads} reads`,
+  );
+  assert.ok(reader.carry.length <= 9 + 16384);
+});

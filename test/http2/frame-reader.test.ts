@@ -5,6 +5,7 @@ import { H2ErrorCode } from '../../src/http2/errors.js';
 import { FrameReader } from '../../src/http2/frame-reader.js';
 import {
   CONNECTION_PREFACE,
+  FRAME_HEADER_SIZE,
   encodeData,
   encodePing,
   encodeSettings,
@@ -79,6 +80,54 @@ test('three-way splits and one byte at a time yield the same frames', () => {
   const r = c.reader(16384, true);
   for (let i = 0; i < INPUT.length; i++) r.read(INPUT.subarray(i, i + 1));
   assert.deepEqual(c.lines, expected);
+});
+
+test('the carry buffer is allocated a few times per connection, then reused for every cut frame', () => {
+  const c = collector();
+  const r = c.reader();
+  const frame = concat(encodeData(1, payload(16384, 9), false));
+  // 200 frames, each cut in two by the chunk boundary at a different offset.
+  const stream = concat(Array.from({ length: 200 }, () => frame));
+  let pos = 0;
+  let step = 7000;
+  let carry: Uint8Array | undefined;
+  let sameCarry = 0;
+  let reads = 0;
+  while (pos < stream.length) {
+    r.read(stream.subarray(pos, pos + step));
+    reads++;
+    pos += step;
+    step = 7000 + ((step * 13) % 5000);
+    if (carry === r.carry) sameCarry++;
+    carry = r.carry;
+  }
+  assert.equal(c.lines.length, 200);
+  // Doubling from 1 KiB to a header plus 16 KiB: at most 5 allocations, none after that.
+  assert.ok(r.carryAllocations >= 1 && r.carryAllocations <= 5, `allocations ${r.carryAllocations}`);
+  // Every read after the last allocation kept the same buffer.
+  assert.ok(sameCarry >= reads - r.carryAllocations, `carry kept across ${sameCarry} of ${reads} reads`);
+  assert.ok(r.carry.length <= FRAME_HEADER_SIZE + 16384, `carry ${r.carry.length}`);
+});
+
+test('the carry buffer never grows beyond a frame header plus the max frame size', () => {
+  const c = collector();
+  const r = c.reader(16384);
+  const big = concat(encodeData(1, payload(16384, 5), false));
+  r.read(big.subarray(0, 100));
+  r.read(big.subarray(100));
+  assert.equal(r.carry.length, FRAME_HEADER_SIZE + 16384);
+  // A frame above the limit is refused from its header, before anything is copied (RFC 9113 §4.2).
+  const tooBig = concat(encodeData(1, payload(16385, 6), false));
+  const before = r.carryAllocations;
+  assert.throws(
+    () => {
+      r.read(tooBig.subarray(0, 4));
+      r.read(tooBig.subarray(4, 200));
+    },
+    (e: unknown) => e instanceof H2Error && e.wireCode === H2ErrorCode.FRAME_SIZE_ERROR,
+  );
+  assert.equal(r.carryAllocations, before);
+  assert.equal(r.carry.length, FRAME_HEADER_SIZE + 16384);
 });
 
 test('an invalid preface byte is a connection PROTOCOL_ERROR at any split', () => {
