@@ -212,7 +212,8 @@ export class Http2Connection extends Http2Recv {
   /** True when `takeOutput()` would return something. */
   get hasOutput(): boolean {
     if (!this.output.isEmpty) return true;
-    return this.scheduler.size > 0 && !this.isClosedFlag;
+    if (this.isClosedFlag) return false;
+    return this.scheduler.size > 0 || this.shutdownState === ShutdownState.Queued;
   }
 
   /**
@@ -220,7 +221,12 @@ export class Http2Connection extends Http2Recv {
    * allow, in priority order (RFC 9218). The connection never touches a returned chunk again.
    */
   takeOutput(): Uint8Array[] {
-    if (!this.isClosedFlag) this.flushData();
+    if (!this.isClosedFlag) {
+      // A graceful GOAWAY decided since the last call goes out now (shutdown.ts, state Queued).
+      if (this.shutdownState === ShutdownState.Queued)
+        this.stepShutdown(ShutdownInput.TakeOutput, H2ErrorCode.NO_ERROR, EMPTY);
+      this.flushData();
+    }
     return this.output.take();
   }
 
@@ -349,7 +355,9 @@ export class Http2Connection extends Http2Recv {
   /**
    * Starts shutdown with GOAWAY (RFC 9113 §6.8). With NO_ERROR a server first announces 2^31-1, waits one
    * round trip (a PING) and then sends the real last stream id, so requests in flight are not lost; open
-   * streams are finished. Other codes send one GOAWAY at once.
+   * streams are finished. Other codes (and clients) send one GOAWAY at once. The first GOAWAY goes out with
+   * the next `takeOutput()`; calling `goAway()` again ends the round trip at once, and before that output
+   * was taken, only the final GOAWAY is sent. Once it is out, further calls are ignored (shutdown.ts).
    */
   goAway(errorCode: number = H2ErrorCode.NO_ERROR, debug: string = ''): void {
     if (this.isClosedFlag) return;
@@ -359,12 +367,12 @@ export class Http2Connection extends Http2Recv {
   }
 
   /**
-   * Closes at once: sends GOAWAY with `errorCode` unless one was sent, drops every stream. `takeOutput()`
-   * still returns what is queued.
+   * Closes at once: sends GOAWAY with `errorCode` and the real last stream id unless one was sent, drops
+   * every stream. `takeOutput()` still returns what is queued.
    */
   close(errorCode: number = H2ErrorCode.NO_ERROR): void {
     if (this.isClosedFlag) return;
-    this.goAway(errorCode);
+    this.stepShutdown(ShutdownInput.SendGoaway, errorCode, EMPTY);
     this.flushData();
     this.shutdown();
   }

@@ -5,12 +5,94 @@ import { FrameType } from '../../src/http2/frame/index.js';
 import { ShutdownAction, ShutdownInput, ShutdownState, transition } from '../../src/http2/shutdown.js';
 import { Pair, concat, frames } from './harness.js';
 
+const GET = [
+  [':method', 'GET'],
+  [':scheme', 'https'],
+  [':authority', 'example.com'],
+  [':path', '/'],
+] as const;
+
 function goaways(bytes: Uint8Array): Array<{ lastStreamId: number; errorCode: number }> {
   const out: Array<{ lastStreamId: number; errorCode: number }> = [];
   for (const f of frames(bytes))
     if (f.type === FrameType.GOAWAY) out.push({ lastStreamId: f.lastStreamId, errorCode: f.errorCode });
   return out;
 }
+
+// Regression: src/server/http2.ts calls goAway(NO_ERROR) twice on an idle connection, to get one GOAWAY with
+// the real last stream id. The second call used to queue that GOAWAY right behind the 2^31-1 one and its
+// PING: a double GOAWAY on the wire.
+test('goAway() twice before the output is taken: one GOAWAY with the real last stream id, no PING', () => {
+  const p = new Pair();
+  p.pump();
+  const a = p.client.request(GET, { endStream: true });
+  p.pump();
+  p.server.goAway();
+  assert.equal(p.server.hasOutput, true);
+  assert.equal(p.server.canOpenStream, false);
+  p.server.goAway();
+  const out = concat(p.server.takeOutput());
+  assert.deepEqual(goaways(out), [{ lastStreamId: a, errorCode: H2ErrorCode.NO_ERROR }]);
+  assert.equal(frames(out).filter((f) => f.type === FrameType.PING).length, 0);
+  assert.equal(p.server.nextDeadline(), undefined);
+  // The stream in flight still finishes, then the connection is done.
+  p.server.respond(a, [[':status', '204']], true);
+  p.pump();
+  assert.equal(p.server.isFinished, true);
+  p.server.goAway();
+  p.server.close();
+  assert.deepEqual(goaways(concat(p.server.takeOutput())), []);
+});
+
+test('goAway() again after the 2^31-1 GOAWAY went out sends the final one at once, once', () => {
+  const p = new Pair();
+  p.pump();
+  const a = p.client.request(GET, { endStream: true });
+  p.pump();
+  p.server.goAway();
+  const out1 = concat(p.server.takeOutput());
+  assert.deepEqual(goaways(out1), [{ lastStreamId: 0x7fffffff, errorCode: H2ErrorCode.NO_ERROR }]);
+  assert.equal(frames(out1).filter((f) => f.type === FrameType.PING).length, 1);
+  p.server.goAway();
+  assert.deepEqual(goaways(concat(p.server.takeOutput())), [
+    { lastStreamId: a, errorCode: H2ErrorCode.NO_ERROR },
+  ]);
+  // The late ACK of the shutdown PING changes nothing.
+  p.client.receive(out1);
+  p.server.receive(concat(p.client.takeOutput()));
+  assert.deepEqual(goaways(concat(p.server.takeOutput())), []);
+});
+
+test('the graceful round trip: the PING ACK releases the final GOAWAY, once', () => {
+  const p = new Pair();
+  p.pump();
+  p.server.goAway();
+  const out1 = concat(p.server.takeOutput());
+  // A request that crossed the first GOAWAY is still served.
+  const b = p.client.request(GET, { endStream: true });
+  p.server.receive(concat(p.client.takeOutput()));
+  for (let e = p.server.nextEvent(); e !== null; e = p.server.nextEvent()) p.serverEvents.push(e);
+  assert.ok(p.serverEvents.some((e) => e.type === 'request' && e.streamId === b));
+  p.client.receive(out1);
+  p.server.receive(concat(p.client.takeOutput()));
+  assert.deepEqual(goaways(concat(p.server.takeOutput())), [
+    { lastStreamId: b, errorCode: H2ErrorCode.NO_ERROR },
+  ]);
+  p.server.goAway();
+  assert.deepEqual(p.server.takeOutput(), []);
+});
+
+test('close() on an open server: one GOAWAY with the real last stream id, no 2^31-1 and no PING', () => {
+  const p = new Pair();
+  p.pump();
+  const a = p.client.request(GET, { endStream: true });
+  p.pump();
+  p.server.close();
+  const out = concat(p.server.takeOutput());
+  assert.deepEqual(goaways(out), [{ lastStreamId: a, errorCode: H2ErrorCode.NO_ERROR }]);
+  assert.equal(frames(out).filter((f) => f.type === FrameType.PING).length, 0);
+  assert.equal(p.server.isClosed, true);
+});
 
 test('close() while draining sends the final GOAWAY at once', () => {
   const p = new Pair();
@@ -56,9 +138,12 @@ test('a connection error after the final GOAWAY still sends a GOAWAY with its co
   const p = new Pair();
   p.pump();
   p.server.goAway(H2ErrorCode.NO_ERROR);
+  assert.equal(goaways(concat(p.server.takeOutput())).length, 1);
   p.server.handleTimeout(0);
   p.server.handleTimeout(5000);
-  assert.equal(goaways(concat(p.server.takeOutput())).length, 2);
+  assert.deepEqual(goaways(concat(p.server.takeOutput())), [
+    { lastStreamId: 0, errorCode: H2ErrorCode.NO_ERROR },
+  ]);
   // A frame on stream 0 that needs a stream: connection PROTOCOL_ERROR.
   assert.throws(() => {
     p.server.receive(new Uint8Array([0, 0, 4, 3, 0, 0, 0, 0, 0, 0, 0, 0, 8]));
@@ -73,18 +158,27 @@ test('transition: every state and input pair', () => {
   const I = ShutdownInput;
   const A = ShutdownAction;
   const table: Array<[ShutdownState, ShutdownInput, ShutdownState, ShutdownAction]> = [
-    [S.Open, I.SendGraceful, S.Draining, A.WriteGraceful],
+    [S.Open, I.SendGraceful, S.Queued, A.None],
     [S.Open, I.SendGoaway, S.GoawaySent, A.WriteFinal],
+    [S.Open, I.TakeOutput, S.Open, A.None],
     [S.Open, I.RecvShutdownPingAck, S.Open, A.None],
     [S.Open, I.ShutdownTimeout, S.Open, A.None],
     [S.Open, I.ConnectionError, S.GoawaySent, A.WriteFinal],
+    [S.Queued, I.SendGraceful, S.GoawaySent, A.WriteFinal],
+    [S.Queued, I.SendGoaway, S.GoawaySent, A.WriteFinal],
+    [S.Queued, I.TakeOutput, S.Draining, A.WriteGraceful],
+    [S.Queued, I.RecvShutdownPingAck, S.Queued, A.None],
+    [S.Queued, I.ShutdownTimeout, S.Queued, A.None],
+    [S.Queued, I.ConnectionError, S.GoawaySent, A.WriteFinal],
     [S.Draining, I.SendGraceful, S.GoawaySent, A.WriteFinal],
     [S.Draining, I.SendGoaway, S.GoawaySent, A.WriteFinal],
+    [S.Draining, I.TakeOutput, S.Draining, A.None],
     [S.Draining, I.RecvShutdownPingAck, S.GoawaySent, A.WriteFinal],
     [S.Draining, I.ShutdownTimeout, S.GoawaySent, A.WriteFinal],
     [S.Draining, I.ConnectionError, S.GoawaySent, A.WriteFinal],
     [S.GoawaySent, I.SendGraceful, S.GoawaySent, A.None],
     [S.GoawaySent, I.SendGoaway, S.GoawaySent, A.None],
+    [S.GoawaySent, I.TakeOutput, S.GoawaySent, A.None],
     [S.GoawaySent, I.RecvShutdownPingAck, S.GoawaySent, A.None],
     [S.GoawaySent, I.ShutdownTimeout, S.GoawaySent, A.None],
     [S.GoawaySent, I.ConnectionError, S.GoawaySent, A.WriteFinal],
