@@ -151,3 +151,35 @@ test('reading stops when the handler returns false', () => {
   r.read(INPUT.subarray(CONNECTION_PREFACE.length));
   assert.equal(n, 2);
 });
+
+test('detachCarry: the handed-over frame is never written again; the next cut frame gets a same-size buffer', () => {
+  const kept: Uint8Array[] = [];
+  const r: FrameReader = new FrameReader(16384, false, (_h, bytes, start, end) => {
+    kept.push(bytes.subarray(start, end));
+    if (bytes === r.carry) r.detachCarry();
+    return true;
+  });
+  const a = concat(encodeData(1, payload(3000, 1), false));
+  const b = concat(encodeData(1, payload(3000, 2), false));
+  const c = concat(encodeData(1, payload(3000, 3), false));
+  const all = concat([a, b, c]);
+  // Cut inside a, inside b (same read as a's end) and inside c.
+  const sizes: number[] = [];
+  for (const [from, to] of [
+    [0, 1000],
+    [1000, 4000],
+    [4000, 7000],
+    [7000, all.length],
+  ] as const) {
+    r.read(all.subarray(from, to));
+    sizes.push(r.carry.length);
+  }
+  assert.equal(kept.length, 3);
+  kept.forEach((k, i) => {
+    assert.deepEqual(k, payload(3000, i + 1), `frame ${i}`);
+  });
+  // Each cut frame (header known: 3009 octets) in its own buffer once the previous one was taken over.
+  assert.deepEqual(sizes, [3009, 3009, 3009, 0]);
+  assert.equal(r.carryAllocations, 3);
+  assert.equal(r.carry.length, 0);
+});
