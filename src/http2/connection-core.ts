@@ -4,6 +4,10 @@
  * side effects. The layers on top add sending and flow control (send.ts), the frame handlers (recv.ts) and
  * the public API (connection.ts); the pieces with their own state live in their own files: frame-reader.ts,
  * field-block.ts, output.ts, shutdown.ts, window-tuner.ts.
+ *
+ * The layers are subclasses (ConnectionCore <- Http2Send <- Http2Recv <- Http2Connection) of one object
+ * rather than separate objects passing each other around: every field is set in this constructor, so the
+ * connection keeps one monomorphic shape (STYLE §3.4), and members shared between layers are `protected`.
  */
 import { H2Error, UsageError, assertNever } from '../common/errors.js';
 import { resolveLimits } from '../common/limits.js';
@@ -41,6 +45,7 @@ import {
 } from './stream.js';
 import { WindowTuner } from './window-tuner.js';
 
+/** Shared empty payload (GOAWAY debug data, drained DATA queue slots). */
 export const EMPTY = new Uint8Array(0);
 /** First octet of our graceful-shutdown PING payload; its ACK releases the final GOAWAY. */
 export const PING_SHUTDOWN = 0x67;
