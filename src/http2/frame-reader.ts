@@ -1,0 +1,154 @@
+/**
+ * The inbound framing layer of a connection (RFC 9113 §3.4, §4.1): checks the client preface, cuts the
+ * byte stream into frames and hands each complete frame to the connection. Any split of the input works.
+ *
+ * Frames that lie whole inside a chunk are handed over in place (no copy). A frame cut by a chunk boundary
+ * is assembled in ONE carry buffer per connection (STYLE §3.4): it grows by doubling only when a larger
+ * frame is cut, never beyond a frame header plus SETTINGS_MAX_FRAME_SIZE (checked before anything is
+ * copied, RFC 9113 §4.2), and is reused for every later cut frame. The one exception is a frame whose
+ * payload the application keeps (DATA): the connection then takes the buffer over (`detachCarry`) rather
+ * than copying the payload a second time, and the next cut frame gets a new buffer of the same size.
+ */
+import { H2ErrorCode, connectionError } from './errors.js';
+import {
+  CONNECTION_PREFACE,
+  FRAME_HEADER_SIZE,
+  checkFrameSize,
+  newFrameHeader,
+  readFrameHeader,
+} from './frame/header.js';
+import type { FrameHeader } from './frame/header.js';
+
+/** Receives one complete frame: the payload is `bytes[start, end)`. Returns false to stop reading. */
+export type FrameHandler = (h: FrameHeader, bytes: Uint8Array, start: number, end: number) => boolean;
+
+/** First carry allocation; most cut frames are small control or HEADERS frames. */
+const MIN_CARRY = 1024;
+const EMPTY = new Uint8Array(0);
+
+/** Splits received bytes into frames for one connection. */
+export class FrameReader {
+  /** Reused header record: valid during one `onFrame` call. */
+  readonly header: FrameHeader = newFrameHeader();
+  /**
+   * Lifetime: the bytes of a frame handed over from here are overwritten by the next cut frame, possibly
+   * later in the same `read`, unless the handler calls `detachCarry()` (DATA does, see recv.ts).
+   */
+  carry: Uint8Array = EMPTY;
+  /** How many times a carry buffer was allocated: growth steps, plus one per detached buffer. */
+  carryAllocations = 0;
+  /** Size of the next carry allocation at least: the size of the last one detached. */
+  private carryCapacity = MIN_CARRY;
+  private carryFill = 0;
+  /** Octets the carried frame needs: FRAME_HEADER_SIZE until its header is known, then the whole frame. */
+  private carryNeed = 0;
+  private prefaceRemaining: number;
+  private readonly maxFrameSize: number;
+  private readonly maxCarry: number;
+  private readonly onFrame: FrameHandler;
+
+  /** `expectPreface`: server side, the client connection preface comes first (RFC 9113 §3.4). */
+  constructor(maxFrameSize: number, expectPreface: boolean, onFrame: FrameHandler) {
+    this.maxFrameSize = maxFrameSize;
+    this.maxCarry = FRAME_HEADER_SIZE + maxFrameSize;
+    this.prefaceRemaining = expectPreface ? CONNECTION_PREFACE.length : 0;
+    this.onFrame = onFrame;
+  }
+
+  /**
+   * Gives the buffer of the frame being handed over (`bytes === carry`) to the handler for good: it is
+   * never written again, and the next cut frame is assembled in a new buffer of the same size.
+   */
+  detachCarry(): void {
+    if (this.carry.length > this.carryCapacity) this.carryCapacity = this.carry.length;
+    this.carry = EMPTY;
+  }
+
+  /** Octets of a cut frame waiting for the next chunk. */
+  get carried(): number {
+    return this.carryFill;
+  }
+
+  /** Consumes `chunk`; stops early when the handler returns false. Throws connection errors. */
+  read(chunk: Uint8Array): void {
+    const end = chunk.length;
+    let pos = 0;
+    if (this.prefaceRemaining > 0) {
+      const off = CONNECTION_PREFACE.length - this.prefaceRemaining;
+      const n = Math.min(this.prefaceRemaining, end);
+      for (let i = 0; i < n; i++) {
+        if (chunk[i] !== CONNECTION_PREFACE[off + i]) {
+          // RFC 9113 §3.4: an invalid preface is a connection error PROTOCOL_ERROR.
+          throw connectionError(H2ErrorCode.PROTOCOL_ERROR, 'invalid connection preface');
+        }
+      }
+      this.prefaceRemaining -= n;
+      pos = n;
+    }
+    if (this.carryFill > 0) {
+      pos = this.finishCarried(chunk, pos, end);
+      if (pos < 0) return;
+    }
+    while (pos < end) {
+      const avail = end - pos;
+      if (avail < FRAME_HEADER_SIZE) {
+        this.startCarry(chunk, pos, end, FRAME_HEADER_SIZE);
+        return;
+      }
+      const h = readFrameHeader(chunk, pos, this.header);
+      checkFrameSize(h, this.maxFrameSize);
+      const total = FRAME_HEADER_SIZE + h.length;
+      if (avail < total) {
+        this.startCarry(chunk, pos, end, total);
+        return;
+      }
+      if (!this.onFrame(h, chunk, pos + FRAME_HEADER_SIZE, pos + total)) return;
+      pos += total;
+    }
+  }
+
+  private startCarry(chunk: Uint8Array, pos: number, end: number, need: number): void {
+    this.ensureCarry(need, 0);
+    this.carry.set(chunk.subarray(pos, end), 0);
+    this.carryFill = end - pos;
+    this.carryNeed = need;
+  }
+
+  /** Completes the carried frame; returns the position after it, or -1 (chunk used up, or reading stopped). */
+  private finishCarried(chunk: Uint8Array, pos: number, end: number): number {
+    pos = this.fill(chunk, pos, end);
+    if (this.carryFill < this.carryNeed) return -1;
+    if (this.carryNeed === FRAME_HEADER_SIZE) {
+      const h = readFrameHeader(this.carry, 0, this.header);
+      checkFrameSize(h, this.maxFrameSize);
+      if (h.length > 0) {
+        this.carryNeed = FRAME_HEADER_SIZE + h.length;
+        this.ensureCarry(this.carryNeed, FRAME_HEADER_SIZE);
+        pos = this.fill(chunk, pos, end);
+        if (this.carryFill < this.carryNeed) return -1;
+      }
+    }
+    const total = this.carryNeed;
+    this.carryFill = 0;
+    this.carryNeed = 0;
+    const h = readFrameHeader(this.carry, 0, this.header);
+    return this.onFrame(h, this.carry, FRAME_HEADER_SIZE, total) ? pos : -1;
+  }
+
+  private fill(chunk: Uint8Array, pos: number, end: number): number {
+    const n = Math.min(this.carryNeed - this.carryFill, end - pos);
+    if (n > 0) this.carry.set(chunk.subarray(pos, pos + n), this.carryFill);
+    this.carryFill += n;
+    return pos + n;
+  }
+
+  /** Makes the carry hold `need` octets, keeping its first `keep`. `need` is at most `maxCarry`. */
+  private ensureCarry(need: number, keep: number): void {
+    if (this.carry.length >= need) return;
+    const size = Math.min(this.maxCarry, Math.max(need, this.carry.length * 2, this.carryCapacity));
+    const next = new Uint8Array(size);
+    if (keep > 0) next.set(this.carry.subarray(0, keep), 0);
+    this.carry = next;
+    this.carryAllocations++;
+  }
+}

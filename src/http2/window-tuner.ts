@@ -1,0 +1,64 @@
+/**
+ * Receive-window auto-tuning by a bandwidth-delay product probe, as in gRPC and hyper: one PING per round
+ * trip, counting the DATA octets that arrive until its ACK. When the peer delivered close to a full window
+ * within one round trip, the window (not the path) limited throughput, so the target doubles (up to
+ * `maxReceiveWindowSize`). Credit is still returned only by `consumed()`; this only raises the targets.
+ */
+
+/** First octets of our probe PING payload ("bd"); the ACK echoes them (RFC 9113 §6.7). */
+const PROBE_TAG_0 = 0x62;
+const PROBE_TAG_1 = 0x64;
+
+/** The probe of one connection; the connection applies the targets it computes. */
+export class WindowTuner {
+  /** Smoothed round-trip time measured by the probes, in ms (undefined without timestamps). */
+  rttMs: number | undefined = undefined;
+  private isProbeOutstanding = false;
+  private bytes = 0;
+  private sentAtMs: number | undefined = undefined;
+  private count = 0;
+
+  /**
+   * Counts `n` received DATA octets. Returns the payload of a probe PING to send now, or undefined
+   * (a probe is outstanding, or `canGrow` is false because both targets reached their maximum).
+   */
+  countData(n: number, canGrow: boolean, nowMs: number | undefined): Uint8Array | undefined {
+    if (this.isProbeOutstanding) {
+      this.bytes += n;
+      return undefined;
+    }
+    if (!canGrow) return undefined;
+    this.isProbeOutstanding = true;
+    this.bytes = n;
+    this.sentAtMs = nowMs;
+    const p = new Uint8Array(8);
+    p[0] = PROBE_TAG_0;
+    p[1] = PROBE_TAG_1;
+    p[7] = ++this.count & 0xff;
+    return p;
+  }
+
+  /** True when a PING ACK with `payload` answers our outstanding probe. */
+  isProbeAck(payload: Uint8Array): boolean {
+    return payload[0] === PROBE_TAG_0 && payload[1] === PROBE_TAG_1 && this.isProbeOutstanding;
+  }
+
+  /** The probe was answered: updates `rttMs` and returns the octets delivered in that round trip. */
+  onProbeAck(nowMs: number | undefined): number {
+    this.isProbeOutstanding = false;
+    if (nowMs !== undefined && this.sentAtMs !== undefined) {
+      const rtt = Math.max(0, nowMs - this.sentAtMs);
+      this.rttMs = this.rttMs === undefined ? rtt : (this.rttMs * 7 + rtt) / 8;
+    }
+    return this.bytes;
+  }
+}
+
+/**
+ * The grown target for a window of `target` octets after a round trip that delivered `bdp` octets, or
+ * `target` itself when the window did not limit throughput (less than 2/3 of it used) or is at `max`.
+ */
+export function grownTarget(bdp: number, target: number, max: number): number {
+  if (bdp * 3 < target * 2 || target >= max) return target;
+  return Math.min(max, Math.max(target * 2, bdp * 2));
+}
