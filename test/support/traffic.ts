@@ -149,14 +149,16 @@ export const ECHO = {
 /**
  * The echo handler: reads the whole body, answers 200 with `x-id`, `x-digest` (SHA-256 of the body) and the
  * body `<id> <length> <digest>\n` followed by `x-resp-bytes` pattern bytes, written with backpressure.
- * `GET /download?n=N` answers N pattern bytes with their digest in `x-digest`.
+ * `GET /download?n=N` (or `/download/N`) answers N pattern bytes with their digest in `x-digest`.
+ * Every response says which protocol carried it in `x-protocol`.
  * Every request seen is logged (id, length, digest) so peers that cannot check digests (h2load) still can.
  */
 export function echoHandler(log?: { id: string; length: number; digest: string }[]): Handler {
   const downloads = new Map<number, { body: Buffer; digest: string }>();
   return async (req, res) => {
-    if (req.path === '/download') {
-      const n = Number(new URLSearchParams(req.query).get('n') ?? '0');
+    res.setHeader('x-protocol', req.protocol);
+    if (req.path === '/download' || req.path.startsWith('/download/')) {
+      const n = Number(req.path.slice(10) || (new URLSearchParams(req.query).get('n') ?? '0'));
       let d = downloads.get(n);
       if (d === undefined) {
         const body = pattern(n);
