@@ -33,16 +33,23 @@ import {
 const TIMEOUT_MS = 300;
 const SLACK_MS = 1000;
 const MAX_CONNECTIONS = 20;
-/** A linger timeout (closing a half-closed connection whose peer never finishes) is set when the server has one. */
-const HAS_LINGER = 'lingerTimeoutMs' in DEFAULT_SERVER_LIMITS;
+/**
+ * Every connection timeout the server has is set short, including any added later (a linger timeout for
+ * half-closed connections, a handshake timeout...): only the graceful-shutdown wait keeps its default.
+ */
+const EXTRA_TIMEOUTS = Object.fromEntries(
+  Object.keys(DEFAULT_SERVER_LIMITS)
+    .filter((k) => k.endsWith('TimeoutMs') && k !== 'shutdownTimeoutMs')
+    .map((k) => [k, TIMEOUT_MS]),
+);
 
 const LIMITS = {
+  ...EXTRA_TIMEOUTS,
   maxConnections: MAX_CONNECTIONS,
   headerTimeoutMs: TIMEOUT_MS,
   keepAliveTimeoutMs: TIMEOUT_MS,
   bodyTimeoutMs: TIMEOUT_MS,
   timerTickMs: 50,
-  ...(HAS_LINGER ? { lingerTimeoutMs: TIMEOUT_MS } : {}),
 };
 
 interface BadKind {

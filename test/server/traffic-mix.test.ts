@@ -527,7 +527,7 @@ test(
             assert.fail(`run ${run} [udp h3], ${failures.length} problem(s):\n  ${failures.join('\n  ')}`);
           }
         }),
-        { numRuns: 10, seed: 0x7a11e, endOnFailure: true },
+        { numRuns: 6, seed: 0x7a11e, endOnFailure: true },
       );
     } finally {
       await stopServer(st);
