@@ -12,7 +12,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { NativeLoop } from '../../src/transport/native.js';
 import {
+  dial,
   echoHandler,
+  H2RawClient,
+  Prng,
+  socketClosed,
+  SplitWriter,
   fdTargets,
   kindAvailable,
   openFds,
@@ -88,6 +93,25 @@ function abortMidDownload(port: number): Promise<void> {
     });
     s.on('error', reject);
   });
+}
+
+/** The same abort over h2c: HEADERS announcing 1 MB, 100 KB of DATA, then the socket is destroyed. */
+async function abortH2cMidBody(port: number): Promise<void> {
+  const s = await dial('net', port, 'h2');
+  const client = new H2RawClient(s, new SplitWriter(s, new Prng(port), 0));
+  const fields: [string, string][] = [
+    [':method', 'POST'],
+    [':scheme', 'http'],
+    [':authority', '127.0.0.1'],
+    [':path', '/echo'],
+    ['content-length', String(ABORT_ANNOUNCED)],
+  ];
+  const id = client.conn.request(fields);
+  client.conn.sendData(id, Buffer.alloc(ABORT_SENT, 0x61));
+  client.flush();
+  await client.writer.idle();
+  s.destroy();
+  await socketClosed(s);
 }
 
 interface Baseline {
@@ -228,6 +252,43 @@ for (const kind of ['native', 'net'] as const) {
         const reported = st.errors.length;
         if (reported > 0) problems.push(`onError called ${reported} times, first: ${String(st.errors[0])}`);
         if (problems.length > 0) assert.fail(`[${kind}] ${problems.join('\n  ')}`);
+      } finally {
+        await stopServer(st);
+      }
+    },
+  );
+
+  test(
+    `leaks [${kind} h2c]: ${ABORTS} connections aborting mid-body leave no connection, fd, arena slot or heap behind`,
+    { timeout: 60_000, skip: process.platform !== 'linux' && 'needs /proc' },
+    async (t) => {
+      if (!kindAvailable(kind)) {
+        t.skip('native addon not built');
+        return;
+      }
+      const st = await startServer(kind, echoHandler());
+      try {
+        for (let i = 0; i < ABORT_BATCH; i++) await abortH2cMidBody(st.port);
+        await shortConnection(st.port, 0);
+        st.errors.length = 0;
+        const b = await baseline(st);
+        const started = Date.now();
+        for (let i = 0; i < ABORTS; i += ABORT_BATCH) {
+          const batch: Promise<void>[] = [];
+          for (let j = 0; j < ABORT_BATCH; j++) batch.push(abortH2cMidBody(st.port));
+          await Promise.all(batch);
+        }
+        t.diagnostic(`${ABORTS} h2c aborts in ${Date.now() - started} ms`);
+        assert.equal(await shortConnection(st.port, 1), 'HTTP/1.1 200 OK');
+        // Counted, then dropped: the errors themselves must not count as server heap.
+        const reported = st.errors.length;
+        const first = String(st.errors[0]);
+        st.errors.length = 0;
+        const problems = await leftovers(st, b, (m) => {
+          t.diagnostic(m);
+        });
+        if (reported > 0) problems.push(`onError called ${reported} times for peer aborts, first: ${first}`);
+        if (problems.length > 0) assert.fail(`[${kind} h2c] ${problems.join('\n  ')}`);
       } finally {
         await stopServer(st);
       }
