@@ -8,6 +8,11 @@ import { resolveLimits } from '../common/limits.js';
 export interface ServerLimits {
   /** Open connections; more are closed on accept. 10,000 keeps fds well under common `ulimit -n` raises. */
   readonly maxConnections: number;
+  /**
+   * TLS: time from accept to a completed handshake; a peer that never sends a ClientHello is destroyed.
+   * 10 s like the header timeout (node:tls's own default, 120 s, lets idle peers hold descriptors).
+   */
+  readonly handshakeTimeoutMs: number;
   /** Time to receive a complete request head, from its first byte (slowloris defence): 408, then close. */
   readonly headerTimeoutMs: number;
   /** Idle time allowed between requests on a keep-alive connection before it is closed (like Node's 5 s). */
@@ -38,6 +43,7 @@ export interface ServerLimits {
 /** Defaults of {@link ServerLimits}. */
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxConnections: 10_000,
+  handshakeTimeoutMs: 10_000,
   headerTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
   bodyTimeoutMs: 30_000,

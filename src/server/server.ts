@@ -142,6 +142,7 @@ export class Server implements ProtocolStarter {
         port,
         backlog: this.limits.backlog,
         reusePort: this.options.reusePort ?? isHayateWorker(),
+        handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
       },
       (socket) => {
         this.accept(socket);

@@ -57,6 +57,11 @@ export interface ListenOptions {
   readonly backlog: number;
   /** SO_REUSEPORT (native transport): let several threads/processes bind the same port. */
   readonly reusePort: boolean;
+  /**
+   * TLS transports: time a new connection has to complete its handshake before it is destroyed (a peer
+   * that never sends a ClientHello must not hold a descriptor for node:tls's 120 s default).
+   */
+  readonly handshakeTimeoutMs?: number;
 }
 
 /** A listening socket. */

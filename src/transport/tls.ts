@@ -110,13 +110,16 @@ export class TlsTransport implements Transport {
       ...tlsOptions,
       ALPNProtocols: [...(alpnProtocols ?? DEFAULT_ALPN_PROTOCOLS)],
       allowHalfOpen: true,
+      ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeout: options.handshakeTimeoutMs }),
     });
     server.on('secureConnection', (s: TLSSocket) => {
       s.setNoDelay(true);
       onConnection(new TlsSocket(s));
     });
-    server.on('tlsClientError', () => {
-      // A failed handshake never became a connection; nothing to report.
+    server.on('tlsClientError', (_err: Error, s: TLSSocket) => {
+      // A failed or timed-out handshake never became a connection; nothing to report. With a listener
+      // here node:tls leaves the socket to us: destroy it, or every failed handshake keeps a descriptor.
+      s.destroy();
     });
     return new Promise((resolve, reject) => {
       // Thrown here, a bad port rejects the promise as on the native transport.
