@@ -156,6 +156,7 @@ export class Server implements ProtocolStarter {
           port: this.listener.port,
           key,
           cert,
+          highWaterMarkBytes: this.limits.highWaterMarkBytes,
           ...(this.options.onError === undefined ? {} : { onError: this.options.onError }),
         },
         this.userHandler,
