@@ -8,12 +8,14 @@ import type { Http3Event } from '../http3/connection.js';
 import { H3ErrorCode } from '../http3/errors.js';
 import type { Http3Limits } from '../http3/limits.js';
 import type { QuicConnection } from '../transport/quic.js';
+import { QuicProviderError } from '../transport/quic.js';
 import { connectQuiche, listenQuiche } from '../transport/quic-quiche.js';
 import type { QuicheClientConnection } from '../transport/quic-quiche.js';
 import { TransportError } from '../transport/errors.js';
 import { IncomingRequest } from './request.js';
 import { OutgoingResponse } from './response.js';
 import { Http3Session } from './http3-session.js';
+import { DEFAULT_SERVER_LIMITS } from './limits.js';
 import type { Handler, HeadersView, ResponseBackend } from './types.js';
 
 /** A {@link HeadersView} over decoded `[name, value]` pairs (names already lowercase in HTTP/3). */
@@ -74,20 +76,39 @@ function responseFields(
   return out;
 }
 
-/** The HTTP/3 side of one response (what {@link OutgoingResponse} drives). */
+/** Smallest and largest read of {@link Http3Backend.sendFile}. */
+const MIN_FILE_CHUNK = 16 * 1024;
+const MAX_FILE_CHUNK = 256 * 1024;
+
+/**
+ * The HTTP/3 side of one response (what {@link OutgoingResponse} drives). Backpressure: `pendingBytes` is
+ * what the stream has not taken yet, the bytes queued since the session's last flush plus those the QUIC
+ * provider retains (handed over, not yet acknowledged), so a client that reads slowly (its QUIC stream
+ * window stays closed) makes `write()` return false once `highWaterMark` is reached.
+ */
 class Http3Backend implements ResponseBackend {
   readonly isHead: boolean;
   isClosed: boolean;
-  readonly pendingBytes = 0;
-  readonly highWaterMark = 1 << 20;
+  readonly highWaterMark: number;
   private readonly session: Http3Session;
   private readonly streamId: number;
+  /** Body bytes queued in the core since flush number `queuedAtFlush` (not yet counted by the session). */
+  private queuedBytes: number;
+  private queuedAtFlush: number;
 
-  constructor(session: Http3Session, streamId: number, isHead: boolean) {
+  constructor(session: Http3Session, streamId: number, isHead: boolean, highWaterMark: number) {
     this.session = session;
     this.streamId = streamId;
     this.isHead = isHead;
     this.isClosed = false;
+    this.highWaterMark = highWaterMark;
+    this.queuedBytes = 0;
+    this.queuedAtFlush = 0;
+  }
+
+  get pendingBytes(): number {
+    const queued = this.queuedAtFlush === this.session.flushCount ? this.queuedBytes : 0;
+    return queued + this.session.unackedBytes(this.streamId);
   }
 
   private act(fn: () => void): void {
@@ -108,18 +129,29 @@ class Http3Backend implements ResponseBackend {
   }
 
   sendData(chunk: Uint8Array): void {
-    if (this.isHead) return;
+    if (this.isHead || this.isClosed || this.session.h3.isClosed()) return;
+    if (this.queuedAtFlush !== this.session.flushCount) {
+      this.queuedAtFlush = this.session.flushCount;
+      this.queuedBytes = 0;
+    }
+    this.queuedBytes += chunk.length;
     this.act(() => {
       this.session.h3.sendData(this.streamId, chunk);
     });
   }
 
+  /** Reads the file chunk by chunk, each only once the stream has taken the previous ones (backpressure). */
   async sendFile(fd: number, offset: number, length: number): Promise<void> {
     if (this.isHead) return;
     let pos = offset;
     const end = offset + length;
+    const chunkBytes = Math.min(MAX_FILE_CHUNK, Math.max(MIN_FILE_CHUNK, this.highWaterMark));
     while (pos < end && !this.isClosed) {
-      const buf = new Uint8Array(Math.min(256 * 1024, end - pos));
+      if (this.pendingBytes >= this.highWaterMark) {
+        await this.waitForDrain();
+        continue;
+      }
+      const buf = new Uint8Array(Math.min(chunkBytes, end - pos));
       const at = pos;
       const n = await new Promise<number>((resolve, reject) => {
         read(fd, buf, 0, buf.length, at, (err, bytesRead) => {
@@ -143,7 +175,14 @@ class Http3Backend implements ResponseBackend {
   }
 
   waitForDrain(): Promise<void> {
-    return Promise.resolve();
+    if (this.isClosed || this.session.h3.isClosed()) return Promise.resolve();
+    return this.session.whenBelow(this.streamId, this.highWaterMark);
+  }
+
+  /** The stream or connection is gone: nothing more is sent, waiters are released. */
+  markClosed(): void {
+    this.isClosed = true;
+    this.session.forgetStream(this.streamId);
   }
 }
 
@@ -162,6 +201,11 @@ export interface ListenHttp3Options {
   readonly idleTimeoutMs?: number;
   /** Called with handler failures (default: console.error). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Bytes a response stream may hold back before `write()` returns false and `sendFile` waits, as the
+   * server's `limits.highWaterMarkBytes` for HTTP/1.1 and HTTP/2. Default 64 KiB.
+   */
+  readonly highWaterMarkBytes?: number;
 }
 
 /** A running HTTP/3 listener. */
@@ -228,22 +272,27 @@ interface Exchange {
   readonly req: IncomingRequest;
   readonly backend: Http3Backend;
   trailers: Array<[string, string]> | null;
+  /** Hands a body chunk (the request's own copy) to the request, counting it for stream credit. */
+  readonly addBody: (chunk: Uint8Array) => void;
 }
 
 /** Serves one QUIC connection; exported for tests over the in-memory provider. */
 export function serveConnection(
   quic: QuicConnection,
-  options: Pick<ListenHttp3Options, 'limits' | 'enableConnectProtocol'>,
+  options: Pick<ListenHttp3Options, 'limits' | 'enableConnectProtocol' | 'highWaterMarkBytes'>,
   handler: Handler,
   onError: (error: unknown) => void,
   sessions?: Set<Http3Session>,
 ): Http3Session {
   const exchanges = new Map<number, Exchange>();
+  const highWaterMark = options.highWaterMarkBytes ?? DEFAULT_SERVER_LIMITS.highWaterMarkBytes;
   const session = new Http3Session(
     quic,
     {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       enableConnectProtocol: options.enableConnectProtocol === true,
+      // Request bodies are returned as QUIC stream credit only as the handler reads them.
+      isBodyCreditManual: true,
     },
     (e: Http3Event, s) => {
       switch (e.type) {
@@ -252,12 +301,40 @@ export function serveConnection(
             e.method === 'CONNECT' && e.protocol === undefined ? (e.authority ?? '') : (e.path ?? '');
           const headers =
             e.authority === undefined ? e.headers : [['host', e.authority] as [string, string], ...e.headers];
-          const req = new IncomingRequest('h3', e.method, target, new FieldsView(headers), '', 0, true, {
-            onBodyPull: () => undefined,
-            onConsumed: () => undefined,
-          });
-          const backend = new Http3Backend(s, e.streamId, e.method === 'HEAD');
-          exchanges.set(e.streamId, { req, backend, trailers: null });
+          const streamId = e.streamId;
+          // Body bytes pushed into the request, and of those how many were returned as credit.
+          let pushedBytes = 0;
+          let creditedBytes = 0;
+          const req: IncomingRequest = new IncomingRequest(
+            'h3',
+            e.method,
+            target,
+            new FieldsView(headers),
+            quic.remoteAddress,
+            quic.remotePort,
+            true,
+            {
+              onBodyPull: () => undefined,
+              onConsumed: () => {
+                const done = pushedBytes - req.bufferedBytes;
+                if (done <= creditedBytes) return;
+                s.consumeBody(streamId, done - creditedBytes);
+                creditedBytes = done;
+                // Credit changes no core state; the provider sends MAX_STREAM_DATA itself.
+              },
+            },
+          );
+          const x: Exchange = {
+            req,
+            backend: new Http3Backend(s, e.streamId, e.method === 'HEAD', highWaterMark),
+            trailers: null,
+            addBody: (chunk) => {
+              pushedBytes += chunk.length;
+              req.pushBody(chunk);
+            },
+          };
+          const backend = x.backend;
+          exchanges.set(e.streamId, x);
           const res = new OutgoingResponse(backend, req);
           let result: void | Promise<void>;
           const fail = (err: unknown): void => {
@@ -282,7 +359,7 @@ export function serveConnection(
         }
         case 'data':
           // Lifetime: the provider's chunk is only valid during this call; the body keeps a copy.
-          exchanges.get(e.streamId)?.req.pushBody(e.data.slice());
+          exchanges.get(e.streamId)?.addBody(e.data.slice());
           return;
         case 'trailers': {
           const x = exchanges.get(e.streamId);
@@ -297,26 +374,25 @@ export function serveConnection(
         case 'streamReset': {
           const x = exchanges.get(e.streamId);
           if (x !== undefined) {
-            x.backend.isClosed = true;
-            x.req.abort(
-              new TransportError('ERR_STREAM_RESET', `stream reset (${String(e.code)})`, {
-                wireCode: e.code,
-              }),
-            );
+            x.backend.markClosed();
+            x.req.abort(new Error(`stream reset (${String(e.code)})`));
             exchanges.delete(e.streamId);
           }
           return;
         }
         case 'closed':
           for (const x of exchanges.values()) {
-            x.backend.isClosed = true;
-            x.req.abort(new TransportError('ERR_CONNECTION_CLOSED', 'connection closed'));
+            x.backend.markClosed();
+            x.req.abort(new Error('connection closed'));
           }
           exchanges.clear();
           sessions?.delete(s);
           return;
-        case 'settings':
         case 'stopSending':
+          // RFC 9000 §3.5: the core answered with RESET_STREAM; the response can send nothing more.
+          exchanges.get(e.streamId)?.backend.markClosed();
+          return;
+        case 'settings':
         case 'goaway':
         case 'datagram':
         case 'response':
@@ -345,6 +421,8 @@ export interface Http3ClientOptions {
   readonly limits?: Partial<Http3Limits>;
   /** Largest response body buffered; default 64 MiB. */
   readonly maxBodyBytes?: number;
+  /** QUIC idle timeout; default 30 s. Requests pending when it fires reject with `ERR_QUIC_IDLE_TIMEOUT`. */
+  readonly idleTimeoutMs?: number;
 }
 
 interface Pending {
@@ -387,6 +465,7 @@ export class Http3Client {
       serverName: options.serverName ?? host,
       verifyPeer: options.verifyPeer ?? true,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
+      ...(options.idleTimeoutMs === undefined ? {} : { maxIdleTimeoutMs: options.idleTimeoutMs }),
     });
     return new Http3Client(quic, `${options.serverName ?? host}:${port}`, options);
   }
@@ -490,17 +569,20 @@ export class Http3Client {
         );
         return;
       }
-      case 'closed':
-        for (const p of this.pending.values())
+      case 'closed': {
+        const idle = this.session.closeError;
+        for (const p of this.pending.values()) {
           p.reject(
-            new TransportError(
-              'ERR_CONNECTION_CLOSED',
-              `connection closed: code ${e.code} (${e.initiator}) ${e.reason}`,
-              { wireCode: e.code },
-            ),
+            idle ??
+              new QuicProviderError(
+                'ERR_QUIC_CONNECTION_CLOSED',
+                `connection closed: code ${e.code} (${e.initiator}) ${e.reason}`,
+              ),
           );
+        }
         this.pending.clear();
         return;
+      }
       case 'settings':
       case 'request':
       case 'stopSending':

@@ -162,6 +162,7 @@ export class Server implements ProtocolStarter {
           port: this.listener.port,
           key,
           cert,
+          highWaterMarkBytes: this.limits.highWaterMarkBytes,
           ...(this.options.onError === undefined ? {} : { onError: this.options.onError }),
         },
         this.userHandler,

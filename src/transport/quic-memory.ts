@@ -3,10 +3,12 @@
  * endpoints over a simulated link, STYLE §1). No sockets, no timers: `run()` delivers queued frames
  * synchronously. With a seed it can reorder deliveries between streams, re-split stream data into random
  * chunks and drop datagrams; bytes within one stream always arrive in order, as QUIC guarantees
- * (RFC 9000 §2.2).
+ * (RFC 9000 §2.2). Stream flow control is modelled (RFC 9000 §4.1): each receiver grants every stream
+ * `streamWindowBytes` of credit and extends it by what its user reports `consumed`; data beyond the credit
+ * stays queued (retained) at the sender, and the sender hears `onStreamAcked` when bytes are delivered.
  */
 import type { QuicConnection, QuicConnectionHandlers } from './quic.js';
-import { QuicProviderError } from './quic.js';
+import { QuicCloseKind, QuicProviderError } from './quic.js';
 
 /** Link behaviour of a {@link MemoryQuicPair}. */
 export interface MemoryQuicOptions {
@@ -20,6 +22,17 @@ export interface MemoryQuicOptions {
   readonly datagramLossRate?: number;
   /** Whether DATAGRAM frames are negotiated. Default true. */
   readonly isDatagramSupported?: boolean;
+  /**
+   * Receive window of every stream, each way (RFC 9000 §4.1, initial_max_stream_data_*), extended by
+   * `consumed()`. Default 1 MiB.
+   */
+  readonly streamWindowBytes?: number;
+  /** Address and port the client appears to have (the server's `remoteAddress`). Default 127.0.0.1:50000. */
+  readonly clientAddress?: string;
+  readonly clientPort?: number;
+  /** Address and port of the server (the client's `remoteAddress`). Default 127.0.0.1:443. */
+  readonly serverAddress?: string;
+  readonly serverPort?: number;
 }
 
 type Item =
@@ -56,18 +69,39 @@ export class MemoryQuicConnection implements QuicConnection {
   readonly role: 'client' | 'server';
   readonly alpn = 'h3';
   readonly isDatagramSupported: boolean;
+  remoteAddress: string;
+  remotePort: number;
   handlers: QuicConnectionHandlers | null;
   /** @internal */
   readonly pair: MemoryQuicPair;
   /** @internal Set once either side closed. */
   isClosed: boolean;
+  /** Stream bytes this endpoint wrote that were not delivered yet (held back by the peer's credit). */
+  retainedBytes: number;
+  /** @internal Credit left per stream this endpoint receives on (absent: a full window). */
+  readonly recvCredit: Map<number, number>;
 
   constructor(role: 'client' | 'server', pair: MemoryQuicPair, isDatagramSupported: boolean) {
     this.role = role;
     this.pair = pair;
     this.isDatagramSupported = isDatagramSupported;
+    this.remoteAddress = '';
+    this.remotePort = 0;
     this.handlers = null;
     this.isClosed = false;
+    this.retainedBytes = 0;
+    this.recvCredit = new Map();
+  }
+
+  /** Credit the peer has left to send on `streamId` to this endpoint. */
+  creditOf(streamId: number): number {
+    return this.recvCredit.get(streamId) ?? this.pair.streamWindowBytes;
+  }
+
+  consumed(streamId: number, bytes: number): void {
+    if (bytes <= 0 || this.isClosed) return;
+    // RFC 9000 §4.2: the receiver extends the window as the application consumes data.
+    this.recvCredit.set(streamId, this.creditOf(streamId) + bytes);
   }
 
   setHandlers(handlers: QuicConnectionHandlers): void {
@@ -79,8 +113,10 @@ export class MemoryQuicConnection implements QuicConnection {
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i]!;
       const last = i === chunks.length - 1;
-      if (c.length > 0 || (last && fin))
+      if (c.length > 0 || (last && fin)) {
+        this.retainedBytes += c.length;
         this.pair.enqueue(this, streamId, { kind: 'data', seq: 0, bytes: c, fin: last && fin });
+      }
     }
     if (chunks.length === 0 && fin)
       this.pair.enqueue(this, streamId, { kind: 'data', seq: 0, bytes: new Uint8Array(0), fin });
@@ -117,6 +153,8 @@ export class MemoryQuicPair {
   private readonly isReordering: boolean;
   private readonly maxChunkBytes: number;
   private readonly lossRate: number;
+  /** @internal */
+  readonly streamWindowBytes: number;
   private seq: number;
   /** Deliveries made so far. */
   delivered: number;
@@ -133,6 +171,11 @@ export class MemoryQuicPair {
     this.isReordering = options.reorderStreams ?? false;
     this.maxChunkBytes = options.maxChunkBytes ?? 0;
     this.lossRate = options.datagramLossRate ?? 0;
+    this.streamWindowBytes = options.streamWindowBytes ?? 1 << 20;
+    this.client.remoteAddress = options.serverAddress ?? '127.0.0.1';
+    this.client.remotePort = options.serverPort ?? 443;
+    this.server.remoteAddress = options.clientAddress ?? '127.0.0.1';
+    this.server.remotePort = options.clientPort ?? 50000;
     this.seq = 0;
     this.delivered = 0;
   }
@@ -176,7 +219,7 @@ export class MemoryQuicPair {
     let close: Queue | undefined;
     for (const m of this.queues.values()) {
       for (const q of m.values()) {
-        if (q.items.length === 0) continue;
+        if (q.items.length === 0 || this.isBlocked(q)) continue;
         // CONNECTION_CLOSE goes last: a graceful close follows the data it was queued after.
         if (q.streamId === CLOSE_KEY) close ??= q;
         else live.push(q);
@@ -187,6 +230,21 @@ export class MemoryQuicPair {
     let best = live[0]!;
     for (const q of live) if (q.items[0]!.seq < best.items[0]!.seq) best = q;
     return best;
+  }
+
+  /**
+   * True when the head of `q` is stream data the receiver has no credit for. A RESET_STREAM queued behind
+   * it is not flow-controlled and abandons that data (RFC 9000 §3.1, §4.5), so the data is dropped.
+   */
+  private isBlocked(q: Queue): boolean {
+    const head = q.items[0]!;
+    if (head.kind !== 'data' || head.bytes.length === 0) return false;
+    const to = q.from === this.client ? this.server : this.client;
+    if (to.creditOf(q.streamId) > 0) return false;
+    const r = q.items.findIndex((it) => it.kind === 'reset');
+    if (r < 0) return true;
+    for (const it of q.items.splice(0, r)) if (it.kind === 'data') q.from.retainedBytes -= it.bytes.length;
+    return false;
   }
 
   private deliverOne(q: Queue): void {
@@ -200,6 +258,7 @@ export class MemoryQuicPair {
     const to = from === this.client ? this.server : this.client;
     const item = q.items[0]!;
     if (to.isClosed || from.isClosed) {
+      if (item.kind === 'data') from.retainedBytes -= item.bytes.length;
       q.items.shift();
       return;
     }
@@ -209,15 +268,20 @@ export class MemoryQuicPair {
       case 'data': {
         let bytes = item.bytes;
         let fin = item.fin;
-        if (this.maxChunkBytes > 0 && bytes.length > 1) {
-          const n = 1 + Math.floor(this.random() * Math.min(this.maxChunkBytes, bytes.length));
-          if (n < bytes.length) {
-            // Copy both pieces so no receiver can rely on one backing buffer.
-            item.bytes = bytes.slice(n);
-            bytes = bytes.slice(0, n);
-            fin = false;
-          } else q.items.shift();
+        let n = bytes.length;
+        if (this.maxChunkBytes > 0 && bytes.length > 1)
+          n = 1 + Math.floor(this.random() * Math.min(this.maxChunkBytes, bytes.length));
+        const credit = to.creditOf(q.streamId);
+        if (n > credit) n = credit;
+        if (n < bytes.length) {
+          // Copy both pieces so no receiver can rely on one backing buffer.
+          item.bytes = bytes.slice(n);
+          bytes = bytes.slice(0, n);
+          fin = false;
         } else q.items.shift();
+        if (bytes.length > 0) to.recvCredit.set(q.streamId, credit - bytes.length);
+        if (fin) to.recvCredit.delete(q.streamId);
+        from.retainedBytes -= bytes.length;
         h.onStreamData(q.streamId, bytes, fin);
         from.handlers?.onStreamAcked(q.streamId, bytes.length);
         return;
@@ -238,7 +302,7 @@ export class MemoryQuicPair {
         q.items.shift();
         from.isClosed = true;
         to.isClosed = true;
-        h.onClose(item.code, item.reason);
+        h.onClose(item.code, item.reason, QuicCloseKind.APPLICATION);
         return;
     }
   }

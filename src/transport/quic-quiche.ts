@@ -5,11 +5,17 @@
  *
  * Limits of this adapter (the package exposes no more): no DATAGRAM frames (`isDatagramSupported` is
  * false), and `onStreamAcked` reports bytes accepted by quiche's send buffer rather than bytes the peer
- * acknowledged.
+ * acknowledged. quiche only accepts what the peer's flow control (and the congestion window) allows, so
+ * a peer that reads slowly still holds bytes back here, where HTTP/3 sees them as unacknowledged.
+ *
+ * Receiving: quiche returns stream credit (MAX_STREAM_DATA) as the application reads from it
+ * (`stream_recv`), so this adapter stops reading a stream once {@link READ_AHEAD_BYTES} delivered bytes
+ * wait to be `consumed()`, and the peer's window stays closed until the user catches up.
  */
 import { createHmac, randomBytes, timingSafeEqual, webcrypto } from 'node:crypto';
+import type { Socket } from 'node:dgram';
 import type { QuicConnection, QuicConnectionHandlers } from './quic.js';
-import { QuicProviderError } from './quic.js';
+import { QuicCloseKind, QuicProviderError } from './quic.js';
 import { validatePort } from './errors.js';
 
 // Structural types for the parts of @matrixai/quic used here, so this file type-checks (and fails with a
@@ -26,6 +32,8 @@ interface MxConnectionError {
 }
 interface MxConnection extends EventTarget {
   readonly type: 'client' | 'server';
+  readonly remoteHost: string;
+  readonly remotePort: number;
   readonly closedP: Promise<void>;
   newStream(type: 'bidi' | 'uni'): MxStream;
   stop(opts: { isApp: true; errorCode: number; reason: Uint8Array; force: boolean }): Promise<void>;
@@ -48,9 +56,11 @@ interface MxModule {
   QUICServer: new (opts: unknown) => MxServer;
   QUICClient: { createQUICClient(opts: unknown): Promise<MxClient> };
   QUICConnection: { prototype: object };
+  QUICStream: { prototype: object };
   events: {
     EventQUICServerConnection: { name: string };
     EventQUICConnectionStream: { name: string };
+    EventQUICStreamSend: new () => Event;
   };
 }
 
@@ -95,6 +105,7 @@ export function loadQuiche(): Promise<MxModule> {
       );
     }
     patchHandshakeStreams(mod.QUICConnection.prototype);
+    patchFinWithData(mod.QUICStream.prototype, mod.events.EventQUICStreamSend);
     try {
       // The package logs every connection and stream at INFO; hayate only wants its warnings.
       const logging = (await import(LOGGER_PACKAGE)) as MxLoggerModule;
@@ -165,11 +176,73 @@ export function patchHandshakeStreams(proto: object): void {
   p[PATCHED] = true;
 }
 
+/** Chunks (views made for the purpose) that `writableWrite` sends with the FIN (see patchFinWithData). */
+const FIN_CHUNKS = new WeakSet<Uint8Array>();
+
+interface PatchableStream {
+  readonly streamId: number;
+  readonly connection: { conn: { streamSend(id: number, data: Uint8Array, fin: boolean): number | null } };
+  resolveWritableP?: () => void;
+  rejectWritableP?: (reason: unknown) => void;
+  dispatchEvent(e: Event): boolean;
+}
+
+/**
+ * Lets the last chunk of a stream carry the FIN. @matrixai/quic 2.0.9 always writes with `fin = false` and
+ * ends the stream with a separate empty write on `close()`; quiche 0.18 then sends the FIN in its own
+ * STREAM frame, and once the data before it is acknowledged it does not retransmit a lost FIN, so the
+ * peer waits for the end of the response until its idle timeout (seen under loopback UDP loss with 100+
+ * concurrent requests). For a chunk in {@link FIN_CHUNKS}, `writableWrite` passes `fin = true` to every
+ * `streamSend` (quiche drops the FIN from a partial write, and the rest is retried with it). A failing
+ * send falls back to the package's own path, which reports STOP_SENDING and other errors.
+ * Covered by test/server/http3-udp.test.ts ("200 concurrent GETs").
+ */
+export function patchFinWithData(proto: object, sendEvent: new () => Event): void {
+  const p = proto as Patchable;
+  if (p[PATCHED] === true) return;
+  const original = p['writableWrite'] as (this: PatchableStream, chunk: Uint8Array) => Promise<void>;
+  p['writableWrite'] = async function (this: PatchableStream, chunk: Uint8Array): Promise<void> {
+    if (!FIN_CHUNKS.has(chunk)) return original.call(this, chunk);
+    let rest = chunk;
+    for (;;) {
+      let sent: number;
+      try {
+        sent = this.connection.conn.streamSend(this.streamId, rest, true) ?? 0;
+      } catch {
+        return original.call(this, rest);
+      }
+      this.dispatchEvent(new sendEvent());
+      if (sent >= rest.byteLength) return;
+      rest = rest.subarray(sent);
+      // Resolved by the package's QUICStream.write() once quiche reports the stream writable again.
+      await new Promise<void>((resolve, reject) => {
+        this.resolveWritableP = resolve;
+        this.rejectWritableP = reject;
+      });
+    }
+  };
+  p[PATCHED] = true;
+}
+
+/** Delivered bytes of one stream waiting for `consumed()` above which reading pauses. */
+export const READ_AHEAD_BYTES = 256 * 1024;
+/** UDP receive buffer asked for (SO_RCVBUF; Linux caps it at net.core.rmem_max). */
+export const UDP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+
 interface StreamEntry {
   readonly stream: MxStream;
   writer: WritableStreamDefaultWriter<Uint8Array> | null;
   reader: ReadableStreamDefaultReader<Uint8Array> | null;
+  /** Settles when the chunks queued so far have reached quiche (or failed). */
   chain: Promise<void>;
+  /** Chunks not yet given to quiche, in order. */
+  readonly queue: Uint8Array[];
+  isFinQueued: boolean;
+  isFinSent: boolean;
+  isPumping: boolean;
+  /** Bytes delivered to the user and not yet `consumed()`. */
+  unconsumed: number;
+  resumeRead: (() => void) | null;
 }
 
 type Pending = (h: QuicConnectionHandlers) => void;
@@ -190,6 +263,8 @@ export class QuicheConnection implements QuicConnection {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Resolves when the QUIC connection has closed. */
   readonly closed: Promise<void>;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
 
   constructor(conn: MxConnection, streamEventName: string) {
     this.conn = conn;
@@ -200,14 +275,25 @@ export class QuicheConnection implements QuicConnection {
     this.isClosing = false;
     this.waiting = [];
     this.retryTimer = undefined;
+    this.remoteAddress = conn.remoteHost;
+    this.remotePort = conn.remotePort;
     conn.addEventListener(streamEventName, (evt) => {
       const stream = (evt as CustomEvent<MxStream>).detail;
       this.readLoop(this.entry(stream));
     });
     this.closed = conn.closedP.then(() => {
       const e = conn.getConnectionError();
+      const inner = (conn as unknown as { conn?: { isTimedOut?(): boolean } }).conn;
+      // RFC 9000 §10.1: an idle timeout closes silently; quiche records no error for it, which the
+      // package would report as a close with code 0.
+      const kind =
+        e === undefined && inner?.isTimedOut?.() === true
+          ? QuicCloseKind.IDLE_TIMEOUT
+          : e?.isApp === false
+            ? QuicCloseKind.TRANSPORT
+            : QuicCloseKind.APPLICATION;
       this.emit((h) => {
-        h.onClose(e?.errorCode ?? 0, e === undefined ? '' : new TextDecoder().decode(e.reason));
+        h.onClose(e?.errorCode ?? 0, e === undefined ? '' : new TextDecoder().decode(e.reason), kind);
       });
     });
   }
@@ -232,25 +318,82 @@ export class QuicheConnection implements QuicConnection {
 
   private write(streamId: number, chunks: readonly Uint8Array[], fin: boolean): void {
     const e = this.streams.get(streamId);
-    if (e === undefined) return;
+    if (e === undefined || e.isFinQueued) return;
+    for (const c of chunks) if (c.length > 0) e.queue.push(c);
+    if (fin) e.isFinQueued = true;
+    if (e.isPumping) return;
+    e.isPumping = true;
+    e.chain = this.pump(e).then(
+      () => {
+        e.isPumping = false;
+      },
+      () => {
+        e.isPumping = false;
+        e.queue.length = 0;
+      },
+    );
+  }
+
+  /**
+   * Feeds queued chunks to quiche one at a time (each resolves once quiche took it all, i.e. the peer's
+   * credit allowed it) and reports each as acknowledged. The FIN goes with the last chunk: a tail chunk
+   * without a FIN behind it waits one macrotask first, since HTTP/3 often ends the stream right after.
+   */
+  private async pump(e: StreamEntry): Promise<void> {
+    const id = e.stream.streamId;
     e.writer ??= e.stream.writable.getWriter();
     const writer = e.writer;
-    const list = chunks.slice();
-    e.chain = e.chain.then(async () => {
-      for (const c of list) {
-        await writer.write(c);
+    let held: Uint8Array | undefined;
+    for (;;) {
+      const c = e.queue[0];
+      if (c === undefined) {
+        if (e.isFinQueued && !e.isFinSent) {
+          // Nothing left to carry it: an empty FIN (the data went out earlier).
+          e.isFinSent = true;
+          await writer.close();
+          // QUICStream's close handler queues the FIN in quiche but, unlike a write, does not ask the
+          // connection to send, so a FIN after the last write would wait for unrelated traffic.
+          await this.kick();
+        }
+        return;
+      }
+      // Only request streams end; control and QPACK streams never carry a FIN (RFC 9114 §6.2.1).
+      if (e.queue.length === 1 && !e.isFinQueued && held !== c && (id & 2) === 0) {
+        held = c;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      e.queue.shift();
+      const isLast = e.queue.length === 0 && e.isFinQueued;
+      if (isLast) {
+        // A view of its own, so the marker cannot leak to another stream writing the same buffer.
+        const v = new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
+        FIN_CHUNKS.add(v);
+        e.isFinSent = true;
+        await writer.write(v);
         this.emit((h) => {
-          h.onStreamAcked(streamId, c.length);
+          h.onStreamAcked(id, c.length);
         });
-      }
-      if (fin) {
         await writer.close();
-        // QUICStream's close handler queues the FIN in quiche but, unlike a write, does not ask the
-        // connection to send, so a FIN after the last write would wait for unrelated traffic.
         await this.kick();
+        return;
       }
-    });
-    e.chain = e.chain.catch(() => undefined);
+      await writer.write(c);
+      this.emit((h) => {
+        h.onStreamAcked(id, c.length);
+      });
+    }
+  }
+
+  consumed(streamId: number, bytes: number): void {
+    const e = this.streams.get(streamId);
+    if (e === undefined || bytes <= 0) return;
+    e.unconsumed -= bytes;
+    if (e.unconsumed < READ_AHEAD_BYTES && e.resumeRead !== null) {
+      const resume = e.resumeRead;
+      e.resumeRead = null;
+      resume();
+    }
   }
 
   resetStream(streamId: number, code: number): void {
@@ -317,7 +460,18 @@ export class QuicheConnection implements QuicConnection {
   private entry(stream: MxStream): StreamEntry {
     let e = this.streams.get(stream.streamId);
     if (e === undefined) {
-      e = { stream, writer: null, reader: null, chain: Promise.resolve() };
+      e = {
+        stream,
+        writer: null,
+        reader: null,
+        chain: Promise.resolve(),
+        queue: [],
+        isFinQueued: false,
+        isFinSent: false,
+        isPumping: false,
+        unconsumed: 0,
+        resumeRead: null,
+      };
       this.streams.set(stream.streamId, e);
     }
     return e;
@@ -377,6 +531,11 @@ export class QuicheConnection implements QuicConnection {
     void (async () => {
       try {
         for (;;) {
+          if (e.unconsumed >= READ_AHEAD_BYTES) {
+            // Leave the rest in quiche: its stream window (MAX_STREAM_DATA) opens only as we read.
+            await new Promise<void>((resolve) => (e.resumeRead = resolve));
+            if (this.isClosing) return;
+          }
           const r = await reader.read();
           if (r.done) {
             this.emit((h) => {
@@ -385,6 +544,7 @@ export class QuicheConnection implements QuicConnection {
             return;
           }
           const bytes = r.value;
+          e.unconsumed += bytes.length;
           this.emit((h) => {
             h.onStreamData(id, bytes, false);
           });
@@ -400,6 +560,21 @@ export class QuicheConnection implements QuicConnection {
         }
       }
     })();
+  }
+}
+
+/**
+ * Raises the UDP receive buffer of the package's socket (`QUICServer.socket` / `QUICClient.socket` hold a
+ * QUICSocket whose `socket` is the dgram socket). Loopback drops datagrams when a burst overflows the
+ * default buffer (net.core.rmem_default, often 208 KiB), which quiche must then recover by retransmission.
+ * Best effort: Linux caps the size at net.core.rmem_max and unprivileged processes cannot exceed it.
+ */
+function raiseRecvBuffer(owner: unknown): void {
+  const socket = (owner as { socket?: { socket?: Socket } } | undefined)?.socket?.socket;
+  try {
+    socket?.setRecvBufferSize(UDP_RECV_BUFFER_BYTES);
+  } catch {
+    // Not settable here (platform or permissions): keep the default.
   }
 }
 
@@ -483,6 +658,7 @@ export async function listenQuiche(options: QuicheListenOptions): Promise<Quiche
     options.onConnection(new QuicheConnection(conn, mod.events.EventQUICConnectionStream.name));
   });
   await server.start({ host: options.host ?? '127.0.0.1', port });
+  raiseRecvBuffer(server);
   return {
     host: server.host,
     port: server.port,
@@ -532,6 +708,7 @@ export async function connectQuiche(options: QuicheConnectOptions): Promise<Quic
     codeToReason,
     ...(quietLogger === undefined ? {} : { logger: quietLogger }),
   });
+  raiseRecvBuffer(client);
   const conn = new QuicheConnection(client.connection, mod.events.EventQUICConnectionStream.name);
   const destroy = async (): Promise<void> => {
     // QUICClient.destroy() waits for a client close event that never comes when the connection was closed

@@ -7,7 +7,28 @@
  * Stream ids are QUIC's (RFC 9000 §2.1). The user opens a local stream simply by writing to the next id of
  * its type; providers open streams in increasing id order (as QUIC requires) and map ids if their library
  * numbers streams itself.
+ *
+ * Flow control runs both ways through the interface (RFC 9000 §4):
+ * - Sending: bytes given to `writeStream` stay with the provider (retained) until it reports them with
+ *   `onStreamAcked`. A provider reports them only once the stream has taken them (the peer's flow-control
+ *   credit allowed them, or the peer acknowledged them), so `written - acked` is what the stream holds back
+ *   and the user applies backpressure on it. Bytes of a reset stream or a closed connection are never
+ *   reported; the user stops counting them.
+ * - Receiving: bytes delivered by `onStreamData` count against the stream's receive window until the user
+ *   returns them with `consumed`; only then may the provider extend the peer's credit (MAX_STREAM_DATA).
  */
+
+/** How a QUIC connection ended, as {@link QuicConnectionHandlers.onClose} reports it (RFC 9000 §10). */
+export const QuicCloseKind = {
+  /** CONNECTION_CLOSE with an application error code (0x1d), either side. */
+  APPLICATION: 0,
+  /** CONNECTION_CLOSE with a transport error code (0x1c), either side. */
+  TRANSPORT: 1,
+  /** Silence for the idle timeout (RFC 9000 §10.1): no CONNECTION_CLOSE, `code` is 0 and means nothing. */
+  IDLE_TIMEOUT: 2,
+} as const;
+/** One of {@link QuicCloseKind}. */
+export type QuicCloseKindCode = (typeof QuicCloseKind)[keyof typeof QuicCloseKind];
 
 /** Callbacks a provider invokes; the user sets them before any data flows. */
 export interface QuicConnectionHandlers {
@@ -19,10 +40,16 @@ export interface QuicConnectionHandlers {
   onStopSending(streamId: number, code: number): void;
   /** A QUIC DATAGRAM frame's payload (RFC 9221). */
   onDatagram(payload: Uint8Array): void;
-  /** `bytes` more bytes of our stream `streamId` were acknowledged (or, for providers that cannot tell, accepted). */
+  /**
+   * `bytes` more bytes of our stream `streamId` were acknowledged (or, for providers that cannot tell,
+   * taken into the QUIC stack's flow-controlled send buffer); the provider no longer retains them.
+   */
   onStreamAcked(streamId: number, bytes: number): void;
-  /** The connection is gone; `code` is the application (or transport) error code. */
-  onClose(code: number, reason: string): void;
+  /**
+   * The connection is gone; `code` is the application or transport error code of the CONNECTION_CLOSE
+   * (`kind` says which), and means nothing after an idle timeout.
+   */
+  onClose(code: number, reason: string, kind: QuicCloseKindCode): void;
 }
 
 /** One QUIC connection as HTTP/3 sees it. */
@@ -32,6 +59,9 @@ export interface QuicConnection {
   readonly alpn: string;
   /** True when DATAGRAM frames were negotiated (RFC 9221), as SETTINGS_H3_DATAGRAM requires (RFC 9297 §2.1.1). */
   readonly isDatagramSupported: boolean;
+  /** The peer's IP address ('' when unknown) and UDP port (0 when unknown). */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
   /** Installs the callbacks. Data that arrived before this call is delivered right after it. */
   setHandlers(handlers: QuicConnectionHandlers): void;
   /**
@@ -39,6 +69,11 @@ export interface QuicConnection {
    * `fin`. The provider owns the chunks afterwards and never hands them back changed.
    */
   writeStream(streamId: number, chunks: readonly Uint8Array[], fin: boolean): void;
+  /**
+   * The user is done with `bytes` more bytes the provider delivered on stream `streamId`: the provider may
+   * return them to the peer as stream credit (RFC 9000 §4.2). Bytes not returned keep the peer blocked.
+   */
+  consumed(streamId: number, bytes: number): void;
   /** RESET_STREAM on our sending side. */
   resetStream(streamId: number, code: number): void;
   /** STOP_SENDING on our receiving side. */

@@ -76,3 +76,46 @@ test('datagram loss is seeded', () => {
     noDgram.client.sendDatagram(Uint8Array.of(1));
   }, /not negotiated/);
 });
+
+test('stream data waits for the receiver credit; consumed() releases it; acks report delivery', () => {
+  const pair = new MemoryQuicPair({ streamWindowBytes: 4 });
+  const log: string[] = [];
+  const acked: string[] = [];
+  pair.client.setHandlers(recorder(log, 'c'));
+  pair.server.setHandlers({
+    ...recorder(log, 's'),
+    onStreamAcked: (id, n) => acked.push(`${id}+${n}`),
+  });
+  pair.server.writeStream(1, [te.encode('abcdef'), te.encode('gh')], true);
+  pair.run();
+  assert.deepEqual(log, ['c data 1 abcd']);
+  assert.deepEqual(acked, ['1+4']);
+  assert.equal(pair.server.retainedBytes, 4);
+  pair.client.consumed(1, 3);
+  pair.run();
+  assert.deepEqual(log, ['c data 1 abcd', 'c data 1 ef', 'c data 1 g']);
+  assert.equal(pair.server.retainedBytes, 1);
+  pair.client.consumed(1, 10);
+  pair.run();
+  assert.equal(log.at(-1), 'c data 1 h fin');
+  assert.deepEqual(acked, ['1+4', '1+2', '1+1', '1+1']);
+  assert.equal(pair.server.retainedBytes, 0);
+});
+
+test('a RESET_STREAM is not held behind data the receiver has no credit for', () => {
+  const pair = new MemoryQuicPair({ streamWindowBytes: 2 });
+  const log: string[] = [];
+  pair.client.setHandlers(recorder(log, 'c'));
+  pair.server.setHandlers(recorder(log, 's'));
+  pair.server.writeStream(1, [te.encode('abcd')], false);
+  pair.server.resetStream(1, 5);
+  pair.run();
+  assert.deepEqual(log, ['c data 1 ab', 'c reset 1 5']);
+  assert.equal(pair.server.retainedBytes, 0);
+});
+
+test('remoteAddress and remotePort of each side are the other side', () => {
+  const pair = new MemoryQuicPair({ clientAddress: '192.0.2.1', clientPort: 1234, serverPort: 8443 });
+  assert.deepEqual([pair.server.remoteAddress, pair.server.remotePort], ['192.0.2.1', 1234]);
+  assert.deepEqual([pair.client.remoteAddress, pair.client.remotePort], ['127.0.0.1', 8443]);
+});
