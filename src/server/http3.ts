@@ -5,6 +5,9 @@
  */
 import { read } from 'node:fs';
 import type { Http3Event } from '../http3/connection.js';
+
+/** The core's request event. */
+type RequestEvent = Extract<Http3Event, { type: 'request' }>;
 import { H3ErrorCode } from '../http3/errors.js';
 import type { Http3Limits } from '../http3/limits.js';
 import type { QuicConnection } from '../transport/quic.js';
@@ -12,98 +15,66 @@ import { QuicProviderError } from '../transport/quic.js';
 import { connectQuiche, listenQuiche } from '../transport/quic-quiche.js';
 import type { QuicheClientConnection } from '../transport/quic-quiche.js';
 import { TransportError } from '../transport/errors.js';
-import { IncomingRequest } from './request.js';
-import { OutgoingResponse } from './response.js';
+import { TimerWheel } from '../transport/timer-wheel.js';
+import { ServerError, ServerErrorCode } from './errors.js';
+import { ServerExchange, type ExchangeHost } from './exchange.js';
+import { FieldSectionView, PairFields, responseFieldList } from './fields.js';
 import { Http3Session } from './http3-session.js';
-import { DEFAULT_SERVER_LIMITS } from './limits.js';
-import type { Handler, HeadersView, ResponseBackend } from './types.js';
-
-/** A {@link HeadersView} over decoded `[name, value]` pairs (names already lowercase in HTTP/3). */
-export class FieldsView implements HeadersView {
-  private readonly lines: Array<[string, string]>;
-  readonly length: number;
-
-  constructor(lines: Array<[string, string]>) {
-    this.lines = lines;
-    this.length = lines.length;
-  }
-
-  name(i: number): string {
-    return this.lines[i]![0];
-  }
-
-  value(i: number): string {
-    return this.lines[i]![1];
-  }
-
-  get(name: string): string | undefined {
-    const n = name.toLowerCase();
-    for (const [k, v] of this.lines) if (k === n) return v;
-    return undefined;
-  }
-
-  has(name: string): boolean {
-    return this.get(name) !== undefined;
-  }
-
-  getAll(name: string): string[] {
-    const n = name.toLowerCase();
-    return this.lines.filter(([k]) => k === n).map(([, v]) => v);
-  }
-
-  toArray(): [string, string][] {
-    return this.lines.map(([k, v]) => [k, v]);
-  }
-}
-
-/** RFC 9114 §4.2: fields an HTTP/1.1 handler may set that HTTP/3 forbids; they are dropped. */
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-function responseFields(
-  status: number,
-  headers: [string, string][],
-  contentLength: number,
-): [string, string][] {
-  const out: [string, string][] = [[':status', String(status)]];
-  for (const [n, v] of headers) if (!CONNECTION_SPECIFIC.has(n)) out.push([n, v]);
-  if (contentLength >= 0) out.push(['content-length', String(contentLength)]);
-  return out;
-}
+import { resolveServerLimits, type ServerLimits } from './limits.js';
+import type { Handler } from './types.js';
 
 /** Smallest and largest read of {@link Http3Backend.sendFile}. */
 const MIN_FILE_CHUNK = 16 * 1024;
 const MAX_FILE_CHUNK = 256 * 1024;
 
 /**
- * The HTTP/3 side of one response (what {@link OutgoingResponse} drives). Backpressure: `pendingBytes` is
- * what the stream has not taken yet, the bytes queued since the session's last flush plus those the QUIC
- * provider retains (handed over, not yet acknowledged), so a client that reads slowly (its QUIC stream
- * window stays closed) makes `write()` return false once `highWaterMark` is reached.
+ * One request stream's exchange: the HTTP/3 operations under the shared exchange layer. Backpressure:
+ * `pendingBytes` is what the stream has not taken yet, the bytes queued since the session's last flush
+ * plus those the QUIC provider retains (handed over, not yet acknowledged), so a client that reads slowly
+ * (its QUIC stream window stays closed) makes `write()` return false once `highWaterMark` is reached.
  */
-class Http3Backend implements ResponseBackend {
-  readonly isHead: boolean;
-  isClosed: boolean;
-  readonly highWaterMark: number;
+class Http3Exchange extends ServerExchange {
   private readonly session: Http3Session;
-  private readonly streamId: number;
+  readonly streamId: number;
+  private closed = false;
   /** Body bytes queued in the core since flush number `queuedAtFlush` (not yet counted by the session). */
-  private queuedBytes: number;
-  private queuedAtFlush: number;
+  private queuedBytes = 0;
+  private queuedAtFlush = 0;
+  /** Request body bytes pushed into the request, and of those how many went back as stream credit. */
+  private pushedBytes = 0;
+  private creditedBytes = 0;
+  trailers: Array<[string, string]> | null = null;
 
-  constructor(session: Http3Session, streamId: number, isHead: boolean, highWaterMark: number) {
+  constructor(host: ExchangeHost, session: Http3Session, quic: QuicConnection, e: RequestEvent) {
+    super(host, {
+      protocol: 'h3',
+      method: e.method,
+      target: e.method === 'CONNECT' && e.protocol === undefined ? (e.authority ?? '') : (e.path ?? ''),
+      headers: new FieldSectionView(new PairFields(e.headers), e.authority),
+      remoteAddress: quic.remoteAddress,
+      remotePort: quic.remotePort,
+      hasBody: true,
+    });
     this.session = session;
-    this.streamId = streamId;
-    this.isHead = isHead;
-    this.isClosed = false;
-    this.highWaterMark = highWaterMark;
-    this.queuedBytes = 0;
-    this.queuedAtFlush = 0;
+    this.streamId = e.streamId;
+  }
+
+  get isClosed(): boolean {
+    return this.closed || this.session.h3.isClosed();
+  }
+
+  /** Hands a body chunk (the request's own copy) to the request, counting it for stream credit. */
+  addBody(chunk: Uint8Array): void {
+    this.pushedBytes += chunk.length;
+    this.request.pushBody(chunk);
+  }
+
+  override onConsumed(): void {
+    const done = this.pushedBytes - this.request.bufferedBytes;
+    if (done <= this.creditedBytes) return;
+    // Credit changes no core state; the provider sends MAX_STREAM_DATA itself.
+    this.session.consumeBody(this.streamId, done - this.creditedBytes);
+    this.creditedBytes = done;
   }
 
   get pendingBytes(): number {
@@ -112,24 +83,24 @@ class Http3Backend implements ResponseBackend {
   }
 
   private act(fn: () => void): void {
-    if (this.isClosed || this.session.h3.isClosed()) return;
+    if (this.isClosed) return;
     this.session.guardSoon(fn);
   }
 
   sendHead(status: number, headers: [string, string][], contentLength: number): void {
     this.act(() => {
-      this.session.h3.respond(this.streamId, responseFields(status, headers, contentLength));
+      this.session.h3.respond(this.streamId, responseFieldList(status, headers, contentLength));
     });
   }
 
   sendInformational(status: number, headers: [string, string][]): void {
     this.act(() => {
-      this.session.h3.respond(this.streamId, responseFields(status, headers, -1));
+      this.session.h3.respond(this.streamId, responseFieldList(status, headers, -1));
     });
   }
 
   sendData(chunk: Uint8Array): void {
-    if (this.isHead || this.isClosed || this.session.h3.isClosed()) return;
+    if (this.isHead || this.isClosed) return;
     if (this.queuedAtFlush !== this.session.flushCount) {
       this.queuedAtFlush = this.session.flushCount;
       this.queuedBytes = 0;
@@ -166,7 +137,7 @@ class Http3Backend implements ResponseBackend {
     }
   }
 
-  sendEnd(trailers: [string, string][] | undefined): void {
+  protected writeEnd(trailers: [string, string][] | undefined): void {
     this.act(() => {
       if (trailers !== undefined && trailers.length > 0)
         this.session.h3.sendTrailers(this.streamId, trailers);
@@ -175,13 +146,21 @@ class Http3Backend implements ResponseBackend {
   }
 
   waitForDrain(): Promise<void> {
-    if (this.isClosed || this.session.h3.isClosed()) return Promise.resolve();
+    if (this.isClosed) return Promise.resolve();
     return this.session.whenBelow(this.streamId, this.highWaterMark);
+  }
+
+  protected abortResponse(): void {
+    if (this.isClosed) return;
+    this.session.guard(() => {
+      this.session.h3.resetStream(this.streamId, H3ErrorCode.H3_INTERNAL_ERROR);
+    });
+    this.markClosed();
   }
 
   /** The stream or connection is gone: nothing more is sent, waiters are released. */
   markClosed(): void {
-    this.isClosed = true;
+    this.closed = true;
     this.session.forgetStream(this.streamId);
   }
 }
@@ -199,13 +178,20 @@ export interface ListenHttp3Options {
   readonly enableConnectProtocol?: boolean;
   /** QUIC idle timeout; default 30 s. */
   readonly idleTimeoutMs?: number;
-  /** Called with handler failures (default: console.error). */
+  /** Told of handler failures and response timeouts, as `createServer`'s `onError` (default: nothing). */
   readonly onError?: (error: unknown) => void;
   /**
    * Bytes a response stream may hold back before `write()` returns false and `sendFile` waits, as the
    * server's `limits.highWaterMarkBytes` for HTTP/1.1 and HTTP/2. Default 64 KiB.
    */
   readonly highWaterMarkBytes?: number;
+  /** Server limits for the exchanges (`responseTimeoutMs`, `timerTickMs`...); see `ServerLimits`. */
+  readonly serverLimits?: Partial<ServerLimits>;
+  /**
+   * Internal (createServer): run exchanges on this server's host (limits, timer wheel, error reporting)
+   * instead of a standalone one built from the options above.
+   */
+  readonly exchangeHost?: ExchangeHost;
 }
 
 /** A running HTTP/3 listener. */
@@ -238,11 +224,7 @@ export function withAltSvc(handler: Handler, altSvc: string): Handler {
 /** Serves `handler` over HTTP/3 on UDP. */
 export async function listenHttp3(options: ListenHttp3Options, handler: Handler): Promise<Http3Server> {
   const sessions = new Set<Http3Session>();
-  const onError =
-    options.onError ??
-    ((e: unknown): void => {
-      console.error('hayate: HTTP/3 handler failed:', e);
-    });
+  const host = options.exchangeHost ?? standaloneHost(handler, options);
   const listener = await listenQuiche({
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.port === undefined ? {} : { port: options.port }),
@@ -250,7 +232,7 @@ export async function listenHttp3(options: ListenHttp3Options, handler: Handler)
     cert: options.cert,
     ...(options.idleTimeoutMs === undefined ? {} : { maxIdleTimeoutMs: options.idleTimeoutMs }),
     onConnection: (quic) => {
-      sessions.add(serveConnection(quic, options, handler, onError, sessions));
+      sessions.add(serveHttp3(quic, options, host, sessions));
     },
   });
   return {
@@ -268,25 +250,60 @@ export async function listenHttp3(options: ListenHttp3Options, handler: Handler)
   };
 }
 
-interface Exchange {
-  readonly req: IncomingRequest;
-  readonly backend: Http3Backend;
-  trailers: Array<[string, string]> | null;
-  /** Hands a body chunk (the request's own copy) to the request, counting it for stream credit. */
-  readonly addBody: (chunk: Uint8Array) => void;
+/** The exchange host of a listener started without `createServer`. */
+function standaloneHost(
+  handler: Handler,
+  options: Pick<ListenHttp3Options, 'onError' | 'highWaterMarkBytes' | 'serverLimits'>,
+): ExchangeHost {
+  const limits = resolveServerLimits({
+    ...(options.highWaterMarkBytes === undefined ? {} : { highWaterMarkBytes: options.highWaterMarkBytes }),
+    ...options.serverLimits,
+  });
+  const onError = options.onError;
+  return {
+    handler,
+    limits,
+    wheel: new TimerWheel(limits.timerTickMs),
+    reportError(error: unknown): void {
+      if (onError === undefined) return;
+      try {
+        onError(error);
+      } catch {
+        // A throwing error callback must not take the connection down with it.
+      }
+    },
+  };
 }
 
-/** Serves one QUIC connection; exported for tests over the in-memory provider. */
+/**
+ * Serves one QUIC connection with `handler`; exported for tests over the in-memory provider. Options and
+ * `onError` as {@link listenHttp3}'s.
+ */
 export function serveConnection(
   quic: QuicConnection,
-  options: Pick<ListenHttp3Options, 'limits' | 'enableConnectProtocol' | 'highWaterMarkBytes'>,
+  options: Pick<
+    ListenHttp3Options,
+    'limits' | 'enableConnectProtocol' | 'highWaterMarkBytes' | 'serverLimits'
+  >,
   handler: Handler,
-  onError: (error: unknown) => void,
-  sessions?: Set<Http3Session>,
+  onError?: (error: unknown) => void,
 ): Http3Session {
-  const exchanges = new Map<number, Exchange>();
-  const highWaterMark = options.highWaterMarkBytes ?? DEFAULT_SERVER_LIMITS.highWaterMarkBytes;
-  const session = new Http3Session(
+  return serveHttp3(
+    quic,
+    options,
+    standaloneHost(handler, { ...options, ...(onError === undefined ? {} : { onError }) }),
+    undefined,
+  );
+}
+
+function serveHttp3(
+  quic: QuicConnection,
+  options: Pick<ListenHttp3Options, 'limits' | 'enableConnectProtocol'>,
+  host: ExchangeHost,
+  sessions: Set<Http3Session> | undefined,
+): Http3Session {
+  const exchanges = new Map<number, Http3Exchange>();
+  return new Http3Session(
     quic,
     {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
@@ -297,64 +314,9 @@ export function serveConnection(
     (e: Http3Event, s) => {
       switch (e.type) {
         case 'request': {
-          const target =
-            e.method === 'CONNECT' && e.protocol === undefined ? (e.authority ?? '') : (e.path ?? '');
-          const headers =
-            e.authority === undefined ? e.headers : [['host', e.authority] as [string, string], ...e.headers];
-          const streamId = e.streamId;
-          // Body bytes pushed into the request, and of those how many were returned as credit.
-          let pushedBytes = 0;
-          let creditedBytes = 0;
-          const req: IncomingRequest = new IncomingRequest(
-            'h3',
-            e.method,
-            target,
-            new FieldsView(headers),
-            quic.remoteAddress,
-            quic.remotePort,
-            true,
-            {
-              onBodyPull: () => undefined,
-              onConsumed: () => {
-                const done = pushedBytes - req.bufferedBytes;
-                if (done <= creditedBytes) return;
-                s.consumeBody(streamId, done - creditedBytes);
-                creditedBytes = done;
-                // Credit changes no core state; the provider sends MAX_STREAM_DATA itself.
-              },
-            },
-          );
-          const x: Exchange = {
-            req,
-            backend: new Http3Backend(s, e.streamId, e.method === 'HEAD', highWaterMark),
-            trailers: null,
-            addBody: (chunk) => {
-              pushedBytes += chunk.length;
-              req.pushBody(chunk);
-            },
-          };
-          const backend = x.backend;
+          const x = new Http3Exchange(host, s, quic, e);
           exchanges.set(e.streamId, x);
-          const res = new OutgoingResponse(backend, req);
-          let result: void | Promise<void>;
-          const fail = (err: unknown): void => {
-            onError(err);
-            if (!res.headersSent) {
-              res.status = 500;
-              res.end();
-            } else if (!backend.isClosed) {
-              s.guard(() => {
-                s.h3.resetStream(e.streamId, H3ErrorCode.H3_INTERNAL_ERROR);
-              });
-            }
-          };
-          try {
-            result = handler(req, res);
-          } catch (err) {
-            fail(err);
-            return;
-          }
-          if (result instanceof Promise) result.catch(fail);
+          x.run();
           return;
         }
         case 'data':
@@ -368,29 +330,37 @@ export function serveConnection(
         }
         case 'end': {
           const x = exchanges.get(e.streamId);
-          x?.req.endBody(x.trailers === null ? null : new FieldsView(x.trailers));
+          x?.request.endBody(x.trailers === null ? null : new FieldSectionView(new PairFields(x.trailers)));
           return;
         }
         case 'streamReset': {
           const x = exchanges.get(e.streamId);
           if (x !== undefined) {
-            x.backend.markClosed();
-            x.req.abort(new Error(`stream reset (${String(e.code)})`));
+            x.markClosed();
+            x.abort(
+              new ServerError(ServerErrorCode.StreamReset, `stream reset (code ${String(e.code)})`, {
+                wireCode: e.code,
+              }),
+            );
             exchanges.delete(e.streamId);
           }
           return;
         }
-        case 'closed':
+        case 'closed': {
+          const err = new ServerError(ServerErrorCode.ConnectionClosed, 'connection closed', {
+            cause: s.closeError,
+          });
           for (const x of exchanges.values()) {
-            x.backend.markClosed();
-            x.req.abort(new Error('connection closed'));
+            x.markClosed();
+            x.abort(err);
           }
           exchanges.clear();
           sessions?.delete(s);
           return;
+        }
         case 'stopSending':
           // RFC 9000 §3.5: the core answered with RESET_STREAM; the response can send nothing more.
-          exchanges.get(e.streamId)?.backend.markClosed();
+          exchanges.get(e.streamId)?.markClosed();
           return;
         case 'settings':
         case 'goaway':
@@ -400,7 +370,6 @@ export function serveConnection(
       }
     },
   );
-  return session;
 }
 
 /** A response received by {@link Http3Client}. */

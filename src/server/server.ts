@@ -43,7 +43,12 @@ export interface ServerOptions {
    * HTTP/1.1 and HTTP/2 responses then advertise it with `Alt-Svc: h3=":<port>"` (RFC 9114 §3.1.1).
    * Off by default; needs the optional dependency `@matrixai/quic`.
    */
-  readonly http3?: boolean | Omit<ListenHttp3Options, 'host' | 'port' | 'key' | 'cert'>;
+  readonly http3?:
+    | boolean
+    | Omit<
+        ListenHttp3Options,
+        'host' | 'port' | 'key' | 'cert' | 'exchangeHost' | 'onError' | 'highWaterMarkBytes' | 'serverLimits'
+      >;
   /** Limits and timeouts; see {@link DEFAULT_SERVER_LIMITS}. */
   readonly limits?: Partial<ServerLimits>;
   /** HTTP/1 parser limits and leniency (hayate/http1). */
@@ -155,18 +160,34 @@ export class Server implements ProtocolStarter {
       if (typeof key !== 'string' || typeof cert !== 'string') {
         throw new UsageError('ERR_INVALID_ARG', 'http3 needs tls.key and tls.cert as PEM strings');
       }
-      this.h3 = await listenHttp3(
-        {
-          ...(h3 === true ? {} : h3),
-          host,
-          port: this.listener.port,
-          key,
-          cert,
-          highWaterMarkBytes: this.limits.highWaterMarkBytes,
-          ...(this.options.onError === undefined ? {} : { onError: this.options.onError }),
-        },
-        this.userHandler,
-      );
+      const userHandler = this.userHandler;
+      try {
+        this.h3 = await listenHttp3(
+          {
+            ...(h3 === true ? {} : h3),
+            host,
+            port: this.listener.port,
+            key,
+            cert,
+            // HTTP/3 exchanges share this server's limits, timer wheel and error reporting.
+            exchangeHost: {
+              handler: userHandler,
+              limits: this.limits,
+              wheel: this.wheel,
+              reportError: (error: unknown): void => {
+                this.reportError(error);
+              },
+            },
+          },
+          userHandler,
+        );
+      } catch (err) {
+        // Nothing half-started stays bound: the TCP listener goes too.
+        const l = this.listener;
+        this.listener = undefined;
+        await l.close();
+        throw err;
+      }
       this.handler = withAltSvc(this.userHandler, this.h3.altSvc);
     }
     return this.address!;

@@ -99,7 +99,8 @@ test('the protocol-neutral handler serves HTTP/3 (in-memory QUIC)', async () => 
     'end',
   ]);
   assert.deepEqual(got.get(ids[2]!), ['status 404 content-length=9', 'data not found', 'end']);
-  assert.equal(got.get(ids[3]!)?.[0], 'status 500 content-length=0');
+  // The same 500 as HTTP/1.1 and HTTP/2 send for a failed handler (src/server/exchange.ts).
+  assert.equal(got.get(ids[3]!)?.[0], 'status 500 content-type=text/plain; charset=utf-8,content-length=22');
   assert.equal(errors.length, 1);
   assert.equal(altSvcValue(443), 'h3=":443"; ma=86400');
 });
