@@ -8,11 +8,14 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { test } from 'node:test';
+import { selfSignedCertificate } from '../../src/server/cert.js';
+import { Http3Client } from '../../src/server/http3.js';
 import { createServer, type Server } from '../../src/server/server.js';
 import type { Handler, ServerRequest } from '../../src/server/types.js';
 
-type Proto = 'h1' | 'h2';
-const PROTOS: readonly Proto[] = ['h1', 'h2'];
+type Proto = 'h1' | 'h2' | 'h3';
+const PROTOS: readonly Proto[] = ['h1', 'h2', 'h3'];
+const CERT = selfSignedCertificate();
 
 interface Reply {
   readonly status: number;
@@ -57,6 +60,18 @@ function h2Request(port: number, method: string, path: string, body?: Uint8Array
   });
 }
 
+async function h3Request(port: number, method: string, path: string, body?: Uint8Array): Promise<Reply> {
+  const client = await Http3Client.connect('127.0.0.1', port, { verifyPeer: false, serverName: 'localhost' });
+  try {
+    const r = await client.request(method, path, [], body);
+    const headers: Record<string, string> = {};
+    for (const [n, v] of r.headers) if (!n.startsWith(':')) headers[n] = v;
+    return { status: r.status, headers, body: Buffer.from(r.body).toString() };
+  } finally {
+    await client.close();
+  }
+}
+
 function request(
   proto: Proto,
   port: number,
@@ -64,10 +79,19 @@ function request(
   path: string,
   body?: Uint8Array,
 ): Promise<Reply> {
-  return proto === 'h1' ? h1Request(port, method, path, body) : h2Request(port, method, path, body);
+  switch (proto) {
+    case 'h1':
+      return h1Request(port, method, path, body);
+    case 'h2':
+      return h2Request(port, method, path, body);
+    case 'h3':
+      return h3Request(port, method, path, body);
+  }
 }
 
+/** Runs `run` against a server for `proto` (h3 needs TLS and the UDP listener). */
 async function withServer(
+  proto: Proto,
   handler: Handler,
   run: (port: number, server: Server, errors: unknown[]) => Promise<void>,
   limits: Record<string, number> = {},
@@ -77,6 +101,7 @@ async function withServer(
     transport: 'net',
     limits: { timerTickMs: 10, ...limits },
     onError: (e) => errors.push(e),
+    ...(proto === 'h3' ? { tls: { key: CERT.key, cert: CERT.cert }, http3: true } : {}),
   });
   const { port } = await server.listen(0);
   try {
@@ -177,7 +202,7 @@ const MISUSE: ReadonlyArray<[string, (req: ServerRequest, res: Parameters<Handle
 for (const proto of PROTOS) {
   test(`${proto}: API misuse throws a UsageError at the call, and the response can still be sent`, async () => {
     for (const [name, use, expected] of MISUSE) {
-      await withServer(probe(use), async (port, _server, errors) => {
+      await withServer(proto, probe(use), async (port, _server, errors) => {
         const r = await request(proto, port, 'GET', '/');
         assert.equal(r.headers['x-outcome'], expected, `${proto} ${name}`);
         assert.deepEqual(errors, [], `${proto} ${name}: nothing reported`);
@@ -187,6 +212,7 @@ for (const proto of PROTOS) {
 
   test(`${proto}: a throwing handler answers 500 and onError hears of it; a late throw aborts`, async () => {
     await withServer(
+      proto,
       (req, res) => {
         if (req.path === '/sync') throw new TypeError('boom');
         if (req.path === '/async') return Promise.reject(new RangeError('later'));
@@ -211,6 +237,7 @@ for (const proto of PROTOS) {
 
   test(`${proto}: an async handler that settles with its response open may still end it later`, async () => {
     await withServer(
+      proto,
       async (_req, res) => {
         await Promise.resolve();
         setTimeout(() => {
@@ -230,6 +257,7 @@ for (const proto of PROTOS) {
 
   test(`${proto}: a body over the bytes() cap is answered 413, not 500, and not reported`, async () => {
     await withServer(
+      proto,
       async (req, res) => {
         const body = await req.bytes(1000);
         res.end(String(body.length));
@@ -248,6 +276,7 @@ for (const proto of PROTOS) {
   test(`${proto}: a handler that never answers gets 503 at responseTimeoutMs; its request aborts`, async () => {
     let signalReason: unknown;
     await withServer(
+      proto,
       (req) => {
         req.signal.addEventListener('abort', () => {
           signalReason = req.signal.reason as unknown;
@@ -278,6 +307,7 @@ for (const proto of PROTOS) {
     subscribe('hayate:server:response-finish', onFinish);
     try {
       await withServer(
+        proto,
         (_req, res) => {
           res.status = 201;
           res.end('x');
@@ -291,7 +321,7 @@ for (const proto of PROTOS) {
       unsubscribe('hayate:server:request-start', onStart);
       unsubscribe('hayate:server:response-finish', onFinish);
     }
-    const p = proto === 'h1' ? 'http/1.1' : 'h2';
+    const p = proto === 'h1' ? 'http/1.1' : proto;
     assert.deepEqual(seen, [`start ${p}`, 'finish 201', `start ${p}`, 'finish 201']);
   });
 }
@@ -350,6 +380,7 @@ test(
   async () => {
     let aborted: Promise<string> | undefined;
     await withServer(
+      'h1',
       async (req, res) => {
         aborted = new Promise((resolve) => {
           req.signal.addEventListener('abort', () => {
