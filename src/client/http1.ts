@@ -278,8 +278,15 @@ export class Http1ClientConnection {
       try {
         e = this.conn.nextEvent();
       } catch (err) {
-        const cause = err instanceof Http1ParseError ? err : undefined;
-        this.destroy(toClientError(cause ?? err, ClientErrorCode.PROTOCOL, 'malformed response'));
+        // A message cut short by EOF is a closed connection, not a malformed one.
+        const isTruncated = err instanceof Http1ParseError && err.kind === 'INCOMPLETE_MESSAGE';
+        this.destroy(
+          new ClientError(
+            isTruncated ? ClientErrorCode.CONNECTION_CLOSED : ClientErrorCode.PROTOCOL,
+            isTruncated ? 'connection closed before the response ended' : 'malformed response',
+            { cause: err },
+          ),
+        );
         return;
       }
       if (e === null || x === undefined) return;

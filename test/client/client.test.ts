@@ -150,6 +150,33 @@ for (const setup of setups) {
       assert.ok(await until(() => server.connectionCount === 0));
     });
 
+    // HTTP/1.1 backpressure is checked against node:http in foreign.test.ts: hayate's server on the net
+    // transport buffers a response in memory (res.write() never returns false there), so it cannot stall.
+    const h2Only = setup.protocol === 'h2' ? test : test.skip;
+    h2Only('an unread body stalls the server (backpressure); reading resumes it', async (t) => {
+      if (setup.tls && cert === undefined) {
+        t.skip('openssl missing');
+        return;
+      }
+      resetSeen();
+      const client = new Client({ ...options(), highWaterMark: 64 * 1024 });
+      try {
+        const res = await client.request(`${base}/huge`);
+        const it = res.body[Symbol.asyncIterator]();
+        let total = 0;
+        const first = await it.next();
+        total += first.done === true ? 0 : first.value.length;
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(seen.hugeDone, false, 'the server is still waiting to write');
+        for (let r = await it.next(); r.done !== true; r = await it.next()) total += r.value.length;
+        assert.equal(total, 16 * BIG.length);
+        assert.equal(seen.hugeDone, true);
+      } finally {
+        await client.close();
+      }
+      assert.ok(await until(() => server.connectionCount === 0));
+    });
+
     test('bytes(max) rejects with ERR_BODY_TOO_LARGE and frees the exchange', async (t) => {
       if (setup.tls && cert === undefined) {
         t.skip('openssl missing');

@@ -37,11 +37,16 @@ export async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
 }
 
 /** What the handlers observed, for assertions. */
-export const seen = { slowAborted: 0, slowStarted: 0, ports: new Set<number>() };
+export const seen = { slowAborted: 0, slowStarted: 0, hugeDone: false, ports: new Set<number>() };
+
+/** Bumped by resetSeen(): a handler left over from an earlier test does not count in a later one. */
+let generation = 0;
 
 export function resetSeen(): void {
   seen.slowAborted = 0;
   seen.slowStarted = 0;
+  generation++;
+  seen.hugeDone = false;
   seen.ports.clear();
 }
 
@@ -56,6 +61,19 @@ export const handler: Handler = async (req, res) => {
         if (!res.write(BIG.subarray(i, Math.min(n, i + 65536)))) await res.drained();
       }
       res.end();
+      return;
+    }
+    case '/huge': {
+      // 80 MiB: more than loopback socket buffers hold (tcp_rmem autotunes up to 32 MiB here), so an
+      // unread body must stall the writer.
+      for (let k = 0; k < 16; k++) {
+        for (let i = 0; i < BIG.length; i += 65536) {
+          if (!res.write(BIG.subarray(i, i + 65536))) await res.drained();
+          if (req.aborted) return;
+        }
+      }
+      res.end();
+      seen.hugeDone = true;
       return;
     }
     case '/sha': {
@@ -73,11 +91,12 @@ export const handler: Handler = async (req, res) => {
     }
     case '/slow': {
       seen.slowStarted++;
+      const gen = generation;
       for (let i = 0; i < 300 && !req.aborted; i++) {
         res.write(new Uint8Array(16384));
         await new Promise((r) => setTimeout(r, 10));
       }
-      if (req.aborted) seen.slowAborted++;
+      if (req.aborted && gen === generation) seen.slowAborted++;
       res.end();
       return;
     }
@@ -127,10 +146,11 @@ export function nodeHandler(
   }
   if (path === '/slow') {
     seen.slowStarted++;
+    const gen = generation;
     let n = 0;
     let isClosed = false;
     w.on('close', () => {
-      if (!w.writableFinished) {
+      if (!w.writableEnded && gen === generation) {
         isClosed = true;
         seen.slowAborted++;
       }
