@@ -415,6 +415,8 @@ export class Client {
         c.destroy();
         return;
       }
+      // An idle pooled connection does not keep the process alive (the idle sweep closes it later).
+      c.socket.unref();
       o.idle.push(c);
       o.idleSinceMs.set(c, Date.now());
       this.startSweep();
@@ -436,7 +438,10 @@ export class Client {
       // Most recently used first: it is the least likely to have been closed by the server.
       const c = o.idle.pop()!;
       o.idleSinceMs.delete(c);
-      if (!c.isClosed) return c;
+      if (!c.isClosed) {
+        c.socket.ref();
+        return c;
+      }
     }
     if (o.h1.size + o.connecting < this.settings.maxConnectionsPerOrigin) {
       o.connecting++;

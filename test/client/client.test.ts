@@ -202,6 +202,36 @@ for (const setup of setups) {
   });
 }
 
+test('a response cut mid-body is ERR_STREAM_RESET on h2 and ERR_CONNECTION_CLOSED on HTTP/1.1', async () => {
+  const fds0 = fdCount();
+  const failing: Handler = async (_req, res) => {
+    res.write('partial');
+    await new Promise((r) => setTimeout(r, 20));
+    throw new Error('handler failed mid-body');
+  };
+  const server = createServer(failing, { transport: 'net', onError: () => undefined });
+  const { port } = await server.listen(0, '127.0.0.1');
+  for (const [options, code] of [
+    [{ http2PriorKnowledge: true }, 'ERR_STREAM_RESET'],
+    [{}, 'ERR_CONNECTION_CLOSED'],
+  ] as const) {
+    const client = new Client(options);
+    try {
+      const res = await client.request(`http://127.0.0.1:${port}/`);
+      await assert.rejects(res.text(), (err: unknown) => {
+        assert.ok(err instanceof ClientError);
+        assert.equal(err.code, code);
+        if (code === 'ERR_STREAM_RESET') assert.equal(err.wireCode, 0x2);
+        return true;
+      });
+    } finally {
+      await client.close();
+    }
+  }
+  await server.close();
+  assert.ok(await until(() => fdCount() <= fds0), `fds ${fdCount()} back to ${fds0}`);
+});
+
 describe('HTTP/1.1 pool', () => {
   test('maxConnectionsPerOrigin bounds concurrent connections; idle ones close after idleTimeoutMs', async () => {
     resetSeen();

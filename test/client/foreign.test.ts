@@ -137,6 +137,35 @@ for (const peer of peers) {
   });
 }
 
+test('an h2 stream reset by the server is ERR_STREAM_RESET with its wire code', async () => {
+  const fds0 = fdCount();
+  const server = http2.createServer();
+  server.on('stream', (stream) => {
+    stream.on('error', () => undefined);
+    stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new Client({ http2PriorKnowledge: true });
+  try {
+    await assert.rejects(client.request(`${base}/reset-now`), (err: unknown) => {
+      assert.ok(err instanceof ClientError);
+      assert.equal(err.code, 'ERR_STREAM_RESET');
+      assert.equal(err.wireCode, 0xb);
+      assert.equal((err.cause as { code: string }).code, 'ERR_H2_STREAM_RESET');
+      return true;
+    });
+  } finally {
+    await client.close();
+    await new Promise<void>((resolve) =>
+      server.close(() => {
+        resolve();
+      }),
+    );
+  }
+  assert.ok(await until(() => fdCount() <= fds0), `fds ${fdCount()} back to ${fds0}`);
+});
+
 test('HTTP/1.1 backpressure: an unread body pauses the socket and stalls node:http', async () => {
   const fds0 = fdCount();
   let written = 0;

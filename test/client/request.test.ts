@@ -162,8 +162,18 @@ test('failures are ClientErrors with stable codes and causes', async () => {
   assert.equal(await (await c.request(`http://127.0.0.1:${idleClose.port}/`)).text(), 'ok');
   assert.equal(idleClose.count(), 2);
 
+  // A TCP peer that never answers the TLS handshake: the connect budget ends it.
+  const mute = await rawServer(() => undefined);
+  const quick = new Client({ connectTimeoutMs: 150 });
+  await assert.rejects(quick.request(`https://127.0.0.1:${mute.port}/`), (err: unknown) => {
+    assert.ok(err instanceof ClientError);
+    assert.equal(err.code, 'ERR_CONNECT_TIMEOUT');
+    return true;
+  });
+  await quick.close();
+
   await c.close();
   await assert.rejects(c.request(`http://127.0.0.1:${eof.port}/`), { code: 'ERR_CLIENT_CLOSED' });
-  for (const s of [truncated, malformed, bigHead, eof, idleClose]) await close(s.server);
+  for (const s of [truncated, malformed, bigHead, eof, idleClose, mute]) await close(s.server);
   assert.ok(await until(() => fdCount() <= fds0), `fds ${fdCount()} back to ${fds0}`);
 });
