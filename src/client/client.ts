@@ -303,6 +303,7 @@ export class Client {
   private async tcpRequest(o: Origin, req: PreparedRequest): Promise<ClientResponse> {
     const isTls = req.url.protocol === 'https:';
     if (!isTls && o.alpn === undefined) o.alpn = this.settings.http2PriorKnowledge ? 'h2' : 'http/1.1';
+    let isRetried = false;
     for (;;) {
       if (this.isClosing) throw new ClientError(ClientErrorCode.CLIENT_CLOSED, 'client is closed');
       if (req.signal?.aborted === true) throw abortError(req.signal);
@@ -310,8 +311,19 @@ export class Client {
       o.h2 = undefined;
       if (o.alpn === 'http/1.1') {
         const c = await this.acquireH1(o, req);
-        if (c !== undefined) return c.request(req);
-        continue;
+        if (c === undefined) continue;
+        const isReused = c.requestCount > 0;
+        try {
+          return await c.request(req);
+        } catch (err) {
+          // RFC 9112 §9.3.1: a reused connection the server closed before answering (a keep-alive race)
+          // may be retried automatically when the request is idempotent and its body can be sent again.
+          if (isReused && !isRetried && isReplayable(req) && isClosedBeforeHead(err)) {
+            isRetried = true;
+            continue;
+          }
+          throw err;
+        }
       }
       if (o.probing !== undefined) {
         await o.probing;
@@ -561,6 +573,21 @@ export class Client {
       this.sweepTimer = undefined;
     }
   }
+}
+
+/** RFC 9110 §9.2.2: idempotent methods. */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+function isReplayable(req: PreparedRequest): boolean {
+  return (
+    IDEMPOTENT_METHODS.has(req.method) &&
+    (req.body === undefined || req.body instanceof Uint8Array) &&
+    req.signal?.aborted !== true
+  );
+}
+
+function isClosedBeforeHead(err: unknown): boolean {
+  return err instanceof ClientError && err.code === ClientErrorCode.CONNECTION_CLOSED;
 }
 
 function stripPseudo(pairs: Array<[string, string]> | undefined): Array<[string, string]> | undefined {

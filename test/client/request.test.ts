@@ -162,6 +162,26 @@ test('failures are ClientErrors with stable codes and causes', async () => {
   assert.equal(await (await c.request(`http://127.0.0.1:${idleClose.port}/`)).text(), 'ok');
   assert.equal(idleClose.count(), 2);
 
+  // The keep-alive race: the server closes a reused connection instead of answering. Idempotent requests
+  // are retried once on a new connection (RFC 9112 §9.3.1); a POST is not.
+  let answered = 0;
+  const racy = await rawServer(function answer(s) {
+    if (answered++ % 2 === 1) {
+      s.destroy();
+      return;
+    }
+    s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    s.once('data', () => {
+      answer(s);
+    });
+  });
+  const url = `http://127.0.0.1:${racy.port}/`;
+  assert.equal(await (await c.request(url)).text(), 'ok');
+  assert.equal(await (await c.request(url)).text(), 'ok', 'retried on a new connection');
+  assert.equal(racy.count(), 2);
+  await assert.rejects(c.request(url, { method: 'POST', body: 'x' }), { code: 'ERR_CONNECTION_CLOSED' });
+  assert.equal(racy.count(), 2, 'a POST is not retried');
+
   // A TCP peer that never answers the TLS handshake: the connect budget ends it.
   const mute = await rawServer(() => undefined);
   const quick = new Client({ connectTimeoutMs: 150 });
@@ -174,6 +194,6 @@ test('failures are ClientErrors with stable codes and causes', async () => {
 
   await c.close();
   await assert.rejects(c.request(`http://127.0.0.1:${eof.port}/`), { code: 'ERR_CLIENT_CLOSED' });
-  for (const s of [truncated, malformed, bigHead, eof, idleClose, mute]) await close(s.server);
+  for (const s of [truncated, malformed, bigHead, eof, idleClose, mute, racy]) await close(s.server);
   assert.ok(await until(() => fdCount() <= fds0), `fds ${fdCount()} back to ${fds0}`);
 });
