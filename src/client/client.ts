@@ -11,7 +11,7 @@
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
-import { UsageError } from '../common/errors.js';
+import { ProtocolError, UsageError } from '../common/errors.js';
 import type { Http2Limits } from '../http2/limits.js';
 import { parseAltSvc } from './alt-svc.js';
 import { abortError, ClientError, ClientErrorCode, toClientError } from './errors.js';
@@ -156,6 +156,8 @@ function mapH2Error(err: unknown): ClientError {
       isRetryable: err.isRetryable,
     });
   }
+  // A connection error (RFC 9113 §5.4.1) the client detected, e.g. a peer that does not speak h2c.
+  if (err instanceof ProtocolError) return toClientError(err, ClientErrorCode.PROTOCOL, 'HTTP/2 failed');
   return toClientError(err, ClientErrorCode.CONNECTION_CLOSED, 'HTTP/2 request failed');
 }
 
