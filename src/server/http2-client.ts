@@ -1,20 +1,7 @@
 /**
- * Moved to `hayate/client` (src/client/http2.ts). These aliases keep `hayate/server` imports working.
- * @deprecated moved to hayate/client; alias kept for one minor version
+ * Moved to `hayate/client` (src/client/http2.ts); this module re-exports it so existing imports keep working.
+ * The public aliases in `hayate/server` (src/server/index.ts) carry the deprecation: moved to hayate/client;
+ * alias kept for one minor version.
  */
-export {
-  /** @deprecated moved to hayate/client; alias kept for one minor version */
-  connect,
-  /** @deprecated moved to hayate/client; alias kept for one minor version */
-  Http2ClientSession,
-  /** @deprecated moved to hayate/client; alias kept for one minor version */
-  Http2StreamError,
-} from '../client/http2.js';
-export type {
-  /** @deprecated moved to hayate/client; alias kept for one minor version */
-  Http2ClientOptions,
-  /** @deprecated moved to hayate/client; alias kept for one minor version */
-  Http2ClientRequest,
-  /** @deprecated moved to hayate/client; alias kept for one minor version */
-  Http2ClientResponse,
-} from '../client/http2.js';
+export { connect, Http2ClientSession, Http2StreamError } from '../client/http2.js';
+export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from '../client/http2.js';

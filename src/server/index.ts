@@ -35,11 +35,21 @@ export type { Http2Server, ListenHttp2Options } from './http2-server.js';
 export { selfSignedCertificate } from './cert.js';
 export type { SelfSignedCertificate } from './cert.js';
 export type { TlsTransportOptions } from '../transport/tls.js';
-/** @deprecated moved to hayate/client; alias kept for one minor version */
-// eslint-disable-next-line @typescript-eslint/no-deprecated -- the aliases themselves
-export { connect, Http2ClientSession, Http2StreamError } from './http2-client.js';
-/** @deprecated moved to hayate/client; alias kept for one minor version */
-// eslint-disable-next-line @typescript-eslint/no-deprecated -- the aliases themselves
-export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from './http2-client.js';
+export {
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  connect,
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http2ClientSession,
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http2StreamError,
+} from './http2-client.js';
+export type {
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http2ClientOptions,
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http2ClientRequest,
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http2ClientResponse,
+} from './http2-client.js';
 export { listenHttp3, withAltSvc, altSvcValue, Http3Client } from './http3.js';
 export type { Http3Server, ListenHttp3Options, Http3ClientOptions, Http3ClientResponse } from './http3.js';

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { connect } from '../../src/client/http2.js';
+import { connect } from '../../src/server/http2-client.js';
 import type { Http2Server } from '../../src/server/http2-server.js';
 import { makeCert, pattern, startServer } from './http2-support.js';
 
