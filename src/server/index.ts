@@ -39,8 +39,22 @@ export type { Http2Server, ListenHttp2Options } from './http2-server.js';
 export { selfSignedCertificate } from './cert.js';
 export type { SelfSignedCertificate } from './cert.js';
 export type { TlsTransportOptions } from '../transport/tls.js';
-export { connect, Http2ClientSession, Http2StreamError } from './http2-client.js';
-export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from './http2-client.js';
+export {
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  connect,
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http2ClientSession,
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http2StreamError,
+} from './http2-client.js';
+export type {
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http2ClientOptions,
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http2ClientRequest,
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http2ClientResponse,
+} from './http2-client.js';
 export { listenHttp3, withAltSvc, altSvcValue, Http3Client } from './http3.js';
 export type { Http3Server, ListenHttp3Options, Http3ClientOptions, Http3ClientResponse } from './http3.js';
 export { TransportError, TransportErrorCode } from '../transport/errors.js';

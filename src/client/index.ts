@@ -1,0 +1,16 @@
+/**
+ * `hayate/client`: one HTTP client API over HTTP/1.1, HTTP/2 and HTTP/3 (`Client`), the same streaming
+ * response type on every protocol, typed errors, and the HTTP/2 session it uses (`connect`).
+ */
+export { Client, DEFAULT_CLIENT_OPTIONS } from './client.js';
+export type { ClientOptions, ClientTlsOptions } from './client.js';
+export { ClientResponse, ClientHeaders } from './response.js';
+export type { ClientProtocol } from './response.js';
+export type { ClientRequestOptions, ClientRequestBody, ClientTarget } from './request.js';
+export { ClientError, ClientErrorCode } from './errors.js';
+export type { ClientErrorDetails } from './errors.js';
+export { parseAltSvc } from './alt-svc.js';
+export type { AltSvcH3 } from './alt-svc.js';
+export { connect, Http2ClientSession, Http2StreamError } from './http2.js';
+export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from './http2.js';
+export { UsageError } from '../common/errors.js';
