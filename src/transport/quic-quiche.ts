@@ -347,7 +347,14 @@ export class QuicheConnection implements QuicConnection {
     for (;;) {
       const c = e.queue[0];
       if (c === undefined) {
-        if (e.isFinQueued && !e.isFinSent) {
+        if (!e.isFinQueued) {
+          // Not pumping from here on, synchronously: a write made in the microtasks that the last ack
+          // released (a handler past `drained()`) must start a new pump, not queue behind this finished one
+          // (it did, and the stream stalled until the idle timeout; test/server/http3-udp.test.ts).
+          e.isPumping = false;
+          return;
+        }
+        if (!e.isFinSent) {
           // Nothing left to carry it: an empty FIN (the data went out earlier).
           e.isFinSent = true;
           await writer.close();
