@@ -200,6 +200,8 @@ export class Http1ServerConnection implements SocketHandler {
   private parkCore(): void {
     const h1 = this.h1;
     if (h1 === null || !h1.isIdle || !h1.keepAlive || h1.hasOutput || this.files.length > 0) return;
+    // After the peer's FIN the core holds end-of-input state; it must never be handed to another socket.
+    if (this.isPeerEnded || this.failedStatus !== 0) return;
     this.h1 = null;
     this.core.releaseHttp1(h1);
   }
