@@ -28,7 +28,7 @@ const SENTINEL_BYTES = 1 << 20;
 const FILE_SENTINEL = new ArrayBuffer(SENTINEL_BYTES);
 
 /** What the connection's single timer is currently measuring. */
-const TimerMode = { None: 0, Header: 1, KeepAlive: 2, Body: 3 } as const;
+const TimerMode = { None: 0, Header: 1, KeepAlive: 2, Body: 3, Linger: 4 } as const;
 type TimerMode = (typeof TimerMode)[keyof typeof TimerMode];
 
 const REQUEST_TIMEOUT = new TextEncoder().encode(
@@ -172,6 +172,8 @@ export class Http1ServerConnection implements SocketHandler {
   /** A request asked to switch protocols and nobody took it: close after answering. */
   private isUpgradeRefused = false;
   private isDetached = false;
+  /** We half-closed (see {@link endSocket}): input is discarded and the linger timer bounds the wait. */
+  private isLingering = false;
   isClosing = false;
   private readonly options: Http1ServerOptions;
 
@@ -207,7 +209,8 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   onData(bytes: Uint8Array, start: number, end: number): void {
-    if (this.isDetached) return;
+    // After a parse error the core ignores input and would only rethrow (and republish) the same error.
+    if (this.isDetached || this.isLingering || this.failedStatus !== 0) return;
     if (this.timerMode === TimerMode.KeepAlive) this.setTimer(TimerMode.None, 0);
     this.inDispatch = true;
     this.conn.receive(bytes.subarray(start, end));
@@ -216,16 +219,22 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   onEnd(): void {
-    if (this.isDetached) return;
+    if (this.isDetached || this.isLingering) return;
     this.isPeerEnded = true;
-    this.inDispatch = true;
-    this.conn.receiveEnd();
-    this.drainEvents();
-    this.afterInput();
-    if (this.queue.length === 0 && !this.socket.isClosed) this.socket.end();
+    // Between messages there is no core (it is parked) and nothing to finish: do not take one to end it.
+    if (this.h1 !== null && this.failedStatus === 0) {
+      this.inDispatch = true;
+      this.h1.receiveEnd();
+      this.drainEvents();
+      this.afterInput();
+    }
+    if (this.queue.length === 0 && !this.socket.isClosed) this.endSocket();
   }
 
   onDrain(): void {
+    // Our FIN is out now: the peer gets the whole linger time from here.
+    if (this.isLingering && !this.socket.isClosed)
+      this.setTimer(TimerMode.Linger, this.core.limits.lingerTimeoutMs);
     if (this.isPausedForOutput && this.socket.pendingBytes < this.core.limits.highWaterMarkBytes) {
       this.isPausedForOutput = false;
       this.updateReading();
@@ -307,6 +316,8 @@ export class Http1ServerConnection implements SocketHandler {
       }
     } catch (err) {
       if (!(err instanceof Http1ParseError)) throw err;
+      // A failed core rethrows its error on every later call: it has been reported and answered once.
+      if (this.failedStatus !== 0) return;
       if (requestRejected.hasSubscribers) {
         requestRejected.publish({ socket: this.socket, error: err, status: err.statusHint });
       }
@@ -440,7 +451,7 @@ export class Http1ServerConnection implements SocketHandler {
     for (const ex of this.queue) ex.request.abort(new Error('connection closing'));
     this.queue.length = 0;
     this.flush();
-    this.socket.end();
+    this.endSocket();
   }
 
   private mustClose(): boolean {
@@ -469,6 +480,19 @@ export class Http1ServerConnection implements SocketHandler {
       // The core refused (a response was half-sent): closing is all that is left.
     }
     this.flush();
+    this.endSocket();
+  }
+
+  /**
+   * Half-closes once the output is written and starts lingering: input is discarded (the transport
+   * keeps reading so the peer's FIN is seen), and a peer that has not closed its side
+   * `lingerTimeoutMs` after our FIN went out is destroyed, so no connection outlives its answer.
+   */
+  private endSocket(): void {
+    if (this.isLingering || this.socket.isClosed) return;
+    this.isLingering = true;
+    // Armed first: end() may close the socket at once (the peer had ended), and onClose disarms it.
+    this.setTimer(TimerMode.Linger, this.core.limits.lingerTimeoutMs);
     this.socket.end();
   }
 
@@ -484,7 +508,9 @@ export class Http1ServerConnection implements SocketHandler {
       this.h1?.takeOutput();
       return;
     }
-    const out = this.conn.takeOutput();
+    // A parked core (h1 null) has nothing queued; do not take one from the pool just to ask.
+    const h1 = this.h1;
+    const out = h1 === null ? [] : h1.takeOutput();
     if (out.length > 0) this.writeOut(out);
     if (!this.isPausedForOutput && this.socket.pendingBytes >= this.core.limits.highWaterMarkBytes) {
       this.isPausedForOutput = true;
@@ -522,7 +548,7 @@ export class Http1ServerConnection implements SocketHandler {
 
   /** Pauses or resumes reading from the socket according to output, body and pipelining pressure. */
   updateReading(): void {
-    if (this.socket.isClosed || this.isDetached) return;
+    if (this.socket.isClosed || this.isDetached || this.isLingering) return;
     const body = this.bodyTarget;
     const limits = this.core.limits;
     const shouldPause =
@@ -540,7 +566,7 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   private updateTimer(): void {
-    if (this.socket.isClosed) return;
+    if (this.socket.isClosed || this.isLingering) return;
     const limits = this.core.limits;
     if (this.bodyTarget !== undefined) {
       // Re-armed on every read: it bounds silence, not the whole body.
@@ -552,7 +578,7 @@ export class Http1ServerConnection implements SocketHandler {
       if (this.timerMode !== TimerMode.Header) this.setTimer(TimerMode.Header, limits.headerTimeoutMs);
     } else {
       if (this.isClosing) {
-        this.socket.end();
+        this.endSocket();
         return;
       }
       this.parkCore();
@@ -580,16 +606,20 @@ export class Http1ServerConnection implements SocketHandler {
         // RFC 9110 §15.5.9: 408 when no response has started; otherwise the connection just closes.
         if (active === undefined || !active.response.headersSent) {
           this.socket.write([REQUEST_TIMEOUT]);
-          this.socket.end();
+          // Anything still coming is discarded while the connection lingers.
+          this.endSocket();
         } else {
           this.socket.destroy();
         }
-        // Anything still coming is not read; the socket closes once the 408 is written.
-        this.socket.pause();
         return;
       }
       case TimerMode.KeepAlive:
-        this.socket.end();
+        this.endSocket();
+        return;
+      case TimerMode.Linger:
+        // Output still queued means our FIN is not out yet (a slow reader of a final response): wait on.
+        if (this.socket.pendingBytes > 0) this.setTimer(TimerMode.Linger, this.core.limits.lingerTimeoutMs);
+        else this.socket.destroy();
         return;
       case TimerMode.None:
         return;
@@ -601,7 +631,7 @@ export class Http1ServerConnection implements SocketHandler {
     this.isClosing = true;
     if (this.queue.length === 0 && this.bodyTarget === undefined) {
       this.flush();
-      this.socket.end();
+      this.endSocket();
     }
   }
 

@@ -5,10 +5,11 @@
  * half-closes, slow readers and disconnects mid-response.
  */
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readdirSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { before, test } from 'node:test';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { selfSignedCertificate } from '../../src/server/cert.js';
 import { createServer, type Server } from '../../src/server/index.js';
 import type { Handler } from '../../src/server/types.js';
@@ -45,34 +46,47 @@ function make(kind: Kind, handler: Handler, options: ServerOpts = {}): Server {
   return createServer(handler, { ...options, transport: kind });
 }
 
-/** A raw HTTP/1.1 client socket (TLS with ALPN http/1.1 for the tls kind). */
-function dial(kind: Kind, port: number): Promise<Socket> {
+/**
+ * A raw HTTP/1.1 client socket (TLS with ALPN http/1.1 for the tls kind, over `raw`). Half-open allowed:
+ * the client closes its side only when a test says so.
+ */
+function dial(kind: Kind, port: number): Promise<{ socket: Socket; raw: Socket }> {
   return new Promise((resolve, reject) => {
-    const s =
-      kind === 'tls'
-        ? tlsConnect(
-            { port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] },
-            () => {
-              resolve(s);
-            },
-          )
-        : netConnect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => {
-            resolve(s);
-          });
-    s.once('error', reject);
+    const raw = netConnect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => {
+      if (kind !== 'tls') resolve({ socket: raw, raw });
+    });
+    raw.once('error', reject);
+    if (kind === 'tls') {
+      const s = tlsConnect(
+        // allowHalfOpen is honoured by tls.connect (it builds the TLSSocket with it) but missing from its type.
+        {
+          socket: raw,
+          rejectUnauthorized: false,
+          ALPNProtocols: ['http/1.1'],
+          allowHalfOpen: true,
+        } as ConnectionOptions,
+        () => {
+          resolve({ socket: s, raw });
+        },
+      );
+      s.once('error', reject);
+    }
   });
 }
 
 /** Collects what a socket receives and when it closes. */
 class Peer {
   readonly socket: Socket;
+  /** The TCP socket (under TLS for the tls kind). */
+  readonly raw: Socket;
   data = Buffer.alloc(0);
   isEnded = false;
   isClosed = false;
   private waiters: (() => void)[] = [];
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, raw: Socket) {
     this.socket = socket;
+    this.raw = raw;
     socket.on('data', (b: Buffer) => {
       this.data = Buffer.concat([this.data, b]);
       this.wake();
@@ -91,7 +105,8 @@ class Peer {
   }
 
   static async open(kind: Kind, port: number): Promise<Peer> {
-    return new Peer(await dial(kind, port));
+    const { socket, raw } = await dial(kind, port);
+    return new Peer(socket, raw);
   }
 
   private wake(): void {
@@ -134,19 +149,27 @@ class Peer {
   }
 }
 
-async function waitFor(what: string, pred: () => boolean, ms = 5000): Promise<void> {
+async function waitFor(what: () => string, pred: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!pred()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what()}`);
     await sleep(10);
   }
 }
 
 /** Closes the server and checks that connections and descriptors are back at their baseline. */
 async function settle(server: Server, fds0: number): Promise<void> {
-  await waitFor(`connectionCount 0 (is ${server.connectionCount})`, () => server.connectionCount === 0, 5000);
+  await waitFor(
+    () => `connectionCount 0 (is ${server.connectionCount})`,
+    () => server.connectionCount === 0,
+    5000,
+  );
   await server.close();
-  await waitFor(`fds back to ${fds0} (are ${openFds()})`, () => openFds() <= fds0, 2000);
+  await waitFor(
+    () => `fds back to ${fds0} (are ${openFds()})`,
+    () => openFds() <= fds0,
+    2000,
+  );
 }
 
 const echo: Handler = async (req, res) => {
@@ -186,6 +209,182 @@ for (const kind of KINDS) {
         await b.until('second connection closed', () => b.isClosed);
       }
       await settle(server, fds0);
+    },
+  );
+}
+
+/** Reads the next request's body completely (rejects when it breaks), then answers `ok`. */
+const consume: Handler = async (req, res) => {
+  await req.bytes(1 << 20);
+  res.end('ok');
+};
+
+/** Every way a connection can end up waiting on its peer; each must end within its own timeout. */
+const SCENARIOS = [
+  'idle before the first byte',
+  'stalled mid-head',
+  'parse error mid-head',
+  'parse error mid-body',
+  'abort mid-body (FIN)',
+  'abort mid-body (RST)',
+  'abort mid-response',
+  'half-close after a request',
+] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const BIG = Buffer.alloc(256 * 1024, 0x61);
+const paths: Handler = async (req, res) => {
+  if (req.path === '/stream') {
+    // Streams until the peer goes away.
+    for (let i = 0; i < 4096 && !req.aborted; i++) if (!res.write(BIG)) await res.drained();
+    res.end();
+    return;
+  }
+  await consume(req, res);
+};
+
+async function play(kind: Kind, port: number, scenario: Scenario): Promise<Peer> {
+  const p = await Peer.open(kind, port);
+  const s = p.socket;
+  switch (scenario) {
+    case 'idle before the first byte':
+      break;
+    case 'stalled mid-head':
+      s.write('GET /slow HTTP/1.1\r\nHost');
+      break;
+    case 'parse error mid-head':
+      s.write('GET /bad HTTP/1.1\r\nHo st: x\r\n');
+      break;
+    case 'parse error mid-body':
+      s.write('POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n');
+      break;
+    case 'abort mid-body (FIN)':
+      s.write('POST /up HTTP/1.1\r\nHost: x\r\ncontent-length: 100000\r\n\r\nabc');
+      await sleep(20);
+      s.end();
+      break;
+    case 'abort mid-body (RST)':
+      s.write('POST /up HTTP/1.1\r\nHost: x\r\ncontent-length: 100000\r\n\r\nabc');
+      await sleep(20);
+      p.raw.resetAndDestroy();
+      break;
+    case 'abort mid-response':
+      s.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+      await p.until('some of the stream', () => p.data.length > 512 * 1024 || p.isClosed);
+      s.destroy();
+      break;
+    case 'half-close after a request':
+      s.end('GET /x HTTP/1.1\r\nHost: x\r\n\r\n');
+      break;
+  }
+  return p;
+}
+
+for (const kind of KINDS) {
+  test(
+    `${kind}: 50 peers that never close hold no slot of a maxConnections: 50 server past their timeouts`,
+    { skip: skipReason(kind) },
+    async () => {
+      // HTTP/1.1 only: on plain TCP the h2c preface sniffer owns a connection until its first byte.
+      const server = make(kind, paths, {
+        http2: false,
+        limits: {
+          maxConnections: 50,
+          headerTimeoutMs: 300,
+          bodyTimeoutMs: 300,
+          keepAliveTimeoutMs: 300,
+          lingerTimeoutMs: 300,
+          timerTickMs: 20,
+        },
+        onError: () => {
+          /* aborted bodies reject in the handler: expected */
+        },
+      });
+      const { port } = await server.listen(0);
+      const fds0 = openFds();
+      const peers: { scenario: Scenario; peer: Peer }[] = [];
+      for (let i = 0; i < 50; i++) {
+        const scenario = SCENARIOS[i % SCENARIOS.length]!;
+        peers.push({ scenario, peer: await play(kind, port, scenario) });
+      }
+      // Headers 300 ms, then 300 ms of lingering (plus ticks): every connection is gone well within 3 s.
+      const t0 = Date.now();
+      await waitFor(
+        () =>
+          `connectionCount 0 (is ${server.connectionCount}); peers: ` +
+          peers.map((p) => `${p.scenario}: ${JSON.stringify(p.peer.text.slice(0, 12))}`).join(', '),
+        () => server.connectionCount === 0,
+        3000,
+      );
+      const elapsed = Date.now() - t0;
+      for (const { scenario, peer } of peers) {
+        const t = peer.text;
+        if (scenario === 'idle before the first byte' || scenario === 'stalled mid-head') {
+          assert.match(t, /^HTTP\/1\.1 408 /, scenario);
+        } else if (scenario === 'parse error mid-head' || scenario === 'parse error mid-body') {
+          assert.match(t, /^HTTP\/1\.1 400 /, scenario);
+        } else if (scenario === 'half-close after a request') {
+          assert.match(t, /^HTTP\/1\.1 200 [^]*\r\n\r\nok$/, scenario);
+        }
+      }
+      // Good clients still get through.
+      for (let i = 0; i < 5; i++) {
+        const g = await Peer.open(kind, port);
+        g.socket.write('GET /good HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        await g.until('good answer', () => g.isClosed || g.isEnded);
+        assert.match(g.text, /^HTTP\/1\.1 200 /, `good client ${i} after ${elapsed} ms`);
+        g.socket.destroy();
+      }
+      for (const { peer } of peers) peer.socket.destroy();
+      await settle(server, fds0);
+    },
+  );
+}
+
+for (const kind of KINDS) {
+  test(
+    `${kind}: hayate:server:request-reject publishes once per rejection`,
+    { skip: skipReason(kind) },
+    async () => {
+      const seen: number[] = [];
+      const onReject = (m: unknown): void => {
+        seen.push((m as { status: number }).status);
+      };
+      subscribe('hayate:server:request-reject', onReject);
+      try {
+        const server = make(kind, consume, {
+          limits: { headerTimeoutMs: 300, lingerTimeoutMs: 300, timerTickMs: 20 },
+        });
+        const { port } = await server.listen(0);
+        const fds0 = openFds();
+        // A malformed head, answered 400; the client then sends more and closes.
+        const a = await Peer.open(kind, port);
+        a.socket.write('GET / HTTP/1.1\r\nHo st: x\r\n\r\n');
+        await a.until('400', () => a.response() !== undefined);
+        a.socket.end('GET /more HTTP/1.1\r\nHost: x\r\n\r\n');
+        // A broken chunked body, answered 400 by the handler's failed read.
+        const b = await Peer.open(kind, port);
+        b.socket.write('POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+        await b.until('400', () => b.response() !== undefined);
+        b.socket.end('more bytes');
+        // A head that never completes, answered 408.
+        const c = await Peer.open(kind, port);
+        c.socket.write('GET /slow HTTP/1.1\r\nHost');
+        await c.until('408', () => c.response() !== undefined);
+        c.socket.end();
+        await waitFor(
+          () => `connections closed (${server.connectionCount})`,
+          () => server.connectionCount === 0,
+        );
+        assert.deepEqual(
+          seen.sort((x, y) => x - y),
+          [400, 400, 408],
+        );
+        for (const p of [a, b, c]) p.socket.destroy();
+        await settle(server, fds0);
+      } finally {
+        unsubscribe('hayate:server:request-reject', onReject);
+      }
     },
   );
 }
