@@ -228,6 +228,10 @@ export class Http1ServerConnection implements SocketHandler {
       this.drainEvents();
       this.afterInput();
     }
+    // Like node:http, the peer's FIN aborts the requests in flight (a truncated body has already failed
+    // with its parse error); a response still produced is written if the socket allows, then it closes.
+    const err = new Error('client closed the connection');
+    for (const ex of this.queue) if (!ex.isDone) ex.request.abort(err);
     if (this.queue.length === 0 && !this.socket.isClosed) this.endSocket();
   }
 

@@ -343,6 +343,40 @@ for (const kind of KINDS) {
 
 for (const kind of KINDS) {
   test(
+    `${kind}: the client's FIN aborts a request whose handler has not answered; a later answer is still written`,
+    { skip: skipReason(kind) },
+    async () => {
+      let release: (() => void) | undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let seen: { aborted: () => boolean } | undefined;
+      const server = make(kind, async (req, res) => {
+        seen = { aborted: () => req.aborted };
+        await gate;
+        res.end('late');
+      });
+      const { port } = await server.listen(0);
+      const fds0 = openFds();
+      const p = await Peer.open(kind, port);
+      p.socket.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+      await waitFor(
+        () => 'the handler to start',
+        () => seen !== undefined,
+      );
+      assert.equal(seen!.aborted(), false, 'not aborted while the client is there');
+      p.socket.end();
+      await waitFor(
+        () => 'req.aborted after the FIN',
+        () => seen!.aborted(),
+        2000,
+      );
+      release?.();
+      await p.until('the late answer and the close', () => p.isEnded);
+      assert.match(p.text, /^HTTP\/1\.1 200 [^]*\r\n\r\nlate$/);
+      await settle(server, fds0);
+    },
+  );
+
+  test(
     `${kind}: hayate:server:request-reject publishes once per rejection`,
     { skip: skipReason(kind) },
     async () => {
