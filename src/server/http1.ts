@@ -90,7 +90,7 @@ class Exchange implements ResponseBackend, RequestSource {
   }
 
   get pendingBytes(): number {
-    return this.c.socket.pendingBytes;
+    return this.c.pendingBytes;
   }
 
   get highWaterMark(): number {
@@ -127,7 +127,7 @@ class Exchange implements ResponseBackend, RequestSource {
 
   sendData(chunk: Uint8Array): void {
     this.c.conn.sendData(chunk);
-    this.c.flushSoon();
+    this.c.queuedData(chunk.byteLength);
   }
 
   sendFile(fd: number, offset: number, length: number): Promise<void> {
@@ -161,6 +161,8 @@ export class Http1ServerConnection implements SocketHandler {
   private timerMode: TimerMode = TimerMode.None;
   private inDispatch = false;
   private needsFlush = false;
+  /** Body bytes queued in the core and not yet handed to the socket (a flush is due at the end of a read). */
+  private unflushedBytes = 0;
   private isPausedForOutput = false;
   private isReadingPaused = false;
   private isPeerEnded = false;
@@ -500,6 +502,25 @@ export class Http1ServerConnection implements SocketHandler {
     this.socket.end();
   }
 
+  /**
+   * Output bytes not yet written to the kernel: in the socket's queue, plus body bytes still in the core
+   * (a handler that writes before its first await runs inside the read dispatch, where flushes wait).
+   */
+  get pendingBytes(): number {
+    return this.socket.pendingBytes + this.unflushedBytes;
+  }
+
+  /**
+   * Body bytes were queued in the core. Within a read they wait for the dispatch's flush, but never past
+   * the high-water mark: a handler looping on `write()` from the start must see backpressure (and its
+   * output must reach the socket) before its first await.
+   */
+  queuedData(bytes: number): void {
+    this.unflushedBytes += bytes;
+    if (this.unflushedBytes >= this.core.limits.highWaterMarkBytes) this.flush();
+    else this.flushSoon();
+  }
+
   /** Flushes now, or at the end of the current read when inside one (pipelined answers share a writev). */
   flushSoon(): void {
     if (this.inDispatch) this.needsFlush = true;
@@ -508,6 +529,7 @@ export class Http1ServerConnection implements SocketHandler {
 
   flush(): void {
     this.needsFlush = false;
+    this.unflushedBytes = 0;
     if (this.socket.isClosed) {
       this.h1?.takeOutput();
       return;

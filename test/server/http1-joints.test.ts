@@ -5,11 +5,14 @@
  * half-closes, slow readers and disconnects mid-response.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readdirSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { before, test } from 'node:test';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { selfSignedCertificate } from '../../src/server/cert.js';
 import { createServer, type Server } from '../../src/server/index.js';
 import type { Handler } from '../../src/server/types.js';
@@ -19,6 +22,7 @@ import { transportAvailable } from './helpers.js';
 type Kind = 'native' | 'net' | 'tls';
 const KINDS: readonly Kind[] = ['native', 'net', 'tls'];
 
+const execFileAsync = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let cert: { key: string; cert: string } | undefined;
@@ -336,6 +340,63 @@ for (const kind of KINDS) {
         g.socket.destroy();
       }
       for (const { peer } of peers) peer.socket.destroy();
+      await settle(server, fds0);
+    },
+  );
+}
+
+for (const kind of KINDS) {
+  test(
+    `${kind}: res.write() from before the first await stays bounded: 1 GiB to a slow reader, RSS growth < 64 MiB`,
+    { skip: skipReason(kind) },
+    async () => {
+      assert.ok(kind !== 'tls' || cert !== undefined, 'openssl missing');
+      const child = fileURLToPath(new URL('./http1-write-bound.child.js', import.meta.url));
+      const total = 1024 * 1024 * 1024;
+      const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', child, kind, String(total)], {
+        timeout: 60_000,
+      });
+      const r = JSON.parse(stdout) as { bytes: number; peakGrowthBytes: number; ms: number };
+      assert.ok(r.bytes > total, `whole body received (${r.bytes} bytes)`);
+      assert.ok(
+        r.peakGrowthBytes < 64 * 1024 * 1024,
+        `RSS grew by ${(r.peakGrowthBytes / 1048576).toFixed(1)} MiB streaming 1 GiB in ${r.ms} ms`,
+      );
+    },
+  );
+
+  test(
+    `${kind}: a client leaving mid-stream is noticed at once by a handler that writes before its first await`,
+    { skip: skipReason(kind) },
+    async () => {
+      let noticed:
+        ((v: { aborted: boolean; written: number; writeAfter: boolean; at: number }) => void) | undefined;
+      const result = new Promise<{ aborted: boolean; written: number; writeAfter: boolean; at: number }>(
+        (resolve) => (noticed = resolve),
+      );
+      const CHUNK = 64 * 1024;
+      const server = make(kind, async (req, res) => {
+        let written = 0;
+        // Up to 256 MiB, with no await before the first write.
+        while (written < 256 * 1024 * 1024 && !req.aborted) {
+          written += CHUNK;
+          if (!res.write(Buffer.alloc(CHUNK, 0x62))) await res.drained();
+        }
+        noticed?.({ aborted: req.aborted, written, writeAfter: res.write('more'), at: Date.now() });
+        res.end();
+      });
+      const { port } = await server.listen(0);
+      const fds0 = openFds();
+      const p = await Peer.open(kind, port);
+      p.socket.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+      await p.until('4 MiB of the stream', () => p.data.length >= 4 * 1024 * 1024);
+      const left = Date.now();
+      p.raw.resetAndDestroy();
+      const r = await result;
+      assert.equal(r.aborted, true, 'req.aborted');
+      assert.equal(r.writeAfter, false, 'write() after the client left');
+      assert.ok(r.written < 64 * 1024 * 1024, `handler stopped early (${r.written} bytes written)`);
+      assert.ok(r.at - left < 1000, `noticed ${r.at - left} ms after the client left`);
       await settle(server, fds0);
     },
   );
