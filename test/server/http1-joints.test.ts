@@ -13,6 +13,7 @@ import { before, test } from 'node:test';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Http1Connection } from '../../src/http1/connection.js';
 import { selfSignedCertificate } from '../../src/server/cert.js';
 import { createServer, type Server } from '../../src/server/index.js';
 import type { Handler } from '../../src/server/types.js';
@@ -483,3 +484,32 @@ for (const kind of KINDS) {
     },
   );
 }
+
+test('the HTTP/1 core pool refuses cores that saw EOF and hands out reset ones', () => {
+  const server = createServer(() => undefined, { transport: 'net' });
+  const split = ['POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 4\r\n\r\nab', 'cd'];
+  const events = (core: Http1Connection): string[] => {
+    const out: string[] = [];
+    for (const part of split) {
+      core.receive(new TextEncoder().encode(part));
+      for (let ev = core.nextEvent(); ev !== null; ev = core.nextEvent()) out.push(ev.type);
+    }
+    return out;
+  };
+  // A core whose peer closed between messages: idle, but its input is over.
+  const ended = server.acquireHttp1({});
+  ended.receiveEnd();
+  server.releaseHttp1(ended);
+  const next = server.acquireHttp1({});
+  assert.notEqual(next, ended, 'an ended core is never pooled');
+  assert.deepEqual(events(next), ['head', 'data', 'data', 'end']);
+  next.sendResponseHead(200, [], { contentLength: 0 });
+  next.sendEnd();
+  next.takeOutput();
+  // A core that served a request and is idle again is pooled, reset, and behaves like a new one.
+  server.releaseHttp1(next);
+  const again = server.acquireHttp1({});
+  assert.equal(again, next, 'an idle core is pooled');
+  assert.equal(again.isIdle && again.keepAlive && !again.hasOutput, true);
+  assert.deepEqual(events(again), ['head', 'data', 'data', 'end']);
+});
