@@ -72,6 +72,8 @@ export class Http1Connection {
   private closed: boolean;
   private failed: Http1ParseError | null;
   private upgraded: boolean;
+  /** The peer's EOF was fed in (`receiveEnd`): no further message can arrive. */
+  private inputEnded: boolean;
 
   constructor(options: Http1ConnectionOptions) {
     const role: string = options.role;
@@ -93,6 +95,7 @@ export class Http1Connection {
     this.closed = false;
     this.failed = null;
     this.upgraded = false;
+    this.inputEnded = false;
   }
 
   /**
@@ -106,6 +109,7 @@ export class Http1Connection {
 
   /** The peer closed its side (EOF): ends a close-delimited body; a truncated message becomes an error. */
   receiveEnd(): void {
+    this.inputEnded = true;
     this.parser.finish();
   }
 
@@ -147,6 +151,7 @@ export class Http1Connection {
       !this.closed &&
       this.failed === null &&
       !this.upgraded &&
+      !this.inputEnded &&
       !this.closeAfterOutput &&
       parserAlive(this.parser)
     );
@@ -429,6 +434,7 @@ export class Http1Connection {
     this.closed = false;
     this.failed = null;
     this.upgraded = false;
+    this.inputEnded = false;
   }
 
   /** Stops the connection: input is ignored, actions throw. Pending output can still be taken. */

@@ -27,7 +27,7 @@ const SENTINEL_BYTES = 1 << 20;
 const FILE_SENTINEL = new ArrayBuffer(SENTINEL_BYTES);
 
 /** What the connection's single timer is currently measuring. */
-const TimerMode = { None: 0, Header: 1, KeepAlive: 2, Body: 3 } as const;
+const TimerMode = { None: 0, Header: 1, KeepAlive: 2, Body: 3, Linger: 4 } as const;
 type TimerMode = (typeof TimerMode)[keyof typeof TimerMode];
 
 const REQUEST_TIMEOUT = new TextEncoder().encode(
@@ -81,7 +81,7 @@ class Exchange extends ServerExchange {
   }
 
   get pendingBytes(): number {
-    return this.c.socket.pendingBytes;
+    return this.c.pendingBytes;
   }
 
   waitForDrain(): Promise<void> {
@@ -126,7 +126,7 @@ class Exchange extends ServerExchange {
 
   sendData(chunk: Uint8Array): void {
     this.c.conn.sendData(chunk);
-    this.c.flushSoon();
+    this.c.queuedData(chunk.byteLength);
   }
 
   sendFile(fd: number, offset: number, length: number): Promise<void> {
@@ -160,6 +160,8 @@ export class Http1ServerConnection implements SocketHandler {
   private timerMode: TimerMode = TimerMode.None;
   private inDispatch = false;
   private needsFlush = false;
+  /** Body bytes queued in the core and not yet handed to the socket (a flush is due at the end of a read). */
+  private unflushedBytes = 0;
   private isPausedForOutput = false;
   private isReadingPaused = false;
   private isPeerEnded = false;
@@ -171,6 +173,8 @@ export class Http1ServerConnection implements SocketHandler {
   /** A request asked to switch protocols and nobody took it: close after answering. */
   private isUpgradeRefused = false;
   private isDetached = false;
+  /** We half-closed (see {@link endSocket}): input is discarded and the linger timer bounds the wait. */
+  private isLingering = false;
   isClosing = false;
   private readonly options: Http1ServerOptions;
 
@@ -199,12 +203,15 @@ export class Http1ServerConnection implements SocketHandler {
   private parkCore(): void {
     const h1 = this.h1;
     if (h1 === null || !h1.isIdle || !h1.keepAlive || h1.hasOutput || this.files.length > 0) return;
+    // After the peer's FIN the core holds end-of-input state; it must never be handed to another socket.
+    if (this.isPeerEnded || this.failedStatus !== 0) return;
     this.h1 = null;
     this.core.releaseHttp1(h1);
   }
 
   onData(bytes: Uint8Array, start: number, end: number): void {
-    if (this.isDetached) return;
+    // After a parse error the core ignores input and would only rethrow (and republish) the same error.
+    if (this.isDetached || this.isLingering || this.failedStatus !== 0) return;
     if (this.timerMode === TimerMode.KeepAlive) this.setTimer(TimerMode.None, 0);
     this.inDispatch = true;
     this.conn.receive(bytes.subarray(start, end));
@@ -213,16 +220,28 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   onEnd(): void {
-    if (this.isDetached) return;
+    if (this.isDetached || this.isLingering) return;
     this.isPeerEnded = true;
-    this.inDispatch = true;
-    this.conn.receiveEnd();
-    this.drainEvents();
-    this.afterInput();
-    if (this.queue.length === 0 && !this.socket.isClosed) this.socket.end();
+    // Between messages there is no core (it is parked) and nothing to finish: do not take one to end it.
+    if (this.h1 !== null && this.failedStatus === 0) {
+      this.inDispatch = true;
+      this.h1.receiveEnd();
+      this.drainEvents();
+      this.afterInput();
+    }
+    // Like node:http, the peer's FIN aborts the requests in flight (a truncated body has already failed
+    // with its parse error); a response still produced is written if the socket allows, then it closes.
+    // The exchange's response timer keeps running (request.abort, not ex.abort): a handler that never
+    // answers is still bounded by responseTimeoutMs.
+    const err = new ServerError(ServerErrorCode.ConnectionClosed, 'client closed the connection');
+    for (const ex of this.queue) if (!ex.isDone) ex.request.abort(err);
+    if (this.queue.length === 0 && !this.socket.isClosed) this.endSocket();
   }
 
   onDrain(): void {
+    // Our FIN is out now: the peer gets the whole linger time from here.
+    if (this.isLingering && !this.socket.isClosed)
+      this.setTimer(TimerMode.Linger, this.core.limits.lingerTimeoutMs);
     if (this.isPausedForOutput && this.socket.pendingBytes < this.core.limits.highWaterMarkBytes) {
       this.isPausedForOutput = false;
       this.updateReading();
@@ -303,6 +322,8 @@ export class Http1ServerConnection implements SocketHandler {
       }
     } catch (err) {
       if (!(err instanceof Http1ParseError)) throw err;
+      // A failed core rethrows its error on every later call: it has been reported and answered once.
+      if (this.failedStatus !== 0) return;
       publishRejection(this.socket, err, err.statusHint);
       this.failedStatus = err.statusHint;
       this.failedCode = err.code;
@@ -391,7 +412,7 @@ export class Http1ServerConnection implements SocketHandler {
     for (const ex of this.queue) ex.abort(err);
     this.queue.length = 0;
     this.flush();
-    this.socket.end();
+    this.endSocket();
   }
 
   private mustClose(): boolean {
@@ -420,7 +441,39 @@ export class Http1ServerConnection implements SocketHandler {
       // The core refused (a response was half-sent): closing is all that is left.
     }
     this.flush();
+    this.endSocket();
+  }
+
+  /**
+   * Half-closes once the output is written and starts lingering: input is discarded (the transport
+   * keeps reading so the peer's FIN is seen), and a peer that has not closed its side
+   * `lingerTimeoutMs` after our FIN went out is destroyed, so no connection outlives its answer.
+   */
+  private endSocket(): void {
+    if (this.isLingering || this.socket.isClosed) return;
+    this.isLingering = true;
+    // Armed first: end() may close the socket at once (the peer had ended), and onClose disarms it.
+    this.setTimer(TimerMode.Linger, this.core.limits.lingerTimeoutMs);
     this.socket.end();
+  }
+
+  /**
+   * Output bytes not yet written to the kernel: in the socket's queue, plus body bytes still in the core
+   * (a handler that writes before its first await runs inside the read dispatch, where flushes wait).
+   */
+  get pendingBytes(): number {
+    return this.socket.pendingBytes + this.unflushedBytes;
+  }
+
+  /**
+   * Body bytes were queued in the core. Within a read they wait for the dispatch's flush, but never past
+   * the high-water mark: a handler looping on `write()` from the start must see backpressure (and its
+   * output must reach the socket) before its first await.
+   */
+  queuedData(bytes: number): void {
+    this.unflushedBytes += bytes;
+    if (this.unflushedBytes >= this.core.limits.highWaterMarkBytes) this.flush();
+    else this.flushSoon();
   }
 
   /** Flushes now, or at the end of the current read when inside one (pipelined answers share a writev). */
@@ -431,11 +484,14 @@ export class Http1ServerConnection implements SocketHandler {
 
   flush(): void {
     this.needsFlush = false;
+    this.unflushedBytes = 0;
     if (this.socket.isClosed) {
       this.h1?.takeOutput();
       return;
     }
-    const out = this.conn.takeOutput();
+    // A parked core (h1 null) has nothing queued; do not take one from the pool just to ask.
+    const h1 = this.h1;
+    const out = h1 === null ? [] : h1.takeOutput();
     if (out.length > 0) this.writeOut(out);
     if (!this.isPausedForOutput && this.socket.pendingBytes >= this.core.limits.highWaterMarkBytes) {
       this.isPausedForOutput = true;
@@ -473,7 +529,7 @@ export class Http1ServerConnection implements SocketHandler {
 
   /** Pauses or resumes reading from the socket according to output, body and pipelining pressure. */
   updateReading(): void {
-    if (this.socket.isClosed || this.isDetached) return;
+    if (this.socket.isClosed || this.isDetached || this.isLingering) return;
     const body = this.bodyTarget;
     const limits = this.core.limits;
     const shouldPause =
@@ -491,7 +547,7 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   private updateTimer(): void {
-    if (this.socket.isClosed) return;
+    if (this.socket.isClosed || this.isLingering) return;
     const limits = this.core.limits;
     if (this.bodyTarget !== undefined) {
       // Re-armed on every read: it bounds silence, not the whole body.
@@ -503,7 +559,7 @@ export class Http1ServerConnection implements SocketHandler {
       if (this.timerMode !== TimerMode.Header) this.setTimer(TimerMode.Header, limits.headerTimeoutMs);
     } else {
       if (this.isClosing) {
-        this.socket.end();
+        this.endSocket();
         return;
       }
       this.parkCore();
@@ -529,16 +585,20 @@ export class Http1ServerConnection implements SocketHandler {
         // RFC 9110 §15.5.9: 408 when no response has started; otherwise the connection just closes.
         if (active === undefined || !active.response.headersSent) {
           this.socket.write([REQUEST_TIMEOUT]);
-          this.socket.end();
+          // Anything still coming is discarded while the connection lingers.
+          this.endSocket();
         } else {
           this.socket.destroy();
         }
-        // Anything still coming is not read; the socket closes once the 408 is written.
-        this.socket.pause();
         return;
       }
       case TimerMode.KeepAlive:
-        this.socket.end();
+        this.endSocket();
+        return;
+      case TimerMode.Linger:
+        // Output still queued means our FIN is not out yet (a slow reader of a final response): wait on.
+        if (this.socket.pendingBytes > 0) this.setTimer(TimerMode.Linger, this.core.limits.lingerTimeoutMs);
+        else this.socket.destroy();
         return;
       case TimerMode.None:
         return;
@@ -550,7 +610,7 @@ export class Http1ServerConnection implements SocketHandler {
     this.isClosing = true;
     if (this.queue.length === 0 && this.bodyTarget === undefined) {
       this.flush();
-      this.socket.end();
+      this.endSocket();
     }
   }
 

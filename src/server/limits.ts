@@ -26,6 +26,11 @@ export interface ServerLimits {
    * proxy read timeouts (60 s), below Node's `requestTimeout` (300 s).
    */
   readonly responseTimeoutMs: number;
+  /**
+   * How long a connection we half-closed (sent FIN after a final answer, 408 or error) waits for the peer
+   * to close its side before it is destroyed; counted from when our output has drained.
+   */
+  readonly lingerTimeoutMs: number;
   /** Time `close()` waits for in-flight requests before destroying what is left. */
   readonly shutdownTimeoutMs: number;
   /** Pending output (bytes) above which a connection stops reading and `write()` returns false. */
@@ -48,6 +53,8 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   keepAliveTimeoutMs: 5_000,
   bodyTimeoutMs: 30_000,
   responseTimeoutMs: 120_000,
+  // Ample for a peer to read a final answer and close; short enough that peers ignoring FIN can't hold slots.
+  lingerTimeoutMs: 2_000,
   shutdownTimeoutMs: 10_000,
   highWaterMarkBytes: 64 * 1024,
   bodyBufferBytes: 64 * 1024,

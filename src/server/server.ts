@@ -244,8 +244,14 @@ export class Server implements ProtocolStarter {
   }
 
   releaseHttp1(conn: Http1Connection): void {
+    // A core that saw its peer's EOF, failed, or is mid-message carries state the next connection must
+    // never inherit (a stale EOF turns its first split request into a false 400): let the GC have it.
+    if (!conn.isIdle || !conn.keepAlive || conn.hasOutput) return;
     // Enough for every connection busy at once in a typical load; the rest are left to the GC.
-    if (this.http1Pool.length < 256) this.http1Pool.push(conn);
+    if (this.http1Pool.length >= 256) return;
+    // Lifetime: reset drops the views and carry bytes of the last connection before anyone else sees them.
+    conn.reset();
+    this.http1Pool.push(conn);
   }
 
   reportError(error: unknown): void {

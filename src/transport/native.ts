@@ -199,9 +199,10 @@ export class NativeSocket implements TransportSocket, FdHandler {
   onEvent(flags: number, slot: number, result: number): void {
     if ((flags & PollEvent.READ_DONE) !== 0) {
       if (result > 0) {
-        // Lifetime: the slot is released when the batch callback returns.
+        // Lifetime: the slot is released when the batch callback returns. After end() input is read only
+        // to see the peer's FIN (TransportSocket.end): dropped here.
         const start = slot * this.loop.slotSize;
-        this.handler?.onData(this.loop.arena, start, start + result);
+        if (!this.isEnding) this.handler?.onData(this.loop.arena, start, start + result);
       } else if (result === 0) {
         this.peerEnded();
       } else if (result !== EAGAIN) {
@@ -211,8 +212,9 @@ export class NativeSocket implements TransportSocket, FdHandler {
     } else if ((flags & R) !== 0 && this.isReading) {
       // No arena slot was free: read into the scratch buffer instead.
       const got = this.loop.native.read(this.fd, this.loop.scratch);
-      if (got > 0) this.handler?.onData(this.loop.scratch, 0, got);
-      else if (got === 0) this.peerEnded();
+      if (got > 0) {
+        if (!this.isEnding) this.handler?.onData(this.loop.scratch, 0, got);
+      } else if (got === 0) this.peerEnded();
       else if (got !== EAGAIN) {
         this.destroy(new NativeError('read', got));
         return;
@@ -363,13 +365,13 @@ export class NativeSocket implements TransportSocket, FdHandler {
   }
 
   pause(): void {
-    if (!this.isReading || this.isPeerEnded) return;
+    if (!this.isReading || this.isPeerEnded || this.isEnding) return;
     this.isReading = false;
     this.updateInterest();
   }
 
   resume(): void {
-    if (this.isReading || this.isPeerEnded || this.closed) return;
+    if (this.isReading || this.isPeerEnded || this.closed || this.isEnding) return;
     this.isReading = true;
     this.updateInterest();
   }
@@ -377,14 +379,15 @@ export class NativeSocket implements TransportSocket, FdHandler {
   end(): void {
     if (this.closed || this.isEnding) return;
     this.isEnding = true;
+    // Keep reading (discarding) until the peer's FIN, also while output is still queued, so a reset never
+    // eats the response (RFC 9112 §9.6) and a paused socket still learns that the peer closed.
+    if (!this.isReading && !this.isPeerEnded) {
+      this.isReading = true;
+      this.updateInterest();
+    }
     if (this.queue.length === 0) {
       this.loop.native.shutdown(this.fd);
-      // Keep reading until the peer's FIN so a reset never eats the response (RFC 9112 §9.6).
       if (this.isPeerEnded) this.destroy();
-      else if (!this.isReading) {
-        this.isReading = true;
-        this.updateInterest();
-      }
     }
   }
 

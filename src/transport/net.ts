@@ -54,6 +54,8 @@ export class NetSocket implements TransportSocket {
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('data', (buf: Buffer) => {
+      // After end() input is read only to see the peer's FIN (TransportSocket.end): dropped here.
+      if (this.isEnding) return;
       // Lifetime: node:net hands a fresh Buffer per read, but the contract only promises the call.
       this.handler?.onData(buf, 0, buf.byteLength);
     });
@@ -192,16 +194,21 @@ export class NetSocket implements TransportSocket {
   }
 
   pause(): void {
+    if (this.isEnding) return;
     this.socket.pause();
   }
 
   resume(): void {
+    if (this.isEnding) return;
     this.socket.resume();
   }
 
   end(): void {
     if (this.closed || this.isEnding) return;
     this.isEnding = true;
+    // A paused socket would never see the peer's FIN: nothing would ever close it (an fd leak per peer
+    // that waits for us to close). Read on, discarding, so 'end' arrives and autoDestroy closes it.
+    this.socket.resume();
     if (!this.isStreaming && this.waiting.length === 0) this.socket.end();
   }
 

@@ -39,10 +39,15 @@ export interface TransportSocket {
    * The caller keeps ownership of `fd` and closes it after `done`.
    */
   sendFile(fd: number, offset: number, length: number, done: (error: Error | undefined) => void): void;
-  /** Stops delivering `onData` (backpressure) until `resume()`. */
+  /** Stops delivering `onData` (backpressure) until `resume()`. Ignored after `end()`. */
   pause(): void;
   resume(): void;
-  /** Half-closes (FIN) once queued output is written, then closes when the peer is done or at once. */
+  /**
+   * Half-closes (FIN) once queued output is written, then closes when the peer is done (or at once when it
+   * already was). From this call on the socket reads and discards whatever the peer still sends (no more
+   * `onData`, whether paused or not) so the peer's FIN is seen and reported with `onEnd`; a peer that never
+   * closes is the owner's to time out with `destroy()`.
+   */
   end(): void;
   /** Closes now, dropping queued output. */
   destroy(error?: Error): void;
