@@ -224,25 +224,34 @@ export abstract class ServerExchange extends TimerNode implements ResponseBacken
 
   /** A handler threw or rejected. */
   fail(error: unknown): void {
-    // A failure after the peer went away is most likely its consequence (EPIPE, a body read that
-    // rejected): the abort is the event, and nobody is told twice.
-    if (this.request.aborted || this.isClosed) return;
+    if (this.isClosed) return;
+    const res = this.response;
+    if (this.request.aborted) {
+      // The peer went away first (a half-closed HTTP/1.1 connection is still open): the failure is most
+      // likely its consequence (a body read that rejected), and nobody is told. Nobody waits for an answer
+      // either: a response left unfinished ends abnormally, so the connection or stream is released.
+      if (!res.finished) this.endAbnormally(error);
+      return;
+    }
     // What the client did wrong (malformed body bytes, a body over the handler's cap) is not the
     // handler's failure: it is answered with its 4xx status, not reported.
     if (!isClientFault(error)) this.host.reportError(error);
-    const res = this.response;
     if (res.finished) return;
     if (!res.headersSent) {
       const status = this.failureStatus(error);
       const code = (error as { code?: unknown } | null)?.code;
       this.answer(status, status !== 500 && typeof code === 'string' ? `${code}\n` : undefined);
     } else {
-      this.host.wheel.cancel(this);
-      this.move(ExchangeInput.Abort);
-      this.abortResponse(
-        error instanceof Error ? error : new ServerError(ServerErrorCode.ConnectionClosed, String(error)),
-      );
+      this.endAbnormally(error);
     }
+  }
+
+  private endAbnormally(error: unknown): void {
+    this.host.wheel.cancel(this);
+    this.move(ExchangeInput.Abort);
+    this.abortResponse(
+      error instanceof Error ? error : new ServerError(ServerErrorCode.ConnectionClosed, String(error)),
+    );
   }
 
   /** The response timeout (`responseTimeoutMs`) fired. */
