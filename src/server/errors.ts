@@ -12,6 +12,8 @@ export const ServerErrorCode = {
   ResponseTimeout: 'ERR_RESPONSE_TIMEOUT',
   /** The peer closed the connection before the response finished. */
   ConnectionClosed: 'ERR_CONNECTION_CLOSED',
+  /** The peer read nothing of the queued output for `sendTimeoutMs`: the connection was destroyed. */
+  SendTimeout: 'ERR_SEND_TIMEOUT',
   /** The peer reset the stream (HTTP/2 RST_STREAM, HTTP/3 RESET_STREAM) before the response finished. */
   StreamReset: 'ERR_STREAM_RESET',
 } as const;

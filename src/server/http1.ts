@@ -20,6 +20,7 @@ import { TimerNode } from '../transport/timer-wheel.js';
 import type { SocketHandler, TransportSocket } from '../transport/socket.js';
 import { ServerError, ServerErrorCode } from './errors.js';
 import { publishRejection, ServerExchange } from './exchange.js';
+import { SendTimer } from './send-timer.js';
 import { httpDate } from './response.js';
 import type { ServerCore } from './server-core.js';
 
@@ -157,6 +158,7 @@ export class Http1ServerConnection implements SocketHandler {
   private bodyTarget: Exchange | undefined;
   readonly files: PendingFile[] = [];
   private readonly timer: TimerNode;
+  private readonly sendTimer: SendTimer;
   private timerMode: TimerMode = TimerMode.None;
   private inDispatch = false;
   private needsFlush = false;
@@ -185,6 +187,7 @@ export class Http1ServerConnection implements SocketHandler {
     this.timer = new TimerNode(() => {
       this.onTimeout();
     });
+    this.sendTimer = new SendTimer(socket, core.wheel, core.limits.sendTimeoutMs);
     socket.setHandler(this);
     // A fresh connection must send its first head within the header timeout.
     this.setTimer(TimerMode.Header, core.limits.headerTimeoutMs);
@@ -239,6 +242,7 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   onDrain(): void {
+    this.sendTimer.drained();
     // Our FIN is out now: the peer gets the whole linger time from here.
     if (this.isLingering && !this.socket.isClosed)
       this.setTimer(TimerMode.Linger, this.core.limits.lingerTimeoutMs);
@@ -255,6 +259,7 @@ export class Http1ServerConnection implements SocketHandler {
 
   onClose(error: Error | undefined): void {
     this.setTimer(TimerMode.None, 0);
+    this.sendTimer.cancel();
     this.h1 = null;
     const err = new ServerError(ServerErrorCode.ConnectionClosed, 'connection closed', { cause: error });
     for (const ex of this.queue) ex.abort(err);
@@ -492,7 +497,10 @@ export class Http1ServerConnection implements SocketHandler {
     // A parked core (h1 null) has nothing queued; do not take one from the pool just to ask.
     const h1 = this.h1;
     const out = h1 === null ? [] : h1.takeOutput();
-    if (out.length > 0) this.writeOut(out);
+    if (out.length > 0) {
+      this.writeOut(out);
+      this.sendTimer.wrote();
+    }
     if (!this.isPausedForOutput && this.socket.pendingBytes >= this.core.limits.highWaterMarkBytes) {
       this.isPausedForOutput = true;
       this.updateReading();
@@ -585,6 +593,7 @@ export class Http1ServerConnection implements SocketHandler {
         // RFC 9110 §15.5.9: 408 when no response has started; otherwise the connection just closes.
         if (active === undefined || !active.response.headersSent) {
           this.socket.write([REQUEST_TIMEOUT]);
+          this.sendTimer.wrote();
           // Anything still coming is discarded while the connection lingers.
           this.endSocket();
         } else {

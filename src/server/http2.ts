@@ -17,6 +17,7 @@ import type { SocketHandler, TransportSocket } from '../transport/socket.js';
 import { TransportError } from '../transport/errors.js';
 import { ServerError, ServerErrorCode } from './errors.js';
 import { ServerExchange } from './exchange.js';
+import { SendTimer } from './send-timer.js';
 import { FieldSectionView, responseFieldList } from './fields.js';
 import type { ServerCore } from './server-core.js';
 
@@ -201,6 +202,7 @@ export class Http2ServerConnection implements SocketHandler {
   private isFlushAgain = false;
   private isFlushQueued = false;
   private readonly idleTimeoutMs: number;
+  private readonly sendTimer: SendTimer;
   private lastActivityMs: number;
 
   constructor(core: ServerCore, socket: TransportSocket, options: Http2ServerOptions = {}) {
@@ -208,6 +210,7 @@ export class Http2ServerConnection implements SocketHandler {
     this.socket = socket;
     this.lastActivityMs = Date.now();
     this.idleTimeoutMs = options.idleTimeoutMs ?? 120000;
+    this.sendTimer = new SendTimer(socket, core.wheel, core.limits.sendTimeoutMs);
     this.conn = new Http2Connection({
       role: 'server',
       nowMs: this.lastActivityMs,
@@ -261,11 +264,13 @@ export class Http2ServerConnection implements SocketHandler {
   }
 
   onDrain(): void {
+    this.sendTimer.drained();
     this.isWritable = true;
     this.flush();
   }
 
   onClose(error: Error | undefined): void {
+    this.sendTimer.cancel();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.isClosed = true;
@@ -377,6 +382,7 @@ export class Http2ServerConnection implements SocketHandler {
       const out = this.conn.takeOutput();
       if (out.length > 0) {
         this.isWritable = this.socket.write(out.length > 1 && total(out) <= 16384 ? [join(out)] : out);
+        this.sendTimer.wrote();
         if (!this.isWritable && this.socket.pendingBytes === 0) this.isWritable = true;
       }
       this.processEvents();
@@ -403,7 +409,8 @@ export class Http2ServerConnection implements SocketHandler {
     if (this.isClosed) return;
     const out = this.conn.takeOutput();
     if (out.length > 0) this.socket.write(out);
-    this.socket.end();
+    // After GOAWAY and our FIN, a peer that keeps its side open is destroyed after lingerTimeoutMs.
+    this.sendTimer.endAndLinger(this.core.limits.lingerTimeoutMs);
   }
 
   private arm(): void {

@@ -31,6 +31,11 @@ export interface ServerLimits {
    * to close its side before it is destroyed; counted from when our output has drained.
    */
   readonly lingerTimeoutMs: number;
+  /**
+   * Longest time queued output may make no progress (the peer reads nothing) before the connection is
+   * destroyed (`ERR_SEND_TIMEOUT`). 60 s, like nginx's `send_timeout`: slow readers pass, stuck ones do not.
+   */
+  readonly sendTimeoutMs: number;
   /** Time `close()` waits for in-flight requests before destroying what is left. */
   readonly shutdownTimeoutMs: number;
   /** Pending output (bytes) above which a connection stops reading and `write()` returns false. */
@@ -55,6 +60,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   responseTimeoutMs: 120_000,
   // Ample for a peer to read a final answer and close; short enough that peers ignoring FIN can't hold slots.
   lingerTimeoutMs: 2_000,
+  sendTimeoutMs: 60_000,
   shutdownTimeoutMs: 10_000,
   highWaterMarkBytes: 64 * 1024,
   bodyBufferBytes: 64 * 1024,
