@@ -85,14 +85,18 @@ export class TimerWheel {
     // After a long stall, one revolution visits every slot; deadlines decide what fires.
     const last = Math.min(target, this.currentTick + this.mask + 1);
     for (let t = this.currentTick + 1; t <= last; t++) {
-      let node: TimerNode | null = this.heads[t & this.mask] ?? null;
+      const slot = t & this.mask;
+      let node: TimerNode | null = this.heads[slot] ?? null;
       while (node !== null) {
-        const next: TimerNode | null = node.next;
         if (node.deadlineMs <= nowMs) {
           this.unlink(node);
           node.onTimeout();
+          // A callback may cancel or re-arm any node, the one after this among them: walk again from the
+          // slot's head instead of trusting a saved `next` (it fired cancelled timers and lost the rest).
+          node = this.heads[slot] ?? null;
+        } else {
+          node = node.next;
         }
-        node = next;
       }
     }
     this.currentTick = target;

@@ -72,3 +72,32 @@ test('the real interval drives timers and stops when idle', async () => {
   assert.ok(fired >= 19);
   assert.equal(wheel.size, 0);
 });
+
+test('a callback that cancels or re-arms other timers of the same slot: cancelled ones never fire, none is lost', () => {
+  let now = 0;
+  const wheel = new TimerWheel(10, 8, () => now);
+  const fired: string[] = [];
+  const nodes: TimerNode[] = [];
+  // Five timers in one slot; the slot's list runs newest first: e, d, c, b, a.
+  for (const name of ['a', 'b', 'c', 'd', 'e']) {
+    const node = new TimerNode(() => {
+      fired.push(name);
+      // Like a connection whose timeout closes it and cancels its other timers (the next one in the list).
+      if (name === 'e') wheel.cancel(nodes[3]!);
+      // And one that moves a neighbour to a later tick.
+      if (name === 'c') wheel.schedule(nodes[1]!, 30);
+    });
+    nodes.push(node);
+    wheel.schedule(node, 10);
+  }
+  assert.equal(wheel.size, 5);
+  now = 10;
+  wheel.advance(now);
+  assert.deepEqual(fired.sort(), ['a', 'c', 'e'], 'd was cancelled, b moved; nothing else lost');
+  assert.equal(wheel.size, 1, 'only b is still armed');
+  assert.equal(nodes[1]!.isArmed, true);
+  now = 40;
+  wheel.advance(now);
+  assert.deepEqual(fired.sort(), ['a', 'b', 'c', 'e']);
+  assert.equal(wheel.size, 0);
+});
