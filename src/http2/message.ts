@@ -2,6 +2,7 @@
  * HTTP message rules for HTTP/2 field sections (RFC 9113 §8.1-§8.5, RFC 8441 §4). A section that breaks
  * them is malformed: a stream error PROTOCOL_ERROR (RFC 9113 §8.1.1).
  */
+import { isConnectionSpecificField } from '../common/fields.js';
 import type { HpackHeaderList } from '../hpack/index.js';
 import type { H2Error } from '../common/errors.js';
 import { H2ErrorCode, streamError } from './errors.js';
@@ -61,13 +62,9 @@ function checkRegularField(list: HpackHeaderList, i: number, name: string, strea
       throw malformed(streamId, `leading or trailing whitespace in value of ${name}`);
     }
   }
+  // RFC 9113 §8.2.2: connection-specific fields are malformed.
+  if (isConnectionSpecificField(name)) throw malformed(streamId, `connection-specific field ${name}`);
   switch (name) {
-    case 'connection':
-    case 'proxy-connection':
-    case 'keep-alive':
-    case 'transfer-encoding':
-    case 'upgrade':
-      throw malformed(streamId, `connection-specific field ${name}`);
     case 'te':
       if (list.value(i) !== 'trailers') throw malformed(streamId, 'te other than "trailers"');
       break;

@@ -5,6 +5,7 @@
  * `blocked` until WINDOW_UPDATE or a SETTINGS_INITIAL_WINDOW_SIZE change reopens it; a connection that
  * stays stalled for `flowControlStallTimeoutMs` is handled by `handleTimeout` (connection.ts).
  */
+import { isConnectionSpecificField } from '../common/fields.js';
 import { UsageError } from '../common/errors.js';
 import { ConnectionCore, EMPTY } from './connection-core.js';
 import type { Http2Field } from './events.js';
@@ -17,20 +18,11 @@ import { canSendData } from './stream.js';
 /** DATA payloads up to this size are copied beside their frame header instead of passed by reference. */
 const SMALL_PAYLOAD = 512;
 
-/** RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2; refuse to send them. */
-const FORBIDDEN_SEND = new Set([
-  'connection',
-  'proxy-connection',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-]);
-
 /** Header blocks and DATA scheduling on top of {@link ConnectionCore}. */
 export abstract class Http2Send extends ConnectionCore {
   protected writeHeaderBlock(streamId: number, fields: ReadonlyArray<Http2Field>, endStream: boolean): void {
     for (const f of fields) {
-      if (FORBIDDEN_SEND.has(f[0])) {
+      if (isConnectionSpecificField(f[0])) {
         throw new UsageError(
           'ERR_H2_INVALID_HEADER',
           `connection-specific field ${f[0]} is not allowed in HTTP/2`,

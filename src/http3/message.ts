@@ -2,6 +2,7 @@
  * Field section validation for HTTP/3 messages (RFC 9114 §4.1.2, §4.2, §4.3, RFC 9220 §3). A violation is a
  * malformed message: the caller resets the stream with H3_MESSAGE_ERROR (§4.1.2).
  */
+import { isConnectionSpecificField } from '../common/fields.js';
 
 /** Pseudo-header fields of a request or response (RFC 9114 §4.3). */
 export interface PseudoHeaders {
@@ -111,14 +112,9 @@ export function validateFieldSection(
     }
     if (!isValidName(name, 0)) return fail(`invalid field name`, pseudo, fields);
     if (!isValidValue(value)) return fail(`invalid value for ${name}`, pseudo, fields);
+    // RFC 9114 §4.2: connection-specific fields are malformed.
+    if (isConnectionSpecificField(name)) return fail(`connection-specific field ${name}`, pseudo, fields);
     switch (name) {
-      // RFC 9114 §4.2: connection-specific fields are malformed.
-      case 'connection':
-      case 'keep-alive':
-      case 'proxy-connection':
-      case 'transfer-encoding':
-      case 'upgrade':
-        return fail(`connection-specific field ${name}`, pseudo, fields);
       case 'te':
         if (value !== 'trailers') return fail(`te other than "trailers"`, pseudo, fields);
         break;

@@ -3,7 +3,10 @@
  * indexed field list (an HPACK or QPACK decoded section, or `[name, value]` pairs), and the one list of
  * connection-specific fields that HTTP/2 and HTTP/3 responses drop.
  */
+import { isConnectionSpecificField } from '../common/fields.js';
 import type { HeadersView } from './types.js';
+
+export { isConnectionSpecificField };
 
 /** Any field list readable by index: HPACK/QPACK decoded sections have this shape. */
 export interface IndexedFields {
@@ -93,23 +96,6 @@ export class FieldSectionView implements HeadersView {
     const out: [string, string][] = [];
     for (let i = 0; i < this.length; i++) out.push([this.name(i), this.value(i)]);
     return out;
-  }
-}
-
-/**
- * Connection-specific fields (RFC 9110 §7.6.1): HTTP/2 and HTTP/3 forbid them (RFC 9113 §8.2.2, RFC 9114
- * §4.2), so a response a handler wrote for HTTP/1.1 loses them there; an h2c upgrade request drops them too.
- */
-export function isConnectionSpecificField(name: string): boolean {
-  switch (name) {
-    case 'connection':
-    case 'keep-alive':
-    case 'proxy-connection':
-    case 'transfer-encoding':
-    case 'upgrade':
-      return true;
-    default:
-      return false;
   }
 }
 
