@@ -424,7 +424,9 @@ export class Http1Connection {
    */
   reset(): void {
     this.parser.reset();
-    this.writer = new Http1Writer();
+    // The arena is kept (no 16 KiB allocation per pooled keep-alive cycle); views already handed out
+    // are never written again, so the last connection's queued output stays intact.
+    this.writer.discard();
     this.pending.length = 0;
     this.outState = OutState.Idle;
     this.outBody = OutBody.None;

@@ -193,6 +193,16 @@ export class Http1Writer {
     this.commit(pos);
   }
 
+  /**
+   * Drops queued output and restarts the accounting, keeping the arena: bytes already handed out stay
+   * untouched (the arena is append-only), so a pooled connection reuses it without allocating.
+   */
+  discard(): void {
+    this.out.length = 0;
+    this.segStart = this.used;
+    this.bytesQueued = 0;
+  }
+
   /** Status line and fields (RFC 9112 §4). `reason` defaults to the registered phrase. */
   writeResponseHead(status: number, fields: Http1FieldList, reason?: string): void {
     if (!Number.isInteger(status) || status < 100 || status > 999) {

@@ -20,8 +20,8 @@ export interface ServerLimits {
   /** Longest silence while a request body is being received: the connection is closed. */
   readonly bodyTimeoutMs: number;
   /**
-   * Time from a request's head to its response head (any protocol). A handler that has not started its
-   * response by then gets a 503 sent for it, its request aborted (`req.signal`) and `onError` told
+   * Time a handler may take to start its response, counted from when it returned (or its promise was
+   * made) without having started it (any protocol). A handler that has not started its response by then gets a 503 sent for it, its request aborted (`req.signal`) and `onError` told
    * (`ERR_RESPONSE_TIMEOUT`); so no handler can hold a connection or stream forever. 120 s: above common
    * proxy read timeouts (60 s), below Node's `requestTimeout` (300 s).
    */
