@@ -382,7 +382,7 @@ export class Http2ServerConnection implements SocketHandler {
       const out = this.conn.takeOutput();
       if (out.length > 0) {
         this.isWritable = this.socket.write(out.length > 1 && total(out) <= 16384 ? [join(out)] : out);
-        this.sendTimer.wrote();
+        if (!this.isWritable) this.sendTimer.wrote();
         if (!this.isWritable && this.socket.pendingBytes === 0) this.isWritable = true;
       }
       this.processEvents();

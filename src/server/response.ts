@@ -248,7 +248,9 @@ export class OutgoingResponse implements ServerResponse {
     this.sendHead(-1);
     const bytes = toBytes(chunk);
     if (bytes.byteLength > 0) this.backend.sendData(bytes);
-    return this.backend.pendingBytes < this.backend.highWaterMark;
+    // Once the request is aborted (the peer left or half-closed, or the response timed out) nobody may be
+    // reading: false tells a streaming handler to stop, the same on every protocol.
+    return this.backend.pendingBytes < this.backend.highWaterMark && !this.request.aborted;
   }
 
   drained(): Promise<void> {

@@ -19,7 +19,8 @@ function emit(o: Record<string, unknown>): void {
 const server = createServer(
   async (req, res) => {
     req.signal.addEventListener('abort', () => {
-      emit({ aborted: Date.now(), writeReturns: res.write(CHUNK) });
+      // An empty chunk: a sendFile response's fixed length is already queued, so bytes would be misuse.
+      emit({ aborted: Date.now(), writeReturns: res.write(new Uint8Array(0)) });
     });
     res.setHeader('content-type', 'application/octet-stream');
     if (mode === 'file') {
