@@ -12,7 +12,9 @@
  * - `ERR_INVALID_ARG_TYPE`: a body chunk that is not a string or Uint8Array;
  * - `ERR_HEADERS_SENT`: changing headers or status after the head went out;
  * - `ERR_RESPONSE_ENDED`: writing after `end()`;
- * - `ERR_BODY_NOT_ALLOWED`: body bytes on a 204 or 304 (RFC 9110 §15.3.5, §15.4.5).
+ * - `ERR_BODY_NOT_ALLOWED`: body bytes on a 204 or 304 (RFC 9110 §15.3.5, §15.4.5);
+ * - `ERR_BODY_LENGTH`: more body than the content-length said, or `end()` with less (RFC 9110 §8.6; on
+ *   HTTP/1.1 the connection could not be reused, on HTTP/2 and HTTP/3 the message would be malformed).
  */
 import { isFieldValueString, isTokenString } from '../common/char-class.js';
 import { UsageError } from '../common/errors.js';
@@ -97,6 +99,18 @@ function checkChunk(chunk: unknown): asserts chunk is Uint8Array | string {
   }
 }
 
+/** A content-length value set by hand (validated as a field value only): digits, else -1 (not checked). */
+function parseLength(value: string): number {
+  if (value.length === 0 || value.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
 /** Encodes a body string as UTF-8 (Buffer is a Uint8Array; the server may use it). */
 function toBytes(chunk: Uint8Array | string): Uint8Array {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
@@ -106,6 +120,10 @@ function toBytes(chunk: Uint8Array | string): Uint8Array {
 export class OutgoingResponse implements ServerResponse {
   private statusCode = 200;
   headersSent = false;
+  /** Body length the head announced (content-length), or -1; fixed when the head is sent. */
+  private declaredLength = -1;
+  /** Body bytes handed to the protocol so far. */
+  private sentLength = 0;
   finished = false;
   private readonly names: string[] = [];
   private readonly values: string[] = [];
@@ -227,7 +245,32 @@ export class OutgoingResponse implements ServerResponse {
     if (this.headersSent) return;
     this.headersSent = true;
     const explicit = this.getHeader('content-length');
+    this.declaredLength = explicit === undefined ? contentLength : parseLength(explicit);
     this.backend.sendHead(this.statusCode, this.fields(), explicit === undefined ? contentLength : -1);
+  }
+
+  /** The announced body length that bytes must match, or -1 (unknown, or no body is sent at all). */
+  private expectedLength(): number {
+    if (this.backend.isHead || this.hasNoBody()) return -1;
+    if (this.headersSent) return this.declaredLength;
+    const explicit = this.getHeader('content-length');
+    return explicit === undefined ? -1 : parseLength(explicit);
+  }
+
+  /** Throws unless `n` more body bytes fit the announced length (before anything is sent). */
+  private checkLength(n: number, isLast: boolean): void {
+    const expected = this.expectedLength();
+    if (expected < 0) return;
+    const total = this.sentLength + n;
+    if (total > expected) {
+      throw new UsageError(
+        'ERR_BODY_LENGTH',
+        `body exceeds content-length (${expected}) by ${total - expected}`,
+      );
+    }
+    if (isLast && total < expected) {
+      throw new UsageError('ERR_BODY_LENGTH', `body is ${expected - total} bytes short of content-length`);
+    }
   }
 
   private hasNoBody(): boolean {
@@ -245,8 +288,10 @@ export class OutgoingResponse implements ServerResponse {
       throw new UsageError('ERR_BODY_NOT_ALLOWED', `a ${this.statusCode} response has no body`);
     }
     if (this.backend.isClosed) return false;
-    this.sendHead(-1);
     const bytes = toBytes(chunk);
+    this.checkLength(bytes.byteLength, false);
+    this.sendHead(-1);
+    this.sentLength += bytes.byteLength;
     if (bytes.byteLength > 0) this.backend.sendData(bytes);
     // Once the request is aborted (the peer left or half-closed, or the response timed out) nobody may be
     // reading: false tells a streaming handler to stop, the same on every protocol.
@@ -272,6 +317,8 @@ export class OutgoingResponse implements ServerResponse {
       return;
     }
     const bytes = chunk === undefined ? undefined : toBytes(chunk);
+    // Only a head already sent (or a content-length set by hand) announces a length to match.
+    this.checkLength(bytes?.byteLength ?? 0, true);
     if (!this.headersSent) {
       // A whole body known at end() is sent with content-length, not chunked. 204 and 304 carry no
       // content-length at all (RFC 9110 §8.6: a 304's would have to describe the full representation).
@@ -285,6 +332,7 @@ export class OutgoingResponse implements ServerResponse {
   /** Internal (static files): sends `length` bytes of `fd` from `offset` as the body. */
   async sendFileBody(fd: number, offset: number, length: number): Promise<void> {
     if (length > 0 && !this.backend.isHead && !this.backend.isClosed) {
+      this.sentLength += length;
       await this.backend.sendFile(fd, offset, length);
     }
   }

@@ -15,6 +15,7 @@ import type { Handler, ServerRequest } from '../../src/server/types.js';
 
 type Proto = 'h1' | 'h2' | 'h3';
 const PROTOS: readonly Proto[] = ['h1', 'h2', 'h3'];
+const seenCodes: string[] = [];
 const CERT = selfSignedCertificate();
 
 interface Reply {
@@ -208,6 +209,36 @@ for (const proto of PROTOS) {
         assert.deepEqual(errors, [], `${proto} ${name}: nothing reported`);
       });
     }
+  });
+
+  test(`${proto}: a body that does not match its content-length throws ERR_BODY_LENGTH at the call`, async () => {
+    await withServer(
+      proto,
+      (_req, res) => {
+        res.setHeader('content-length', '3');
+        for (const misuse of [(): unknown => res.write('abcd'), (): unknown => res.write('ab')]) {
+          try {
+            misuse();
+          } catch (e) {
+            seenCodes.push(codeOf(e) ?? '?');
+          }
+        }
+        try {
+          res.end(); // one byte short
+        } catch (e) {
+          seenCodes.push(codeOf(e) ?? '?');
+        }
+        res.end('c');
+      },
+      async (port, _server, errors) => {
+        seenCodes.length = 0;
+        const r = await request(proto, port, 'GET', '/');
+        assert.equal(r.status, 200);
+        assert.equal(r.body, 'abc', 'nothing of the refused calls went out');
+        assert.deepEqual(seenCodes, ['ERR_BODY_LENGTH', 'ERR_BODY_LENGTH']);
+        assert.deepEqual(errors, []);
+      },
+    );
   });
 
   test(`${proto}: a throwing handler answers 500 and onError hears of it; a late throw aborts`, async () => {
