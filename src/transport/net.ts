@@ -252,17 +252,29 @@ export class NetTransport implements Transport {
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => {
       onConnection(new NetSocket(s));
     });
-    return new Promise((resolve, reject) => {
-      // Thrown here, a bad port rejects the promise as on the native transport.
-      const port = validatePort(options.port);
-      const onError = (err: Error): void => {
-        reject(listenError(err, options.host, port));
-      };
-      server.once('error', onError);
-      server.listen({ host: options.host, port, backlog: options.backlog }, () => {
-        server.off('error', onError);
-        resolve(new NetListener(server, options.host));
-      });
-    });
+    return listenNodeServer(server, options, () => new NetListener(server, options.host));
   }
+}
+
+/**
+ * Binds a node:net or node:tls server: a bad port rejects before any socket is made (as on the native
+ * transport), a listen failure rejects with the typed TransportError naming the address.
+ */
+export function listenNodeServer<L>(
+  server: Server,
+  options: ListenOptions,
+  makeListener: () => L,
+): Promise<L> {
+  return new Promise((resolve, reject) => {
+    // Thrown here, a bad port rejects the promise.
+    const port = validatePort(options.port);
+    const onError = (err: Error): void => {
+      reject(listenError(err, options.host, port));
+    };
+    server.once('error', onError);
+    server.listen({ host: options.host, port, backlog: options.backlog }, () => {
+      server.off('error', onError);
+      resolve(makeListener());
+    });
+  });
 }

@@ -3,7 +3,7 @@
  * (RFC 9113 §3.2). Sockets follow the {@link TransportSocket} contract and report the negotiated protocol.
  */
 import { createServer, type TLSSocket, type TlsOptions } from 'node:tls';
-import { NetSocket } from './net.js';
+import { listenNodeServer, NetSocket } from './net.js';
 import type {
   ListenOptions,
   SocketHandler,
@@ -11,7 +11,6 @@ import type {
   TransportListener,
   TransportSocket,
 } from './socket.js';
-import { listenError, validatePort } from './errors.js';
 
 /** ALPN identifiers offered by default, most preferred first. */
 export const DEFAULT_ALPN_PROTOCOLS: readonly string[] = ['h2', 'http/1.1'];
@@ -121,17 +120,6 @@ export class TlsTransport implements Transport {
       // here node:tls leaves the socket to us: destroy it, or every failed handshake keeps a descriptor.
       s.destroy();
     });
-    return new Promise((resolve, reject) => {
-      // Thrown here, a bad port rejects the promise as on the native transport.
-      const port = validatePort(options.port);
-      const onError = (err: Error): void => {
-        reject(listenError(err, options.host, port));
-      };
-      server.once('error', onError);
-      server.listen({ host: options.host, port, backlog: options.backlog }, () => {
-        server.off('error', onError);
-        resolve(new TlsListener(server, options.host));
-      });
-    });
+    return listenNodeServer(server, options, () => new TlsListener(server, options.host));
   }
 }
