@@ -333,7 +333,11 @@ function serveHttp3(
           x?.request.endBody(x.trailers === null ? null : new FieldSectionView(new PairFields(x.trailers)));
           return;
         }
-        case 'streamReset': {
+        // RFC 9114 §4.1.1: a client cancels a request with RESET_STREAM and STOP_SENDING; either one alone
+        // also ends the exchange (a request body cut short, or a response nobody will read; for STOP_SENDING
+        // the core already answered with RESET_STREAM, RFC 9000 §3.5). The request is aborted at once.
+        case 'streamReset':
+        case 'stopSending': {
           const x = exchanges.get(e.streamId);
           if (x !== undefined) {
             x.markClosed();
@@ -358,10 +362,6 @@ function serveHttp3(
           sessions?.delete(s);
           return;
         }
-        case 'stopSending':
-          // RFC 9000 §3.5: the core answered with RESET_STREAM; the response can send nothing more.
-          exchanges.get(e.streamId)?.markClosed();
-          return;
         case 'settings':
         case 'goaway':
         case 'datagram':
