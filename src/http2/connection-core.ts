@@ -342,6 +342,11 @@ export abstract class ConnectionCore {
     this.events.push(e);
   }
 
+  /** The peer's END_STREAM on `streamId`, after the event of the frame that carried it (events.ts). */
+  protected emitEnd(streamId: number): void {
+    this.events.push({ type: 'end', streamId });
+  }
+
   protected setNow(nowMs: number): void {
     this.nowMs = nowMs;
     if (this.settingsDeadline === undefined && !this.isSettingsAcked && !this.isClosedFlag) {

@@ -171,6 +171,7 @@ export abstract class Http2Recv extends Http2Send {
       data: bytes.subarray(f.dataStart, f.dataEnd),
       endStream: f.endStream,
     });
+    if (f.endStream) this.emitEnd(id);
     if (s.state === StreamState.Closed) this.dropStream(s, CloseReason.EndStream);
   }
 
@@ -294,6 +295,7 @@ export abstract class Http2Recv extends Http2Send {
       s.expectedLength = noBody ? -1 : head.contentLength;
       if (endStream) this.endRemote(s);
       this.emit({ type: 'response', streamId: id, status: head.status, headers: list, endStream });
+      if (endStream) this.emitEnd(id);
       if (s.state === StreamState.Closed) this.dropStream(s, CloseReason.EndStream);
       return;
     }
@@ -303,6 +305,7 @@ export abstract class Http2Recv extends Http2Send {
     validateTrailers(list, id);
     this.endRemote(s);
     this.emit({ type: 'trailers', streamId: id, headers: list });
+    this.emitEnd(id);
     if (s.state === StreamState.Closed) this.dropStream(s, CloseReason.EndStream);
   }
 
@@ -354,6 +357,7 @@ export abstract class Http2Recv extends Http2Send {
       endStream,
       contentLength: head.contentLength,
     });
+    if (endStream) this.emitEnd(id);
   }
 
   /** Applies END_STREAM from the peer, checking content-length (RFC 9113 §8.1.1). */

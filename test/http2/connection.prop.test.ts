@@ -220,6 +220,7 @@ function detailed(events: Http2Event[]): string[] {
     if (e.type === 'request') return `request ${e.streamId} ${e.headers.toArray().join('|')} ${e.endStream}`;
     if (e.type === 'trailers') return `trailers ${e.streamId} ${e.headers.toArray().join('|')}`;
     if (e.type === 'ping') return `ping ${Buffer.from(e.payload).toString('hex')}`;
+    if (e.type === 'end') return `end ${e.streamId}`;
     return e.type;
   });
 }
