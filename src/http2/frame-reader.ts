@@ -5,9 +5,8 @@
  * Frames that lie whole inside a chunk are handed over in place (no copy). A frame cut by a chunk boundary
  * is assembled in ONE carry buffer per connection (STYLE §3.4): it grows by doubling only when a larger
  * frame is cut, never beyond a frame header plus SETTINGS_MAX_FRAME_SIZE (checked before anything is
- * copied, RFC 9113 §4.2), and is reused for every later cut frame. The one exception is a frame whose
- * payload the application keeps (DATA): the connection then takes the buffer over (`detachCarry`) rather
- * than copying the payload a second time, and the next cut frame gets a new buffer of the same size.
+ * copied, RFC 9113 §4.2), and is reused for every later cut frame, DATA included: a handler that keeps
+ * a payload copies it (recv.ts copies a cut DATA payload into a buffer of its own size, never the carry).
  */
 import { H2ErrorCode, connectionError } from './errors.js';
 import {
@@ -32,13 +31,11 @@ export class FrameReader {
   readonly header: FrameHeader = newFrameHeader();
   /**
    * Lifetime: the bytes of a frame handed over from here are overwritten by the next cut frame, possibly
-   * later in the same `read`, unless the handler calls `detachCarry()` (DATA does, see recv.ts).
+   * later in the same `read`; a handler that keeps a view must copy it (DATA does, see recv.ts).
    */
   carry: Uint8Array = EMPTY;
-  /** How many times a carry buffer was allocated: growth steps, plus one per detached buffer. */
+  /** How many times the carry buffer was allocated: its growth steps, a handful per connection at most. */
   carryAllocations = 0;
-  /** Size of the next carry allocation at least: the size of the last one detached. */
-  private carryCapacity = MIN_CARRY;
   private carryFill = 0;
   /** Octets the carried frame needs: FRAME_HEADER_SIZE until its header is known, then the whole frame. */
   private carryNeed = 0;
@@ -53,15 +50,6 @@ export class FrameReader {
     this.maxCarry = FRAME_HEADER_SIZE + maxFrameSize;
     this.prefaceRemaining = expectPreface ? CONNECTION_PREFACE.length : 0;
     this.onFrame = onFrame;
-  }
-
-  /**
-   * Gives the buffer of the frame being handed over (`bytes === carry`) to the handler for good: it is
-   * never written again, and the next cut frame is assembled in a new buffer of the same size.
-   */
-  detachCarry(): void {
-    if (this.carry.length > this.carryCapacity) this.carryCapacity = this.carry.length;
-    this.carry = EMPTY;
   }
 
   /** Octets of a cut frame waiting for the next chunk. */
@@ -145,7 +133,7 @@ export class FrameReader {
   /** Makes the carry hold `need` octets, keeping its first `keep`. `need` is at most `maxCarry`. */
   private ensureCarry(need: number, keep: number): void {
     if (this.carry.length >= need) return;
-    const size = Math.min(this.maxCarry, Math.max(need, this.carry.length * 2, this.carryCapacity));
+    const size = Math.min(this.maxCarry, Math.max(need, this.carry.length * 2, MIN_CARRY));
     const next = new Uint8Array(size);
     if (keep > 0) next.set(this.carry.subarray(0, keep), 0);
     this.carry = next;

@@ -161,14 +161,16 @@ export abstract class Http2Recv extends Http2Send {
     s.unconsumed += dataLength;
     if (dataLength > 0) this.probeBandwidth(dataLength);
     if (f.endStream) s.apply(StreamInput.RecvEndStream);
-    // Lifetime: a frame cut across chunks sits in the reader's carry buffer, which the next cut frame would
-    // overwrite (maybe within this receive). The application may keep DATA (http2-client.ts does), so the
-    // event takes that buffer over: one copy in all, as when each cut frame had its own buffer.
-    if (bytes === this.reader.carry && dataLength > 0) this.reader.detachCarry();
     this.emit({
       type: 'data',
       streamId: id,
-      data: bytes.subarray(f.dataStart, f.dataEnd),
+      // Lifetime: a frame cut across chunks sits in the reader's one carry buffer, which the next cut frame
+      // overwrites (maybe within this receive), and an application may keep DATA (src/client/http2.ts
+      // does): such a payload gets a private copy of its own size, and the carry stays the only buffer.
+      data:
+        bytes === this.reader.carry
+          ? bytes.slice(f.dataStart, f.dataEnd)
+          : bytes.subarray(f.dataStart, f.dataEnd),
       endStream: f.endStream,
     });
     if (f.endStream) this.emitEnd(id);
