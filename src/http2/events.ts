@@ -74,7 +74,10 @@ export interface TrailersEvent {
   readonly streamId: number;
   readonly headers: Http2Fields;
 }
-/** DATA arrived. Call `consumed(streamId, data.length)` once it has been processed. */
+/**
+ * DATA arrived. Call `consumed(streamId, data.length)` once it has been processed. A DATA frame cut across
+ * reads arrives as one event per part (no copy), `endStream` on its last part.
+ */
 export interface DataEvent {
   readonly type: 'data';
   readonly streamId: number;

@@ -482,3 +482,74 @@ test('acceptUpgrade: the h2c request (stream 1, half-closed remote) is followed 
   });
   assert.deepEqual(streamLog(drain(server)), ['request+END_STREAM 1', 'end 1']);
 });
+
+/** The connection receive window's books: announced + not yet announced + held by the application. */
+function connWindow(conn: Http2Connection): { window: number; pending: number; target: number } {
+  return (conn as unknown as { connRecv: { window: number; pending: number; target: number } }).connRecv;
+}
+
+test('a DATA frame cut across reads arrives in parts that view the received chunks; end after the last', () => {
+  const c = new RawClient();
+  const hpack = new HpackEncoder();
+  c.send(encodeHeaders(1, requestBlock(hpack)));
+  const body = new Uint8Array(16384).map((_, i) => (i * 13) & 0xff);
+  const frame = concat(encodeData(1, body, true));
+  const chunks: Uint8Array[] = [];
+  const got: Http2Event[] = [];
+  for (let pos = 0; pos < frame.length; pos += 1000) {
+    const chunk = frame.slice(pos, pos + 1000);
+    chunks.push(chunk);
+    c.server.receive(chunk);
+    got.push(...drain(c.server));
+  }
+  const data = got.filter((e) => e.type === 'data');
+  assert.equal(data.length, chunks.length);
+  // No copy: each part is a view into the chunk it came in.
+  data.forEach((e, i) => {
+    assert.equal(e.data.buffer, chunks[i]!.buffer);
+  });
+  assert.deepEqual(concat(data.map((e) => e.data)), body);
+  assert.deepEqual(streamLog(got).slice(-2), ['data+END_STREAM 1', 'end 1']);
+  assert.equal(data.filter((e) => e.endStream).length, 1);
+  for (const e of data) c.server.consumed(1, e.data.length);
+  const w = connWindow(c.server);
+  assert.equal(w.window + w.pending, w.target);
+});
+
+test('a stream reset in the middle of a cut DATA frame: no more parts, the rest goes back to the connection', () => {
+  const c = new RawClient();
+  const hpack = new HpackEncoder();
+  c.send(encodeHeaders(1, requestBlock(hpack)), encodeHeaders(3, requestBlock(hpack)));
+  drain(c.server);
+  const frame = concat(encodeData(1, new Uint8Array(10000).fill(1), false));
+  c.server.receive(frame.subarray(0, 3000));
+  const first = drain(c.server);
+  assert.deepEqual(streamLog(first), ['data 1']);
+  c.server.resetStream(1);
+  c.server.receive(frame.subarray(3000, 6000));
+  c.server.receive(concat([frame.subarray(6000), ...encodeData(3, new Uint8Array([5]), true)]));
+  // Stream 3 still works after the rest of stream 1's frame was skipped.
+  assert.deepEqual(streamLog(drain(c.server)), ['data+END_STREAM 3', 'end 3']);
+  c.server.consumed(3, 1);
+  const w = connWindow(c.server);
+  assert.equal(w.window + w.pending, w.target);
+});
+
+test('content-length exceeded in the middle of a cut DATA frame: stream error, the rest is credited', () => {
+  const c = new RawClient();
+  const hpack = new HpackEncoder();
+  c.send(encodeHeaders(1, requestBlock(hpack, [['content-length', '2000']])));
+  drain(c.server);
+  const frame = concat(encodeData(1, new Uint8Array(5000).fill(2), false));
+  const got: Http2Event[] = [];
+  for (let pos = 0; pos < frame.length; pos += 1500) {
+    c.server.receive(frame.subarray(pos, pos + 1500));
+    got.push(...drain(c.server));
+  }
+  // 1491 octets are within content-length 2000; the next part crosses it (RFC 9113 §8.1.1).
+  assert.deepEqual(streamLog(got), ['data 1', 'streamReset 1 local']);
+  const rst = c.output().find((f) => f.type === FrameType.RST_STREAM);
+  assert.ok(rst?.type === FrameType.RST_STREAM && rst.errorCode === H2ErrorCode.PROTOCOL_ERROR);
+  const w = connWindow(c.server);
+  assert.equal(w.window + w.pending, w.target);
+});
