@@ -30,7 +30,8 @@ import type { FrameHeader } from './frame/header.js';
 export type FrameHandler = (h: FrameHeader, bytes: Uint8Array, start: number, end: number) => boolean;
 /**
  * Receives one part of a streamed DATA frame: payload octets `[offset, offset + end - start)` are
- * `bytes[start, end)`; the last part is the one that reaches `h.length`. Returns false to stop reading.
+ * `bytes[start, end)`, never empty; the first part has offset 0 and the last reaches `h.length`. Returns
+ * false to stop reading.
  */
 export type DataPartHandler = (
   h: FrameHeader,
@@ -181,7 +182,8 @@ export class FrameReader {
     const d = this.dataHeader;
     const offset = this.dataOffset;
     const n = Math.min(d.length - offset, end - pos);
-    if (n === 0 && offset > 0) return -1;
+    // Parts are never empty: the first call (offset 0) is the frame's start for the handler.
+    if (n === 0) return -1;
     this.dataOffset = offset + n === d.length ? -1 : offset + n;
     if (!this.onDataPart(d, chunk, pos, pos + n, offset)) return -1;
     return this.dataOffset >= 0 ? -1 : pos + n;

@@ -179,7 +179,6 @@ export abstract class Http2Recv extends Http2Send {
         return;
       }
     }
-    if (n === 0) return;
     this.recvData(s, bytes.subarray(start, end), endStream);
   }
 

@@ -553,3 +553,29 @@ test('content-length exceeded in the middle of a cut DATA frame: stream error, t
   const w = connWindow(c.server);
   assert.equal(w.window + w.pending, w.target);
 });
+
+test('a cut DATA frame whose header ends a chunk is charged to flow control once', () => {
+  const c = new RawClient();
+  const hpack = new HpackEncoder();
+  c.send(encodeHeaders(1, requestBlock(hpack)));
+  drain(c.server);
+  const w = connWindow(c.server);
+  const before = w.window;
+  // Exactly the stream's initial window (65535): charged twice, it would overflow the stream window.
+  const frame = concat(encodeData(1, new Uint8Array(16384).fill(3), false));
+  const frames4 = concat([frame, frame, frame, concat(encodeData(1, new Uint8Array(16383).fill(3), true))]);
+  const got: Http2Event[] = [];
+  // Cut right after each frame's header, then in the middle of its payload.
+  for (let f = 0; f < 4; f++) {
+    const at = f * 16393;
+    c.server.receive(frames4.subarray(at, at + 9));
+    c.server.receive(frames4.subarray(at + 9, at + 5000));
+    c.server.receive(frames4.subarray(at + 5000, Math.min(frames4.length, at + 16393)));
+    got.push(...drain(c.server));
+  }
+  assert.deepEqual(streamLog(got).slice(-2), ['data+END_STREAM 1', 'end 1']);
+  assert.equal(got.filter((e) => e.type === 'streamReset').length, 0);
+  assert.equal(concat(got.flatMap((e) => (e.type === 'data' ? [e.data] : []))).length, 65535);
+  assert.ok(got.every((e) => e.type !== 'data' || e.data.length > 0));
+  assert.equal(before - w.window, 65535);
+});
