@@ -123,7 +123,6 @@ class ClientStream implements Http2ClientResponse {
       case 'response':
         this.status = e.status;
         this.headers = e.headers;
-        if (e.endStream) this.isEnded = true;
         this.isHeadDone = true;
         this.resolveHead(this);
         return;
@@ -131,11 +130,12 @@ class ClientStream implements Http2ClientResponse {
         // Lifetime: the view is into the Buffer node:net/node:tls handed to 'data' (a fresh buffer per read,
         // never reused) or into a frame the connection reassembled privately, so it can be kept uncopied.
         if (e.data.length > 0) this.chunks.push(e.data);
-        if (e.endStream) this.isEnded = true;
         this.notify();
         return;
       case 'trailers':
         this.trailers = e.headers;
+        return;
+      case 'end':
         this.isEnded = true;
         this.notify();
         return;

@@ -73,6 +73,8 @@ export abstract class ConnectionCore {
   protected readonly reader: FrameReader;
   protected readonly fieldBlock: FieldBlock;
   protected hasReceivedSettings = false;
+  /** The rest of the DATA frame being streamed is dropped: its octets were already credited back. */
+  protected isDataSkipped = false;
 
   // Stream bookkeeping.
   protected lastPeerStreamId = 0;
@@ -148,10 +150,18 @@ export abstract class ConnectionCore {
       maxTableSize: Math.max(4096, l.headerTableSize),
     });
     this.encoder = new HpackEncoder(options.hpack ?? {});
-    this.reader = new FrameReader(l.maxFrameSize, this.isServer, (h, bytes, start, end) => {
-      this.processFrame(h, bytes, start, end);
-      return !this.isClosedFlag;
-    });
+    this.reader = new FrameReader(
+      l.maxFrameSize,
+      this.isServer,
+      (h, bytes, start, end) => {
+        this.processFrame(h, bytes, start, end);
+        return !this.isClosedFlag;
+      },
+      (h, bytes, start, end, offset) => {
+        this.processDataPart(h, bytes, start, end, offset);
+        return !this.isClosedFlag;
+      },
+    );
     this.fieldBlock = new FieldBlock(this.decoder, l);
     this.output = new FrameOutput(l.maxPendingControlFrames);
     this.nextLocalStreamId = this.isServer ? 2 : 1;
@@ -342,6 +352,11 @@ export abstract class ConnectionCore {
     this.events.push(e);
   }
 
+  /** The peer's END_STREAM on `streamId`, after the event of the frame that carried it (events.ts). */
+  protected emitEnd(streamId: number): void {
+    this.events.push({ type: 'end', streamId });
+  }
+
   protected setNow(nowMs: number): void {
     this.nowMs = nowMs;
     if (this.settingsDeadline === undefined && !this.isSettingsAcked && !this.isClosedFlag) {
@@ -380,6 +395,14 @@ export abstract class ConnectionCore {
 
   /** Handles one complete frame (recv.ts). */
   protected abstract processFrame(h: FrameHeader, bytes: Uint8Array, start: number, end: number): void;
+  /** Handles one part of a DATA frame cut across reads (recv.ts, frame-reader.ts). */
+  protected abstract processDataPart(
+    h: FrameHeader,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    offset: number,
+  ): void;
 }
 
 /** Debug text for GOAWAY: ASCII only, other characters become '?'. */

@@ -16,6 +16,7 @@
  * frame-reader.ts, field-block.ts, shutdown.ts, window-tuner.ts and output.ts hold one concern each, and
  * events.ts the public types.
  */
+import type { ProtocolConnection } from '../common/connection.js';
 import { UsageError } from '../common/errors.js';
 import { EMPTY, asciiBytes } from './connection-core.js';
 import { H2ErrorCode, connectionError } from './errors.js';
@@ -30,6 +31,7 @@ import { CloseReason, StreamInput, StreamState, canReceiveData } from './stream.
 export type {
   DataEvent,
   DrainEvent,
+  EndEvent,
   GoawayEvent,
   Http2ConnectionOptions,
   Http2Event,
@@ -50,8 +52,8 @@ export type {
 /** Queued bytes per stream above which `sendData` answers false (asks the caller to wait for `drain`). */
 const STREAM_HIGH_WATER = 65536;
 
-/** One HTTP/2 connection, client or server, without I/O. */
-export class Http2Connection extends Http2Recv {
+/** One HTTP/2 connection, client or server, without I/O: the HTTP/2 {@link ProtocolConnection}. */
+export class Http2Connection extends Http2Recv implements ProtocolConnection<Http2Event, Uint8Array[]> {
   /** True once the connection is closed (after a connection error, or `close()`). */
   get isClosed(): boolean {
     return this.isClosedFlag;
@@ -421,5 +423,6 @@ export class Http2Connection extends Http2Recv {
       endStream: true,
       contentLength: -1,
     });
+    this.emitEnd(1);
   }
 }

@@ -2,13 +2,14 @@
  * The public vocabulary of {@link Http2Connection}: options, the events `nextEvent()` returns, and the
  * field-section view they carry. Types only, plus the small {@link FieldArray} adapter for h2c upgrades.
  */
+import type { ConnectionRole } from '../common/connection.js';
 import type { H2Error } from '../common/errors.js';
 import type { HpackEncoderOptions, HpackField } from '../hpack/index.js';
 import type { Http2Limits } from './limits.js';
 import type { Http2Settings } from './settings.js';
 
-/** Which end of the connection this is. */
-export type Http2Role = 'client' | 'server';
+/** Which end of the connection this is (the roles of every core, src/common/connection.ts). */
+export type Http2Role = ConnectionRole;
 
 /** A header field to send: `[name, value]` or `[name, value, sensitive]` (sensitive: never indexed). */
 export type Http2Field = HpackField;
@@ -46,6 +47,7 @@ export interface RequestEvent {
   /** Extended CONNECT protocol (RFC 8441 §4), e.g. `websocket`. */
   readonly protocol: string | undefined;
   readonly headers: Http2Fields;
+  /** The HEADERS frame carried END_STREAM (the wire fact); an {@link EndEvent} follows. */
   readonly endStream: boolean;
   /** Parsed content-length, or -1. */
   readonly contentLength: number;
@@ -56,6 +58,7 @@ export interface ResponseEvent {
   readonly streamId: number;
   readonly status: number;
   readonly headers: Http2Fields;
+  /** The HEADERS frame carried END_STREAM (the wire fact); an {@link EndEvent} follows. */
   readonly endStream: boolean;
 }
 /** Client: an interim (1xx) response arrived, e.g. 103 Early Hints. */
@@ -65,19 +68,33 @@ export interface InformationalEvent {
   readonly status: number;
   readonly headers: Http2Fields;
 }
-/** A trailer section arrived; it always ends the stream. */
+/** A trailer section arrived; it always ends the stream, so an {@link EndEvent} follows. */
 export interface TrailersEvent {
   readonly type: 'trailers';
   readonly streamId: number;
   readonly headers: Http2Fields;
 }
-/** DATA arrived. Call `consumed(streamId, data.length)` once it has been processed. */
+/**
+ * DATA arrived. Call `consumed(streamId, data.length)` once it has been processed. A DATA frame cut across
+ * reads arrives as one event per part (no copy), `endStream` on its last part.
+ */
 export interface DataEvent {
   readonly type: 'data';
   readonly streamId: number;
   // Lifetime: a view into the chunk given to receive() (or a private copy); valid until the next receive().
   readonly data: Uint8Array;
+  /** The DATA frame carried END_STREAM (the wire fact); an {@link EndEvent} follows. */
   readonly endStream: boolean;
+}
+/**
+ * The peer finished its message on `streamId` (RFC 9113 §8.1: END_STREAM). It comes right after the
+ * `request`, `response`, `data` or `trailers` event of the frame that carried END_STREAM, and never after
+ * a `streamReset` for the stream (the common vocabulary, src/common/connection.ts). Drivers act on it
+ * rather than on the `endStream` flags.
+ */
+export interface EndEvent {
+  readonly type: 'end';
+  readonly streamId: number;
 }
 /** A stream was reset, by the peer (`remote`) or by us after a stream error (`local`). */
 export interface StreamResetEvent {
@@ -122,6 +139,7 @@ export type Http2Event =
   | InformationalEvent
   | TrailersEvent
   | DataEvent
+  | EndEvent
   | StreamResetEvent
   | SettingsEvent
   | SettingsAckEvent

@@ -70,8 +70,16 @@ export function transition(state: FieldBlockState, input: FieldBlockInput): Fiel
     case FieldBlockState.Deliver:
     case FieldBlockState.Ignore:
     case FieldBlockState.Reject:
-      if (input === FieldBlockInput.RecvEndHeaders) return FieldBlockState.Idle;
-      throw connectionError(H2ErrorCode.PROTOCOL_ERROR, 'HEADERS inside an unfinished field block');
+      switch (input) {
+        case FieldBlockInput.RecvEndHeaders:
+          return FieldBlockState.Idle;
+        case FieldBlockInput.RecvHeadersDeliver:
+        case FieldBlockInput.RecvHeadersIgnore:
+        case FieldBlockInput.RecvHeadersReject:
+          throw connectionError(H2ErrorCode.PROTOCOL_ERROR, 'HEADERS inside an unfinished field block');
+        default:
+          return assertNever(input, 'field-block input');
+      }
     default:
       return assertNever(state, 'field-block state');
   }

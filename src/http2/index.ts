@@ -6,6 +6,7 @@ export { Http2Connection } from './connection.js';
 export type {
   DataEvent,
   DrainEvent,
+  EndEvent,
   GoawayEvent,
   Http2ConnectionOptions,
   Http2Event,

@@ -13,7 +13,7 @@ import { canIncreaseSendWindow } from './flow-control.js';
 import { decodeContinuation } from './frame/continuation.js';
 import { decodeData } from './frame/data.js';
 import { decodeGoaway } from './frame/goaway.js';
-import { FrameType } from './frame/header.js';
+import { FrameFlag, FrameType, requireStream } from './frame/header.js';
 import type { FrameHeader } from './frame/header.js';
 import { decodeHeaders } from './frame/headers.js';
 import { decodePing } from './frame/ping.js';
@@ -42,6 +42,39 @@ import { grownTarget } from './window-tuner.js';
 /** Frame handlers on top of {@link Http2Send}. */
 export abstract class Http2Recv extends Http2Send {
   protected processFrame(h: FrameHeader, bytes: Uint8Array, start: number, end: number): void {
+    this.checkFrameOrder(h);
+    try {
+      this.dispatch(h, bytes, start, end);
+    } catch (e) {
+      if (e instanceof H2Error && e.scope === 'stream' && e.streamId !== undefined) {
+        this.onStreamError(e);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  protected processDataPart(
+    h: FrameHeader,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    offset: number,
+  ): void {
+    if (offset === 0) this.checkFrameOrder(h);
+    try {
+      this.onDataPart(h, bytes, start, end, offset);
+    } catch (e) {
+      if (e instanceof H2Error && e.scope === 'stream' && e.streamId !== undefined) {
+        this.onStreamError(e);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /** Checks that may reject a frame whatever its type, at its first octet. */
+  protected checkFrameOrder(h: FrameHeader): void {
     // RFC 9113 §6.10 / §4.3: a field block is contiguous; anything else in between is a PROTOCOL_ERROR.
     const block = this.fieldBlock;
     if (block.isOpen && (h.type !== FrameType.CONTINUATION || h.streamId !== block.streamId)) {
@@ -56,15 +89,6 @@ export abstract class Http2Recv extends Http2Send {
         throw connectionError(H2ErrorCode.PROTOCOL_ERROR, 'first frame of the peer is not SETTINGS');
       }
       this.hasReceivedSettings = true;
-    }
-    try {
-      this.dispatch(h, bytes, start, end);
-    } catch (e) {
-      if (e instanceof H2Error && e.scope === 'stream' && e.streamId !== undefined) {
-        this.onStreamError(e);
-        return;
-      }
-      throw e;
     }
   }
 
@@ -112,45 +136,104 @@ export abstract class Http2Recv extends Http2Send {
     }
   }
 
+  /** A whole DATA frame: in place in the received chunk, or (padded and cut) in the reader's carry. */
   protected onData(h: FrameHeader, bytes: Uint8Array, start: number, end: number): void {
     const f = decodeData(h, bytes, start, end);
-    const id = f.streamId;
+    const s = this.beginData(f.streamId, f.flowLength, f.dataEnd - f.dataStart, f.endStream);
+    if (s === undefined) return;
+    // Lifetime: a padded frame cut across chunks sits in the reader's one carry buffer, which the next cut
+    // frame overwrites (maybe within this receive), and an application may keep DATA (src/client/http2.ts
+    // does): such a payload gets a private copy. Unpadded cut frames never get here (onDataPart).
+    const data =
+      bytes === this.reader.carry
+        ? bytes.slice(f.dataStart, f.dataEnd)
+        : bytes.subarray(f.dataStart, f.dataEnd);
+    this.recvData(s, data, f.endStream);
+  }
+
+  /**
+   * A part of an unpadded DATA frame cut across reads (frame-reader.ts), delivered without a copy: one
+   * `data` event per part, END_STREAM on the last. The whole frame is charged to flow control at its first
+   * part, as if it had arrived at once.
+   */
+  protected onDataPart(h: FrameHeader, bytes: Uint8Array, start: number, end: number, offset: number): void {
+    const n = end - start;
+    const isLast = offset + n === h.length;
+    const endStream = isLast && (h.flags & FrameFlag.END_STREAM) !== 0;
+    let s: StreamRecord | undefined;
+    if (offset === 0) {
+      // RFC 9113 §6.1: DATA frames MUST be associated with a stream.
+      requireStream(h, 'DATA');
+      // Stays set when the frame is refused or beginData throws: the whole frame was credited back.
+      this.isDataSkipped = true;
+      s = this.beginData(h.streamId, h.length, h.length, (h.flags & FrameFlag.END_STREAM) !== 0);
+      if (s === undefined) return;
+      this.isDataSkipped = false;
+    } else {
+      if (this.isDataSkipped) return;
+      s = this.streams.get(h.streamId);
+      if (s === undefined || !canReceiveData(s.state)) {
+        // Reset since the frame began (by the application, or a stream error on an earlier part): these
+        // octets were charged to the connection window at the first part and go back now.
+        this.creditConnection(n);
+        return;
+      }
+    }
+    this.recvData(s, bytes.subarray(start, end), endStream);
+  }
+
+  /**
+   * Flow control and stream checks of a DATA frame of `flowLength` octets (`dataLength` without padding).
+   * Returns the stream its data goes to, or undefined when the frame is dropped (already credited back).
+   */
+  protected beginData(
+    id: number,
+    flowLength: number,
+    dataLength: number,
+    endStream: boolean,
+  ): StreamRecord | undefined {
     // RFC 9113 §6.9: DATA counts against the connection window whatever the stream's state.
-    if (!this.connRecv.receive(f.flowLength)) {
+    if (!this.connRecv.receive(flowLength)) {
       throw connectionError(
         H2ErrorCode.FLOW_CONTROL_ERROR,
-        `DATA of ${f.flowLength} octets exceeds the connection window ${this.connRecv.window}`,
+        `DATA of ${flowLength} octets exceeds the connection window ${this.connRecv.window}`,
       );
     }
     const s = this.streams.get(id);
     if (s === undefined || !canReceiveData(s.state)) {
-      this.creditConnection(f.flowLength);
+      this.creditConnection(flowLength);
       if (s !== undefined) s.apply(StreamInput.RecvData);
       this.rejectClosed(id, 'DATA');
-      return;
+      return undefined;
     }
-    const dataLength = f.dataEnd - f.dataStart;
-    if (!s.recv.receive(f.flowLength)) {
-      this.creditConnection(f.flowLength);
+    if (!s.recv.receive(flowLength)) {
+      this.creditConnection(flowLength);
       throw streamError(
         id,
         H2ErrorCode.FLOW_CONTROL_ERROR,
-        `DATA of ${f.flowLength} octets exceeds the window ${s.recv.window} of stream ${id}`,
+        `DATA of ${flowLength} octets exceeds the window ${s.recv.window} of stream ${id}`,
       );
     }
     // Padding is discarded here, so its credit goes back at once.
-    const padding = f.flowLength - dataLength;
+    const padding = flowLength - dataLength;
     if (padding > 0) {
       this.creditConnection(padding);
       const inc = s.recv.consume(padding);
-      if (inc > 0 && !f.endStream) this.output.writeWindowUpdate(id, inc);
+      if (inc > 0 && !endStream) this.output.writeWindowUpdate(id, inc);
     }
-    if (dataLength === 0 && !f.endStream) this.spendEmpty('empty DATA');
-    s.receivedLength += dataLength;
+    if (dataLength === 0 && !endStream) this.spendEmpty('empty DATA');
+    return s;
+  }
+
+  /** Delivers DATA (a whole frame's, or a part's) on `s`; `endStream` on the frame's last octets. */
+  protected recvData(s: StreamRecord, data: Uint8Array, endStream: boolean): void {
+    const id = s.id;
+    const n = data.length;
+    s.receivedLength += n;
     if (s.expectedLength >= 0) {
       // RFC 9113 §8.1.1: DATA beyond content-length, or ending short of it, makes the message malformed.
-      if (s.receivedLength > s.expectedLength || (f.endStream && s.receivedLength !== s.expectedLength)) {
-        this.creditConnection(dataLength);
+      if (s.receivedLength > s.expectedLength || (endStream && s.receivedLength !== s.expectedLength)) {
+        this.creditConnection(n);
         throw streamError(
           id,
           H2ErrorCode.PROTOCOL_ERROR,
@@ -158,19 +241,11 @@ export abstract class Http2Recv extends Http2Send {
         );
       }
     }
-    s.unconsumed += dataLength;
-    if (dataLength > 0) this.probeBandwidth(dataLength);
-    if (f.endStream) s.apply(StreamInput.RecvEndStream);
-    // Lifetime: a frame cut across chunks sits in the reader's carry buffer, which the next cut frame would
-    // overwrite (maybe within this receive). The application may keep DATA (http2-client.ts does), so the
-    // event takes that buffer over: one copy in all, as when each cut frame had its own buffer.
-    if (bytes === this.reader.carry && dataLength > 0) this.reader.detachCarry();
-    this.emit({
-      type: 'data',
-      streamId: id,
-      data: bytes.subarray(f.dataStart, f.dataEnd),
-      endStream: f.endStream,
-    });
+    s.unconsumed += n;
+    if (n > 0) this.probeBandwidth(n);
+    if (endStream) s.apply(StreamInput.RecvEndStream);
+    this.emit({ type: 'data', streamId: id, data, endStream });
+    if (endStream) this.emitEnd(id);
     if (s.state === StreamState.Closed) this.dropStream(s, CloseReason.EndStream);
   }
 
@@ -294,6 +369,7 @@ export abstract class Http2Recv extends Http2Send {
       s.expectedLength = noBody ? -1 : head.contentLength;
       if (endStream) this.endRemote(s);
       this.emit({ type: 'response', streamId: id, status: head.status, headers: list, endStream });
+      if (endStream) this.emitEnd(id);
       if (s.state === StreamState.Closed) this.dropStream(s, CloseReason.EndStream);
       return;
     }
@@ -303,6 +379,7 @@ export abstract class Http2Recv extends Http2Send {
     validateTrailers(list, id);
     this.endRemote(s);
     this.emit({ type: 'trailers', streamId: id, headers: list });
+    this.emitEnd(id);
     if (s.state === StreamState.Closed) this.dropStream(s, CloseReason.EndStream);
   }
 
@@ -354,6 +431,7 @@ export abstract class Http2Recv extends Http2Send {
       endStream,
       contentLength: head.contentLength,
     });
+    if (endStream) this.emitEnd(id);
   }
 
   /** Applies END_STREAM from the peer, checking content-length (RFC 9113 §8.1.1). */

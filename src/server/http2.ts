@@ -51,6 +51,8 @@ class Http2Exchange extends ServerExchange {
   private readonly unread: number[] = [];
   private unreadHead = 0;
   private pendingHead: Http2Field[] | null = null;
+  /** The request's trailer section, handed to the request with the `end` that follows it. */
+  trailers: FieldSectionView | null = null;
   drainWaiters: Array<() => void> = [];
 
   constructor(c: Http2ServerConnection, e: RequestEvent) {
@@ -309,12 +311,16 @@ export class Http2ServerConnection implements SocketHandler {
           return;
         }
         if (e.data.length > 0) x.pushBody(e.data);
-        if (e.endStream) x.request.endBody(null);
         return;
       }
       case 'trailers': {
         const x = this.exchanges.get(e.streamId);
-        x?.request.endBody(new FieldSectionView(e.headers));
+        if (x !== undefined) x.trailers = new FieldSectionView(e.headers);
+        return;
+      }
+      case 'end': {
+        const x = this.exchanges.get(e.streamId);
+        x?.request.endBody(x.trailers);
         return;
       }
       case 'streamReset': {

@@ -13,18 +13,42 @@ import {
 } from '../../src/http2/frame/index.js';
 import { concat } from './harness.js';
 
-/** One line per frame: type, flags, stream, and the payload in hex (copied at delivery time). */
-function collector(): { lines: string[]; reader: (max?: number, preface?: boolean) => FrameReader } {
+/**
+ * One line per frame: type, flags, stream, and the payload in hex (copied at delivery time). The parts of
+ * a streamed DATA frame are joined into one line when the last arrives, so any split gives the same log.
+ */
+function collector(): {
+  lines: string[];
+  parts: number[];
+  reader: (max?: number, preface?: boolean) => FrameReader;
+} {
   const lines: string[] = [];
+  const parts: number[] = [];
+  let hex = '';
   return {
     lines,
+    parts,
     reader: (max = 16384, preface = false) =>
-      new FrameReader(max, preface, (h, bytes, start, end) => {
-        lines.push(
-          `${h.type} ${h.flags} ${h.streamId} ${Buffer.from(bytes.subarray(start, end)).toString('hex')}`,
-        );
-        return true;
-      }),
+      new FrameReader(
+        max,
+        preface,
+        (h, bytes, start, end) => {
+          lines.push(
+            `${h.type} ${h.flags} ${h.streamId} ${Buffer.from(bytes.subarray(start, end)).toString('hex')}`,
+          );
+          return true;
+        },
+        (h, bytes, start, end, offset) => {
+          assert.equal(offset * 2, hex.length);
+          hex += Buffer.from(bytes.subarray(start, end)).toString('hex');
+          parts.push(end - start);
+          if (offset + end - start === h.length) {
+            lines.push(`${h.type} ${h.flags} ${h.streamId} ${hex}`);
+            hex = '';
+          }
+          return true;
+        },
+      ),
   };
 }
 
@@ -85,7 +109,8 @@ test('three-way splits and one byte at a time yield the same frames', () => {
 test('the carry buffer is allocated a few times per connection, then reused for every cut frame', () => {
   const c = collector();
   const r = c.reader();
-  const frame = concat(encodeData(1, payload(16384, 9), false));
+  // Padded, so they are assembled in the carry (unpadded DATA is streamed, see below).
+  const frame = concat(encodeData(1, payload(16383, 9), false, 0));
   // 200 frames, each cut in two by the chunk boundary at a different offset.
   const stream = concat(Array.from({ length: 200 }, () => frame));
   let pos = 0;
@@ -112,7 +137,7 @@ test('the carry buffer is allocated a few times per connection, then reused for 
 test('the carry buffer never grows beyond a frame header plus the max frame size', () => {
   const c = collector();
   const r = c.reader(16384);
-  const big = concat(encodeData(1, payload(16384, 5), false));
+  const big = concat(encodeData(1, payload(16383, 5), false, 0));
   r.read(big.subarray(0, 100));
   r.read(big.subarray(100));
   assert.equal(r.carry.length, FRAME_HEADER_SIZE + 16384);
@@ -147,39 +172,83 @@ test('an invalid preface byte is a connection PROTOCOL_ERROR at any split', () =
 
 test('reading stops when the handler returns false', () => {
   let n = 0;
-  const r = new FrameReader(16384, false, () => ++n < 2);
+  const r = new FrameReader(
+    16384,
+    false,
+    () => ++n < 2,
+    () => ++n < 2,
+  );
   r.read(INPUT.subarray(CONNECTION_PREFACE.length));
   assert.equal(n, 2);
+  // The same for a part of a streamed DATA frame: the rest of the chunk is not read.
+  let parts = 0;
+  const d = new FrameReader(
+    16384,
+    false,
+    () => true,
+    () => ++parts < 1,
+  );
+  const two = concat([...encodeData(1, payload(100, 1), false), ...encodeData(1, payload(100, 2), false)]);
+  d.read(two.subarray(0, 50));
+  assert.equal(parts, 1);
 });
 
-test('detachCarry: the handed-over frame is never written again; the next cut frame gets a same-size buffer', () => {
-  const kept: Uint8Array[] = [];
-  const r: FrameReader = new FrameReader(16384, false, (_h, bytes, start, end) => {
-    kept.push(bytes.subarray(start, end));
-    if (bytes === r.carry) r.detachCarry();
-    return true;
-  });
+test('cut unpadded DATA is streamed as views into the chunks; cut padded DATA reuses the one carry', () => {
+  const parts: Array<{ view: Uint8Array; chunk: Uint8Array; offset: number }> = [];
+  const whole: Uint8Array[] = [];
+  let chunk = new Uint8Array(0);
+  const r: FrameReader = new FrameReader(
+    16384,
+    false,
+    (_h, bytes, start, end) => {
+      whole.push(bytes === r.carry ? bytes.slice(start, end) : bytes.subarray(start, end));
+      return true;
+    },
+    (_h, bytes, start, end, offset) => {
+      parts.push({ view: bytes.subarray(start, end), chunk: bytes, offset });
+      return true;
+    },
+  );
   const a = concat(encodeData(1, payload(3000, 1), false));
-  const b = concat(encodeData(1, payload(3000, 2), false));
+  const b = concat(encodeData(1, payload(3000, 2), false, 4));
   const c = concat(encodeData(1, payload(3000, 3), false));
-  const all = concat([a, b, c]);
-  // Cut inside a, inside b (same read as a's end) and inside c.
+  const d = concat(encodeData(1, payload(3000, 4), false, 0));
+  const all = concat([a, b, c, d]);
+  // a [0, 3009), b [3009, 6023), c [6023, 9032), d [9032, 12046). Cut inside a, inside b (same read as
+  // a's end), inside c's header, right after it, inside c and inside d.
   const sizes: number[] = [];
   for (const [from, to] of [
     [0, 1000],
     [1000, 4000],
-    [4000, 7000],
-    [7000, all.length],
+    [4000, 6027],
+    [6027, 6032],
+    [6032, 8000],
+    [8000, 10000],
+    [10000, all.length],
   ] as const) {
-    r.read(all.subarray(from, to));
+    chunk = all.slice(from, to);
+    r.read(chunk);
     sizes.push(r.carry.length);
   }
-  assert.equal(kept.length, 3);
-  kept.forEach((k, i) => {
-    assert.deepEqual(k, payload(3000, i + 1), `frame ${i}`);
-  });
-  // Each cut frame (header known: 3009 octets) in its own buffer once the previous one was taken over.
-  assert.deepEqual(sizes, [3009, 3009, 3009, 0]);
-  assert.equal(r.carryAllocations, 3);
-  assert.equal(r.carry.length, 0);
+  // Unpadded a and c: parts that are views into the chunk they came in (no copy), at increasing offsets.
+  assert.deepEqual(
+    parts.map((p) => [p.offset, p.view.length]),
+    [
+      [0, 991],
+      [991, 2009],
+      [0, 1968],
+      [1968, 1032],
+    ],
+  );
+  assert.ok(parts.every((p) => p.view.buffer === p.chunk.buffer));
+  assert.deepEqual(concat(parts.slice(0, 2).map((p) => p.view)), payload(3000, 1));
+  assert.deepEqual(concat(parts.slice(2).map((p) => p.view)), payload(3000, 3));
+  // A chunk that ends right after c's header hands over nothing: parts are never empty.
+  assert.ok(parts.every((p) => p.view.length > 0));
+  // Padded b and d: whole frames, assembled in one carry sized for b and reused for d (and c's header).
+  assert.equal(whole.length, 2);
+  assert.deepEqual(whole[0]!.subarray(1, 3001), payload(3000, 2));
+  assert.deepEqual(whole[1]!.subarray(1, 3001), payload(3000, 4));
+  assert.equal(r.carryAllocations, 1);
+  assert.deepEqual(sizes, [0, 3014, 3014, 3014, 3014, 3014, 3014]);
 });

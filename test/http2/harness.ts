@@ -22,6 +22,21 @@ export function drain(conn: Http2Connection): Http2Event[] {
   return out;
 }
 
+/**
+ * Joins adjacent `data` events of one stream into one (bytes concatenated, `endStream` of the last): a DATA
+ * frame cut across reads arrives as one event per part, so logs compared across splits join them first.
+ */
+export function joinData(events: readonly Http2Event[]): Http2Event[] {
+  const out: Http2Event[] = [];
+  for (const e of events) {
+    const prev = out[out.length - 1];
+    if (e.type === 'data' && prev?.type === 'data' && prev.streamId === e.streamId && !prev.endStream) {
+      out[out.length - 1] = { ...e, data: concat([prev.data, e.data]) };
+    } else out.push(e);
+  }
+  return out;
+}
+
 /** Decodes every frame in `bytes` (max frame size 16 MiB so nothing is rejected here). */
 export function frames(bytes: Uint8Array): Frame[] {
   const out: Frame[] = [];

@@ -647,7 +647,6 @@ export class H2RawClient {
         if (p === undefined) return;
         p.status = e.status;
         for (const [n, v] of e.headers.toArray()) p.headers.set(n, v);
-        if (e.endStream) this.finish(e.streamId);
         return;
       }
       case 'data': {
@@ -655,10 +654,9 @@ export class H2RawClient {
         // Lifetime: e.data is valid until the next receive(); keep a copy.
         if (p !== undefined && e.data.length > 0) p.chunks.push(Buffer.from(e.data));
         this.conn.consumed(e.streamId, e.data.length);
-        if (e.endStream) this.finish(e.streamId);
         return;
       }
-      case 'trailers':
+      case 'end':
         this.finish(e.streamId);
         return;
       case 'streamReset': {
@@ -678,6 +676,7 @@ export class H2RawClient {
       case 'pingAck':
       case 'drain':
       case 'request':
+      case 'trailers':
         return;
     }
   }
