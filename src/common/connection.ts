@@ -36,7 +36,11 @@ export type ConnectionRole = 'client' | 'server';
 /** What every protocol core offers, whatever it carries. */
 export interface ProtocolConnection<Event extends { readonly type: string }, Output> {
   readonly role: ConnectionRole;
-  /** True once the connection is finished: no events will follow and actions throw a `UsageError`. */
+  /**
+   * True once the connection is finished: it takes no more input and calls that would start or continue a
+   * message throw a `UsageError` (closing and resetting again are no-ops). Events and output queued before
+   * the end can still be drained.
+   */
   readonly isClosed: boolean;
   /** The next event, or null when more input (or time) is needed. */
   nextEvent(): Event | null;
