@@ -157,7 +157,7 @@ export class Http3ClientConnection {
 
   /** True once the connection failed or closed. */
   get isClosed(): boolean {
-    return this.isDead || this.session().error !== undefined || this.session().h3.isClosed();
+    return this.isDead || this.session().error !== undefined || this.session().h3.isClosed;
   }
 
   private session(): Http3Session {
@@ -196,7 +196,7 @@ export class Http3ClientConnection {
         pending.delete(streamId);
         // RFC 9114 §4.1.1: a client abandons a request by resetting its stream with H3_REQUEST_CANCELLED.
         s.guard(() => {
-          if (!s.h3.isClosed()) s.h3.resetStream(streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
+          if (!s.h3.isClosed) s.h3.resetStream(streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
         });
         entry.reject(abortError(signal));
       };

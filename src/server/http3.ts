@@ -60,7 +60,7 @@ class Http3Exchange extends ServerExchange {
   }
 
   get isClosed(): boolean {
-    return this.closed || this.session.h3.isClosed();
+    return this.closed || this.session.h3.isClosed;
   }
 
   /** Hands a body chunk (the request's own copy) to the request, counting it for stream credit. */
@@ -242,7 +242,7 @@ export async function listenHttp3(options: ListenHttp3Options, handler: Handler)
     async close(): Promise<void> {
       for (const s of sessions) {
         s.guard(() => {
-          if (!s.h3.isClosed()) s.h3.goAway();
+          if (!s.h3.isClosed) s.h3.goAway();
         });
       }
       await listener.close();
@@ -338,8 +338,8 @@ function serveHttp3(
           if (x !== undefined) {
             x.markClosed();
             x.abort(
-              new ServerError(ServerErrorCode.StreamReset, `stream reset (code ${String(e.code)})`, {
-                wireCode: e.code,
+              new ServerError(ServerErrorCode.StreamReset, `stream reset (code ${String(e.errorCode)})`, {
+                wireCode: e.errorCode,
               }),
             );
             exchanges.delete(e.streamId);
@@ -476,7 +476,7 @@ export class Http3Client {
   /** Graceful close: GOAWAY, then CONNECTION_CLOSE with H3_NO_ERROR once requests finish. */
   async close(): Promise<void> {
     this.session.guard(() => {
-      if (!this.session.h3.isClosed()) this.session.h3.goAway();
+      if (!this.session.h3.isClosed) this.session.h3.goAway();
     });
     await this.quic.closed;
     await this.quic.destroy();
@@ -533,7 +533,7 @@ export class Http3Client {
         this.pending.delete(e.streamId);
         p?.reject(
           new TransportError('ERR_STREAM_RESET', `stream ${e.streamId} reset: ${e.reason}`, {
-            wireCode: e.code,
+            wireCode: e.errorCode,
           }),
         );
         return;
@@ -545,7 +545,7 @@ export class Http3Client {
             idle ??
               new QuicProviderError(
                 'ERR_QUIC_CONNECTION_CLOSED',
-                `connection closed: code ${e.code} (${e.initiator}) ${e.reason}`,
+                `connection closed: code ${e.errorCode} (${e.initiator}) ${e.reason}`,
               ),
           );
         }

@@ -70,7 +70,7 @@ function expectConnError(c: Http3Connection, fn: () => void, code: number): void
     (e: unknown) => e instanceof ProtocolError && e.wireCode === code,
     `expected 0x${code.toString(16)}`,
   );
-  assert.ok(c.isClosed());
+  assert.ok(c.isClosed);
   const out = drain(c);
   const close = out.find((o) => o.type === 'close');
   assert.ok(close?.type === 'close' && close.code === code, 'close output with the code');
@@ -103,8 +103,8 @@ test('GET with body, trailers and release of both streams', () => {
     'trailers 0 [["x-checksum","abc"]]',
     'end 0',
   ]);
-  assert.equal(client.activeRequestCount(), 0);
-  assert.equal(server.activeRequestCount(), 0);
+  assert.equal(client.activeStreams, 0);
+  assert.equal(server.activeStreams, 0);
 });
 
 test('1xx responses precede the final response', () => {
@@ -241,7 +241,7 @@ test('malformed requests are reset with H3_MESSAGE_ERROR', () => {
     const server = rawServer();
     server.receiveStream(0, headersFrame(fields), true);
     assert.deepEqual(logOf(appEvents(server)), ['streamReset 0 0x10e local'], JSON.stringify(fields));
-    assert.ok(!server.isClosed());
+    assert.ok(!server.isClosed);
   }
 });
 
@@ -346,7 +346,7 @@ test('client side: push is refused, server bidi streams rejected', () => {
   // MAX_PUSH_ID to a server is accepted (and never used).
   const s2 = rawServer();
   s2.receiveStream(2, encodeIdFrame(FrameType.MAX_PUSH_ID, 10), false);
-  assert.ok(!s2.isClosed());
+  assert.ok(!s2.isClosed);
 });
 
 test('control stream rules', () => {
@@ -429,7 +429,7 @@ test('unknown unidirectional stream types are stopped and ignored', () => {
   s.receiveStream(6, te.encode('more'), false);
   assert.deepEqual(resets(drain(s)), ['stopSending 6 0x103']);
   s.receiveStreamReset(6, 0x103);
-  assert.ok(!s.isClosed());
+  assert.ok(!s.isClosed);
 });
 
 test('limits: concurrent request streams, unidirectional streams, blocked bytes', () => {
@@ -461,7 +461,7 @@ test('blocked stream buffering is bounded', () => {
   const out = drain(client);
   for (const o of out) if (!(o.type === 'stream' && o.streamId === 6)) deliver(server, o);
   assert.deepEqual(logOf(appEvents(server)), ['streamReset 4 0x107 local']);
-  assert.ok(!server.isClosed());
+  assert.ok(!server.isClosed);
 });
 
 test('GOAWAY from the server: in-flight requests finish, later ones are rejected, then H3_NO_ERROR', () => {
@@ -582,8 +582,8 @@ test('application reset and STOP_SENDING', () => {
   client.resetStream(0);
   pump(client, server);
   assert.deepEqual(logOf(appEvents(server)), ['streamReset 0 0x10c remote', 'stopSending 0 0x10c']);
-  assert.equal(server.activeRequestCount(), 0);
-  assert.ok(!(server.isClosed() || client.isClosed()));
+  assert.equal(server.activeStreams, 0);
+  assert.ok(!(server.isClosed || client.isClosed));
 });
 
 test('connection errors are H3Error with stable codes', () => {

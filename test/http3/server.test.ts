@@ -54,7 +54,7 @@ test('the protocol-neutral handler serves HTTP/3 (in-memory QUIC)', async () => 
     }
     if (e.type === 'trailers') log.push(`trailers ${JSON.stringify(e.headers)}`);
     if (e.type === 'end') log.push('end');
-    if (e.type === 'streamReset') log.push(`reset ${e.code}`);
+    if (e.type === 'streamReset') log.push(`reset ${e.errorCode}`);
     if ('streamId' in e) got.set(e.streamId, log);
   });
   const ids: number[] = [];

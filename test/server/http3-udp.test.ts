@@ -288,7 +288,7 @@ test(`a ${FILE_MIB} MiB sendFile to a slow reader keeps server memory bounded (R
           s.consumeBody(id, n);
         }, 5);
       } else if (e.type === 'end') finish();
-      else if (e.type === 'closed') fail(new Error(`closed: ${e.code} ${e.reason}`));
+      else if (e.type === 'closed') fail(new Error(`closed: ${e.errorCode} ${e.reason}`));
     });
     const get = (path: string): void => {
       session.guard(() => {
@@ -341,7 +341,7 @@ test(`a ${FILE_MIB} MiB sendFile to a slow reader keeps server memory bounded (R
       `server held ${(maxArrayBuffers! / MIB).toFixed(1)} MiB of buffers`,
     );
     session.guard(() => {
-      if (!session.h3.isClosed()) session.h3.goAway();
+      if (!session.h3.isClosed) session.h3.goAway();
     });
     await quic.closed;
   } finally {
