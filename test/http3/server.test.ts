@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Http3Client } from '../../src/client/http3-client.js';
 import { Http3Session } from '../../src/server/http3-session.js';
-import {
-  Http3Client,
-  altSvcValue,
-  listenHttp3,
-  serveConnection,
-  withAltSvc,
-} from '../../src/server/http3.js';
+import { altSvcValue, listenHttp3, serveConnection, withAltSvc } from '../../src/server/http3.js';
 import type { Handler } from '../../src/server/types.js';
 import { loadQuiche } from '../../src/transport/quic-quiche.js';
 import { MemoryQuicPair } from '../../src/transport/quic-memory.js';
