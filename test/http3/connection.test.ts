@@ -2,10 +2,11 @@
 /* eslint-disable @typescript-eslint/no-confusing-void-expression */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { H3Error, ProtocolError } from '../../src/common/errors.js';
+import type { ProtocolConnection } from '../../src/common/connection.js';
+import { H3Error, ProtocolError, UsageError } from '../../src/common/errors.js';
 import { encodeVarint } from '../../src/common/varint.js';
 import { Http3Connection } from '../../src/http3/connection.js';
-import type { Http3ConnectionOptions, Http3Output } from '../../src/http3/connection.js';
+import type { Http3ConnectionOptions, Http3Event, Http3Output } from '../../src/http3/connection.js';
 import { H3ErrorCode } from '../../src/http3/errors.js';
 import { encodeFrame } from '../../src/http3/frame/header.js';
 import { encodeIdFrame } from '../../src/http3/frame/id-frames.js';
@@ -655,4 +656,161 @@ test('HEADERS and a DATA frame header leave as one chunk; chunks handed out neve
     pump(client, server);
   }
   for (const t of taken) assert.deepEqual(t.chunk, t.copy);
+});
+
+test('Http3Connection implements the core contract (ProtocolConnection)', () => {
+  // Type level: this assignment fails to compile if the class stops satisfying the contract.
+  const conn = new Http3Connection({ role: 'client' });
+  const c: ProtocolConnection<Http3Event, Http3Output | null> = conn;
+  assert.equal(c.role, 'client');
+  // isClosed is a getter (a boolean property), not a method.
+  assert.equal(
+    typeof Object.getOwnPropertyDescriptor(Http3Connection.prototype, 'isClosed')?.get,
+    'function',
+  );
+  assert.equal(c.isClosed, false);
+  assert.equal(c.nextDeadline(), undefined);
+  c.handleTimeout(1000);
+  assert.notEqual(c.takeOutput(), null);
+  conn.close(H3ErrorCode.H3_NO_ERROR, 'bye');
+  assert.equal(c.isClosed, true);
+  assert.deepEqual(c.nextEvent(), { type: 'closed', errorCode: 0x100, initiator: 'local', reason: 'bye' });
+});
+
+test('activeStreams counts tracked request streams', () => {
+  const { client, server } = pair();
+  assert.equal(client.activeStreams, 0);
+  client.request(GET, true);
+  client.request(GET, true);
+  assert.equal(client.activeStreams, 2);
+  pump(client, server);
+  assert.equal(server.activeStreams, 2);
+  server.respond(0, [[':status', '204']], true);
+  pump(client, server);
+  assert.equal(server.activeStreams, 1);
+  assert.equal(client.activeStreams, 1);
+});
+
+test('stream and connection events carry errorCode (common vocabulary)', () => {
+  const { client, server } = pair();
+  client.request([[':method', 'POST'], ...GET.slice(1)]);
+  pump(client, server);
+  appEvents(server);
+  client.resetStream(0, H3ErrorCode.H3_CONNECT_ERROR);
+  const local = events(client);
+  assert.deepEqual(local, [
+    {
+      type: 'streamReset',
+      streamId: 0,
+      errorCode: H3ErrorCode.H3_CONNECT_ERROR,
+      initiator: 'local',
+      reason: 'reset by application',
+    },
+  ]);
+  pump(client, server);
+  assert.deepEqual(appEvents(server), [
+    {
+      type: 'streamReset',
+      streamId: 0,
+      errorCode: H3ErrorCode.H3_CONNECT_ERROR,
+      initiator: 'remote',
+      reason: 'H3_CONNECT_ERROR',
+    },
+    { type: 'stopSending', streamId: 0, errorCode: H3ErrorCode.H3_CONNECT_ERROR },
+  ]);
+  server.close(H3ErrorCode.H3_INTERNAL_ERROR, 'going');
+  assert.deepEqual(appEvents(server), [
+    { type: 'closed', errorCode: H3ErrorCode.H3_INTERNAL_ERROR, initiator: 'local', reason: 'going' },
+  ]);
+  pump(client, server);
+  assert.deepEqual(appEvents(client), [
+    { type: 'closed', errorCode: H3ErrorCode.H3_INTERNAL_ERROR, initiator: 'remote', reason: 'going' },
+  ]);
+});
+
+test('goaway from the server: lastStreamId is the last request below the GOAWAY id', () => {
+  // Nothing processed: GOAWAY 0 means no request was, lastStreamId -1.
+  let { client, server } = pair();
+  server.goAway();
+  pump(client, server);
+  // No request left: the server closes at once (RFC 9114 §5.2).
+  assert.deepEqual(appEvents(client), [
+    { type: 'goaway', lastStreamId: -1, id: 0 },
+    { type: 'closed', errorCode: H3ErrorCode.H3_NO_ERROR, initiator: 'remote', reason: 'graceful shutdown' },
+  ]);
+  // Requests 0 and 4 sent; only 0 reached the server before its GOAWAY (id 4): lastStreamId 0.
+  ({ client, server } = pair());
+  client.request(GET, true);
+  client.request(GET, true);
+  for (const o of drain(client)) if (!(o.type === 'stream' && o.streamId === 4)) deliver(server, o);
+  appEvents(server);
+  server.goAway();
+  pump(client, server);
+  const evs = appEvents(client);
+  assert.deepEqual(evs[0], { type: 'goaway', lastStreamId: 0, id: 4 });
+  // Requests above lastStreamId were not processed: the client core rejected them already.
+  assert.deepEqual(logOf(evs.slice(1)), ['streamReset 4 0x10b local']);
+});
+
+test('goaway from the client: lastStreamId is the highest request the client opened', () => {
+  let { client, server } = pair();
+  client.goAway();
+  pump(client, server);
+  // No request left: the client closes at once.
+  assert.deepEqual(appEvents(server), [
+    { type: 'goaway', lastStreamId: -1, id: 0 },
+    { type: 'closed', errorCode: H3ErrorCode.H3_NO_ERROR, initiator: 'remote', reason: 'graceful shutdown' },
+  ]);
+  ({ client, server } = pair());
+  client.request(GET, true);
+  client.request(GET, true);
+  pump(client, server);
+  appEvents(server);
+  client.goAway();
+  pump(client, server);
+  // The id is a push id (0: this client never allows pushes); every request the client opened may still be
+  // processed, up to stream 4.
+  assert.deepEqual(appEvents(server), [{ type: 'goaway', lastStreamId: 4, id: 0 }]);
+  server.respond(0, [[':status', '204']], true);
+  server.respond(4, [[':status', '204']], true);
+  pump(client, server);
+  assert.deepEqual(logOf(appEvents(client)), [
+    'response 0 204 []',
+    'end 0',
+    'response 4 204 []',
+    'end 4',
+    'closed 0x100 local', // the client said GOAWAY first, so it closes once its requests are done
+  ]);
+});
+
+test('send side: every misuse is a UsageError from the one send machine', () => {
+  const { client, server } = pair();
+  client.request([[':method', 'POST'], ...GET.slice(1)]);
+  pump(client, server);
+  appEvents(server);
+  const usage = (fn: () => void, code: string): void => {
+    assert.throws(fn, (e: unknown) => e instanceof UsageError && e.code === code);
+  };
+  usage(() => server.sendData(0, te.encode('x')), 'ERR_H3_STATE'); // DATA before the final response
+  usage(() => server.sendTrailers(0, [['x', '1']]), 'ERR_H3_STATE');
+  usage(() => server.endStream(0), 'ERR_H3_STATE');
+  server.respond(0, [[':status', '103']]);
+  usage(() => server.respond(0, [[':status', '103']], true), 'ERR_H3_STATE'); // 1xx cannot end the stream
+  server.respond(0, [[':status', '200']]);
+  usage(() => server.respond(0, [[':status', '200']]), 'ERR_H3_STATE'); // a second final response
+  server.sendData(0, te.encode('ok'));
+  server.sendTrailers(0, [['x-done', '1']]);
+  usage(() => server.sendData(0, te.encode('late')), 'ERR_H3_STREAM_CLOSED');
+  usage(() => server.endStream(0), 'ERR_H3_STREAM_CLOSED');
+  usage(() => server.respond(8, [[':status', '200']]), 'ERR_H3_STREAM_CLOSED'); // never opened
+  pump(client, server);
+  assert.deepEqual(logOf(appEvents(client)), [
+    'response 0 103 []',
+    'response 0 200 []',
+    'data 0 ok',
+    'trailers 0 [["x-done","1"]]',
+    'end 0',
+  ]);
+  // Nothing went out for the refused calls: the client saw one well-formed message.
+  assert.ok(!client.isClosed && !server.isClosed);
 });
