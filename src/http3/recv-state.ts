@@ -1,10 +1,11 @@
 /**
  * The receiving side of a request stream (RFC 9114 §4.1; 1xx responses repeat the first state, §4.1.1):
  *
- *   AWAIT_HEADERS --final HEADERS--> BODY --HEADERS (trailers)--> TRAILERS --FIN--> ENDED
- *     |   ^    |                     | ^  |                                            ^
- *     +---+    +--FIN: incomplete    +-+  +--------------------FIN---------------------+
- *     1xx HEADERS                   DATA
+ *   AWAIT_HEADERS ---- final HEADERS ----> BODY ---- HEADERS (trailers) ----> TRAILERS
+ *    |    |   ^                               |  ^                                  |
+ *    |    +---+ 1xx HEADERS                   |  +-- DATA                           | FIN
+ *    |                                        |                                     v
+ *    +-- FIN: incomplete message              +------------------ FIN ---------> ENDED
  *
  *   RESET (the peer's RESET_STREAM, or our STOP_SENDING when the stream is abandoned) goes to RESET from
  *   every state; ENDED and RESET accept nothing more and stay where they are on a further RESET.

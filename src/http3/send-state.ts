@@ -2,14 +2,16 @@
  * The sending side of a request stream (RFC 9114 §4.1: a message is HEADERS, DATA*, optional trailing
  * HEADERS, then FIN; a server may send any number of 1xx HEADERS before the final one, §4.1.1):
  *
- *            1xx HEADERS
- *            +---------+
- *            v         |    final HEADERS             trailers
- *   IDLE ------> INFORMATIONAL ---------> BODY ---------------> TRAILERS
- *    |  final HEADERS                   | ^  |                       |
- *    +--------------------------------->+ |  | FIN                   | FIN
- *                                       +-+  v                       v
- *                                      DATA  CLOSED <----------------+
+ *           1xx HEADERS                  1xx HEADERS
+ *   IDLE -----------------> INFORMATIONAL ----+
+ *    |                         |     ^        |
+ *    | final HEADERS           |     +--------+
+ *    v                         | final HEADERS
+ *   BODY <---------------------+
+ *    |  ^
+ *    |  +-- DATA
+ *    +---- trailers ----> TRAILERS ---- FIN ----> CLOSED
+ *    +---------------------- FIN ---------------> CLOSED
  *
  *   RESET (our RESET_STREAM: resetStream, an answer to STOP_SENDING, a stream error) goes to CLOSED from
  *   every state, CLOSED included (nothing more is sent either way).
