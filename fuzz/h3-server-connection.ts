@@ -17,7 +17,7 @@ import { Http3Connection } from '../src/http3/connection';
 
 function drain(c: Http3Connection, maxStreams: number, respond: boolean): void {
   for (let e = c.nextEvent(); e !== null; e = c.nextEvent()) {
-    if (respond && e.type === 'request' && !c.isClosed()) {
+    if (respond && e.type === 'request' && !c.isClosed) {
       try {
         c.respond(e.streamId, [[':status', '200']]);
         c.sendData(e.streamId, Uint8Array.of(1, 2, 3), true);
@@ -27,8 +27,8 @@ function drain(c: Http3Connection, maxStreams: number, respond: boolean): void {
       }
     }
   }
-  if (c.activeRequestCount() > maxStreams + 1) {
-    throw new Error(`invariant: ${c.activeRequestCount()} request streams tracked, limit ${maxStreams}`);
+  if (c.activeStreams > maxStreams + 1) {
+    throw new Error(`invariant: ${c.activeStreams} request streams tracked, limit ${maxStreams}`);
   }
   for (let o = c.takeOutput(); o !== null; o = c.takeOutput()) {
     if (o.type === 'stream')
@@ -60,7 +60,7 @@ export function fuzz(buf: Buffer): void {
   });
   let pos = 1;
   try {
-    while (pos + 4 <= buf.length && !c.isClosed()) {
+    while (pos + 4 <= buf.length && !c.isClosed) {
       const kind = buf[pos]! & 7;
       const id = buf[pos + 1]!;
       const len = (buf[pos + 2]! << 8) | buf[pos + 3]!;

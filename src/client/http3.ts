@@ -1,17 +1,9 @@
 /**
- * The HTTP/3 driver of `hayate/client`: adapts `Http3Client` (src/server/http3.ts, which buffers whole
+ * The HTTP/3 driver of `hayate/client`: adapts {@link Http3Client} (http3-client.ts, which buffers whole
  * bodies) to the streaming {@link ClientResponse}. The response therefore arrives once its body is complete;
  * the body is then served from memory.
- *
- * TODO(#10): move Http3Client here, stream bodies, expose stream ids and a bounded connect, and send request
- * trailers. Until then this driver reaches past Http3Client's privacy in three marked places: its private
- * constructor (to pass the QUIC idle timeout, which also bounds the handshake), and its `session` and
- * `pending` fields (to reset an aborted stream).
  */
-import { H3ErrorCode } from '../http3/errors.js';
-import { Http3Client, type Http3ClientOptions } from '../server/http3.js';
-import type { Http3Session } from '../server/http3-session.js';
-import { connectQuiche, type QuicheClientConnection } from '../transport/quic-quiche.js';
+import { Http3Client, type Http3ClientOptions } from './http3-client.js';
 import { abortError, ClientError, ClientErrorCode, toClientError } from './errors.js';
 import type { PreparedRequest } from './request.js';
 import { ClientHeaders, ClientResponse, type ResponseBodySource } from './response.js';
@@ -26,13 +18,6 @@ export interface Http3DriverOptions {
   /** QUIC max_idle_timeout (RFC 9000 §10.1); also how long a handshake to a silent peer can last. */
   readonly quicIdleTimeoutMs: number;
 }
-
-/** Http3Client's private constructor, as Http3Client.connect calls it. */
-type Http3ClientConstructor = new (
-  quic: QuicheClientConnection,
-  authority: string,
-  options: Http3ClientOptions,
-) => Http3Client;
 
 /** A buffered body served as a {@link ResponseBodySource}. */
 class BufferedBody implements ResponseBodySource {
@@ -113,60 +98,21 @@ export class Http3ClientConnection {
       serverName: options.serverName,
       verifyPeer: options.verifyPeer,
       maxBodyBytes: options.maxBodyBytes,
+      // The QUIC idle timeout also bounds a handshake with a silent port; connectTimeoutMs bounds it too.
+      idleTimeoutMs: options.quicIdleTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     };
-    const quicPending = connectQuiche({
-      host,
-      port,
-      serverName: options.serverName,
-      verifyPeer: options.verifyPeer,
-      maxIdleTimeoutMs: options.quicIdleTimeoutMs,
-      ...(options.ca === undefined ? {} : { ca: options.ca }),
-    });
-    // TODO(#10): Http3Client.connect takes no idle timeout, so a handshake to a silent port would hold its
-    // UDP socket for 30 s; its private constructor is called the way connect() calls it.
-    const Ctor = Http3Client as unknown as Http3ClientConstructor;
-    const pending = quicPending.then((quic) => new Ctor(quic, `${options.serverName}:${port}`, o));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
-          new ClientError(
-            ClientErrorCode.CONNECT_TIMEOUT,
-            `QUIC connect above ${options.connectTimeoutMs} ms`,
-          ),
-        );
-      }, options.connectTimeoutMs);
-    });
     try {
-      const client = await Promise.race([pending, timeout]);
-      return new Http3ClientConnection(client, options);
+      return new Http3ClientConnection(await Http3Client.connect(host, port, o), options);
     } catch (err) {
-      // A connection that completes after the timeout is closed at once.
-      pending
-        .then(
-          (c) => c.close(),
-          () => undefined,
-        )
-        .catch(() => undefined);
       throw toClientError(err, ClientErrorCode.CONNECT_FAILED, 'QUIC connect failed');
-    } finally {
-      clearTimeout(timer);
     }
   }
 
   /** True once the connection failed or closed. */
   get isClosed(): boolean {
-    return this.isDead || this.session().error !== undefined || this.session().h3.isClosed();
-  }
-
-  private session(): Http3Session {
-    // TODO(#10): Http3Client keeps its session private; read it until the client moves here.
-    return Reflect.get(this.client, 'session') as Http3Session;
-  }
-
-  private pendingIds(): Map<number, { reject(e: Error): void }> {
-    return Reflect.get(this.client, 'pending') as Map<number, { reject(e: Error): void }>;
+    return this.isDead || this.client.isClosed;
   }
 
   /** Sends `req`; resolves once the whole response has arrived. */
@@ -179,34 +125,22 @@ export class Http3ClientConnection {
         : await collect(req.body, this.options.maxBodyBytes);
     // The signal may have fired while the body was collected.
     signal?.throwIfAborted();
-    const pending = this.pendingIds();
-    const before = new Set(pending.keys());
     const headers = req.headers.map((h) => [h[0], h[1]] as [string, string]);
     this.active++;
-    const p = this.client.request(req.method, req.path, headers, body);
-    // The request was queued synchronously: its stream id is the one new key.
-    let streamId = -1;
-    for (const id of pending.keys()) if (!before.has(id)) streamId = id;
+    const { streamId, response } = this.client.start(req.method, req.path, headers, body);
     let onAbort: (() => void) | undefined;
     if (signal !== undefined && streamId >= 0) {
-      const s = this.session();
       onAbort = (): void => {
-        const entry = pending.get(streamId);
-        if (entry === undefined) return;
-        pending.delete(streamId);
         // RFC 9114 §4.1.1: a client abandons a request by resetting its stream with H3_REQUEST_CANCELLED.
-        s.guard(() => {
-          if (!s.h3.isClosed()) s.h3.resetStream(streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
-        });
-        entry.reject(abortError(signal));
+        this.client.cancel(streamId, abortError(signal));
       };
       signal.addEventListener('abort', onAbort, { once: true });
     }
     let r;
     try {
-      r = await p;
+      r = await response;
     } catch (err) {
-      if (this.session().error !== undefined) this.isDead = true;
+      if (this.client.error !== undefined) this.isDead = true;
       throw mapH3Error(err);
     } finally {
       this.active--;
@@ -240,9 +174,13 @@ export class Http3ClientConnection {
 function mapH3Error(err: unknown): ClientError {
   if (err instanceof ClientError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  // Http3Client rejects with plain messages; their prefixes tell the failures apart.
-  if (msg.startsWith('stream ')) return new ClientError(ClientErrorCode.STREAM_RESET, msg, { cause: err });
-  if (msg.startsWith('response body above'))
-    return new ClientError(ClientErrorCode.BODY_TOO_LARGE, msg, { cause: err });
-  return new ClientError(ClientErrorCode.CONNECTION_CLOSED, msg, { cause: err });
+  // Http3Client rejects with TransportErrors for stream failures and provider errors for the connection.
+  switch ((err as { code?: unknown } | null)?.code) {
+    case 'ERR_STREAM_RESET':
+      return new ClientError(ClientErrorCode.STREAM_RESET, msg, { cause: err });
+    case 'ERR_RESPONSE_BODY_TOO_LARGE':
+      return new ClientError(ClientErrorCode.BODY_TOO_LARGE, msg, { cause: err });
+    default:
+      return new ClientError(ClientErrorCode.CONNECTION_CLOSED, msg, { cause: err });
+  }
 }

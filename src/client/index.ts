@@ -1,6 +1,7 @@
 /**
  * `hayate/client`: one HTTP client API over HTTP/1.1, HTTP/2 and HTTP/3 (`Client`), the same streaming
- * response type on every protocol, typed errors, and the HTTP/2 session it uses (`connect`).
+ * response type on every protocol, typed errors, and the HTTP/2 session (`connect`) and HTTP/3 client
+ * (`Http3Client`) it uses.
  */
 export { Client, DEFAULT_CLIENT_OPTIONS } from './client.js';
 export type { ClientOptions, ClientTlsOptions } from './client.js';
@@ -13,4 +14,6 @@ export { parseAltSvc } from './alt-svc.js';
 export type { AltSvcH3 } from './alt-svc.js';
 export { connect, Http2ClientSession, Http2StreamError } from './http2.js';
 export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from './http2.js';
+export { Http3Client } from './http3-client.js';
+export type { Http3ClientOptions, Http3ClientRequest, Http3ClientResponse } from './http3-client.js';
 export { UsageError } from '../common/errors.js';

@@ -3,7 +3,23 @@
  * Datagrams with the Capsule Protocol (RFC 9297). Bring a QUIC provider (`hayate/transport/quic`).
  */
 export { Http3Connection } from './connection.js';
-export type { Field, Http3ConnectionOptions, Http3Event, Http3Output } from './connection.js';
+export type {
+  Field,
+  Http3ClosedEvent,
+  Http3ConnectionOptions,
+  Http3DataEvent,
+  Http3DatagramEvent,
+  Http3EndEvent,
+  Http3Event,
+  Http3GoawayEvent,
+  Http3Output,
+  Http3RequestEvent,
+  Http3ResponseEvent,
+  Http3SettingsEvent,
+  Http3StopSendingEvent,
+  Http3StreamResetEvent,
+  Http3TrailersEvent,
+} from './events.js';
 export { DEFAULT_HTTP3_LIMITS, resolveHttp3Limits } from './limits.js';
 export type { Http3Limits } from './limits.js';
 export { H3ErrorCode, h3ErrorName } from './errors.js';

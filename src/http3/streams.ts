@@ -1,21 +1,19 @@
 /**
- * HTTP/3 stream kinds and per-stream receive state (RFC 9114 §6, §4.1).
+ * HTTP/3 stream kinds and the per-stream records (RFC 9114 §6, §4.1).
  *
  * Stream ids are QUIC's (RFC 9000 §2.1): the two low bits give the initiator and direction.
  *
  *   id & 3:  0 client bidi (request)   1 server bidi (not used by HTTP/3, §6.1)
  *            2 client uni              3 server uni
  *
- * Request stream, receiving side (RFC 9114 §4.1; 1xx responses repeat the first state):
- *
- *   AWAIT_HEADERS --HEADERS--> BODY --HEADERS (trailers)--> TRAILERS --FIN--> ENDED
- *        |                      |                                       ^
- *        +--FIN: incomplete     +--DATA (stays)     +---------FIN-------+
- *
- * Any frame other than those listed is H3_FRAME_UNEXPECTED (a connection error, §4.1).
+ * A request stream has two machines, one per direction: recv-state.ts and send-state.ts.
  */
 import { ByteBuffer } from '../common/bytes.js';
 import { FrameReader } from './frame/reader.js';
+import { RecvState, isRecvDone } from './recv-state.js';
+import type { RecvStateCode } from './recv-state.js';
+import { SendState } from './send-state.js';
+import type { SendStateCode } from './send-state.js';
 
 /** Unidirectional stream types (RFC 9114 §6.2, RFC 9204 §4.2). */
 export const UniStreamType = {
@@ -35,82 +33,14 @@ export function isClientInitiated(id: number): boolean {
   return (id & 1) === 0;
 }
 
-/** Receive states of a request stream (see the diagram above). */
-export const RecvPhase = {
-  AWAIT_HEADERS: 0,
-  BODY: 1,
-  TRAILERS: 2,
-  ENDED: 3,
-} as const;
-/** One of the {@link RecvPhase} values. */
-export type RecvPhaseCode = (typeof RecvPhase)[keyof typeof RecvPhase];
-
-/** Receive-phase inputs. */
-export const RecvInput = {
-  HEADERS_INFORMATIONAL: 0,
-  HEADERS_FINAL: 1,
-  DATA: 2,
-  FIN: 3,
-} as const;
-/** One of the {@link RecvInput} values. */
-export type RecvInputCode = (typeof RecvInput)[keyof typeof RecvInput];
-
-/** Result of {@link transitionRecv}: the next phase, or -1 for H3_FRAME_UNEXPECTED, -2 for an incomplete message. */
-export function transitionRecv(phase: RecvPhaseCode, input: RecvInputCode): RecvPhaseCode | -1 | -2 {
-  switch (phase) {
-    case RecvPhase.AWAIT_HEADERS:
-      switch (input) {
-        case RecvInput.HEADERS_INFORMATIONAL:
-          return RecvPhase.AWAIT_HEADERS;
-        case RecvInput.HEADERS_FINAL:
-          return RecvPhase.BODY;
-        case RecvInput.DATA:
-          return -1;
-        case RecvInput.FIN:
-          return -2;
-        default:
-          return -1;
-      }
-    case RecvPhase.BODY:
-      switch (input) {
-        case RecvInput.HEADERS_INFORMATIONAL:
-        case RecvInput.HEADERS_FINAL:
-          return RecvPhase.TRAILERS;
-        case RecvInput.DATA:
-          return RecvPhase.BODY;
-        case RecvInput.FIN:
-          return RecvPhase.ENDED;
-        default:
-          return -1;
-      }
-    case RecvPhase.TRAILERS:
-      return input === RecvInput.FIN ? RecvPhase.ENDED : -1;
-    case RecvPhase.ENDED:
-      return -1;
-    default:
-      return -1;
-  }
-}
-
-/** Send states of a request stream. */
-export const SendPhase = {
-  IDLE: 0,
-  /** Only 1xx sent (server). */
-  INFORMATIONAL: 1,
-  BODY: 2,
-  TRAILERS: 3,
-  /** FIN queued or stream reset. */
-  CLOSED: 4,
-} as const;
-/** One of the {@link SendPhase} values. */
-export type SendPhaseCode = (typeof SendPhase)[keyof typeof SendPhase];
-
 /** Per-request-stream state. Every field is set in the constructor (STYLE §3.4: monomorphic). */
 export class RequestStream {
   readonly id: number;
   readonly reader: FrameReader;
-  recvPhase: RecvPhaseCode;
-  sendPhase: SendPhaseCode;
+  /** Changed only through `stepRecv` (connection-core.ts), by recv-state.ts's transition. */
+  recvState: RecvStateCode;
+  /** Changed only through `stepSend` (connection-core.ts), by send-state.ts's transition. */
+  sendState: SendStateCode;
   /** Bytes received while a field section is QPACK-blocked (RFC 9204 §2.1.2), replayed when it unblocks. */
   pending: ByteBuffer | null;
   isBlocked: boolean;
@@ -124,13 +54,12 @@ export class RequestStream {
   isConnect: boolean;
   sentBytes: number;
   ackedBytes: number;
-  isRecvClosed: boolean;
 
   constructor(id: number, reader: FrameReader) {
     this.id = id;
     this.reader = reader;
-    this.recvPhase = RecvPhase.AWAIT_HEADERS;
-    this.sendPhase = SendPhase.IDLE;
+    this.recvState = RecvState.AWAIT_HEADERS;
+    this.sendState = SendState.IDLE;
     this.pending = null;
     this.isBlocked = false;
     this.isPendingFin = false;
@@ -140,7 +69,16 @@ export class RequestStream {
     this.isConnect = false;
     this.sentBytes = 0;
     this.ackedBytes = 0;
-    this.isRecvClosed = false;
+  }
+
+  /** True once nothing more is read (the message ended, or the stream was reset). */
+  get isRecvClosed(): boolean {
+    return isRecvDone(this.recvState);
+  }
+
+  /** True once nothing more is sent (FIN queued or stream reset). */
+  get isSendClosed(): boolean {
+    return this.sendState === SendState.CLOSED;
   }
 
   /** True while received frames can be processed (not QPACK-blocked, not closed). */

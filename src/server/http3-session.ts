@@ -142,7 +142,7 @@ export class Http3Session {
    */
   whenBelow(streamId: number, belowBytes: number): Promise<void> {
     this.flush();
-    if (this.unackedBytes(streamId) < belowBytes || this.h3.isClosed()) return Promise.resolve();
+    if (this.unackedBytes(streamId) < belowBytes || this.h3.isClosed) return Promise.resolve();
     return new Promise<void>((resolve) => {
       let list = this.drainWaiters.get(streamId);
       if (list === undefined) {

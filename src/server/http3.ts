@@ -1,20 +1,15 @@
 /**
  * HTTP/3 for `hayate/server`: serves the protocol-neutral {@link Handler} (the same one HTTP/1.1 and HTTP/2
  * use) over QUIC on UDP, through the quiche provider, and advertises itself with Alt-Svc (RFC 7838) from
- * the TCP protocols. A client ({@link Http3Client}) makes requests over the same provider.
+ * the TCP protocols. The HTTP/3 client moved to `hayate/client` (src/client/http3-client.ts); this module
+ * re-exports it so existing imports keep working (the public `hayate/server` aliases carry the deprecation).
  */
 import { read } from 'node:fs';
-import type { Http3Event } from '../http3/connection.js';
-
-/** The core's request event. */
-type RequestEvent = Extract<Http3Event, { type: 'request' }>;
+import type { Http3Event, Http3RequestEvent } from '../http3/connection.js';
 import { H3ErrorCode } from '../http3/errors.js';
 import type { Http3Limits } from '../http3/limits.js';
 import type { QuicConnection } from '../transport/quic.js';
-import { QuicProviderError } from '../transport/quic.js';
-import { connectQuiche, listenQuiche } from '../transport/quic-quiche.js';
-import type { QuicheClientConnection } from '../transport/quic-quiche.js';
-import { TransportError } from '../transport/errors.js';
+import { listenQuiche } from '../transport/quic-quiche.js';
 import { TimerWheel } from '../transport/timer-wheel.js';
 import { ServerError, ServerErrorCode } from './errors.js';
 import { ServerExchange, type ExchangeHost } from './exchange.js';
@@ -22,6 +17,9 @@ import { FieldSectionView, PairFields, responseFieldList } from './fields.js';
 import { Http3Session } from './http3-session.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
 import type { Handler } from './types.js';
+
+export { Http3Client } from '../client/http3-client.js';
+export type { Http3ClientOptions, Http3ClientResponse } from '../client/http3-client.js';
 
 /** Smallest and largest read of {@link Http3Backend.sendFile}. */
 const MIN_FILE_CHUNK = 16 * 1024;
@@ -45,7 +43,7 @@ class Http3Exchange extends ServerExchange {
   private creditedBytes = 0;
   trailers: Array<[string, string]> | null = null;
 
-  constructor(host: ExchangeHost, session: Http3Session, quic: QuicConnection, e: RequestEvent) {
+  constructor(host: ExchangeHost, session: Http3Session, quic: QuicConnection, e: Http3RequestEvent) {
     super(host, {
       protocol: 'h3',
       method: e.method,
@@ -60,7 +58,7 @@ class Http3Exchange extends ServerExchange {
   }
 
   get isClosed(): boolean {
-    return this.closed || this.session.h3.isClosed();
+    return this.closed || this.session.h3.isClosed;
   }
 
   /** Hands a body chunk (the request's own copy) to the request, counting it for stream credit. */
@@ -242,7 +240,7 @@ export async function listenHttp3(options: ListenHttp3Options, handler: Handler)
     async close(): Promise<void> {
       for (const s of sessions) {
         s.guard(() => {
-          if (!s.h3.isClosed()) s.h3.goAway();
+          if (!s.h3.isClosed) s.h3.goAway();
         });
       }
       await listener.close();
@@ -342,8 +340,8 @@ function serveHttp3(
           if (x !== undefined) {
             x.markClosed();
             x.abort(
-              new ServerError(ServerErrorCode.StreamReset, `stream reset (code ${String(e.code)})`, {
-                wireCode: e.code,
+              new ServerError(ServerErrorCode.StreamReset, `stream reset (code ${String(e.errorCode)})`, {
+                wireCode: e.errorCode,
               }),
             );
             exchanges.delete(e.streamId);
@@ -370,194 +368,4 @@ function serveHttp3(
       }
     },
   );
-}
-
-/** A response received by {@link Http3Client}. */
-export interface Http3ClientResponse {
-  readonly status: number;
-  readonly headers: Array<[string, string]>;
-  readonly body: Uint8Array;
-  readonly trailers: Array<[string, string]> | null;
-}
-
-/** Options of {@link Http3Client.connect}. */
-export interface Http3ClientOptions {
-  /** SNI / :authority; default the host. */
-  readonly serverName?: string;
-  /** Verify the server certificate (default true); `ca` adds trusted PEM roots. */
-  readonly verifyPeer?: boolean;
-  readonly ca?: string;
-  readonly limits?: Partial<Http3Limits>;
-  /** Largest response body buffered; default 64 MiB. */
-  readonly maxBodyBytes?: number;
-  /** QUIC idle timeout; default 30 s. Requests pending when it fires reject with `ERR_QUIC_IDLE_TIMEOUT`. */
-  readonly idleTimeoutMs?: number;
-}
-
-interface Pending {
-  status: number;
-  headers: Array<[string, string]>;
-  chunks: Uint8Array[];
-  size: number;
-  trailers: Array<[string, string]> | null;
-  resolve(r: Http3ClientResponse): void;
-  reject(e: Error): void;
-}
-
-/** An HTTP/3 client connection (requests are multiplexed on one QUIC connection). */
-export class Http3Client {
-  private readonly session: Http3Session;
-  private readonly quic: QuicheClientConnection;
-  private readonly authority: string;
-  private readonly pending: Map<number, Pending>;
-  private readonly maxBodyBytes: number;
-
-  private constructor(quic: QuicheClientConnection, authority: string, options: Http3ClientOptions) {
-    this.quic = quic;
-    this.authority = authority;
-    this.pending = new Map();
-    this.maxBodyBytes = options.maxBodyBytes ?? 64 << 20;
-    this.session = new Http3Session(
-      quic,
-      options.limits === undefined ? {} : { limits: options.limits },
-      (e) => {
-        this.onEvent(e);
-      },
-    );
-  }
-
-  /** Opens a QUIC connection (ALPN h3) to `host:port`. */
-  static async connect(host: string, port: number, options: Http3ClientOptions = {}): Promise<Http3Client> {
-    const quic = await connectQuiche({
-      host,
-      port,
-      serverName: options.serverName ?? host,
-      verifyPeer: options.verifyPeer ?? true,
-      ...(options.ca === undefined ? {} : { ca: options.ca }),
-      ...(options.idleTimeoutMs === undefined ? {} : { maxIdleTimeoutMs: options.idleTimeoutMs }),
-    });
-    return new Http3Client(quic, `${options.serverName ?? host}:${port}`, options);
-  }
-
-  /** Sends a request and resolves with the whole response. */
-  request(
-    method: string,
-    path: string,
-    headers: ReadonlyArray<readonly [string, string]> = [],
-    body?: Uint8Array,
-  ): Promise<Http3ClientResponse> {
-    return new Promise((resolve, reject) => {
-      this.session.guard(() => {
-        const id = this.session.h3.request(
-          [
-            [':method', method],
-            [':scheme', 'https'],
-            [':authority', this.authority],
-            [':path', path],
-            ...headers,
-          ],
-          body === undefined,
-        );
-        this.pending.set(id, {
-          status: 0,
-          headers: [],
-          chunks: [],
-          size: 0,
-          trailers: null,
-          resolve,
-          reject,
-        });
-        if (body !== undefined) this.session.h3.sendData(id, body, true);
-      });
-      if (this.session.error !== undefined) reject(this.session.error);
-    });
-  }
-
-  /** Graceful close: GOAWAY, then CONNECTION_CLOSE with H3_NO_ERROR once requests finish. */
-  async close(): Promise<void> {
-    this.session.guard(() => {
-      if (!this.session.h3.isClosed()) this.session.h3.goAway();
-    });
-    await this.quic.closed;
-    await this.quic.destroy();
-  }
-
-  private onEvent(e: Http3Event): void {
-    switch (e.type) {
-      case 'response': {
-        const p = this.pending.get(e.streamId);
-        if (p !== undefined && !e.isInformational) {
-          p.status = e.status;
-          p.headers = e.headers;
-        }
-        return;
-      }
-      case 'data': {
-        const p = this.pending.get(e.streamId);
-        if (p === undefined) return;
-        p.size += e.data.length;
-        if (p.size > this.maxBodyBytes) {
-          this.pending.delete(e.streamId);
-          this.session.h3.resetStream(e.streamId);
-          p.reject(
-            new TransportError(
-              'ERR_RESPONSE_BODY_TOO_LARGE',
-              `response body above ${this.maxBodyBytes} bytes`,
-            ),
-          );
-          return;
-        }
-        p.chunks.push(e.data.slice());
-        return;
-      }
-      case 'trailers': {
-        const p = this.pending.get(e.streamId);
-        if (p !== undefined) p.trailers = e.headers;
-        return;
-      }
-      case 'end': {
-        const p = this.pending.get(e.streamId);
-        if (p === undefined) return;
-        this.pending.delete(e.streamId);
-        const body = new Uint8Array(p.size);
-        let pos = 0;
-        for (const c of p.chunks) {
-          body.set(c, pos);
-          pos += c.length;
-        }
-        p.resolve({ status: p.status, headers: p.headers, body, trailers: p.trailers });
-        return;
-      }
-      case 'streamReset': {
-        const p = this.pending.get(e.streamId);
-        this.pending.delete(e.streamId);
-        p?.reject(
-          new TransportError('ERR_STREAM_RESET', `stream ${e.streamId} reset: ${e.reason}`, {
-            wireCode: e.code,
-          }),
-        );
-        return;
-      }
-      case 'closed': {
-        const idle = this.session.closeError;
-        for (const p of this.pending.values()) {
-          p.reject(
-            idle ??
-              new QuicProviderError(
-                'ERR_QUIC_CONNECTION_CLOSED',
-                `connection closed: code ${e.code} (${e.initiator}) ${e.reason}`,
-              ),
-          );
-        }
-        this.pending.clear();
-        return;
-      }
-      case 'settings':
-      case 'request':
-      case 'stopSending':
-      case 'goaway':
-      case 'datagram':
-        return;
-    }
-  }
 }

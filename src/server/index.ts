@@ -55,8 +55,18 @@ export type {
   /** @deprecated moved to hayate/client; alias kept for one minor version */
   Http2ClientResponse,
 } from './http2-client.js';
-export { listenHttp3, withAltSvc, altSvcValue, Http3Client } from './http3.js';
-export type { Http3Server, ListenHttp3Options, Http3ClientOptions, Http3ClientResponse } from './http3.js';
+export { listenHttp3, withAltSvc, altSvcValue } from './http3.js';
+export type { Http3Server, ListenHttp3Options } from './http3.js';
+export {
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http3Client,
+} from '../client/http3-client.js';
+export type {
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http3ClientOptions,
+  /** @deprecated moved to hayate/client; alias kept for one minor version */
+  Http3ClientResponse,
+} from '../client/http3-client.js';
 export { TransportError, TransportErrorCode } from '../transport/errors.js';
 export type { TransportErrorDetails } from '../transport/errors.js';
 export { NativeError } from '../transport/binding.js';

@@ -2,10 +2,11 @@
 /* eslint-disable @typescript-eslint/no-confusing-void-expression */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { H3Error, ProtocolError } from '../../src/common/errors.js';
+import type { ProtocolConnection } from '../../src/common/connection.js';
+import { H3Error, ProtocolError, UsageError } from '../../src/common/errors.js';
 import { encodeVarint } from '../../src/common/varint.js';
 import { Http3Connection } from '../../src/http3/connection.js';
-import type { Http3ConnectionOptions, Http3Output } from '../../src/http3/connection.js';
+import type { Http3ConnectionOptions, Http3Event, Http3Output } from '../../src/http3/connection.js';
 import { H3ErrorCode } from '../../src/http3/errors.js';
 import { encodeFrame } from '../../src/http3/frame/header.js';
 import { encodeIdFrame } from '../../src/http3/frame/id-frames.js';
@@ -70,7 +71,7 @@ function expectConnError(c: Http3Connection, fn: () => void, code: number): void
     (e: unknown) => e instanceof ProtocolError && e.wireCode === code,
     `expected 0x${code.toString(16)}`,
   );
-  assert.ok(c.isClosed());
+  assert.ok(c.isClosed);
   const out = drain(c);
   const close = out.find((o) => o.type === 'close');
   assert.ok(close?.type === 'close' && close.code === code, 'close output with the code');
@@ -103,8 +104,8 @@ test('GET with body, trailers and release of both streams', () => {
     'trailers 0 [["x-checksum","abc"]]',
     'end 0',
   ]);
-  assert.equal(client.activeRequestCount(), 0);
-  assert.equal(server.activeRequestCount(), 0);
+  assert.equal(client.activeStreams, 0);
+  assert.equal(server.activeStreams, 0);
 });
 
 test('1xx responses precede the final response', () => {
@@ -241,7 +242,7 @@ test('malformed requests are reset with H3_MESSAGE_ERROR', () => {
     const server = rawServer();
     server.receiveStream(0, headersFrame(fields), true);
     assert.deepEqual(logOf(appEvents(server)), ['streamReset 0 0x10e local'], JSON.stringify(fields));
-    assert.ok(!server.isClosed());
+    assert.ok(!server.isClosed);
   }
 });
 
@@ -346,7 +347,7 @@ test('client side: push is refused, server bidi streams rejected', () => {
   // MAX_PUSH_ID to a server is accepted (and never used).
   const s2 = rawServer();
   s2.receiveStream(2, encodeIdFrame(FrameType.MAX_PUSH_ID, 10), false);
-  assert.ok(!s2.isClosed());
+  assert.ok(!s2.isClosed);
 });
 
 test('control stream rules', () => {
@@ -429,7 +430,7 @@ test('unknown unidirectional stream types are stopped and ignored', () => {
   s.receiveStream(6, te.encode('more'), false);
   assert.deepEqual(resets(drain(s)), ['stopSending 6 0x103']);
   s.receiveStreamReset(6, 0x103);
-  assert.ok(!s.isClosed());
+  assert.ok(!s.isClosed);
 });
 
 test('limits: concurrent request streams, unidirectional streams, blocked bytes', () => {
@@ -461,7 +462,7 @@ test('blocked stream buffering is bounded', () => {
   const out = drain(client);
   for (const o of out) if (!(o.type === 'stream' && o.streamId === 6)) deliver(server, o);
   assert.deepEqual(logOf(appEvents(server)), ['streamReset 4 0x107 local']);
-  assert.ok(!server.isClosed());
+  assert.ok(!server.isClosed);
 });
 
 test('GOAWAY from the server: in-flight requests finish, later ones are rejected, then H3_NO_ERROR', () => {
@@ -582,8 +583,8 @@ test('application reset and STOP_SENDING', () => {
   client.resetStream(0);
   pump(client, server);
   assert.deepEqual(logOf(appEvents(server)), ['streamReset 0 0x10c remote', 'stopSending 0 0x10c']);
-  assert.equal(server.activeRequestCount(), 0);
-  assert.ok(!(server.isClosed() || client.isClosed()));
+  assert.equal(server.activeStreams, 0);
+  assert.ok(!(server.isClosed || client.isClosed));
 });
 
 test('connection errors are H3Error with stable codes', () => {
@@ -655,4 +656,161 @@ test('HEADERS and a DATA frame header leave as one chunk; chunks handed out neve
     pump(client, server);
   }
   for (const t of taken) assert.deepEqual(t.chunk, t.copy);
+});
+
+test('Http3Connection implements the core contract (ProtocolConnection)', () => {
+  // Type level: this assignment fails to compile if the class stops satisfying the contract.
+  const conn = new Http3Connection({ role: 'client' });
+  const c: ProtocolConnection<Http3Event, Http3Output | null> = conn;
+  assert.equal(c.role, 'client');
+  // isClosed is a getter (a boolean property), not a method.
+  assert.equal(
+    typeof Object.getOwnPropertyDescriptor(Http3Connection.prototype, 'isClosed')?.get,
+    'function',
+  );
+  assert.equal(c.isClosed, false);
+  assert.equal(c.nextDeadline(), undefined);
+  c.handleTimeout(1000);
+  assert.notEqual(c.takeOutput(), null);
+  conn.close(H3ErrorCode.H3_NO_ERROR, 'bye');
+  assert.equal(c.isClosed, true);
+  assert.deepEqual(c.nextEvent(), { type: 'closed', errorCode: 0x100, initiator: 'local', reason: 'bye' });
+});
+
+test('activeStreams counts tracked request streams', () => {
+  const { client, server } = pair();
+  assert.equal(client.activeStreams, 0);
+  client.request(GET, true);
+  client.request(GET, true);
+  assert.equal(client.activeStreams, 2);
+  pump(client, server);
+  assert.equal(server.activeStreams, 2);
+  server.respond(0, [[':status', '204']], true);
+  pump(client, server);
+  assert.equal(server.activeStreams, 1);
+  assert.equal(client.activeStreams, 1);
+});
+
+test('stream and connection events carry errorCode (common vocabulary)', () => {
+  const { client, server } = pair();
+  client.request([[':method', 'POST'], ...GET.slice(1)]);
+  pump(client, server);
+  appEvents(server);
+  client.resetStream(0, H3ErrorCode.H3_CONNECT_ERROR);
+  const local = events(client);
+  assert.deepEqual(local, [
+    {
+      type: 'streamReset',
+      streamId: 0,
+      errorCode: H3ErrorCode.H3_CONNECT_ERROR,
+      initiator: 'local',
+      reason: 'reset by application',
+    },
+  ]);
+  pump(client, server);
+  assert.deepEqual(appEvents(server), [
+    {
+      type: 'streamReset',
+      streamId: 0,
+      errorCode: H3ErrorCode.H3_CONNECT_ERROR,
+      initiator: 'remote',
+      reason: 'H3_CONNECT_ERROR',
+    },
+    { type: 'stopSending', streamId: 0, errorCode: H3ErrorCode.H3_CONNECT_ERROR },
+  ]);
+  server.close(H3ErrorCode.H3_INTERNAL_ERROR, 'going');
+  assert.deepEqual(appEvents(server), [
+    { type: 'closed', errorCode: H3ErrorCode.H3_INTERNAL_ERROR, initiator: 'local', reason: 'going' },
+  ]);
+  pump(client, server);
+  assert.deepEqual(appEvents(client), [
+    { type: 'closed', errorCode: H3ErrorCode.H3_INTERNAL_ERROR, initiator: 'remote', reason: 'going' },
+  ]);
+});
+
+test('goaway from the server: lastStreamId is the last request below the GOAWAY id', () => {
+  // Nothing processed: GOAWAY 0 means no request was, lastStreamId -1.
+  let { client, server } = pair();
+  server.goAway();
+  pump(client, server);
+  // No request left: the server closes at once (RFC 9114 §5.2).
+  assert.deepEqual(appEvents(client), [
+    { type: 'goaway', lastStreamId: -1, id: 0 },
+    { type: 'closed', errorCode: H3ErrorCode.H3_NO_ERROR, initiator: 'remote', reason: 'graceful shutdown' },
+  ]);
+  // Requests 0 and 4 sent; only 0 reached the server before its GOAWAY (id 4): lastStreamId 0.
+  ({ client, server } = pair());
+  client.request(GET, true);
+  client.request(GET, true);
+  for (const o of drain(client)) if (!(o.type === 'stream' && o.streamId === 4)) deliver(server, o);
+  appEvents(server);
+  server.goAway();
+  pump(client, server);
+  const evs = appEvents(client);
+  assert.deepEqual(evs[0], { type: 'goaway', lastStreamId: 0, id: 4 });
+  // Requests above lastStreamId were not processed: the client core rejected them already.
+  assert.deepEqual(logOf(evs.slice(1)), ['streamReset 4 0x10b local']);
+});
+
+test('goaway from the client: lastStreamId is the highest request the client opened', () => {
+  let { client, server } = pair();
+  client.goAway();
+  pump(client, server);
+  // No request left: the client closes at once.
+  assert.deepEqual(appEvents(server), [
+    { type: 'goaway', lastStreamId: -1, id: 0 },
+    { type: 'closed', errorCode: H3ErrorCode.H3_NO_ERROR, initiator: 'remote', reason: 'graceful shutdown' },
+  ]);
+  ({ client, server } = pair());
+  client.request(GET, true);
+  client.request(GET, true);
+  pump(client, server);
+  appEvents(server);
+  client.goAway();
+  pump(client, server);
+  // The id is a push id (0: this client never allows pushes); every request the client opened may still be
+  // processed, up to stream 4.
+  assert.deepEqual(appEvents(server), [{ type: 'goaway', lastStreamId: 4, id: 0 }]);
+  server.respond(0, [[':status', '204']], true);
+  server.respond(4, [[':status', '204']], true);
+  pump(client, server);
+  assert.deepEqual(logOf(appEvents(client)), [
+    'response 0 204 []',
+    'end 0',
+    'response 4 204 []',
+    'end 4',
+    'closed 0x100 local', // the client said GOAWAY first, so it closes once its requests are done
+  ]);
+});
+
+test('send side: every misuse is a UsageError from the one send machine', () => {
+  const { client, server } = pair();
+  client.request([[':method', 'POST'], ...GET.slice(1)]);
+  pump(client, server);
+  appEvents(server);
+  const usage = (fn: () => void, code: string): void => {
+    assert.throws(fn, (e: unknown) => e instanceof UsageError && e.code === code);
+  };
+  usage(() => server.sendData(0, te.encode('x')), 'ERR_H3_STATE'); // DATA before the final response
+  usage(() => server.sendTrailers(0, [['x', '1']]), 'ERR_H3_STATE');
+  usage(() => server.endStream(0), 'ERR_H3_STATE');
+  server.respond(0, [[':status', '103']]);
+  usage(() => server.respond(0, [[':status', '103']], true), 'ERR_H3_STATE'); // 1xx cannot end the stream
+  server.respond(0, [[':status', '200']]);
+  usage(() => server.respond(0, [[':status', '200']]), 'ERR_H3_STATE'); // a second final response
+  server.sendData(0, te.encode('ok'));
+  server.sendTrailers(0, [['x-done', '1']]);
+  usage(() => server.sendData(0, te.encode('late')), 'ERR_H3_STREAM_CLOSED');
+  usage(() => server.endStream(0), 'ERR_H3_STREAM_CLOSED');
+  usage(() => server.respond(8, [[':status', '200']]), 'ERR_H3_STREAM_CLOSED'); // never opened
+  pump(client, server);
+  assert.deepEqual(logOf(appEvents(client)), [
+    'response 0 103 []',
+    'response 0 200 []',
+    'data 0 ok',
+    'trailers 0 [["x-done","1"]]',
+    'end 0',
+  ]);
+  // Nothing went out for the refused calls: the client saw one well-formed message.
+  assert.ok(!client.isClosed && !server.isClosed);
 });

@@ -69,7 +69,7 @@ export function runExchange(requests: readonly ExchangeRequest[], link: MemoryQu
       got.get(e.streamId)!.done = true;
       if (--pending === 0) s.h3.goAway();
     } else if (e.type === 'streamReset') {
-      got.set(e.streamId, { status: -e.code, len: '', body: new Uint8Array(0), done: true });
+      got.set(e.streamId, { status: -e.errorCode, len: '', body: new Uint8Array(0), done: true });
       if (--pending === 0) s.h3.goAway();
     }
   });

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Http3Client } from '../../src/client/http3-client.js';
 import { Http3Session } from '../../src/server/http3-session.js';
-import {
-  Http3Client,
-  altSvcValue,
-  listenHttp3,
-  serveConnection,
-  withAltSvc,
-} from '../../src/server/http3.js';
+import { altSvcValue, listenHttp3, serveConnection, withAltSvc } from '../../src/server/http3.js';
 import type { Handler } from '../../src/server/types.js';
 import { loadQuiche } from '../../src/transport/quic-quiche.js';
 import { MemoryQuicPair } from '../../src/transport/quic-memory.js';
@@ -54,7 +49,7 @@ test('the protocol-neutral handler serves HTTP/3 (in-memory QUIC)', async () => 
     }
     if (e.type === 'trailers') log.push(`trailers ${JSON.stringify(e.headers)}`);
     if (e.type === 'end') log.push('end');
-    if (e.type === 'streamReset') log.push(`reset ${e.code}`);
+    if (e.type === 'streamReset') log.push(`reset ${e.errorCode}`);
     if ('streamId' in e) got.set(e.streamId, log);
   });
   const ids: number[] = [];

@@ -87,15 +87,15 @@ export function logOf(evs: readonly Http3Event[]): string[] {
       case 'end':
         return `end ${e.streamId}`;
       case 'streamReset':
-        return `streamReset ${e.streamId} 0x${e.code.toString(16)} ${e.initiator}`;
+        return `streamReset ${e.streamId} 0x${e.errorCode.toString(16)} ${e.initiator}`;
       case 'stopSending':
-        return `stopSending ${e.streamId} 0x${e.code.toString(16)}`;
+        return `stopSending ${e.streamId} 0x${e.errorCode.toString(16)}`;
       case 'goaway':
         return `goaway ${e.id}`;
       case 'datagram':
         return `datagram ${e.streamId} ${Buffer.from(e.payload).toString()}`;
       case 'closed':
-        return `closed 0x${e.code.toString(16)} ${e.initiator}`;
+        return `closed 0x${e.errorCode.toString(16)} ${e.initiator}`;
       case 'settings':
         return 'settings';
     }

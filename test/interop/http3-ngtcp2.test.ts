@@ -90,7 +90,7 @@ test('gtlsclient fetches small, large and concurrent resources from hayate; ends
     onConnection: (quic) => {
       sessions.push(
         new Http3Session(quic, {}, (e: Http3Event, s) => {
-          if (e.type === 'closed') closed(e.code);
+          if (e.type === 'closed') closed(e.errorCode);
           if (e.type !== 'request') return;
           const body = e.path === '/large' ? large : new TextEncoder().encode(`resource ${e.path ?? ''}\n`);
           s.h3.respond(e.streamId, [

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Http3Event } from '../../src/http3/connection.js';
-import { Http3Client, listenHttp3 } from '../../src/server/http3.js';
-import type { Http3ClientOptions } from '../../src/server/http3.js';
+import { Http3Client } from '../../src/client/http3-client.js';
+import type { Http3ClientOptions } from '../../src/client/http3-client.js';
+import { listenHttp3 } from '../../src/server/http3.js';
 import { Http3Session } from '../../src/server/http3-session.js';
 import { connectQuiche, loadQuiche } from '../../src/transport/quic-quiche.js';
 import type { QuicheClientConnection } from '../../src/transport/quic-quiche.js';
@@ -288,7 +289,7 @@ test(`a ${FILE_MIB} MiB sendFile to a slow reader keeps server memory bounded (R
           s.consumeBody(id, n);
         }, 5);
       } else if (e.type === 'end') finish();
-      else if (e.type === 'closed') fail(new Error(`closed: ${e.code} ${e.reason}`));
+      else if (e.type === 'closed') fail(new Error(`closed: ${e.errorCode} ${e.reason}`));
     });
     const get = (path: string): void => {
       session.guard(() => {
@@ -341,7 +342,7 @@ test(`a ${FILE_MIB} MiB sendFile to a slow reader keeps server memory bounded (R
       `server held ${(maxArrayBuffers! / MIB).toFixed(1)} MiB of buffers`,
     );
     session.guard(() => {
-      if (!session.h3.isClosed()) session.h3.goAway();
+      if (!session.h3.isClosed) session.h3.goAway();
     });
     await quic.closed;
   } finally {

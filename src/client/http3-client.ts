@@ -1,0 +1,284 @@
+/**
+ * `Http3Client`: HTTP/3 requests over one QUIC connection (the quiche provider), with whole bodies in
+ * memory. It binds an {@link Http3Connection} (client role) to the provider through the same
+ * {@link Http3Session} the server uses. The `hayate/client` driver (http3.ts) builds on the lower-level
+ * parts here: {@link Http3Client.start} gives the stream id of a request, {@link Http3Client.cancel}
+ * abandons one, and `connectTimeoutMs` bounds the handshake.
+ *
+ * Moved from src/server/http3.ts (issue #10); `hayate/server` keeps deprecated aliases for one minor version.
+ */
+import type { ProtocolError } from '../common/errors.js';
+import type { Http3Event } from '../http3/connection.js';
+import { H3ErrorCode } from '../http3/errors.js';
+import type { Http3Limits } from '../http3/limits.js';
+import { Http3Session } from '../server/http3-session.js';
+import { QuicProviderError } from '../transport/quic.js';
+import { connectQuiche } from '../transport/quic-quiche.js';
+import type { QuicheClientConnection } from '../transport/quic-quiche.js';
+import { TransportError } from '../transport/errors.js';
+import { ClientError, ClientErrorCode } from './errors.js';
+
+/** A response received by {@link Http3Client}. */
+export interface Http3ClientResponse {
+  readonly status: number;
+  readonly headers: Array<[string, string]>;
+  readonly body: Uint8Array;
+  readonly trailers: Array<[string, string]> | null;
+}
+
+/** Options of {@link Http3Client.connect}. */
+export interface Http3ClientOptions {
+  /** SNI / :authority; default the host. */
+  readonly serverName?: string;
+  /** Verify the server certificate (default true); `ca` adds trusted PEM roots. */
+  readonly verifyPeer?: boolean;
+  readonly ca?: string;
+  readonly limits?: Partial<Http3Limits>;
+  /** Largest response body buffered; default 64 MiB. */
+  readonly maxBodyBytes?: number;
+  /**
+   * QUIC idle timeout (RFC 9000 §10.1); default 30 s. It also bounds a handshake with a silent peer.
+   * Requests pending when it fires reject with `ERR_QUIC_IDLE_TIMEOUT`.
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Longest wait for the QUIC handshake; `connect` then rejects with a `ClientError` `ERR_CONNECT_TIMEOUT`
+   * and a connection completing later is closed at once. Default: none (the idle timeout bounds it).
+   */
+  readonly connectTimeoutMs?: number;
+}
+
+/** A request started with {@link Http3Client.start}. */
+export interface Http3ClientRequest {
+  /** The request stream's id, or -1 when the request could not be sent (the response then rejects). */
+  readonly streamId: number;
+  readonly response: Promise<Http3ClientResponse>;
+}
+
+interface Pending {
+  status: number;
+  headers: Array<[string, string]>;
+  chunks: Uint8Array[];
+  size: number;
+  trailers: Array<[string, string]> | null;
+  resolve(r: Http3ClientResponse): void;
+  reject(e: Error): void;
+}
+
+/** An HTTP/3 client connection (requests are multiplexed on one QUIC connection). */
+export class Http3Client {
+  private readonly session: Http3Session;
+  private readonly quic: QuicheClientConnection;
+  private readonly authority: string;
+  private readonly pending: Map<number, Pending>;
+  private readonly maxBodyBytes: number;
+
+  private constructor(quic: QuicheClientConnection, authority: string, options: Http3ClientOptions) {
+    this.quic = quic;
+    this.authority = authority;
+    this.pending = new Map();
+    this.maxBodyBytes = options.maxBodyBytes ?? 64 << 20;
+    this.session = new Http3Session(
+      quic,
+      options.limits === undefined ? {} : { limits: options.limits },
+      (e) => {
+        this.onEvent(e);
+      },
+    );
+  }
+
+  /** Opens a QUIC connection (ALPN h3) to `host:port`. */
+  static async connect(host: string, port: number, options: Http3ClientOptions = {}): Promise<Http3Client> {
+    const quicPending = connectQuiche({
+      host,
+      port,
+      serverName: options.serverName ?? host,
+      verifyPeer: options.verifyPeer ?? true,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+      ...(options.idleTimeoutMs === undefined ? {} : { maxIdleTimeoutMs: options.idleTimeoutMs }),
+    });
+    const authority = `${options.serverName ?? host}:${port}`;
+    const timeoutMs = options.connectTimeoutMs;
+    if (timeoutMs === undefined) return new Http3Client(await quicPending, authority, options);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new ClientError(ClientErrorCode.CONNECT_TIMEOUT, `QUIC connect above ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    try {
+      return new Http3Client(await Promise.race([quicPending, timeout]), authority, options);
+    } catch (err) {
+      // A connection that completes after the timeout is closed at once.
+      quicPending.then((quic) => quic.destroy()).catch(() => undefined);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** True once the connection failed (a connection error) or closed. */
+  get isClosed(): boolean {
+    return this.session.error !== undefined || this.session.h3.isClosed;
+  }
+
+  /** The connection error that ended the connection, if any. */
+  get error(): ProtocolError | undefined {
+    return this.session.error;
+  }
+
+  /** Requests waiting for their response. */
+  get activeRequests(): number {
+    return this.pending.size;
+  }
+
+  /** Sends a request and resolves with the whole response. */
+  request(
+    method: string,
+    path: string,
+    headers: ReadonlyArray<readonly [string, string]> = [],
+    body?: Uint8Array,
+  ): Promise<Http3ClientResponse> {
+    return this.start(method, path, headers, body).response;
+  }
+
+  /** Like {@link request}, and also gives the request's stream id (for {@link cancel}). */
+  start(
+    method: string,
+    path: string,
+    headers: ReadonlyArray<readonly [string, string]> = [],
+    body?: Uint8Array,
+  ): Http3ClientRequest {
+    let streamId = -1;
+    const response = new Promise<Http3ClientResponse>((resolve, reject) => {
+      this.session.guard(() => {
+        const id = this.session.h3.request(
+          [
+            [':method', method],
+            [':scheme', 'https'],
+            [':authority', this.authority],
+            [':path', path],
+            ...headers,
+          ],
+          body === undefined,
+        );
+        streamId = id;
+        this.pending.set(id, {
+          status: 0,
+          headers: [],
+          chunks: [],
+          size: 0,
+          trailers: null,
+          resolve,
+          reject,
+        });
+        if (body !== undefined) this.session.h3.sendData(id, body, true);
+      });
+      if (this.session.error !== undefined) reject(this.session.error);
+    });
+    return { streamId, response };
+  }
+
+  /**
+   * Abandons the request on `streamId`: its response rejects with `reason` and the stream is reset both ways
+   * with H3_REQUEST_CANCELLED (RFC 9114 §4.1.1). False when no such request is waiting.
+   */
+  cancel(streamId: number, reason: Error): boolean {
+    const p = this.pending.get(streamId);
+    if (p === undefined) return false;
+    this.pending.delete(streamId);
+    this.session.guard(() => {
+      if (!this.session.h3.isClosed) this.session.h3.resetStream(streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
+    });
+    p.reject(reason);
+    return true;
+  }
+
+  /** Graceful close: GOAWAY, then CONNECTION_CLOSE with H3_NO_ERROR once requests finish. */
+  async close(): Promise<void> {
+    this.session.guard(() => {
+      if (!this.session.h3.isClosed) this.session.h3.goAway();
+    });
+    await this.quic.closed;
+    await this.quic.destroy();
+  }
+
+  private onEvent(e: Http3Event): void {
+    switch (e.type) {
+      case 'response': {
+        const p = this.pending.get(e.streamId);
+        if (p !== undefined && !e.isInformational) {
+          p.status = e.status;
+          p.headers = e.headers;
+        }
+        return;
+      }
+      case 'data': {
+        const p = this.pending.get(e.streamId);
+        if (p === undefined) return;
+        p.size += e.data.length;
+        if (p.size > this.maxBodyBytes) {
+          this.pending.delete(e.streamId);
+          this.session.h3.resetStream(e.streamId);
+          p.reject(
+            new TransportError(
+              'ERR_RESPONSE_BODY_TOO_LARGE',
+              `response body above ${this.maxBodyBytes} bytes`,
+            ),
+          );
+          return;
+        }
+        p.chunks.push(e.data.slice());
+        return;
+      }
+      case 'trailers': {
+        const p = this.pending.get(e.streamId);
+        if (p !== undefined) p.trailers = e.headers;
+        return;
+      }
+      case 'end': {
+        const p = this.pending.get(e.streamId);
+        if (p === undefined) return;
+        this.pending.delete(e.streamId);
+        const body = new Uint8Array(p.size);
+        let pos = 0;
+        for (const c of p.chunks) {
+          body.set(c, pos);
+          pos += c.length;
+        }
+        p.resolve({ status: p.status, headers: p.headers, body, trailers: p.trailers });
+        return;
+      }
+      case 'streamReset': {
+        const p = this.pending.get(e.streamId);
+        this.pending.delete(e.streamId);
+        p?.reject(
+          new TransportError('ERR_STREAM_RESET', `stream ${e.streamId} reset: ${e.reason}`, {
+            wireCode: e.errorCode,
+          }),
+        );
+        return;
+      }
+      case 'closed': {
+        const idle = this.session.closeError;
+        for (const p of this.pending.values()) {
+          p.reject(
+            idle ??
+              new QuicProviderError(
+                'ERR_QUIC_CONNECTION_CLOSED',
+                `connection closed: code ${e.errorCode} (${e.initiator}) ${e.reason}`,
+              ),
+          );
+        }
+        this.pending.clear();
+        return;
+      }
+      case 'settings':
+      case 'request':
+      case 'stopSending':
+      case 'goaway':
+      case 'datagram':
+        return;
+    }
+  }
+}
