@@ -76,6 +76,9 @@ const reasonToCode = (_type: 'read' | 'write', reason?: unknown): number =>
   reason instanceof StreamCode ? reason.code : 0;
 const codeToReason = (_type: 'read' | 'write', code: number): StreamCode => new StreamCode(code);
 
+/** The package's stream error event (`events.EventQUICStreamError`; events are named after their class). */
+const STREAM_ERROR_EVENT = 'EventQUICStreamError';
+
 /** A variable, not a literal, so the build does not need the optional package's types. */
 const QUICHE_PACKAGE: string = '@matrixai/quic';
 
@@ -480,8 +483,28 @@ export class QuicheConnection implements QuicConnection {
         resumeRead: null,
       };
       this.streams.set(stream.streamId, e);
+      this.watchStopSending(stream);
     }
     return e;
+  }
+
+  /**
+   * The package learns of a peer's STOP_SENDING only when it next writes the stream (quiche lists a stopped
+   * stream as writable); it then errors the writable side with the peer's code (our `StreamCode`) and
+   * dispatches a stream error. That is the one place the code reaches us: report it, so HTTP/3 can abort
+   * the request (RFC 9114 §4.1.1) and answer with RESET_STREAM (RFC 9000 §3.5).
+   */
+  private watchStopSending(stream: MxStream): void {
+    const id = stream.streamId;
+    (stream as unknown as EventTarget).addEventListener(STREAM_ERROR_EVENT, (evt) => {
+      const err = (evt as Event & { detail?: { cause?: unknown; name?: string } }).detail;
+      if (err?.name !== 'ErrorQUICStreamPeerWrite' || !(err.cause instanceof StreamCode)) return;
+      if (this.isClosing || this.isDraining()) return;
+      const code = err.cause.code;
+      this.emit((h) => {
+        h.onStopSending(id, code);
+      });
+    });
   }
 
   private isLocal(streamId: number): boolean {

@@ -58,7 +58,7 @@ test('start gives the stream id and cancel abandons that request only', async (t
     assert.equal((await ok.response).status, 204);
     const reason = new Error('caller gave up');
     // RFC 9114 §4.1.1: the stream is reset with H3_REQUEST_CANCELLED (its request was already complete, so
-    // only STOP_SENDING goes out; the quiche provider does not report STOP_SENDING to the peer's core).
+    // only STOP_SENDING goes out; test/server/http3-udp.test.ts checks that the server's handler hears of it).
     assert.equal(client.cancel(hang.streamId, reason), true);
     await assert.rejects(hang.response, (e) => e === reason);
     assert.equal(client.cancel(hang.streamId, reason), false);

@@ -162,6 +162,61 @@ test('req.remoteAddress and remotePort are the client UDP address (quiche)', asy
   await fdsBackTo(fds);
 });
 
+test('a client that cancels a request it finished sending aborts the handler (STOP_SENDING, quiche)', async (t) => {
+  if (!(await quicheAvailable(t))) return;
+  const tls = selfSignedCert();
+  if (tls === undefined) return;
+  const fds = openFds();
+  let aborted: (reason: unknown) => void = () => undefined;
+  const abortedP = new Promise<unknown>((r) => (aborted = r));
+  let started: () => void = () => undefined;
+  const startedP = new Promise<void>((r) => (started = r));
+  // The handler streams slowly and never ends by itself: only the client's cancel can stop it.
+  const server = await listenHttp3(
+    { key: tls.key, cert: tls.cert, onError: () => undefined },
+    async (req, res) => {
+      if (req.target === '/ok-after') {
+        res.end('ok');
+        return;
+      }
+      req.signal.addEventListener('abort', () => {
+        aborted(req.signal.reason);
+      });
+      res.write('first');
+      started();
+      while (!req.aborted) {
+        await new Promise((r) => setTimeout(r, 20));
+        res.write('more');
+      }
+    },
+  );
+  try {
+    const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+    try {
+      const slow = client.start('GET', '/slow');
+      slow.response.catch(() => undefined);
+      await startedP;
+      // RFC 9114 §4.1.1: the GET is complete, so cancelling it is STOP_SENDING (+ RESET_STREAM) to the server.
+      assert.equal(client.cancel(slow.streamId, new Error('gave up')), true);
+      const reason = await Promise.race([
+        abortedP,
+        new Promise((_, reject) => {
+          setTimeout(() => {
+            reject(new Error('handler never saw the cancel'));
+          }, 3000).unref();
+        }),
+      ]);
+      assert.equal((reason as { code?: string }).code, 'ERR_STREAM_RESET');
+      assert.equal((await client.request('GET', '/ok-after')).status, 200, 'the connection carries on');
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await server.close();
+  }
+  await fdsBackTo(fds);
+});
+
 test('a handler streaming write() chunks of the high-water mark, awaiting drained(), finishes (quiche)', async (t) => {
   if (!(await quicheAvailable(t))) return;
   const tls = selfSignedCert();
