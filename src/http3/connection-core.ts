@@ -260,7 +260,7 @@ export abstract class Http3Core {
     if (this.connState === ConnState.CLOSED) return;
     if (!this.isCloseQueued) {
       this.isCloseQueued = true;
-      this.out.push({ type: 'close', code: errorCode, reason });
+      this.out.push({ type: 'close', errorCode, reason });
     }
     this.stepConn(ConnInput.CLOSE);
     this.pushEvent({ type: 'closed', errorCode, initiator: 'local', reason });
@@ -271,10 +271,10 @@ export abstract class Http3Core {
     if (!s.isSendClosed) {
       this.stepSend(s, SendInput.RESET);
       this.out.dropPending(s.id);
-      this.out.push({ type: 'reset', streamId: s.id, code: errorCode });
+      this.out.push({ type: 'reset', streamId: s.id, errorCode });
     }
     if (!s.isRecvClosed) {
-      this.out.push({ type: 'stopSending', streamId: s.id, code: errorCode });
+      this.out.push({ type: 'stopSending', streamId: s.id, errorCode });
       if (s.recvState === RecvState.AWAIT_HEADERS || s.isBlocked) this.decoder.cancelStream(s.id);
       this.stepRecv(s, RecvInput.RESET);
     }

@@ -133,7 +133,7 @@ export class Http3Connection extends Http3Recv implements ProtocolConnection<Htt
         this.out.push({
           type: 'reset',
           streamId,
-          code: errorCode === 0 ? H3ErrorCode.H3_REQUEST_CANCELLED : errorCode,
+          errorCode: errorCode === 0 ? H3ErrorCode.H3_REQUEST_CANCELLED : errorCode,
         });
       }
       this.pushEvent({ type: 'stopSending', streamId, errorCode });

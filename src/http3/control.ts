@@ -103,7 +103,11 @@ export abstract class Http3Control extends Http3Core {
         // RFC 9114 §6.2: unknown (and reserved) stream types are ignored; STOP_SENDING asks the peer to
         // stop, with H3_STREAM_CREATION_ERROR as §6.2 suggests.
         u.isIgnored = true;
-        this.out.push({ type: 'stopSending', streamId: u.id, code: H3ErrorCode.H3_STREAM_CREATION_ERROR });
+        this.out.push({
+          type: 'stopSending',
+          streamId: u.id,
+          errorCode: H3ErrorCode.H3_STREAM_CREATION_ERROR,
+        });
         return;
     }
   }

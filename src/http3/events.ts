@@ -146,8 +146,8 @@ export type Http3Output =
       readonly chunks: Uint8Array[];
       readonly fin: boolean;
     }
-  | { readonly type: 'reset'; readonly streamId: number; readonly code: number }
-  | { readonly type: 'stopSending'; readonly streamId: number; readonly code: number }
+  | { readonly type: 'reset'; readonly streamId: number; readonly errorCode: number }
+  | { readonly type: 'stopSending'; readonly streamId: number; readonly errorCode: number }
   | { readonly type: 'datagram'; readonly payload: Uint8Array }
   /** Close the QUIC connection with this application error code (H3_NO_ERROR after a graceful shutdown). */
-  | { readonly type: 'close'; readonly code: number; readonly reason: string };
+  | { readonly type: 'close'; readonly errorCode: number; readonly reason: string };

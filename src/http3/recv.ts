@@ -61,14 +61,14 @@ export abstract class Http3Recv extends Http3Control {
     this.nextPeerRequestId = Math.max(this.nextPeerRequestId, id + 4);
     if (this.goawaySentId !== -1 && id >= this.goawaySentId) {
       // RFC 9114 §5.2: requests at or above the GOAWAY id are rejected, never processed.
-      this.out.push({ type: 'reset', streamId: id, code: H3ErrorCode.H3_REQUEST_REJECTED });
-      this.out.push({ type: 'stopSending', streamId: id, code: H3ErrorCode.H3_REQUEST_REJECTED });
+      this.out.push({ type: 'reset', streamId: id, errorCode: H3ErrorCode.H3_REQUEST_REJECTED });
+      this.out.push({ type: 'stopSending', streamId: id, errorCode: H3ErrorCode.H3_REQUEST_REJECTED });
       return undefined;
     }
     if (this.activePeerRequests >= this.limits.maxConcurrentRequestStreams) {
       // STYLE §3.5: a limit breach is H3_EXCESSIVE_LOAD; only this stream is refused.
-      this.out.push({ type: 'reset', streamId: id, code: H3ErrorCode.H3_EXCESSIVE_LOAD });
-      this.out.push({ type: 'stopSending', streamId: id, code: H3ErrorCode.H3_EXCESSIVE_LOAD });
+      this.out.push({ type: 'reset', streamId: id, errorCode: H3ErrorCode.H3_EXCESSIVE_LOAD });
+      this.out.push({ type: 'stopSending', streamId: id, errorCode: H3ErrorCode.H3_EXCESSIVE_LOAD });
       this.pushEvent({
         type: 'streamReset',
         streamId: id,

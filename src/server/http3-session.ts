@@ -265,17 +265,17 @@ export class Http3Session {
             // RFC 9000 §3.1: a reset stream's unsent bytes are abandoned, so none will be acknowledged.
             this.unacked.delete(o.streamId);
             this.acked(o.streamId, 0);
-            this.quic.resetStream(o.streamId, o.code);
+            this.quic.resetStream(o.streamId, o.errorCode);
             break;
           case 'stopSending':
-            this.quic.stopSending(o.streamId, o.code);
+            this.quic.stopSending(o.streamId, o.errorCode);
             break;
           case 'datagram':
             this.quic.sendDatagram(o.payload);
             break;
           case 'close':
-            this.closeCode ??= o.code;
-            this.quic.close(o.code, o.reason);
+            this.closeCode ??= o.errorCode;
+            this.quic.close(o.errorCode, o.reason);
             break;
         }
       }

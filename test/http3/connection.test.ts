@@ -74,13 +74,16 @@ function expectConnError(c: Http3Connection, fn: () => void, code: number): void
   assert.ok(c.isClosed);
   const out = drain(c);
   const close = out.find((o) => o.type === 'close');
-  assert.ok(close?.type === 'close' && close.code === code, 'close output with the code');
+  assert.ok(close?.type === 'close' && close.errorCode === code, 'close output with the code');
 }
 
 function resets(out: Http3Output[]): string[] {
   return out
     .filter((o) => o.type === 'reset' || o.type === 'stopSending')
-    .map((o) => `${o.type} ${'streamId' in o ? o.streamId : ''} 0x${'code' in o ? o.code.toString(16) : ''}`);
+    .map(
+      (o) =>
+        `${o.type} ${'streamId' in o ? o.streamId : ''} 0x${'errorCode' in o ? o.errorCode.toString(16) : ''}`,
+    );
 }
 
 test('GET with body, trailers and release of both streams', () => {
@@ -480,7 +483,11 @@ test('GOAWAY from the server: in-flight requests finish, later ones are rejected
   );
   server.respond(0, [[':status', '200']], true);
   const out = drain(server);
-  assert.deepEqual(out.at(-1), { type: 'close', code: H3ErrorCode.H3_NO_ERROR, reason: 'graceful shutdown' });
+  assert.deepEqual(out.at(-1), {
+    type: 'close',
+    errorCode: H3ErrorCode.H3_NO_ERROR,
+    reason: 'graceful shutdown',
+  });
   for (const o of out) deliver(client, o);
   assert.deepEqual(logOf(appEvents(client)), ['response 0 200 []', 'end 0', 'closed 0x100 remote']);
 });

@@ -32,7 +32,7 @@ test('consecutive arena writes for a stream become one chunk; payloads pass by r
 test('items keep their order across streams; a dropped stream item is skipped', () => {
   const q = new OutputQueue();
   write(q, 0, [1]);
-  q.push({ type: 'reset', streamId: 8, code: 0x10c });
+  q.push({ type: 'reset', streamId: 8, errorCode: 0x10c });
   write(q, 4, [2]);
   write(q, 0, [3]); // joins stream 0's item, still first
   assert.equal(q.hasPending(4), true);

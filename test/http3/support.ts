@@ -30,16 +30,16 @@ export function deliver(to: Http3Connection, o: Http3Output): void {
       to.receiveStream(o.streamId, concat(o.chunks), o.fin);
       break;
     case 'reset':
-      to.receiveStreamReset(o.streamId, o.code);
+      to.receiveStreamReset(o.streamId, o.errorCode);
       break;
     case 'stopSending':
-      to.receiveStopSending(o.streamId, o.code);
+      to.receiveStopSending(o.streamId, o.errorCode);
       break;
     case 'datagram':
       to.receiveDatagram(o.payload);
       break;
     case 'close':
-      to.receiveClose(o.code, o.reason);
+      to.receiveClose(o.errorCode, o.reason);
       break;
   }
 }
