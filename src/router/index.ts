@@ -6,7 +6,10 @@
  */
 export { Router } from './router.js';
 export type { ErrorHandler, Middleware, Next, RouteContext, RouteHandler } from './router.js';
-export { RouteTree, RouteMatch, RouteStatus, DEFAULT_ROUTER_OPTIONS } from './tree.js';
+export { RouteTree, DEFAULT_ROUTER_OPTIONS } from './tree.js';
+export { RouteMatch } from './match.js';
+export type { Params } from './match.js';
+export { RouteStatus } from './status.js';
 export type {
   FindResult,
   RouteBadRequest,
@@ -14,6 +17,5 @@ export type {
   RouteNotFound,
   RouterOptions,
 } from './tree.js';
-export { Params } from './params.js';
 export { RouterErrorCode } from './errors.js';
 export { UsageError } from '../common/errors.js';

@@ -20,7 +20,9 @@
 import { UsageError } from '../common/errors.js';
 import type { Handler, ServerRequest, ServerResponse } from '../server/types.js';
 import { RouterErrorCode } from './errors.js';
-import { RouteStatus, RouteTree, type FindResult, type RouteMatch, type RouterOptions } from './tree.js';
+import type { RouteMatch } from './match.js';
+import { RouteStatus } from './status.js';
+import { RouteTree, type FindResult, type RouterOptions } from './tree.js';
 
 /** What a route handler receives besides the request and response: the match (params, pattern). */
 export type RouteContext = RouteMatch<RouteHandler>;

@@ -14,7 +14,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../../src/common/errors.js';
 import { RouterErrorCode } from '../../src/router/errors.js';
-import { RouteStatus, RouteTree, type FindResult, type RouterOptions } from '../../src/router/tree.js';
+import { RouteStatus } from '../../src/router/status.js';
+import { RouteTree, type FindResult, type RouterOptions } from '../../src/router/tree.js';
 
 type Seg = { kind: 0; text: string } | { kind: 1; name: string } | { kind: 2 };
 

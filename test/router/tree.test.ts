@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../src/common/errors.js';
 import { RouterErrorCode } from '../../src/router/errors.js';
-import { RouteStatus, RouteTree, type FindResult, type RouterOptions } from '../../src/router/tree.js';
+import { RouteStatus } from '../../src/router/status.js';
+import { RouteTree, type FindResult, type RouterOptions } from '../../src/router/tree.js';
 
 function tree(
   routes: ReadonlyArray<readonly [string, string]>,
