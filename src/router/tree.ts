@@ -124,14 +124,10 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
 }
 
-/**
- * A flat (sequential) copy of `s`. Labels are built by concatenation and slicing; compared character by
- * character on every lookup, a cons or sliced string costs an indirection per character (measured: the
- * multi-param bench case spent most of its time there).
- */
-function flatten(s: string): string {
-  // An object key is internalized, hence flat.
-  return Object.keys({ [s]: 0 })[0] ?? s;
+function charCodes(s: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+  return out;
 }
 
 /** ASCII-lowercases a character code. */
@@ -171,8 +167,17 @@ class Node<T> {
   /** The `all` entry. */
   any: RouteEntry<T> | null = null;
 
+  /** The label's character codes (read without a string-representation check per character). */
+  codes: number[];
+
   constructor(label: string) {
-    this.label = flatten(label);
+    this.label = label;
+    this.codes = charCodes(label);
+  }
+
+  setLabel(label: string): void {
+    this.label = label;
+    this.codes = charCodes(label);
   }
 
   /** The entry serving method slot `m` here: its own, GET's for HEAD, else `all`'s. */
@@ -384,7 +389,8 @@ export class RouteTree<T> {
         if (e !== null) {
           offsets[2 * depth] = pos;
           offsets[2 * depth + 1] = end;
-          this.hasPercent = hasPercent || path.lastIndexOf('%', end - 1) >= pos;
+          const pct = path.indexOf('%', pos);
+          this.hasPercent = hasPercent || (pct >= 0 && pct < end);
           return e;
         }
       }
@@ -408,13 +414,14 @@ export class RouteTree<T> {
       const label = child.label;
       if (pos + label.length > end) return null;
       // A plain loop: measured faster than startsWith(label, pos) for labels of a few characters.
+      const codes = child.codes;
       if (this.isCaseSensitive) {
-        for (let i = 1; i < label.length; i++) {
-          if (path.charCodeAt(pos + i) !== label.charCodeAt(i)) return null;
+        for (let i = 1; i < codes.length; i++) {
+          if (path.charCodeAt(pos + i) !== codes[i]) return null;
         }
       } else {
-        for (let i = 1; i < label.length; i++) {
-          if (fold(path.charCodeAt(pos + i)) !== label.charCodeAt(i)) return null;
+        for (let i = 1; i < codes.length; i++) {
+          if (fold(path.charCodeAt(pos + i)) !== codes[i]) return null;
         }
       }
       return child;
@@ -543,7 +550,7 @@ export class RouteTree<T> {
       if (common < label.length) {
         // Split: a new node takes the shared prefix; the old child keeps its subtree under the remainder.
         const mid = new Node<T>(label.slice(0, common));
-        child.label = flatten(label.slice(common));
+        child.setLabel(label.slice(common));
         mid.firstChars.push(child.label.charCodeAt(0));
         mid.children.push(child);
         at.children[k] = mid;
