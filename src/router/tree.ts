@@ -25,7 +25,9 @@
  */
 import { UsageError } from '../common/errors.js';
 import { RouterErrorCode } from './errors.js';
+import { compileWalk, type CompiledWalk, type WalkState } from './compile.js';
 import { RouteMatch } from './match.js';
+import { GET, HEAD, Node, RouteEntry } from './node.js';
 import { RouteStatus } from './status.js';
 
 /** Options of a {@link RouteTree} (and of the Router). */
@@ -39,6 +41,12 @@ export interface RouterOptions {
   readonly caseSensitive?: boolean;
   /** Longest param value, in characters of the encoded path; a longer segment does not match the param. */
   readonly maxParamLength?: number;
+  /**
+   * Compile the tree into a JavaScript function on the first lookup after a change (src/router/compile.ts;
+   * same results, about twice as fast). Falls back to walking the tree where code generation from strings
+   * is disallowed. Default true.
+   */
+  readonly compile?: boolean;
 }
 
 /** Defaults of {@link RouterOptions}. */
@@ -47,6 +55,7 @@ export const DEFAULT_ROUTER_OPTIONS: Readonly<Required<RouterOptions>> = Object.
   caseSensitive: true,
   // Long enough for UUIDs, slugs and 256-character tokens; bounds the work and the strings one param costs.
   maxParamLength: 256,
+  compile: true,
 });
 
 /** No route matches the path for any method. */
@@ -78,8 +87,6 @@ const BAD_REQUEST: RouteBadRequest = Object.freeze({
 
 /** Methods with fixed slots (RFC 9110 §9.3, RFC 5789), in the order `Allow` lists them. */
 const STANDARD_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'];
-const GET = 0;
-const HEAD = 1;
 
 function standardMethodIndex(method: string): number {
   switch (method) {
@@ -124,75 +131,9 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
 }
 
-function charCodes(s: string): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
-  return out;
-}
-
 /** ASCII-lowercases a character code. */
 function fold(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-}
-
-/** One registered route. */
-class RouteEntry<T> {
-  readonly value: T;
-  readonly method: string;
-  readonly pattern: string;
-  readonly names: readonly string[];
-  /** The shared match of a route without params, else null. */
-  readonly match: RouteMatch<T> | null;
-
-  constructor(value: T, method: string, pattern: string, names: readonly string[]) {
-    this.value = value;
-    this.method = method;
-    this.pattern = pattern;
-    this.names = names;
-    this.match = names.length === 0 ? new RouteMatch(value, pattern, method) : null;
-  }
-}
-
-/** A radix-tree node. Every field is set in the constructor (one hidden class for all nodes). */
-class Node<T> {
-  /** Static text consumed on entering this node; '' for the root, param and wildcard nodes. */
-  label: string;
-  /** First character code of each static child's label (lowercased when case-insensitive). */
-  readonly firstChars: number[] = [];
-  readonly children: Node<T>[] = [];
-  param: Node<T> | null = null;
-  wildcard: Node<T> | null = null;
-  /** Entries by method slot, or null when no route ends here. */
-  table: (RouteEntry<T> | undefined)[] | null = null;
-  /** The `all` entry. */
-  any: RouteEntry<T> | null = null;
-
-  /** The label's character codes (read without a string-representation check per character). */
-  codes: number[];
-
-  constructor(label: string) {
-    this.label = label;
-    this.codes = charCodes(label);
-  }
-
-  setLabel(label: string): void {
-    this.label = label;
-    this.codes = charCodes(label);
-  }
-
-  /** The entry serving method slot `m` here: its own, GET's for HEAD, else `all`'s. */
-  pick(m: number): RouteEntry<T> | null {
-    const t = this.table;
-    if (t !== null && m >= 0) {
-      const e = t[m];
-      if (e !== undefined) return e;
-      if (m === HEAD) {
-        const g = t[GET];
-        if (g !== undefined) return g;
-      }
-    }
-    return this.any;
-  }
 }
 
 /** A parsed route path: static texts and params in order. */
@@ -222,8 +163,10 @@ export class RouteTree<T> {
   /** Backtracking frames of the walk in progress: the node, and `[pos, depth, stage]` triples. */
   private readonly frameNodes: Node<T>[] = [];
   private readonly frameInts: number[] = [];
-  /** Set by the walk: a param of the match may hold a `%` escape. */
-  private hasPercent = false;
+  /** Set by the walk: whether a param of the match may hold a `%` escape. */
+  private readonly state: WalkState = { hasPercent: false };
+  /** The compiled walk; undefined until the first lookup after a change, null when not compiling. */
+  private compiled: CompiledWalk<T> | null | undefined = undefined;
   private readonly isIgnoringTrailingSlash: boolean;
 
   constructor(options: RouterOptions = {}) {
@@ -255,6 +198,7 @@ export class RouteTree<T> {
       else node = node.wildcard ??= new Node<T>('');
     }
     const entry = new RouteEntry(value, method, path, names);
+    this.compiled = undefined;
     if (slot < 0) {
       if (node.any !== null) throw conflict(method, path, node.any.pattern);
       node.any = entry;
@@ -273,6 +217,11 @@ export class RouteTree<T> {
    * without params returns a shared object and allocates nothing.
    */
   find(method: string, path: string): FindResult<T> {
+    if (this.compiled === undefined) {
+      this.compiled = this.options.compile
+        ? compileWalk(this.root, this.isCaseSensitive, this.maxParamLength)
+        : null;
+    }
     let m = standardMethodIndex(method);
     if (m < 0) m = this.customMethods.get(method) ?? -1;
     const end = path.length;
@@ -284,7 +233,9 @@ export class RouteTree<T> {
   }
 
   private lookup(m: number, path: string, end: number): RouteMatch<T> | RouteBadRequest | null {
-    const e = this.walk(path, end, m);
+    const c = this.compiled;
+    const e =
+      c !== null && c !== undefined ? c(this.state, path, end, m, this.offsets) : this.walk(path, end, m);
     if (e === null) return null;
     if (e.match !== null) return e.match;
     const o = this.offsets;
@@ -304,7 +255,7 @@ export class RouteTree<T> {
         offsets = o.slice(0, 2 * e.names.length);
     }
     let decoded: (string | undefined)[] | null = null;
-    if (this.hasPercent) {
+    if (this.state.hasPercent) {
       decoded = decodeParams(path, offsets);
       if (decoded === null) return BAD_REQUEST;
     }
@@ -333,7 +284,7 @@ export class RouteTree<T> {
         if (pos === end) {
           const e = node.pick(m);
           if (e !== null) {
-            this.hasPercent = hasPercent;
+            this.state.hasPercent = hasPercent;
             return e;
           }
           // Only the wildcard can match the empty rest.
@@ -390,7 +341,7 @@ export class RouteTree<T> {
           offsets[2 * depth] = pos;
           offsets[2 * depth + 1] = end;
           const pct = path.indexOf('%', pos);
-          this.hasPercent = hasPercent || (pct >= 0 && pct < end);
+          this.state.hasPercent = hasPercent || (pct >= 0 && pct < end);
           return e;
         }
       }

@@ -201,7 +201,7 @@ const optionsArb = fc.record({
   maxParamLength: fc.constantFrom(3, 12, 256),
 });
 
-test('find equals the reference matcher over random tables and paths', () => {
+test('find equals the reference matcher over random tables and paths, compiled or walking', () => {
   fc.assert(
     fc.property(
       optionsArb,
@@ -211,21 +211,31 @@ test('find equals the reference matcher over random tables and paths', () => {
         maxLength: 10,
       }),
       (options: RouterOptions & Options, routes, requests) => {
-        const tree = new RouteTree<string>(options);
-        const ref = new Reference(options);
-        routes.forEach(([method, path], i) => {
-          const value = `r${i}`;
-          let added = true;
-          try {
-            tree.add(method, path, value);
-          } catch (e) {
-            assert.ok(e instanceof UsageError && e.code === RouterErrorCode.Conflict, String(e));
-            added = false;
+        // The compiled matcher and the tree walk, each against the reference.
+        for (const compile of [true, false]) {
+          const tree = new RouteTree<string>({ ...options, compile });
+          const ref = new Reference(options);
+          // Lookups between additions too: a change must invalidate the compiled matcher.
+          const half = routes.length >> 1;
+          routes.forEach(([method, path], i) => {
+            if (i === half) tree.find('GET', '/');
+            const value = `r${i}`;
+            let added = true;
+            try {
+              tree.add(method, path, value);
+            } catch (e) {
+              assert.ok(e instanceof UsageError && e.code === RouterErrorCode.Conflict, String(e));
+              added = false;
+            }
+            assert.equal(added, ref.add(method, path, value), `conflict mismatch adding ${method} ${path}`);
+          });
+          for (const [method, path] of requests) {
+            assert.equal(
+              show(tree.find(method, path)),
+              ref.find(method, path),
+              `${method} ${path} compile=${compile}`,
+            );
           }
-          assert.equal(added, ref.add(method, path, value), `conflict mismatch adding ${method} ${path}`);
-        });
-        for (const [method, path] of requests) {
-          assert.equal(show(tree.find(method, path)), ref.find(method, path), `${method} ${path}`);
         }
       },
     ),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../src/common/errors.js';
 import { RouterErrorCode } from '../../src/router/errors.js';
@@ -343,5 +344,45 @@ describe('RouteTree registration', () => {
     assert.equal(show(t.find('GET', '/abce')), 'GET /abce');
     assert.equal(show(t.find('GET', '/a')), 'GET /a');
     assert.equal(show(t.find('GET', '/abc')), '404');
+  });
+});
+
+describe('RouteTree compiled matcher', () => {
+  test('routes added after a lookup are found: a change recompiles', () => {
+    const t = tree([['GET', '/a/:x']]);
+    assert.equal(show(t.find('GET', '/a/b')), 'GET /a/:x {"x":"b"}');
+    t.add('GET', '/a/b', 'static');
+    assert.equal(show(t.find('GET', '/a/b')), 'static');
+  });
+
+  test('long labels and case-insensitive letters compile like the walk', () => {
+    const long = '/' + 'abcdefghij'.repeat(4);
+    for (const compile of [true, false]) {
+      const t = tree(
+        [
+          ['GET', `${long}/:x`],
+          ['GET', '/Mixed-Case_1/:y'],
+        ],
+        { caseSensitive: false, compile },
+      );
+      assert.equal(show(t.find('GET', `${long.toUpperCase()}/Q`)), `GET ${long}/:x {"x":"Q"}`);
+      assert.equal(show(t.find('GET', `${long.slice(0, -1)}X/Q`)), '404');
+      assert.equal(show(t.find('GET', '/mIXED-cASE_1/v')), 'GET /Mixed-Case_1/:y {"y":"v"}');
+      assert.equal(show(t.find('GET', '/mIXED-cASE-1/v')), '404');
+    }
+  });
+
+  test('without code generation from strings the tree walks', () => {
+    const url = new URL('../../src/router/tree.js', import.meta.url).href;
+    const script = `import(${JSON.stringify(url)}).then(({ RouteTree }) => {
+      const t = new RouteTree(); t.add('GET', '/u/:id', 1);
+      const r = t.find('GET', '/u/7');
+      process.stdout.write(r.params.get('id'));
+    });`;
+    const r = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', script], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, '7');
   });
 });
