@@ -26,12 +26,12 @@ export interface Params {
 }
 
 const NO_NAMES: readonly string[] = Object.freeze([]);
-const NO_OFFSETS: readonly number[] = Object.freeze([]);
 
 /**
  * A route matched: what was registered, the pattern, and the params (the match is its own {@link Params},
- * so a hit allocates this one object and the offsets array). For a route without params it is built once
- * when the route is added and returned by every hit: treat it as read-only.
+ * with the offsets of the first three params in fields, so a hit with up to three params allocates this one
+ * object). For a route without params it is built once when the route is added and returned by every hit:
+ * treat it as read-only.
  */
 export class RouteMatch<T> implements Params {
   readonly status: typeof RouteStatus.Found = RouteStatus.Found;
@@ -44,27 +44,40 @@ export class RouteMatch<T> implements Params {
   readonly names: readonly string[];
   /** The path the values are cut from. */
   private readonly path: string;
-  /** `[start0, end0, start1, end1, ...]` into {@link path}. */
-  private readonly offsets: readonly number[];
+  // Start and end of params 0-2 in {@link path}.
+  private readonly s0: number;
+  private readonly e0: number;
+  private readonly s1: number;
+  private readonly e1: number;
+  private readonly s2: number;
+  private readonly e2: number;
+  /** `[start, end]` pairs of params 3 and later, or null. */
+  private readonly more: readonly number[] | null;
   /** Decoded values of params that held a `%` escape (decoded at match time to validate them), else null. */
-  private readonly decoded: readonly (string | undefined)[] | null;
+  private decoded: (string | undefined)[] | null = null;
 
+  /** `offsets` holds `[start, end]` pairs for each of `names` (read, not kept). */
   constructor(
     value: T,
     pattern: string,
     method: string,
     names: readonly string[] = NO_NAMES,
     path = '',
-    offsets: readonly number[] = NO_OFFSETS,
-    decoded: readonly (string | undefined)[] | null = null,
+    offsets: readonly number[] = NO_NAMES as unknown as readonly number[],
   ) {
     this.value = value;
     this.pattern = pattern;
     this.method = method;
     this.names = names;
     this.path = path;
-    this.offsets = offsets;
-    this.decoded = decoded;
+    const n = names.length;
+    this.s0 = n > 0 ? offsets[0]! : 0;
+    this.e0 = n > 0 ? offsets[1]! : 0;
+    this.s1 = n > 1 ? offsets[2]! : 0;
+    this.e1 = n > 1 ? offsets[3]! : 0;
+    this.s2 = n > 2 ? offsets[4]! : 0;
+    this.e2 = n > 2 ? offsets[5]! : 0;
+    this.more = n > 3 ? offsets.slice(6, 2 * n) : null;
   }
 
   /** The route's params (this object). */
@@ -88,13 +101,51 @@ export class RouteMatch<T> implements Params {
       const d = this.decoded[i];
       if (d !== undefined) return d;
     }
-    const o = this.offsets;
-    return this.path.slice(o[2 * i], o[2 * i + 1]);
+    return this.raw(i);
   }
 
   toObject(): Record<string, string> {
     const out: Record<string, string> = {};
     for (let i = 0; i < this.names.length; i++) out[this.names[i]!] = this.at(i);
     return out;
+  }
+
+  /** The `i`-th value as sent (not decoded); '' when out of range. */
+  private raw(i: number): string {
+    switch (i) {
+      case 0:
+        return this.path.slice(this.s0, this.e0);
+      case 1:
+        return this.path.slice(this.s1, this.e1);
+      case 2:
+        return this.path.slice(this.s2, this.e2);
+      default: {
+        const m = this.more;
+        if (m === null || i < 0 || 2 * i >= 2 * this.names.length) return '';
+        return this.path.slice(m[2 * i - 6], m[2 * i - 5]);
+      }
+    }
+  }
+
+  /**
+   * Decodes the values holding a `%` escape (RFC 3986 §2.1; UTF-8, RFC 3986 §2.5); false when one is
+   * malformed. Called by the matcher once, before the match is handed out.
+   */
+  decodeParams(): boolean {
+    const out: (string | undefined)[] = [];
+    for (let i = 0; i < this.names.length; i++) {
+      const raw = this.raw(i);
+      if (!raw.includes('%')) {
+        out.push(undefined);
+        continue;
+      }
+      try {
+        out.push(decodeURIComponent(raw));
+      } catch {
+        return false;
+      }
+    }
+    this.decoded = out;
+    return true;
   }
 }

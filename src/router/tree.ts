@@ -238,28 +238,9 @@ export class RouteTree<T> {
       c !== null && c !== undefined ? c(this.state, path, end, m, this.offsets) : this.walk(path, end, m);
     if (e === null) return null;
     if (e.match !== null) return e.match;
-    const o = this.offsets;
-    // Array literals for the common sizes: cheaper than a slice() call.
-    let offsets: number[];
-    switch (e.names.length) {
-      case 1:
-        offsets = [o[0]!, o[1]!];
-        break;
-      case 2:
-        offsets = [o[0]!, o[1]!, o[2]!, o[3]!];
-        break;
-      case 3:
-        offsets = [o[0]!, o[1]!, o[2]!, o[3]!, o[4]!, o[5]!];
-        break;
-      default:
-        offsets = o.slice(0, 2 * e.names.length);
-    }
-    let decoded: (string | undefined)[] | null = null;
-    if (this.state.hasPercent) {
-      decoded = decodeParams(path, offsets);
-      if (decoded === null) return BAD_REQUEST;
-    }
-    return new RouteMatch(e.value, e.pattern, e.method, e.names, path, offsets, decoded);
+    const match = new RouteMatch(e.value, e.pattern, e.method, e.names, path, this.offsets);
+    if (this.state.hasPercent && !match.decodeParams()) return BAD_REQUEST;
+    return match;
   }
 
   /**
@@ -525,22 +506,4 @@ function markMethods<T>(node: Node<T>, seen: boolean[]): void {
   const t = node.table;
   if (t === null) return;
   for (let i = 0; i < t.length; i++) if (t[i] !== undefined) seen[i] = true;
-}
-
-/** Decodes every param holding a `%`; null when one is malformed (RFC 3986 §2.1, UTF-8 per RFC 3986 §2.5). */
-function decodeParams(path: string, offsets: readonly number[]): (string | undefined)[] | null {
-  const out: (string | undefined)[] = [];
-  for (let i = 0; i < offsets.length; i += 2) {
-    const raw = path.slice(offsets[i], offsets[i + 1]);
-    if (!raw.includes('%')) {
-      out.push(undefined);
-      continue;
-    }
-    try {
-      out.push(decodeURIComponent(raw));
-    } catch {
-      return null;
-    }
-  }
-  return out;
 }

@@ -119,6 +119,20 @@ describe('RouteTree matching', () => {
     assert.equal(r.method, 'GET');
   });
 
+  test('params beyond the third (kept in an array) read and decode like the first ones', () => {
+    const t = tree([['GET', '/:a/:b/:c/:d/:e/*']]);
+    assert.equal(
+      show(t.find('GET', '/1/2%2F/3/4%20x/5/r%2Fs/t')),
+      'GET /:a/:b/:c/:d/:e/* {"a":"1","b":"2/","c":"3","d":"4 x","e":"5","*":"r/s/t"}',
+    );
+    const r = t.find('GET', '/1/2/3/4/5/');
+    assert.ok(r.status === RouteStatus.Found);
+    assert.equal(r.params.at(4), '5');
+    assert.equal(r.params.at(5), '');
+    assert.equal(r.params.at(9), '');
+    assert.equal(show(t.find('GET', '/1/2/3/4/%ZZ/x')), `400 ${RouterErrorCode.MalformedParam}`);
+  });
+
   test('params are percent-decoded after splitting: %2F stays in the param', () => {
     const t = tree([
       ['GET', '/u/:name/x'],
