@@ -124,7 +124,9 @@ export class Router {
 
   /**
    * Adds middleware, run in registration order for every request (matched or not), or only for paths
-   * equal to `prefix` or under it (`/api` runs for `/api` and `/api/x`, not `/apix`).
+   * equal to `prefix` or under it (`/api` runs for `/api` and `/api/x`, not `/apix`; compared as sent,
+   * case-sensitively). Middleware must return or await `next()`: a rejection of a `next()` promise it
+   * drops reaches nobody.
    */
   use(fn: Middleware): this;
   use(prefix: string, fn: Middleware): this;

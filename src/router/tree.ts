@@ -32,7 +32,10 @@ import { RouteStatus } from './status.js';
 
 /** Options of a {@link RouteTree} (and of the Router). */
 export interface RouterOptions {
-  /** Treat `/a/` as `/a` (both when adding and when matching). Default false. */
+  /**
+   * Treat `/a/` as `/a`: a route's trailing slash is dropped when added, and a path ending in `/` is matched
+   * without it first (a wildcard then sees the rest without the slash), then as sent. Default false.
+   */
   readonly ignoreTrailingSlash?: boolean;
   /**
    * Compare static parts case-sensitively (RFC 3986 §6.2.2.1: the path is case-sensitive). When false,
