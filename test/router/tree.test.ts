@@ -386,6 +386,19 @@ describe('RouteTree compiled matcher', () => {
     }
   });
 
+  test('a table too large to gain from compiling walks, with the same results', () => {
+    const small = tree([['GET', '/a/:x']]);
+    const big = new RouteTree<number>();
+    for (let i = 0; i < 600; i++) big.add('GET', `/r${i}/:id/x${i % 7}`, i);
+    assert.equal(small.find('GET', '/a/1').status, RouteStatus.Found);
+    const r = big.find('GET', '/r599/abc/x4');
+    assert.ok(r.status === RouteStatus.Found);
+    assert.equal(r.value, 599);
+    const compiled = (t: object): unknown => (t as { compiled: unknown }).compiled;
+    assert.equal(typeof compiled(small), 'function');
+    assert.equal(compiled(big), null);
+  });
+
   test('without code generation from strings the tree walks', () => {
     const url = new URL('../../src/router/tree.js', import.meta.url).href;
     const script = `import(${JSON.stringify(url)}).then(({ RouteTree }) => {
