@@ -25,7 +25,15 @@ export interface Params {
   toObject(): Record<string, string>;
 }
 
-const NO_NAMES: readonly string[] = Object.freeze([]);
+const NO_OFFSETS: readonly number[] = Object.freeze([]);
+
+/** What a match reads from its route (the tree's RouteEntry). */
+export interface MatchedRoute<T> {
+  readonly value: T;
+  readonly pattern: string;
+  readonly method: string;
+  readonly names: readonly string[];
+}
 
 /**
  * A route matched: what was registered, the pattern, and the params (the match is its own {@link Params},
@@ -34,14 +42,8 @@ const NO_NAMES: readonly string[] = Object.freeze([]);
  * treat it as read-only.
  */
 export class RouteMatch<T> implements Params {
-  readonly status: typeof RouteStatus.Found = RouteStatus.Found;
-  /** What was registered (the handler, for the Router). */
-  readonly value: T;
-  /** The route path as registered, e.g. `/users/:id`. */
-  readonly pattern: string;
-  /** The method the route was registered for (`*` for `all`), e.g. `GET` for a HEAD served by GET. */
-  readonly method: string;
-  readonly names: readonly string[];
+  /** The route this match is of: value, pattern, method and names live there (fewer fields per hit). */
+  private readonly entry: MatchedRoute<T>;
   /** The path the values are cut from. */
   private readonly path: string;
   // Start and end of params 0-2 in {@link path}.
@@ -56,21 +58,11 @@ export class RouteMatch<T> implements Params {
   /** Decoded values of params that held a `%` escape (decoded at match time to validate them), else null. */
   private decoded: (string | undefined)[] | null = null;
 
-  /** `offsets` holds `[start, end]` pairs for each of `names` (read, not kept). */
-  constructor(
-    value: T,
-    pattern: string,
-    method: string,
-    names: readonly string[] = NO_NAMES,
-    path = '',
-    offsets: readonly number[] = NO_NAMES as unknown as readonly number[],
-  ) {
-    this.value = value;
-    this.pattern = pattern;
-    this.method = method;
-    this.names = names;
+  /** `offsets` holds `[start, end]` pairs for each of the route's names (read, not kept). */
+  constructor(entry: MatchedRoute<T>, path = '', offsets: readonly number[] = NO_OFFSETS) {
+    this.entry = entry;
     this.path = path;
-    const n = names.length;
+    const n = entry.names.length;
     this.s0 = n > 0 ? offsets[0]! : 0;
     this.e0 = n > 0 ? offsets[1]! : 0;
     this.s1 = n > 1 ? offsets[2]! : 0;
@@ -78,6 +70,29 @@ export class RouteMatch<T> implements Params {
     this.s2 = n > 2 ? offsets[4]! : 0;
     this.e2 = n > 2 ? offsets[5]! : 0;
     this.more = n > 3 ? offsets.slice(6, 2 * n) : null;
+  }
+
+  get status(): typeof RouteStatus.Found {
+    return RouteStatus.Found;
+  }
+
+  /** What was registered (the handler, for the Router). */
+  get value(): T {
+    return this.entry.value;
+  }
+
+  /** The route path as registered, e.g. `/users/:id`. */
+  get pattern(): string {
+    return this.entry.pattern;
+  }
+
+  /** The method the route was registered for (`*` for `all`), e.g. `GET` for a HEAD served by GET. */
+  get method(): string {
+    return this.entry.method;
+  }
+
+  get names(): readonly string[] {
+    return this.entry.names;
   }
 
   /** The route's params (this object). */

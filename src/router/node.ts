@@ -19,7 +19,7 @@ export class RouteEntry<T> {
     this.method = method;
     this.pattern = pattern;
     this.names = names;
-    this.match = names.length === 0 ? new RouteMatch(value, pattern, method) : null;
+    this.match = names.length === 0 ? new RouteMatch(this) : null;
   }
 }
 

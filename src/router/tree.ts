@@ -134,6 +134,14 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
 }
 
+/**
+ * The internalized copy of `s`, so that `params.get('id')` with a literal finds the name by identity (a
+ * sliced name compares by content). An object key is internalized.
+ */
+function intern(s: string): string {
+  return Object.keys({ [s]: 0 })[0] ?? s;
+}
+
 /** ASCII-lowercases a character code. */
 function fold(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
@@ -241,7 +249,7 @@ export class RouteTree<T> {
       c !== null && c !== undefined ? c(this.state, path, end, m, this.offsets) : this.walk(path, end, m);
     if (e === null) return null;
     if (e.match !== null) return e.match;
-    const match = new RouteMatch(e.value, e.pattern, e.method, e.names, path, this.offsets);
+    const match = new RouteMatch(e, path, this.offsets);
     if (this.state.hasPercent && !match.decodeParams()) return BAD_REQUEST;
     return match;
   }
@@ -437,7 +445,7 @@ export class RouteTree<T> {
         const name = seg.slice(1);
         if (!/^[A-Za-z0-9_-]+$/.test(name)) throw invalid(`param name ${JSON.stringify(name)}`);
         if (names.includes(name)) throw invalid(`param :${name} twice`);
-        names.push(name);
+        names.push(intern(name));
         tokens.push({ kind: 'static', text }, { kind: 'param' });
         text = '';
       } else if (seg === '*') {
