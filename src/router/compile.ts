@@ -59,6 +59,8 @@ export function compileWalk<T>(
 
   /** Code matching `label[1..]` at `p` (the first character was checked by the switch). */
   const labelTest = (codes: readonly number[], k: number, p: string): string => {
+    // A one-character label is already matched by the switch (which read a character before `end`).
+    if (codes.length === 1) return 'true';
     const parts = [`end - ${p} >= ${codes.length}`];
     if (codes.length > MAX_UNROLLED) {
       parts.push(`${isCaseSensitive ? 'eq' : 'eqi'}(path, ${p}, N[${k}].codes)`);
