@@ -111,6 +111,9 @@ function parseLength(value: string): number {
   return n;
 }
 
+/** {@link OutgoingResponse}'s `fieldLength` when no content-length field was set by hand. */
+const NO_LENGTH_FIELD = -2;
+
 /** Encodes a body string as UTF-8 (Buffer is a Uint8Array; the server may use it). */
 function toBytes(chunk: Uint8Array | string): Uint8Array {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
@@ -122,6 +125,11 @@ export class OutgoingResponse implements ServerResponse {
   headersSent = false;
   /** Body length the head announced (content-length), or -1; fixed when the head is sent. */
   private declaredLength = -1;
+  /**
+   * The first content-length value set by hand, parsed ({@link parseLength}: -1 when not digits), or
+   * {@link NO_LENGTH_FIELD}; kept with the fields so sending needs no lookup by name.
+   */
+  private fieldLength = NO_LENGTH_FIELD;
   /** Body bytes handed to the protocol so far. */
   private sentLength = 0;
   finished = false;
@@ -158,6 +166,7 @@ export class OutgoingResponse implements ServerResponse {
   resetForAnswer(code: number): void {
     this.names.length = 0;
     this.values.length = 0;
+    this.fieldLength = NO_LENGTH_FIELD;
     this.statusCode = code;
   }
 
@@ -166,27 +175,44 @@ export class OutgoingResponse implements ServerResponse {
     if (this.headersSent)
       throw new UsageError('ERR_HEADERS_SENT', `cannot set ${name}: headers already sent`);
     const lower = name.toLowerCase();
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) checkFieldValue(lower, value);
-      this.replace(lower, [String(value)]);
-    } else if (typeof value === 'string') {
+    if (typeof value === 'string') {
       checkFieldValue(lower, value);
-      this.replace(lower, [value]);
+      this.removeLower(lower);
+      this.add(lower, value);
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) checkFieldValue(lower, value);
+      this.removeLower(lower);
+      this.add(lower, String(value));
     } else if (Array.isArray(value)) {
-      for (const v of value as unknown[]) checkFieldValue(lower, v);
-      this.replace(lower, value as readonly string[]);
+      const list = value as unknown[];
+      for (const v of list) checkFieldValue(lower, v);
+      this.removeLower(lower);
+      for (const v of list as string[]) this.add(lower, v);
     } else {
       checkFieldValue(lower, value);
     }
     return this;
   }
 
-  private replace(lower: string, list: readonly string[]): void {
-    this.removeHeader(lower);
-    for (const v of list) {
-      this.names.push(lower);
-      this.values.push(v);
+  /** Appends one validated field line. */
+  private add(lower: string, value: string): void {
+    if (lower === 'content-length' && this.fieldLength === NO_LENGTH_FIELD) {
+      this.fieldLength = parseLength(value);
     }
+    this.names.push(lower);
+    this.values.push(value);
+  }
+
+  /** Removes every line named `lower` (already lowercase). */
+  private removeLower(lower: string): void {
+    const names = this.names;
+    for (let i = names.length - 1; i >= 0; i--) {
+      if (names[i] === lower) {
+        names.splice(i, 1);
+        this.values.splice(i, 1);
+      }
+    }
+    if (lower === 'content-length') this.fieldLength = NO_LENGTH_FIELD;
   }
 
   getHeader(name: string): string | undefined {
@@ -202,13 +228,7 @@ export class OutgoingResponse implements ServerResponse {
     if (this.headersSent) {
       throw new UsageError('ERR_HEADERS_SENT', `cannot remove ${name}: headers already sent`);
     }
-    const lower = name.toLowerCase();
-    for (let i = this.names.length - 1; i >= 0; i--) {
-      if (this.names[i] === lower) {
-        this.names.splice(i, 1);
-        this.values.splice(i, 1);
-      }
-    }
+    this.removeLower(name.toLowerCase());
     return this;
   }
 
@@ -244,17 +264,17 @@ export class OutgoingResponse implements ServerResponse {
   sendHead(contentLength: number): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    const explicit = this.getHeader('content-length');
-    this.declaredLength = explicit === undefined ? contentLength : parseLength(explicit);
-    this.backend.sendHead(this.statusCode, this.fields(), explicit === undefined ? contentLength : -1);
+    const explicit = this.fieldLength;
+    this.declaredLength = explicit === NO_LENGTH_FIELD ? contentLength : explicit;
+    this.backend.sendHead(this.statusCode, this.fields(), explicit === NO_LENGTH_FIELD ? contentLength : -1);
   }
 
   /** The announced body length that bytes must match, or -1 (unknown, or no body is sent at all). */
   private expectedLength(): number {
     if (this.backend.isHead || this.hasNoBody()) return -1;
     if (this.headersSent) return this.declaredLength;
-    const explicit = this.getHeader('content-length');
-    return explicit === undefined ? -1 : parseLength(explicit);
+    // -1 either way when no field was set or its value is not digits (not checked).
+    return this.fieldLength === NO_LENGTH_FIELD ? -1 : this.fieldLength;
   }
 
   /** Throws unless `n` more body bytes fit the announced length (before anything is sent). */
