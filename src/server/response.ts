@@ -133,8 +133,14 @@ export class OutgoingResponse implements ServerResponse {
   /** Body bytes handed to the protocol so far. */
   private sentLength = 0;
   finished = false;
-  private readonly names: string[] = [];
-  private readonly values: string[] = [];
+  /**
+   * The fields set by hand as `[lowercase name, value]` lines, in order. Sending the head appends Date
+   * when missing and hands this very list to the backend (no copy per response); only the first
+   * {@link userFieldCount} lines are the handler's from then on.
+   */
+  private readonly fieldList: [string, string][] = [];
+  /** Lines of {@link fieldList} the handler set (what getHeader sees once the head is sent). */
+  private userFieldCount = 0;
   private readonly backend: ResponseBackend;
   readonly request: ServerRequest;
 
@@ -164,8 +170,7 @@ export class OutgoingResponse implements ServerResponse {
    * content-length it set would describe another body) and sets `status` without checks.
    */
   resetForAnswer(code: number): void {
-    this.names.length = 0;
-    this.values.length = 0;
+    this.fieldList.length = 0;
     this.fieldLength = NO_LENGTH_FIELD;
     this.statusCode = code;
   }
@@ -199,29 +204,33 @@ export class OutgoingResponse implements ServerResponse {
     if (lower === 'content-length' && this.fieldLength === NO_LENGTH_FIELD) {
       this.fieldLength = parseLength(value);
     }
-    this.names.push(lower);
-    this.values.push(value);
+    this.fieldList.push([lower, value]);
   }
 
   /** Removes every line named `lower` (already lowercase). */
   private removeLower(lower: string): void {
-    const names = this.names;
-    for (let i = names.length - 1; i >= 0; i--) {
-      if (names[i] === lower) {
-        names.splice(i, 1);
-        this.values.splice(i, 1);
-      }
+    const list = this.fieldList;
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i]![0] === lower) list.splice(i, 1);
     }
     if (lower === 'content-length') this.fieldLength = NO_LENGTH_FIELD;
   }
 
   getHeader(name: string): string | undefined {
-    const i = this.names.indexOf(name.toLowerCase());
-    return i < 0 ? undefined : this.values[i];
+    const i = this.indexOf(name.toLowerCase());
+    return i < 0 ? undefined : this.fieldList[i]![1];
   }
 
   hasHeader(name: string): boolean {
-    return this.names.includes(name.toLowerCase());
+    return this.indexOf(name.toLowerCase()) >= 0;
+  }
+
+  /** Index of the first line named `lower` among the handler's fields, or -1. */
+  private indexOf(lower: string): number {
+    const list = this.fieldList;
+    const end = this.headersSent ? this.userFieldCount : list.length;
+    for (let i = 0; i < end; i++) if (list[i]![0] === lower) return i;
+    return -1;
   }
 
   removeHeader(name: string): this {
@@ -247,17 +256,14 @@ export class OutgoingResponse implements ServerResponse {
     this.backend.sendInformational(status, fields);
   }
 
+  /** The head's fields (called once the head is being sent: the handler's fields are fixed). */
   private fields(): [string, string][] {
-    const out: [string, string][] = [];
-    let hasDate = false;
-    for (let i = 0; i < this.names.length; i++) {
-      const n = this.names[i]!;
-      if (n === 'date') hasDate = true;
-      out.push([n, this.values[i]!]);
-    }
+    const list = this.fieldList;
+    this.userFieldCount = list.length;
     // RFC 9110 §6.6.1: an origin server with a clock MUST send Date in final responses.
-    if (!hasDate) out.push(['date', httpDate()]);
-    return out;
+    if (this.indexOf('date') < 0) list.push(['date', httpDate()]);
+    // Lifetime: the backend may keep or extend the list; the handler can no longer change it.
+    return list;
   }
 
   /** Sends the head now with `contentLength` (-1: unknown; a content-length field set by hand wins). */

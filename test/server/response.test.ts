@@ -136,6 +136,21 @@ test('a content-length set by hand is tracked through setHeader, removeHeader an
   );
 });
 
+test('after the head is sent getHeader sees only the handler fields, not the Date or what the backend adds', () => {
+  const [res, b] = make();
+  const sendHead = b.sendHead.bind(b);
+  b.sendHead = (status, headers, contentLength): void => {
+    sendHead(status, headers, contentLength);
+    headers.push(['connection', 'close']);
+  };
+  res.setHeader('x-a', '1');
+  res.end('ok');
+  assert.deepEqual(b.log, ['head 200 2 x-a=1,date=D', 'data ok', 'end -']);
+  assert.equal(res.getHeader('x-a'), '1');
+  assert.equal(res.getHeader('date'), undefined);
+  assert.equal(res.hasHeader('connection'), false);
+});
+
 test('httpDate is an IMF-fixdate', () => {
   assert.match(httpDate(), /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
 });
