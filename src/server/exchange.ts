@@ -101,15 +101,19 @@ export interface ExchangeRequestInit {
  * One request/response exchange on any protocol; the {@link ResponseBackend} of its response and the
  * {@link RequestSource} of its request. Protocol bindings subclass it.
  */
-export abstract class ServerExchange extends TimerNode implements ResponseBackend, RequestSource {
+export abstract class ServerExchange implements ResponseBackend, RequestSource {
   readonly host: ExchangeHost;
   readonly request: IncomingRequest;
   readonly response: OutgoingResponse;
   readonly isHead: boolean;
   private phaseValue: ExchangePhase = ExchangePhase.Created;
+  /**
+   * The response timer, made only when a handler returns without having answered: an exchange that is
+   * answered at once (the common case) allocates no timer node and costs no timer operation.
+   */
+  private timer: ResponseTimer | undefined = undefined;
 
   constructor(host: ExchangeHost, init: ExchangeRequestInit) {
-    super();
     this.host = host;
     this.isHead = init.method === 'HEAD';
     this.request = new IncomingRequest(
@@ -197,7 +201,8 @@ export abstract class ServerExchange extends TimerNode implements ResponseBacken
     // The response timeout is armed only when the handler returns without having finished: a handler
     // that answers at once (the common case) costs no timer operation (measured: ~10% of a hello request).
     if (this.phaseValue === ExchangePhase.Responding && !this.response.headersSent) {
-      this.host.wheel.schedule(this, this.host.limits.responseTimeoutMs);
+      this.timer ??= new ResponseTimer(this);
+      this.host.wheel.schedule(this.timer, this.host.limits.responseTimeoutMs);
     }
     if (!(result instanceof Promise)) return false;
     // The response stays open when the promise resolves (see the file comment): only failures matter.
@@ -209,7 +214,7 @@ export abstract class ServerExchange extends TimerNode implements ResponseBacken
 
   /** `ResponseBackend.sendEnd`: the response is completely handed over. */
   sendEnd(trailers: [string, string][] | undefined): void {
-    this.host.wheel.cancel(this);
+    this.cancelTimer();
     this.writeEnd(trailers);
     if (this.move(ExchangeInput.Finish) === ExchangePhase.Responding && responseFinished.hasSubscribers) {
       responseFinished.publish({ request: this.request, status: this.response.status });
@@ -221,7 +226,7 @@ export abstract class ServerExchange extends TimerNode implements ResponseBacken
    * exchange. The request aborts (its body read fails, `signal` fires); nothing is reported as an error.
    */
   abort(error: Error): void {
-    this.host.wheel.cancel(this);
+    this.cancelTimer();
     this.move(ExchangeInput.Abort);
     this.request.abort(error);
   }
@@ -251,15 +256,20 @@ export abstract class ServerExchange extends TimerNode implements ResponseBacken
   }
 
   private endAbnormally(error: unknown): void {
-    this.host.wheel.cancel(this);
+    this.cancelTimer();
     this.move(ExchangeInput.Abort);
     this.abortResponse(
       error instanceof Error ? error : new ServerError(ServerErrorCode.ConnectionClosed, String(error)),
     );
   }
 
-  /** The response timeout (`responseTimeoutMs`) fired. */
-  override onTimeout(): void {
+  private cancelTimer(): void {
+    const timer = this.timer;
+    if (timer !== undefined) this.host.wheel.cancel(timer);
+  }
+
+  /** The response timeout (`responseTimeoutMs`) fired (called by the exchange's timer node only). */
+  onResponseTimeout(): void {
     const res = this.response;
     if (res.finished || res.headersSent || this.isClosed) return;
     const ms = this.host.limits.responseTimeoutMs;
@@ -277,6 +287,20 @@ export abstract class ServerExchange extends TimerNode implements ResponseBacken
     res.resetForAnswer(status);
     res.setHeader('content-type', 'text/plain; charset=utf-8');
     res.end(text ?? (status === 503 ? 'Service Unavailable\n' : 'Internal Server Error\n'));
+  }
+}
+
+/** The response timer of one exchange (see {@link ServerExchange.run}). */
+class ResponseTimer extends TimerNode {
+  private readonly exchange: ServerExchange;
+
+  constructor(exchange: ServerExchange) {
+    super();
+    this.exchange = exchange;
+  }
+
+  override onTimeout(): void {
+    this.exchange.onResponseTimeout();
   }
 }
 

@@ -111,6 +111,9 @@ function parseLength(value: string): number {
   return n;
 }
 
+/** {@link OutgoingResponse}'s `fieldLength` when no content-length field was set by hand. */
+const NO_LENGTH_FIELD = -2;
+
 /** Encodes a body string as UTF-8 (Buffer is a Uint8Array; the server may use it). */
 function toBytes(chunk: Uint8Array | string): Uint8Array {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
@@ -122,11 +125,22 @@ export class OutgoingResponse implements ServerResponse {
   headersSent = false;
   /** Body length the head announced (content-length), or -1; fixed when the head is sent. */
   private declaredLength = -1;
+  /**
+   * The first content-length value set by hand, parsed ({@link parseLength}: -1 when not digits), or
+   * {@link NO_LENGTH_FIELD}; kept with the fields so sending needs no lookup by name.
+   */
+  private fieldLength = NO_LENGTH_FIELD;
   /** Body bytes handed to the protocol so far. */
   private sentLength = 0;
   finished = false;
-  private readonly names: string[] = [];
-  private readonly values: string[] = [];
+  /**
+   * The fields set by hand as `[lowercase name, value]` lines, in order. Sending the head appends Date
+   * when missing and hands this very list to the backend (no copy per response); only the first
+   * {@link userFieldCount} lines are the handler's from then on.
+   */
+  private readonly fieldList: [string, string][] = [];
+  /** Lines of {@link fieldList} the handler set (what getHeader sees once the head is sent). */
+  private userFieldCount = 0;
   private readonly backend: ResponseBackend;
   readonly request: ServerRequest;
 
@@ -156,8 +170,8 @@ export class OutgoingResponse implements ServerResponse {
    * content-length it set would describe another body) and sets `status` without checks.
    */
   resetForAnswer(code: number): void {
-    this.names.length = 0;
-    this.values.length = 0;
+    this.fieldList.length = 0;
+    this.fieldLength = NO_LENGTH_FIELD;
     this.statusCode = code;
   }
 
@@ -166,49 +180,64 @@ export class OutgoingResponse implements ServerResponse {
     if (this.headersSent)
       throw new UsageError('ERR_HEADERS_SENT', `cannot set ${name}: headers already sent`);
     const lower = name.toLowerCase();
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) checkFieldValue(lower, value);
-      this.replace(lower, [String(value)]);
-    } else if (typeof value === 'string') {
+    if (typeof value === 'string') {
       checkFieldValue(lower, value);
-      this.replace(lower, [value]);
+      this.removeLower(lower);
+      this.add(lower, value);
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) checkFieldValue(lower, value);
+      this.removeLower(lower);
+      this.add(lower, String(value));
     } else if (Array.isArray(value)) {
-      for (const v of value as unknown[]) checkFieldValue(lower, v);
-      this.replace(lower, value as readonly string[]);
+      const list = value as unknown[];
+      for (const v of list) checkFieldValue(lower, v);
+      this.removeLower(lower);
+      for (const v of list as string[]) this.add(lower, v);
     } else {
       checkFieldValue(lower, value);
     }
     return this;
   }
 
-  private replace(lower: string, list: readonly string[]): void {
-    this.removeHeader(lower);
-    for (const v of list) {
-      this.names.push(lower);
-      this.values.push(v);
+  /** Appends one validated field line. */
+  private add(lower: string, value: string): void {
+    if (lower === 'content-length' && this.fieldLength === NO_LENGTH_FIELD) {
+      this.fieldLength = parseLength(value);
     }
+    this.fieldList.push([lower, value]);
+  }
+
+  /** Removes every line named `lower` (already lowercase). */
+  private removeLower(lower: string): void {
+    const list = this.fieldList;
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i]![0] === lower) list.splice(i, 1);
+    }
+    if (lower === 'content-length') this.fieldLength = NO_LENGTH_FIELD;
   }
 
   getHeader(name: string): string | undefined {
-    const i = this.names.indexOf(name.toLowerCase());
-    return i < 0 ? undefined : this.values[i];
+    const i = this.indexOf(name.toLowerCase());
+    return i < 0 ? undefined : this.fieldList[i]![1];
   }
 
   hasHeader(name: string): boolean {
-    return this.names.includes(name.toLowerCase());
+    return this.indexOf(name.toLowerCase()) >= 0;
+  }
+
+  /** Index of the first line named `lower` among the handler's fields, or -1. */
+  private indexOf(lower: string): number {
+    const list = this.fieldList;
+    const end = this.headersSent ? this.userFieldCount : list.length;
+    for (let i = 0; i < end; i++) if (list[i]![0] === lower) return i;
+    return -1;
   }
 
   removeHeader(name: string): this {
     if (this.headersSent) {
       throw new UsageError('ERR_HEADERS_SENT', `cannot remove ${name}: headers already sent`);
     }
-    const lower = name.toLowerCase();
-    for (let i = this.names.length - 1; i >= 0; i--) {
-      if (this.names[i] === lower) {
-        this.names.splice(i, 1);
-        this.values.splice(i, 1);
-      }
-    }
+    this.removeLower(name.toLowerCase());
     return this;
   }
 
@@ -227,34 +256,31 @@ export class OutgoingResponse implements ServerResponse {
     this.backend.sendInformational(status, fields);
   }
 
+  /** The head's fields (called once the head is being sent: the handler's fields are fixed). */
   private fields(): [string, string][] {
-    const out: [string, string][] = [];
-    let hasDate = false;
-    for (let i = 0; i < this.names.length; i++) {
-      const n = this.names[i]!;
-      if (n === 'date') hasDate = true;
-      out.push([n, this.values[i]!]);
-    }
+    const list = this.fieldList;
+    this.userFieldCount = list.length;
     // RFC 9110 §6.6.1: an origin server with a clock MUST send Date in final responses.
-    if (!hasDate) out.push(['date', httpDate()]);
-    return out;
+    if (this.indexOf('date') < 0) list.push(['date', httpDate()]);
+    // Lifetime: the backend may keep or extend the list; the handler can no longer change it.
+    return list;
   }
 
   /** Sends the head now with `contentLength` (-1: unknown; a content-length field set by hand wins). */
   sendHead(contentLength: number): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    const explicit = this.getHeader('content-length');
-    this.declaredLength = explicit === undefined ? contentLength : parseLength(explicit);
-    this.backend.sendHead(this.statusCode, this.fields(), explicit === undefined ? contentLength : -1);
+    const explicit = this.fieldLength;
+    this.declaredLength = explicit === NO_LENGTH_FIELD ? contentLength : explicit;
+    this.backend.sendHead(this.statusCode, this.fields(), explicit === NO_LENGTH_FIELD ? contentLength : -1);
   }
 
   /** The announced body length that bytes must match, or -1 (unknown, or no body is sent at all). */
   private expectedLength(): number {
     if (this.backend.isHead || this.hasNoBody()) return -1;
     if (this.headersSent) return this.declaredLength;
-    const explicit = this.getHeader('content-length');
-    return explicit === undefined ? -1 : parseLength(explicit);
+    // -1 either way when no field was set or its value is not digits (not checked).
+    return this.fieldLength === NO_LENGTH_FIELD ? -1 : this.fieldLength;
   }
 
   /** Throws unless `n` more body bytes fit the announced length (before anything is sent). */

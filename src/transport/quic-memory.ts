@@ -156,6 +156,14 @@ export class MemoryQuicPair {
   /** @internal */
   readonly streamWindowBytes: number;
   private seq: number;
+  /**
+   * In-order mode: every queued item in `seq` order (null once delivered), from `orderStart` on, with its
+   * queue. `deliverFirst` takes the first one heading an unblocked queue, so a delivery costs O(1) plus the
+   * items held back by flow control, not a scan of every stream in flight.
+   */
+  private orderItems: (Item | null)[];
+  private orderQueues: (Queue | null)[];
+  private orderStart: number;
   /** Deliveries made so far. */
   delivered: number;
 
@@ -177,6 +185,9 @@ export class MemoryQuicPair {
     this.server.remoteAddress = options.clientAddress ?? '127.0.0.1';
     this.server.remotePort = options.clientPort ?? 50000;
     this.seq = 0;
+    this.orderItems = [];
+    this.orderQueues = [];
+    this.orderStart = 0;
     this.delivered = 0;
   }
 
@@ -190,6 +201,10 @@ export class MemoryQuicPair {
       map.set(key, q);
     }
     q.items.push(item);
+    if (!this.isReordering) {
+      this.orderItems.push(item);
+      this.orderQueues.push(q);
+    }
   }
 
   /** True when nothing is in flight. */
@@ -205,16 +220,80 @@ export class MemoryQuicPair {
   run(maxSteps = 1_000_000): number {
     let steps = 0;
     while (steps < maxSteps) {
-      const q = this.pick();
-      if (q === undefined) break;
-      this.deliverOne(q);
+      if (this.isReordering) {
+        const q = this.pickRandom();
+        if (q === undefined) break;
+        this.deliverOne(q);
+      } else if (!this.deliverFirst()) break;
       steps++;
     }
     this.delivered += steps;
     return steps;
   }
 
-  private pick(): Queue | undefined {
+  /**
+   * In-order mode: delivers the queued item with the lowest `seq` that heads a queue the receiver has
+   * credit for (CONNECTION_CLOSE only when nothing else can go). Returns false when nothing can.
+   */
+  private deliverFirst(): boolean {
+    const items = this.orderItems;
+    const queues = this.orderQueues;
+    let close = -1;
+    for (let i = this.orderStart; i < items.length; i++) {
+      const item = items[i];
+      const q = queues[i];
+      if (item === null || item === undefined || q === null || q === undefined) continue;
+      // Dropped (data abandoned by a reset, see isBlocked): nothing to deliver.
+      if (item.seq < 0) {
+        this.consumeOrder(i);
+        continue;
+      }
+      // Behind an earlier item of its own stream, which is held back: so is this one.
+      if (q.items[0] !== item || this.isBlocked(q)) continue;
+      // isBlocked may have dropped the item (a reset behind it): look at the entry again.
+      if (q.items[0] !== item) {
+        i--;
+        continue;
+      }
+      // CONNECTION_CLOSE goes last: a graceful close follows the data it was queued after.
+      if (q.streamId === CLOSE_KEY) {
+        if (close < 0) close = i;
+        continue;
+      }
+      this.deliverAt(i, q, item);
+      return true;
+    }
+    if (close < 0) return false;
+    this.deliverAt(close, queues[close]!, items[close]!);
+    return true;
+  }
+
+  private deliverAt(i: number, q: Queue, item: Item): void {
+    this.deliverOne(q);
+    // A data item cut to the receiver's credit stays at the head (same seq) for the rest.
+    if (q.items[0] !== item) this.consumeOrder(i);
+  }
+
+  private consumeOrder(i: number): void {
+    const items = this.orderItems;
+    items[i] = null;
+    this.orderQueues[i] = null;
+    let start = this.orderStart;
+    while (start < items.length && items[start] === null) start++;
+    if (start === items.length) {
+      items.length = 0;
+      this.orderQueues.length = 0;
+      start = 0;
+    } else if (start > 1024 && start * 2 > items.length) {
+      items.splice(0, start);
+      this.orderQueues.splice(0, start);
+      start = 0;
+    }
+    this.orderStart = start;
+  }
+
+  /** Reordering mode: a random queue among those that can deliver (per-stream order is kept). */
+  private pickRandom(): Queue | undefined {
     const live: Queue[] = [];
     let close: Queue | undefined;
     for (const m of this.queues.values()) {
@@ -226,10 +305,7 @@ export class MemoryQuicPair {
       }
     }
     if (live.length === 0) return close;
-    if (this.isReordering) return live[Math.floor(this.random() * live.length)];
-    let best = live[0]!;
-    for (const q of live) if (q.items[0]!.seq < best.items[0]!.seq) best = q;
-    return best;
+    return live[Math.floor(this.random() * live.length)];
   }
 
   /**
@@ -243,13 +319,17 @@ export class MemoryQuicPair {
     if (to.creditOf(q.streamId) > 0) return false;
     const r = q.items.findIndex((it) => it.kind === 'reset');
     if (r < 0) return true;
-    for (const it of q.items.splice(0, r)) if (it.kind === 'data') q.from.retainedBytes -= it.bytes.length;
+    for (const it of q.items.splice(0, r)) {
+      if (it.kind === 'data') q.from.retainedBytes -= it.bytes.length;
+      // Marks the in-order entry of a dropped item (see deliverFirst).
+      it.seq = -1;
+    }
     return false;
   }
 
   private deliverOne(q: Queue): void {
     this.deliverHead(q);
-    // Drop drained queues so the scan in pick() stays proportional to streams in flight.
+    // Drop drained queues so the reordering scan stays proportional to streams in flight.
     if (q.items.length === 0) this.queues.get(q.from)!.delete(q.streamId);
   }
 

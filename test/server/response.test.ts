@@ -88,6 +88,69 @@ test('header values with CR, LF or NUL are refused; an explicit content-length i
   );
 });
 
+test('a content-length set by hand is tracked through setHeader, removeHeader and resetForAnswer', () => {
+  const isLength = (e: unknown): boolean => (e as { code?: string }).code === 'ERR_BODY_LENGTH';
+  let [res, b] = make();
+  res.setHeader('Content-Length', '5');
+  assert.throws(
+    () => {
+      res.end('abc');
+    },
+    isLength,
+    'mixed-case name still announces 5 bytes',
+  );
+  res.removeHeader('CONTENT-LENGTH');
+  res.end('abc');
+  assert.deepEqual(b.log, ['head 200 3 date=D', 'data abc', 'end -']);
+
+  [res, b] = make();
+  res.setHeader('content-length', 2).setHeader('content-length', ['4', '4']);
+  assert.throws(() => res.write('abcde'), isLength, 'the replacing value (4) governs, not 2');
+  res.write('ab');
+  res.end('cd');
+  assert.deepEqual(b.log, [
+    'head 200 -1 content-length=4,content-length=4,date=D',
+    'data ab',
+    'data cd',
+    'end -',
+  ]);
+
+  [res, b] = make();
+  res.setHeader('content-length', 10).setHeader('content-length', []);
+  res.end('abc');
+  assert.deepEqual(b.log, ['head 200 3 date=D', 'data abc', 'end -'], 'an empty list removes the field');
+
+  [res, b] = make();
+  res.setHeader('content-length', 10);
+  res.resetForAnswer(500);
+  res.end('Internal');
+  assert.deepEqual(b.log, ['head 500 8 date=D', 'data Internal', 'end -'], 'the answer drops the field');
+
+  [res, b] = make();
+  res.setHeader('content-length', 'x1');
+  res.end('anything');
+  assert.deepEqual(
+    b.log,
+    ['head 200 -1 content-length=x1,date=D', 'data anything', 'end -'],
+    'not digits: unchecked',
+  );
+});
+
+test('after the head is sent getHeader sees only the handler fields, not the Date or what the backend adds', () => {
+  const [res, b] = make();
+  const sendHead = b.sendHead.bind(b);
+  b.sendHead = (status, headers, contentLength): void => {
+    sendHead(status, headers, contentLength);
+    headers.push(['connection', 'close']);
+  };
+  res.setHeader('x-a', '1');
+  res.end('ok');
+  assert.deepEqual(b.log, ['head 200 2 x-a=1,date=D', 'data ok', 'end -']);
+  assert.equal(res.getHeader('x-a'), '1');
+  assert.equal(res.getHeader('date'), undefined);
+  assert.equal(res.hasHeader('connection'), false);
+});
+
 test('httpDate is an IMF-fixdate', () => {
   assert.match(httpDate(), /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
 });

@@ -114,6 +114,27 @@ test('a RESET_STREAM is not held behind data the receiver has no credit for', ()
   assert.equal(pair.server.retainedBytes, 0);
 });
 
+test('in order across streams while one waits for credit or its data is dropped by a reset', () => {
+  const pair = new MemoryQuicPair({ streamWindowBytes: 2 });
+  const log: string[] = [];
+  pair.client.setHandlers(recorder(log, 'c'));
+  pair.server.setHandlers(recorder(log, 's'));
+  pair.server.writeStream(1, [te.encode('abcd')], false);
+  pair.server.writeStream(5, [te.encode('xy')], false);
+  pair.server.writeStream(3, [te.encode('ef')], false);
+  pair.server.resetStream(1, 5);
+  pair.server.writeStream(9, [te.encode('z')], true);
+  pair.server.writeStream(3, [te.encode('gh')], true);
+  pair.run();
+  // Stream 3 has used its 2 bytes of credit: its second write waits while later streams go on.
+  assert.deepEqual(log, ['c data 1 ab', 'c data 5 xy', 'c data 3 ef', 'c reset 1 5', 'c data 9 z fin']);
+  assert.equal(pair.server.retainedBytes, 2);
+  pair.client.consumed(3, 2);
+  assert.equal(pair.run(), 1);
+  assert.equal(log.at(-1), 'c data 3 gh fin');
+  assert.equal(pair.server.retainedBytes, 0);
+});
+
 test('remoteAddress and remotePort of each side are the other side', () => {
   const pair = new MemoryQuicPair({ clientAddress: '192.0.2.1', clientPort: 1234, serverPort: 8443 });
   assert.deepEqual([pair.server.remoteAddress, pair.server.remotePort], ['192.0.2.1', 1234]);
