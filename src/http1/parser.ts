@@ -265,8 +265,9 @@ export class Http1Parser {
     this.plainSource = null;
     this.plain = EMPTY;
     this.wordsChunk = null;
-    this.wordsBuffer = null;
-    this.words = EMPTY_WORDS;
+    // The 32-bit view of the last buffer is kept: a pooled core reset per keep-alive cycle would otherwise
+    // build a new Uint32Array (and read the slow `.buffer` accessor) for every request on a shared arena.
+    // prepareWords() checks it against each new chunk's buffer before use.
     this.wordsOffset = -1;
     this.remaining = 0;
     this.keepAlive = true;
