@@ -83,7 +83,12 @@ export interface Http1ResponseOptions {
 const OutState = { Idle: 0, NoBody: 1, Length: 2, Chunked: 3, Close: 4, Discard: 5, Done: 6 } as const;
 type OutState = (typeof OutState)[keyof typeof OutState];
 /** Head-sent states: how the message body is framed. */
-type OutFraming = typeof OutState.NoBody | typeof OutState.Length | typeof OutState.Chunked | typeof OutState.Close | typeof OutState.Discard;
+type OutFraming =
+  | typeof OutState.NoBody
+  | typeof OutState.Length
+  | typeof OutState.Chunked
+  | typeof OutState.Close
+  | typeof OutState.Discard;
 
 /** Inputs of the outgoing machine. */
 const OutInput = { Head: 0, Data: 1, End: 2 } as const;
@@ -303,7 +308,11 @@ export class Http1Connection implements ProtocolConnection<Http1Event, Uint8Arra
     switch (phase) {
       case TimerPhase.Head:
         this.fail(
-          http1Error('HEAD_TIMEOUT', `request head not complete within ${this.limits.headerTimeoutMs} ms`, offset),
+          http1Error(
+            'HEAD_TIMEOUT',
+            `request head not complete within ${this.limits.headerTimeoutMs} ms`,
+            offset,
+          ),
         );
         return;
       case TimerPhase.Body:
@@ -322,7 +331,8 @@ export class Http1Connection implements ProtocolConnection<Http1Event, Uint8Arra
 
   /** The phase the current state calls for (server role only; see the file comment). */
   private timingPhase(): TimerPhase {
-    if (this.role !== 'server' || this.closed || this.failed !== null || this.upgraded) return TimerPhase.None;
+    if (this.role !== 'server' || this.closed || this.failed !== null || this.upgraded)
+      return TimerPhase.None;
     if (this.isReceivingBody) return TimerPhase.Body;
     // A request is being answered: its handler's time is the caller's business (a response timeout).
     if (this.pending.length > 0) return TimerPhase.None;
