@@ -82,6 +82,11 @@ function coreOptions(core: ServerCore, options: Http1ServerOptions): CoreOptions
   return merged;
 }
 
+/** A deadline rounded up to whole ms (never early); 0 (none) for an infinite one. */
+function wholeMs(at: number): number {
+  return at < Infinity ? Math.ceil(at) : 0;
+}
+
 function isTimeout(err: Http1ParseError): boolean {
   return err.kind === 'HEAD_TIMEOUT' || err.kind === 'BODY_TIMEOUT';
 }
@@ -204,9 +209,10 @@ export class Http1ServerConnection implements SocketHandler {
   readonly files: PendingFile[] = [];
   private readonly timer: TimerNode;
   private readonly sendTimer: SendTimer;
-  /** When the connection was accepted: a core's first head is timed from it. */
-  private readonly acceptMs: number;
-  /** Deadline while no core is held (see the file comment); Infinity when none. */
+  /**
+   * Deadline while no core is held (see the file comment), whole ms (a small integer: an idle connection
+   * keeps no boxed number); 0 when there is none.
+   */
   private idleDeadlineMs: number;
   /** A core has been acquired before: a connection without one is parked, not new. */
   private hasHadCore = false;
@@ -242,8 +248,7 @@ export class Http1ServerConnection implements SocketHandler {
     // A fresh connection must send its first head within the header timeout (the core's rule, asked of
     // the core itself when it fires: see tick()).
     const now = clockMs();
-    this.acceptMs = now;
-    this.idleDeadlineMs = now + this.options.headerTimeoutMs;
+    this.idleDeadlineMs = wholeMs(now + this.options.headerTimeoutMs);
     this.armAt(this.idleDeadlineMs, now);
   }
 
@@ -259,7 +264,7 @@ export class Http1ServerConnection implements SocketHandler {
       if (!this.hasHadCore) {
         this.hasHadCore = true;
         // The first head is timed from accept: the core learns that time before any byte.
-        h1.handleTimeout(this.acceptMs);
+        if (this.idleDeadlineMs !== 0) h1.handleTimeout(this.idleDeadlineMs - this.options.headerTimeoutMs);
       }
     }
     return h1;
@@ -625,6 +630,7 @@ export class Http1ServerConnection implements SocketHandler {
         this.endSocket();
         return;
       }
+      if (this.idleDeadlineMs === 0) return;
       if (now < this.idleDeadlineMs) {
         this.armAt(this.idleDeadlineMs, now);
         return;
@@ -658,14 +664,14 @@ export class Http1ServerConnection implements SocketHandler {
         return;
       }
       // The parked core's deadline (keep-alive) is kept here until the next byte brings a core back.
-      if (this.parkCore(h1)) this.idleDeadlineMs = at ?? Infinity;
+      if (this.parkCore(h1)) this.idleDeadlineMs = at === undefined ? 0 : wholeMs(at);
     }
     this.armAt(at, now);
   }
 
   /** Arms the node for `at` unless it is already armed no later (it then fires early and re-arms). */
   private armAt(at: number | undefined, now: number): void {
-    if (at === undefined || !(at < Infinity)) return;
+    if (at === undefined || at === 0) return;
     const node = this.timer;
     if (node.isArmed && node.deadlineMs <= at) return;
     this.core.wheel.schedule(node, at - now);

@@ -520,15 +520,42 @@ describe('Http1Connection time (ProtocolConnection)', () => {
 
   test('outgoing machine: one message at a time, each pair checked', () => {
     const c = new Http1Connection({ role: 'server' });
-    assert.throws(() => c.sendData(enc('x')), { code: 'ERR_HTTP1_STATE' });
-    assert.throws(() => c.sendEnd(), { code: 'ERR_HTTP1_STATE' });
+    assert.throws(
+      () => {
+        c.sendData(enc('x'));
+      },
+      { code: 'ERR_HTTP1_STATE' },
+    );
+    assert.throws(
+      () => {
+        c.sendEnd();
+      },
+      { code: 'ERR_HTTP1_STATE' },
+    );
     c.receive(enc(GET + GET));
     drain(c);
     c.sendResponseHead(204, []);
-    assert.throws(() => c.sendData(enc('x')), { code: 'ERR_HTTP1_STATE' }, 'NoBody refuses data');
-    assert.throws(() => c.sendResponseHead(200, []), { code: 'ERR_HTTP1_STATE' });
+    assert.throws(
+      () => {
+        c.sendData(enc('x'));
+      },
+      { code: 'ERR_HTTP1_STATE' },
+      'NoBody refuses data',
+    );
+    assert.throws(
+      () => {
+        c.sendResponseHead(200, []);
+      },
+      { code: 'ERR_HTTP1_STATE' },
+    );
     c.sendEnd();
-    assert.throws(() => c.sendData(enc('x')), { code: 'ERR_HTTP1_STATE' }, 'Done refuses data');
+    assert.throws(
+      () => {
+        c.sendData(enc('x'));
+      },
+      { code: 'ERR_HTTP1_STATE' },
+      'Done refuses data',
+    );
     c.sendResponseHead(200, [], { contentLength: 1 });
     c.sendData(enc('y'));
     c.sendEnd();
