@@ -57,6 +57,34 @@ for (const transport of TRANSPORTS) {
       await stop(server, fds0);
     });
 
+    test('keep-alive requests cost no timer-wheel operation each (the node is armed lazily)', async () => {
+      const fds0 = openFds();
+      const [server, port] = await start(transport, {});
+      const wheel = server.wheel;
+      let ops = 0;
+      const schedule = wheel.schedule.bind(wheel);
+      const cancel = wheel.cancel.bind(wheel);
+      wheel.schedule = (node, ms) => {
+        ops++;
+        schedule(node, ms);
+      };
+      wheel.cancel = (node) => {
+        // Cancelling a node that is not armed is a no-op of the wheel (the exchange layer does it per request).
+        if (node.isArmed) ops++;
+        cancel(node);
+      };
+      const c = await RawClient.open(port);
+      for (let i = 1; i <= 50; i++) {
+        c.write('GET /x HTTP/1.1\r\nHost: x\r\n\r\n');
+        await c.until((t) => count(t, 'HTTP/1.1 200 OK') === i);
+      }
+      // Accept arms the node once; the 50 requests must not add operations each (it was a cancel and a
+      // schedule per request).
+      assert.ok(ops <= 5, `${ops} timer operations for 50 requests`);
+      c.destroy();
+      await stop(server, fds0);
+    });
+
     test('the first head is timed from accept, not from its first byte', async () => {
       const fds0 = openFds();
       const [server, port] = await start(transport, { headerTimeoutMs: 400 });
