@@ -20,13 +20,16 @@
  * Without times there are no deadlines. The server role runs one timing phase at a time, each bounded by an
  * {@link Http1Limits} timeout (`Infinity` turns one off):
  *
- *   phase      while                                          deadline from                 on expiry
- *   Head       a request head is incomplete (or none has      its first byte; a connection's  HEAD_TIMEOUT (408)
- *              arrived yet on a fresh connection), nothing     first head: the first time the
- *              else is unanswered                              core learns; never re-armed
- *   Body       a request body is being received               the last receive (re-armed)    BODY_TIMEOUT (408)
- *   KeepAlive  idle between messages after a response         the response's end             isClosed (no response)
- *   None       a request is being answered, or the connection is failed, closed, upgraded or closing
+ *   phase      runs while                                    counts from                       on expiry
+ *   Head       a request head is incomplete and no earlier   its first byte, or when the last  HEAD_TIMEOUT
+ *              request is unanswered; also a fresh           answer ahead of it ended; on a    (408)
+ *              connection's wait for its first head          fresh one, the first time known;
+ *                                                            never re-armed (slowloris)
+ *   Body       a request body is being received              the last receive (re-armed)       BODY_TIMEOUT
+ *                                                                                              (408)
+ *   KeepAlive  idle between messages after a response        the end of that response          isClosed
+ *   None       a request is being answered (its handler's time is the caller's), or the connection is
+ *              failed, closed, upgraded or closing
  *
  * A phase entered through parsing is stamped with the `nowMs` of the receive that carried the bytes; one
  * entered through an action (a response ended while nothing was received) with the next time the core
