@@ -14,12 +14,42 @@
  * `nextEvent()` rethrows the same error, `keepAlive` is false; send actions still work so a server can
  * answer `statusHint` (no pending response needed: `sendResponseHead` is allowed once for the error)
  * and then close.
+ *
+ * Time (the {@link ProtocolConnection} model): the core reads no clock. It learns the time from
+ * `receive(chunk, nowMs)` and `handleTimeout(nowMs)`; `nextDeadline()` says when `handleTimeout` has work.
+ * Without times there are no deadlines. The server role runs one timing phase at a time, each bounded by an
+ * {@link Http1Limits} timeout (`Infinity` turns one off):
+ *
+ *   phase      runs while                                    counts from                       on expiry
+ *   Head       a request head is incomplete and no earlier   its first byte, or when the last  HEAD_TIMEOUT
+ *              request is unanswered; also a fresh           answer ahead of it ended; on a    (408)
+ *              connection's wait for its first head          fresh one, the first time known;
+ *                                                            never re-armed (slowloris)
+ *   Body       a request body is being received              the last receive (re-armed)       BODY_TIMEOUT
+ *                                                                                              (408)
+ *   KeepAlive  idle between messages after a response        the end of that response          isClosed
+ *   None       a request is being answered (its handler's time is the caller's), or the connection is
+ *              failed, closed, upgraded or closing
+ *
+ * A phase entered through parsing is stamped with the `nowMs` of the receive that carried the bytes; one
+ * entered through an action (a response ended while nothing was received) with the next time the core
+ * learns: a caller that acts later than its last `receive` passes the time with `handleTimeout(nowMs)`
+ * before asking `nextDeadline()` (until then the deadline counts from the last time it knew, never later).
+ * A timeout failure behaves like a parse error (`nextEvent()` throws it, `error` holds it). The client role
+ * has no deadlines: how long to wait for a response is the caller's policy.
+ *
+ * `isClosed` is true after `close()`, after the keep-alive timeout, or once the connection can carry
+ * nothing more: no further message can arrive or be sent (`connection: close` exchange done, peer EOF
+ * after the last message, a failure answered; for the client role, any failure) and nothing is owed.
+ * After a 101 or CONNECT tunnel it stays false until `close()`: the bytes belong to the next protocol.
  */
-import { UsageError } from '../common/errors.js';
+import type { ProtocolConnection } from '../common/connection.js';
+import { assertNever, UsageError } from '../common/errors.js';
 import type { Http1ParseError } from '../common/errors.js';
 import { headerNameIndex, HeaderNameId } from '../common/header-names.js';
 import type { Http1Event, Http1Head } from './events.js';
-import type { Http1Leniency, Http1Limits } from './limits.js';
+import { http1Error } from './errors.js';
+import { resolveHttp1Limits, type Http1Leniency, type Http1Limits } from './limits.js';
 import { Http1Parser, ParserState } from './parser.js';
 import { Http1Writer, type Http1FieldList } from './serializer.js';
 
@@ -39,13 +69,63 @@ export interface Http1ResponseOptions {
   readonly contentLength?: number;
 }
 
-/** How the outgoing body is framed. */
-const OutBody = { None: 0, Length: 1, Chunked: 2, Close: 3, Discard: 4 } as const;
-type OutBody = (typeof OutBody)[keyof typeof OutBody];
-
-/** Outgoing message progress. */
-const OutState = { Idle: 0, Body: 1, Done: 2 } as const;
+/**
+ * The outgoing message (RFC 9112 §6 framing), one per request (server) or response (client):
+ *
+ *           head(framing)                    end
+ *   Idle ----------------> NoBody  ---------------------> Done
+ *   Done                   Length  (data counts down)      (a new head may follow: Done -> head -> ...)
+ *                          Chunked (data -> chunk)
+ *                          Close   (data as is; ends the connection, RFC 9112 §6.3 rule 8)
+ *                          Discard (data dropped: HEAD response)
+ *
+ * Idle: nothing sent yet on this connection; Done: the last message is complete. Data is a self-loop on
+ * the framing states (an error on NoBody); every other pair is a UsageError. Whether the connection persists
+ * after a message is a separate decision (`closeAfterOutput`), not a state of the message.
+ */
+const OutState = { Idle: 0, NoBody: 1, Length: 2, Chunked: 3, Close: 4, Discard: 5, Done: 6 } as const;
 type OutState = (typeof OutState)[keyof typeof OutState];
+/** Head-sent states: how the message body is framed. */
+type OutFraming =
+  | typeof OutState.NoBody
+  | typeof OutState.Length
+  | typeof OutState.Chunked
+  | typeof OutState.Close
+  | typeof OutState.Discard;
+
+/** Inputs of the outgoing machine. */
+const OutInput = { Head: 0, Data: 1, End: 2 } as const;
+type OutInput = (typeof OutInput)[keyof typeof OutInput];
+
+/** The one transition function of the outgoing message; `framing` is used by `Head` only. */
+function outTransition(state: OutState, input: OutInput, framing: OutFraming): OutState {
+  switch (state) {
+    case OutState.Idle:
+    case OutState.Done:
+      if (input === OutInput.Head) return framing;
+      throw new UsageError('ERR_HTTP1_STATE', 'no message in progress');
+    case OutState.NoBody:
+    case OutState.Length:
+    case OutState.Chunked:
+    case OutState.Close:
+    case OutState.Discard:
+      if (input === OutInput.End) return OutState.Done;
+      if (input === OutInput.Head) throw new UsageError('ERR_HTTP1_STATE', 'previous message not ended');
+      if (state === OutState.NoBody) throw new UsageError('ERR_HTTP1_STATE', 'this message has no body');
+      return state;
+    default:
+      return assertNever(state, 'outgoing state');
+  }
+}
+
+/** True while a message head has been sent and its end has not. */
+function isSending(state: OutState): boolean {
+  return state !== OutState.Idle && state !== OutState.Done;
+}
+
+/** Server timing phases (see the file comment); one deadline at a time. */
+const TimerPhase = { None: 0, Head: 1, Body: 2, KeepAlive: 3 } as const;
+type TimerPhase = (typeof TimerPhase)[keyof typeof TimerPhase];
 
 interface PendingRequest {
   readonly isHead: boolean;
@@ -57,23 +137,37 @@ interface PendingRequest {
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
-/** One HTTP/1.1 connection, either role. No I/O, no timers. */
-export class Http1Connection {
+/** One HTTP/1.1 connection, either role. No I/O, no clock (times are arguments). */
+export class Http1Connection implements ProtocolConnection<Http1Event, Uint8Array[]> {
   readonly role: 'server' | 'client';
   private readonly parser: Http1Parser;
+  private readonly limits: Readonly<Http1Limits>;
   private writer: Http1Writer;
   /** Requests received (server) or sent (client) whose final response has not completed. */
   private readonly pending: PendingRequest[];
+  /** The outgoing message machine; assigned only from {@link outTransition}. */
   private outState: OutState;
-  private outBody: OutBody;
+  /** Length framing: body bytes still owed. */
   private outRemaining: number;
+  /** Chunked framing: chunks sent so far. */
   private outChunks: number;
   private closeAfterOutput: boolean;
   private closed: boolean;
   private failed: Http1ParseError | null;
+  /** Server: the failure hit a new head, so it is answered on its own (see `sendResponseHead`). */
+  private isFailureUnanswered: boolean;
   private upgraded: boolean;
   /** The peer's EOF was fed in (`receiveEnd`): no further message can arrive. */
   private inputEnded: boolean;
+  /** An incoming body is in progress (between its `head` and `end` events). */
+  private isReceivingBody: boolean;
+  /** Latest time learned (NaN: none yet, no deadlines). */
+  private nowMs: number;
+  /** Time of the latest `receive` that carried one (the body timeout counts from it). */
+  private lastReceiveMs: number;
+  /** The timing phase last stamped, and when it began. */
+  private phase: TimerPhase;
+  private phaseSinceMs: number;
 
   constructor(options: Http1ConnectionOptions) {
     const role: string = options.role;
@@ -81,29 +175,42 @@ export class Http1Connection {
       throw new UsageError('ERR_INVALID_ARG', `role must be 'server' or 'client'`);
     }
     this.role = options.role;
+    this.limits = resolveHttp1Limits(options.limits);
     this.parser = new Http1Parser(options.role === 'server', {
-      limits: options.limits,
+      limits: this.limits,
       leniency: options.leniency,
     });
     this.writer = new Http1Writer();
     this.pending = [];
     this.outState = OutState.Idle;
-    this.outBody = OutBody.None;
     this.outRemaining = 0;
     this.outChunks = 0;
     this.closeAfterOutput = false;
     this.closed = false;
     this.failed = null;
+    this.isFailureUnanswered = false;
     this.upgraded = false;
     this.inputEnded = false;
+    this.isReceivingBody = false;
+    this.nowMs = NaN;
+    this.lastReceiveMs = NaN;
+    this.phase = TimerPhase.None;
+    this.phaseSinceMs = NaN;
   }
 
   /**
-   * Feeds bytes from the peer. Lifetime: the chunk is referenced (not copied) by the events that
-   * follow; it must stay unmodified until the next `receive()`. Ignored after `close()` or a failure.
+   * Feeds bytes from the peer, received at `nowMs` (caller's clock; omit it and no deadlines run).
+   * Lifetime: the chunk is referenced (not copied) by the events that follow; it must stay unmodified
+   * until the next `receive()`. Ignored after `close()` or a failure.
    */
-  receive(chunk: Uint8Array): void {
+  receive(chunk: Uint8Array, nowMs?: number): void {
     if (this.closed || this.failed !== null) return;
+    if (nowMs !== undefined) {
+      if (!(nowMs < this.nowMs)) this.nowMs = nowMs;
+      this.lastReceiveMs = this.nowMs;
+      // A phase begun by an action since the last time (a response ended) starts now.
+      this.stamp();
+    }
     this.parser.push(chunk);
   }
 
@@ -130,15 +237,22 @@ export class Http1Connection {
     try {
       ev = p.next();
     } catch (err) {
-      this.failed = err as Http1ParseError;
+      this.fail(err as Http1ParseError);
       throw err;
     }
-    if (ev === null) return null;
+    if (ev === null) {
+      // Input consumed: a head begun by these bytes is stamped with their receive time.
+      this.stamp();
+      return null;
+    }
     if (ev.type === 'head') {
+      if (ev.bodyKind !== 'none') this.isReceivingBody = true;
       if (this.role === 'server') this.pending.push(requestInfo(ev));
     } else if (ev.type === 'end') {
+      this.isReceivingBody = false;
       if (this.role === 'client') this.pending.shift();
     } else if (ev.type === 'upgrade') {
+      this.isReceivingBody = false;
       this.upgraded = true;
     }
     if (this.role === 'client' && ev.type === 'head' && ev.upgrade) this.pending.shift();
@@ -159,7 +273,110 @@ export class Http1Connection {
 
   /** True when all queued work is done and no message is half-sent or half-received. */
   get isIdle(): boolean {
-    return this.parser.isIdle && this.outState !== OutState.Body && this.pending.length === 0;
+    return this.parser.isIdle && !isSending(this.outState) && this.pending.length === 0;
+  }
+
+  /** See the file comment: finished, no events will follow and nothing more can be sent. */
+  get isClosed(): boolean {
+    if (this.closed) return true;
+    if (this.upgraded || isSending(this.outState) || this.pending.length > 0) return false;
+    if (this.failed !== null) return this.role === 'client' || !this.isFailureUnanswered;
+    return this.closeAfterOutput || (this.inputEnded && this.parser.isIdle);
+  }
+
+  /**
+   * Earliest time (the caller's clock, ms) at which {@link handleTimeout} has work, or undefined: no time
+   * given yet, the client role, no phase running, or its timeout is `Infinity`.
+   */
+  nextDeadline(): number | undefined {
+    const phase = this.timingPhase();
+    if (phase === TimerPhase.None) return undefined;
+    // A phase not yet stamped (entered by an action) counts from the latest time known.
+    const since = phase === this.phase ? this.phaseSinceMs : this.nowMs;
+    const at = this.deadlineOf(phase, since);
+    return Number.isFinite(at) ? at : undefined;
+  }
+
+  /**
+   * Advances time to `nowMs`. When the running phase's deadline has passed: a head or body timeout fails
+   * the connection for input with HEAD_TIMEOUT or BODY_TIMEOUT (408, RFC 9110 §15.5.9; `nextEvent()` throws
+   * it, `error` holds it); the keep-alive timeout closes it (`isClosed`, `shouldClose`). Never throws.
+   */
+  handleTimeout(nowMs: number): void {
+    if (!(nowMs < this.nowMs)) this.nowMs = nowMs;
+    this.stamp();
+    const phase = this.phase;
+    if (phase === TimerPhase.None || !(this.nowMs >= this.deadlineOf(phase, this.phaseSinceMs))) return;
+    const offset = this.parser.offset;
+    switch (phase) {
+      case TimerPhase.Head:
+        this.fail(
+          http1Error(
+            'HEAD_TIMEOUT',
+            `request head not complete within ${this.limits.headerTimeoutMs} ms`,
+            offset,
+          ),
+        );
+        return;
+      case TimerPhase.Body:
+        this.fail(
+          http1Error('BODY_TIMEOUT', `no request body bytes for ${this.limits.bodyTimeoutMs} ms`, offset),
+        );
+        return;
+      case TimerPhase.KeepAlive:
+        this.closed = true;
+        this.phase = TimerPhase.None;
+        return;
+      default:
+        return assertNever(phase, 'timer phase');
+    }
+  }
+
+  /** The phase the current state calls for (server role only; see the file comment). */
+  private timingPhase(): TimerPhase {
+    if (this.role !== 'server' || this.closed || this.failed !== null || this.upgraded)
+      return TimerPhase.None;
+    if (this.isReceivingBody) return TimerPhase.Body;
+    // A request is being answered: its handler's time is the caller's business (a response timeout).
+    if (this.pending.length > 0) return TimerPhase.None;
+    if (!this.parser.isIdle) return TimerPhase.Head;
+    if (this.closeAfterOutput || this.inputEnded || !parserAlive(this.parser)) return TimerPhase.None;
+    // Before the first message the wait for a head is bounded like a head (nginx client_header_timeout).
+    return this.outState === OutState.Done ? TimerPhase.KeepAlive : TimerPhase.Head;
+  }
+
+  private deadlineOf(phase: TimerPhase, since: number): number {
+    switch (phase) {
+      case TimerPhase.None:
+        return NaN;
+      case TimerPhase.Head:
+        return since + this.limits.headerTimeoutMs;
+      case TimerPhase.Body:
+        // Re-armed by every receive: it bounds silence, not the whole body.
+        return Math.max(since, this.lastReceiveMs) + this.limits.bodyTimeoutMs;
+      case TimerPhase.KeepAlive:
+        return since + this.limits.keepAliveTimeoutMs;
+      default:
+        return assertNever(phase, 'timer phase');
+    }
+  }
+
+  /** Records a phase change with the latest time known (no-op without times). */
+  private stamp(): void {
+    if (this.nowMs !== this.nowMs) return;
+    const phase = this.timingPhase();
+    if (phase !== this.phase) {
+      this.phase = phase;
+      this.phaseSinceMs = this.nowMs;
+    }
+  }
+
+  private fail(err: Http1ParseError): void {
+    // A failure outside a request body has no request of its own: the server answers it separately.
+    this.isFailureUnanswered = this.role === 'server' && !this.isReceivingBody;
+    this.failed = err;
+    this.isReceivingBody = false;
+    this.phase = TimerPhase.None;
   }
 
   /** The parse error that failed the connection, if any. */
@@ -190,14 +407,14 @@ export class Http1Connection {
       this.sendInformational(status, headers);
       return;
     }
-    if (this.outState === OutState.Body)
-      throw new UsageError('ERR_HTTP1_STATE', 'previous response not ended');
+    if (isSending(this.outState)) throw new UsageError('ERR_HTTP1_STATE', 'previous response not ended');
     let req = this.pending[0];
     if (req === undefined) {
       if (this.failed === null) throw new UsageError('ERR_HTTP1_STATE', 'no request to respond to');
       // Answering a parse error: one response, then close.
       req = { isHead: false, isConnect: false, minor: 1, keepAlive: false, upgrade: false };
       this.pending.push(req);
+      this.isFailureUnanswered = false;
     }
     let contentLength = options.contentLength ?? -1;
     let chunked = false;
@@ -232,27 +449,27 @@ export class Http1Connection {
     const add = (n: string, v: string): void => {
       extra.push([n, v]);
     };
-    let body: OutBody;
+    let body: OutFraming;
     if (noBody) {
-      body = req.isHead ? OutBody.Discard : OutBody.None;
+      body = req.isHead ? OutState.Discard : OutState.NoBody;
       if (options.contentLength !== undefined && !req.isHead && status !== 304) {
         throw new UsageError('ERR_HTTP1_STATE', `status ${status} has no body`);
       }
       if (options.contentLength !== undefined) add('content-length', String(options.contentLength));
     } else if (chunked) {
-      body = OutBody.Chunked;
+      body = OutState.Chunked;
     } else if (contentLength >= 0) {
-      body = OutBody.Length;
+      body = OutState.Length;
       if (options.contentLength !== undefined && !hasField(headers, HeaderNameId.ContentLength)) {
         add('content-length', String(contentLength));
       }
     } else if (req.minor >= 1) {
-      body = OutBody.Chunked;
+      body = OutState.Chunked;
       add('transfer-encoding', 'chunked');
     } else {
-      body = OutBody.Close;
+      body = OutState.Close;
     }
-    const persist = keepAlive && body !== OutBody.Close;
+    const persist = keepAlive && body !== OutState.Close;
     if (!persist && !closeRequested) add('connection', 'close');
     else if (persist && req.minor === 0) add('connection', 'keep-alive');
     this.writer.writeResponseHead(
@@ -287,7 +504,7 @@ export class Http1Connection {
       );
     }
     const req = this.pending[0];
-    if (req === undefined || this.outState === OutState.Body) {
+    if (req === undefined || isSending(this.outState)) {
       throw new UsageError('ERR_HTTP1_STATE', 'no request awaiting a response');
     }
     // RFC 9110 §15.2: a server MUST NOT send a 1xx response to an HTTP/1.0 client.
@@ -300,8 +517,7 @@ export class Http1Connection {
     this.checkOpen();
     if (this.role !== 'client')
       throw new UsageError('ERR_HTTP1_ROLE', 'sendRequestHead is for the client role');
-    if (this.outState === OutState.Body)
-      throw new UsageError('ERR_HTTP1_STATE', 'previous request not ended');
+    if (isSending(this.outState)) throw new UsageError('ERR_HTTP1_STATE', 'previous request not ended');
     let contentLength = -1;
     let chunked = false;
     let close = false;
@@ -313,13 +529,13 @@ export class Http1Connection {
       else if (id === HeaderNameId.Connection && hasCloseOption(f[1])) close = true;
       else if (id === HeaderNameId.Upgrade) upgrade = true;
     }
-    let body: OutBody;
+    let body: OutFraming;
     let fields = headers;
-    if (chunked) body = OutBody.Chunked;
-    else if (contentLength >= 0) body = OutBody.Length;
-    else if (NO_BODY_METHODS.has(method)) body = OutBody.None;
+    if (chunked) body = OutState.Chunked;
+    else if (contentLength >= 0) body = OutState.Length;
+    else if (NO_BODY_METHODS.has(method)) body = OutState.NoBody;
     else {
-      body = OutBody.Chunked;
+      body = OutState.Chunked;
       fields = headers.concat([['transfer-encoding', 'chunked']]);
     }
     this.writer.writeRequestHead(method, target, fields);
@@ -334,11 +550,10 @@ export class Http1Connection {
     this.startBody(body, contentLength);
   }
 
-  private startBody(body: OutBody, contentLength: number): void {
-    this.outBody = body;
-    this.outRemaining = body === OutBody.Length ? contentLength : 0;
+  private startBody(body: OutFraming, contentLength: number): void {
+    this.outState = outTransition(this.outState, OutInput.Head, body);
+    this.outRemaining = body === OutState.Length ? contentLength : 0;
     this.outChunks = 0;
-    this.outState = OutState.Body;
   }
 
   /**
@@ -347,15 +562,15 @@ export class Http1Connection {
    */
   sendData(chunk: Uint8Array): void {
     this.checkOpen();
-    if (this.outState !== OutState.Body)
-      throw new UsageError('ERR_HTTP1_STATE', 'no message body in progress');
-    if (chunk.length === 0) return;
-    switch (this.outBody) {
-      case OutBody.None:
-        throw new UsageError('ERR_HTTP1_STATE', 'this message has no body');
-      case OutBody.Discard:
+    if (chunk.length === 0) {
+      if (!isSending(this.outState)) throw new UsageError('ERR_HTTP1_STATE', 'no message body in progress');
+      return;
+    }
+    const state = outTransition(this.outState, OutInput.Data, OutState.NoBody);
+    switch (state) {
+      case OutState.Discard:
         return;
-      case OutBody.Length:
+      case OutState.Length:
         if (chunk.length > this.outRemaining) {
           throw new UsageError(
             'ERR_HTTP1_BODY_LENGTH',
@@ -365,34 +580,40 @@ export class Http1Connection {
         this.outRemaining -= chunk.length;
         this.writer.writeBytes(chunk);
         return;
-      case OutBody.Chunked:
+      case OutState.Chunked:
         this.writer.writeChunkHeader(chunk.length, this.outChunks > 0);
         this.outChunks++;
         this.writer.writeBytes(chunk);
         return;
-      case OutBody.Close:
+      case OutState.Close:
         this.writer.writeBytes(chunk);
         return;
+      // outTransition never returns these for Data: it threw.
+      case OutState.Idle:
+      case OutState.NoBody:
+      case OutState.Done:
+        return;
       default:
-        return assertOutBody(this.outBody);
+        return assertNever(state, 'outgoing state');
     }
   }
 
   /** Ends the current message; `trailers` only with a chunked body (RFC 9112 §7.1.2). */
   sendEnd(trailers?: Http1FieldList): void {
     this.checkOpen();
-    if (this.outState !== OutState.Body) throw new UsageError('ERR_HTTP1_STATE', 'no message in progress');
-    if (this.outBody === OutBody.Chunked) {
+    const state = this.outState;
+    if (!isSending(state)) throw new UsageError('ERR_HTTP1_STATE', 'no message in progress');
+    if (state === OutState.Chunked) {
       this.writer.writeLastChunk(trailers, this.outChunks > 0);
     } else if (trailers !== undefined && trailers.length > 0) {
       throw new UsageError('ERR_HTTP1_STATE', 'trailers need a chunked body');
-    } else if (this.outBody === OutBody.Length && this.outRemaining > 0) {
+    } else if (state === OutState.Length && this.outRemaining > 0) {
       throw new UsageError(
         'ERR_HTTP1_BODY_LENGTH',
         `body is ${this.outRemaining} bytes short of content-length`,
       );
     }
-    this.outState = OutState.Idle;
+    this.outState = outTransition(state, OutInput.End, OutState.NoBody);
     if (this.role === 'server') {
       this.pending.shift();
     }
@@ -415,7 +636,7 @@ export class Http1Connection {
   get shouldClose(): boolean {
     if (this.closed || this.failed !== null) return true;
     if (this.upgraded) return false;
-    return this.closeAfterOutput && this.outState !== OutState.Body;
+    return this.closeAfterOutput && !isSending(this.outState);
   }
 
   /**
@@ -428,15 +649,21 @@ export class Http1Connection {
     // are never written again, so the last connection's queued output stays intact.
     this.writer.discard();
     this.pending.length = 0;
+    // The one assignment outside outTransition: a new connection starts a new machine.
     this.outState = OutState.Idle;
-    this.outBody = OutBody.None;
     this.outRemaining = 0;
     this.outChunks = 0;
     this.closeAfterOutput = false;
     this.closed = false;
     this.failed = null;
+    this.isFailureUnanswered = false;
     this.upgraded = false;
     this.inputEnded = false;
+    this.isReceivingBody = false;
+    this.nowMs = NaN;
+    this.lastReceiveMs = NaN;
+    this.phase = TimerPhase.None;
+    this.phaseSinceMs = NaN;
   }
 
   /** Stops the connection: input is ignored, actions throw. Pending output can still be taken. */
@@ -469,8 +696,4 @@ function requestInfo(h: Http1Head): PendingRequest {
 function hasField(fields: Http1FieldList, id: number): boolean {
   for (const f of fields) if (headerNameIndex(f[0]) === id) return true;
   return false;
-}
-
-function assertOutBody(v: never): never {
-  throw new UsageError('ERR_UNREACHABLE', `unexpected body mode ${String(v)}`);
 }

@@ -68,6 +68,10 @@ export const Http1ErrorKind = {
   TRAILERS_TOO_LARGE: 431,
   /** RFC 9112 §8: the peer closed the connection in the middle of a message. */
   INCOMPLETE_MESSAGE: 400,
+  /** RFC 9110 §15.5.9: a request head not complete within `headerTimeoutMs` of its first byte. */
+  HEAD_TIMEOUT: 408,
+  /** RFC 9110 §15.5.9: no request body bytes for `bodyTimeoutMs`. */
+  BODY_TIMEOUT: 408,
 } as const;
 /** Name of an HTTP/1 error kind. */
 export type Http1ErrorKind = keyof typeof Http1ErrorKind;

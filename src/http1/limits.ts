@@ -4,7 +4,11 @@
  */
 import { resolveLimits } from '../common/limits.js';
 
-/** Size and count limits of the HTTP/1 parser. */
+/**
+ * Size and count limits of the HTTP/1 parser, and the timeouts of {@link Http1Connection}'s server role.
+ * A timeout of `Infinity` is off; any other value (0 included) is a duration in ms on the caller's clock.
+ * Timeouts only run once the connection is given times (`receive(chunk, nowMs)`, `handleTimeout(nowMs)`).
+ */
 export type Http1Limits = {
   /** Bytes in a head (start-line + fields + blank line); above it HEAD_TOO_LARGE (431). */
   readonly maxHeadBytes: number;
@@ -18,6 +22,16 @@ export type Http1Limits = {
   readonly maxChunkExtensionBytes: number;
   /** Largest Content-Length accepted; above it BODY_TOO_LARGE (413). */
   readonly maxBodyBytes: number;
+  /**
+   * Server: time to receive a complete request head, from its first byte (or, for a connection's first
+   * request, from the first time the connection learns; for a pipelined head, from when the requests ahead
+   * of it are answered). Not re-armed by more bytes (slowloris). Expiry: HEAD_TIMEOUT (408).
+   */
+  readonly headerTimeoutMs: number;
+  /** Server: longest silence while a request body is being received (re-armed on every receive). Expiry: BODY_TIMEOUT (408). */
+  readonly bodyTimeoutMs: number;
+  /** Server: idle time between messages after a response ended. Expiry: the connection is closed, no response. */
+  readonly keepAliveTimeoutMs: number;
 };
 
 /** Defaults, each with its reason. */
@@ -34,6 +48,12 @@ export const DEFAULT_HTTP1_LIMITS: Readonly<Http1Limits> = Object.freeze({
   maxChunkExtensionBytes: 4096,
   // 2^53-1: the largest exact integer; the application sets a real body budget per route.
   maxBodyBytes: Number.MAX_SAFE_INTEGER,
+  // 10 s, as ServerLimits: ample for any real client to send a head, bounds a slowloris peer.
+  headerTimeoutMs: 10_000,
+  // 30 s, as ServerLimits: long pauses in an upload are rare; a stalled one must not hold the connection.
+  bodyTimeoutMs: 30_000,
+  // 5 s, as ServerLimits and node:http's keepAliveTimeout.
+  keepAliveTimeoutMs: 5_000,
 });
 
 /** Opt-in deviations from strict RFC 9112 parsing. All default to false. */

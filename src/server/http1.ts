@@ -1,8 +1,17 @@
 /**
  * Binds an {@link Http1Connection} (sans-I/O core) to a {@link TransportSocket}: reads go to `receive()`,
  * events become {@link IncomingRequest}s answered in order (RFC 9112 §9.3.2 pipelining), and the core's
- * `takeOutput()` goes to the socket's writev. Timeouts run on the server's timer wheel, one reusable
- * TimerNode per connection.
+ * `takeOutput()` goes to the socket's writev.
+ *
+ * Time: the head, body and keep-alive timeouts are the core's (Http1Limits, filled from ServerLimits). The
+ * binding gives the core the time with each read and when a response ends outside a read, then arms one
+ * reusable TimerNode per connection at `nextDeadline()`; when it fires it calls `handleTimeout(now)` and acts
+ * (408 or destroy for a head/body timeout, close for keep-alive). The node is armed lazily: a node already
+ * armed earlier than the new deadline is left alone (it fires, finds nothing due and re-arms), so a
+ * keep-alive request costs no timer operation. While the connection holds no core (before its first byte,
+ * parked between messages) the node waits for the deadline the core would have: the first head's (from
+ * accept) or the parked core's keep-alive deadline. Times are on the timer wheel's clock, `performance.now()`.
+ * After our FIN the send timer lingers (SendTimer.endAndLinger), as for HTTP/2.
  *
  * Lifetimes: request heads are views into the read buffer (an arena slot on the native transport); heads
  * of requests still unanswered when a read has been processed are `retain()`ed, and body chunks are copied
@@ -13,6 +22,7 @@
  * segments they stand for. Only the byte count of a sentinel view is ever used.
  */
 import { Http1ParseError } from '../common/errors.js';
+import type { ServerLimits } from './limits.js';
 import { Http1Connection } from '../http1/connection.js';
 import type { Http1Head } from '../http1/events.js';
 import type { Http1Leniency, Http1Limits } from '../http1/limits.js';
@@ -27,18 +37,58 @@ import type { ServerCore } from './server-core.js';
 const SENTINEL_BYTES = 1 << 20;
 const FILE_SENTINEL = new ArrayBuffer(SENTINEL_BYTES);
 
-/** What the connection's single timer is currently measuring. */
-const TimerMode = { None: 0, Header: 1, KeepAlive: 2, Body: 3, Linger: 4 } as const;
-type TimerMode = (typeof TimerMode)[keyof typeof TimerMode];
+/** The timer wheel's clock (TimerWheel's default, the one every server wheel uses). */
+const clockMs = (): number => performance.now();
 
 const REQUEST_TIMEOUT = new TextEncoder().encode(
   'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n',
 );
 
-/** HTTP/1 options of {@link createServer}. */
+/**
+ * HTTP/1 options of {@link createServer}. The core's timeouts (`headerTimeoutMs`, `bodyTimeoutMs`,
+ * `keepAliveTimeoutMs`) come from the server's `limits` unless `limits` here sets them.
+ */
 export interface Http1ServerOptions {
   readonly limits?: Partial<Http1Limits>;
   readonly leniency?: Partial<Http1Leniency>;
+}
+
+/** The options a server's cores are built with: its timeouts merged in, and the first head's timeout. */
+interface CoreOptions extends Http1ServerOptions {
+  readonly headerTimeoutMs: number;
+}
+
+/** Made once per server (keyed by its ServerCore). */
+const coreOptionsOf = new WeakMap<ServerCore, CoreOptions>();
+
+function coreOptions(core: ServerCore, options: Http1ServerOptions): CoreOptions {
+  let merged = coreOptionsOf.get(core);
+  if (merged === undefined) {
+    const own = options.limits;
+    const limits: Readonly<ServerLimits> = core.limits;
+    const headerTimeoutMs = own?.headerTimeoutMs ?? limits.headerTimeoutMs;
+    merged = {
+      limits: {
+        ...own,
+        headerTimeoutMs,
+        bodyTimeoutMs: own?.bodyTimeoutMs ?? limits.bodyTimeoutMs,
+        keepAliveTimeoutMs: own?.keepAliveTimeoutMs ?? limits.keepAliveTimeoutMs,
+      },
+      ...(options.leniency === undefined ? {} : { leniency: options.leniency }),
+      headerTimeoutMs,
+    };
+    coreOptionsOf.set(core, merged);
+  }
+  return merged;
+}
+
+/** A deadline rounded up to whole ms (never early); 0 (none) for an infinite one. */
+function wholeMs(at: number): number {
+  return at < Infinity ? Math.ceil(at) : 0;
+}
+
+function isTimeout(err: Http1ParseError): boolean {
+  return err.kind === 'HEAD_TIMEOUT' || err.kind === 'BODY_TIMEOUT';
 }
 
 interface PendingFile {
@@ -159,7 +209,13 @@ export class Http1ServerConnection implements SocketHandler {
   readonly files: PendingFile[] = [];
   private readonly timer: TimerNode;
   private readonly sendTimer: SendTimer;
-  private timerMode: TimerMode = TimerMode.None;
+  /**
+   * Deadline while no core is held (see the file comment), whole ms (a small integer: an idle connection
+   * keeps no boxed number); 0 when there is none.
+   */
+  private idleDeadlineMs: number;
+  /** A core has been acquired before: a connection without one is parked, not new. */
+  private hasHadCore = false;
   private inDispatch = false;
   private needsFlush = false;
   /** Body bytes queued in the core and not yet handed to the socket (a flush is due at the end of a read). */
@@ -175,22 +231,25 @@ export class Http1ServerConnection implements SocketHandler {
   /** A request asked to switch protocols and nobody took it: close after answering. */
   private isUpgradeRefused = false;
   private isDetached = false;
-  /** We half-closed (see {@link endSocket}): input is discarded and the linger timer bounds the wait. */
+  /** We half-closed (see {@link endSocket}): input is discarded and the send timer lingers. */
   private isLingering = false;
   isClosing = false;
-  private readonly options: Http1ServerOptions;
+  private readonly options: CoreOptions;
 
   constructor(core: ServerCore, socket: TransportSocket, options: Http1ServerOptions) {
     this.core = core;
     this.socket = socket;
-    this.options = options;
+    this.options = coreOptions(core, options);
     this.timer = new TimerNode(() => {
       this.onTimeout();
     });
     this.sendTimer = new SendTimer(socket, core.wheel, core.limits.sendTimeoutMs);
     socket.setHandler(this);
-    // A fresh connection must send its first head within the header timeout.
-    this.setTimer(TimerMode.Header, core.limits.headerTimeoutMs);
+    // A fresh connection must send its first head within the header timeout (the core's rule, asked of
+    // the core itself when it fires: see tick()).
+    const now = clockMs();
+    this.idleDeadlineMs = wholeMs(now + this.options.headerTimeoutMs);
+    this.armAt(this.idleDeadlineMs, now);
   }
 
   /**
@@ -199,27 +258,36 @@ export class Http1ServerConnection implements SocketHandler {
    * buffers are most of a connection's memory.
    */
   get conn(): Http1Connection {
-    return (this.h1 ??= this.core.acquireHttp1(this.options));
+    let h1 = this.h1;
+    if (h1 === null) {
+      h1 = this.h1 = this.core.acquireHttp1(this.options);
+      if (!this.hasHadCore) {
+        this.hasHadCore = true;
+        // The first head is timed from accept: the core learns that time before any byte.
+        if (this.idleDeadlineMs !== 0) h1.handleTimeout(this.idleDeadlineMs - this.options.headerTimeoutMs);
+      }
+    }
+    return h1;
   }
 
-  /** Returns the core to the pool when it is between messages with nothing pending. */
-  private parkCore(): void {
-    const h1 = this.h1;
-    if (h1 === null || !h1.isIdle || !h1.keepAlive || h1.hasOutput || this.files.length > 0) return;
+  /** Returns the core to the pool when it is between messages with nothing pending; true when parked. */
+  private parkCore(h1: Http1Connection): boolean {
+    if (!h1.isIdle || !h1.keepAlive || h1.hasOutput || this.files.length > 0) return false;
     // After the peer's FIN the core holds end-of-input state; it must never be handed to another socket.
-    if (this.isPeerEnded || this.failedStatus !== 0) return;
+    if (this.isPeerEnded || this.failedStatus !== 0) return false;
     this.h1 = null;
     this.core.releaseHttp1(h1);
+    return true;
   }
 
   onData(bytes: Uint8Array, start: number, end: number): void {
     // After a parse error the core ignores input and would only rethrow (and republish) the same error.
     if (this.isDetached || this.isLingering || this.failedStatus !== 0) return;
-    if (this.timerMode === TimerMode.KeepAlive) this.setTimer(TimerMode.None, 0);
+    const now = clockMs();
     this.inDispatch = true;
-    this.conn.receive(bytes.subarray(start, end));
+    this.conn.receive(bytes.subarray(start, end), now);
     this.drainEvents();
-    this.afterInput();
+    this.afterInput(now, false);
   }
 
   onEnd(): void {
@@ -230,7 +298,7 @@ export class Http1ServerConnection implements SocketHandler {
       this.inDispatch = true;
       this.h1.receiveEnd();
       this.drainEvents();
-      this.afterInput();
+      this.afterInput(clockMs(), true);
     }
     // Like node:http, the peer's FIN aborts the requests in flight (a truncated body has already failed
     // with its parse error); a response still produced is written if the socket allows, then it closes.
@@ -243,9 +311,6 @@ export class Http1ServerConnection implements SocketHandler {
 
   onDrain(): void {
     this.sendTimer.drained();
-    // Our FIN is out now: the peer gets the whole linger time from here.
-    if (this.isLingering && !this.socket.isClosed)
-      this.setTimer(TimerMode.Linger, this.core.limits.lingerTimeoutMs);
     if (this.isPausedForOutput && this.socket.pendingBytes < this.core.limits.highWaterMarkBytes) {
       this.isPausedForOutput = false;
       this.updateReading();
@@ -258,7 +323,7 @@ export class Http1ServerConnection implements SocketHandler {
   }
 
   onClose(error: Error | undefined): void {
-    this.setTimer(TimerMode.None, 0);
+    this.core.wheel.cancel(this.timer);
     this.sendTimer.cancel();
     this.h1 = null;
     const err = new ServerError(ServerErrorCode.ConnectionClosed, 'connection closed', { cause: error });
@@ -343,13 +408,13 @@ export class Http1ServerConnection implements SocketHandler {
   /** Hands the socket to the server's upgrade handler (RFC 9110 §7.8); this connection lets go of it. */
   private detach(ex: Exchange, rest: Uint8Array): void {
     this.isDetached = true;
-    this.setTimer(TimerMode.None, 0);
+    this.core.wheel.cancel(this.timer);
     this.queue.length = 0;
     this.core.connectionDetached(this);
     this.core.onUpgrade?.(ex.request, this.socket, rest);
   }
 
-  private afterInput(): void {
+  private afterInput(now: number, isNewTime: boolean): void {
     if (this.isDetached) return;
     // Lifetime: heads still waiting for their response outlive this read buffer.
     for (const ex of this.queue) {
@@ -361,7 +426,7 @@ export class Http1ServerConnection implements SocketHandler {
     this.inDispatch = false;
     if (this.needsFlush) this.flush();
     this.updateReading();
-    this.updateTimer();
+    this.tick(now, isNewTime);
   }
 
   private start(ex: Exchange): void {
@@ -408,7 +473,8 @@ export class Http1ServerConnection implements SocketHandler {
     }
     if (!this.inDispatch) {
       this.updateReading();
-      this.updateTimer();
+      // Outside a read the core has not seen this time: the keep-alive (or a pipelined head) starts now.
+      this.tick(clockMs(), true);
     }
   }
 
@@ -457,9 +523,8 @@ export class Http1ServerConnection implements SocketHandler {
   private endSocket(): void {
     if (this.isLingering || this.socket.isClosed) return;
     this.isLingering = true;
-    // Armed first: end() may close the socket at once (the peer had ended), and onClose disarms it.
-    this.setTimer(TimerMode.Linger, this.core.limits.lingerTimeoutMs);
-    this.socket.end();
+    this.core.wheel.cancel(this.timer);
+    this.sendTimer.endAndLinger(this.core.limits.lingerTimeoutMs);
   }
 
   /**
@@ -553,63 +618,80 @@ export class Http1ServerConnection implements SocketHandler {
     }
   }
 
-  private updateTimer(): void {
-    if (this.socket.isClosed || this.isLingering) return;
-    const limits = this.core.limits;
-    if (this.bodyTarget !== undefined) {
-      // Re-armed on every read: it bounds silence, not the whole body.
-      this.setTimer(TimerMode.Body, limits.bodyTimeoutMs);
-    } else if (this.queue.length > 0) {
-      this.setTimer(TimerMode.None, 0);
-    } else if (this.h1 !== null && !this.h1.isIdle) {
-      // Part of a head has arrived: the clock runs from its first byte and is never re-armed (slowloris).
-      if (this.timerMode !== TimerMode.Header) this.setTimer(TimerMode.Header, limits.headerTimeoutMs);
-    } else {
+  /**
+   * Runs the connection's clock at `now`: with `isNewTime`, the core learns it (and may expire a phase);
+   * then an idle core is parked and the node armed for the next deadline.
+   */
+  private tick(now: number, isNewTime: boolean): void {
+    if (this.socket.isClosed || this.isLingering || this.isDetached) return;
+    let h1 = this.h1;
+    if (h1 === null) {
+      if (this.isClosing && this.queue.length === 0) {
+        this.endSocket();
+        return;
+      }
+      if (this.idleDeadlineMs === 0) return;
+      if (now < this.idleDeadlineMs) {
+        this.armAt(this.idleDeadlineMs, now);
+        return;
+      }
+      // Parked: the deadline was the core's keep-alive one; it closes without a response.
+      if (this.hasHadCore) {
+        this.endSocket();
+        return;
+      }
+      // Nothing received since accept: a core decides (its first head is timed from accept).
+      h1 = this.conn;
+      isNewTime = true;
+    }
+    if (isNewTime) {
+      h1.handleTimeout(now);
+      const err = h1.error;
+      if (err !== null && this.failedStatus === 0 && isTimeout(err)) {
+        this.timedOut();
+        return;
+      }
+      // The keep-alive timeout expired.
+      if (h1.isClosed && this.queue.length === 0) {
+        this.endSocket();
+        return;
+      }
+    }
+    const at = h1.nextDeadline();
+    if (this.queue.length === 0 && this.bodyTarget === undefined && h1.isIdle) {
       if (this.isClosing) {
         this.endSocket();
         return;
       }
-      this.parkCore();
-      this.setTimer(TimerMode.KeepAlive, limits.keepAliveTimeoutMs);
+      // The parked core's deadline (keep-alive) is kept here until the next byte brings a core back.
+      if (this.parkCore(h1)) this.idleDeadlineMs = at === undefined ? 0 : wholeMs(at);
     }
+    this.armAt(at, now);
   }
 
-  private setTimer(mode: TimerMode, ms: number): void {
-    this.timerMode = mode;
-    if (mode === TimerMode.None) this.core.wheel.cancel(this.timer);
-    else this.core.wheel.schedule(this.timer, ms);
+  /** Arms the node for `at` unless it is already armed no later (it then fires early and re-arms). */
+  private armAt(at: number | undefined, now: number): void {
+    if (at === undefined || at === 0) return;
+    const node = this.timer;
+    if (node.isArmed && node.deadlineMs <= at) return;
+    this.core.wheel.schedule(node, at - now);
   }
 
   private onTimeout(): void {
-    const mode = this.timerMode;
-    this.timerMode = TimerMode.None;
-    if (this.socket.isClosed) return;
-    switch (mode) {
-      case TimerMode.Header:
-      case TimerMode.Body: {
-        publishRejection(this.socket, undefined, 408);
-        const active = this.queue[0];
-        // RFC 9110 §15.5.9: 408 when no response has started; otherwise the connection just closes.
-        if (active === undefined || !active.response.headersSent) {
-          this.socket.write([REQUEST_TIMEOUT]);
-          this.sendTimer.wrote();
-          // Anything still coming is discarded while the connection lingers.
-          this.endSocket();
-        } else {
-          this.socket.destroy();
-        }
-        return;
-      }
-      case TimerMode.KeepAlive:
-        this.endSocket();
-        return;
-      case TimerMode.Linger:
-        // Output still queued means our FIN is not out yet (a slow reader of a final response): wait on.
-        if (this.socket.pendingBytes > 0) this.setTimer(TimerMode.Linger, this.core.limits.lingerTimeoutMs);
-        else this.socket.destroy();
-        return;
-      case TimerMode.None:
-        return;
+    this.tick(clockMs(), true);
+  }
+
+  /** A head or body timeout (RFC 9110 §15.5.9): 408 when no response has started, else just close. */
+  private timedOut(): void {
+    publishRejection(this.socket, undefined, 408);
+    const active = this.queue[0];
+    if (active === undefined || !active.response.headersSent) {
+      this.socket.write([REQUEST_TIMEOUT]);
+      this.sendTimer.wrote();
+      // Anything still coming is discarded while the connection lingers.
+      this.endSocket();
+    } else {
+      this.socket.destroy();
     }
   }
 

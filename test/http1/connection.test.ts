@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Http1Connection, Http1ParseError, type Http1Head } from '../../src/http1/index.js';
+import { Http1Connection, Http1ParseError, type Http1Event, type Http1Head } from '../../src/http1/index.js';
+import type { ProtocolConnection } from '../../src/common/connection.js';
 import { UsageError } from '../../src/common/errors.js';
 import { body, drain, enc, text } from './helpers.js';
 
@@ -341,5 +342,227 @@ describe('Http1Connection reset()', () => {
       () => drain(c),
       (e: unknown) => e instanceof Http1ParseError && e.kind === 'TOO_MANY_HEADERS',
     );
+  });
+});
+
+describe('Http1Connection time (ProtocolConnection)', () => {
+  const GET = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n';
+  const limits = { headerTimeoutMs: 100, bodyTimeoutMs: 50, keepAliveTimeoutMs: 200 };
+  const isKind = (kind: string) => (e: unknown) =>
+    e instanceof Http1ParseError && e.kind === kind && e.statusHint === 408 && e.code === `ERR_HTTP1_${kind}`;
+
+  /** Answers the oldest request with an empty 204. */
+  function answer(c: Http1Connection): void {
+    c.sendResponseHead(204, []);
+    c.sendEnd();
+    c.takeOutput();
+  }
+
+  test('implements ProtocolConnection<Http1Event, Uint8Array[]>', () => {
+    const c: ProtocolConnection<Http1Event, Uint8Array[]> = new Http1Connection({ role: 'server' });
+    assert.equal(c.role, 'server');
+    assert.equal(c.isClosed, false);
+    assert.equal(c.nextEvent(), null);
+    assert.deepEqual(c.takeOutput(), []);
+  });
+
+  test('no times, no deadlines; the client role has none either', () => {
+    const s = new Http1Connection({ role: 'server', limits });
+    s.receive(enc('GET / HT'));
+    drain(s);
+    assert.equal(s.nextDeadline(), undefined);
+    s.handleTimeout(1e9);
+    assert.equal(s.error, null, 'a head whose start was never timed does not expire');
+    const c = new Http1Connection({ role: 'client', limits });
+    c.sendRequestHead('GET', '/', [['host', 'a']]);
+    c.receive(enc('HTTP/1.1 200 OK\r\n'), 1000);
+    drain(c);
+    assert.equal(c.nextDeadline(), undefined);
+    c.handleTimeout(1e9);
+    assert.equal(c.error, null);
+  });
+
+  test('head timeout runs from the first byte and is not re-armed by more bytes', () => {
+    const c = new Http1Connection({ role: 'server', limits });
+    c.receive(enc('GET / HT'), 1000);
+    drain(c);
+    assert.equal(c.nextDeadline(), 1100);
+    c.receive(enc('TP/1.1\r\n'), 1060);
+    drain(c);
+    assert.equal(c.nextDeadline(), 1100, 'slowloris: more bytes do not push the deadline');
+    c.handleTimeout(1099);
+    assert.equal(c.error, null);
+    c.handleTimeout(1100);
+    assert.throws(() => c.nextEvent(), isKind('HEAD_TIMEOUT'));
+    assert.equal(c.nextDeadline(), undefined);
+    assert.equal(c.keepAlive, false);
+    assert.equal(c.shouldClose, true);
+    // The 408 is still owed: not closed until it has been sent.
+    assert.equal(c.isClosed, false);
+    c.sendResponseHead(408, [], { contentLength: 0 });
+    c.sendEnd();
+    assert.equal(c.isClosed, true);
+    assert.match(text(c.takeOutput()), /^HTTP\/1\.1 408 Request Timeout\r\n/);
+  });
+
+  test("a fresh connection's first head is timed from the first time it learns", () => {
+    const c = new Http1Connection({ role: 'server', limits });
+    c.handleTimeout(500);
+    assert.equal(c.nextDeadline(), 600);
+    c.receive(enc('GET /'), 550);
+    drain(c);
+    assert.equal(c.nextDeadline(), 600);
+    c.receive(enc(' HTTP/1.1\r\nHost: a\r\n\r\n'), 590);
+    assert.equal(heads(drain(c)).length, 1);
+    assert.equal(c.nextDeadline(), undefined, 'a request being answered has no HTTP/1 deadline');
+  });
+
+  test('body timeout bounds silence: every receive re-arms it', () => {
+    const c = new Http1Connection({ role: 'server', limits });
+    c.receive(enc('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nab'), 1000);
+    drain(c);
+    assert.equal(c.nextDeadline(), 1050);
+    c.receive(enc('cd'), 1040);
+    drain(c);
+    assert.equal(c.nextDeadline(), 1090);
+    c.handleTimeout(1089);
+    assert.equal(c.error, null);
+    c.handleTimeout(1090);
+    assert.throws(() => c.nextEvent(), isKind('BODY_TIMEOUT'));
+    // The request whose body timed out is the one answered.
+    assert.equal(c.isClosed, false);
+    answer(c);
+    assert.equal(c.isClosed, true);
+  });
+
+  test('keep-alive timeout closes the connection quietly', () => {
+    const c = new Http1Connection({ role: 'server', limits });
+    c.receive(enc(GET), 1000);
+    drain(c);
+    answer(c);
+    assert.equal(c.nextEvent(), null);
+    assert.equal(c.nextDeadline(), 1200);
+    c.handleTimeout(1199);
+    assert.equal(c.isClosed, false);
+    c.handleTimeout(1200);
+    assert.equal(c.isClosed, true);
+    assert.equal(c.shouldClose, true);
+    assert.equal(c.keepAlive, false);
+    assert.equal(c.error, null);
+    assert.equal(c.nextDeadline(), undefined);
+    c.receive(enc(GET), 1300);
+    assert.equal(c.nextEvent(), null, 'closed: input is ignored');
+  });
+
+  test('a response ended later counts keep-alive from the time passed next, never from the future', () => {
+    const c = new Http1Connection({ role: 'server', limits });
+    c.receive(enc(GET), 1000);
+    drain(c);
+    assert.equal(c.nextDeadline(), undefined);
+    answer(c);
+    // Not told the time yet: counted from the last time known (stricter, never later).
+    assert.equal(c.nextDeadline(), 1200);
+    c.handleTimeout(5000);
+    assert.equal(c.isClosed, false, 'the keep-alive wait starts when the core learns the time');
+    assert.equal(c.nextDeadline(), 5200);
+  });
+
+  test('a pipelined head is timed from when the requests ahead of it are answered', () => {
+    const c = new Http1Connection({ role: 'server', limits });
+    c.receive(enc(GET + 'GET /2 HT'), 1000);
+    assert.equal(heads(drain(c)).length, 1);
+    assert.equal(c.nextDeadline(), undefined);
+    c.handleTimeout(3000);
+    assert.equal(c.error, null);
+    answer(c);
+    c.handleTimeout(4000);
+    assert.equal(c.nextDeadline(), 4100);
+    c.handleTimeout(4100);
+    assert.throws(() => c.nextEvent(), isKind('HEAD_TIMEOUT'));
+  });
+
+  test('Infinity turns a timeout off; times never go backwards', () => {
+    const c = new Http1Connection({
+      role: 'server',
+      limits: { ...limits, headerTimeoutMs: Infinity },
+    });
+    c.receive(enc('GET / HT'), 1000);
+    drain(c);
+    assert.equal(c.nextDeadline(), undefined);
+    c.handleTimeout(Number.MAX_SAFE_INTEGER);
+    assert.equal(c.error, null);
+    const k = new Http1Connection({ role: 'server', limits });
+    k.receive(enc(GET), 1000);
+    drain(k);
+    answer(k);
+    k.handleTimeout(900);
+    assert.equal(k.nextDeadline(), 1200);
+  });
+
+  test('reset() forgets the time; isClosed after close() and after a connection: close exchange', () => {
+    const c = new Http1Connection({ role: 'server', limits });
+    c.receive(enc('GET / HT'), 1000);
+    drain(c);
+    c.reset();
+    assert.equal(c.nextDeadline(), undefined);
+    c.receive(enc('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), 7000);
+    drain(c);
+    assert.equal(c.isClosed, false);
+    c.sendResponseHead(200, [], { contentLength: 0 });
+    assert.equal(c.isClosed, false, 'a response is in progress');
+    c.sendEnd();
+    assert.equal(c.isClosed, true);
+    assert.equal(c.nextDeadline(), undefined);
+    const d = new Http1Connection({ role: 'server' });
+    d.close();
+    assert.equal(d.isClosed, true);
+  });
+
+  test('outgoing machine: one message at a time, each pair checked', () => {
+    const c = new Http1Connection({ role: 'server' });
+    assert.throws(
+      () => {
+        c.sendData(enc('x'));
+      },
+      { code: 'ERR_HTTP1_STATE' },
+    );
+    assert.throws(
+      () => {
+        c.sendEnd();
+      },
+      { code: 'ERR_HTTP1_STATE' },
+    );
+    c.receive(enc(GET + GET));
+    drain(c);
+    c.sendResponseHead(204, []);
+    assert.throws(
+      () => {
+        c.sendData(enc('x'));
+      },
+      { code: 'ERR_HTTP1_STATE' },
+      'NoBody refuses data',
+    );
+    assert.throws(
+      () => {
+        c.sendResponseHead(200, []);
+      },
+      { code: 'ERR_HTTP1_STATE' },
+    );
+    c.sendEnd();
+    assert.throws(
+      () => {
+        c.sendData(enc('x'));
+      },
+      { code: 'ERR_HTTP1_STATE' },
+      'Done refuses data',
+    );
+    c.sendResponseHead(200, [], { contentLength: 1 });
+    c.sendData(enc('y'));
+    c.sendEnd();
+    assert.equal(
+      text(c.takeOutput()),
+      'HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\ny',
+    );
+    assert.equal(c.isIdle, true);
   });
 });
