@@ -648,7 +648,7 @@ export class Http1Connection implements ProtocolConnection<Http1Event, Uint8Arra
     // The arena is kept (no 16 KiB allocation per pooled keep-alive cycle); views already handed out
     // are never written again, so the last connection's queued output stays intact.
     this.writer.discard();
-    this.pending.length = 0;
+    if (this.pending.length !== 0) this.pending.length = 0; // a length store is a runtime call even at 0
     // The one assignment outside outTransition: a new connection starts a new machine.
     this.outState = OutState.Idle;
     this.outRemaining = 0;
