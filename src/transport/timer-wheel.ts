@@ -5,6 +5,7 @@
  * Each timer is a {@link TimerNode} owned by its user (one per connection, reused for every timeout it
  * arms), linked into an intrusive doubly-linked list per wheel slot, so scheduling allocates nothing.
  */
+import { UsageError } from '../common/errors.js';
 
 /**
  * One reusable timer. Create once per connection; `schedule` re-arms it, `cancel` disarms it. Either pass
@@ -43,7 +44,10 @@ export class TimerWheel {
   private readonly now: () => number;
 
   constructor(tickMs = 100, slotCount = 512, now: () => number = () => performance.now()) {
-    if ((slotCount & (slotCount - 1)) !== 0) throw new RangeError('slotCount must be a power of two');
+    if (!Number.isInteger(slotCount) || slotCount <= 0 || (slotCount & (slotCount - 1)) !== 0)
+      throw new UsageError('ERR_INVALID_ARG', `slotCount must be a power of two, got ${String(slotCount)}`);
+    if (!(tickMs > 0))
+      throw new UsageError('ERR_INVALID_ARG', `tickMs must be positive, got ${String(tickMs)}`);
     this.tickMs = tickMs;
     this.heads = new Array<TimerNode | null>(slotCount).fill(null);
     this.mask = slotCount - 1;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TimerNode, TimerWheel } from '../../src/transport/timer-wheel.js';
+import { UsageError } from '../../src/common/errors.js';
 
 test('timers fire once, on the first tick at or after their deadline, and cancel is O(1)', () => {
   let now = 1000;
@@ -100,4 +101,21 @@ test('a callback that cancels or re-arms other timers of the same slot: cancelle
   wheel.advance(now);
   assert.deepEqual(fired.sort(), ['a', 'b', 'c', 'e']);
   assert.equal(wheel.size, 0);
+});
+
+test('bad wheel geometry is a UsageError at construction', () => {
+  for (const [tick, slots] of [
+    [100, 500],
+    [100, 0],
+    [100, -4],
+    [100, 2.5],
+    [0, 512],
+    [Number.NaN, 512],
+  ] as const) {
+    assert.throws(
+      () => new TimerWheel(tick, slots),
+      (e: unknown) => e instanceof UsageError && e.code === 'ERR_INVALID_ARG',
+      `tick ${tick}, slots ${slots}`,
+    );
+  }
 });
