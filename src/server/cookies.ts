@@ -125,10 +125,16 @@ function quote(s: string): string {
   return JSON.stringify(s.length > 40 ? s.slice(0, 40) + '...' : s);
 }
 
-function checkBoolean(options: CookieOptions, key: 'secure' | 'httpOnly' | 'partitioned'): boolean {
-  const v: unknown = options[key];
+/** A short, safe rendering of a bad argument for messages. */
+function describe(v: unknown): string {
+  return typeof v === 'string' ? quote(v) : v === null ? 'null' : typeof v;
+}
+
+function checkBoolean(options: Record<string, unknown>, key: 'secure' | 'httpOnly' | 'partitioned'): boolean {
+  const v = options[key];
   if (v === undefined) return false;
-  if (typeof v !== 'boolean') fail(CookieErrorCode.InvalidAttribute, `cookie option ${key} must be a boolean`);
+  if (typeof v !== 'boolean')
+    fail(CookieErrorCode.InvalidAttribute, `cookie option ${key} must be a boolean`);
   return v;
 }
 
@@ -138,27 +144,33 @@ function checkBoolean(options: CookieOptions, key: 'secure' | 'httpOnly' | 'part
  * output is always valid) when it may hold other characters.
  */
 export function serializeSetCookie(name: string, value: string, options: CookieOptions = {}): string {
+  // Arguments are checked as unknown: JavaScript callers and casts get the same errors as typos.
+  return serialize(name, value, options);
+}
+
+function serialize(name: unknown, value: unknown, optionsArg: unknown): string {
   // RFC 6265bis §4.1.1: cookie-name is a token.
   if (typeof name !== 'string' || !isTokenString(name)) {
-    fail(CookieErrorCode.InvalidName, `cookie name must be a token, got ${quote(String(name))}`);
+    fail(CookieErrorCode.InvalidName, `cookie name must be a token, got ${describe(name)}`);
   }
   if (typeof value !== 'string' || !isCookieValue(value)) {
     fail(
       CookieErrorCode.InvalidValue,
-      `cookie value must be cookie-octets (RFC 6265bis §4.1.1), got ${typeof value === 'string' ? quote(value) : typeof value}`,
+      `cookie value must be cookie-octets (RFC 6265bis §4.1.1), got ${describe(value)}`,
     );
   }
   if (name.length + value.length > MAX_NAME_VALUE_BYTES) {
     fail(CookieErrorCode.TooLarge, `cookie name and value exceed ${MAX_NAME_VALUE_BYTES} octets`);
   }
-  if (typeof options !== 'object' || options === null) {
+  if (typeof optionsArg !== 'object' || optionsArg === null) {
     fail(CookieErrorCode.InvalidAttribute, 'cookie options must be an object');
   }
+  const options = optionsArg as Record<string, unknown>;
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) fail(CookieErrorCode.InvalidAttribute, `unknown cookie option ${quote(key)}`);
   }
   let out = `${name}=${value}`;
-  const { expires, maxAge, domain, path, sameSite } = options;
+  const expires = options['expires'];
   if (expires !== undefined) {
     if (!(expires instanceof Date) || Number.isNaN(expires.getTime())) {
       fail(CookieErrorCode.InvalidAttribute, 'cookie option expires must be a valid Date');
@@ -166,26 +178,36 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
     // §4.1.1: sane-cookie-date is an IMF-fixdate (RFC 9110 §5.6.7), which toUTCString produces.
     out += `; Expires=${expires.toUTCString()}`;
   }
+  const maxAge = options['maxAge'];
   if (maxAge !== undefined) {
     // §4.1.1 writes non-zero-digit *DIGIT, but 0 is how servers delete a cookie and §5.6.2 handles it.
-    if (!Number.isSafeInteger(maxAge) || maxAge < 0) {
-      fail(CookieErrorCode.InvalidAttribute, `cookie option maxAge must be an integer >= 0, got ${String(maxAge)}`);
+    if (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge) || maxAge < 0) {
+      fail(
+        CookieErrorCode.InvalidAttribute,
+        `cookie option maxAge must be an integer >= 0, got ${describe(maxAge)}`,
+      );
     }
     out += `; Max-Age=${maxAge}`;
   }
+  const domain = options['domain'];
   if (domain !== undefined) {
     if (typeof domain !== 'string' || !isDomainValue(domain)) {
-      fail(CookieErrorCode.InvalidAttribute, `cookie option domain must be a host name, got ${quote(String(domain))}`);
+      fail(
+        CookieErrorCode.InvalidAttribute,
+        `cookie option domain must be a host name, got ${describe(domain)}`,
+      );
     }
-    if (domain.length > MAX_ATTRIBUTE_BYTES) fail(CookieErrorCode.TooLarge, 'cookie domain above 1024 octets');
+    if (domain.length > MAX_ATTRIBUTE_BYTES)
+      fail(CookieErrorCode.TooLarge, 'cookie domain above 1024 octets');
     out += `; Domain=${domain}`;
   }
+  const path = options['path'];
   if (path !== undefined) {
     // §5.6.4: a path not starting with "/" is replaced by the default path, silently.
     if (typeof path !== 'string' || path.charCodeAt(0) !== 0x2f || !isAttributeValue(path)) {
       fail(
         CookieErrorCode.InvalidAttribute,
-        `cookie option path must start with "/" and hold no CTL or ";", got ${quote(String(path))}`,
+        `cookie option path must start with "/" and hold no CTL or ";", got ${describe(path)}`,
       );
     }
     if (path.length > MAX_ATTRIBUTE_BYTES) fail(CookieErrorCode.TooLarge, 'cookie path above 1024 octets');
@@ -194,14 +216,19 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
   const isSecure = checkBoolean(options, 'secure');
   if (isSecure) out += '; Secure';
   if (checkBoolean(options, 'httpOnly')) out += '; HttpOnly';
+  const sameSite = options['sameSite'];
   if (sameSite !== undefined) {
     const canonical = typeof sameSite === 'string' ? SAME_SITE[sameSite.toLowerCase()] : undefined;
     if (canonical === undefined) {
-      fail(CookieErrorCode.InvalidAttribute, `cookie option sameSite must be Strict, Lax or None, got ${quote(String(sameSite))}`);
+      fail(
+        CookieErrorCode.InvalidAttribute,
+        `cookie option sameSite must be Strict, Lax or None, got ${describe(sameSite)}`,
+      );
     }
     // draft-west-cookie-incrementalism §3.2, enforced by every major browser: SameSite=None without
     // Secure is rejected.
-    if (canonical === 'None' && !isSecure) fail(CookieErrorCode.NotSecure, 'SameSite=None requires secure: true');
+    if (canonical === 'None' && !isSecure)
+      fail(CookieErrorCode.NotSecure, 'SameSite=None requires secure: true');
     out += `; SameSite=${canonical}`;
   }
   if (checkBoolean(options, 'partitioned')) {
@@ -209,12 +236,12 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
     if (!isSecure) fail(CookieErrorCode.NotSecure, 'Partitioned requires secure: true');
     out += '; Partitioned';
   }
-  checkPrefix(name, isSecure, domain, path);
+  checkPrefix(name, isSecure, domain !== undefined, path);
   return out;
 }
 
 /** RFC 6265bis §4.1.3; user agents match the prefixes case-insensitively (§5.7 steps 20-21), so do we. */
-function checkPrefix(name: string, isSecure: boolean, domain: string | undefined, path: string | undefined): void {
+function checkPrefix(name: string, isSecure: boolean, hasDomain: boolean, path: unknown): void {
   if (name.length < 7 || name.charCodeAt(0) !== 0x5f || name.charCodeAt(1) !== 0x5f) return;
   const head = name.slice(0, 9).toLowerCase();
   if (head === '__secure-') {
@@ -222,7 +249,7 @@ function checkPrefix(name: string, isSecure: boolean, domain: string | undefined
     if (!isSecure) fail(CookieErrorCode.Prefix, `${quote(name)}: the __Secure- prefix requires secure: true`);
   } else if (head.startsWith('__host-')) {
     // §4.1.3.2: __Host- cookies must be Secure, have Path=/ and no Domain (bound to the one host).
-    if (!isSecure || path !== '/' || domain !== undefined) {
+    if (!isSecure || path !== '/' || hasDomain) {
       fail(
         CookieErrorCode.Prefix,
         `${quote(name)}: the __Host- prefix requires secure: true, path: "/" and no domain`,

@@ -31,10 +31,14 @@ function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(strictDecoder.decode(bytes));
   } catch (err) {
-    throw new ServerError(ServerErrorCode.InvalidJson, `request body is not valid JSON (${bytes.byteLength} bytes)`, {
-      statusHint: 400,
-      cause: err,
-    });
+    throw new ServerError(
+      ServerErrorCode.InvalidJson,
+      `request body is not valid JSON (${bytes.byteLength} bytes)`,
+      {
+        statusHint: 400,
+        cause: err,
+      },
+    );
   }
 }
 

@@ -378,7 +378,8 @@ export class OutgoingResponse implements ServerResponse {
     if (this.headersSent) throw new UsageError('ERR_HEADERS_SENT', 'json after the head was sent');
     let text: string | undefined;
     try {
-      text = JSON.stringify(value) as string | undefined;
+      // JSON.stringify is typed string but returns undefined for undefined, functions and symbols.
+      text = (JSON.stringify as (v: unknown) => string | undefined)(value);
     } catch (err) {
       // A BigInt or a cycle is a TypeError; anything else came from the value's own toJSON: rethrown.
       if (!(err instanceof TypeError)) throw err;
@@ -408,15 +409,16 @@ export class OutgoingResponse implements ServerResponse {
 
   setCookie(name: string, value: string, options?: CookieOptions): this {
     const line = serializeSetCookie(name, value, options);
-    if (this.headersSent) throw new UsageError('ERR_HEADERS_SENT', `cannot set cookie ${name}: headers already sent`);
+    if (this.headersSent)
+      throw new UsageError('ERR_HEADERS_SENT', `cannot set cookie ${name}: headers already sent`);
     // RFC 9110 §5.3: Set-Cookie lines are never combined into one (RFC 6265bis §3); each is its own field.
     this.add('set-cookie', line);
     return this;
   }
 
   clearCookie(name: string, options: ClearCookieOptions = {}): this {
-    const o = options as CookieOptions;
-    if (typeof o === 'object' && o !== null && (o.expires !== undefined || o.maxAge !== undefined)) {
+    const o: unknown = options;
+    if (typeof o === 'object' && o !== null && ('expires' in o || 'maxAge' in o)) {
       throw new UsageError('ERR_INVALID_COOKIE_ATTRIBUTE', 'clearCookie sets expires and maxAge itself');
     }
     // Domain, Path (and Partitioned) must match the cookie's for the browser to replace it (§5.7 step 23).

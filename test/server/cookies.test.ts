@@ -85,23 +85,49 @@ test('Set-Cookie: name=value with every attribute in a fixed order', () => {
   );
   assert.equal(serializeSetCookie('a', ''), 'a=');
   assert.equal(serializeSetCookie('a', '"quoted"'), 'a="quoted"');
-  assert.equal(serializeSetCookie('a', 'b', { sameSite: 'Lax', secure: false, httpOnly: false }), 'a=b; SameSite=Lax');
-  assert.equal(serializeSetCookie('a', 'b', { maxAge: 0, domain: '.Example.org' }), 'a=b; Max-Age=0; Domain=.Example.org');
+  assert.equal(
+    serializeSetCookie('a', 'b', { sameSite: 'Lax', secure: false, httpOnly: false }),
+    'a=b; SameSite=Lax',
+  );
+  assert.equal(
+    serializeSetCookie('a', 'b', { maxAge: 0, domain: '.Example.org' }),
+    'a=b; Max-Age=0; Domain=.Example.org',
+  );
 });
 
 test('Set-Cookie: bad names and values are UsageErrors with stable codes', () => {
   const name = 'UsageError:' + CookieErrorCode.InvalidName;
   const value = 'UsageError:' + CookieErrorCode.InvalidValue;
   for (const bad of ['', 'a b', 'a;b', 'a=b', 'a\u0000', 'é', '(x)']) {
-    assert.equal(codeOf(() => serializeSetCookie(bad, 'v')), name, JSON.stringify(bad));
+    assert.equal(
+      codeOf(() => serializeSetCookie(bad, 'v')),
+      name,
+      JSON.stringify(bad),
+    );
   }
-  assert.equal(codeOf(() => serializeSetCookie(1 as unknown as string, 'v')), name);
+  assert.equal(
+    codeOf(() => serializeSetCookie(1 as unknown as string, 'v')),
+    name,
+  );
   for (const bad of ['a b', 'a;b', 'a,b', 'a\\b', 'a"b', '"ab', 'a\r\nSet-Cookie: x=y', 'é', '\u007f']) {
-    assert.equal(codeOf(() => serializeSetCookie('n', bad)), value, JSON.stringify(bad));
+    assert.equal(
+      codeOf(() => serializeSetCookie('n', bad)),
+      value,
+      JSON.stringify(bad),
+    );
   }
-  assert.equal(codeOf(() => serializeSetCookie('n', 5 as unknown as string)), value);
-  assert.equal(codeOf(() => serializeSetCookie('n', 'x'.repeat(4096))), 'UsageError:' + CookieErrorCode.TooLarge);
-  assert.equal(codeOf(() => serializeSetCookie('n', 'x'.repeat(4095))), 'ok');
+  assert.equal(
+    codeOf(() => serializeSetCookie('n', 5 as unknown as string)),
+    value,
+  );
+  assert.equal(
+    codeOf(() => serializeSetCookie('n', 'x'.repeat(4096))),
+    'UsageError:' + CookieErrorCode.TooLarge,
+  );
+  assert.equal(
+    codeOf(() => serializeSetCookie('n', 'x'.repeat(4095))),
+    'ok',
+  );
 });
 
 test('Set-Cookie: each attribute is checked (type, range, CTL or ";", unknown options)', () => {
@@ -129,7 +155,11 @@ test('Set-Cookie: each attribute is checked (type, range, CTL or ";", unknown op
     ['options null', null],
   ];
   for (const [what, options] of cases) {
-    assert.equal(codeOf(() => serializeSetCookie('n', 'v', options as CookieOptions)), attr, what);
+    assert.equal(
+      codeOf(() => serializeSetCookie('n', 'v', options as CookieOptions)),
+      attr,
+      what,
+    );
   }
   assert.equal(
     codeOf(() => serializeSetCookie('n', 'v', { path: '/' + 'a'.repeat(1024) })),
@@ -139,24 +169,61 @@ test('Set-Cookie: each attribute is checked (type, range, CTL or ";", unknown op
 
 test('Set-Cookie: SameSite=None and Partitioned require Secure', () => {
   const notSecure = 'UsageError:' + CookieErrorCode.NotSecure;
-  assert.equal(codeOf(() => serializeSetCookie('n', 'v', { sameSite: 'None' })), notSecure);
-  assert.equal(codeOf(() => serializeSetCookie('n', 'v', { sameSite: 'none', secure: false })), notSecure);
-  assert.equal(codeOf(() => serializeSetCookie('n', 'v', { partitioned: true })), notSecure);
-  assert.equal(serializeSetCookie('n', 'v', { sameSite: 'None', secure: true }), 'n=v; Secure; SameSite=None');
+  assert.equal(
+    codeOf(() => serializeSetCookie('n', 'v', { sameSite: 'None' })),
+    notSecure,
+  );
+  assert.equal(
+    codeOf(() => serializeSetCookie('n', 'v', { sameSite: 'none', secure: false })),
+    notSecure,
+  );
+  assert.equal(
+    codeOf(() => serializeSetCookie('n', 'v', { partitioned: true })),
+    notSecure,
+  );
+  assert.equal(
+    serializeSetCookie('n', 'v', { sameSite: 'None', secure: true }),
+    'n=v; Secure; SameSite=None',
+  );
   assert.equal(serializeSetCookie('n', 'v', { partitioned: true, secure: true }), 'n=v; Secure; Partitioned');
 });
 
 test('Set-Cookie: __Secure- and __Host- prefix rules (RFC 6265bis §4.1.3), matched case-insensitively', () => {
   const prefix = 'UsageError:' + CookieErrorCode.Prefix;
-  assert.equal(codeOf(() => serializeSetCookie('__Secure-id', 'v')), prefix);
-  assert.equal(codeOf(() => serializeSetCookie('__secure-id', 'v')), prefix);
-  assert.equal(serializeSetCookie('__Secure-id', 'v', { secure: true, domain: 'a.com' }), '__Secure-id=v; Domain=a.com; Secure');
+  assert.equal(
+    codeOf(() => serializeSetCookie('__Secure-id', 'v')),
+    prefix,
+  );
+  assert.equal(
+    codeOf(() => serializeSetCookie('__secure-id', 'v')),
+    prefix,
+  );
+  assert.equal(
+    serializeSetCookie('__Secure-id', 'v', { secure: true, domain: 'a.com' }),
+    '__Secure-id=v; Domain=a.com; Secure',
+  );
   const host: CookieOptions = { secure: true, path: '/' };
   assert.equal(serializeSetCookie('__Host-id', 'v', host), '__Host-id=v; Path=/; Secure');
-  assert.equal(codeOf(() => serializeSetCookie('__Host-id', 'v', { path: '/' })), prefix, 'no Secure');
-  assert.equal(codeOf(() => serializeSetCookie('__Host-id', 'v', { secure: true })), prefix, 'no Path');
-  assert.equal(codeOf(() => serializeSetCookie('__HOST-id', 'v', { secure: true, path: '/a' })), prefix, 'Path not /');
-  assert.equal(codeOf(() => serializeSetCookie('__Host-id', 'v', { ...host, domain: 'a.com' })), prefix, 'Domain');
+  assert.equal(
+    codeOf(() => serializeSetCookie('__Host-id', 'v', { path: '/' })),
+    prefix,
+    'no Secure',
+  );
+  assert.equal(
+    codeOf(() => serializeSetCookie('__Host-id', 'v', { secure: true })),
+    prefix,
+    'no Path',
+  );
+  assert.equal(
+    codeOf(() => serializeSetCookie('__HOST-id', 'v', { secure: true, path: '/a' })),
+    prefix,
+    'Path not /',
+  );
+  assert.equal(
+    codeOf(() => serializeSetCookie('__Host-id', 'v', { ...host, domain: 'a.com' })),
+    prefix,
+    'Domain',
+  );
   // Only the exact prefixes count.
   assert.equal(serializeSetCookie('__Hostile', 'v'), '__Hostile=v');
   assert.equal(serializeSetCookie('_Secure-x', 'v'), '_Secure-x=v');

@@ -118,8 +118,14 @@ test('json over its cap rejects ERR_BODY_TOO_LARGE (413); a bad cap throws at th
   big.req.pushBody(new TextEncoder().encode('[1,2,3]'));
   big.req.endBody(null);
   await assert.rejects(big.req.json(6), (e: unknown) => codeOf(e) === 'ERR_BODY_TOO_LARGE');
-  assert.throws(() => big.req.json(-1), (e: unknown) => codeOf(e) === 'ERR_INVALID_ARG');
-  assert.throws(() => big.req.json('5' as unknown as number), (e: unknown) => codeOf(e) === 'ERR_INVALID_ARG');
+  assert.throws(
+    () => big.req.json(-1),
+    (e: unknown) => codeOf(e) === 'ERR_INVALID_ARG',
+  );
+  assert.throws(
+    () => big.req.json('5' as unknown as number),
+    (e: unknown) => codeOf(e) === 'ERR_INVALID_ARG',
+  );
 });
 
 test('a content-length above the cap rejects before the body is pulled (no 100 Continue asked)', async () => {
@@ -147,11 +153,14 @@ test('searchParams and cookies are parsed on first access, then the same object'
   assert.equal(q.get('b'), 'x y');
   assert.equal(req.searchParams, q);
   const c = req.cookies;
-  assert.deepEqual([...c], [
-    ['sid', 'abc'],
-    ['theme', 'dark'],
-    ['lang', 'en'],
-  ]);
+  assert.deepEqual(
+    [...c],
+    [
+      ['sid', 'abc'],
+      ['theme', 'dark'],
+      ['lang', 'en'],
+    ],
+  );
   assert.equal(req.cookies, c);
   assert.equal(make(false).req.cookies.size, 0);
   assert.equal(make(false).req.searchParams.get('x'), '1');
