@@ -77,7 +77,12 @@ const OPTION_KEYS = new Set([
   'partitioned',
 ]);
 
-const SAME_SITE: Readonly<Record<string, string>> = { strict: 'Strict', lax: 'Lax', none: 'None' };
+/** SameSite values by lowercase spelling (a Map: `constructor` or `__proto__` must not match). */
+const SAME_SITE: ReadonlyMap<string, string> = new Map([
+  ['strict', 'Strict'],
+  ['lax', 'Lax'],
+  ['none', 'None'],
+]);
 
 /** RFC 6265bis §4.1.1 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E. */
 function isCookieOctet(c: number): boolean {
@@ -218,7 +223,7 @@ function serialize(name: unknown, value: unknown, optionsArg: unknown): string {
   if (checkBoolean(options, 'httpOnly')) out += '; HttpOnly';
   const sameSite = options['sameSite'];
   if (sameSite !== undefined) {
-    const canonical = typeof sameSite === 'string' ? SAME_SITE[sameSite.toLowerCase()] : undefined;
+    const canonical = typeof sameSite === 'string' ? SAME_SITE.get(sameSite.toLowerCase()) : undefined;
     if (canonical === undefined) {
       fail(
         CookieErrorCode.InvalidAttribute,

@@ -151,6 +151,8 @@ test('Set-Cookie: each attribute is checked (type, range, CTL or ";", unknown op
     ['secure not boolean', { secure: 'yes' as unknown as boolean }],
     ['httpOnly not boolean', { httpOnly: 1 as unknown as boolean }],
     ['sameSite unknown', { sameSite: 'Loose' as 'Lax' }],
+    ['sameSite an Object.prototype key', { sameSite: 'constructor' as 'Lax' }],
+    ['sameSite __proto__', { sameSite: '__proto__' as 'Lax' }],
     ['unknown option (typo)', { httponly: true } as unknown as CookieOptions],
     ['options null', null],
   ];
