@@ -2,16 +2,17 @@
  * Cookies (RFC 6265bis, draft-ietf-httpbis-rfc6265bis): parsing the request's `Cookie` field(s) and
  * serializing one `Set-Cookie` line, validated at the call.
  *
- * Parsing (RFC 6265bis §4.2.1 syntax, §5.7.4 as a user agent produces it) is lenient the way servers must be:
+ * Parsing (RFC 6265bis §4.2.1 syntax, as the user agent's retrieval model produces it) is lenient:
  * - pairs are split on `;`, whitespace (SP, HTAB) around names and values is dropped, so `a=1;b=2` and
  *   `a=1 ;  b=2` parse like `a=1; b=2`;
  * - a value wrapped in one pair of DQUOTEs loses them (`a="x y"` gives `x y`); nothing else is decoded
  *   (no percent-decoding: call `decodeURIComponent` yourself, inside a try, if you encoded it);
- * - a pair without `=` (a nameless cookie, §5.7) or with an empty name is skipped;
- * - the first occurrence of a name wins: user agents send cookies with longer paths first (§5.7.4 step 2),
- *   so the first is the most specific one;
+ * - a pair without `=` (a nameless cookie, which 6265bis allows) or with an empty name is skipped;
+ * - the first occurrence of a name wins: user agents send cookies with longer paths first (retrieval
+ *   model), so the first is the most specific one;
  * - several Cookie fields are read in order as if joined with `; `: HTTP/2 and HTTP/3 may split the field
  *   into one field per pair (RFC 9113 §8.2.3, RFC 9114 §4.2.1).
+ * Each leniency has its case in test/server/cookies.test.ts (`Cookie: ...` tests).
  *
  * Serializing enforces the server grammar (§4.1.1) and the rules under which browsers silently drop a
  * cookie, so a mistake shows up as a {@link UsageError} with a {@link CookieErrorCode} instead of a cookie
@@ -33,7 +34,7 @@ export const CookieErrorCode = {
   NotSecure: 'ERR_COOKIE_NOT_SECURE',
   /** A `__Secure-` or `__Host-` name without what its prefix demands (RFC 6265bis §4.1.3). */
   Prefix: 'ERR_COOKIE_PREFIX',
-  /** Name and value above 4096 octets, or an attribute value above 1024 (§5.6, §5.7: browsers ignore them). */
+  /** Name and value above 4096 octets, or an attribute value above 1024 (browsers ignore them). */
   TooLarge: 'ERR_COOKIE_TOO_LARGE',
 } as const;
 export type CookieErrorCode = (typeof CookieErrorCode)[keyof typeof CookieErrorCode];
@@ -61,8 +62,8 @@ export interface CookieOptions {
 /** Options of `res.clearCookie`: those that identify the cookie to replace (no expiry of its own). */
 export type ClearCookieOptions = Omit<CookieOptions, 'expires' | 'maxAge'>;
 
-// RFC 6265bis §5.6: user agents ignore an attribute value above 1024 octets, and (§5.7 step 4) a cookie
-// whose name and value together exceed 4096 octets.
+// RFC 6265bis, the user agent's Set-Cookie parsing: an attribute value above 1024 octets is ignored, and
+// so is a cookie whose name and value together exceed 4096 octets.
 const MAX_ATTRIBUTE_BYTES = 1024;
 const MAX_NAME_VALUE_BYTES = 4096;
 
@@ -110,7 +111,7 @@ function isAttributeValue(v: string): boolean {
   return true;
 }
 
-/** A host name in A-labels (RFC 1034 §3.5 as relaxed by RFC 1123 §2.1), an optional leading dot (§5.6.3). */
+/** A host name in A-labels (RFC 1034 §3.5 as relaxed by RFC 1123 §2.1), an optional leading dot (user agents drop it). */
 function isDomainValue(v: string): boolean {
   const start = v.charCodeAt(0) === 0x2e ? 1 : 0;
   if (v.length <= start) return false;
@@ -185,7 +186,7 @@ function serialize(name: unknown, value: unknown, optionsArg: unknown): string {
   }
   const maxAge = options['maxAge'];
   if (maxAge !== undefined) {
-    // §4.1.1 writes non-zero-digit *DIGIT, but 0 is how servers delete a cookie and §5.6.2 handles it.
+    // §4.1.1 writes non-zero-digit *DIGIT, but 0 is how servers delete a cookie and user agents read it so.
     if (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge) || maxAge < 0) {
       fail(
         CookieErrorCode.InvalidAttribute,
@@ -208,7 +209,7 @@ function serialize(name: unknown, value: unknown, optionsArg: unknown): string {
   }
   const path = options['path'];
   if (path !== undefined) {
-    // §5.6.4: a path not starting with "/" is replaced by the default path, silently.
+    // User agents replace a path not starting with "/" by the default path, silently.
     if (typeof path !== 'string' || path.charCodeAt(0) !== 0x2f || !isAttributeValue(path)) {
       fail(
         CookieErrorCode.InvalidAttribute,
@@ -245,7 +246,7 @@ function serialize(name: unknown, value: unknown, optionsArg: unknown): string {
   return out;
 }
 
-/** RFC 6265bis §4.1.3; user agents match the prefixes case-insensitively (§5.7 steps 20-21), so do we. */
+/** RFC 6265bis §4.1.3; user agents match the prefixes case-insensitively (storage model), so do we. */
 function checkPrefix(name: string, isSecure: boolean, hasDomain: boolean, path: unknown): void {
   if (name.length < 7 || name.charCodeAt(0) !== 0x5f || name.charCodeAt(1) !== 0x5f) return;
   const head = name.slice(0, 9).toLowerCase();

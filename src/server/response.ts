@@ -28,7 +28,7 @@ import type { ResponseBackend, SendFileOptions, ServerRequest, ServerResponse } 
 /** RFC 8259 §11 defines no charset parameter (JSON is UTF-8); it is sent for clients that guess otherwise. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-/** What `clearCookie` sends: a date in the past and Max-Age=0 (RFC 6265bis §5.6.1, §5.6.2). */
+/** What `clearCookie` sends: a date in the past and Max-Age=0 (RFC 6265bis: an expiry in the past deletes). */
 const EPOCH = new Date(0);
 
 let dateSecond = -1;
@@ -421,7 +421,7 @@ export class OutgoingResponse implements ServerResponse {
     if (typeof o === 'object' && o !== null && ('expires' in o || 'maxAge' in o)) {
       throw new UsageError('ERR_INVALID_COOKIE_ATTRIBUTE', 'clearCookie sets expires and maxAge itself');
     }
-    // Domain, Path (and Partitioned) must match the cookie's for the browser to replace it (§5.7 step 23).
+    // Domain, Path (and Partitioned) must match the cookie's for the browser to replace it (RFC 6265bis storage model).
     return this.setCookie(name, '', { ...options, expires: EPOCH, maxAge: 0 });
   }
 
