@@ -14,7 +14,7 @@ import { selfSignedCertificate } from '../../src/server/cert.js';
 import { Http3Client } from '../../src/server/http3.js';
 import { createServer, type Server } from '../../src/server/server.js';
 import type { Handler } from '../../src/server/types.js';
-import { RawClient } from './helpers.js';
+import { RawClient, transportAvailable } from './helpers.js';
 
 type Proto = 'h1' | 'h2' | 'h3';
 const PROTOS: readonly Proto[] = ['h1', 'h2', 'h3'];
@@ -147,11 +147,12 @@ async function withServer(
   handler: Handler,
   run: (port: number, errors: unknown[]) => Promise<void>,
   limits: Record<string, number> = {},
+  transport: 'net' | 'native' = 'net',
 ): Promise<void> {
   const fdsBefore = openFds();
   const errors: unknown[] = [];
   const server = createServer(handler, {
-    transport: 'net',
+    transport,
     limits: { timerTickMs: 10, ...limits },
     onError: (e) => errors.push(e),
     ...(proto === 'h3' ? { tls: { key: CERT.key, cert: CERT.cert }, http3: true } : {}),
@@ -301,3 +302,36 @@ test('h1: Expect: 100-continue with a content-length above the cap gets 413 and 
     { bodyTimeoutMs: 300 },
   );
 });
+
+for (const proto of ['h1', 'h2'] as const) {
+  test(`${proto} on the native transport: json round trip, 400 and 413`, async (t) => {
+    if (!transportAvailable('native')) {
+      t.skip('native addon not built');
+      return;
+    }
+    await withServer(
+      proto,
+      bodyHandler,
+      async (port, errors) => {
+        const ok = await request(
+          proto,
+          port,
+          'POST',
+          '/json?x=1',
+          [['cookie', 'a=1']],
+          enc.encode('{"n":2}'),
+        );
+        assert.equal(ok.status, 201);
+        assert.deepEqual(JSON.parse(ok.body), { got: { n: 2 }, x: ['1'], type: null });
+        const bad = await request(proto, port, 'POST', '/json', [], enc.encode('nope'));
+        assert.equal(bad.status, 400);
+        assert.equal(bad.body, 'ERR_INVALID_JSON\n');
+        const big = await request(proto, port, 'POST', '/text', [], new Uint8Array(5000));
+        assert.equal(big.status, 413);
+        assert.deepEqual(errors, []);
+      },
+      {},
+      'native',
+    );
+  });
+}
