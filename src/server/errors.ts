@@ -1,13 +1,18 @@
 /**
  * Errors raised by the server's exchange layer (src/server/exchange.ts) for conditions that are neither the
- * peer's protocol error nor API misuse: a request body over a handler's cap, a response that timed out, a
+ * peer's protocol error nor API misuse: a request body over a handler's cap or not JSON, a response that timed out, a
  * request aborted by the peer. Each has a stable `code`; an HTTP status hint where one applies.
  */
 
 /** Stable codes of {@link ServerError}. */
 export const ServerErrorCode = {
-  /** `req.bytes(max)` / `req.text(max)`: the body is larger than the handler's cap (answered 413). */
+  /**
+   * `req.bytes(max)` / `req.text(max)` / `req.json(max)`: the body is larger than the handler's cap, or its
+   * content-length announces so (answered 413).
+   */
   BodyTooLarge: 'ERR_BODY_TOO_LARGE',
+  /** `req.json()`: the body is not JSON text (RFC 8259) or not UTF-8; `cause` says where (answered 400). */
+  InvalidJson: 'ERR_INVALID_JSON',
   /** The handler sent no response head within `responseTimeoutMs` (answered 503). */
   ResponseTimeout: 'ERR_RESPONSE_TIMEOUT',
   /** The peer closed the connection before the response finished. */

@@ -11,6 +11,8 @@ export type { StaticOptions } from './static.js';
 export { runWorkers, isHayateWorker } from './workers.js';
 export type { WorkerGroup, WorkerOptions } from './workers.js';
 export { ServerError, ServerErrorCode } from './errors.js';
+export { CookieErrorCode, parseCookieString, serializeSetCookie } from './cookies.js';
+export type { ClearCookieOptions, CookieOptions } from './cookies.js';
 export { ServerExchange } from './exchange.js';
 export type { ExchangeHost, ExchangeRequestInit } from './exchange.js';
 export { FieldSectionView, isConnectionSpecificField } from './fields.js';

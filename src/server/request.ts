@@ -5,6 +5,7 @@
  * `onConsumed`.
  */
 import { UsageError } from '../common/errors.js';
+import { parseCookies } from './cookies.js';
 import { ServerError, ServerErrorCode } from './errors.js';
 import type { HeadersView, ServerRequest } from './types.js';
 
@@ -20,6 +21,44 @@ const decoder = new TextDecoder();
 
 function decode(bytes: Uint8Array): string {
   return decoder.decode(bytes);
+}
+
+/** Strict UTF-8 for JSON (RFC 8259 §8.1); a leading BOM is dropped (ignoreBOM false), as §8.1 allows. */
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a JSON body; malformed text or UTF-8 is the client's fault: 400 `ERR_INVALID_JSON`. */
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(strictDecoder.decode(bytes));
+  } catch (err) {
+    throw new ServerError(
+      ServerErrorCode.InvalidJson,
+      `request body is not valid JSON (${bytes.byteLength} bytes)`,
+      {
+        statusHint: 400,
+        cause: err,
+      },
+    );
+  }
+}
+
+/** A content-length field's value when it is plain digits, else -1 (the protocol layer validated it). */
+function declaredLength(value: string | undefined): number {
+  if (value === undefined || value.length === 0 || value.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+function tooLarge(maxBytes: number): ServerError {
+  // Not the handler's fault: the exchange answers 413 when this escapes the handler.
+  return new ServerError(ServerErrorCode.BodyTooLarge, `request body exceeds ${maxBytes} bytes`, {
+    statusHint: 413,
+  });
 }
 
 /** A request as the handler sees it. */
@@ -42,6 +81,9 @@ export class IncomingRequest implements ServerRequest {
   private waiter: (() => void) | undefined;
   private isPulled = false;
   private queryIndex = -2;
+  /** Made on first use of {@link searchParams} / {@link cookies}: nothing is parsed for other requests. */
+  private searchParamsCache: URLSearchParams | undefined = undefined;
+  private cookiesCache: ReadonlyMap<string, string> | undefined = undefined;
 
   constructor(
     protocol: string,
@@ -71,6 +113,19 @@ export class IncomingRequest implements ServerRequest {
   get query(): string {
     const q = this.qIndex();
     return q < 0 ? '' : this.target.slice(q + 1);
+  }
+
+  /**
+   * The query parsed as `application/x-www-form-urlencoded` (WHATWG URL), on first access, then cached:
+   * the same object every time, so changes made to it stay.
+   */
+  get searchParams(): URLSearchParams {
+    return (this.searchParamsCache ??= new URLSearchParams(this.query));
+  }
+
+  /** The request's cookies by name, parsed on first access (see src/server/cookies.ts for the rules). */
+  get cookies(): ReadonlyMap<string, string> {
+    return (this.cookiesCache ??= parseCookies(this.headers));
   }
 
   private qIndex(): number {
@@ -166,24 +221,28 @@ export class IncomingRequest implements ServerRequest {
   }
 
   bytes(maxBytes = 1024 * 1024): Promise<Uint8Array> {
-    // API misuse throws at the call, not in the promise.
-    if (typeof maxBytes !== 'number' || !(maxBytes >= 0)) {
-      throw new UsageError('ERR_INVALID_ARG', `maxBytes must be a number >= 0, got ${String(maxBytes)}`);
-    }
+    this.checkMax(maxBytes);
     return this.readAll(maxBytes);
   }
 
+  /** Checks `maxBytes` at the call (API misuse throws, it does not reject). */
+  private checkMax(maxBytes: unknown): void {
+    if (typeof maxBytes !== 'number' || !(maxBytes >= 0)) {
+      throw new UsageError('ERR_INVALID_ARG', `maxBytes must be a number >= 0, got ${String(maxBytes)}`);
+    }
+  }
+
   private async readAll(maxBytes: number): Promise<Uint8Array> {
+    // A body announced larger than the cap is refused before a byte is read, so an HTTP/1.1 client
+    // waiting for 100 (Continue) gets the 413 instead and never sends it (RFC 9110 §10.1.1).
+    if (!this.isPulled && !this.isEnded && declaredLength(this.headers.get('content-length')) > maxBytes) {
+      throw tooLarge(maxBytes);
+    }
     const parts: Uint8Array[] = [];
     let n = 0;
     for await (const c of this.body) {
       n += c.byteLength;
-      if (n > maxBytes) {
-        // Not the handler's fault: the exchange answers 413 when this escapes the handler.
-        throw new ServerError(ServerErrorCode.BodyTooLarge, `request body exceeds ${maxBytes} bytes`, {
-          statusHint: 413,
-        });
-      }
+      if (n > maxBytes) throw tooLarge(maxBytes);
       parts.push(c);
     }
     if (parts.length === 1) return parts[0]!;
@@ -198,5 +257,10 @@ export class IncomingRequest implements ServerRequest {
 
   text(maxBytes?: number): Promise<string> {
     return this.bytes(maxBytes).then(decode);
+  }
+
+  json<T = unknown>(maxBytes = 1024 * 1024): Promise<T> {
+    this.checkMax(maxBytes);
+    return this.readAll(maxBytes).then(parseJson) as Promise<T>;
   }
 }

@@ -14,12 +14,22 @@
  * - `ERR_RESPONSE_ENDED`: writing after `end()`;
  * - `ERR_BODY_NOT_ALLOWED`: body bytes on a 204 or 304 (RFC 9110 §15.3.5, §15.4.5);
  * - `ERR_BODY_LENGTH`: more body than the content-length said, or `end()` with less (RFC 9110 §8.6; on
- *   HTTP/1.1 the connection could not be reused, on HTTP/2 and HTTP/3 the message would be malformed).
+ *   HTTP/1.1 the connection could not be reused, on HTTP/2 and HTTP/3 the message would be malformed);
+ * - `ERR_JSON_SERIALIZE`: `json(value)` with a value JSON.stringify cannot represent (undefined, a
+ *   function or symbol at the top, a BigInt, a cycle);
+ * - the `ERR_INVALID_COOKIE_*` / `ERR_COOKIE_*` codes of `setCookie` (src/server/cookies.ts).
  */
 import { isFieldValueString, isTokenString } from '../common/char-class.js';
 import { UsageError } from '../common/errors.js';
+import { serializeSetCookie, type ClearCookieOptions, type CookieOptions } from './cookies.js';
 import { serveFile } from './static.js';
 import type { ResponseBackend, SendFileOptions, ServerRequest, ServerResponse } from './types.js';
+
+/** RFC 8259 §11 defines no charset parameter (JSON is UTF-8); it is sent for clients that guess otherwise. */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** What `clearCookie` sends: a date in the past and Max-Age=0 (RFC 6265bis: an expiry in the past deletes). */
+const EPOCH = new Date(0);
 
 let dateSecond = -1;
 let dateValue = '';
@@ -155,14 +165,18 @@ export class OutgoingResponse implements ServerResponse {
 
   set status(code: number) {
     if (this.headersSent) throw new UsageError('ERR_HEADERS_SENT', 'cannot set status: headers already sent');
+    this.checkStatus(code);
+    this.statusCode = code;
+  }
+
+  private checkStatus(code: unknown): void {
     // RFC 9110 §15: a status code is three digits; a final response is not 1xx.
-    if (!Number.isInteger(code) || code < 200 || code > 999) {
+    if (typeof code !== 'number' || !Number.isInteger(code) || code < 200 || code > 999) {
       throw new UsageError(
         'ERR_INVALID_STATUS',
         `final status must be an integer from 200 to 999, got ${describe(code)}`,
       );
     }
-    this.statusCode = code;
   }
 
   /**
@@ -353,6 +367,62 @@ export class OutgoingResponse implements ServerResponse {
     if (bytes !== undefined && bytes.byteLength > 0) this.backend.sendData(bytes);
     this.finished = true;
     this.backend.sendEnd(trailerList);
+  }
+
+  json(value: unknown, status?: number): void {
+    if (this.finished) {
+      // As write(): the server may have answered for the handler (timeout, peer gone); not misuse then.
+      if (this.backend.isClosed || this.request.aborted) return;
+      throw new UsageError('ERR_RESPONSE_ENDED', 'json after end');
+    }
+    if (this.headersSent) throw new UsageError('ERR_HEADERS_SENT', 'json after the head was sent');
+    let text: string | undefined;
+    try {
+      // JSON.stringify is typed string but returns undefined for undefined, functions and symbols.
+      text = (JSON.stringify as (v: unknown) => string | undefined)(value);
+    } catch (err) {
+      // A BigInt or a cycle is a TypeError; anything else came from the value's own toJSON: rethrown.
+      if (!(err instanceof TypeError)) throw err;
+      throw new UsageError('ERR_JSON_SERIALIZE', `json value cannot be serialized: ${err.message}`);
+    }
+    if (text === undefined) {
+      throw new UsageError('ERR_JSON_SERIALIZE', `json value cannot be serialized: ${describe(value)}`);
+    }
+    // Everything is checked before anything changes, so a refused call leaves the response as it was.
+    if (status !== undefined && status !== this.statusCode) this.checkStatus(status);
+    const code = status ?? this.statusCode;
+    if (code === 204 || code === 304) {
+      throw new UsageError('ERR_BODY_NOT_ALLOWED', `a ${code} response has no body`);
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    const explicit = this.fieldLength;
+    if (explicit >= 0 && explicit !== bytes.byteLength && !this.backend.isHead) {
+      throw new UsageError(
+        'ERR_BODY_LENGTH',
+        `json body is ${bytes.byteLength} bytes, content-length says ${explicit}`,
+      );
+    }
+    this.statusCode = code;
+    if (this.indexOf('content-type') < 0) this.add('content-type', JSON_CONTENT_TYPE);
+    this.end(bytes);
+  }
+
+  setCookie(name: string, value: string, options?: CookieOptions): this {
+    const line = serializeSetCookie(name, value, options);
+    if (this.headersSent)
+      throw new UsageError('ERR_HEADERS_SENT', `cannot set cookie ${name}: headers already sent`);
+    // RFC 9110 §5.3: Set-Cookie lines are never combined into one (RFC 6265bis §3); each is its own field.
+    this.add('set-cookie', line);
+    return this;
+  }
+
+  clearCookie(name: string, options: ClearCookieOptions = {}): this {
+    const o: unknown = options;
+    if (typeof o === 'object' && o !== null && ('expires' in o || 'maxAge' in o)) {
+      throw new UsageError('ERR_INVALID_COOKIE_ATTRIBUTE', 'clearCookie sets expires and maxAge itself');
+    }
+    // Domain, Path (and Partitioned) must match the cookie's for the browser to replace it (RFC 6265bis storage model).
+    return this.setCookie(name, '', { ...options, expires: EPOCH, maxAge: 0 });
   }
 
   /** Internal (static files): sends `length` bytes of `fd` from `offset` as the body. */

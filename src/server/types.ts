@@ -10,6 +10,7 @@
  * ```
  */
 import type { TransportSocket } from '../transport/socket.js';
+import type { ClearCookieOptions, CookieOptions } from './cookies.js';
 
 /** A read-only, lazily decoded view of a field section (request headers or trailers). */
 export interface HeadersView {
@@ -37,6 +38,13 @@ export interface ServerRequest {
   readonly path: string;
   /** The query string without `?`, or `''`. */
   readonly query: string;
+  /** {@link query} parsed (URLSearchParams) on first access and cached; free when never used. */
+  readonly searchParams: URLSearchParams;
+  /**
+   * The `Cookie` field(s) parsed on first access and cached: name to value, the first occurrence of a name
+   * wins, surrounding DQUOTEs are removed and nothing is percent-decoded (src/server/cookies.ts).
+   */
+  readonly cookies: ReadonlyMap<string, string>;
   readonly headers: HeadersView;
   /** Trailers, once the body has been read to its end; null when there were none. */
   readonly trailers: HeadersView | null;
@@ -49,8 +57,16 @@ export interface ServerRequest {
    * `ERR_BODY_TOO_LARGE`, which answers 413 if the handler lets it escape).
    */
   bytes(maxBytes?: number): Promise<Uint8Array>;
-  /** The whole body decoded as UTF-8. */
+  /** The whole body decoded as UTF-8 (malformed sequences become U+FFFD). */
   text(maxBytes?: number): Promise<string>;
+  /**
+   * The whole body (at most `maxBytes`, default 1 MiB: 413 as for {@link bytes}) parsed as JSON. Text that
+   * is not JSON, or not UTF-8, rejects with a ServerError `ERR_INVALID_JSON` (its `cause` the parser's
+   * error), answered 400 if the handler lets it escape; an empty body is not JSON either. The
+   * content-type is not checked: look at `headers.get('content-type')` to require one. The result is
+   * not validated against `T`.
+   */
+  json<T = unknown>(maxBytes?: number): Promise<T>;
   /**
    * The exchange ended before the response finished: the peer closed the connection or reset the stream,
    * or the response timed out (`responseTimeoutMs`). Not an error of the handler's.
@@ -101,6 +117,25 @@ export interface ServerResponse {
    * Resolves when the file is written; missing or refused paths answer 404.
    */
   sendFile(path: string, options?: SendFileOptions): Promise<void>;
+  /**
+   * Sends `value` as the whole body: `JSON.stringify(value)`, with content-length, and
+   * `content-type: application/json; charset=utf-8` unless one was set; `status` when given. A value
+   * that cannot be serialized (undefined, a function or symbol, a BigInt, a cycle) throws a UsageError
+   * `ERR_JSON_SERIALIZE` at the call, and so do the checks of `end()` (ERR_HEADERS_SENT, ...); nothing
+   * is changed or sent then.
+   */
+  json(value: unknown, status?: number): void;
+  /**
+   * Appends a `Set-Cookie` field (one per call, never combined). Name, value and every attribute are
+   * checked at the call (RFC 6265bis; SameSite=None and Partitioned need Secure; the `__Secure-` and
+   * `__Host-` prefix rules): a UsageError with a `CookieErrorCode` otherwise. The value is sent as given.
+   */
+  setCookie(name: string, value: string, options?: CookieOptions): this;
+  /**
+   * Tells the client to delete cookie `name`: an empty value with Max-Age=0 and an Expires in 1970. Pass
+   * the Domain and Path (and Secure, Partitioned) it was set with: the browser replaces only that cookie.
+   */
+  clearCookie(name: string, options?: ClearCookieOptions): this;
 }
 
 /** A request handler. A returned promise's rejection answers 500 if nothing was sent yet. */

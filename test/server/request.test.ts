@@ -67,3 +67,101 @@ test('a request without a body reads as empty and never asks for 100-continue', 
   assert.equal(await req.text(), '');
   assert.equal(calls.pulls, 0);
 });
+
+function withHeaders(lines: [string, string][], hasBody: boolean) {
+  const headers = {
+    length: lines.length,
+    name: (i: number) => lines[i]![0],
+    value: (i: number) => lines[i]![1],
+    get: (n: string) => lines.find(([k]) => k === n)?.[1],
+    has: (n: string) => lines.some(([k]) => k === n),
+    getAll: (n: string) => lines.filter(([k]) => k === n).map(([, v]) => v),
+    toArray: () => lines,
+  };
+  const calls = { pulls: 0 };
+  const req = new IncomingRequest('h2', 'POST', '/p?a=1&b=x%20y&a=2', headers, '', 0, hasBody, {
+    onBodyPull: () => {
+      calls.pulls++;
+    },
+    onConsumed: () => undefined,
+  });
+  return { req, calls };
+}
+
+function codeOf(e: unknown): string | undefined {
+  return (e as { code?: string } | null)?.code;
+}
+
+test('json parses the body; malformed JSON or UTF-8 (and an empty body) rejects ERR_INVALID_JSON, 400', async () => {
+  const ok = make(true);
+  ok.req.pushBody(new TextEncoder().encode('\uFEFF{"a":[1,'));
+  ok.req.pushBody(new TextEncoder().encode('"é"]}'));
+  ok.req.endBody(null);
+  assert.deepEqual(await ok.req.json(), { a: [1, 'é'] });
+  const bodies = [new TextEncoder().encode('{"a":'), new Uint8Array([0x22, 0xff, 0x22]), new Uint8Array(0)];
+  for (const body of bodies) {
+    const bad = make(true);
+    if (body.length > 0) bad.req.pushBody(body);
+    bad.req.endBody(null);
+    await assert.rejects(bad.req.json(), (e: unknown) => {
+      assert.equal((e as Error).name, 'ServerError');
+      assert.equal(codeOf(e), 'ERR_INVALID_JSON');
+      assert.equal((e as { statusHint: number }).statusHint, 400);
+      assert.ok((e as Error).cause instanceof Error, 'the parser error is the cause');
+      return true;
+    });
+  }
+});
+
+test('json over its cap rejects ERR_BODY_TOO_LARGE (413); a bad cap throws at the call', async () => {
+  const big = make(true);
+  big.req.pushBody(new TextEncoder().encode('[1,2,3]'));
+  big.req.endBody(null);
+  await assert.rejects(big.req.json(6), (e: unknown) => codeOf(e) === 'ERR_BODY_TOO_LARGE');
+  assert.throws(
+    () => big.req.json(-1),
+    (e: unknown) => codeOf(e) === 'ERR_INVALID_ARG',
+  );
+  assert.throws(
+    () => big.req.json('5' as unknown as number),
+    (e: unknown) => codeOf(e) === 'ERR_INVALID_ARG',
+  );
+});
+
+test('a content-length above the cap rejects before the body is pulled (no 100 Continue asked)', async () => {
+  const { req, calls } = withHeaders([['content-length', '5000']], true);
+  req.pushBody(new Uint8Array(5000));
+  await assert.rejects(req.bytes(1000), (e: unknown) => codeOf(e) === 'ERR_BODY_TOO_LARGE');
+  assert.equal(calls.pulls, 0);
+  const within = withHeaders([['content-length', '3']], true);
+  const reading = within.req.text(3);
+  within.req.pushBody(new TextEncoder().encode('abc'));
+  within.req.endBody(null);
+  assert.equal(await reading, 'abc');
+});
+
+test('searchParams and cookies are parsed on first access, then the same object', () => {
+  const { req } = withHeaders(
+    [
+      ['cookie', 'sid="abc"; theme=dark'],
+      ['cookie', 'sid=other; lang=en'],
+    ],
+    false,
+  );
+  const q = req.searchParams;
+  assert.deepEqual(q.getAll('a'), ['1', '2']);
+  assert.equal(q.get('b'), 'x y');
+  assert.equal(req.searchParams, q);
+  const c = req.cookies;
+  assert.deepEqual(
+    [...c],
+    [
+      ['sid', 'abc'],
+      ['theme', 'dark'],
+      ['lang', 'en'],
+    ],
+  );
+  assert.equal(req.cookies, c);
+  assert.equal(make(false).req.cookies.size, 0);
+  assert.equal(make(false).req.searchParams.get('x'), '1');
+});

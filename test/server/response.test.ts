@@ -154,3 +154,142 @@ test('after the head is sent getHeader sees only the handler fields, not the Dat
 test('httpDate is an IMF-fixdate', () => {
   assert.match(httpDate(), /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
 });
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+  return undefined;
+}
+
+test('json(value, status) sends the JSON text with content-length and a JSON content-type', () => {
+  const [res, b] = make();
+  res.json({ a: 'é', n: [1, null] }, 201);
+  assert.deepEqual(b.log, [
+    'head 201 23 content-type=application/json; charset=utf-8,date=D',
+    'data {"a":"é","n":[1,null]}',
+    'end -',
+  ]);
+  assert.equal(res.finished, true);
+  const [keep, kb] = make();
+  keep.setHeader('content-type', 'application/problem+json');
+  keep.json(null);
+  assert.deepEqual(
+    kb.log[0],
+    'head 200 4 content-type=application/problem+json,date=D',
+    'a set type is kept',
+  );
+});
+
+test('json refuses what cannot be serialized, and a refused call changes nothing', () => {
+  const [res, b] = make();
+  const cycle: Record<string, unknown> = {};
+  cycle['self'] = cycle;
+  const bad: unknown[] = [undefined, () => 1, Symbol('s'), 10n, { big: 1n }, cycle];
+  for (const v of bad)
+    assert.equal(
+      codeOf(() => {
+        res.json(v);
+      }),
+      'ERR_JSON_SERIALIZE',
+      typeof v,
+    );
+  assert.equal(
+    codeOf(() => {
+      res.json({}, 99);
+    }),
+    'ERR_INVALID_STATUS',
+  );
+  assert.equal(
+    codeOf(() => {
+      res.json({}, 204);
+    }),
+    'ERR_BODY_NOT_ALLOWED',
+  );
+  res.setHeader('content-length', '3');
+  assert.equal(
+    codeOf(() => {
+      res.json([1, 2]);
+    }),
+    'ERR_BODY_LENGTH',
+    'a hand-set length must match',
+  );
+  assert.deepEqual(b.log, []);
+  assert.equal(res.status, 200);
+  assert.equal(res.hasHeader('content-type'), false);
+  // A toJSON that throws its own error: rethrown as is, not disguised as misuse.
+  const own = new RangeError('mine');
+  assert.throws(
+    () => {
+      res.json({
+        toJSON: () => {
+          throw own;
+        },
+      });
+    },
+    (e) => e === own,
+  );
+  res.json([1]);
+  assert.equal(b.log[0], 'head 200 -1 content-length=3,content-type=application/json; charset=utf-8,date=D');
+});
+
+test('json after the head went out or after end is misuse; after the server ended it, a no-op', () => {
+  const [res] = make();
+  res.write('x');
+  assert.equal(
+    codeOf(() => {
+      res.json({});
+    }),
+    'ERR_HEADERS_SENT',
+  );
+  res.end();
+  assert.equal(
+    codeOf(() => {
+      res.json({});
+    }),
+    'ERR_RESPONSE_ENDED',
+  );
+  const [gone, gb] = make();
+  gone.end();
+  gb.isClosed = true;
+  assert.equal(
+    codeOf(() => {
+      gone.json({});
+    }),
+    undefined,
+  );
+});
+
+test('setCookie appends one set-cookie line per call; clearCookie expires it; checks throw at the call', () => {
+  const [res, b] = make();
+  res.setCookie('a', '1', { httpOnly: true }).setCookie('b', '2', { path: '/' });
+  res.clearCookie('__Host-s', { secure: true, path: '/' });
+  assert.equal(
+    codeOf(() => res.setCookie('a b', '1')),
+    'ERR_INVALID_COOKIE_NAME',
+  );
+  assert.equal(
+    codeOf(() => res.setCookie('c', '1', { sameSite: 'None' })),
+    'ERR_COOKIE_NOT_SECURE',
+  );
+  assert.equal(
+    codeOf(() => res.clearCookie('__Host-s')),
+    'ERR_COOKIE_PREFIX',
+  );
+  assert.equal(
+    codeOf(() => res.clearCookie('c', { maxAge: 5 } as object)),
+    'ERR_INVALID_COOKIE_ATTRIBUTE',
+  );
+  res.end();
+  assert.equal(
+    b.log[0],
+    'head 200 0 set-cookie=a=1; HttpOnly,set-cookie=b=2; Path=/,' +
+      'set-cookie=__Host-s=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure,date=D',
+  );
+  assert.equal(
+    codeOf(() => res.setCookie('late', '1')),
+    'ERR_HEADERS_SENT',
+  );
+});
