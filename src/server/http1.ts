@@ -153,9 +153,10 @@ class Exchange extends ServerExchange {
   }
 
   protected override failureStatus(error: unknown): number {
-    // The connection closes after the server answers for a failed handler: the request's body may be
-    // unread or broken, and nothing says where the next request would start.
-    this.c.isClosing = true;
+    // A handler that failed with the request's body still unread (or broken) leaves nothing that says where
+    // the next request starts: the connection closes after the answer. With the whole body received (a GET,
+    // or malformed JSON read to its end) the message is complete and the connection persists (RFC 9112 §9.3).
+    if (!this.request.isBodyComplete || this.c.conn.error !== null) this.c.isClosing = true;
     return super.failureStatus(error);
   }
 

@@ -485,6 +485,44 @@ for (const kind of KINDS) {
   );
 }
 
+for (const kind of KINDS) {
+  test(
+    `${kind}: a handler that fails after the whole body arrived keeps the connection; one that fails before closes it`,
+    { skip: skipReason(kind) },
+    async () => {
+      const server = make(kind, async (req, res) => {
+        if (req.path === '/json') {
+          res.json(await req.json()); // malformed JSON: ERR_INVALID_JSON, 400, body fully read
+          return;
+        }
+        if (req.path === '/early') throw new Error('fails before reading its body');
+        res.end('ok');
+      });
+      const { port } = await server.listen(0);
+      const fds0 = openFds();
+      const p = await Peer.open(kind, port);
+      p.socket.write('POST /json HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{bad}');
+      await p.until('the 400', () => p.response() !== undefined);
+      const first = p.response()!;
+      assert.equal(first.status, 400);
+      assert.equal(first.body.toString(), 'ERR_INVALID_JSON\n');
+      assert.doesNotMatch(p.text.slice(0, first.size), /connection: close/i);
+      p.data = p.data.subarray(first.size);
+      // The same connection carries the next request (RFC 9112 §9.3: nothing is left unread).
+      p.socket.write('GET /next HTTP/1.1\r\nHost: x\r\n\r\n');
+      await p.until('the second answer', () => p.response() !== undefined);
+      assert.equal(p.response()!.status, 200);
+      p.data = p.data.subarray(p.response()!.size);
+      // A failure with the body still unread: the server cannot know where the next request starts.
+      p.socket.write('POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nxx');
+      await p.until('the 500 and the close', () => p.isEnded);
+      assert.match(p.text, /^HTTP\/1\.1 500 [^]*connection: close/i);
+      p.socket.end();
+      await settle(server, fds0);
+    },
+  );
+}
+
 test('the HTTP/1 core pool refuses cores that saw EOF and hands out reset ones', () => {
   const server = createServer(() => undefined, { transport: 'net' });
   const split = ['POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 4\r\n\r\nab', 'cd'];
