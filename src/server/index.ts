@@ -4,6 +4,8 @@
  */
 export { createServer, Server } from './server.js';
 export type { ServerOptions, ServerAddress } from './server.js';
+export { fetchHandler } from './fetch.js';
+export type { FetchApp, FetchHandlerOptions, FetchInfo } from './fetch.js';
 export { DEFAULT_SERVER_LIMITS, resolveServerLimits } from './limits.js';
 export type { ServerLimits } from './limits.js';
 export { serveStatic, parseRange } from './static.js';

@@ -13,6 +13,7 @@ import type { Transport, TransportListener, TransportSocket } from '../transport
 import { TimerWheel } from '../transport/timer-wheel.js';
 import { TlsSocket, TlsTransport, type TlsTransportOptions } from '../transport/tls.js';
 import { connectionClosed, connectionOpened } from './diagnostics.js';
+import { fetchHandler, type FetchApp } from './fetch.js';
 import { Http1ServerConnection, type Http1ServerOptions } from './http1.js';
 import { Http2ServerConnection, type Http2ServerOptions } from './http2.js';
 import { listenHttp3, withAltSvc, type Http3Server, type ListenHttp3Options } from './http3.js';
@@ -325,7 +326,11 @@ function pickTransport(options: ServerOptions, http2: boolean): Transport {
   return new NetTransport();
 }
 
-/** Creates a server for HTTP/1.1 and HTTP/2 (see {@link ServerOptions}). */
-export function createServer(handler: Handler, options: ServerOptions = {}): Server {
-  return new Server(handler, options);
+/**
+ * Creates a server for HTTP/1.1 and HTTP/2 (see {@link ServerOptions}). `handler` is a native
+ * {@link Handler}, or an object with a WHATWG `fetch(request, info)` method (src/server/fetch.ts).
+ */
+export function createServer(handler: Handler | FetchApp, options: ServerOptions = {}): Server {
+  if (typeof handler === 'function') return new Server(handler, options);
+  return new Server(fetchHandler(handler, { isSecure: options.tls !== undefined }), options);
 }
