@@ -16,6 +16,7 @@ import { selfSignedCertificate } from '../../src/server/cert.js';
 import type { FetchApp, FetchInfo } from '../../src/server/fetch.js';
 import { Http3Client } from '../../src/server/http3.js';
 import { createServer, type Server } from '../../src/server/server.js';
+import { RawClient } from './helpers.js';
 
 type Proto = 'h1' | 'h2' | 'h3';
 const PROTOS: readonly Proto[] = ['h1', 'h2', 'h3'];
@@ -478,5 +479,40 @@ test('createServer refuses an object without a fetch method', () => {
   assert.throws(
     () => createServer({} as FetchApp),
     (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_ARG',
+  );
+});
+
+/** Sends `head` on a fresh connection (with `Connection: close`) and returns the status line. */
+async function statusLineOf(port: number, head: string): Promise<string> {
+  const c = await RawClient.open(port);
+  try {
+    c.write(`${head}Connection: close\r\n\r\n`);
+    const text = await c.closed();
+    return text.slice(0, text.indexOf('\r\n'));
+  } finally {
+    c.destroy();
+  }
+}
+
+test('h1: absolute-form keeps its URL; TRACE answers 501 and a Host that makes no URL 400, without calling fetch', async () => {
+  const urls: string[] = [];
+  await withServer(
+    'h1',
+    {
+      fetch(request: Request): Response {
+        urls.push(request.url);
+        return new Response(request.url);
+      },
+    },
+    async (port) => {
+      const abs = 'GET http://example.test:8080/abs?x=1 HTTP/1.1\r\nHost: example.test:8080\r\n';
+      assert.equal(await statusLineOf(port, abs), 'HTTP/1.1 200 OK');
+      assert.equal(
+        await statusLineOf(port, 'TRACE / HTTP/1.1\r\nHost: a\r\n'),
+        'HTTP/1.1 501 Not Implemented',
+      );
+      assert.equal(await statusLineOf(port, 'GET / HTTP/1.1\r\nHost: [::1\r\n'), 'HTTP/1.1 400 Bad Request');
+      assert.deepEqual(urls, ['http://example.test:8080/abs?x=1']);
+    },
   );
 });
