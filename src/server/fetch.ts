@@ -134,6 +134,15 @@ function bodyStream(req: ServerRequest): ReadableStream<Uint8Array> {
   );
 }
 
+const NEXT_TURN = Symbol('next turn');
+
+/** Resolves with {@link NEXT_TURN} after the current turn of the event loop (I/O callbacks included). */
+function nextTurn(): Promise<typeof NEXT_TURN> {
+  return new Promise((resolve) => {
+    setImmediate(resolve, NEXT_TURN);
+  });
+}
+
 /** Reads `signal.aborted` afresh (past the narrowing of an earlier check: an await came in between). */
 function isAborted(signal: AbortSignal): boolean {
   return signal.aborted;
@@ -168,15 +177,32 @@ async function sendResponse(req: ServerRequest, res: ServerResponse, response: R
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
+    const first = await reader.read();
+    if (first.done || signal.aborted) {
+      res.end();
+      return;
+    }
+    // A body that ends right after its first chunk (`new Response('hello')`, JSON) goes out in one write
+    // with a content-length instead of chunked in three; a stream that is still producing has its first
+    // chunk sent after one turn of the event loop, so it is never held back waiting for the second.
+    let next = reader.read();
+    const early = await Promise.race([next, nextTurn()]);
+    if (early !== NEXT_TURN && early.done) {
+      res.end(first.value);
+      return;
+    }
+    let chunk = first.value;
     for (;;) {
-      const r = await reader.read();
-      // signal.aborted is req.aborted (request.ts); read here, after the awaits.
-      if (r.done || signal.aborted) break;
-      if (!res.write(r.value)) {
+      if (!res.write(chunk)) {
         // write() also returns false once aborted: then no drain may ever come.
         if (isAborted(signal)) break;
         await res.drained();
       }
+      const r = await next;
+      // signal.aborted is req.aborted (request.ts); read here, after the awaits.
+      if (r.done || isAborted(signal)) break;
+      chunk = r.value;
+      next = reader.read();
     }
     // Also when aborted: an HTTP/1.1 peer that only half-closed keeps its connection until the response
     // ends (src/server/http1.ts onEnd); where the stream is gone, end() is a no-op.

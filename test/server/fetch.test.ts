@@ -332,6 +332,8 @@ for (const proto of PROTOS) {
       assert.equal(a.status, 200);
       assert.match(String(a.headers['content-type']), /^application\/json/);
       assert.deepEqual(JSON.parse(a.body.toString()), { id: '42', q: 'y' });
+      // A body that ends after one chunk goes out whole, with its length, not chunked.
+      assert.equal(a.headers['content-length'], String(a.body.length));
       const b = await request(
         proto,
         port,
