@@ -518,3 +518,61 @@ test('h1: absolute-form keeps its URL; TRACE answers 501 and a Host that makes n
     },
   );
 });
+
+for (const proto of ['h1', 'h2'] as const) {
+  test(`${proto}: the first chunk of a stream still producing is sent without waiting for the second`, async () => {
+    const seen = deferred<true>();
+    await withServer(
+      proto,
+      {
+        fetch(): Response {
+          let step = 0;
+          const body = new ReadableStream<Uint8Array>(
+            {
+              async pull(controller): Promise<void> {
+                step++;
+                if (step === 1) controller.enqueue(new TextEncoder().encode('first;'));
+                else if (step === 2) {
+                  // Only once the client holds the first chunk does the second come.
+                  await seen.promise;
+                  controller.enqueue(new TextEncoder().encode('second'));
+                } else controller.close();
+              },
+            },
+            { highWaterMark: 0 },
+          );
+          return new Response(body);
+        },
+      },
+      async (port) => {
+        const text = await new Promise<string>((resolve, reject) => {
+          let got = '';
+          const onData = (c: Buffer): void => {
+            got += c.toString();
+            if (got.includes('first;')) seen.resolve(true);
+          };
+          if (proto === 'h1') {
+            const req = http.request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+              res.on('data', onData);
+              res.on('end', () => {
+                resolve(got);
+              });
+            });
+            req.on('error', reject);
+            req.end();
+          } else {
+            const session = http2.connect(`http://127.0.0.1:${port}`);
+            const stream = session.request({ ':path': '/' });
+            stream.on('data', onData);
+            stream.on('end', () => {
+              session.close();
+              resolve(got);
+            });
+            stream.on('error', reject);
+          }
+        });
+        assert.equal(text, 'first;second');
+      },
+    );
+  });
+}
