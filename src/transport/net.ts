@@ -1,8 +1,8 @@
 /**
  * The portable transport over node:net: used when the native addon is unavailable, and as the reference
- * the native transport is tested against. Files are sent with fs.createReadStream (no sendfile).
+ * the native transport is tested against. Files are read into pooled buffers and written (no sendfile).
  */
-import { createReadStream } from 'node:fs';
+import { read } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type {
   ListenOptions,
@@ -21,6 +21,125 @@ interface FileJob {
   readonly offset: number;
   readonly length: number;
   readonly done: (error: Error | undefined) => void;
+}
+
+/** Read size of a file sent over node:net (fs.createReadStream's default highWaterMark). */
+const FILE_CHUNK_BYTES = 64 * 1024;
+/** Free file read buffers kept for reuse by every socket of the process (2 MiB at most). */
+const MAX_POOLED_CHUNKS = 32;
+
+/**
+ * A reusable file read buffer. Reuse is the point: a fresh 64 KiB buffer per read (what
+ * fs.createReadStream allocates) is external memory that only a scavenge or a full mark-compact frees,
+ * and a server whose JS side allocates little ran into external-memory-driven mark-compacts every few
+ * requests (server/static-1m: twice the full GCs of the same server a few commits earlier; pooled, the
+ * CPU per response is about half of either).
+ */
+class FileChunk {
+  readonly bytes: Buffer = Buffer.allocUnsafeSlow(FILE_CHUNK_BYTES);
+  /**
+   * The socket's write callback: node:net calls it once the bytes reached the kernel, or with an error
+   * once it no longer holds them (never while libuv may still read the buffer), so the chunk is free.
+   */
+  readonly release = (): void => {
+    if (freeChunks.length < MAX_POOLED_CHUNKS) freeChunks.push(this);
+  };
+}
+
+const freeChunks: FileChunk[] = [];
+
+function takeChunk(): FileChunk {
+  return freeChunks.pop() ?? new FileChunk();
+}
+
+/**
+ * One file being sent on a {@link NetSocket}: reads a chunk ahead while the previous one is written and
+ * waits for 'drain' before writing more (the socket holds at most one chunk beyond its high-water mark).
+ */
+class FileSend {
+  private readonly owner: NetSocket;
+  private readonly job: FileJob;
+  private readonly end: number;
+  /** Offset of the next read. */
+  private readPos: number;
+  private isReading = false;
+  /** A chunk read and not yet written, `readyBytes` long. */
+  private ready: FileChunk | null = null;
+  private readyBytes = 0;
+  private isWaitingForDrain = false;
+  private reading: FileChunk | null = null;
+  private readonly onRead = (err: NodeJS.ErrnoException | null, bytesRead: number): void => {
+    const chunk = this.reading!;
+    this.reading = null;
+    this.isReading = false;
+    if (err !== null || bytesRead === 0) {
+      chunk.release();
+      this.owner.fileDone(
+        err ??
+          new TransportError(
+            'ERR_FILE_TRUNCATED',
+            `file ended at offset ${this.readPos} before ${this.end} (sendFile length)`,
+          ),
+      );
+      return;
+    }
+    this.readPos += bytesRead;
+    this.ready = chunk;
+    this.readyBytes = bytesRead;
+    this.pump();
+  };
+
+  constructor(owner: NetSocket, job: FileJob) {
+    this.owner = owner;
+    this.job = job;
+    this.readPos = job.offset;
+    this.end = job.offset + job.length;
+  }
+
+  get done(): (error: Error | undefined) => void {
+    return this.job.done;
+  }
+
+  /** 'drain' arrived: write the chunk read ahead, if any, and go on. */
+  drained(): void {
+    this.isWaitingForDrain = false;
+    this.pump();
+  }
+
+  /** Writes what can be written, starts the next read, or ends: called after every event. */
+  pump(): void {
+    if (this.owner.isClosed) {
+      // A read in flight still uses the fd (the caller closes it after `done`): its callback ends this.
+      if (this.isReading) return;
+      this.ready?.release();
+      this.ready = null;
+      this.owner.fileDone(new TransportError('ERR_SOCKET_CLOSED', 'socket closed'));
+      return;
+    }
+    const ready = this.ready;
+    if (ready !== null && !this.isWaitingForDrain) {
+      this.ready = null;
+      const n = this.readyBytes;
+      const view = n === ready.bytes.byteLength ? ready.bytes : ready.bytes.subarray(0, n);
+      this.isWaitingForDrain = !this.owner.socket.write(view, ready.release);
+    }
+    if (this.ready !== null || this.isReading) return;
+    if (this.readPos >= this.end) {
+      this.owner.fileDone(undefined);
+      return;
+    }
+    this.isReading = true;
+    const chunk = takeChunk();
+    this.reading = chunk;
+    read(
+      this.job.fd,
+      chunk.bytes,
+      0,
+      Math.min(FILE_CHUNK_BYTES, this.end - this.readPos),
+      this.readPos,
+      this.onRead,
+    );
+  }
 }
 
 /** The error a socket closed with: `ERR_SOCKET_ERROR`, the system error in `cause`, `errno` and `syscall`. */
@@ -46,6 +165,8 @@ export class NetSocket implements TransportSocket {
   private readonly waiting: (Uint8Array | FileJob)[] = [];
   private waitingBytes = 0;
   private isStreaming = false;
+  /** The file being sent (while `isStreaming`). */
+  private file: FileSend | null = null;
   private isEnding = false;
   /** The last 'error' event, reported as the cause when 'close' follows. */
   private error: NodeJS.ErrnoException | undefined = undefined;
@@ -61,7 +182,8 @@ export class NetSocket implements TransportSocket {
     });
     socket.on('end', () => this.handler?.onEnd());
     socket.on('drain', () => {
-      if (!this.isStreaming && this.waiting.length === 0) this.handler?.onDrain();
+      if (this.file !== null) this.file.drained();
+      else if (!this.isStreaming && this.waiting.length === 0) this.handler?.onDrain();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // 'close' follows with hadError; the error itself is reported there.
@@ -71,6 +193,7 @@ export class NetSocket implements TransportSocket {
       if (this.closed) return;
       this.closed = true;
       this.failWaiting(new TransportError('ERR_SOCKET_CLOSED', 'socket closed'));
+      this.file?.pump();
       this.handler?.onClose(hadError ? socketError(this.error) : undefined);
     });
   }
@@ -137,38 +260,21 @@ export class NetSocket implements TransportSocket {
       return;
     }
     this.isStreaming = true;
-    const rs = createReadStream('', {
-      fd: job.fd,
-      start: job.offset,
-      end: job.offset + job.length - 1,
-      autoClose: false,
-      highWaterMark: 64 * 1024,
-    });
-    let finished = false;
-    // With autoClose off the stream emits 'end' (or 'error') but never 'close'.
-    const finish = (failed: Error | undefined): void => {
-      if (finished) return;
-      finished = true;
-      this.isStreaming = false;
-      job.done(failed);
-      if (failed !== undefined) {
-        this.destroy(failed);
-        return;
-      }
-      this.drainWaiting();
-    };
-    rs.on('data', (chunk) => {
-      if (!this.socket.write(chunk)) {
-        rs.pause();
-        this.socket.once('drain', () => rs.resume());
-      }
-    });
-    rs.on('error', (err) => {
-      finish(err);
-    });
-    rs.on('end', () => {
-      finish(undefined);
-    });
+    this.file = new FileSend(this, job);
+    this.file.pump();
+  }
+
+  /** The file being sent is done (or failed, which closes the socket): goes on with what waits behind it. */
+  fileDone(failed: Error | undefined): void {
+    const done = this.file!.done;
+    this.file = null;
+    this.isStreaming = false;
+    done(failed);
+    if (failed !== undefined) {
+      this.destroy(failed);
+      return;
+    }
+    this.drainWaiting();
   }
 
   private drainWaiting(): void {
@@ -216,6 +322,7 @@ export class NetSocket implements TransportSocket {
     if (this.closed) return;
     this.closed = true;
     this.failWaiting(error ?? new TransportError('ERR_SOCKET_CLOSED', 'socket destroyed'));
+    this.file?.pump();
     this.socket.destroy();
     this.handler?.onClose(error);
   }

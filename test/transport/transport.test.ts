@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,14 @@ const transports: [string, () => Transport | undefined][] = [
   ['native', () => NativeTransport.create(undefined, true)],
   ['net', () => new NetTransport()],
 ];
+
+/** Waits (briefly) for sockets closed by either side to release their descriptors, then checks the count. */
+async function assertFdsBack(baseline: number): Promise<void> {
+  for (let i = 0; i < 100 && readdirSync('/proc/self/fd').length > baseline; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(readdirSync('/proc/self/fd').length <= baseline, 'open descriptors back at baseline');
+}
 
 function sha(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
@@ -113,6 +121,133 @@ for (const [name, make] of transports) {
       assert.equal(sha(got.subarray(4, 4 + fileBytes.length)), sha(fileBytes));
       assert.equal(got.subarray(4 + fileBytes.length, 8 + fileBytes.length).toString(), 'TAIL');
       assert.equal(sha(got.subarray(8 + fileBytes.length)), sha(fileBytes.subarray(1000, 6000)));
+    });
+
+    test('sendFile on several sockets at once (shared read buffers) sends each its exact bytes', async (t) => {
+      const transport = make();
+      if (transport === undefined) {
+        t.skip('native addon not built');
+        return;
+      }
+      const fdsBefore = readdirSync('/proc/self/fd').length;
+      const fd = openSync(filePath, 'r');
+      const ranges: [number, number][] = [];
+      for (let i = 0; i < 4; i++) ranges.push([i * 1_000_003, 3 * 65536 + i * 7777]);
+      const results: (Error | undefined)[] = [];
+      let next = 0;
+      const listener = await transport.listen(
+        { host: '127.0.0.1', port: 0, backlog: 64, reusePort: false },
+        (s) => {
+          s.setHandler({ onData() {}, onEnd() {}, onDrain() {}, onClose() {} });
+          const [offset, length] = ranges[next++ % ranges.length]!;
+          // Two files back to back: the second reuses the first one's buffers.
+          s.sendFile(fd, offset, length, (e) => results.push(e));
+          s.sendFile(fd, offset + 1, length, (e) => results.push(e));
+          s.end();
+        },
+      );
+      // One connection at a time gets its range (accept order is connect order).
+      const got: Buffer[] = [];
+      for (let i = 0; i < 4; i++) got.push(await fetchAll(listener.port));
+      const concurrent = await Promise.all(ranges.map(() => fetchAll(listener.port)));
+      await listener.close();
+      closeSync(fd);
+      assert.equal(results.length, 16);
+      assert.ok(results.every((e) => e === undefined));
+      for (let i = 0; i < 4; i++) {
+        const [offset, length] = ranges[i]!;
+        const want = Buffer.concat([
+          fileBytes.subarray(offset, offset + length),
+          fileBytes.subarray(offset + 1, offset + 1 + length),
+        ]);
+        assert.equal(sha(got[i]!), sha(want), `sequential connection ${i}`);
+      }
+      // Concurrent connections were accepted in any order: compare as a set.
+      const wanted = ranges.map(([offset, length]) =>
+        sha(
+          Buffer.concat([
+            fileBytes.subarray(offset, offset + length),
+            fileBytes.subarray(offset + 1, offset + 1 + length),
+          ]),
+        ),
+      );
+      assert.deepEqual(concurrent.map((b) => sha(b)).sort(), wanted.sort());
+      await assertFdsBack(fdsBefore);
+    });
+
+    test('sendFile of a file shorter than the length fails and closes the socket', async (t) => {
+      const transport = make();
+      if (transport === undefined) {
+        t.skip('native addon not built');
+        return;
+      }
+      const fdsBefore = readdirSync('/proc/self/fd').length;
+      const shortPath = join(dir, `short-${name}.bin`);
+      writeFileSync(shortPath, fileBytes.subarray(0, 100_000));
+      const fd = openSync(shortPath, 'r');
+      const outcome: { error?: Error | undefined; isDone: boolean } = { isDone: false };
+      let closed = false;
+      const listener = await transport.listen(
+        { host: '127.0.0.1', port: 0, backlog: 64, reusePort: false },
+        (s) => {
+          s.setHandler({
+            onData() {},
+            onEnd() {},
+            onDrain() {},
+            onClose() {
+              closed = true;
+            },
+          });
+          s.sendFile(fd, 0, 200_000, (e) => {
+            outcome.error = e;
+            outcome.isDone = true;
+          });
+          s.end();
+        },
+      );
+      // The peer sees the bytes there were and then a close, never a silently complete short body.
+      const got = await fetchAll(listener.port).catch((e: unknown) => e);
+      await listener.close();
+      closeSync(fd);
+      assert.ok(outcome.isDone);
+      assert.ok(outcome.error instanceof Error, 'the truncated file is reported');
+      if (name === 'net')
+        assert.equal((outcome.error as Error & { code?: string }).code, 'ERR_FILE_TRUNCATED');
+      assert.ok(closed);
+      if (got instanceof Buffer) assert.ok(got.length <= 100_000);
+      await assertFdsBack(fdsBefore);
+    });
+
+    test('sendFile reports an error when the peer goes away mid-file', async (t) => {
+      const transport = make();
+      if (transport === undefined) {
+        t.skip('native addon not built');
+        return;
+      }
+      const fdsBefore = readdirSync('/proc/self/fd').length;
+      const fd = openSync(filePath, 'r');
+      let resolveDone: (e: Error | undefined) => void = () => {};
+      const done = new Promise<Error | undefined>((r) => (resolveDone = r));
+      const listener = await transport.listen(
+        { host: '127.0.0.1', port: 0, backlog: 64, reusePort: false },
+        (s) => {
+          s.setHandler({ onData() {}, onEnd() {}, onDrain() {}, onClose() {} });
+          s.sendFile(fd, 0, fileBytes.length, resolveDone);
+        },
+      );
+      await new Promise<void>((resolve, reject) => {
+        const c = connect({ port: listener.port, host: '127.0.0.1' });
+        c.once('data', () => {
+          c.resetAndDestroy();
+          resolve();
+        });
+        c.on('error', reject);
+      });
+      const err = await done;
+      await listener.close();
+      closeSync(fd);
+      assert.ok(err instanceof Error, 'a file cut short by the peer is not reported as sent');
+      await assertFdsBack(fdsBefore);
     });
 
     test('reads deliver bytes, pause stops delivery, EOF is reported', async (t) => {
