@@ -1,32 +1,14 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { Http3Client } from '../../src/client/http3-client.js';
 import { ClientError } from '../../src/client/errors.js';
 import type { Http3Event } from '../../src/http3/connection.js';
 import { Http3Session } from '../../src/server/http3-session.js';
-import { listenQuiche, loadQuiche } from '../../src/transport/quic-quiche.js';
+import { listenQuiche } from '../../src/transport/quic-quiche.js';
 import { selfSignedCert } from '../http3/tls.js';
-
-async function quicheAvailable(t: { skip(m: string): void }): Promise<boolean> {
-  try {
-    await loadQuiche();
-    return true;
-  } catch (err) {
-    if (process.env['CI']) throw err;
-    t.skip(String(err));
-    return false;
-  }
-}
-
-const openFds = (): number => readdirSync('/proc/self/fd').length;
-
-/** Waits until the descriptor count is back at `baseline` (UDP sockets close asynchronously). */
-async function fdsBackTo(baseline: number): Promise<void> {
-  for (let i = 0; i < 300 && openFds() > baseline; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(openFds(), baseline, 'descriptors left open');
-}
+import { fdsBackTo, openFds } from '../support/traffic.js';
+import { quicheAvailable } from '../support/peers.js';
 
 test('start gives the stream id and cancel abandons that request only', async (t) => {
   if (!(await quicheAvailable(t))) return;

@@ -3,7 +3,6 @@
  * connection core's GOAWAY (src/server/http2.ts calls goAway() twice there; see shutdown.ts).
  */
 import { strict as assert } from 'node:assert';
-import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { HpackEncoder } from '../../src/hpack/index.js';
@@ -11,10 +10,7 @@ import { H2ErrorCode } from '../../src/http2/errors.js';
 import { CONNECTION_PREFACE, FrameType, encodeHeaders, encodeSettings } from '../../src/http2/frame/index.js';
 import { listenHttp2 } from '../../src/server/http2-server.js';
 import { concat, frames } from './harness.js';
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
+import { openFds } from '../support/traffic.js';
 
 async function settle(check: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 10));

@@ -12,20 +12,9 @@ import { test } from 'node:test';
 import type { Http3Event } from '../../src/http3/connection.js';
 import { H3ErrorCode } from '../../src/http3/errors.js';
 import { Http3Session } from '../../src/server/http3-session.js';
-import { connectQuiche, listenQuiche, loadQuiche } from '../../src/transport/quic-quiche.js';
-import { requirePeer } from '../support/peers.js';
+import { connectQuiche, listenQuiche } from '../../src/transport/quic-quiche.js';
+import { quicheAvailable, requirePeer } from '../support/peers.js';
 import { selfSignedCert } from '../http3/tls.js';
-
-async function quicheAvailable(): Promise<boolean> {
-  try {
-    await loadQuiche();
-    return true;
-  } catch (err) {
-    if (process.env['CI']) throw err;
-    console.log(`# skip: ${String(err)}`);
-    return false;
-  }
-}
 
 function freeUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -13,8 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Client, Pool } from 'undici';
-import { loadQuiche } from '../../src/transport/quic-quiche.js';
-import { requirePeer } from '../support/peers.js';
+import { quicheAvailable, requirePeer } from '../support/peers.js';
 import {
   echoHandler,
   kindAvailable,
@@ -402,17 +401,6 @@ for (const kind of PLAIN) {
 
 // ---------------------------------------------------------------------------------------------------------
 // gtlsclient (HTTP/3)
-
-async function quicheAvailable(): Promise<boolean> {
-  try {
-    await loadQuiche();
-    return true;
-  } catch (err) {
-    if (process.env['CI']) throw err;
-    console.log(`# skip: QUIC provider unavailable: ${String(err)}`);
-    return false;
-  }
-}
 
 test(
   'gtlsclient HTTP/3 (createServer http3: true): 5 MB POST echoed digest, 6 MB download digest',

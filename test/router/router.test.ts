@@ -3,7 +3,6 @@
  * HEAD, params, middleware order, the error handler; connections and descriptors back at their baseline.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { Pool } from 'undici';
 import { UsageError } from '../../src/common/errors.js';
@@ -11,8 +10,8 @@ import { RouterErrorCode } from '../../src/router/errors.js';
 import { Router } from '../../src/router/router.js';
 import { createServer } from '../../src/server/index.js';
 import { TRANSPORTS, transportAvailable } from '../server/helpers.js';
+import { openFds } from '../support/traffic.js';
 
-const openFds = (): number => readdirSync('/proc/self/fd').length;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Reply {

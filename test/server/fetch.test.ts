@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { test } from 'node:test';
@@ -17,14 +16,11 @@ import type { FetchApp, FetchInfo } from '../../src/server/fetch.js';
 import { createServer, type Server } from '../../src/server/server.js';
 import { RawClient } from './helpers.js';
 import { PROTOS, protocolRequest, type Proto } from '../support/protocol-request.js';
+import { openFds } from '../support/traffic.js';
 
 const CERT = selfSignedCertificate();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const request = protocolRequest;
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 async function settle(server: Server): Promise<void> {
   for (let i = 0; i < 200 && server.connectionCount > 0; i++) await sleep(10);

@@ -6,13 +6,13 @@
  * they were.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { selfSignedCertificate } from '../../src/server/cert.js';
 import { createServer, type Server } from '../../src/server/server.js';
 import type { Handler } from '../../src/server/types.js';
 import { RawClient, transportAvailable } from './helpers.js';
 import { PROTOS, protocolRequest, type Fields, type Proto, type Reply } from '../support/protocol-request.js';
+import { openFds } from '../support/traffic.js';
 
 const CERT = selfSignedCertificate();
 
@@ -27,10 +27,6 @@ async function request(
 ): Promise<{ status: number; headers: Reply['headers']; body: string }> {
   const r = await protocolRequest(proto, port, method, path, fields, body);
   return { status: r.status, headers: r.headers, body: r.body.toString() };
-}
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
 }
 
 async function settle(server: Server): Promise<void> {

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { readdirSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { before, test } from 'node:test';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
@@ -19,6 +18,7 @@ import { createServer, type Server } from '../../src/server/index.js';
 import type { Handler } from '../../src/server/types.js';
 import { requirePeer } from '../support/peers.js';
 import { transportAvailable } from './helpers.js';
+import { openFds } from '../support/traffic.js';
 
 type Kind = 'native' | 'net' | 'tls';
 const KINDS: readonly Kind[] = ['native', 'net', 'tls'];
@@ -35,10 +35,6 @@ function skipReason(kind: Kind): string | false {
   if (process.platform !== 'linux') return 'needs /proc';
   if (kind === 'native' && !transportAvailable('native')) return 'native addon not built';
   return false;
-}
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
 }
 
 type ServerOpts = Parameters<typeof createServer>[1];

@@ -5,19 +5,17 @@
  * and that a busy keep-alive connection outlives many keep-alive periods while an idle one does not.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type Server } from '../../src/server/index.js';
 import type { Handler } from '../../src/server/types.js';
 import { count, RawClient, TRANSPORTS, transportAvailable } from './helpers.js';
+import { openFds } from '../support/traffic.js';
 
 const app: Handler = async (req, res) => {
   if (req.path === '/slow') await sleep(600);
   res.end('ok');
 };
-
-const openFds = (): number => readdirSync('/proc/self/fd').length;
 
 async function start(transport: 'native' | 'net', limits: object): Promise<[Server, number]> {
   const server = createServer(app, {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { readdirSync } from 'node:fs';
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { createServer, type Server } from '../../src/server/index.js';
 import { matchPreface } from '../../src/server/http2-select.js';
 import { RawClient, TRANSPORTS, transportAvailable } from './helpers.js';
+import { openFds } from '../support/traffic.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const HEADER_TIMEOUT_MS = 300;
@@ -15,10 +15,6 @@ const TICK_MS = 50;
 const SLACK_MS = 700;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 async function waitFor(what: string, pred: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,30 +14,13 @@ import { Http3Client } from '../../src/client/http3-client.js';
 import type { Http3ClientOptions } from '../../src/client/http3-client.js';
 import { listenHttp3 } from '../../src/server/http3.js';
 import { Http3Session } from '../../src/server/http3-session.js';
-import { connectQuiche, loadQuiche } from '../../src/transport/quic-quiche.js';
+import { connectQuiche } from '../../src/transport/quic-quiche.js';
 import type { QuicheClientConnection } from '../../src/transport/quic-quiche.js';
 import { selfSignedCert } from '../http3/tls.js';
+import { fdsBackTo, openFds } from '../support/traffic.js';
+import { quicheAvailable } from '../support/peers.js';
 
 const MIB = 1024 * 1024;
-
-async function quicheAvailable(t: { skip(m: string): void }): Promise<boolean> {
-  try {
-    await loadQuiche();
-    return true;
-  } catch (err) {
-    if (process.env['CI']) throw err;
-    t.skip(String(err));
-    return false;
-  }
-}
-
-const openFds = (): number => readdirSync('/proc/self/fd').length;
-
-/** Waits until the descriptor count is back at `baseline` (UDP sockets close asynchronously). */
-async function fdsBackTo(baseline: number): Promise<void> {
-  for (let i = 0; i < 100 && openFds() > baseline; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(openFds(), baseline, 'descriptors left open');
-}
 
 function clientOptions(extra: Partial<Http3ClientOptions> = {}): Http3ClientOptions {
   return { verifyPeer: false, serverName: 'localhost', ...extra };

@@ -191,72 +191,44 @@ for (const kind of ['native', 'net'] as const) {
     },
   );
 
-  test(
-    `leaks [${kind}]: ${ABORTS} clients aborting mid-body leave no connection, fd, arena slot or heap behind`,
-    { timeout: 60_000, skip: process.platform !== 'linux' && 'needs /proc' },
-    async (t) => {
-      if (!kindAvailable(kind)) {
-        t.skip('native addon not built');
-        return;
-      }
-      const st = await startServer(kind, echoHandler());
-      try {
-        for (let i = 0; i < ABORT_BATCH; i++) await abortMidBody(st.port);
-        await shortConnection(st.port, 0);
-        const b = await baseline(st);
-        const started = Date.now();
-        for (let i = 0; i < ABORTS; i += ABORT_BATCH) {
-          const batch: Promise<void>[] = [];
-          for (let j = 0; j < ABORT_BATCH; j++) batch.push(abortMidBody(st.port));
-          await Promise.all(batch);
+  for (const [what, abort, done] of [
+    ['aborting mid-body', abortMidBody, 'aborts'],
+    ['vanishing mid-download', abortMidDownload, 'aborted downloads'],
+  ] as const) {
+    test(
+      `leaks [${kind}]: ${ABORTS} clients ${what} leave no connection, fd, arena slot or heap behind`,
+      { timeout: 60_000, skip: process.platform !== 'linux' && 'needs /proc' },
+      async (t) => {
+        if (!kindAvailable(kind)) {
+          t.skip('native addon not built');
+          return;
         }
-        t.diagnostic(`${ABORTS} aborts in ${Date.now() - started} ms`);
-        // The server still serves afterwards.
-        assert.equal(await shortConnection(st.port, 1), 'HTTP/1.1 200 OK');
-        const problems = await leftovers(st, b, (m) => {
-          t.diagnostic(m);
-        });
-        const reported = st.errors.length;
-        if (reported > 0) problems.push(`onError called ${reported} times, first: ${String(st.errors[0])}`);
-        if (problems.length > 0) assert.fail(`[${kind}] ${problems.join('\n  ')}`);
-      } finally {
-        await stopServer(st);
-      }
-    },
-  );
-
-  test(
-    `leaks [${kind}]: ${ABORTS} clients vanishing mid-download leave no connection, fd, arena slot or heap behind`,
-    { timeout: 60_000, skip: process.platform !== 'linux' && 'needs /proc' },
-    async (t) => {
-      if (!kindAvailable(kind)) {
-        t.skip('native addon not built');
-        return;
-      }
-      const st = await startServer(kind, echoHandler());
-      try {
-        for (let i = 0; i < ABORT_BATCH; i++) await abortMidDownload(st.port);
-        await shortConnection(st.port, 0);
-        const b = await baseline(st);
-        const started = Date.now();
-        for (let i = 0; i < ABORTS; i += ABORT_BATCH) {
-          const batch: Promise<void>[] = [];
-          for (let j = 0; j < ABORT_BATCH; j++) batch.push(abortMidDownload(st.port));
-          await Promise.all(batch);
+        const st = await startServer(kind, echoHandler());
+        try {
+          for (let i = 0; i < ABORT_BATCH; i++) await abort(st.port);
+          await shortConnection(st.port, 0);
+          const b = await baseline(st);
+          const started = Date.now();
+          for (let i = 0; i < ABORTS; i += ABORT_BATCH) {
+            const batch: Promise<void>[] = [];
+            for (let j = 0; j < ABORT_BATCH; j++) batch.push(abort(st.port));
+            await Promise.all(batch);
+          }
+          t.diagnostic(`${ABORTS} ${done} in ${Date.now() - started} ms`);
+          // The server still serves afterwards.
+          assert.equal(await shortConnection(st.port, 1), 'HTTP/1.1 200 OK');
+          const problems = await leftovers(st, b, (m) => {
+            t.diagnostic(m);
+          });
+          const reported = st.errors.length;
+          if (reported > 0) problems.push(`onError called ${reported} times, first: ${String(st.errors[0])}`);
+          if (problems.length > 0) assert.fail(`[${kind}] ${problems.join('\n  ')}`);
+        } finally {
+          await stopServer(st);
         }
-        t.diagnostic(`${ABORTS} aborted downloads in ${Date.now() - started} ms`);
-        assert.equal(await shortConnection(st.port, 1), 'HTTP/1.1 200 OK');
-        const problems = await leftovers(st, b, (m) => {
-          t.diagnostic(m);
-        });
-        const reported = st.errors.length;
-        if (reported > 0) problems.push(`onError called ${reported} times, first: ${String(st.errors[0])}`);
-        if (problems.length > 0) assert.fail(`[${kind}] ${problems.join('\n  ')}`);
-      } finally {
-        await stopServer(st);
-      }
-    },
-  );
+      },
+    );
+  }
 
   test(
     `leaks [${kind} h2c]: ${ABORTS} connections aborting mid-body leave no connection, fd, arena slot or heap behind`,

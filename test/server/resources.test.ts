@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
@@ -8,14 +7,11 @@ import { Pool } from 'undici';
 import { createServer } from '../../src/server/index.js';
 import { NativeLoop } from '../../src/transport/native.js';
 import { TRANSPORTS, transportAvailable } from './helpers.js';
+import { openFds } from '../support/traffic.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 function oneShot(port: number): Promise<void> {
   return new Promise((resolve, reject) => {

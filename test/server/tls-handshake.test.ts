@@ -4,14 +4,13 @@
  * `tlsClientError` listener it destroyed nothing: every failed handshake kept its descriptor).
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { selfSignedCertificate } from '../../src/server/cert.js';
 import { createServer } from '../../src/server/server.js';
+import { openFds } from '../support/traffic.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const openFds = (): number => readdirSync('/proc/self/fd').length;
 
 function openRaw(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadQuiche } from '../../src/transport/quic-quiche.js';
 import { isCI } from './vectors.js';
 
 function which(bin: string): string | undefined {
@@ -34,4 +35,20 @@ export function requirePythonModule(module: string, debPackage: string): string 
   if (isCI) throw new Error(why);
   console.log(`# skip: ${why}`);
   return undefined;
+}
+
+/**
+ * True when the quiche QUIC provider (`@matrixai/quic`) loads. Missing in CI is a failure (the error is
+ * thrown); elsewhere the test is skipped with the reason (`t.skip`, or a printed `# skip` line).
+ */
+export async function quicheAvailable(t?: { skip(message: string): void }): Promise<boolean> {
+  try {
+    await loadQuiche();
+    return true;
+  } catch (err) {
+    if (isCI) throw err;
+    if (t === undefined) console.log(`# skip: QUIC provider unavailable: ${String(err)}`);
+    else t.skip(String(err));
+    return false;
+  }
 }

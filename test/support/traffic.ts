@@ -33,6 +33,13 @@ export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
+/** Waits (up to `ms`) until the descriptor count is back at `baseline`; sockets close asynchronously. */
+export async function fdsBackTo(baseline: number, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (openFds() > baseline && Date.now() < deadline) await sleep(10);
+  assert.equal(openFds(), baseline, 'descriptors left open');
+}
+
 /** What each open descriptor points at (`socket:[123]`, a path...). */
 export function fdTargets(): Map<string, string> {
   const out = new Map<string, string>();
