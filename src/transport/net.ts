@@ -62,7 +62,6 @@ class FileSend {
   private readonly end: number;
   /** Offset of the next read. */
   private readPos: number;
-  private isReading = false;
   /** A chunk read and not yet written, `readyBytes` long. */
   private ready: FileChunk | null = null;
   private readyBytes = 0;
@@ -71,7 +70,6 @@ class FileSend {
   private readonly onRead = (err: NodeJS.ErrnoException | null, bytesRead: number): void => {
     const chunk = this.reading!;
     this.reading = null;
-    this.isReading = false;
     if (err !== null || bytesRead === 0) {
       chunk.release();
       this.owner.fileDone(
@@ -110,7 +108,7 @@ class FileSend {
   pump(): void {
     if (this.owner.isClosed) {
       // A read in flight still uses the fd (the caller closes it after `done`): its callback ends this.
-      if (this.isReading) return;
+      if (this.reading !== null) return;
       this.ready?.release();
       this.ready = null;
       this.owner.fileDone(new TransportError('ERR_SOCKET_CLOSED', 'socket closed'));
@@ -123,12 +121,11 @@ class FileSend {
       const view = n === ready.bytes.byteLength ? ready.bytes : ready.bytes.subarray(0, n);
       this.isWaitingForDrain = !this.owner.socket.write(view, ready.release);
     }
-    if (this.ready !== null || this.isReading) return;
+    if (this.ready !== null || this.reading !== null) return;
     if (this.readPos >= this.end) {
       this.owner.fileDone(undefined);
       return;
     }
-    this.isReading = true;
     const chunk = takeChunk();
     this.reading = chunk;
     read(
@@ -164,8 +161,7 @@ export class NetSocket implements TransportSocket {
   /** Output waiting behind a file being streamed (order is preserved). */
   private readonly waiting: (Uint8Array | FileJob)[] = [];
   private waitingBytes = 0;
-  private isStreaming = false;
-  /** The file being sent (while `isStreaming`). */
+  /** The file being sent; output queued meanwhile waits in `waiting`. */
   private file: FileSend | null = null;
   private isEnding = false;
   /** The last 'error' event, reported as the cause when 'close' follows. */
@@ -183,7 +179,7 @@ export class NetSocket implements TransportSocket {
     socket.on('end', () => this.handler?.onEnd());
     socket.on('drain', () => {
       if (this.file !== null) this.file.drained();
-      else if (!this.isStreaming && this.waiting.length === 0) this.handler?.onDrain();
+      else if (this.waiting.length === 0) this.handler?.onDrain();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // 'close' follows with hadError; the error itself is reported there.
@@ -220,7 +216,7 @@ export class NetSocket implements TransportSocket {
 
   write(chunks: readonly Uint8Array[]): boolean {
     if (this.closed) return false;
-    if (this.isStreaming) {
+    if (this.file !== null) {
       for (const c of chunks) {
         this.waiting.push(c);
         this.waitingBytes += c.byteLength;
@@ -242,7 +238,7 @@ export class NetSocket implements TransportSocket {
 
   sendFile(fd: number, offset: number, length: number, done: (error: Error | undefined) => void): void {
     const job: FileJob = { fd, offset, length, done };
-    if (this.isStreaming) {
+    if (this.file !== null) {
       this.waiting.push(job);
       this.waitingBytes += length;
       return;
@@ -259,7 +255,6 @@ export class NetSocket implements TransportSocket {
       job.done(undefined);
       return;
     }
-    this.isStreaming = true;
     this.file = new FileSend(this, job);
     this.file.pump();
   }
@@ -268,7 +263,6 @@ export class NetSocket implements TransportSocket {
   fileDone(failed: Error | undefined): void {
     const done = this.file!.done;
     this.file = null;
-    this.isStreaming = false;
     done(failed);
     if (failed !== undefined) {
       this.destroy(failed);
@@ -278,7 +272,7 @@ export class NetSocket implements TransportSocket {
   }
 
   private drainWaiting(): void {
-    while (this.waiting.length > 0 && !this.isStreaming && !this.closed) {
+    while (this.waiting.length > 0 && this.file === null && !this.closed) {
       const next = this.waiting.shift()!;
       if (next instanceof Uint8Array) {
         this.waitingBytes -= next.byteLength;
@@ -288,7 +282,7 @@ export class NetSocket implements TransportSocket {
         this.stream(next);
       }
     }
-    if (!this.isStreaming && this.waiting.length === 0) {
+    if (this.file === null && this.waiting.length === 0) {
       if (this.isEnding) this.socket.end();
       else if (this.socket.writableLength === 0) this.handler?.onDrain();
     }
@@ -315,7 +309,7 @@ export class NetSocket implements TransportSocket {
     // A paused socket would never see the peer's FIN: nothing would ever close it (an fd leak per peer
     // that waits for us to close). Read on, discarding, so 'end' arrives and autoDestroy closes it.
     this.socket.resume();
-    if (!this.isStreaming && this.waiting.length === 0) this.socket.end();
+    if (this.file === null && this.waiting.length === 0) this.socket.end();
   }
 
   destroy(error?: Error): void {
