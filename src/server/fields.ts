@@ -113,3 +113,19 @@ export function responseFieldList(
   if (contentLength >= 0) out.push(['content-length', String(contentLength)]);
   return out;
 }
+
+/**
+ * A content-length value as a number when it is plain digits (at most 15, so it stays exact), else -1. For
+ * values already validated elsewhere (the protocol cores check received fields, RFC 9110 §8.6) or only to be
+ * compared (a handler's own field): not a validator.
+ */
+export function contentLengthDigits(value: string | undefined): number {
+  if (value === undefined || value.length === 0 || value.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}

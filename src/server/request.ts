@@ -7,6 +7,7 @@
 import { UsageError } from '../common/errors.js';
 import { parseCookies } from './cookies.js';
 import { ServerError, ServerErrorCode } from './errors.js';
+import { contentLengthDigits } from './fields.js';
 import type { HeadersView, ServerRequest } from './types.js';
 
 /** Hooks a protocol gives the request. */
@@ -40,18 +41,6 @@ function parseJson(bytes: Uint8Array): unknown {
       },
     );
   }
-}
-
-/** A content-length field's value when it is plain digits, else -1 (the protocol layer validated it). */
-function declaredLength(value: string | undefined): number {
-  if (value === undefined || value.length === 0 || value.length > 15) return -1;
-  let n = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i) - 0x30;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
 }
 
 function tooLarge(maxBytes: number): ServerError {
@@ -235,7 +224,11 @@ export class IncomingRequest implements ServerRequest {
   private async readAll(maxBytes: number): Promise<Uint8Array> {
     // A body announced larger than the cap is refused before a byte is read, so an HTTP/1.1 client
     // waiting for 100 (Continue) gets the 413 instead and never sends it (RFC 9110 §10.1.1).
-    if (!this.isPulled && !this.isEnded && declaredLength(this.headers.get('content-length')) > maxBytes) {
+    if (
+      !this.isPulled &&
+      !this.isEnded &&
+      contentLengthDigits(this.headers.get('content-length')) > maxBytes
+    ) {
       throw tooLarge(maxBytes);
     }
     const parts: Uint8Array[] = [];

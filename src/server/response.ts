@@ -22,6 +22,7 @@
 import { isFieldValueString, isTokenString } from '../common/char-class.js';
 import { UsageError } from '../common/errors.js';
 import { serializeSetCookie, type ClearCookieOptions, type CookieOptions } from './cookies.js';
+import { contentLengthDigits } from './fields.js';
 import { serveFile } from './static.js';
 import type { ResponseBackend, SendFileOptions, ServerRequest, ServerResponse } from './types.js';
 
@@ -109,18 +110,6 @@ function checkChunk(chunk: unknown): asserts chunk is Uint8Array | string {
   }
 }
 
-/** A content-length value set by hand (validated as a field value only): digits, else -1 (not checked). */
-function parseLength(value: string): number {
-  if (value.length === 0 || value.length > 15) return -1;
-  let n = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i) - 0x30;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
-}
-
 /** {@link OutgoingResponse}'s `fieldLength` when no content-length field was set by hand. */
 const NO_LENGTH_FIELD = -2;
 
@@ -136,7 +125,7 @@ export class OutgoingResponse implements ServerResponse {
   /** Body length the head announced (content-length), or -1; fixed when the head is sent. */
   private declaredLength = -1;
   /**
-   * The first content-length value set by hand, parsed ({@link parseLength}: -1 when not digits), or
+   * The first content-length value set by hand, parsed ({@link contentLengthDigits}: -1 when not digits), or
    * {@link NO_LENGTH_FIELD}; kept with the fields so sending needs no lookup by name.
    */
   private fieldLength = NO_LENGTH_FIELD;
@@ -216,7 +205,7 @@ export class OutgoingResponse implements ServerResponse {
   /** Appends one validated field line. */
   private add(lower: string, value: string): void {
     if (lower === 'content-length' && this.fieldLength === NO_LENGTH_FIELD) {
-      this.fieldLength = parseLength(value);
+      this.fieldLength = contentLengthDigits(value);
     }
     this.fieldList.push([lower, value]);
   }
