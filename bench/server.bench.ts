@@ -8,13 +8,13 @@
  * `--time=<ms>` is given (then that long, at least 1 s); `server/hello` splits it into two interleaved
  * rounds and keeps each subject's best.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
+import { runWrk as wrk, startChild, stopChild, type Child, type WrkResult } from './lib/wrk.js';
 
 export const area = 'server';
 
@@ -29,82 +29,8 @@ const LABEL: Record<Subject, string> = {
   'node-http': 'node:http',
 };
 
-interface Child {
-  readonly proc: ChildProcess;
-  readonly port: number;
-}
-
-function startChild(subject: Subject, mode: string, file = ''): Promise<Child> {
-  const proc = fork(childScript, [subject, mode, file], {
-    execArgv: ['--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    proc.once('message', (m: { port: number }) => {
-      resolve({ proc, port: m.port });
-    });
-    proc.once('exit', (code) => {
-      reject(new Error(`${subject} child exited with ${String(code)}`));
-    });
-  });
-}
-
-function stopChild(c: Child): Promise<void> {
-  return new Promise((resolve) => {
-    c.proc.once('exit', () => {
-      resolve();
-    });
-    c.proc.kill();
-  });
-}
-
-interface WrkResult {
-  readonly rps: number;
-  readonly p99Ms: number;
-  readonly transferBytesPerSec: number;
-  readonly errors: string;
-}
-
-function toMs(v: string, unit: string): number {
-  const n = Number(v);
-  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
-}
-
-function toBytes(v: string, unit: string): number {
-  const m = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[unit] ?? 1;
-  return Number(v) * m;
-}
-
-/** Runs wrk and parses requests/s, p99 and transfer/s from its text output. */
-export function parseWrk(out: string): WrkResult {
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  const p99 = /\s99%\s+([\d.]+)(us|ms|s)\b/.exec(out);
-  const tr = /Transfer\/sec:\s+([\d.]+)(B|KB|MB|GB)/.exec(out);
-  const err = /(Socket errors:[^\n]*|Non-2xx or 3xx responses:[^\n]*)/g.exec(out);
-  return {
-    rps: rps === null ? 0 : Number(rps[1]),
-    p99Ms: p99 === null ? NaN : toMs(p99[1]!, p99[2]!),
-    transferBytesPerSec: tr === null ? 0 : toBytes(tr[1]!, tr[2]!),
-    errors: err === null ? '' : err[0],
-  };
-}
-
-function runWrk(port: number, seconds: number, connections: number, path = '/'): Promise<WrkResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('wrk', [
-      '-t1',
-      `-c${connections}`,
-      `-d${seconds}s`,
-      '--latency',
-      `http://127.0.0.1:${port}${path}`,
-    ]);
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.on('error', reject);
-    p.on('close', () => {
-      resolve(parseWrk(out));
-    });
-  });
+function startServer(subject: Subject, mode: string, file = ''): Promise<Child> {
+  return startChild(childScript, [subject, mode, file]);
 }
 
 function memOf(c: Child): Promise<{ rss: number; heapUsed: number }> {
@@ -151,9 +77,9 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
   const roundSeconds = Math.max(1, Math.round(seconds / 2));
   for (let round = 0; round < 2; round++) {
     for (const subject of ['hayate-native', 'hayate-net', 'node-http'] as const) {
-      const c = await startChild(subject, 'hello');
-      await runWrk(c.port, 1, 50); // warm-up (JIT)
-      const r = await runWrk(c.port, roundSeconds, 50);
+      const c = await startServer(subject, 'hello');
+      await wrk({ port: c.port, seconds: 1, connections: 50 }); // warm-up (JIT)
+      const r = await wrk({ port: c.port, seconds: roundSeconds, connections: 50 });
       await stopChild(c);
       const best = hello.get(subject);
       if (best === undefined || r.rps > best.rps) hello.set(subject, r);
@@ -181,9 +107,9 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
   writeFileSync(file, bytes);
   try {
     for (const subject of ['hayate-native', 'hayate-net', 'node-http'] as const) {
-      const c = await startChild(subject, 'static', file);
-      await runWrk(c.port, 1, 50, '/static-1m.bin');
-      const r = await runWrk(c.port, seconds, 50, '/static-1m.bin');
+      const c = await startServer(subject, 'static', file);
+      await wrk({ port: c.port, seconds: 1, connections: 50, path: '/static-1m.bin' });
+      const r = await wrk({ port: c.port, seconds: seconds, connections: 50, path: '/static-1m.bin' });
       await stopChild(c);
       out.push({
         bench: 'server/static-1m',
@@ -205,7 +131,7 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
   // server/idle-memory
   const N = 5000;
   for (const subject of ['hayate-native', 'node-http'] as const) {
-    const c = await startChild(subject, 'idle');
+    const c = await startServer(subject, 'idle');
     await sleep(100);
     const m0 = await memOf(c);
     const sockets = await openIdle(c.port, N);
