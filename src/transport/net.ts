@@ -2,7 +2,7 @@
  * The portable transport over node:net: used when the native addon is unavailable, and as the reference
  * the native transport is tested against. Files are read into pooled buffers and written (no sendfile).
  */
-import { read } from 'node:fs';
+import { read, readSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type {
   ListenOptions,
@@ -25,6 +25,13 @@ interface FileJob {
 
 /** Read size of a file sent over node:net (fs.createReadStream's default highWaterMark). */
 const FILE_CHUNK_BYTES = 64 * 1024;
+/**
+ * A whole file (or range) up to this size is read synchronously: for a page-cached file a 16 KiB read
+ * takes microseconds, like the synchronous open/fstat before it (src/server/static.ts), while a thread-pool
+ * read costs two event-loop turns and queues behind every other file of the process (measured with the
+ * example app, 100 connections on a 134-byte file: 11.6k req/s, p99 145 ms before).
+ */
+const SYNC_READ_BYTES = 16 * 1024;
 /** Free file read buffers kept for reuse by every socket of the process (2 MiB at most). */
 const MAX_POOLED_CHUNKS = 32;
 
@@ -128,14 +135,19 @@ class FileSend {
     }
     const chunk = takeChunk();
     this.reading = chunk;
-    read(
-      this.job.fd,
-      chunk.bytes,
-      0,
-      Math.min(FILE_CHUNK_BYTES, this.end - this.readPos),
-      this.readPos,
-      this.onRead,
-    );
+    const want = Math.min(FILE_CHUNK_BYTES, this.end - this.readPos);
+    if (want === this.end - this.job.offset && want <= SYNC_READ_BYTES) {
+      let bytesRead = 0;
+      let error: NodeJS.ErrnoException | null = null;
+      try {
+        bytesRead = readSync(this.job.fd, chunk.bytes, 0, want, this.readPos);
+      } catch (e) {
+        error = e as NodeJS.ErrnoException;
+      }
+      this.onRead(error, bytesRead);
+      return;
+    }
+    read(this.job.fd, chunk.bytes, 0, want, this.readPos, this.onRead);
   }
 }
 
