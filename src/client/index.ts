@@ -17,3 +17,7 @@ export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from
 export { Http3Client } from './http3-client.js';
 export type { Http3ClientOptions, Http3ClientRequest, Http3ClientResponse } from './http3-client.js';
 export { UsageError } from '../common/errors.js';
+export { TransportError, TransportErrorCode } from '../transport/errors.js';
+export type { TransportErrorDetails } from '../transport/errors.js';
+export { NativeError } from '../transport/binding.js';
+export { QuicProviderError } from '../transport/quic.js';

@@ -14,3 +14,4 @@ export { COMPRESSION_ERROR, HpackErrorCode } from './errors.js';
 export { DEFAULT_HPACK_LIMITS, type HpackLimits } from './limits.js';
 export { STATIC_TABLE, STATIC_TABLE_LENGTH } from './static-table.js';
 export { HpackError } from '../common/errors.js';
+export { ProtocolError, UsageError } from '../common/errors.js';

@@ -24,3 +24,4 @@ export {
 } from './limits.js';
 export type { Http1Limits, Http1Leniency } from './limits.js';
 export { Http1ParseError } from '../common/errors.js';
+export { ProtocolError, UsageError } from '../common/errors.js';

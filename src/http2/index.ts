@@ -35,3 +35,4 @@ export {
 } from './priority/scheduler.js';
 export * as frame from './frame/index.js';
 export { H2Error } from '../common/errors.js';
+export { ProtocolError, UsageError } from '../common/errors.js';

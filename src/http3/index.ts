@@ -31,3 +31,4 @@ export type { Http3Settings, SettingsToSend } from './frame/settings.js';
 export { CapsuleParser, CapsuleType, encodeCapsule } from './capsule.js';
 export type { Capsule } from './capsule.js';
 export { UniStreamType } from './streams.js';
+export { ProtocolError, UsageError } from '../common/errors.js';

@@ -20,3 +20,4 @@ export {
   encodeInteropFile,
 } from './offline-interop.js';
 export type { InteropBlock, InteropSettings, InteropDecoded } from './offline-interop.js';
+export { ProtocolError, UsageError } from '../common/errors.js';

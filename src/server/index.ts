@@ -74,4 +74,5 @@ export type {
 export { TransportError, TransportErrorCode } from '../transport/errors.js';
 export type { TransportErrorDetails } from '../transport/errors.js';
 export { NativeError } from '../transport/binding.js';
+export { QuicProviderError } from '../transport/quic.js';
 export { UsageError } from '../common/errors.js';
