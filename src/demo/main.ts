@@ -183,7 +183,7 @@ export interface DemoConfig {
 }
 
 /** `--help` text. */
-export const DEMO_USAGE = `usage: npm start -- [options]   (or: node dist/src/demo/main.js [options])
+export const DEMO_USAGE = `usage: hayate demo [options]   (or: npm start -- [options], node dist/src/demo/main.js [options])
 
 The hayate demo server: HTTP/1.1 + h2c on --port, h2 + HTTP/1.1 over TLS and h3 over QUIC on --tls-port.
 
@@ -461,18 +461,28 @@ export async function runDemo(
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/**
+ * The demo's command line (`npm start -- ...`, `hayate demo ...`): runs until interrupted; resolves with an
+ * exit code only when it does not start (2: bad arguments, 0: `--help`).
+ */
+export async function demoMain(argv: readonly string[]): Promise<number | undefined> {
   let config: DemoConfig | 'help';
   try {
-    config = parseDemoArgs(process.argv.slice(2));
+    config = parseDemoArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`hayate demo: ${err.message}\n(--help lists the options)\n`);
-    process.exit(2);
+    return 2;
   }
   if (config === 'help') {
     process.stdout.write(DEMO_USAGE);
-  } else {
-    await runDemo(config);
+    return 0;
   }
+  await runDemo(config);
+  return undefined;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = await demoMain(process.argv.slice(2));
+  if (code !== undefined) process.exitCode = code;
 }
