@@ -3,14 +3,14 @@
  * decodes to exactly its QIF; errors/ behave as documented (err9 and err10 are valid under RFC 9204).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { QpackError } from '../../src/common/errors.js';
 import { QpackDecoder } from '../../src/qpack/decoder.js';
 import { decodeInteropFile, parseInteropBlocks } from '../../src/qpack/offline-interop.js';
 import { formatQif, parseQif } from '../../src/qpack/qif.js';
-import { vectorPath } from '../support/vectors.js';
+import { vectorFacts, vectorPath } from '../support/vectors.js';
 
 const root = vectorPath('qpack');
 const qifCache = new Map<string, string>();
@@ -46,7 +46,7 @@ function vectorFiles(): VectorFile[] {
 
 test('every encoded vector file decodes to exactly its QIF', { skip: root === undefined }, () => {
   const files = vectorFiles();
-  assert.equal(files.length, 264);
+  assert.equal(files.length, vectorFacts.qpackEncodedFiles);
   let sections = 0;
   for (const v of files) {
     const bytes = readFileSync(join(root!, 'encoded', 'qpack-05', v.impl, v.file));
@@ -58,7 +58,7 @@ test('every encoded vector file decodes to exactly its QIF', { skip: root === un
       `${v.impl}/${v.file}`,
     );
   }
-  assert.equal(sections, 68992);
+  assert.equal(sections, vectorFacts.qpackSections);
 });
 
 test(
@@ -66,6 +66,11 @@ test(
   { skip: root === undefined },
   () => {
     let failed = 0;
+    // ls-qpack and nghttp3 use a table without ever sending Set Dynamic Table Capacity; f5 sets one, but
+    // not at 4096 (full set: 168 of 264 files).
+    const neverSetCapacity = vectorFiles().filter(
+      (v) => v.table > 0 && (v.impl !== 'f5' || v.table === 4096),
+    ).length;
     for (const v of vectorFiles()) {
       const bytes = readFileSync(join(root!, 'encoded', 'qpack-05', v.impl, v.file));
       try {
@@ -79,7 +84,7 @@ test(
         failed++;
       }
     }
-    assert.equal(failed, 168);
+    assert.equal(failed, neverSetCapacity);
   },
 );
 
@@ -94,7 +99,9 @@ test(
       ['ls-qpack', 'fb-resp-hq.out.4096.100.1', 4096, 100],
     ] as const;
     for (const [impl, file, table, blocked] of picks) {
-      const bytes = readFileSync(join(root!, 'encoded', 'qpack-05', impl, file));
+      const path = join(root!, 'encoded', 'qpack-05', impl, file);
+      if (!existsSync(path)) continue; // fb-resp is in the full set only
+      const bytes = readFileSync(path);
       for (const size of [1, 3, 7]) {
         const dec = new QpackDecoder(
           { maxTableCapacity: table, maxBlockedStreams: blocked },
