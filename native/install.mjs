@@ -1,9 +1,12 @@
-// Builds the native addon at install time. The package works without it (pure-TypeScript fallback over
-// node:net), so a failed build prints one notice line and still lets the install succeed.
+// Builds the native addon for this machine with node-gyp (build/Release/hayate.node). Run by `npm install`
+// in a checkout (the prepare script), by `npx hayate build-native` in an installed package, and by
+// native/prebuild.mjs. The package works without it (prebuilt binary, else node:net), so a failed build
+// prints one notice line and exits 0, unless `--strict` is given (then exit 1).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -19,6 +22,7 @@ function nodeGypCommand() {
   }
 }
 
+const strict = process.argv.includes('--strict');
 if (process.env.HAYATE_SKIP_NATIVE === '1') {
   console.log('hayate: HAYATE_SKIP_NATIVE=1, native addon not built; using the node:net transport');
   process.exit(0);
@@ -30,12 +34,16 @@ if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include/node/nod
   args.push(`--nodedir=${prefix}`);
 }
 const quiet = process.env.HAYATE_NATIVE_VERBOSE === '1' ? 'inherit' : 'pipe';
-const result = spawnSync(cmd, [...args, 'rebuild'], { stdio: quiet, encoding: 'utf8' });
+// node-gyp reads binding.gyp from the working directory: the package root.
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const result = spawnSync(cmd, [...args, 'rebuild'], { cwd: root, stdio: quiet, encoding: 'utf8' });
 if (result.status !== 0) {
   const lines = `${result.stderr ?? ''}\n${result.stdout ?? ''}\n${String(result.error ?? '')}`.split('\n');
   const why = lines.find((l) => /error|ERR!/.test(l) && !/not ok/.test(l))?.trim() ?? `exit ${result.status}`;
   console.log(
     `hayate: native addon build failed (${why}); falling back to the pure-TypeScript node:net transport`,
   );
+  process.exit(strict ? 1 : 0);
 }
+console.log(`hayate: native addon built: ${join(root, 'build', 'Release', 'hayate.node')}`);
 process.exit(0);

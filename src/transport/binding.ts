@@ -1,7 +1,9 @@
 /**
- * Loads the native addon (build/Release/hayate.node) and types its calls. When the addon is missing
- * (build failed, unsupported platform, HAYATE_NATIVE=0) callers get `undefined` and one notice line is
- * printed, and the portable node:net transport is used instead.
+ * Loads the native addon and types its calls: a local build (build/Release/hayate.node) or the prebuilt
+ * binary shipped in the package for this platform (prebuilds/<platform>-<arch>[-glibc|-musl]/hayate.node,
+ * Node-API 8, so one file serves every Node version from 20 on). When neither loads (unsupported
+ * platform, HAYATE_NATIVE=0) callers get `undefined`, one notice line says why and how to build it, and
+ * the portable node:net transport is used instead.
  *
  * Every addon call returns a number; a negative one is `-code` with `code` from {@link NativeErrno}
  * (or `ERRNO_UNMAPPED_BASE + errno` for an errno the table does not list). {@link check} turns such a
@@ -117,40 +119,94 @@ export function findPackageRoot(): string {
   return process.cwd();
 }
 
+/** The Node-API version the addon is built for (binding.gyp `NAPI_VERSION`): Node 20 and later have it. */
+export const ADDON_NAPI_VERSION = 8;
+
+/**
+ * The folder name of this platform's prebuilt addon under `prebuilds/` (native/prebuild.mjs writes the
+ * same): `linux-x64-glibc`, `linux-arm64-glibc`, `linux-x64-musl`, `darwin-arm64`, ...
+ */
+export function prebuildKey(): string {
+  const base = `${process.platform}-${process.arch}`;
+  if (process.platform !== 'linux') return base;
+  // glibcVersionRuntime is set only when Node runs on glibc.
+  const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+  return `${base}-${header?.glibcVersionRuntime === undefined ? 'musl' : 'glibc'}`;
+}
+
+/** Which addon was loaded: a local build, the prebuilt binary shipped in the package, or none. */
+export type NativeSource = 'local' | 'prebuilt' | 'none';
+
+/** Where the addon came from (set by the first {@link loadNative}). */
+export let nativeSource: NativeSource = 'none';
+/** The file the addon was loaded from, or undefined. */
+export let nativePath: string | undefined;
 /** Why the addon is not available, or `undefined` when it is. */
 export let nativeUnavailableReason: string | undefined;
+
+/** Loads one candidate; the reason it cannot be used otherwise. */
+function tryLoad(path: string): NativeBinding | string {
+  if (!existsSync(path)) return `${path} not found`;
+  try {
+    const require = createRequire(import.meta.url);
+    const b = require(path) as NativeBinding;
+    if (b.abiVersion() !== NATIVE_ABI_VERSION) {
+      return `stale addon at ${path} (ABI ${b.abiVersion()}, want ${NATIVE_ABI_VERSION})`;
+    }
+    return b;
+  } catch (err) {
+    return `cannot load ${path}: ${(err as Error).message.split('\n')[0] ?? ''}`;
+  }
+}
+
+/**
+ * Finds the addon, in this order: a local build (`build/Release/hayate.node`, from `npx hayate
+ * build-native` or a development checkout: the user built it on purpose, for this machine), then the
+ * prebuilt binary for this platform shipped in the package (`prebuilds/<key>/hayate.node`, no install
+ * script needed), then none (node:net).
+ */
+function locate(): NativeBinding | null {
+  if (process.env['HAYATE_NATIVE'] === '0') {
+    nativeUnavailableReason = 'disabled by HAYATE_NATIVE=0';
+    return null;
+  }
+  const napi = Number(process.versions['napi'] ?? 0);
+  if (napi < ADDON_NAPI_VERSION) {
+    nativeUnavailableReason = `Node-API ${napi} is older than the addon's ${ADDON_NAPI_VERSION}`;
+    return null;
+  }
+  const root = findPackageRoot();
+  const reasons: string[] = [];
+  const candidates: [NativeSource, string][] = [
+    ['local', join(root, 'build', 'Release', 'hayate.node')],
+    ['prebuilt', join(root, 'prebuilds', prebuildKey(), 'hayate.node')],
+  ];
+  for (const [source, path] of candidates) {
+    const r = tryLoad(path);
+    if (typeof r === 'string') {
+      reasons.push(r);
+      continue;
+    }
+    nativeSource = source;
+    nativePath = path;
+    return r;
+  }
+  nativeUnavailableReason = `no prebuilt addon for ${prebuildKey()} and no local build: ${reasons.join('; ')}`;
+  return null;
+}
 
 /**
  * Returns the addon, or `undefined` (after printing one notice) when it cannot be loaded.
  * `quiet` suppresses the notice, for callers that only probe.
  */
 export function loadNative(quiet = false): NativeBinding | undefined {
-  if (loaded === undefined) {
-    if (process.env['HAYATE_NATIVE'] === '0') {
-      nativeUnavailableReason = 'disabled by HAYATE_NATIVE=0';
-      loaded = null;
-    } else {
-      const path = join(findPackageRoot(), 'build', 'Release', 'hayate.node');
-      try {
-        const require = createRequire(import.meta.url);
-        const b = require(path) as NativeBinding;
-        if (b.abiVersion() !== NATIVE_ABI_VERSION) {
-          nativeUnavailableReason = `stale addon at ${path} (ABI ${b.abiVersion()}, want ${NATIVE_ABI_VERSION}; run npm install)`;
-          loaded = null;
-        } else {
-          loaded = b;
-        }
-      } catch (err) {
-        nativeUnavailableReason = `cannot load ${path}: ${(err as Error).message.split('\n')[0] ?? ''}`;
-        loaded = null;
-      }
-    }
-  }
+  if (loaded === undefined) loaded = locate();
   if (loaded === null) {
     if (!quiet && !noticePrinted) {
       noticePrinted = true;
       console.warn(
-        `hayate: native addon unavailable (${nativeUnavailableReason ?? 'unknown'}); using node:net`,
+        `hayate: native addon unavailable (${nativeUnavailableReason ?? 'unknown'}); using node:net. ` +
+          'To build it for this machine: npx hayate build-native (needs a C++ toolchain and python3)',
       );
     }
     return undefined;
