@@ -14,7 +14,6 @@
  *   it; `request.body` streams `req.body` one chunk per read, so backpressure reaches the connection.
  * - `request instanceof Request` holds: the prototype chain goes through `Request.prototype`.
  */
-import { UsageError } from '../common/errors.js';
 import type { ServerRequest } from './types.js';
 
 /** undici's classes, captured before anything may replace the globals (src/server/fetch-response.ts). */
@@ -108,15 +107,15 @@ export class FetchRequest {
   }
 
   get headers(): Headers {
+    // Once built, the same object even after undici's Request exists (it holds an equal copy).
+    if (this.#headers !== undefined) return this.#headers;
     if (this.#real !== undefined) return this.#real.headers;
-    if (this.#headers === undefined) {
-      const view = this.#req.headers;
-      const headers = new Headers();
-      // HTTP/2 and HTTP/3 views hide pseudo-header fields (src/server/fields.ts) and add `host`.
-      for (let i = 0; i < view.length; i++) headers.append(view.name(i), view.value(i));
-      this.#headers = headers;
-    }
-    return this.#headers;
+    const view = this.#req.headers;
+    const headers = new Headers();
+    // HTTP/2 and HTTP/3 views hide pseudo-header fields (src/server/fields.ts) and add `host`.
+    for (let i = 0; i < view.length; i++) headers.append(view.name(i), view.value(i));
+    this.#headers = headers;
+    return headers;
   }
 
   /** The exchange's signal: aborts (with a ServerError reason) when the client goes away. */
@@ -256,9 +255,3 @@ delegateMembers(
   new RealRequest('http://localhost/'),
   materialize,
 );
-
-/** The real undici `Request` behind `request` (built now when it was not yet); for tests. */
-export function materializeRequest(request: FetchRequest): Request {
-  if (!(request instanceof FetchRequest)) throw new UsageError('ERR_INVALID_ARG', 'not a FetchRequest');
-  return materialize(request);
-}
