@@ -54,12 +54,28 @@ export function writeHeaders(res: ServerResponse, headers: Headers): void {
   if (cookies.length > 0) res.setHeader('set-cookie', cookies);
 }
 
+/**
+ * Streams of Responses materialized from a simple body, with that body: `new Response(light.body, light)`
+ * (Hono's `c.res` setter, middleware re-wrapping a response) stays light while the stream is untouched.
+ */
+const SIMPLE_STREAMS = new WeakMap<ReadableStream, { response: Response; source: SimpleBody }>();
+
+/** The simple body behind `body` when it is an untouched stream of a materialized light response. */
+function adoptedSource(body: unknown): SimpleBody | undefined {
+  if (!(body instanceof ReadableStream)) return undefined;
+  const entry = SIMPLE_STREAMS.get(body);
+  if (entry === undefined || body.locked || entry.response.bodyUsed) return undefined;
+  return entry.source;
+}
+
 let materialize: (response: FetchResponse) => Response;
 let sendSimple: (value: object, res: ServerResponse) => boolean;
 
 /** A `Response` that stays a record of its arguments until something needs undici's; see the file comment. */
 export class FetchResponse {
   #body: SimpleBody;
+  /** The body was given as a string: undici's text content-type applies unless one is set. */
+  #isText: boolean;
   #status: number;
   #init: ResponseInit | undefined;
   #headers: Headers | undefined;
@@ -82,7 +98,7 @@ export class FetchResponse {
         }
       }
       if (typeof body === 'string') {
-        if (value.#headers === undefined && !res.hasHeader('content-type'))
+        if (value.#isText && value.#headers === undefined && !res.hasHeader('content-type'))
           res.setHeader('content-type', TEXT_TYPE);
         res.end(body);
       } else if (body === null) res.end();
@@ -93,17 +109,20 @@ export class FetchResponse {
 
   constructor(body?: ConstructorParameters<typeof Response>[0], init?: ResponseInit) {
     this.#body = null;
+    this.#isText = false;
     this.#status = 200;
     this.#init = init;
     this.#headers = undefined;
     this.#real = undefined;
+    this.#isText = typeof body === 'string';
+    const simple = isSimpleBody(body) ? (body ?? null) : adoptedSource(body);
     if (
-      isSimpleBody(body) &&
+      simple !== undefined &&
       (init === undefined ||
         ((init.statusText === undefined || init.statusText === '') &&
-          (init.status === undefined || isPlainStatus(init.status, body))))
+          (init.status === undefined || isPlainStatus(init.status, simple))))
     ) {
-      this.#body = body ?? null;
+      this.#body = simple;
       this.#status = init?.status ?? 200;
     } else {
       this.#real = init === undefined ? new RealResponse(body) : new RealResponse(body, init);
@@ -111,7 +130,9 @@ export class FetchResponse {
   }
 
   /** True for this class's instances and for every undici `Response`. */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static [Symbol.hasInstance](this: unknown, value: unknown): boolean {
+    // A subclass (`class R extends Response` once the global is replaced) gets the ordinary check.
+    if (this !== FetchResponse) return Function.prototype[Symbol.hasInstance].call(this, value);
     return (
       typeof value === 'object' &&
       value !== null &&
@@ -153,8 +174,7 @@ export class FetchResponse {
     if (this.#headers === undefined) {
       const init = this.#init?.headers;
       const headers = init === undefined ? new Headers() : new Headers(init);
-      if (typeof this.#body === 'string' && !headers.has('content-type'))
-        headers.set('content-type', TEXT_TYPE);
+      if (this.#isText && !headers.has('content-type')) headers.set('content-type', TEXT_TYPE);
       this.#headers = headers;
     }
     return this.#headers;
@@ -167,6 +187,7 @@ export class FetchResponse {
       headers === undefined ? { status: this.#status } : { status: this.#status, headers };
     const real = new RealResponse(this.#body, init);
     this.#real = real;
+    if (real.body !== null) SIMPLE_STREAMS.set(real.body, { response: real, source: this.#body });
     return real;
   }
 }

@@ -135,6 +135,29 @@ test('sendSimpleResponse writes status, headers and the whole body with one end(
   assert.equal(sendSimpleResponse(new UndiciResponse('x'), recorder().res), false);
 });
 
+test('new Response(light.body, light) stays light while the stream is untouched; a read one throws as in undici', async () => {
+  const first = light('{"re":1}', { status: 202, headers: { 'content-type': 'application/json' } });
+  const again = light(first.body, first);
+  const a = recorder();
+  assert.equal(sendSimpleResponse(again, a.res), true);
+  assert.deepEqual(a.calls, [
+    ['setHeader', 'content-type', 'application/json'],
+    ['end', 202, '{"re":1}'],
+  ]);
+  // No content-type of its own for a body given as a stream: undici would add none either.
+  const bare = light(light('text').body);
+  const b = recorder();
+  assert.equal(sendSimpleResponse(bare, b.res), true);
+  assert.deepEqual(b.calls, [['end', 200, 'text']]);
+  const read = light('gone');
+  const stream = read.body!;
+  const reader = stream.getReader();
+  await reader.read();
+  reader.releaseLock();
+  // undici refuses a disturbed stream; so does the light path (it hands the stream to undici).
+  assert.throws(() => light(stream), TypeError);
+});
+
 test('knownBodySource: the string or bytes an untouched undici Response was made of', async () => {
   assert.equal(knownBodySource(new UndiciResponse('abc')), 'abc');
   const json = knownBodySource(UndiciResponse.json({ a: 1 }));
@@ -226,6 +249,11 @@ test('overrideGlobals replaces globalThis.Response; fetch() results, statics, st
   assert.equal(Response.redirect('http://a.test/', 307).headers.get('location'), 'http://a.test/');
   assert.equal(await new Response(new Blob(['blob'])).text(), 'blob');
   assert.ok(new Response('x') instanceof FetchResponse);
+  class Mine extends Response {}
+  assert.ok(new Mine('m') instanceof Response);
+  assert.ok(new Mine('m') instanceof Mine);
+  assert.ok(!(new Response('r') instanceof Mine), 'a subclass gets the ordinary instanceof');
+  assert.equal(await new Mine('m').text(), 'm');
 });
 
 for (const proto of PROTOS) {
