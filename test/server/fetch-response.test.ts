@@ -234,6 +234,10 @@ test('overrideGlobals replaces globalThis.Response; fetch() results, statics, st
       const copy = r.clone();
       assert.equal(await r.text(), 'cookies');
       assert.equal(await copy.text(), 'cookies');
+      // HEAD of a light response: its length, no content.
+      const head = await fetch(`${base}/cookies`, { method: 'HEAD' });
+      assert.equal(head.headers.get('content-length'), '7');
+      assert.equal(await head.text(), '');
       const j = await fetch(`${base}/json`);
       assert.equal(j.status, 201);
       assert.deepEqual(await j.json(), { ok: true });
