@@ -109,12 +109,11 @@ export class FetchResponse {
 
   constructor(body?: ConstructorParameters<typeof Response>[0], init?: ResponseInit) {
     this.#body = null;
-    this.#isText = false;
+    this.#isText = typeof body === 'string';
     this.#status = 200;
     this.#init = init;
     this.#headers = undefined;
     this.#real = undefined;
-    this.#isText = typeof body === 'string';
     const simple = isSimpleBody(body) ? (body ?? null) : adoptedSource(body);
     if (
       simple !== undefined &&
