@@ -6,6 +6,7 @@ export { createServer, Server } from './server.js';
 export type { ServerOptions, ServerAddress } from './server.js';
 export { fetchHandler } from './fetch.js';
 export type { FetchApp, FetchHandlerOptions, FetchInfo } from './fetch.js';
+export { FetchResponse, installFetchGlobals } from './fetch-response.js';
 export { DEFAULT_SERVER_LIMITS, resolveServerLimits } from './limits.js';
 export type { ServerLimits } from './limits.js';
 export { serveStatic, parseRange } from './static.js';

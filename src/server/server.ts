@@ -13,7 +13,7 @@ import type { Transport, TransportListener, TransportSocket } from '../transport
 import { TimerWheel } from '../transport/timer-wheel.js';
 import { TlsSocket, TlsTransport, type TlsTransportOptions } from '../transport/tls.js';
 import { connectionClosed, connectionOpened } from './diagnostics.js';
-import { fetchHandler, type FetchApp } from './fetch.js';
+import { fetchHandler, type FetchApp, type FetchHandlerOptions } from './fetch.js';
 import { Http1ServerConnection, type Http1ServerOptions } from './http1.js';
 import { Http2ServerConnection, type Http2ServerOptions } from './http2.js';
 import { listenHttp3, withAltSvc, type Http3Server, type ListenHttp3Options } from './http3.js';
@@ -25,6 +25,8 @@ import { isHayateWorker } from './workers.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
+  /** Options of a fetch-style handler (`createServer({ fetch })`, src/server/fetch.ts); ignored otherwise. */
+  readonly fetch?: Omit<FetchHandlerOptions, 'isSecure'>;
   /**
    * `auto` (default): native when the addon loads, else node:net (with one notice); or a Transport.
    * Ignored with `tls` (node:tls is the only TLS transport).
@@ -332,5 +334,8 @@ function pickTransport(options: ServerOptions, http2: boolean): Transport {
  */
 export function createServer(handler: Handler | FetchApp, options: ServerOptions = {}): Server {
   if (typeof handler === 'function') return new Server(handler, options);
-  return new Server(fetchHandler(handler, { isSecure: options.tls !== undefined }), options);
+  return new Server(
+    fetchHandler(handler, { ...options.fetch, isSecure: options.tls !== undefined }),
+    options,
+  );
 }

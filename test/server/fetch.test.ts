@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { Hono } from 'hono';
 import { selfSignedCertificate } from '../../src/server/cert.js';
 import type { FetchApp, FetchInfo } from '../../src/server/fetch.js';
-import { createServer, type Server } from '../../src/server/server.js';
+import { createServer, type Server, type ServerOptions } from '../../src/server/server.js';
 import { RawClient } from './helpers.js';
 import { PROTOS, protocolRequest, type Proto } from '../support/protocol-request.js';
 import { openFds } from '../support/traffic.js';
@@ -32,11 +32,13 @@ async function withServer(
   app: FetchApp,
   run: (port: number, errors: unknown[]) => Promise<void>,
   limits: Record<string, number> = {},
+  fetchOptions: ServerOptions['fetch'] = {},
 ): Promise<void> {
   const fdsBefore = openFds();
   const errors: unknown[] = [];
   const server = createServer(app, {
     transport: 'net',
+    fetch: fetchOptions,
     limits: { timerTickMs: 10, ...limits },
     onError: (e) => errors.push(e),
     ...(proto === 'h3' ? { tls: { key: CERT.key, cert: CERT.cert }, http3: true } : {}),
@@ -214,6 +216,37 @@ for (const proto of PROTOS) {
         assert.equal(h.body.length, 0);
         assert.equal(pulls, pullsBefore, 'HEAD never reads the body');
       },
+    );
+  });
+
+  test(`${proto}: request.json() over maxBodyBytes answers 413; within it, and streamed past it, bodies arrive`, async () => {
+    await withServer(
+      proto,
+      {
+        async fetch(request: Request): Promise<Response> {
+          if (new URL(request.url).pathname === '/stream') {
+            let n = 0;
+            for await (const c of request.body!) n += (c as Uint8Array).byteLength;
+            return new Response(String(n));
+          }
+          return Response.json({ got: await request.json() });
+        },
+      },
+      async (port, errors) => {
+        const small = Buffer.from(JSON.stringify({ a: 'x'.repeat(900) }));
+        const ok = await request(proto, port, 'POST', '/', [['content-type', 'application/json']], small);
+        assert.equal(ok.status, 200);
+        assert.equal((JSON.parse(ok.body.toString()) as { got: { a: string } }).got.a.length, 900);
+        const big = Buffer.from(JSON.stringify({ a: 'x'.repeat(2000) }));
+        const tooBig = await request(proto, port, 'POST', '/', [['content-type', 'application/json']], big);
+        assert.equal(tooBig.status, 413);
+        // request.body is the application's own stream: no cap.
+        const streamed = await request(proto, port, 'POST', '/stream', [], big);
+        assert.equal(streamed.body.toString(), String(big.length));
+        assert.deepEqual(errors, [], "a body over the cap is the client's fault, not an error");
+      },
+      {},
+      { maxBodyBytes: 1000 },
     );
   });
 
@@ -470,3 +503,56 @@ for (const proto of ['h1', 'h2'] as const) {
     );
   });
 }
+
+test('createServer({ fetch }) leaves globalThis.Response alone unless overrideGlobals is set', async () => {
+  const before = globalThis.Response;
+  await withServer('h1', { fetch: (): Response => new Response('x') }, async (port) => {
+    assert.equal((await request('h1', port, 'GET', '/')).body.toString(), 'x');
+  });
+  assert.equal(globalThis.Response, before);
+});
+
+test('h1: request.url is what the URL parser makes of Host and target (fast path or not)', async () => {
+  await withServer(
+    'h1',
+    { fetch: (request: Request): Response => new Response(request.url) },
+    async (port) => {
+      const cases: [string, string][] = [
+        ['x.test', '/plain/path?q=1&r=a,b'],
+        ['x.test', '/a/./b/../c?d/../e'],
+        ['x.test', '/%2e%2E/x/.hidden/..'],
+        ['x.test', "/q?x='1'&y={2}"],
+        ['x.test', '/a|b^c'],
+        ['EXAMPLE.test:8080', '/upper'],
+        ['x.test:80', '/default-port'],
+        ['x.test:0080', '/padded-port'],
+        ['x.test:65536', '/bad-port'],
+        ['127.1', '/short-ipv4'],
+        ['127.0.0.1:8080', '/ipv4'],
+        ['010.0.0.1', '/octal-ipv4'],
+        ['0x7f.1', '/hex-ipv4'],
+        ['[::1]:8080', '/ipv6'],
+        ['xn--nxasmq6b.test', '/punycode'],
+        ['x.test.', '/trailing-dot'],
+      ];
+      for (const [host, target] of cases) {
+        const c = await RawClient.open(port);
+        try {
+          c.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+          const text = await c.closed();
+          let expected: string;
+          try {
+            expected = `200 ${new URL(`http://${host}${target}`).href}`;
+          } catch {
+            expected = '400 ';
+          }
+          const status = text.slice(9, 12);
+          const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+          assert.equal(`${status} ${body}`, expected, `Host: ${host}, target ${target}`);
+        } finally {
+          c.destroy();
+        }
+      }
+    },
+  );
+});

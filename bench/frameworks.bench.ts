@@ -1,0 +1,118 @@
+/**
+ * Framework benchmarks (area `frameworks`): the same application code served by hayate and by the
+ * framework's usual Node server, each in a child process (bench/fixtures/framework-child.mjs), driven by
+ * wrk -t1 -c50 on loopback.
+ * - `frameworks/hono-hello`: Hono `c.text()` of 14 bytes; hayate (native transport, fetch handler) vs
+ *   `@hono/node-server` (peer).
+ * - `frameworks/hono-json`: Hono `c.json()` of a small object, same subjects.
+ * Subjects alternate within a case (two rounds each, best round kept) so a burst of load from elsewhere
+ * on the machine hits one round of one subject. wrk runs 5 s per round (half of `--time=<ms>` when given).
+ * A case is `{ framework, route }` and a subject a child `stack`: adding express or fastify on hayate's
+ * compatibility layer against node:http is one more entry in each table here and in the child.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions, BenchRecord } from './lib/report.js';
+import { parseWrk } from './server.bench.js';
+
+export const area = 'frameworks';
+
+const here = dirname(fileURLToPath(import.meta.url));
+// Compiled to dist/bench/; the child script stays in the source tree.
+const childScript = join(here, '..', '..', 'bench', 'fixtures', 'framework-child.mjs');
+
+interface Stack {
+  readonly stack: string;
+  readonly subject: string;
+  readonly peer: boolean;
+}
+
+interface Case {
+  readonly name: string;
+  readonly framework: string;
+  readonly path: string;
+  readonly stacks: readonly Stack[];
+}
+
+const HONO_STACKS: readonly Stack[] = [
+  { stack: 'hayate-native', subject: 'hono on hayate (native)', peer: false },
+  { stack: 'hono-node-server', subject: 'hono on @hono/node-server', peer: true },
+];
+
+const CASES: readonly Case[] = [
+  { name: 'hono-hello', framework: 'hono', path: '/', stacks: HONO_STACKS },
+  { name: 'hono-json', framework: 'hono', path: '/json', stacks: HONO_STACKS },
+];
+
+interface Child {
+  readonly proc: ChildProcess;
+  readonly port: number;
+}
+
+function startChild(framework: string, stack: string): Promise<Child> {
+  const proc = fork(childScript, [framework, stack], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    proc.once('message', (m: { port: number }) => {
+      resolve({ proc, port: m.port });
+    });
+    proc.once('exit', (code) => {
+      reject(new Error(`${framework} on ${stack} exited with ${String(code)}`));
+    });
+  });
+}
+
+function stopChild(c: Child): Promise<void> {
+  return new Promise((resolve) => {
+    c.proc.once('exit', () => {
+      resolve();
+    });
+    c.proc.kill();
+  });
+}
+
+function runWrk(port: number, seconds: number, path: string): Promise<ReturnType<typeof parseWrk>> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('wrk', ['-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`]);
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.on('error', reject);
+    p.on('close', () => {
+      resolve(parseWrk(out));
+    });
+  });
+}
+
+export async function run(options: BenchOptions): Promise<BenchRecord[]> {
+  const timeGiven = process.argv.some((a) => a.startsWith('--time='));
+  const seconds = timeGiven ? Math.max(1, Math.round(options.timeMs / 1000)) : 10;
+  const roundSeconds = Math.max(1, Math.round(seconds / 2));
+  const out: BenchRecord[] = [];
+  for (const c of CASES) {
+    const best = new Map<string, ReturnType<typeof parseWrk>>();
+    for (let round = 0; round < 2; round++) {
+      for (const s of c.stacks) {
+        const child = await startChild(c.framework, s.stack);
+        await runWrk(child.port, 1, c.path); // warm-up (JIT)
+        const r = await runWrk(child.port, roundSeconds, c.path);
+        await stopChild(child);
+        const b = best.get(s.stack);
+        if (b === undefined || r.rps > b.rps) best.set(s.stack, r);
+      }
+    }
+    for (const s of c.stacks) {
+      const r = best.get(s.stack)!;
+      out.push({
+        bench: `frameworks/${c.name}`,
+        subject: s.subject,
+        peer: s.peer,
+        hz: r.rps,
+        p99Ms: r.p99Ms,
+        seconds: roundSeconds,
+        rounds: 2,
+        ...(r.errors === '' ? {} : { errors: r.errors }),
+      });
+    }
+  }
+  return out;
+}
