@@ -10,11 +10,10 @@
  * A case is `{ framework, route }` and a subject a child `stack`: adding express or fastify on hayate's
  * compatibility layer against node:http is one more entry in each table here and in the child.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
-import { parseWrk } from './server.bench.js';
+import { runWrk, startChild, stopChild, type WrkResult } from './lib/wrk.js';
 
 export const area = 'frameworks';
 
@@ -45,56 +44,18 @@ const CASES: readonly Case[] = [
   { name: 'hono-json', framework: 'hono', path: '/json', stacks: HONO_STACKS },
 ];
 
-interface Child {
-  readonly proc: ChildProcess;
-  readonly port: number;
-}
-
-function startChild(framework: string, stack: string): Promise<Child> {
-  const proc = fork(childScript, [framework, stack], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    proc.once('message', (m: { port: number }) => {
-      resolve({ proc, port: m.port });
-    });
-    proc.once('exit', (code) => {
-      reject(new Error(`${framework} on ${stack} exited with ${String(code)}`));
-    });
-  });
-}
-
-function stopChild(c: Child): Promise<void> {
-  return new Promise((resolve) => {
-    c.proc.once('exit', () => {
-      resolve();
-    });
-    c.proc.kill();
-  });
-}
-
-function runWrk(port: number, seconds: number, path: string): Promise<ReturnType<typeof parseWrk>> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('wrk', ['-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`]);
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.on('error', reject);
-    p.on('close', () => {
-      resolve(parseWrk(out));
-    });
-  });
-}
-
 export async function run(options: BenchOptions): Promise<BenchRecord[]> {
   const timeGiven = process.argv.some((a) => a.startsWith('--time='));
   const seconds = timeGiven ? Math.max(1, Math.round(options.timeMs / 1000)) : 10;
   const roundSeconds = Math.max(1, Math.round(seconds / 2));
   const out: BenchRecord[] = [];
   for (const c of CASES) {
-    const best = new Map<string, ReturnType<typeof parseWrk>>();
+    const best = new Map<string, WrkResult>();
     for (let round = 0; round < 2; round++) {
       for (const s of c.stacks) {
-        const child = await startChild(c.framework, s.stack);
-        await runWrk(child.port, 1, c.path); // warm-up (JIT)
-        const r = await runWrk(child.port, roundSeconds, c.path);
+        const child = await startChild(childScript, [c.framework, s.stack]);
+        await runWrk({ port: child.port, seconds: 1, connections: 50, path: c.path }); // warm-up (JIT)
+        const r = await runWrk({ port: child.port, seconds: roundSeconds, connections: 50, path: c.path });
         await stopChild(child);
         const b = best.get(s.stack);
         if (b === undefined || r.rps > b.rps) best.set(s.stack, r);
