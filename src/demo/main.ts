@@ -7,7 +7,7 @@
  *
  * It serves the built-in site in src/demo/site/ (static files with sendfile on the native transport),
  * `/api/info` (the protocol and port as the server saw them, JSON), `POST /api/echo` (the body's length
- * and SHA-256, JSON) and, for any other path, an HTML page showing the request as parsed.
+ * and SHA-256, JSON), `/metrics` (Prometheus text, hayate/metrics) and, for any other path, an HTML page showing the request as parsed.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../common/errors.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { createServer, runWorkers, serveStatic, type Server, type WorkerGroup } from '../server/index.js';
 import type { Handler, ServerRequest, ServerResponse } from '../server/types.js';
 import { findPackageRoot } from '../transport/binding.js';
@@ -107,7 +108,19 @@ function sendJson(res: ServerResponse, value: unknown): void {
  * The demo handler: `/api/info`, `/api/echo`, static files from {@link SITE_DIR} for GET and HEAD, and the
  * request page for everything else (serveStatic would answer 405 to other methods).
  */
+let demoMetrics: Metrics | undefined;
+
+/**
+ * The demo's metrics: one `createMetrics()` per thread, shared by every listener of the thread (each
+ * worker thread or process of `--workers` reports its own figures).
+ */
+function metricsOfThisThread(): Metrics {
+  demoMetrics ??= createMetrics();
+  return demoMetrics;
+}
+
 export function demoHandler(where: () => Listening): Handler {
+  const metrics = metricsOfThisThread();
   const requestPage: Handler = async (req, res) => {
     const bodyBytes = await drain(req);
     res.setHeader('content-type', 'text/html; charset=utf-8');
@@ -116,6 +129,7 @@ export function demoHandler(where: () => Listening): Handler {
   };
   const site = serveStatic(SITE_DIR, { fallback: requestPage, index: 'index.html' });
   return async (req, res) => {
+    if (req.path === '/metrics') return metrics.handler(req, res);
     if (req.path === '/api/info') {
       await drain(req);
       sendJson(res, {

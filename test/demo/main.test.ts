@@ -377,6 +377,12 @@ test('on port 0 the demo prints its ports, serves 127.0.0.1 and ::1, and keeps i
         const url = `https://${host.includes(':') ? `[${host}]` : host}:${ready.https}`;
         const info = JSON.parse(await h2Get(url, '/api/info', cert)) as { protocol: string; port: number };
         assert.deepEqual([info.protocol, info.port], ['h2', ready.https]);
+        // /metrics counts what this thread served (TLS listeners run in the main thread).
+        const metrics = await h2Get(url, '/metrics', cert);
+        assert.match(
+          metrics,
+          /^hayate_http_requests_total\{method="GET",status="200",protocol="h2"\} [1-9]/m,
+        );
         if (ready.h3 !== null) {
           const { Http3Client } = await import('../../src/server/http3.js');
           const c = await Http3Client.connect(host, ready.h3, { ca: cert, serverName: 'localhost' });

@@ -4,6 +4,7 @@
  * server tests can run the same case on every protocol. Repeated request fields are sent as separate fields.
  */
 import http from 'node:http';
+import https from 'node:https';
 import http2 from 'node:http2';
 import { Http3Client } from '../../src/client/http3-client.js';
 
@@ -24,7 +25,8 @@ function h1Request(
   method: string,
   path: string,
   fields: Fields,
-  body?: Uint8Array,
+  body: Uint8Array | undefined,
+  secure: boolean,
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | string[]> = {};
@@ -32,7 +34,16 @@ function h1Request(
       const had = headers[n];
       headers[n] = had === undefined ? v : [...(Array.isArray(had) ? had : [had]), v];
     }
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+    const options = {
+      host: '127.0.0.1',
+      port,
+      method,
+      path,
+      headers,
+      agent: false,
+      rejectUnauthorized: false,
+    };
+    const req = (secure ? https : http).request(options, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('end', () => {
@@ -50,10 +61,13 @@ function h2Request(
   method: string,
   path: string,
   fields: Fields,
-  body?: Uint8Array,
+  body: Uint8Array | undefined,
+  secure: boolean,
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const session = http2.connect(`${secure ? 'https' : 'http'}://127.0.0.1:${port}`, {
+      rejectUnauthorized: false,
+    });
     session.on('error', reject);
     const headers: http2.OutgoingHttpHeaders = { ':method': method, ':path': path };
     for (const [n, v] of fields) {
@@ -106,7 +120,10 @@ async function h3Request(
   }
 }
 
-/** Sends one request to 127.0.0.1:`port` over `proto` and reads the whole response. */
+/**
+ * Sends one request to 127.0.0.1:`port` over `proto` and reads the whole response; `secure` uses TLS for
+ * h1 and h2 (certificate not verified; h3 always is TLS).
+ */
 export function protocolRequest(
   proto: Proto,
   port: number,
@@ -114,12 +131,13 @@ export function protocolRequest(
   path: string,
   fields: Fields = [],
   body?: Uint8Array,
+  secure = false,
 ): Promise<Reply> {
   switch (proto) {
     case 'h1':
-      return h1Request(port, method, path, fields, body);
+      return h1Request(port, method, path, fields, body, secure);
     case 'h2':
-      return h2Request(port, method, path, fields, body);
+      return h2Request(port, method, path, fields, body, secure);
     case 'h3':
       return h3Request(port, method, path, fields, body);
   }

@@ -1,0 +1,160 @@
+/**
+ * `createMetrics()`: Prometheus metrics for every hayate server in the process, fed by the server's
+ * diagnostics channels (src/server/diagnostics.ts), so the server does no metrics work unless this
+ * subscribes. Label values are bounded: unknown methods, protocols and error codes fold into `other`,
+ * statuses outside 100–599 too, so a client cannot grow the number of series.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { UsageError } from '../common/errors.js';
+import type { Handler, ServerRequest } from '../server/types.js';
+import { Counter, Gauge, Histogram, LabelValues } from './registry.js';
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** Upper bounds (seconds) of the request duration histogram. */
+  readonly durationBuckets?: readonly number[];
+}
+
+/** The default duration buckets, in seconds. */
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5];
+
+/** RFC 9110 §9 methods plus PATCH (RFC 5789); anything else is `other`. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+const PROTOCOLS = ['http/1.0', 'http/1.1', 'h2', 'h3'];
+const STATUSES = Array.from({ length: 500 }, (_, i) => String(100 + i));
+
+/** Prometheus metrics of the hayate servers in this process. */
+export interface Metrics {
+  /** The exposition text (Prometheus text format 0.0.4). */
+  render(): string;
+  /** A handler answering GET/HEAD with {@link render}'s text (mount it at `/metrics`). */
+  readonly handler: Handler;
+  /** Stops listening to the diagnostics channels (the figures stay readable). */
+  close(): void;
+}
+
+interface ChannelMessage {
+  readonly request?: ServerRequest;
+  readonly status?: number;
+  readonly socket?: { readonly transport?: string };
+  readonly connection?: { readonly socket?: { readonly transport?: string } };
+  readonly error?: { readonly code?: unknown } | undefined;
+}
+
+/**
+ * Subscribes to the server's diagnostics channels and keeps:
+ * - `hayate_http_requests_total{method,status,protocol}`: responses completed;
+ * - `hayate_http_request_duration_seconds{protocol}`: head parsed to response queued;
+ * - `hayate_connections_active{transport}` and `hayate_connections_total{transport}` (TCP: native, net, tls);
+ * - `hayate_http_request_rejects_total{code,status}`: requests refused by the parser, a limit or a timeout.
+ */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const buckets = options.durationBuckets ?? DEFAULT_DURATION_BUCKETS;
+  if (buckets.length === 0 || buckets.some((b) => !(b > 0) || !Number.isFinite(b))) {
+    throw new UsageError('ERR_INVALID_ARG', 'durationBuckets: positive finite numbers');
+  }
+  const method = new LabelValues(METHODS);
+  const status = new LabelValues(STATUSES);
+  const protocol = new LabelValues(PROTOCOLS);
+  const transport = new LabelValues(['native', 'net', 'tls'], true, 8);
+  const code = new LabelValues([], true, 64);
+  const rejectStatus = new LabelValues(['0', ...STATUSES]);
+
+  const requests = new Counter(
+    'hayate_http_requests_total',
+    'HTTP responses completed, by request method, status and protocol.',
+    ['method', 'status', 'protocol'],
+    [method, status, protocol],
+  );
+  const duration = new Histogram(
+    'hayate_http_request_duration_seconds',
+    'Time from the parsed request head to the response queued in full.',
+    ['protocol'],
+    [protocol],
+    buckets,
+  );
+  const active = new Gauge(
+    'hayate_connections_active',
+    'Open TCP connections, by transport.',
+    ['transport'],
+    [transport],
+  );
+  const accepted = new Counter(
+    'hayate_connections_total',
+    'TCP connections accepted, by transport.',
+    ['transport'],
+    [transport],
+  );
+  const rejects = new Counter(
+    'hayate_http_request_rejects_total',
+    'Requests refused by the parser, a limit or a timeout, by error code and status (0: a stream error).',
+    ['code', 'status'],
+    [code, rejectStatus],
+  );
+
+  // Start times by request; a WeakMap so aborted exchanges (no response-finish) leave nothing behind.
+  const started = new WeakMap<object, number>();
+
+  const onStart = (m: unknown): void => {
+    const r = (m as ChannelMessage).request;
+    if (r !== undefined) started.set(r, performance.now());
+  };
+  const onFinish = (m: unknown): void => {
+    const { request: r, status: s } = m as ChannelMessage;
+    if (r === undefined) return;
+    const p = protocol.of(r.protocol);
+    requests.inc(requests.key(method.of(r.method), status.of(String(s)), p));
+    const t0 = started.get(r);
+    if (t0 !== undefined) duration.observe(duration.key(p), (performance.now() - t0) / 1000);
+  };
+  const onOpen = (m: unknown): void => {
+    const t = transport.of((m as ChannelMessage).socket?.transport ?? 'other');
+    active.add(active.key(t), 1);
+    accepted.inc(accepted.key(t));
+  };
+  const onClose = (m: unknown): void => {
+    const t = transport.of((m as ChannelMessage).connection?.socket?.transport ?? 'other');
+    active.add(active.key(t), -1);
+  };
+  const onReject = (m: unknown): void => {
+    const { error, status: s } = m as ChannelMessage;
+    const c = typeof error?.code === 'string' ? error.code : error === undefined ? 'timeout' : 'other';
+    rejects.inc(rejects.key(code.of(c), rejectStatus.of(String(s ?? 0))));
+  };
+
+  const subscriptions: [string, (m: unknown) => void][] = [
+    ['hayate:server:request-start', onStart],
+    ['hayate:server:response-finish', onFinish],
+    ['hayate:server:connection-open', onOpen],
+    ['hayate:server:connection-close', onClose],
+    ['hayate:server:request-reject', onReject],
+  ];
+  for (const [name, fn] of subscriptions) subscribe(name, fn);
+  let isClosed = false;
+
+  const render = (): string => {
+    const out: string[] = [];
+    for (const f of [requests, duration, active, accepted, rejects]) f.render(out);
+    return `${out.join('\n')}\n`;
+  };
+
+  return {
+    render,
+    handler: (req, res) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.status = 405;
+        res.setHeader('allow', 'GET, HEAD');
+        res.end();
+        return;
+      }
+      res.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
+      res.setHeader('cache-control', 'no-store');
+      res.end(render());
+    },
+    close: () => {
+      if (isClosed) return;
+      isClosed = true;
+      for (const [name, fn] of subscriptions) unsubscribe(name, fn);
+    },
+  };
+}
