@@ -205,13 +205,14 @@ export function parseAcceptEncoding(header: string): Map<string, number> {
 /**
  * Chooses the content coding for a response (RFC 9110 §12.5.3) among `available` (the server's order of
  * preference), or null to send identity. A coding is acceptable with a weight above 0, from its own member
- * or else from `*`; one not listed is not acceptable. Identity is acceptable unless `identity;q=0`, or
- * `*;q=0` without an identity member, says otherwise. The highest weight wins; ties go to the server's
- * order, and a coding beats identity at equal weight (that is why it was offered).
+ * or else from `*`; one not listed is not acceptable. The highest weight wins; ties go to the server's
+ * order. Identity is always acceptable as the fallback; a weight given to it (its own member, else `*`)
+ * makes it compete, and it wins when it weighs more than the best coding (`gzip;q=0.5, identity`).
  *
  * Deviations (lenient on purpose, covered by compress.test.ts "negotiate"): no Accept-Encoding at all
  * means identity (the RFC allows any coding, but a client that says nothing may not decode one); when
- * nothing is acceptable, not even identity, identity is sent anyway rather than 406.
+ * nothing is acceptable, not even identity (`identity;q=0` or `*;q=0`), identity is sent anyway rather
+ * than 406, as the RFC's SHOULD for unacceptable codings suggests.
  */
 export function negotiate(
   acceptEncoding: string | undefined,
@@ -220,7 +221,9 @@ export function negotiate(
   if (acceptEncoding === undefined) return null;
   const weights = parseAcceptEncoding(acceptEncoding);
   const star = weights.get('*');
-  const identity = weights.get('identity') ?? (star === 0 ? 0 : 1000);
+  // Identity competes only with the weight a member gives it (its own, else `*`'s): unnamed, it is the
+  // fallback, so `gzip;q=0.5` still means gzip rather than nothing.
+  const identity = weights.get('identity') ?? star ?? 0;
   let best: ContentCoding | null = null;
   let bestQ = 0;
   for (const coding of available) {
@@ -308,8 +311,15 @@ export class BodyEncoder {
   private readonly backend: ResponseBackend;
   private readonly stream: ZlibStream;
   private readonly highWaterMark: number;
+  private readonly flushKind: number;
   private isClosed = false;
   private trailers: [string, string][] | undefined = undefined;
+  /** The flush scheduled for the end of this event-loop turn's writes, if any. */
+  private flushTimer: NodeJS.Immediate | undefined = undefined;
+  private readonly flushNow = (): void => {
+    this.flushTimer = undefined;
+    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.flush(this.flushKind);
+  };
 
   constructor(c: ResolvedCompression, coding: ContentCoding, backend: ResponseBackend, sizeHint: number) {
     this.backend = backend;
@@ -317,6 +327,8 @@ export class BodyEncoder {
     // The stream's own high-water mark is the server's: write() says false at the same point the
     // connection would.
     const streamOptions = { writableHighWaterMark: this.highWaterMark };
+    // A sync flush keeps the window (full flush would reset it and cost ratio).
+    this.flushKind = coding === 'br' ? zlibConstants.BROTLI_OPERATION_FLUSH : zlibConstants.Z_SYNC_FLUSH;
     this.stream =
       coding === 'br'
         ? createBrotliCompress({ ...brotliOptions(c, sizeHint), ...streamOptions })
@@ -357,13 +369,21 @@ export class BodyEncoder {
     );
   }
 
+  /**
+   * Queues `chunk`. The encoder is flushed once the writes of this event-loop turn are done: a handler
+   * that pauses (awaits data, drained()) gets its head and bytes to the client without waiting for the
+   * encoder to fill a block (brotli holds up to its window otherwise), at a few bytes per flush.
+   */
   write(chunk: Uint8Array): void {
-    if (!this.stream.destroyed) this.stream.write(chunk);
+    if (this.stream.destroyed) return;
+    this.stream.write(chunk);
+    this.flushTimer ??= setImmediate(this.flushNow);
   }
 
   /** Flushes the encoder; the backend's `sendEnd(trailers)` follows the last compressed chunk. */
   end(chunk: Uint8Array | undefined, trailers: [string, string][] | undefined): void {
     this.trailers = trailers;
+    this.cancelFlush();
     if (this.stream.destroyed) return;
     if (chunk !== undefined && chunk.byteLength > 0) this.stream.end(chunk);
     else this.stream.end();
@@ -393,6 +413,12 @@ export class BodyEncoder {
 
   /** The exchange is gone (client left, stream reset, failure): frees the zlib state now. */
   destroy(): void {
+    this.cancelFlush();
     if (!this.stream.destroyed) this.stream.destroy();
+  }
+
+  private cancelFlush(): void {
+    if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
   }
 }
