@@ -38,7 +38,8 @@ import { createServer, serveStatic, type Server, type ServerOptions } from '../.
 import { OutgoingResponse } from '../../src/server/response.js';
 import type { Handler } from '../../src/server/types.js';
 import { protocolRequest, type Fields, type Reply } from '../support/protocol-request.js';
-import { fdsBackTo, openFds, Prng, sha256, sleep } from '../support/traffic.js';
+import { quicheAvailable } from '../support/peers.js';
+import { fdsBackTo, openFds, Prng, sha256, sleep, testCert } from '../support/traffic.js';
 import { transportAvailable } from './helpers.js';
 
 setFlagsFromString('--expose-gc');
@@ -319,6 +320,25 @@ for (const proto of ['h1', 'h2'] as const) {
     });
   });
 }
+
+test('HTTP/3 gets the same compression (the option reaches its exchange host)', async (t) => {
+  if (!(await quicheAvailable(t))) return;
+  const fds = openFds();
+  const server = createServer(routes, { transport: 'net', tls: testCert(), http3: true, compression: true });
+  const { port } = await server.listen(0);
+  try {
+    const whole = await protocolRequest('h3', port, 'GET', '/text?n=4096', GZ);
+    assert.equal(whole.headers['content-encoding'], 'gzip');
+    assert.equal(whole.headers['etag'], '"v1-gz"');
+    assert.ok(decode(whole).equals(TEXT.subarray(0, 4096)));
+    const streamed = await protocolRequest('h3', port, 'GET', '/stream?n=60000', AE);
+    assert.equal(streamed.headers['content-encoding'], 'br');
+    assert.ok(decode(streamed).equals(TEXT.subarray(0, 60000)));
+  } finally {
+    await server.close(500);
+  }
+  await fdsBackTo(fds);
+});
 
 test('compression off by default; res.compress = true turns it on for one response', async () => {
   await withServer(routes, {}, async (port) => {
