@@ -12,6 +12,7 @@
  */
 import { closeSync, fstatSync, openSync, type Stats } from 'node:fs';
 import { resolve, sep } from 'node:path';
+import { UsageError } from '../common/errors.js';
 import { codedEtag, negotiate, varyCovers, type ContentCoding } from './compress.js';
 import { contentTypeFor } from './mime.js';
 import type { OutgoingResponse } from './response.js';
@@ -69,7 +70,18 @@ const SIBLING_SUFFIX = { br: '.br', gzip: '.gz' } as const;
 function siblingCodings(option: SendFileOptions['precompressed']): readonly ContentCoding[] {
   if (option === undefined || option === false) return [];
   if (option === true) return ['br', 'gzip'];
-  return option;
+  const list: unknown = option;
+  if (!Array.isArray(list)) {
+    throw new UsageError('ERR_INVALID_ARG_TYPE', 'precompressed must be a boolean or a list of codings');
+  }
+  const out: ContentCoding[] = [];
+  for (const c of list as unknown[]) {
+    if (c !== 'br' && c !== 'gzip') {
+      throw new UsageError('ERR_INVALID_ARG_TYPE', `precompressed: unknown coding ${String(c)}`);
+    }
+    out.push(c);
+  }
+  return out;
 }
 
 /** An open precompressed sibling. */

@@ -609,6 +609,17 @@ describe('precompressed siblings', () => {
     });
   }
 
+  test('an unknown precompressed coding fails the handler (500, reported)', async () => {
+    const errors: unknown[] = [];
+    const handler: Handler = (_req, res) =>
+      res.sendFile('app.js', { root: dir, precompressed: ['zstd' as 'br'] });
+    await withServer(handler, { onError: (e) => errors.push(e) }, async (port) => {
+      const r = await protocolRequest('h1', port, 'GET', '/', AE);
+      assert.equal(r.status, 500);
+    });
+    assert.equal((errors[0] as { code?: string } | undefined)?.code, 'ERR_INVALID_ARG_TYPE');
+  });
+
   test('without the option siblings are ignored', async () => {
     await withServer(serveStatic(dir), {}, async (port) => {
       const r = await protocolRequest('h1', port, 'GET', '/app.js', AE);
