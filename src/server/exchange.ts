@@ -17,6 +17,7 @@
  *   {@link publishRejection}), published for every protocol after a `hasSubscribers` check.
  */
 import { Http1ParseError, ProtocolError } from '../common/errors.js';
+import type { ResolvedCompression } from './compress.js';
 import { TimerNode } from '../transport/timer-wheel.js';
 import type { TimerWheel } from '../transport/timer-wheel.js';
 import { requestRejected, requestStarted, responseFinished } from './diagnostics.js';
@@ -33,6 +34,8 @@ export interface ExchangeHost {
   readonly wheel: TimerWheel;
   /** A handler failed, or a response timed out. */
   reportError(error: unknown): void;
+  /** Response compression for every exchange (the server's `compression` option); undefined: off. */
+  readonly compression?: ResolvedCompression | undefined;
 }
 
 /** Where an exchange is; only {@link transition} assigns it (STYLE §3.2). */
@@ -126,7 +129,7 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
       init.hasBody,
       this,
     );
-    this.response = new OutgoingResponse(this, this.request);
+    this.response = new OutgoingResponse(this, this.request, host.compression);
   }
 
   get phase(): ExchangePhase {
@@ -228,7 +231,14 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
   abort(error: Error): void {
     this.cancelTimer();
     this.move(ExchangeInput.Abort);
+    this.response.discard();
     this.request.abort(error);
+  }
+
+  /** `ResponseBackend.abortBody`: the body could not be produced (compressor failure) after the head. */
+  abortBody(error: Error): void {
+    this.host.reportError(error);
+    this.endAbnormally(error);
   }
 
   /** A handler threw or rejected. */
@@ -258,6 +268,7 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
   private endAbnormally(error: unknown): void {
     this.cancelTimer();
     this.move(ExchangeInput.Abort);
+    this.response.discard();
     this.abortResponse(
       error instanceof Error ? error : new ServerError(ServerErrorCode.ConnectionClosed, String(error)),
     );

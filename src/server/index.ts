@@ -11,6 +11,8 @@ export { DEFAULT_SERVER_LIMITS, resolveServerLimits } from './limits.js';
 export type { ServerLimits } from './limits.js';
 export { serveStatic, parseRange } from './static.js';
 export type { StaticOptions } from './static.js';
+export { DEFAULT_COMPRESSION, isCompressibleType, negotiate, resolveCompression } from './compress.js';
+export type { CompressionOptions, ContentCoding, ResolvedCompression } from './compress.js';
 export { runWorkers, isHayateWorker } from './workers.js';
 export type { WorkerGroup, WorkerOptions } from './workers.js';
 export { ServerError, ServerErrorCode } from './errors.js';

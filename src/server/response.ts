@@ -21,6 +21,17 @@
  */
 import { isFieldValueString, isTokenString } from '../common/char-class.js';
 import { UsageError } from '../common/errors.js';
+import {
+  BodyEncoder,
+  codedEtag,
+  compressWhole,
+  DEFAULT_COMPRESSION,
+  hasNoTransform,
+  negotiate,
+  varyCovers,
+  type ContentCoding,
+  type ResolvedCompression,
+} from './compress.js';
 import { serializeSetCookie, type ClearCookieOptions, type CookieOptions } from './cookies.js';
 import { contentLengthDigits } from './fields.js';
 import { serveFile } from './static.js';
@@ -142,10 +153,29 @@ export class OutgoingResponse implements ServerResponse {
   private userFieldCount = 0;
   private readonly backend: ResponseBackend;
   readonly request: ServerRequest;
+  /** The server's compression settings (undefined: off unless {@link compress} is true). */
+  private readonly compression: ResolvedCompression | undefined;
+  compress: boolean | undefined = undefined;
+  /** The streaming compressor, once the head chose a coding for a streamed body. */
+  private encoder: BodyEncoder | null = null;
+  /** The exchange is gone: a whole-body compression still running drops its result. */
+  private isDiscarded = false;
 
-  constructor(backend: ResponseBackend, request: ServerRequest) {
+  constructor(backend: ResponseBackend, request: ServerRequest, compression?: ResolvedCompression) {
     this.backend = backend;
     this.request = request;
+    this.compression = compression;
+  }
+
+  /** Exchange side: the exchange ended early (peer gone, reset, failure); frees the compressor now. */
+  discard(): void {
+    this.isDiscarded = true;
+    this.encoder?.destroy();
+  }
+
+  /** Uncompressed body bytes waiting in the compressor (0 without one); for tests and diagnostics. */
+  get bufferedBodyBytes(): number {
+    return this.encoder?.bufferedBytes ?? 0;
   }
 
   get status(): number {
@@ -272,10 +302,82 @@ export class OutgoingResponse implements ServerResponse {
   /** Sends the head now with `contentLength` (-1: unknown; a content-length field set by hand wins). */
   sendHead(contentLength: number): void {
     if (this.headersSent) return;
-    this.headersSent = true;
+    const isExplicit = this.fieldLength !== NO_LENGTH_FIELD;
+    const coding = this.commitHead(contentLength);
+    if (coding !== null && !this.backend.isHead) {
+      const c = this.compression ?? DEFAULT_COMPRESSION;
+      this.encoder = new BodyEncoder(c, coding, this.backend, this.declaredLength);
+    }
+    // A compressed body's length is unknown (and HEAD's answer mirrors the GET's, minus the length).
+    const wireLength = coding !== null || isExplicit ? -1 : contentLength;
+    this.backend.sendHead(this.statusCode, this.fields(), wireLength);
+  }
+
+  /**
+   * Fixes the head (nothing is sent yet): the announced length, and the content coding chosen for the
+   * body (null: identity), whose fields are already adjusted.
+   */
+  private commitHead(contentLength: number): ContentCoding | null {
     const explicit = this.fieldLength;
     this.declaredLength = explicit === NO_LENGTH_FIELD ? contentLength : explicit;
-    this.backend.sendHead(this.statusCode, this.fields(), explicit === NO_LENGTH_FIELD ? contentLength : -1);
+    const coding = this.selectCoding(this.hasNoBody() ? -1 : this.declaredLength);
+    this.headersSent = true;
+    return coding;
+  }
+
+  /**
+   * Decides whether the body is compressed (src/server/compress.ts) and adjusts the fields: Vary whenever
+   * the answer depends on Accept-Encoding, and for a coding Content-Encoding, the ETag of the encoded
+   * representation and no Content-Length. `knownLength` is the body's length, or -1 when unknown.
+   */
+  private selectCoding(knownLength: number): ContentCoding | null {
+    const wanted = this.compress;
+    if (wanted === false) return null;
+    const c = this.compression ?? (wanted === true ? DEFAULT_COMPRESSION : undefined);
+    if (c === undefined) return null;
+    const status = this.statusCode;
+    // RFC 9110 §15.3.5 / §15.4.5: 204 and 304 have no content; §15.3.7 / §14.4: a 206 (or any
+    // Content-Range) describes ranges of the identity representation's bytes.
+    if (status === 204 || status === 304 || status === 206) return null;
+    // RFC 9110 §8.4: a body encoded already (by the handler, or a precompressed file) is not re-encoded.
+    if (this.indexOf('content-encoding') >= 0 || this.indexOf('content-range') >= 0) return null;
+    const list = this.fieldList;
+    let type: string | undefined;
+    for (const [name, value] of list) {
+      // RFC 9110 §7.7: an intermediary (and so a gateway-like server) must not change the content.
+      if (name === 'cache-control' && hasNoTransform(value)) return null;
+      if (name === 'content-type' && type === undefined) type = value;
+    }
+    if (wanted !== true && (type === undefined || !c.filter(type.toLowerCase()))) return null;
+    // From here the answer depends on Accept-Encoding, compressed or not (RFC 9110 §12.5.5).
+    this.addVary();
+    if (knownLength === 0) return null;
+    if (wanted !== true && knownLength > 0 && knownLength < c.threshold) return null;
+    const accept = this.request.headers.getAll('accept-encoding');
+    const coding = negotiate(accept.length === 0 ? undefined : accept.join(','), c.encodings);
+    if (coding === null) return null;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const line = list[i]!;
+      if (line[0] === 'content-length') list.splice(i, 1);
+      // RFC 9110 §8.8.3: a strong validator changes with the representation's bytes.
+      else if (line[0] === 'etag') line[1] = codedEtag(line[1], coding);
+    }
+    list.push(['content-encoding', coding]);
+    return coding;
+  }
+
+  /** Adds Accept-Encoding to Vary (to the first Vary line when there is one). */
+  private addVary(): void {
+    const list = this.fieldList;
+    let first = -1;
+    for (let i = 0; i < list.length; i++) {
+      const line = list[i]!;
+      if (line[0] !== 'vary') continue;
+      if (varyCovers(line[1])) return;
+      if (first < 0) first = i;
+    }
+    if (first < 0) list.push(['vary', 'Accept-Encoding']);
+    else list[first]![1] = `${list[first]![1]}, Accept-Encoding`;
   }
 
   /** The announced body length that bytes must match, or -1 (unknown, or no body is sent at all). */
@@ -321,6 +423,11 @@ export class OutgoingResponse implements ServerResponse {
     this.checkLength(bytes.byteLength, false);
     this.sendHead(-1);
     this.sentLength += bytes.byteLength;
+    const encoder = this.encoder;
+    if (encoder !== null) {
+      if (bytes.byteLength > 0) encoder.write(bytes);
+      return encoder.isWritable && !this.request.aborted;
+    }
     if (bytes.byteLength > 0) this.backend.sendData(bytes);
     // Once the request is aborted (the peer left or half-closed, or the response timed out) nobody may be
     // reading: false tells a streaming handler to stop, the same on every protocol.
@@ -328,6 +435,7 @@ export class OutgoingResponse implements ServerResponse {
   }
 
   drained(): Promise<void> {
+    if (this.encoder !== null) return this.encoder.drained();
     if (this.backend.pendingBytes < this.backend.highWaterMark || this.backend.isClosed)
       return Promise.resolve();
     return this.backend.waitForDrain();
@@ -351,11 +459,48 @@ export class OutgoingResponse implements ServerResponse {
     if (!this.headersSent) {
       // A whole body known at end() is sent with content-length, not chunked. 204 and 304 carry no
       // content-length at all (RFC 9110 §8.6: a 304's would have to describe the full representation).
-      this.sendHead(trailerList === undefined && !this.hasNoBody() ? (bytes?.byteLength ?? 0) : -1);
+      const length = trailerList === undefined && !this.hasNoBody() ? (bytes?.byteLength ?? 0) : -1;
+      if (bytes !== undefined && trailerList === undefined && !this.backend.isHead) {
+        const isExplicit = this.fieldLength !== NO_LENGTH_FIELD;
+        const coding = this.commitHead(length);
+        if (coding !== null) {
+          this.endWhole(coding, bytes);
+          return;
+        }
+        this.backend.sendHead(this.statusCode, this.fields(), isExplicit ? -1 : length);
+      } else {
+        this.sendHead(length);
+      }
+    }
+    const encoder = this.encoder;
+    if (encoder !== null) {
+      this.finished = true;
+      encoder.end(bytes, trailerList);
+      return;
     }
     if (bytes !== undefined && bytes.byteLength > 0) this.backend.sendData(bytes);
     this.finished = true;
     this.backend.sendEnd(trailerList);
+  }
+
+  /**
+   * Ends the response with `body` compressed in one thread-pool call; the head follows with the
+   * compressed length. The handler sees the response finished at once.
+   */
+  private endWhole(coding: ContentCoding, body: Uint8Array): void {
+    this.finished = true;
+    this.sentLength += body.byteLength;
+    const fields = this.fields();
+    compressWhole(this.compression ?? DEFAULT_COMPRESSION, coding, body, (error, out) => {
+      if (this.isDiscarded || this.backend.isClosed) return;
+      if (error !== null) {
+        this.backend.abortBody?.(error);
+        return;
+      }
+      this.backend.sendHead(this.statusCode, fields, out.byteLength);
+      this.backend.sendData(out);
+      this.backend.sendEnd(undefined);
+    });
   }
 
   json(value: unknown, status?: number): void {

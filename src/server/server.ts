@@ -12,6 +12,7 @@ import { NetTransport } from '../transport/net.js';
 import type { Transport, TransportListener, TransportSocket } from '../transport/socket.js';
 import { TimerWheel } from '../transport/timer-wheel.js';
 import { TlsSocket, TlsTransport, type TlsTransportOptions } from '../transport/tls.js';
+import { resolveCompression, type CompressionOptions, type ResolvedCompression } from './compress.js';
 import { connectionClosed, connectionOpened } from './diagnostics.js';
 import { fetchHandler, type FetchApp, type FetchHandlerOptions } from './fetch.js';
 import { Http1ServerConnection, type Http1ServerOptions } from './http1.js';
@@ -74,6 +75,12 @@ export interface ServerOptions {
   readonly connectionFactory?: ConnectionFactory;
   /** Native arena geometry (first server in a thread decides). */
   readonly arena?: ArenaOptions;
+  /**
+   * Compress response bodies (gzip, brotli) as the client's Accept-Encoding allows, on HTTP/1.1, HTTP/2
+   * and HTTP/3 alike: `true` for the defaults, or {@link CompressionOptions}. Off by default (see
+   * src/server/compress.ts for why and for what is never compressed); `res.compress` decides per response.
+   */
+  readonly compression?: boolean | CompressionOptions;
 }
 
 /** Where a server listens. */
@@ -93,6 +100,8 @@ export class Server implements ProtocolStarter {
   readonly onUpgrade: UpgradeHandler | undefined;
   readonly limits: Readonly<ServerLimits>;
   readonly wheel: TimerWheel;
+  /** The resolved `compression` option every exchange reads (undefined: off). */
+  readonly compression: ResolvedCompression | undefined;
   readonly transport: Transport;
   private readonly options: ServerOptions;
   private readonly http2: Http2ServerOptions | undefined;
@@ -119,6 +128,7 @@ export class Server implements ProtocolStarter {
         : h2cUpgradeHandler(() => this, this.http2, options.onUpgrade);
     this.limits = resolveServerLimits(options.limits);
     this.wheel = new TimerWheel(this.limits.timerTickMs);
+    this.compression = resolveCompression(options.compression);
     this.transport = pickTransport(options, this.http2 !== undefined);
   }
 
@@ -177,6 +187,7 @@ export class Server implements ProtocolStarter {
               handler: userHandler,
               limits: this.limits,
               wheel: this.wheel,
+              compression: this.compression,
               reportError: (error: unknown): void => {
                 this.reportError(error);
               },

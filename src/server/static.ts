@@ -3,11 +3,17 @@
  * single byte ranges (RFC 9110 §14: 206, 416), Content-Type by extension, path traversal refused.
  * The body goes out with sendfile(2) on the native transport and a read stream on node:net.
  *
+ * Precompressed siblings (`precompressed`): `file.br` / `file.gz` beside the file, chosen by Accept-Encoding
+ * (RFC 9110 §12.5.3) when not older than the file; they go out with sendfile(2) like any file. Files are
+ * never compressed on the fly: that would give up Range and sendfile for work a build step does once.
+ *
  * open/fstat are synchronous: for page-cached files they take microseconds, far less than a thread-pool
  * round trip. Serving from slow network file systems would want the async variants.
  */
 import { closeSync, fstatSync, openSync, type Stats } from 'node:fs';
 import { resolve, sep } from 'node:path';
+import { UsageError } from '../common/errors.js';
+import { codedEtag, negotiate, varyCovers, type ContentCoding } from './compress.js';
 import { contentTypeFor } from './mime.js';
 import type { OutgoingResponse } from './response.js';
 import type { Handler, SendFileOptions, ServerRequest, ServerResponse } from './types.js';
@@ -57,6 +63,71 @@ export function parseRange(header: string, size: number): [number, number] | 'un
   return [start, end];
 }
 
+/** File name suffix of each coding's precompressed sibling. */
+const SIBLING_SUFFIX = { br: '.br', gzip: '.gz' } as const;
+
+/** The codings `precompressed` asks for, in order of preference. */
+function siblingCodings(option: SendFileOptions['precompressed']): readonly ContentCoding[] {
+  if (option === undefined || option === false) return [];
+  if (option === true) return ['br', 'gzip'];
+  const list: unknown = option;
+  if (!Array.isArray(list)) {
+    throw new UsageError('ERR_INVALID_ARG_TYPE', 'precompressed must be a boolean or a list of codings');
+  }
+  const out: ContentCoding[] = [];
+  for (const c of list as unknown[]) {
+    if (c !== 'br' && c !== 'gzip') {
+      throw new UsageError('ERR_INVALID_ARG_TYPE', `precompressed: unknown coding ${String(c)}`);
+    }
+    out.push(c);
+  }
+  return out;
+}
+
+/** An open precompressed sibling. */
+interface Sibling {
+  readonly fd: number;
+  readonly st: Stats;
+  readonly coding: ContentCoding;
+}
+
+/**
+ * Opens the precompressed siblings of `full` that may stand for it (regular files, not older than it),
+ * and picks the one Accept-Encoding prefers; the others are closed. `exists` is false when there is none
+ * (the answer does not vary then); `pick` null when the client takes none of them.
+ */
+function openSibling(
+  full: string,
+  st: Stats,
+  codings: readonly ContentCoding[],
+  acceptEncoding: string | undefined,
+): { exists: boolean; pick: Sibling | null } {
+  const found: Sibling[] = [];
+  for (const coding of codings) {
+    let fd: number;
+    try {
+      fd = openSync(full + SIBLING_SUFFIX[coding], 'r');
+    } catch {
+      continue;
+    }
+    const sst = fstatSync(fd);
+    // A sibling older than the file was made from an older version of it: never serve stale content.
+    if (sst.isFile() && sst.mtimeMs >= st.mtimeMs) found.push({ fd, st: sst, coding });
+    else closeSync(fd);
+  }
+  if (found.length === 0) return { exists: false, pick: null };
+  const chosen = negotiate(
+    acceptEncoding,
+    found.map((f) => f.coding),
+  );
+  let pick: Sibling | null = null;
+  for (const f of found) {
+    if (f.coding === chosen) pick = f;
+    else closeSync(f.fd);
+  }
+  return { exists: true, pick };
+}
+
 function notFound(res: ServerResponse): void {
   res.status = 404;
   res.setHeader('content-type', 'text/plain; charset=utf-8');
@@ -91,13 +162,38 @@ export async function serveFile(
     notFound(res);
     return;
   }
+  let bodyFd = fd;
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
+    const fileSt = fstatSync(fd);
+    if (!fileSt.isFile()) {
       notFound(res);
       return;
     }
-    const etag = etagOf(st);
+    // The body is sent as it is on disk: never compressed on the fly (see the file comment).
+    res.compress = false;
+    let st = fileSt;
+    let coding: ContentCoding | null = null;
+    const codings = siblingCodings(options.precompressed);
+    if (codings.length > 0 && (req.method === 'GET' || req.method === 'HEAD')) {
+      const accept = req.headers.getAll('accept-encoding');
+      const sibling = openSibling(full, fileSt, codings, accept.length === 0 ? undefined : accept.join(','));
+      if (sibling.exists) {
+        // RFC 9110 §12.5.5: the representation chosen depends on Accept-Encoding.
+        const vary = res.getHeader('vary');
+        if (vary === undefined) res.setHeader('vary', 'Accept-Encoding');
+        else if (!varyCovers(vary)) res.setHeader('vary', `${vary}, Accept-Encoding`);
+      }
+      const pick = sibling.pick;
+      if (pick !== null) {
+        bodyFd = pick.fd;
+        st = pick.st;
+        coding = pick.coding;
+        res.setHeader('content-encoding', pick.coding);
+      }
+    }
+    // RFC 9110 §8.8.3: each representation has its own strong validator (the suffix keeps a sibling's
+    // apart from the file's even when size and mtime coincide).
+    const etag = coding === null ? etagOf(st) : codedEtag(etagOf(st), coding);
     const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString();
     res.setHeader('etag', etag);
     res.setHeader('last-modified', lastModified);
@@ -119,6 +215,7 @@ export async function serveFile(
       res.end();
       return;
     }
+    // A sibling has the file's media type, with its coding on top (RFC 9110 §8.3, §8.4).
     res.setHeader('content-type', options.contentType ?? contentTypeFor(full));
     const acceptRanges = options.acceptRanges ?? true;
     if (acceptRanges) res.setHeader('accept-ranges', 'bytes');
@@ -149,9 +246,10 @@ export async function serveFile(
       }
     }
     res.sendHead(length);
-    await res.sendFileBody(fd, start, length);
+    await res.sendFileBody(bodyFd, start, length);
     res.end();
   } finally {
+    if (bodyFd !== fd) closeSync(bodyFd);
     closeSync(fd);
   }
 }

@@ -86,12 +86,30 @@ export interface SendFileOptions {
   readonly cacheControl?: string;
   /** Whether to honour Range (default true). */
   readonly acceptRanges?: boolean;
+  /**
+   * Serve a precompressed sibling (`file.br`, `file.gz`) when the client accepts its coding (RFC 9110
+   * §12.5.3) and the sibling is a regular file not older than the file: `true` looks for `br` then
+   * `gzip` (that order breaks ties), a list names the codings and their order. The answer keeps the
+   * file's Content-Type and adds Content-Encoding; ETag, Last-Modified, length and Range are the
+   * sibling's (a range of the encoded bytes, RFC 9110 §14.1), and it still goes out with sendfile(2).
+   * Vary: Accept-Encoding is sent whenever a sibling exists. Default off. Files are never compressed on
+   * the fly (that would cost Range and sendfile): compress them at build time.
+   */
+  readonly precompressed?: boolean | readonly ('br' | 'gzip')[];
 }
 
 /** The response. Headers are set first, then `write`/`end`, or `sendFile`. */
 export interface ServerResponse {
   /** Status of the final response (default 200). */
   status: number;
+  /**
+   * Per-response compression (see the server's `compression` option, src/server/compress.ts): undefined
+   * (default) follows the server's setting; false never compresses this response; true compresses it even
+   * when the server's option is off (with the default settings) and whatever its Content-Type or size.
+   * Negotiation and the rules that forbid it (Content-Encoding already set, no-transform, 204/304/206)
+   * still apply. Set it before the head is sent.
+   */
+  compress?: boolean | undefined;
   readonly headersSent: boolean;
   /** `end()` (or `sendFile`) has completed the response. */
   readonly finished: boolean;
@@ -170,4 +188,9 @@ export interface ResponseBackend {
   readonly isHead: boolean;
   /** The connection or stream is gone. */
   readonly isClosed: boolean;
+  /**
+   * Ends a response whose head is out abnormally, after a failure that is not the handler's (the
+   * compressor failed): HTTP/1.1 closes, HTTP/2 and HTTP/3 reset the stream. Optional for test backends.
+   */
+  abortBody?(error: Error): void;
 }
