@@ -22,12 +22,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 // Compiled to dist/bench/; the child script stays in the source tree.
 const childScript = join(here, '..', '..', 'bench', 'fixtures', 'server-child.mjs');
 
-type Subject = 'hayate-native' | 'hayate-net' | 'node-http';
+type Subject = 'hayate-native' | 'hayate-native-metrics' | 'hayate-net' | 'node-http';
 const LABEL: Record<Subject, string> = {
   'hayate-native': 'hayate (native, 1 worker)',
+  'hayate-native-metrics': 'hayate (native, 1 worker, hayate/metrics on)',
   'hayate-net': 'hayate (node:net, 1 worker)',
   'node-http': 'node:http',
 };
+
+/** `server/hello` subjects; metrics on vs off is issue 12's ≤ 5% cost check. */
+const HELLO_SUBJECTS = ['hayate-native', 'hayate-native-metrics', 'hayate-net', 'node-http'] as const;
 
 function startServer(subject: Subject, mode: string, file = ''): Promise<Child> {
   return startChild(childScript, [subject, mode, file]);
@@ -76,7 +80,7 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
   const hello = new Map<Subject, WrkResult>();
   const roundSeconds = Math.max(1, Math.round(seconds / 2));
   for (let round = 0; round < 2; round++) {
-    for (const subject of ['hayate-native', 'hayate-net', 'node-http'] as const) {
+    for (const subject of HELLO_SUBJECTS) {
       const c = await startServer(subject, 'hello');
       await wrk({ port: c.port, seconds: 1, connections: 50 }); // warm-up (JIT)
       const r = await wrk({ port: c.port, seconds: roundSeconds, connections: 50 });
@@ -85,7 +89,7 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
       if (best === undefined || r.rps > best.rps) hello.set(subject, r);
     }
   }
-  for (const subject of ['hayate-native', 'hayate-net', 'node-http'] as const) {
+  for (const subject of HELLO_SUBJECTS) {
     const r = hello.get(subject)!;
     out.push({
       bench: 'server/hello',
