@@ -6,6 +6,8 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { UsageError } from '../common/errors.js';
+import { h2ErrorName } from '../http2/errors.js';
+import { h3ErrorName } from '../http3/errors.js';
 import type { Handler, ServerRequest } from '../server/types.js';
 import { Counter, Gauge, Histogram, LabelValues } from './registry.js';
 
@@ -33,12 +35,20 @@ export interface Metrics {
   close(): void;
 }
 
+interface SocketLike {
+  readonly transport?: string;
+  readonly bytesRead?: number;
+  readonly bytesWritten?: number;
+  readonly tlsVersion?: string | null;
+  readonly alpnProtocol?: string | false;
+}
+
 interface ChannelMessage {
   readonly request?: ServerRequest;
   readonly status?: number;
-  readonly socket?: { readonly transport?: string };
-  readonly connection?: { readonly socket?: { readonly transport?: string } };
-  readonly error?: { readonly code?: unknown } | undefined;
+  readonly socket?: SocketLike;
+  readonly connection?: { readonly socket?: SocketLike };
+  readonly error?: { readonly code?: unknown; readonly wireCode?: unknown } | undefined;
 }
 
 /**
@@ -46,7 +56,12 @@ interface ChannelMessage {
  * - `hayate_http_requests_total{method,status,protocol}`: responses completed;
  * - `hayate_http_request_duration_seconds{protocol}`: head parsed to response queued;
  * - `hayate_connections_active{transport}` and `hayate_connections_total{transport}` (TCP: native, net, tls);
- * - `hayate_http_request_rejects_total{code,status}`: requests refused by the parser, a limit or a timeout.
+ * - `hayate_http_request_rejects_total{code,status}`: requests refused by the parser, a limit or a timeout;
+ * - `hayate_http_requests_aborted_total{protocol,reason}`: exchanges the peer ended before the response;
+ * - `hayate_http_stream_resets_total{protocol,code}`: HTTP/2 RST_STREAM and HTTP/3 RESET_STREAM from peers;
+ * - `hayate_tls_handshakes_total{version,alpn}`: TLS connections accepted;
+ * - `hayate_received_bytes_total{transport}`, `hayate_sent_bytes_total{transport}`: TCP bytes, counted
+ *   when each connection closes.
  */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const buckets = options.durationBuckets ?? DEFAULT_DURATION_BUCKETS;
@@ -92,6 +107,41 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     [code, rejectStatus],
   );
 
+  const reason = new LabelValues(['ERR_CONNECTION_CLOSED', 'ERR_STREAM_RESET'], true, 16);
+  const aborted = new Counter(
+    'hayate_http_requests_aborted_total',
+    'Exchanges the peer ended before the response was complete, by protocol and reason.',
+    ['protocol', 'reason'],
+    [protocol, reason],
+  );
+  const resetCode = new LabelValues([], true, 32);
+  const resets = new Counter(
+    'hayate_http_stream_resets_total',
+    'Streams reset by the peer (HTTP/2 RST_STREAM, HTTP/3 RESET_STREAM), by protocol and error code name.',
+    ['protocol', 'code'],
+    [protocol, resetCode],
+  );
+  const tlsVersion = new LabelValues(['TLSv1.3', 'TLSv1.2'], true, 8);
+  const alpn = new LabelValues(['h2', 'http/1.1', 'none'], true, 8);
+  const handshakes = new Counter(
+    'hayate_tls_handshakes_total',
+    'TLS connections accepted, by negotiated version and ALPN protocol.',
+    ['version', 'alpn'],
+    [tlsVersion, alpn],
+  );
+  const received = new Counter(
+    'hayate_received_bytes_total',
+    'Bytes received on TCP connections (decrypted on TLS), counted when each connection closes.',
+    ['transport'],
+    [transport],
+  );
+  const sent = new Counter(
+    'hayate_sent_bytes_total',
+    'Bytes written on TCP connections (before TLS encryption), counted when each connection closes.',
+    ['transport'],
+    [transport],
+  );
+
   // Start times by request; a WeakMap so aborted exchanges (no response-finish) leave nothing behind.
   const started = new WeakMap<object, number>();
 
@@ -108,13 +158,37 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     if (t0 !== undefined) duration.observe(duration.key(p), (performance.now() - t0) / 1000);
   };
   const onOpen = (m: unknown): void => {
-    const t = transport.of((m as ChannelMessage).socket?.transport ?? 'other');
+    const socket = (m as ChannelMessage).socket;
+    const t = transport.of(socket?.transport ?? 'other');
     active.add(active.key(t), 1);
     accepted.inc(accepted.key(t));
+    if (socket?.transport === 'tls') {
+      const a = socket.alpnProtocol;
+      handshakes.inc(
+        handshakes.key(
+          tlsVersion.of(socket.tlsVersion ?? 'other'),
+          alpn.of(a === false || a === undefined ? 'none' : a),
+        ),
+      );
+    }
   };
   const onClose = (m: unknown): void => {
-    const t = transport.of((m as ChannelMessage).connection?.socket?.transport ?? 'other');
+    const socket = (m as ChannelMessage).connection?.socket;
+    const t = transport.of(socket?.transport ?? 'other');
     active.add(active.key(t), -1);
+    if (socket?.bytesRead !== undefined) received.inc(received.key(t), socket.bytesRead);
+    if (socket?.bytesWritten !== undefined) sent.inc(sent.key(t), socket.bytesWritten);
+  };
+  const onAbort = (m: unknown): void => {
+    const { request: r, error } = m as ChannelMessage;
+    if (r === undefined) return;
+    const p = protocol.of(r.protocol);
+    const c = typeof error?.code === 'string' ? error.code : 'other';
+    aborted.inc(aborted.key(p, reason.of(c)));
+    if (c === 'ERR_STREAM_RESET' && typeof error?.wireCode === 'number') {
+      const name = r.protocol === 'h3' ? h3ErrorName(error.wireCode) : h2ErrorName(error.wireCode);
+      resets.inc(resets.key(p, resetCode.of(name)));
+    }
   };
   const onReject = (m: unknown): void => {
     const { error, status: s } = m as ChannelMessage;
@@ -128,13 +202,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     ['hayate:server:connection-open', onOpen],
     ['hayate:server:connection-close', onClose],
     ['hayate:server:request-reject', onReject],
+    ['hayate:server:request-abort', onAbort],
   ];
   for (const [name, fn] of subscriptions) subscribe(name, fn);
   let isClosed = false;
 
   const render = (): string => {
     const out: string[] = [];
-    for (const f of [requests, duration, active, accepted, rejects]) f.render(out);
+    const families = [
+      requests,
+      duration,
+      aborted,
+      resets,
+      rejects,
+      active,
+      accepted,
+      handshakes,
+      received,
+      sent,
+    ];
+    for (const f of families) f.render(out);
     return `${out.join('\n')}\n`;
   };
 

@@ -12,5 +12,10 @@ export const connectionClosed = channel('hayate:server:connection-close');
 export const requestStarted = channel('hayate:server:request-start');
 /** `{ request, status }` when a response has been completely queued. */
 export const responseFinished = channel('hayate:server:response-finish');
+/**
+ * `{ request, error }` when an exchange ends before its response did because the peer went away (a
+ * `ServerError`: `ERR_CONNECTION_CLOSED`, or `ERR_STREAM_RESET` with the reset's `wireCode`).
+ */
+export const requestAborted = channel('hayate:server:request-abort');
 /** `{ socket, error, status }` when a request is rejected by the parser or a limit (4xx) or timeout (408). */
 export const requestRejected = channel('hayate:server:request-reject');

@@ -20,7 +20,7 @@ import { Http1ParseError, ProtocolError } from '../common/errors.js';
 import type { ResolvedCompression } from './compress.js';
 import { TimerNode } from '../transport/timer-wheel.js';
 import type { TimerWheel } from '../transport/timer-wheel.js';
-import { requestRejected, requestStarted, responseFinished } from './diagnostics.js';
+import { requestAborted, requestRejected, requestStarted, responseFinished } from './diagnostics.js';
 import { ServerError, ServerErrorCode } from './errors.js';
 import type { ServerLimits } from './limits.js';
 import { IncomingRequest, type RequestSource } from './request.js';
@@ -110,6 +110,8 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
   readonly response: OutgoingResponse;
   readonly isHead: boolean;
   private phaseValue: ExchangePhase = ExchangePhase.Created;
+  /** The handler has returned (sync) or its promise has fulfilled; only then may a gone peer close it. */
+  private isHandlerSettled = false;
   /**
    * The response timer, made only when a handler returns without having answered: an exchange that is
    * answered at once (the common case) allocates no timer node and costs no timer operation.
@@ -207,12 +209,43 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
       this.timer ??= new ResponseTimer(this);
       this.host.wheel.schedule(this.timer, this.host.limits.responseTimeoutMs);
     }
-    if (!(result instanceof Promise)) return false;
-    // The response stays open when the promise resolves (see the file comment): only failures matter.
-    result.then(undefined, (err: unknown) => {
-      this.fail(err);
-    });
+    if (!(result instanceof Promise)) {
+      this.handlerSettled();
+      return false;
+    }
+    // The response stays open when the promise resolves (see the file comment), unless the peer is gone.
+    result.then(
+      () => {
+        this.handlerSettled();
+      },
+      (err: unknown) => {
+        this.fail(err);
+      },
+    );
     return true;
+  }
+
+  /**
+   * The handler is done with its own code. Its response may stay open (a timer or stream may end it
+   * later), but not for a peer that is gone: nobody could end it for a reason, and the connection would be
+   * held for ever (an HTTP/1.1 client that closed its side after the head of a streamed response).
+   */
+  private handlerSettled(): void {
+    this.isHandlerSettled = true;
+    if (this.request.aborted && !this.response.finished && !this.isClosed) {
+      this.endAbnormally(this.request.signal.reason);
+    }
+  }
+
+  /**
+   * Protocol side (HTTP/1.1): the peer closed its sending side. The request aborts, but a response still
+   * produced is written if the socket allows (RFC 9112 §9.6: a half-closed client may still read); once
+   * the handler has settled with the response still open, the response ends abnormally (closing the
+   * connection) instead of waiting for an end that nobody will call.
+   */
+  peerEnded(error: Error): void {
+    this.request.abort(error);
+    if (this.isHandlerSettled && !this.response.finished && !this.isClosed) this.endAbnormally(error);
   }
 
   /** `ResponseBackend.sendEnd`: the response is completely handed over. */
@@ -230,6 +263,9 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
    */
   abort(error: Error): void {
     this.cancelTimer();
+    if (requestAborted.hasSubscribers && !this.request.aborted && !this.response.finished) {
+      requestAborted.publish({ request: this.request, error });
+    }
     this.move(ExchangeInput.Abort);
     this.response.discard();
     this.request.abort(error);

@@ -306,7 +306,7 @@ export class Http1ServerConnection implements SocketHandler {
     // The exchange's response timer keeps running (request.abort, not ex.abort): a handler that never
     // answers is still bounded by responseTimeoutMs.
     const err = new ServerError(ServerErrorCode.ConnectionClosed, 'client closed the connection');
-    for (const ex of this.queue) if (!ex.isDone) ex.request.abort(err);
+    for (const ex of this.queue) if (!ex.isDone) ex.peerEnded(err);
     if (this.queue.length === 0 && !this.socket.isClosed) this.endSocket();
   }
 

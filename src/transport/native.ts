@@ -156,6 +156,9 @@ export class NativeSocket implements TransportSocket, FdHandler {
   /** Bytes of queue[0] already written (when it is a Uint8Array). */
   private headOffset = 0;
   private pending = 0;
+  /** Bytes ever queued by write/sendFile; minus `pending`, the bytes written. */
+  private accepted = 0;
+  private received = 0;
   private interest: number = R;
   private isReading = true;
   private isEnding = false;
@@ -180,6 +183,14 @@ export class NativeSocket implements TransportSocket, FdHandler {
     return this.pending;
   }
 
+  get bytesRead(): number {
+    return this.received;
+  }
+
+  get bytesWritten(): number {
+    return this.accepted - this.pending;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -202,6 +213,7 @@ export class NativeSocket implements TransportSocket, FdHandler {
         // Lifetime: the slot is released when the batch callback returns. After end() input is read only
         // to see the peer's FIN (TransportSocket.end): dropped here.
         const start = slot * this.loop.slotSize;
+        this.received += result;
         if (!this.isEnding) this.handler?.onData(this.loop.arena, start, start + result);
       } else if (result === 0) {
         this.peerEnded();
@@ -213,6 +225,7 @@ export class NativeSocket implements TransportSocket, FdHandler {
       // No arena slot was free: read into the scratch buffer instead.
       const got = this.loop.native.read(this.fd, this.loop.scratch);
       if (got > 0) {
+        this.received += got;
         if (!this.isEnding) this.handler?.onData(this.loop.scratch, 0, got);
       } else if (got === 0) this.peerEnded();
       else if (got !== EAGAIN) {
@@ -252,6 +265,7 @@ export class NativeSocket implements TransportSocket, FdHandler {
       let total = 0;
       for (const c of chunks) total += c.byteLength;
       if (total === 0) return true;
+      this.accepted += total;
       const n =
         chunks.length === 1
           ? this.loop.native.write(this.fd, chunks[0]!, 0, total)
@@ -281,6 +295,7 @@ export class NativeSocket implements TransportSocket, FdHandler {
       if (c.byteLength === 0) continue;
       this.queue.push(c);
       this.pending += c.byteLength;
+      this.accepted += c.byteLength;
     }
     return false;
   }
@@ -292,6 +307,7 @@ export class NativeSocket implements TransportSocket, FdHandler {
     }
     this.queue.push(new FileSegment(fd, offset, length, done));
     this.pending += length;
+    this.accepted += length;
     if (this.queue.length === 1) this.flush();
   }
 
@@ -395,6 +411,7 @@ export class NativeSocket implements TransportSocket, FdHandler {
     if (this.closed) return;
     this.closed = true;
     const queue = this.queue.splice(0);
+    this.accepted -= this.pending; // never written
     this.pending = 0;
     this.loop.closeFd(this.fd);
     for (const q of queue) {

@@ -218,6 +218,15 @@ export class NetSocket implements TransportSocket {
     return this.socket.writableLength + this.waitingBytes;
   }
 
+  get bytesRead(): number {
+    return this.socket.bytesRead;
+  }
+
+  get bytesWritten(): number {
+    // node:net counts what it accepted, still-buffered bytes included.
+    return this.socket.bytesWritten - this.socket.writableLength;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

@@ -27,6 +27,10 @@ export interface TransportSocket {
   /** Bytes accepted by `write`/`sendFile` and not yet handed to the kernel. */
   readonly pendingBytes: number;
   readonly isClosed: boolean;
+  /** Bytes received from the peer so far (after TLS decryption on `tls`). */
+  readonly bytesRead: number;
+  /** Bytes handed to the kernel so far (files included; before TLS encryption on `tls`). */
+  readonly bytesWritten: number;
   setHandler(handler: SocketHandler): void;
   /**
    * Queues `chunks` in order (writev). Lifetime: the transport keeps references to the chunks until they

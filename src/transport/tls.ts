@@ -38,6 +38,16 @@ export class TlsSocket implements TransportSocket {
   get pendingBytes(): number {
     return this.inner.pendingBytes;
   }
+  get bytesRead(): number {
+    return this.inner.bytesRead;
+  }
+  get bytesWritten(): number {
+    return this.inner.bytesWritten;
+  }
+  /** The negotiated TLS version (`TLSv1.3`, `TLSv1.2`), or null before the handshake. */
+  get tlsVersion(): string | null {
+    return this.socket.getProtocol();
+  }
   get isClosed(): boolean {
     return this.inner.isClosed;
   }

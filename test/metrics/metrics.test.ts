@@ -6,12 +6,15 @@
 import assert from 'node:assert/strict';
 import { hasSubscribers } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
+import http2 from 'node:http2';
+import https from 'node:https';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { createMetrics, Counter, Histogram, LabelValues } from '../../src/metrics/index.js';
 import { createServer, selfSignedCertificate } from '../../src/server/index.js';
 import { protocolRequest, type Proto } from '../support/protocol-request.js';
 import { quicheAvailable } from '../support/peers.js';
+import { sleep } from '../support/traffic.js';
 
 interface Sample {
   readonly value?: string;
@@ -109,6 +112,15 @@ describe('createMetrics on a live server', () => {
     const server = createServer(
       (req, res) => {
         if (req.path === '/metrics') return metrics.handler(req, res);
+        if (req.path === '/slow') {
+          // Streams until the client goes away.
+          res.write('first');
+          return new Promise<void>((resolve) => {
+            req.signal.addEventListener('abort', () => {
+              resolve();
+            });
+          });
+        }
         res.status = req.path === '/missing' ? 404 : 200;
         res.end('ok');
         return undefined;
@@ -123,6 +135,32 @@ describe('createMetrics on a live server', () => {
         assert.equal((await protocolRequest(p, port, 'GET', '/missing', [], undefined, true)).status, 404);
         assert.equal((await protocolRequest(p, port, 'POST', '/', [], Buffer.from('x'), true)).status, 200);
       }
+      // Client aborts mid-response: an HTTP/2 stream cancelled, an HTTP/1.1 connection dropped.
+      await new Promise<void>((resolve, reject) => {
+        const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+        const stream = session.request({ ':path': '/slow' });
+        stream.once('data', () => {
+          stream.close(http2.constants.NGHTTP2_CANCEL, () => {
+            session.close();
+            resolve();
+          });
+        });
+        stream.on('error', reject);
+      });
+      await new Promise<void>((resolve) => {
+        const req = https.get(
+          { host: '127.0.0.1', port, path: '/slow', rejectUnauthorized: false, agent: false },
+          (res) => {
+            res.once('data', () => {
+              req.destroy();
+              resolve();
+            });
+          },
+        );
+        req.on('error', () => undefined);
+      });
+      for (let i = 0; i < 100 && !/requests_aborted_total\{protocol="http\/1\.1"/.test(metrics.render()); i++)
+        await sleep(10);
       const scrape = await protocolRequest('h1', port, 'GET', '/metrics', [], undefined, true);
       assert.match(String(scrape.headers['content-type']), /^text\/plain; version=0\.0\.4/);
       const fams = parse(scrape.body.toString());
@@ -148,12 +186,26 @@ describe('createMetrics on a live server', () => {
         assert.ok(Number(h.sum) > 0 && Number(h.sum) < 5, `${p} sum ${String(h.sum)}`);
       }
       assert.ok(valueOf(family(fams, 'hayate_connections_total'), { transport: 'tls' }) >= 2 * 5);
+      const hs = family(fams, 'hayate_tls_handshakes_total');
+      assert.ok(valueOf(hs, { version: 'TLSv1.3', alpn: 'h2' }) >= 5);
+      // node:https offers no ALPN: hayate serves HTTP/1.1 to such clients.
+      assert.ok(valueOf(hs, { version: 'TLSv1.3', alpn: 'none' }) >= 5);
+      const aborted = family(fams, 'hayate_http_requests_aborted_total');
+      assert.equal(valueOf(aborted, { protocol: 'h2', reason: 'ERR_STREAM_RESET' }), 1);
+      assert.equal(valueOf(aborted, { protocol: 'http/1.1', reason: 'ERR_CONNECTION_CLOSED' }), 1);
+      assert.equal(
+        valueOf(family(fams, 'hayate_http_stream_resets_total'), { protocol: 'h2', code: 'CANCEL' }),
+        1,
+      );
     } finally {
       await server.close();
       metrics.close();
     }
     const after = parse(metrics.render());
     assert.equal(valueOf(family(after, 'hayate_connections_active'), { transport: 'tls' }), 0);
+    // Every TCP connection has closed: their bytes are counted (requests in, responses out).
+    assert.ok(valueOf(family(after, 'hayate_received_bytes_total'), { transport: 'tls' }) > 500);
+    assert.ok(valueOf(family(after, 'hayate_sent_bytes_total'), { transport: 'tls' }) > 1000);
   });
 
   it('keeps the series bounded under random methods and statuses, and counts parser rejects by code', async () => {
@@ -168,7 +220,9 @@ describe('createMetrics on a live server', () => {
         const s = connect(port, '127.0.0.1', () => s.end(text));
         let got = '';
         s.on('data', (c: Buffer) => (got += c.toString('latin1')));
-        s.on('end', () => { resolve(got); });
+        s.on('end', () => {
+          resolve(got);
+        });
         s.on('error', reject);
       });
     try {

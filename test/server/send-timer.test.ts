@@ -13,6 +13,8 @@ class FakeSocket implements TransportSocket {
   readonly remoteAddress = '';
   readonly remotePort = 0;
   pendingBytes = 0;
+  readonly bytesRead = 0;
+  readonly bytesWritten = 0;
   isClosed = false;
   isEnded = false;
   destroyError: Error | undefined | null = null;
