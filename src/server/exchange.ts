@@ -244,6 +244,7 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
    * connection) instead of waiting for an end that nobody will call.
    */
   peerEnded(error: Error): void {
+    this.publishAbort(error);
     this.request.abort(error);
     if (this.isHandlerSettled && !this.response.finished && !this.isClosed) this.endAbnormally(error);
   }
@@ -263,12 +264,17 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
    */
   abort(error: Error): void {
     this.cancelTimer();
-    if (requestAborted.hasSubscribers && !this.request.aborted && !this.response.finished) {
-      requestAborted.publish({ request: this.request, error });
-    }
+    this.publishAbort(error);
     this.move(ExchangeInput.Abort);
     this.response.discard();
     this.request.abort(error);
+  }
+
+  /** Publishes `request-abort` for the first abort of an exchange whose response is not complete. */
+  private publishAbort(error: Error): void {
+    if (requestAborted.hasSubscribers && !this.request.aborted && !this.response.finished) {
+      requestAborted.publish({ request: this.request, error });
+    }
   }
 
   /** `ResponseBackend.abortBody`: the body could not be produced (compressor failure) after the head. */
