@@ -6,7 +6,9 @@
  *   an array, `cookie` with `'; '`, the fields node:http discards duplicates of keep their first value, the
  *   others are joined with `', '`.
  * - HTTP/2 and HTTP/3: pseudo-header fields are not in `headers`; `:authority` is `headers.host` when the
- *   request has no `host` (src/server/fields.ts). `httpVersion` is `'2.0'` / `'3.0'`.
+ *   request has no `host` (src/server/fields.ts). `httpVersion` is `'2.0'` / `'3.0'`. A request with a body
+ *   and no content-length gets `transfer-encoding: chunked` in `headers` (not `rawHeaders`), because body
+ *   parsers (type-is, Fastify) only read a body announced by one of the two.
  * - `socket` is a {@link CompatSocket} facade made on first access, one per request (not per connection).
  * - The body is pulled from `req.body` one chunk per `_read()`, so backpressure reaches the connection.
  */
@@ -171,7 +173,32 @@ export class IncomingMessage extends Readable {
 
   /** Lowercase name to value with node:http's joining rules; built on first access. */
   get headers(): IncomingHttpHeaders {
-    return (this.headersCache ??= headersOf(this.rawHeaders));
+    let h = this.headersCache;
+    if (h !== undefined) return h;
+    h = this.headersCache = headersOf(this.rawHeaders);
+    // HTTP/2 and HTTP/3 frame bodies without content-length or chunked coding, but body parsers (type-is
+    // `hasBody`, Fastify) look for one of the two to decide that there is a body: a request whose body
+    // did not end with its head says `transfer-encoding: chunked` here (not in rawHeaders).
+    if (
+      this.httpVersionMajor >= 2 &&
+      h['content-length'] === undefined &&
+      h['transfer-encoding'] === undefined &&
+      !this.isKnownEmpty()
+    ) {
+      h['transfer-encoding'] = 'chunked';
+    }
+    return h;
+  }
+
+  /** The request ended with its head (no body at all). */
+  private isKnownEmpty(): boolean {
+    const r = this.hayate;
+    return (
+      r instanceof IncomingRequest &&
+      r.isBodyComplete &&
+      r.bufferedBytes === 0 &&
+      this.bodyIterator === undefined
+    );
   }
 
   set headers(value: IncomingHttpHeaders) {

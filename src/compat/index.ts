@@ -4,7 +4,7 @@
  * from node:http and why.
  */
 export { createServer, Server } from './server.js';
-export type { AddressInfo, ListenOptions, RequestListener } from './server.js';
+export type { AddressInfo, ListenOptions, NodeRequestListener, RequestListener } from './server.js';
 export { IncomingMessage, ConnectionResetError } from './incoming-message.js';
 export type { CompatHost, IncomingHttpHeaders } from './incoming-message.js';
 export { ServerResponse } from './server-response.js';

@@ -13,6 +13,8 @@ import { ServerResponse } from './server-response.js';
 
 /** Copies made per node:http-derived link, so apps sharing one (express's module objects) share a copy. */
 const copies = new WeakMap<object, object>();
+/** The copies themselves: a chain reaching one is adopted already. */
+const adopted = new WeakSet();
 
 function adopt(target: unknown, nodeProto: object, ours: object): void {
   if (typeof target !== 'object' || target === null) return;
@@ -21,13 +23,13 @@ function adopt(target: unknown, nodeProto: object, ours: object): void {
   for (let depth = 0; depth < 16; depth++) {
     const parent = Object.getPrototypeOf(child) as object | null;
     if (parent === null || parent === ours) return;
-    if (copies.has(parent) || Object.getPrototypeOf(parent) === ours) return;
-    if (parent === nodeProto) return;
+    if (adopted.has(parent) || parent === nodeProto) return;
     if (Object.getPrototypeOf(parent) === nodeProto) {
       let copy = copies.get(parent);
       if (copy === undefined) {
         copy = Object.create(ours, Object.getOwnPropertyDescriptors(parent)) as object;
         copies.set(parent, copy);
+        adopted.add(copy);
       }
       Object.setPrototypeOf(child, copy);
       return;

@@ -29,7 +29,13 @@ import { adoptPrototypes } from './prototypes.js';
 import { ServerResponse } from './server-response.js';
 
 /** node:http's request listener, with this module's request and response. */
-export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/**
+ * A listener typed for node:http's own classes (an Express app, Koa's `app.callback()`, Fastify's handler):
+ * accepted as it is, and called with this module's request and response.
+ */
+export type NodeRequestListener = (req: never, res: never) => unknown;
 
 /** What {@link Server.address} returns. */
 export interface AddressInfo {
@@ -227,10 +233,14 @@ export class Server extends EventEmitter implements CompatHost {
  * fastify({ serverFactory: (handler) => createServer(handler) });
  * ```
  */
+export function createServer(requestListener?: RequestListener): Server;
+export function createServer(options: ServerOptions, requestListener?: RequestListener): Server;
+export function createServer(requestListener: NodeRequestListener): Server;
+export function createServer(options: ServerOptions, requestListener: NodeRequestListener): Server;
 export function createServer(
-  options?: ServerOptions | RequestListener,
-  requestListener?: RequestListener,
+  options?: ServerOptions | RequestListener | NodeRequestListener,
+  requestListener?: RequestListener | NodeRequestListener,
 ): Server {
-  if (typeof options === 'function') return new Server({}, options);
-  return new Server(options ?? {}, requestListener);
+  if (typeof options === 'function') return new Server({}, options as RequestListener);
+  return new Server(options ?? {}, requestListener as RequestListener | undefined);
 }
