@@ -2,8 +2,8 @@
  * {@link ServerResponse}: a hayate {@link HayateResponse} seen as node:http's `http.ServerResponse`. Like
  * node:http's OutgoingMessage it is a legacy `Stream` (an EventEmitter with `pipe`) with its own `write`,
  * `end` and `on`, not a `stream.Writable`: `readable.pipe(res)` and `stream.pipeline(readable, res)` work as
- * they do with node:http (the ServerResponse duck-type fields `_sent100`, `_removedConnection`,
- * `_removedContLen`, `_removedTE` and `_closed` make `stream.finished` wait for `'close'` the same way).
+ * they do with node:http (the ServerResponse duck-type fields `_sent100`, `_defaultKeepAlive`,
+ * `_removedConnection`, `_removedContLen`, `_removedTE` and `_closed` make `stream.finished` wait for `'close'` the same way).
  *
  * Node semantics kept: headers are sent with the first `write`/`end` (`writeHead` only fixes them),
  * `end(chunk)` without earlier writes sends a content-length (else chunked on HTTP/1.1), HEAD and 1xx/204/304
@@ -96,6 +96,7 @@ export class ServerResponse extends Stream {
   writable = true;
   // The shape `stream.finished` recognizes as a ServerResponse (it then waits for 'close').
   _sent100 = false;
+  _defaultKeepAlive = true;
   _removedConnection = false;
   _removedContLen = false;
   _removedTE = false;
