@@ -62,7 +62,11 @@ test('headers, rawHeaders and headersDistinct match node:http for repeated field
   const node = http.createServer(capture(fromNode));
   await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', resolve));
   await raw((node.address() as { port: number }).port, DUPLICATES);
-  await new Promise<void>((resolve) => node.close(() => resolve()));
+  await new Promise<void>((resolve) =>
+    node.close(() => {
+      resolve();
+    }),
+  );
 
   const fromCompat: Seen[] = [];
   await withListener(capture(fromCompat), async (port) => {

@@ -44,7 +44,9 @@ test('header bookkeeping and misuse errors carry node:http codes', async () => {
       res.write('body');
       seen['sentAfter'] = res.headersSent;
       seen['setAfter'] = codeOf(() => res.setHeader('x-late', '1'));
-      seen['removeAfter'] = codeOf(() => res.removeHeader('x-num'));
+      seen['removeAfter'] = codeOf(() => {
+        res.removeHeader('x-num');
+      });
       seen['writeHeadAfter'] = codeOf(() => res.writeHead(200));
       res.end(() => {
         res.write('more', (err?: Error | null) => (seen['writeAfterEnd'] = (err as { code?: string }).code));
@@ -218,7 +220,9 @@ test('trailers and stream.pipeline into the response', async () => {
         http
           .get({ host: '127.0.0.1', port, path: '/trailers', agent: false }, (res) => {
             res.resume();
-            res.on('end', () => resolve(res.trailers));
+            res.on('end', () => {
+              resolve(res.trailers);
+            });
           })
           .on('error', reject);
       });
