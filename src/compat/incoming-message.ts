@@ -102,7 +102,6 @@ export class IncomingMessage extends Readable {
   readonly httpVersion: string;
   readonly httpVersionMajor: number;
   readonly httpVersionMinor: number;
-  aborted = false;
   upgrade = false;
   /** Always null on a server request (node:http sets these on client responses). */
   statusCode: number | null = null;
@@ -110,7 +109,10 @@ export class IncomingMessage extends Readable {
   /** The hayate request underneath (its `signal`, `searchParams`, `cookies`, `json()`...). */
   readonly hayate: ServerRequest;
   /** The response to this request (set by the response's constructor). */
-  compatResponse: { destroy(error?: Error): unknown } | undefined = undefined;
+  compatResponse:
+    { destroy(error?: Error): unknown; watchAbort(): void; readonly writableEnded: boolean } | undefined =
+    undefined;
+  private isAbortedFlag = false;
   private readonly compatHost: CompatHost;
   private isCompleteFlag = false;
   private rawCache: string[] | undefined = undefined;
@@ -149,6 +151,29 @@ export class IncomingMessage extends Readable {
         this.httpVersionMajor = 1;
         this.httpVersionMinor = 1;
     }
+  }
+
+  /** The peer went away before the response ended (node:http: before the message completed). */
+  get aborted(): boolean {
+    return this.isAbortedFlag || (this.hayate.aborted && this.compatResponse?.writableEnded === false);
+  }
+
+  set aborted(value: boolean) {
+    this.isAbortedFlag = value;
+  }
+
+  override on(event: string | symbol, listener: (...args: never[]) => unknown): this {
+    if (event === 'close' || event === 'aborted' || event === 'error') this.compatResponse?.watchAbort();
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  override addListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
+    return this.on(event, listener);
+  }
+
+  override prependListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
+    if (event === 'close' || event === 'aborted' || event === 'error') this.compatResponse?.watchAbort();
+    return super.prependListener(event, listener as (...args: unknown[]) => void);
   }
 
   /** The whole body has been received (node:http: the parser saw the message end). */
@@ -312,7 +337,7 @@ export class IncomingMessage extends Readable {
   peerAborted(): void {
     if (this.destroyed) return;
     if (!this.readableEnded || !this.complete) {
-      this.aborted = true;
+      this.isAbortedFlag = true;
       this.emit('aborted');
     }
     this.destroy(new ConnectionResetError('aborted'));

@@ -50,6 +50,10 @@ function emitClose(res: ServerResponse): void {
   res.closeNow();
 }
 
+function handleAbort(res: ServerResponse): void {
+  res.handleEvent();
+}
+
 function headersSentError(what: string): UsageError {
   return new UsageError('ERR_HTTP_HEADERS_SENT', `Cannot ${what} headers after they are sent to the client`);
 }
@@ -117,6 +121,7 @@ export class ServerResponse extends Stream {
   /** Rejects the handler's promise: the exchange then ends the response abnormally. */
   private reject: ((error: unknown) => void) | undefined = undefined;
   private failure: Error | undefined = undefined;
+  private isWatching = false;
 
   constructor(res: HayateResponse, req: IncomingMessage) {
     super();
@@ -362,7 +367,15 @@ export class ServerResponse extends Stream {
         return false;
       }
     }
-    if (!ok) this.waitForDrain();
+    if (!ok) {
+      // hayate's write() is false for good once the peer is gone: no 'drain' is coming then.
+      if (this.req.hayate.aborted) {
+        this.handleEvent();
+        return false;
+      }
+      this.watchAbort();
+      this.waitForDrain();
+    }
     if (typeof cb === 'function') {
       if (ok) process.nextTick(cb);
       else this.once('drain', cb as Callback);
@@ -376,7 +389,8 @@ export class ServerResponse extends Stream {
     void this.hayate.drained().then(
       (this.drainFn ??= () => {
         this.needDrain = false;
-        if (!this.destroyed) this.emit('drain');
+        if (this.req.hayate.aborted) this.handleEvent();
+        else if (!this.destroyed) this.emit('drain');
       }),
     );
   }
@@ -521,16 +535,28 @@ export class ServerResponse extends Stream {
       this.req.snapshotHead();
       return undefined;
     }
-    const signal = this.req.hayate.signal;
-    if (signal.aborted) {
+    if (this.req.hayate.aborted) {
       this.handleEvent();
       return undefined;
     }
-    signal.addEventListener('abort', this);
     const promise = new Promise<void>(captureReject);
     this.reject = capturedReject;
     capturedReject = undefined;
     return promise;
+  }
+
+  /**
+   * Watches the request's abort signal from now on. Made lazily (an AbortSignal per request costs more than
+   * a hello-world response): only once someone listens for `'close'`, `'aborted'` or `'error'` on the
+   * request, the response or the socket (pipe, pipeline, on-finished, Koa and Fastify all do when they
+   * stream), or a write meets backpressure. Writes also check `aborted` themselves.
+   */
+  watchAbort(): void {
+    if (this.isWatching || this.isEnded || this.destroyed) return;
+    this.isWatching = true;
+    const req = this.req.hayate;
+    if (req.aborted) process.nextTick(handleAbort, this);
+    else req.signal.addEventListener('abort', this);
   }
 
   /** The request's abort signal fired (the peer went away, or the response timed out). */
@@ -542,6 +568,20 @@ export class ServerResponse extends Stream {
     this.req.peerAborted();
     this.req.existingSocket?.peerClosed();
     process.nextTick(emitClose, this);
+  }
+
+  override on(event: string | symbol, listener: (...args: never[]) => unknown): this {
+    if (event === 'close' || event === 'error') this.watchAbort();
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  override addListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
+    return this.on(event, listener);
+  }
+
+  override prependListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
+    if (event === 'close' || event === 'error') this.watchAbort();
+    return super.prependListener(event, listener as (...args: unknown[]) => void);
   }
 
   /** `'finish'`: the response was handed over entirely. */

@@ -68,6 +68,20 @@ export class CompatSocket extends EventEmitter {
     return this.destroy();
   }
 
+  override on(event: string | symbol, listener: (...args: never[]) => unknown): this {
+    if (event === 'close' || event === 'error') this.message.compatResponse?.watchAbort();
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  override addListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
+    return this.on(event, listener);
+  }
+
+  override prependListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
+    if (event === 'close' || event === 'error') this.message.compatResponse?.watchAbort();
+    return super.prependListener(event, listener as (...args: unknown[]) => void);
+  }
+
   /** The peer went away: `'close'` (once). */
   peerClosed(): void {
     if (this.destroyed) return;

@@ -12,7 +12,7 @@ import { Readable, pipeline } from 'node:stream';
 import { test } from 'node:test';
 import type { ServerResponse } from '../../src/compat/index.js';
 import { pattern } from '../support/traffic.js';
-import { request, until, withListener } from './helpers.js';
+import { abortMidStream, request, until, withListener } from './helpers.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -248,4 +248,30 @@ test('destroy() mid-stream cuts the response (h1: connection closed) and emits c
   );
   assert.equal(held?.writableFinished, false);
   assert.equal(held.destroyed, true);
+});
+
+test('a handler writing on a timer with no listeners learns of a client abort from write()', async () => {
+  let held: ServerResponse | undefined;
+  let falseAfterAbort = false;
+  await withListener(
+    (_req, res) => {
+      held = res;
+      const timer = setInterval(() => {
+        if (!res.write(pattern(4096))) {
+          if (res.destroyed) {
+            falseAfterAbort = true;
+            clearInterval(timer);
+          }
+        }
+      }, 2);
+    },
+    async (port) => {
+      for (const proto of ['h1', 'h2'] as const) {
+        falseAfterAbort = false;
+        await abortMidStream(proto, port, '/');
+        await until(() => falseAfterAbort, 'write() false once the client left');
+        assert.equal(held?.writableFinished, false);
+      }
+    },
+  );
 });
