@@ -2,7 +2,9 @@
  * {@link IncomingMessage}: a hayate {@link ServerRequest} seen as node:http's `http.IncomingMessage` (a
  * `stream.Readable`). Fidelity choices, each for speed or because hayate has no such thing:
  * - `headers`, `rawHeaders`, `headersDistinct` are built on first access (then cached); names are lowercase in
- *   `rawHeaders` too (hayate keeps no original case). Duplicates are joined as node:http does: `set-cookie`
+ *   `rawHeaders` too (hayate keeps no original case). On HTTP/1.1 the head is a view of a read buffer that
+ *   is reused once a request answered synchronously returns: then `rawHeaders`, if not asked for before, is
+ *   rebuilt from `headers` (repeated fields other than set-cookie come joined). Duplicates are joined as node:http does: `set-cookie`
  *   an array, `cookie` with `'; '`, the fields node:http discards duplicates of keep their first value, the
  *   others are joined with `', '`.
  * - HTTP/2 and HTTP/3: pseudo-header fields are not in `headers`; `:authority` is `headers.host` when the
@@ -78,6 +80,24 @@ function headersOf(raw: readonly string[]): IncomingHttpHeaders {
   return out;
 }
 
+/** `rawHeaders` rebuilt from a headers object (repeated fields stay joined, except set-cookie). */
+function rawFromHeaders(headers: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const name in headers) {
+    const v = headers[name];
+    if (typeof v === 'string') out.push(name, v);
+    else if (v !== undefined) for (const one of v) out.push(name, one);
+  }
+  return out;
+}
+
+function headersOfView(view: HeadersView): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  const n = view.length;
+  for (let i = 0; i < n; i++) addLine(out, view.name(i), view.value(i));
+  return out;
+}
+
 function distinctOf(raw: readonly string[]): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (let i = 0; i < raw.length; i += 2) (out[raw[i]!] ??= []).push(raw[i + 1]!);
@@ -113,6 +133,8 @@ export class IncomingMessage extends Readable {
     { destroy(error?: Error): unknown; watchAbort(): void; readonly writableEnded: boolean } | undefined =
     undefined;
   private isAbortedFlag = false;
+  /** The head's view may be reused (see {@link snapshotHead}); only the cached strings are valid. */
+  private isHeadDetached = false;
   private readonly compatHost: CompatHost;
   private isCompleteFlag = false;
   private rawCache: string[] | undefined = undefined;
@@ -189,7 +211,13 @@ export class IncomingMessage extends Readable {
 
   /** `[name, value, ...]`, names lowercase; built on first access. */
   get rawHeaders(): string[] {
-    return (this.rawCache ??= flatten(this.hayate.headers));
+    let raw = this.rawCache;
+    if (raw === undefined) {
+      raw = this.rawCache = this.isHeadDetached
+        ? rawFromHeaders(this.headersCache!)
+        : flatten(this.hayate.headers);
+    }
+    return raw;
   }
 
   set rawHeaders(value: string[]) {
@@ -200,7 +228,9 @@ export class IncomingMessage extends Readable {
   get headers(): IncomingHttpHeaders {
     let h = this.headersCache;
     if (h !== undefined) return h;
-    h = this.headersCache = headersOf(this.rawHeaders);
+    // One pass over the view when rawHeaders was not asked for (no flat array made).
+    const raw = this.rawCache;
+    h = this.headersCache = raw === undefined ? headersOfView(this.hayate.headers) : headersOf(raw);
     // HTTP/2 and HTTP/3 frame bodies without content-length or chunked coding, but body parsers (type-is
     // `hasBody`, Fastify) look for one of the two to decide that there is a body: a request whose body
     // did not end with its head says `transfer-encoding: chunked` here (not in rawHeaders).
@@ -286,7 +316,11 @@ export class IncomingMessage extends Readable {
    * synchronously answered request returns (src/server/http1.ts `start`).
    */
   snapshotHead(): void {
-    if (this.rawCache === undefined) this.rawCache = flatten(this.hayate.headers);
+    if (this.rawCache !== undefined) return;
+    // `headers` already holds every field (only repeated ones joined): rawHeaders is rebuilt from it if
+    // ever asked for, rather than flattened now for every request.
+    if (this.headersCache !== undefined) this.isHeadDetached = true;
+    else this.rawCache = flatten(this.hayate.headers);
   }
 
   override _read(): void {
@@ -348,8 +382,8 @@ export class IncomingMessage extends Readable {
    * `'close'` follow; skipped when nobody listens for them (nothing could observe it).
    */
   responseFinished(): void {
-    if (this.destroyed || this.readableDidRead || this.readableFlowing === true) return;
     if (this.listenerCount('close') === 0 && this.listenerCount('end') === 0) return;
+    if (this.destroyed || this.readableDidRead || this.readableFlowing === true) return;
     if (this.complete) this.resume();
     else this.destroy();
   }

@@ -590,7 +590,13 @@ export class ServerResponse extends Stream {
     this.isFinished = true;
     this.emit('finish');
     this.req.responseFinished();
-    process.nextTick(emitClose, this);
+    // node:http emits 'close' one tick later; with nobody listening (by the end of the 'finish' listeners)
+    // the state changes at once and the tick is saved.
+    if (this.listenerCount('close') > 0) process.nextTick(emitClose, this);
+    else {
+      this._closed = true;
+      this.destroyed = true;
+    }
   }
 
   closeNow(): void {

@@ -230,3 +230,35 @@ test('a client gone mid-body: aborted, ECONNRESET (when listened for) and close,
   assert.equal(error.message, 'aborted');
   assert.equal(resFinished, false);
 });
+
+test('heads read after a synchronously answered request returns are that request’s own (HTTP/1.1 buffer reuse)', async () => {
+  const late: { id: string; headers: unknown; raw: unknown }[] = [];
+  await withListener(
+    (req, res) => {
+      // Even requests touch `headers` while answering, odd ones do not; all are read later.
+      if (Number(req.url?.slice(1)) % 2 === 0) req.headers;
+      res.end('ok');
+      setTimeout(() => {
+        late.push({ id: req.url ?? '', headers: req.headers['x-id'], raw: req.rawHeaders.slice(2, 4) });
+      }, 20);
+    },
+    async (port) => {
+      const sock = connect(port, '127.0.0.1');
+      let got = '';
+      sock.setEncoding('latin1');
+      sock.on('data', (c: string) => (got += c));
+      for (let i = 0; i < 8; i++) {
+        sock.write(`GET /${i} HTTP/1.1\r\nhost: h\r\nx-id: value-${i}-${'z'.repeat(i * 7)}\r\n\r\n`);
+        await until(() => got.split('HTTP/1.1 200').length - 1 === i + 1, `response ${i}`);
+      }
+      await until(() => late.length === 8, 'late reads');
+      sock.destroy();
+    },
+  );
+  for (const l of late) {
+    const i = Number(l.id.slice(1));
+    const value = `value-${i}-${'z'.repeat(i * 7)}`;
+    assert.equal(l.headers, value, l.id);
+    assert.deepEqual(l.raw, ['x-id', value], l.id);
+  }
+});
