@@ -275,3 +275,34 @@ test('a handler writing on a timer with no listeners learns of a client abort fr
     },
   );
 });
+
+test('writeEarlyHints sends a 103 before the final response', async () => {
+  await withListener(
+    (_req, res) => {
+      res.writeEarlyHints({ link: ['</a.css>; rel=preload', '</b.js>; rel=preload'] });
+      setTimeout(() => res.end('final'), 5);
+    },
+    async (port) => {
+      const { informational, body } = await new Promise<{
+        informational: http.InformationEvent[];
+        body: string;
+      }>((resolve, reject) => {
+        const infos: http.InformationEvent[] = [];
+        const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => {
+            resolve({ informational: infos, body: text });
+          });
+        });
+        req.on('information', (info) => infos.push(info));
+        req.on('error', reject);
+      });
+      assert.equal(informational.length, 1);
+      assert.equal(informational[0]!.statusCode, 103);
+      assert.deepEqual(informational[0]!.headers['link'], '</a.css>; rel=preload, </b.js>; rel=preload');
+      assert.equal(body, 'final');
+    },
+  );
+});
