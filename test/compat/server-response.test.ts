@@ -306,3 +306,19 @@ test('writeEarlyHints sends a 103 before the final response', async () => {
     },
   );
 });
+
+test('req.pipe(res) echoes a large body on h1 and h2 (backpressure both ways)', async () => {
+  const body = pattern(4 * 1024 * 1024);
+  await withListener(
+    (req, res) => {
+      req.pipe(res);
+    },
+    async (port) => {
+      for (const proto of ['h1', 'h2'] as const) {
+        const r = await request(proto, port, 'POST', '/', [], body);
+        assert.equal(r.status, 200);
+        assert.ok(r.body.equals(body), proto);
+      }
+    },
+  );
+});
