@@ -3,7 +3,8 @@
  * node:http's OutgoingMessage it is a legacy `Stream` (an EventEmitter with `pipe`) with its own `write`,
  * `end` and `on`, not a `stream.Writable`: `readable.pipe(res)` and `stream.pipeline(readable, res)` work as
  * they do with node:http (the ServerResponse duck-type fields `_sent100`, `_defaultKeepAlive`,
- * `_removedConnection`, `_removedContLen`, `_removedTE` and `_closed` make `stream.finished` wait for `'close'` the same way).
+ * `_removedConnection`, `_removedContLen`, `_removedTE` and `_closed` make `stream.finished` wait for
+ * `'close'` the same way).
  *
  * Node semantics kept: headers are sent with the first `write`/`end` (`writeHead` only fixes them),
  * `end(chunk)` without earlier writes sends a content-length (else chunked on HTTP/1.1), HEAD and 1xx/204/304
@@ -19,6 +20,9 @@
  *   resets) and the server's `onError` is told, where node:http would send a broken message.
  * - `res.destroy()` before anything was sent answers 500 instead of dropping the connection.
  * - write callbacks run on the next tick, or on `'drain'` when `write` returned false.
+ * - The peer going away is watched only once someone listens for `'close'`/`'error'` (request, response or
+ *   socket) or a write meets backpressure; writes notice it themselves (see {@link ServerResponse.watchAbort}).
+ * - `writableLength` is 0 (the connection's queue is shared by its streams); `cork()` is a no-op.
  */
 import { STATUS_CODES, validateHeaderName, validateHeaderValue as validateValue } from 'node:http';
 import { Stream } from 'node:stream';
@@ -115,6 +119,8 @@ export class ServerResponse extends Stream {
   /** Status and fields were handed to hayate. */
   private isHeadSent = false;
   private isEnded = false;
+  /** hayate's `end()` took the response: nothing can abort it any more. */
+  private isHandedOver = false;
   private isFinished = false;
   private needDrain = false;
   private drainFn: (() => void) | undefined = undefined;
@@ -426,6 +432,7 @@ export class ServerResponse extends Stream {
     if (!this.isHeadSent && !this.flushHead()) return this;
     try {
       this.hayate.end(this.hasBody() ? bytes : undefined, this.trailerList);
+      this.isHandedOver = true;
     } catch (err) {
       this.fail(err);
       return this;
@@ -502,7 +509,7 @@ export class ServerResponse extends Stream {
   destroy(error?: Error): this {
     if (this.destroyed) return this;
     this.destroyed = true;
-    if (!this.isEnded) {
+    if (!this.isHandedOver) {
       const reason =
         error ?? new ServerError(ServerErrorCode.ConnectionClosed, 'response destroyed by the application');
       const reject = this.reject;
@@ -531,7 +538,7 @@ export class ServerResponse extends Stream {
   afterListener(): Promise<void> | undefined {
     const failure = this.failure;
     if (failure !== undefined) return Promise.reject(failure);
-    if (this.isEnded) {
+    if (this.isHandedOver) {
       this.req.snapshotHead();
       return undefined;
     }
@@ -552,7 +559,7 @@ export class ServerResponse extends Stream {
    * stream), or a write meets backpressure. Writes also check `aborted` themselves.
    */
   watchAbort(): void {
-    if (this.isWatching || this.isEnded || this.destroyed) return;
+    if (this.isWatching || this.isHandedOver || this.destroyed) return;
     this.isWatching = true;
     const req = this.req.hayate;
     if (req.aborted) process.nextTick(handleAbort, this);
@@ -561,7 +568,7 @@ export class ServerResponse extends Stream {
 
   /** The request's abort signal fired (the peer went away, or the response timed out). */
   handleEvent(): void {
-    if (this.isEnded || this.destroyed) return;
+    if (this.isHandedOver || this.destroyed) return;
     this.destroyed = true;
     // The exchange releases the connection or stream once the handler's promise rejects.
     this.reject?.(this.req.hayate.signal.reason);

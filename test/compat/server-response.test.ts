@@ -322,3 +322,22 @@ test('req.pipe(res) echoes a large body on h1 and h2 (backpressure both ways)', 
     },
   );
 });
+
+test('a body short of its content-length is refused: 500 before anything was sent, onError told', async () => {
+  const errors: unknown[] = [];
+  await withListener(
+    (_req, res) => {
+      res.setHeader('content-length', 10);
+      res.end('abc');
+    },
+    async (port) => {
+      for (const proto of ['h1', 'h2'] as const) {
+        const r = await request(proto, port, 'GET', '/');
+        assert.equal(r.status, 500);
+      }
+    },
+    { onError: (e) => errors.push(e) },
+  );
+  assert.equal(errors.length, 2);
+  assert.equal((errors[0] as { code?: string }).code, 'ERR_BODY_LENGTH');
+});
