@@ -17,6 +17,7 @@
 import { Readable } from 'node:stream';
 import { IncomingRequest, type HeadersView, type ServerRequest } from '../server/index.js';
 import { CompatSocket } from './socket.js';
+import { watchListeners } from './watch-listeners.js';
 
 /** What a message needs from its server: the bound address and whether it runs TLS. */
 export interface CompatHost {
@@ -182,20 +183,6 @@ export class IncomingMessage extends Readable {
 
   set aborted(value: boolean) {
     this.isAbortedFlag = value;
-  }
-
-  override on(event: string | symbol, listener: (...args: never[]) => unknown): this {
-    if (event === 'close' || event === 'aborted' || event === 'error') this.compatResponse?.watchAbort();
-    return super.on(event, listener as (...args: unknown[]) => void);
-  }
-
-  override addListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
-    return this.on(event, listener);
-  }
-
-  override prependListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
-    if (event === 'close' || event === 'aborted' || event === 'error') this.compatResponse?.watchAbort();
-    return super.prependListener(event, listener as (...args: unknown[]) => void);
   }
 
   /** The whole body has been received (node:http: the parser saw the message end). */
@@ -397,3 +384,7 @@ export class IncomingMessage extends Readable {
     callback(error !== null && this.listenerCount('error') > 0 ? error : null);
   }
 }
+
+watchListeners(IncomingMessage.prototype, new Set<string | symbol>(['close', 'aborted', 'error']), (req) => {
+  req.compatResponse?.watchAbort();
+});

@@ -30,6 +30,7 @@ import { ServerError, ServerErrorCode, UsageError } from '../server/index.js';
 import type { ServerResponse as HayateResponse } from '../server/index.js';
 import type { CompatSocket } from './socket.js';
 import type { IncomingMessage } from './incoming-message.js';
+import { watchListeners } from './watch-listeners.js';
 
 /** A header value as node:http accepts it. */
 export type OutgoingHeaderValue = string | number | readonly string[];
@@ -577,20 +578,6 @@ export class ServerResponse extends Stream {
     process.nextTick(emitClose, this);
   }
 
-  override on(event: string | symbol, listener: (...args: never[]) => unknown): this {
-    if (event === 'close' || event === 'error') this.watchAbort();
-    return super.on(event, listener as (...args: unknown[]) => void);
-  }
-
-  override addListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
-    return this.on(event, listener);
-  }
-
-  override prependListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
-    if (event === 'close' || event === 'error') this.watchAbort();
-    return super.prependListener(event, listener as (...args: unknown[]) => void);
-  }
-
   /** `'finish'`: the response was handed over entirely. */
   finishNow(): void {
     if (this.isFinished) return;
@@ -613,3 +600,7 @@ export class ServerResponse extends Stream {
     this.emit('close');
   }
 }
+
+watchListeners(ServerResponse.prototype, new Set<string | symbol>(['close', 'error']), (res) => {
+  res.watchAbort();
+});

@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerRequest } from '../server/index.js';
 import type { CompatHost, IncomingMessage } from './incoming-message.js';
+import { watchListeners } from './watch-listeners.js';
 
 /** A socket-shaped facade over one request's connection (see the file comment). */
 export class CompatSocket extends EventEmitter {
@@ -22,7 +23,8 @@ export class CompatSocket extends EventEmitter {
   /** `'h2'` on HTTP/2, `false` otherwise (as `tls.TLSSocket#alpnProtocol`). */
   readonly alpnProtocol: string | false;
   destroyed = false;
-  private readonly message: IncomingMessage;
+  /** The request this facade belongs to. */
+  readonly message: IncomingMessage;
   private readonly request: ServerRequest;
 
   constructor(message: IncomingMessage, req: ServerRequest, host: CompatHost) {
@@ -68,20 +70,6 @@ export class CompatSocket extends EventEmitter {
     return this.destroy();
   }
 
-  override on(event: string | symbol, listener: (...args: never[]) => unknown): this {
-    if (event === 'close' || event === 'error') this.message.compatResponse?.watchAbort();
-    return super.on(event, listener as (...args: unknown[]) => void);
-  }
-
-  override addListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
-    return this.on(event, listener);
-  }
-
-  override prependListener(event: string | symbol, listener: (...args: never[]) => unknown): this {
-    if (event === 'close' || event === 'error') this.message.compatResponse?.watchAbort();
-    return super.prependListener(event, listener as (...args: unknown[]) => void);
-  }
-
   /** The peer went away: `'close'` (once). */
   peerClosed(): void {
     if (this.destroyed) return;
@@ -125,3 +113,7 @@ export class CompatSocket extends EventEmitter {
     // Nothing to do.
   }
 }
+
+watchListeners(CompatSocket.prototype, new Set<string | symbol>(['close', 'error']), (socket) => {
+  socket.message.compatResponse?.watchAbort();
+});
