@@ -16,7 +16,7 @@
  * - the diagnostics channels `request-start` and `response-finish` (and `request-reject` through
  *   {@link publishRejection}), published for every protocol after a `hasSubscribers` check.
  */
-import { Http1ParseError, ProtocolError } from '../common/errors.js';
+import { Http1ParseError, ProtocolError, UsageError } from '../common/errors.js';
 import type { ResolvedCompression } from './compress.js';
 import { TimerNode } from '../transport/timer-wheel.js';
 import type { TimerWheel } from '../transport/timer-wheel.js';
@@ -203,6 +203,12 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
       this.fail(err);
       return false;
     }
+    if (Object.getPrototypeOf(this.response) !== OutgoingResponse.prototype) {
+      // A node:http-style app (Express) swapped the objects' classes: it cannot be served here, and the
+      // exchange must not call into the replaced methods. (A getPrototypeOf per request: a few ns.)
+      this.fail(undefined);
+      return false;
+    }
     // The response timeout is armed only when the handler returns without having finished: a handler
     // that answers at once (the common case) costs no timer operation (measured: ~10% of a hello request).
     if (this.phaseValue === ExchangePhase.Responding && !this.response.headersSent) {
@@ -266,7 +272,7 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
     this.cancelTimer();
     this.publishAbort(error);
     this.move(ExchangeInput.Abort);
-    this.response.discard();
+    discardResponse(this.response);
     this.request.abort(error);
   }
 
@@ -283,9 +289,46 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
     this.endAbnormally(error);
   }
 
-  /** A handler threw or rejected. */
+  /**
+   * A handler threw or rejected. Never throws: whatever goes wrong while answering for the handler (a
+   * handler that replaced the response's prototype, as an Express app does) aborts the response instead,
+   * so a bad handler cannot take the process down with an uncaught error.
+   */
   fail(error: unknown): void {
     if (this.isClosed) return;
+    try {
+      // Answered as a 500 like any handler failure, once the exchange's own objects are back.
+      const failure = this.restorePrototypes() ? replacedError() : error;
+      this.answerFailure(failure);
+    } catch (inner) {
+      this.host.reportError(inner);
+      this.endAbnormallyIfOpen(inner);
+    }
+  }
+
+  /** Ends the response abnormally unless the exchange is already closed (read afresh after a throw). */
+  private endAbnormallyIfOpen(error: unknown): void {
+    if (!this.isClosed) this.endAbnormally(error);
+  }
+
+  /**
+   * Puts back the request's and response's own prototypes when a handler replaced them (Express does, for
+   * node:http objects); true when it had to. The exchange's own calls go through those prototypes.
+   */
+  private restorePrototypes(): boolean {
+    let replaced = false;
+    if (Object.getPrototypeOf(this.response) !== OutgoingResponse.prototype) {
+      Object.setPrototypeOf(this.response, OutgoingResponse.prototype);
+      replaced = true;
+    }
+    if (Object.getPrototypeOf(this.request) !== IncomingRequest.prototype) {
+      Object.setPrototypeOf(this.request, IncomingRequest.prototype);
+      replaced = true;
+    }
+    return replaced;
+  }
+
+  private answerFailure(error: unknown): void {
     const res = this.response;
     if (this.request.aborted) {
       // The peer went away first (a half-closed HTTP/1.1 connection is still open): the failure is most
@@ -310,7 +353,7 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
   private endAbnormally(error: unknown): void {
     this.cancelTimer();
     this.move(ExchangeInput.Abort);
-    this.response.discard();
+    discardResponse(this.response);
     this.abortResponse(
       error instanceof Error ? error : new ServerError(ServerErrorCode.ConnectionClosed, String(error)),
     );
@@ -369,4 +412,21 @@ function isClientFault(error: unknown): boolean {
  */
 export function publishRejection(socket: unknown, error: unknown, status: number): void {
   if (requestRejected.hasSubscribers) requestRejected.publish({ socket, error, status });
+}
+
+/**
+ * Drops what the response has buffered, through the class's own method: a handler may have replaced the
+ * object's prototype (Express does), and the exchange must still clean up.
+ */
+function discardResponse(res: OutgoingResponse): void {
+  OutgoingResponse.prototype.discard.call(res);
+}
+
+/** The failure reported when a handler replaced the request or response prototype. */
+function replacedError(): UsageError {
+  return new UsageError(
+    'ERR_RESPONSE_REPLACED',
+    'the handler replaced the request or response prototype (an Express or other node:http-style app?): ' +
+      'serve it with createServer from hayate/compat',
+  );
 }

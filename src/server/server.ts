@@ -344,9 +344,31 @@ function pickTransport(options: ServerOptions, http2: boolean): Transport {
  * {@link Handler}, or an object with a WHATWG `fetch(request, info)` method (src/server/fetch.ts).
  */
 export function createServer(handler: Handler | FetchApp, options: ServerOptions = {}): Server {
-  if (typeof handler === 'function') return new Server(handler, options);
+  if (typeof handler === 'function') {
+    if (isNodeHttpApp(handler)) {
+      throw new UsageError(
+        'ERR_NODE_HTTP_APP',
+        'this is an Express app, written for node:http request/response objects: serve it with createServer from hayate/compat',
+      );
+    }
+    return new Server(handler, options);
+  }
   return new Server(
     fetchHandler(handler, { ...options.fetch, isSecure: options.tls !== undefined }),
     options,
+  );
+}
+
+/**
+ * An Express application (a function with `handle`, `set` and its own `request`/`response` prototypes):
+ * it replaces the prototypes of the objects it is given with node:http's, so it only runs on hayate/compat.
+ */
+function isNodeHttpApp(fn: object): boolean {
+  const app = fn as { handle?: unknown; set?: unknown; request?: unknown; response?: unknown };
+  return (
+    typeof app.handle === 'function' &&
+    typeof app.set === 'function' &&
+    typeof app.request === 'object' &&
+    typeof app.response === 'object'
   );
 }
