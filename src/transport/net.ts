@@ -254,7 +254,10 @@ export class NetSocket implements TransportSocket {
     let ok = true;
     for (const c of chunks) ok = this.socket.write(c) && ok;
     this.socket.uncork();
-    return ok && this.socket.writableLength === 0;
+    // The stream's own verdict: 'drain' (and so onDrain) follows exactly when a write returned false.
+    // Returning false for bytes merely buffered (writableLength > 0) waited for a 'drain' that never came:
+    // node:tls on Node 22+ buffers after uncork, and HTTP/2 over TLS stalled after ~96 KiB.
+    return ok;
   }
 
   sendFile(fd: number, offset: number, length: number, done: (error: Error | undefined) => void): void {

@@ -34,7 +34,8 @@ export interface TransportSocket {
   setHandler(handler: SocketHandler): void;
   /**
    * Queues `chunks` in order (writev). Lifetime: the transport keeps references to the chunks until they
-   * are written, so callers must not mutate them afterwards. Returns true when everything was written now.
+   * are written, so callers must not mutate them afterwards. Returns false when the transport holds more
+   * than it should (above its high-water mark): `onDrain` follows once it has written it; true otherwise.
    */
   write(chunks: readonly Uint8Array[]): boolean;
   /**
