@@ -5,6 +5,8 @@
  * - `frameworks/hono-hello`: Hono `c.text()` of 14 bytes; hayate (native transport, fetch handler) vs
  *   `@hono/node-server` (peer).
  * - `frameworks/hono-json`: Hono `c.json()` of a small object, same subjects.
+ * - `frameworks/express-*`, `frameworks/fastify-*`: the same two routes in Express 5 and Fastify 5, on
+ *   hayate/compat (native transport) vs node:http (peer).
  * Subjects alternate within a case (two rounds each, best round kept) so a burst of load from elsewhere
  * on the machine hits one round of one subject. wrk runs 5 s per round (half of `--time=<ms>` when given).
  * A case is `{ framework, route }` and a subject a child `stack`: adding express or fastify on hayate's
@@ -39,9 +41,18 @@ const HONO_STACKS: readonly Stack[] = [
   { stack: 'hono-node-server', subject: 'hono on @hono/node-server', peer: true },
 ];
 
+const compatStacks = (framework: string): readonly Stack[] => [
+  { stack: 'hayate-native', subject: `${framework} on hayate/compat (native)`, peer: false },
+  { stack: 'node-http', subject: `${framework} on node:http`, peer: true },
+];
+
 const CASES: readonly Case[] = [
   { name: 'hono-hello', framework: 'hono', path: '/', stacks: HONO_STACKS },
   { name: 'hono-json', framework: 'hono', path: '/json', stacks: HONO_STACKS },
+  { name: 'express-hello', framework: 'express', path: '/', stacks: compatStacks('express') },
+  { name: 'express-json', framework: 'express', path: '/json', stacks: compatStacks('express') },
+  { name: 'fastify-hello', framework: 'fastify', path: '/', stacks: compatStacks('fastify') },
+  { name: 'fastify-json', framework: 'fastify', path: '/json', stacks: compatStacks('fastify') },
 ];
 
 export async function run(options: BenchOptions): Promise<BenchRecord[]> {
