@@ -46,6 +46,7 @@ interface SocketLike {
 interface ChannelMessage {
   readonly request?: ServerRequest;
   readonly status?: number;
+  readonly durationMs?: number;
   readonly socket?: SocketLike;
   readonly connection?: { readonly socket?: SocketLike };
   readonly error?: { readonly code?: unknown; readonly wireCode?: unknown } | undefined;
@@ -54,7 +55,7 @@ interface ChannelMessage {
 /**
  * Subscribes to the server's diagnostics channels and keeps:
  * - `hayate_http_requests_total{method,status,protocol}`: responses completed;
- * - `hayate_http_request_duration_seconds{protocol}`: head parsed to response queued;
+ * - `hayate_http_request_duration_seconds{protocol}`: handler called to response queued;
  * - `hayate_connections_active{transport}` and `hayate_connections_total{transport}` (TCP: native, net, tls);
  * - `hayate_http_request_rejects_total{code,status}`: requests refused by the parser, a limit or a timeout;
  * - `hayate_http_requests_aborted_total{protocol,reason}`: exchanges the peer ended before the response;
@@ -142,30 +143,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     [transport],
   );
 
-  // Start times by request; a WeakMap so aborted exchanges (no response-finish) leave nothing behind.
-  const started = new WeakMap<object, number>();
+  /** Index of a status in `status` (whose values are 100..599 in order, then `other`) without a string. */
+  const statusIndex = (v: number | undefined): number =>
+    v !== undefined && v >= 100 && v <= 599 && Number.isInteger(v) ? v - 100 : STATUSES.length;
 
-  const onStart = (m: unknown): void => {
-    const r = (m as ChannelMessage).request;
-    if (r !== undefined) started.set(r, performance.now());
-  };
   const onFinish = (m: unknown): void => {
-    const { request: r, status: s } = m as ChannelMessage;
+    const { request: r, status: s, durationMs } = m as ChannelMessage;
     if (r === undefined) return;
     const p = protocol.of(r.protocol);
-    requests.inc(requests.key(method.of(r.method), status.of(String(s)), p));
-    const t0 = started.get(r);
-    if (t0 !== undefined) duration.observe(duration.key(p), (performance.now() - t0) / 1000);
+    requests.inc(requests.key3(method.of(r.method), statusIndex(s), p));
+    if (durationMs !== undefined && durationMs >= 0) duration.observe(duration.key1(p), durationMs / 1000);
   };
   const onOpen = (m: unknown): void => {
     const socket = (m as ChannelMessage).socket;
     const t = transport.of(socket?.transport ?? 'other');
-    active.add(active.key(t), 1);
-    accepted.inc(accepted.key(t));
+    active.add(active.key1(t), 1);
+    accepted.inc(accepted.key1(t));
     if (socket?.transport === 'tls') {
       const a = socket.alpnProtocol;
       handshakes.inc(
-        handshakes.key(
+        handshakes.key2(
           tlsVersion.of(socket.tlsVersion ?? 'other'),
           alpn.of(a === false || a === undefined ? 'none' : a),
         ),
@@ -175,29 +172,28 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const onClose = (m: unknown): void => {
     const socket = (m as ChannelMessage).connection?.socket;
     const t = transport.of(socket?.transport ?? 'other');
-    active.add(active.key(t), -1);
-    if (socket?.bytesRead !== undefined) received.inc(received.key(t), socket.bytesRead);
-    if (socket?.bytesWritten !== undefined) sent.inc(sent.key(t), socket.bytesWritten);
+    active.add(active.key1(t), -1);
+    if (socket?.bytesRead !== undefined) received.inc(received.key1(t), socket.bytesRead);
+    if (socket?.bytesWritten !== undefined) sent.inc(sent.key1(t), socket.bytesWritten);
   };
   const onAbort = (m: unknown): void => {
     const { request: r, error } = m as ChannelMessage;
     if (r === undefined) return;
     const p = protocol.of(r.protocol);
     const c = typeof error?.code === 'string' ? error.code : 'other';
-    aborted.inc(aborted.key(p, reason.of(c)));
+    aborted.inc(aborted.key2(p, reason.of(c)));
     if (c === 'ERR_STREAM_RESET' && typeof error?.wireCode === 'number') {
       const name = r.protocol === 'h3' ? h3ErrorName(error.wireCode) : h2ErrorName(error.wireCode);
-      resets.inc(resets.key(p, resetCode.of(name)));
+      resets.inc(resets.key2(p, resetCode.of(name)));
     }
   };
   const onReject = (m: unknown): void => {
     const { error, status: s } = m as ChannelMessage;
     const c = typeof error?.code === 'string' ? error.code : error === undefined ? 'timeout' : 'other';
-    rejects.inc(rejects.key(code.of(c), rejectStatus.of(String(s ?? 0))));
+    rejects.inc(rejects.key2(code.of(c), rejectStatus.of(String(s ?? 0))));
   };
 
   const subscriptions: [string, (m: unknown) => void][] = [
-    ['hayate:server:request-start', onStart],
     ['hayate:server:response-finish', onFinish],
     ['hayate:server:connection-open', onOpen],
     ['hayate:server:connection-close', onClose],

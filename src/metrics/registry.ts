@@ -84,11 +84,24 @@ abstract class Family {
       throw new UsageError('ERR_INVALID_ARG', 'one vocabulary per label');
   }
 
-  /** The key of a series from its label indexes. */
-  key(...indexes: number[]): number {
-    let k = 0;
-    for (let i = 0; i < indexes.length; i++) k = k * this.labels[i]!.radix + indexes[i]!;
-    return k;
+  /** The key of a series with no labels. */
+  key0(): number {
+    return 0;
+  }
+
+  /** The key of a series from its one label's index. */
+  key1(a: number): number {
+    return a;
+  }
+
+  /** The key of a series from its two labels' indexes. */
+  key2(a: number, b: number): number {
+    return a * this.labels[1]!.radix + b;
+  }
+
+  /** The key of a series from its three labels' indexes. */
+  key3(a: number, b: number, c: number): number {
+    return (a * this.labels[1]!.radix + b) * this.labels[2]!.radix + c;
   }
 
   protected labelText(key: number, extra = ''): string {

@@ -10,7 +10,10 @@ export const connectionOpened = channel('hayate:server:connection-open');
 export const connectionClosed = channel('hayate:server:connection-close');
 /** `{ request }` when a request head has been parsed. */
 export const requestStarted = channel('hayate:server:request-start');
-/** `{ request, status }` when a response has been completely queued. */
+/**
+ * `{ request, status, durationMs }` when a response has been completely queued; `durationMs` from the
+ * handler's call (-1 when nobody subscribed at that time).
+ */
 export const responseFinished = channel('hayate:server:response-finish');
 /**
  * `{ request, error }` when an exchange ends before its response did because the peer went away (a

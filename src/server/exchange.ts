@@ -112,6 +112,8 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
   private phaseValue: ExchangePhase = ExchangePhase.Created;
   /** The handler has returned (sync) or its promise has fulfilled; only then may a gone peer close it. */
   private isHandlerSettled = false;
+  /** `performance.now()` when the handler was called, when `response-finish` has subscribers; else -1. */
+  private startedAt = -1;
   /**
    * The response timer, made only when a handler returns without having answered: an exchange that is
    * answered at once (the common case) allocates no timer node and costs no timer operation.
@@ -196,6 +198,8 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
   run(): boolean {
     if (this.move(ExchangeInput.Start) !== ExchangePhase.Created) return false;
     if (requestStarted.hasSubscribers) requestStarted.publish({ request: this.request });
+    // Timed only for someone who will read it (one clock read per request, none otherwise).
+    if (responseFinished.hasSubscribers) this.startedAt = performance.now();
     let result: unknown;
     try {
       result = this.host.handler(this.request, this.response);
@@ -260,7 +264,8 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
     this.cancelTimer();
     this.writeEnd(trailers);
     if (this.move(ExchangeInput.Finish) === ExchangePhase.Responding && responseFinished.hasSubscribers) {
-      responseFinished.publish({ request: this.request, status: this.response.status });
+      const durationMs = this.startedAt < 0 ? -1 : performance.now() - this.startedAt;
+      responseFinished.publish({ request: this.request, status: this.response.status, durationMs });
     }
   }
 

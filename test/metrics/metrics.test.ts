@@ -88,9 +88,9 @@ describe('registry', () => {
   it('renders counters with escaped labels and histograms with cumulative buckets, +Inf, sum, count', () => {
     const l = new LabelValues([], true);
     const c = new Counter('t_total', 'help', ['path'], [l]);
-    c.inc(c.key(l.of('a"b\\c\nd')), 2);
+    c.inc(c.key1(l.of('a"b\\c\nd')), 2);
     const h = new Histogram('t_seconds', 'help', [], [], [0.1, 1]);
-    for (const v of [0.05, 0.5, 0.7, 3]) h.observe(h.key(), v);
+    for (const v of [0.05, 0.5, 0.7, 3]) h.observe(h.key0(), v);
     const out: string[] = [];
     c.render(out);
     h.render(out);
