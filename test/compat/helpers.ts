@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type RequestListener, type Server } from '../../src/compat/index.js';
 import type { ServerOptions } from '../../src/server/index.js';
-import { protocolRequest as request, type Proto } from '../support/protocol-request.js';
+import { protocolRequest as request, type Proto, type Reply } from '../support/protocol-request.js';
 import { fdsBackTo, openFds, pattern } from '../support/traffic.js';
 
 export { request };
@@ -152,4 +152,36 @@ export async function until(check: () => boolean, what: string, ms = 3000): Prom
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await sleep(5);
   }
+}
+
+/**
+ * The routes every framework app of these tests serves, checked the same way: `GET /users/:id` answers
+ * JSON with the param, the HTTP version and the Host (plus the app's `extra` fields), `POST /echo` answers
+ * 201 `{ got: <body> }`, `/boom` throws (500), `/teapot` answers 418 and `/nowhere` 404. Returns the 500
+ * reply: each framework words its error body its own way.
+ */
+export async function checkCommonRoutes(
+  proto: Proto,
+  port: number,
+  user: { readonly path: string; readonly id: string; readonly extra: Record<string, unknown> },
+  echo: unknown,
+): Promise<Reply> {
+  let r = await request(proto, port, 'GET', user.path);
+  assert.equal(r.status, 200);
+  assert.match(String(r.headers['content-type']), /application\/json/);
+  assert.deepEqual(JSON.parse(r.body.toString()), {
+    id: user.id,
+    version: proto === 'h2' ? '2.0' : '1.1',
+    host: `127.0.0.1:${port}`,
+    ...user.extra,
+  });
+  const json = Buffer.from(JSON.stringify(echo));
+  r = await request(proto, port, 'POST', '/echo', [['content-type', 'application/json']], json);
+  assert.equal(r.status, 201);
+  assert.deepEqual(JSON.parse(r.body.toString()), { got: echo });
+  const boom = await request(proto, port, 'GET', '/boom');
+  assert.equal(boom.status, 500);
+  assert.equal((await request(proto, port, 'GET', '/teapot')).status, 418);
+  assert.equal((await request(proto, port, 'GET', '/nowhere')).status, 404);
+  return boom;
 }
