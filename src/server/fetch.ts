@@ -95,11 +95,13 @@ function fetchMethod(method: string): string | undefined {
  * ASCII bytes that the WHATWG URL parser keeps as they are in an http(s) path or query: printable, and
  * not in the path or special-query percent-encode sets (`"`, `#`, `<`, `>`, `` ` ``, `{`, `}`, `'`),
  * not `\` (a path separator for special schemes) and not `%` (`%2e` is a dot segment). 1 = kept.
+ * `^` and `|` go to the parser too: the URL Standard's path percent-encode set has changed for `^`, and
+ * Node 20 encodes it (`%5E`) where Node 22 and 24 keep it, so only the running parser knows.
  */
 const URL_KEPT = /* @__PURE__ */ (() => {
   const t = new Uint8Array(128);
   for (let c = 0x21; c < 0x7f; c++) t[c] = 1;
-  for (const ch of '"#<>`{}\'\\%') t[ch.charCodeAt(0)] = 0;
+  for (const ch of '"#<>`{}\'\\%^|') t[ch.charCodeAt(0)] = 0;
   return t;
 })();
 
