@@ -21,3 +21,5 @@ export { TransportError, TransportErrorCode } from '../transport/errors.js';
 export type { TransportErrorDetails } from '../transport/errors.js';
 export { NativeError } from '../transport/binding.js';
 export { QuicProviderError } from '../transport/quic.js';
+export { currentTraceContext } from '../common/trace-context.js';
+export type { TraceContext } from '../common/trace-context.js';

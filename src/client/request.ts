@@ -2,6 +2,7 @@
  * Request options of `hayate/client` and their validation at the call (STYLE §3.3: misuse is a
  * `UsageError` thrown before anything is sent).
  */
+import { currentTraceContext, formatTraceparent } from '../common/trace-context.js';
 import { isFieldValueString, isTokenString } from '../common/char-class.js';
 import { UsageError } from '../common/errors.js';
 
@@ -97,6 +98,21 @@ function checkField(name: string, value: string, what: string): void {
   }
 }
 
+/**
+ * Inside a traced server handler (the server's `tracing` option), continues its trace: `traceparent` with
+ * the handler's span as parent-id, and its `tracestate` (W3C Trace Context §3). A `traceparent` the caller
+ * set wins (and then no `tracestate` is added for it).
+ */
+function addTraceFields(headers: Array<[string, string]>): void {
+  const trace = currentTraceContext();
+  if (trace === undefined) return;
+  for (const h of headers) if (h[0] === 'traceparent') return;
+  headers.push(['traceparent', formatTraceparent(trace.traceId, trace.spanId, trace.flags)]);
+  if (trace.tracestate !== undefined && !headers.some((h) => h[0] === 'tracestate')) {
+    headers.push(['tracestate', trace.tracestate]);
+  }
+}
+
 /** Validates a request and normalizes it for the drivers. Throws `UsageError` on misuse. */
 export function prepareRequest(target: ClientTarget, options: ClientRequestOptions = {}): PreparedRequest {
   const url = parseTarget(target);
@@ -136,6 +152,7 @@ export function prepareRequest(target: ClientTarget, options: ClientRequestOptio
     }
     headers.push([name, p[1]]);
   }
+  addTraceFields(headers);
   const rawBody = options.body;
   let body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
   if (typeof rawBody === 'string') body = encoder.encode(rawBody);

@@ -25,6 +25,7 @@ import { ServerError, ServerErrorCode } from './errors.js';
 import type { ServerLimits } from './limits.js';
 import { IncomingRequest, type RequestSource } from './request.js';
 import { OutgoingResponse } from './response.js';
+import { runTraced } from './trace.js';
 import type { Handler, HeadersView, ResponseBackend } from './types.js';
 
 /** What an exchange needs from its server. */
@@ -36,6 +37,8 @@ export interface ExchangeHost {
   reportError(error: unknown): void;
   /** Response compression for every exchange (the server's `compression` option); undefined: off. */
   readonly compression?: ResolvedCompression | undefined;
+  /** Run each handler in its request's trace (the server's `tracing` option, src/server/trace.ts). */
+  readonly tracing?: boolean;
 }
 
 /** Where an exchange is; only {@link transition} assigns it (STYLE §3.2). */
@@ -202,7 +205,11 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
     if (responseFinished.hasSubscribers) this.startedAt = performance.now();
     let result: unknown;
     try {
-      result = this.host.handler(this.request, this.response);
+      const host = this.host;
+      result =
+        host.tracing === true
+          ? runTraced(this.request, () => host.handler(this.request, this.response))
+          : host.handler(this.request, this.response);
     } catch (err) {
       this.fail(err);
       return false;

@@ -79,3 +79,5 @@ export type { TransportErrorDetails } from '../transport/errors.js';
 export { NativeError } from '../transport/binding.js';
 export { QuicProviderError } from '../transport/quic.js';
 export { UsageError } from '../common/errors.js';
+export { currentTraceContext, parseTraceparent, formatTraceparent } from '../common/trace-context.js';
+export type { TraceContext, TraceParent } from '../common/trace-context.js';

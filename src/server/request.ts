@@ -4,6 +4,7 @@
  * protocol pauses reading when {@link IncomingRequest.bufferedBytes} passes its limit and resumes on
  * `onConsumed`.
  */
+import { parseTraceparent, type TraceParent } from '../common/trace-context.js';
 import { UsageError } from '../common/errors.js';
 import { parseCookies } from './cookies.js';
 import { ServerError, ServerErrorCode } from './errors.js';
@@ -73,6 +74,7 @@ export class IncomingRequest implements ServerRequest {
   /** Made on first use of {@link searchParams} / {@link cookies}: nothing is parsed for other requests. */
   private searchParamsCache: URLSearchParams | undefined = undefined;
   private cookiesCache: ReadonlyMap<string, string> | undefined = undefined;
+  private traceparentCache: TraceParent | null | undefined = undefined;
 
   constructor(
     protocol: string,
@@ -113,6 +115,15 @@ export class IncomingRequest implements ServerRequest {
   }
 
   /** The request's cookies by name, parsed on first access (see src/server/cookies.ts for the rules). */
+  get traceparent(): TraceParent | null {
+    if (this.traceparentCache === undefined) {
+      // §3.2.2.1: more than one traceparent field is invalid.
+      const all = this.headers.getAll('traceparent');
+      this.traceparentCache = all.length === 1 ? parseTraceparent(all[0]) : null;
+    }
+    return this.traceparentCache;
+  }
+
   get cookies(): ReadonlyMap<string, string> {
     return (this.cookiesCache ??= parseCookies(this.headers));
   }

@@ -81,6 +81,13 @@ export interface ServerOptions {
    * src/server/compress.ts for why and for what is never compressed); `res.compress` decides per response.
    */
   readonly compression?: boolean | CompressionOptions;
+  /**
+   * W3C Trace Context (default false): each handler runs in its request's trace (the incoming
+   * `traceparent`'s trace-id and flags, or a new trace), with a span id of its own; requests it makes with
+   * hayate's client carry `traceparent` (parent-id: that span) and `tracestate`. `currentTraceContext()`
+   * reads it. Costs an AsyncLocalStorage context per request. `req.traceparent` is parsed either way.
+   */
+  readonly tracing?: boolean;
 }
 
 /** Where a server listens. */
@@ -102,6 +109,8 @@ export class Server implements ProtocolStarter {
   readonly wheel: TimerWheel;
   /** The resolved `compression` option every exchange reads (undefined: off). */
   readonly compression: ResolvedCompression | undefined;
+  /** The `tracing` option every exchange reads. */
+  readonly tracing: boolean;
   readonly transport: Transport;
   private readonly options: ServerOptions;
   private readonly http2: Http2ServerOptions | undefined;
@@ -129,6 +138,7 @@ export class Server implements ProtocolStarter {
     this.limits = resolveServerLimits(options.limits);
     this.wheel = new TimerWheel(this.limits.timerTickMs);
     this.compression = resolveCompression(options.compression);
+    this.tracing = options.tracing === true;
     this.transport = pickTransport(options, this.http2 !== undefined);
   }
 
@@ -188,6 +198,7 @@ export class Server implements ProtocolStarter {
               limits: this.limits,
               wheel: this.wheel,
               compression: this.compression,
+              tracing: this.tracing,
               reportError: (error: unknown): void => {
                 this.reportError(error);
               },

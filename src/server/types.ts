@@ -11,6 +11,7 @@
  */
 import type { TransportSocket } from '../transport/socket.js';
 import type { ClearCookieOptions, CookieOptions } from './cookies.js';
+import type { TraceParent } from '../common/trace-context.js';
 
 /** A read-only, lazily decoded view of a field section (request headers or trailers). */
 export interface HeadersView {
@@ -45,6 +46,11 @@ export interface ServerRequest {
    * wins, surrounding DQUOTEs are removed and nothing is percent-decoded (src/server/cookies.ts).
    */
   readonly cookies: ReadonlyMap<string, string>;
+  /**
+   * The `traceparent` field parsed on first access (W3C Trace Context §3.2), or null when absent or
+   * invalid (uppercase hex, all-zero ids, version ff, a bad length: treated as no parent, §3.2.2).
+   */
+  readonly traceparent: TraceParent | null;
   readonly headers: HeadersView;
   /** Trailers, once the body has been read to its end; null when there were none. */
   readonly trailers: HeadersView | null;
