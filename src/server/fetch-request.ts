@@ -14,6 +14,7 @@
  *   it; `request.body` streams `req.body` one chunk per read, so backpressure reaches the connection.
  * - `request instanceof Request` holds: the prototype chain goes through `Request.prototype`.
  */
+import { ServerError, ServerErrorCode } from './errors.js';
 import type { ServerRequest } from './types.js';
 
 /** undici's classes, captured before anything may replace the globals (src/server/fetch-response.ts). */
@@ -28,15 +29,30 @@ function noop(): void {
  * `req.body` as a stream that pulls one chunk per read (high-water mark 0: nothing is read ahead), so an
  * application that stops reading stops the connection's reads too.
  */
-export function bodyStream(req: ServerRequest): ReadableStream<Uint8Array> {
+export function bodyStream(req: ServerRequest, limit?: () => number): ReadableStream<Uint8Array> {
   const it = req.body[Symbol.asyncIterator]();
+  let total = 0;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller): Promise<void> {
         const r = await it.next();
         // Lifetime: each chunk is the request's own copy (src/server/request.ts), safe to hand out.
-        if (r.done === true) controller.close();
-        else controller.enqueue(r.value);
+        if (r.done === true) {
+          controller.close();
+          return;
+        }
+        total += r.value.byteLength;
+        const max = limit === undefined ? Infinity : limit();
+        if (total > max) {
+          it.return?.().catch(noop);
+          controller.error(
+            new ServerError(ServerErrorCode.BodyTooLarge, `request body exceeds ${max} bytes`, {
+              statusHint: 413,
+            }),
+          );
+          return;
+        }
+        controller.enqueue(r.value);
       },
       cancel(): void {
         it.return?.().catch(noop);
@@ -63,6 +79,43 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 }
 
 let materialize: (request: FetchRequest) => Request;
+
+/** Whether the body stream enforces `maxBytes` (while a whole-body reader of a CappedRequest reads it). */
+interface BodyCap {
+  isOn: boolean;
+  readonly maxBytes: number;
+}
+
+/**
+ * undici's own `Request` (so undici 7 accepts it back) whose whole-body readers keep the lazy request's
+ * contract: more than `maxBodyBytes` rejects with ERR_BODY_TOO_LARGE (413). Reading `body` as a stream
+ * stays unlimited, as on the lazy request.
+ */
+const CAP = Symbol('hayate.bodyCap');
+
+class CappedRequest extends RealRequest {
+  readonly [CAP]: BodyCap;
+
+  constructor(url: string, init: RequestInit, cap: BodyCap) {
+    super(url, init);
+    this[CAP] = cap;
+  }
+}
+
+// The readers are own properties in the DOM typings, so they are wrapped on the prototype, not overridden.
+for (const name of ['text', 'json', 'arrayBuffer', 'blob', 'formData', 'bytes']) {
+  const own = (RealRequest.prototype as unknown as Record<string, unknown>)[name];
+  if (typeof own !== 'function') continue;
+  const read = own as (this: Request) => Promise<unknown>;
+  Object.defineProperty(CappedRequest.prototype, name, {
+    configurable: true,
+    writable: true,
+    value(this: CappedRequest): Promise<unknown> {
+      this[CAP].isOn = true;
+      return read.call(this);
+    },
+  });
+}
 
 /**
  * A WHATWG `Request` over a hayate {@link ServerRequest}; see the file comment. Created by the fetch
@@ -193,10 +246,13 @@ export class FetchRequest {
               c.close();
             },
           })
-        : bodyStream(this.#req);
+        : bodyStream(this.#req, () => (cap.isOn ? cap.maxBytes : Infinity));
       init.duplex = 'half';
     }
-    const real = new RealRequest(this.#url, init);
+    const cap: BodyCap = { isOn: false, maxBytes: this.#maxBodyBytes };
+    const real = IS_LAZY_REQUEST_PORTABLE
+      ? new RealRequest(this.#url, init)
+      : new CappedRequest(this.#url, init, cap);
     if (this.#isBodyUsed && this.#hasBody) real.arrayBuffer().catch(noop);
     this.#real = real;
     return real;
@@ -246,6 +302,21 @@ export function delegateMembers(
       },
     });
   }
+}
+
+/**
+ * Whether undici accepts a {@link FetchRequest} where it expects its own `Request` (`new Request(request)`,
+ * `fetch(request)`): undici 6 (Node 20 and 22) reads its state through symbol slots, which the lazy
+ * request forwards; undici 7 (Node 24) keeps it in private fields, which no other object can have. Where
+ * false, the fetch handler hands applications the undici `Request` built from the lazy one (correct, and
+ * as slow as building it always was).
+ */
+export const IS_LAZY_REQUEST_PORTABLE: boolean =
+  Object.getOwnPropertySymbols(new RealRequest('http://localhost/')).length > 0;
+
+/** The undici `Request` behind `request` (built on first use). */
+export function toUndiciRequest(request: FetchRequest): Request {
+  return materialize(request);
 }
 
 Object.setPrototypeOf(FetchRequest.prototype, RealRequest.prototype);

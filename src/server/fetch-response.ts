@@ -206,6 +206,8 @@ export function sendSimpleResponse(value: object, res: ServerResponse): boolean 
 
 /** undici's internal state slot of a `Response` (`kState`), found by its description; undefined if renamed. */
 const STATE_SLOT = Object.getOwnPropertySymbols(new RealResponse('')).find((s) => s.description === 'state');
+/** Whether {@link knownBodySource} can see undici's state (undici 6; undici 7 keeps it private). */
+export const CAN_READ_BODY_SOURCE: boolean = STATE_SLOT !== undefined;
 
 /**
  * The bytes or string an undici `Response` was constructed from (`new Response('hi')`, `Response.json()`)

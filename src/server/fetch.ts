@@ -17,7 +17,7 @@
  * - A throw, a rejection, or a value that is not a `Response` fails the exchange (500, `onError` told).
  */
 import { UsageError } from '../common/errors.js';
-import { FetchRequest } from './fetch-request.js';
+import { FetchRequest, IS_LAZY_REQUEST_PORTABLE, toUndiciRequest } from './fetch-request.js';
 import {
   FetchResponse,
   installFetchGlobals,
@@ -226,7 +226,9 @@ export function fetchHandler(app: FetchApp, options: FetchHandlerOptions = {}): 
       remotePort: req.remotePort,
       protocol: req.protocol,
     };
-    const response = app.fetch(request as unknown as Request, info) as unknown;
+    // Where undici cannot take the lazy request back (undici 7), the app gets the real one.
+    const appRequest = IS_LAZY_REQUEST_PORTABLE ? (request as unknown as Request) : toUndiciRequest(request);
+    const response = app.fetch(appRequest, info) as unknown;
     // A synchronous answer (Hono's usual) is sent synchronously: no promise, no microtask.
     if (response instanceof Promise) {
       return response.then((r: unknown) => sendResponse(req, res, r));

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FetchRequest } from '../../src/server/fetch-request.js';
+import { FetchRequest, IS_LAZY_REQUEST_PORTABLE, toUndiciRequest } from '../../src/server/fetch-request.js';
 import type { HeadersView, ServerRequest } from '../../src/server/types.js';
 
 function view(fields: readonly (readonly [string, string])[]): HeadersView {
@@ -90,6 +90,13 @@ test('members it does not own build one undici Request and delegate; new Request
   assert.equal(r.cache, 'default');
   assert.equal(r.mode, 'cors');
   assert.equal(r.headers, headers, 'the undici Request was given the same Headers');
+  if (!IS_LAZY_REQUEST_PORTABLE) {
+    // undici 7 keeps its state private: it refuses any other object (the fetch handler then passes the
+    // undici Request instead, see fetch.test.ts), and the lazy one still reads its body.
+    assert.throws(() => new Request(r), TypeError);
+    assert.equal(await r.text(), 'hello');
+    return;
+  }
   const copy = new Request(r);
   assert.equal(copy.url, URL_);
   assert.equal(copy.method, 'POST');
@@ -158,6 +165,7 @@ test('GET and HEAD have no body: null, empty text, nothing read', async () => {
     assert.equal(r.body, null);
     assert.equal(await r.text(), '');
     assert.equal(reads.bytes, 0);
-    assert.equal(new Request(r).method, method);
+    if (IS_LAZY_REQUEST_PORTABLE) assert.equal(new Request(r).method, method);
+    else assert.equal(toUndiciRequest(r as unknown as FetchRequest).method, method);
   }
 });

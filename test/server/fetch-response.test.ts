@@ -14,6 +14,7 @@ import {
   FetchResponse,
   installFetchGlobals,
   knownBodySource,
+  CAN_READ_BODY_SOURCE,
   sendSimpleResponse,
 } from '../../src/server/fetch-response.js';
 import { createServer, type Server } from '../../src/server/server.js';
@@ -159,6 +160,11 @@ test('new Response(light.body, light) stays light while the stream is untouched;
 });
 
 test('knownBodySource: the string or bytes an untouched undici Response was made of', async () => {
+  if (!CAN_READ_BODY_SOURCE) {
+    // undici 7: the state is private; every response takes the streaming path.
+    assert.equal(knownBodySource(new UndiciResponse('abc')), undefined);
+    return;
+  }
   assert.equal(knownBodySource(new UndiciResponse('abc')), 'abc');
   const json = knownBodySource(UndiciResponse.json({ a: 1 }));
   assert.equal(typeof json === 'string' ? json : new TextDecoder().decode(json), '{"a":1}');

@@ -504,6 +504,22 @@ for (const proto of ['h1', 'h2'] as const) {
   });
 }
 
+test('a handler can give its request back to undici (new Request(request), fetch-style re-wrapping) on every runtime', async () => {
+  await withServer(
+    'h1',
+    {
+      fetch: async (request: Request): Promise<Response> => {
+        const copy = new Request(request, { headers: { 'x-added': '1' } });
+        return new Response(`${copy.method} ${copy.headers.get('x-added')} ${await copy.text()}`);
+      },
+    },
+    async (port) => {
+      const r = await request('h1', port, 'POST', '/', [], Buffer.from('body'));
+      assert.equal(r.body.toString(), 'POST 1 body');
+    },
+  );
+});
+
 test('createServer({ fetch }) leaves globalThis.Response alone unless overrideGlobals is set', async () => {
   const before = globalThis.Response;
   await withServer('h1', { fetch: (): Response => new Response('x') }, async (port) => {
