@@ -90,17 +90,25 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets,
   );
   const active = new Gauge(
-    'hayate_connections_active',
+    'hayate_tcp_connections_active',
     'Open TCP connections, by transport.',
     ['transport'],
     [transport],
   );
   const accepted = new Counter(
-    'hayate_connections_total',
+    'hayate_tcp_connections_total',
     'TCP connections accepted, by transport.',
     ['transport'],
     [transport],
   );
+  const protocolActive = new Gauge(
+    'hayate_connections_active',
+    'Open connections by protocol, once it is known (ALPN, the h2c preface; h3: each QUIC connection).',
+    ['protocol'],
+    [protocol],
+  );
+  // The protocol each open connection was counted under (WeakMap: nothing kept for a connection gone).
+  const protocolOf = new WeakMap<object, number>();
   const rejects = new Counter(
     'hayate_http_request_rejects_total',
     'Requests refused by the parser, a limit or a timeout, by error code and status (0: a stream error).',
@@ -169,12 +177,28 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       );
     }
   };
+  const onProtocol = (m: unknown): void => {
+    const { connection, protocol: name } = m as { connection?: object; protocol?: string };
+    if (connection === undefined || name === undefined) return;
+    const p = protocol.of(name);
+    protocolOf.set(connection, p);
+    protocolActive.add(protocolActive.key1(p), 1);
+  };
   const onClose = (m: unknown): void => {
-    const socket = (m as ChannelMessage).connection?.socket;
-    const t = transport.of(socket?.transport ?? 'other');
+    const connection = (m as ChannelMessage).connection;
+    if (connection === undefined) return;
+    const p = protocolOf.get(connection);
+    if (p !== undefined) {
+      protocolOf.delete(connection);
+      protocolActive.add(protocolActive.key1(p), -1);
+    }
+    const socket = connection.socket;
+    // An HTTP/3 connection has no TCP socket.
+    if (socket === undefined) return;
+    const t = transport.of(socket.transport ?? 'other');
     active.add(active.key1(t), -1);
-    if (socket?.bytesRead !== undefined) received.inc(received.key1(t), socket.bytesRead);
-    if (socket?.bytesWritten !== undefined) sent.inc(sent.key1(t), socket.bytesWritten);
+    if (socket.bytesRead !== undefined) received.inc(received.key1(t), socket.bytesRead);
+    if (socket.bytesWritten !== undefined) sent.inc(sent.key1(t), socket.bytesWritten);
   };
   const onAbort = (m: unknown): void => {
     const { request: r, error } = m as ChannelMessage;
@@ -199,6 +223,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     ['hayate:server:connection-close', onClose],
     ['hayate:server:request-reject', onReject],
     ['hayate:server:request-abort', onAbort],
+    ['hayate:server:connection-protocol', onProtocol],
   ];
   for (const [name, fn] of subscriptions) subscribe(name, fn);
   let isClosed = false;
@@ -211,6 +236,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       aborted,
       resets,
       rejects,
+      protocolActive,
       active,
       accepted,
       handshakes,

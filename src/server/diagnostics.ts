@@ -6,8 +6,16 @@ import { channel } from 'node:diagnostics_channel';
 
 /** `{ server, socket }` when a connection is accepted. */
 export const connectionOpened = channel('hayate:server:connection-open');
-/** `{ server, socket, error }` when a connection closes. */
+/**
+ * `{ server, connection, error }` when a connection closes (`connection.socket` is its TCP socket; an
+ * HTTP/3 connection has none).
+ */
 export const connectionClosed = channel('hayate:server:connection-close');
+/**
+ * `{ connection, protocol }` once a connection's protocol is known: `http/1.1` or `h2` on TCP (after ALPN or
+ * the h2c preface), `h3` for each QUIC connection. Its `connection-close` follows.
+ */
+export const connectionProtocol = channel('hayate:server:connection-protocol');
 /** `{ request }` when a request head has been parsed. */
 export const requestStarted = channel('hayate:server:request-start');
 /**

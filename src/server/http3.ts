@@ -4,6 +4,7 @@
  * the TCP protocols. The HTTP/3 client moved to `hayate/client` (src/client/http3-client.ts); this module
  * re-exports it so existing imports keep working (the public `hayate/server` aliases carry the deprecation).
  */
+import { connectionClosed, connectionProtocol } from './diagnostics.js';
 import { read } from 'node:fs';
 import type { Http3Event, Http3RequestEvent } from '../http3/connection.js';
 import { H3ErrorCode } from '../http3/errors.js';
@@ -230,7 +231,11 @@ export async function listenHttp3(options: ListenHttp3Options, handler: Handler)
     cert: options.cert,
     ...(options.idleTimeoutMs === undefined ? {} : { maxIdleTimeoutMs: options.idleTimeoutMs }),
     onConnection: (quic) => {
-      sessions.add(serveHttp3(quic, options, host, sessions));
+      const session = serveHttp3(quic, options, host, sessions);
+      sessions.add(session);
+      if (connectionProtocol.hasSubscribers) {
+        connectionProtocol.publish({ connection: session, protocol: 'h3' });
+      }
     },
   });
   return {
@@ -358,6 +363,9 @@ function serveHttp3(
           }
           exchanges.clear();
           sessions?.delete(s);
+          if (connectionClosed.hasSubscribers) {
+            connectionClosed.publish({ server: undefined, connection: s, error: s.closeError });
+          }
           return;
         }
         case 'settings':

@@ -13,7 +13,7 @@ import type { Transport, TransportListener, TransportSocket } from '../transport
 import { TimerWheel } from '../transport/timer-wheel.js';
 import { TlsSocket, TlsTransport, type TlsTransportOptions } from '../transport/tls.js';
 import { resolveCompression, type CompressionOptions, type ResolvedCompression } from './compress.js';
-import { connectionClosed, connectionOpened } from './diagnostics.js';
+import { connectionClosed, connectionOpened, connectionProtocol } from './diagnostics.js';
 import { fetchHandler, type FetchApp, type FetchHandlerOptions } from './fetch.js';
 import { Http1ServerConnection, type Http1ServerOptions } from './http1.js';
 import { Http2ServerConnection, type Http2ServerOptions } from './http2.js';
@@ -247,6 +247,7 @@ export class Server implements ProtocolStarter {
   startHttp2(socket: TransportSocket, initial: Uint8Array | undefined): void {
     const c = new Http2ServerConnection(this, socket, this.http2 ?? {});
     this.connections.add(c);
+    if (connectionProtocol.hasSubscribers) connectionProtocol.publish({ connection: c, protocol: 'h2' });
     c.start(initial);
   }
 
@@ -258,6 +259,8 @@ export class Server implements ProtocolStarter {
     }
     const c = new Http1ServerConnection(this, socket, this.options.http1 ?? {});
     this.connections.add(c);
+    if (connectionProtocol.hasSubscribers)
+      connectionProtocol.publish({ connection: c, protocol: 'http/1.1' });
     if (initial !== undefined) c.onData(initial, 0, initial.length);
   }
 

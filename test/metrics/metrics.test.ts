@@ -185,7 +185,9 @@ describe('createMetrics on a live server', () => {
         assert.deepEqual(Object.keys(h.buckets ?? {}).length, 10);
         assert.ok(Number(h.sum) > 0 && Number(h.sum) < 5, `${p} sum ${String(h.sum)}`);
       }
-      assert.ok(valueOf(family(fams, 'hayate_connections_total'), { transport: 'tls' }) >= 2 * 5);
+      assert.ok(valueOf(family(fams, 'hayate_tcp_connections_total'), { transport: 'tls' }) >= 2 * 5);
+      // The scrape's own HTTP/1.1 connection is open while it is rendered.
+      assert.ok(valueOf(family(fams, 'hayate_connections_active'), { protocol: 'http/1.1' }) >= 1);
       const hs = family(fams, 'hayate_tls_handshakes_total');
       assert.ok(valueOf(hs, { version: 'TLSv1.3', alpn: 'h2' }) >= 5);
       // node:https offers no ALPN: hayate serves HTTP/1.1 to such clients.
@@ -202,7 +204,11 @@ describe('createMetrics on a live server', () => {
       metrics.close();
     }
     const after = parse(metrics.render());
-    assert.equal(valueOf(family(after, 'hayate_connections_active'), { transport: 'tls' }), 0);
+    assert.equal(valueOf(family(after, 'hayate_tcp_connections_active'), { transport: 'tls' }), 0);
+    // Every connection was counted under its protocol once, and none is left open.
+    for (const p of ['http/1.1', 'h2', ...(protos.includes('h3') ? ['h3'] : [])]) {
+      assert.equal(valueOf(family(after, 'hayate_connections_active'), { protocol: p }), 0, p);
+    }
     // Every TCP connection has closed: their bytes are counted (requests in, responses out).
     assert.ok(valueOf(family(after, 'hayate_received_bytes_total'), { transport: 'tls' }) > 500);
     assert.ok(valueOf(family(after, 'hayate_sent_bytes_total'), { transport: 'tls' }) > 1000);
