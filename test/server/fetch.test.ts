@@ -11,48 +11,24 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { test } from 'node:test';
 import { Hono } from 'hono';
-import { selfSignedCertificate } from '../../src/server/cert.js';
 import type { FetchApp, FetchInfo } from '../../src/server/fetch.js';
-import { createServer, type Server, type ServerOptions } from '../../src/server/server.js';
+import { createServer, type ServerOptions } from '../../src/server/server.js';
 import { RawClient } from './helpers.js';
 import { PROTOS, protocolRequest, type Proto } from '../support/protocol-request.js';
-import { openFds } from '../support/traffic.js';
+import { withProtocolServer } from '../support/protocol-server.js';
 
-const CERT = selfSignedCertificate();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const request = protocolRequest;
 
-async function settle(server: Server): Promise<void> {
-  for (let i = 0; i < 200 && server.connectionCount > 0; i++) await sleep(10);
-}
-
 /** Runs `run` against a fetch server for `proto`; checks connections and descriptors afterwards. */
-async function withServer(
+function withServer(
   proto: Proto,
   app: FetchApp,
   run: (port: number, errors: unknown[]) => Promise<void>,
   limits: Record<string, number> = {},
   fetchOptions: ServerOptions['fetch'] = {},
 ): Promise<void> {
-  const fdsBefore = openFds();
-  const errors: unknown[] = [];
-  const server = createServer(app, {
-    transport: 'net',
-    fetch: fetchOptions,
-    limits: { timerTickMs: 10, ...limits },
-    onError: (e) => errors.push(e),
-    ...(proto === 'h3' ? { tls: { key: CERT.key, cert: CERT.cert }, http3: true } : {}),
-  });
-  const { port } = await server.listen(0);
-  try {
-    await run(port, errors);
-    await settle(server);
-    assert.equal(server.connectionCount, 0, `${proto}: every connection closed`);
-  } finally {
-    await server.close(500);
-  }
-  for (let i = 0; i < 100 && openFds() > fdsBefore; i++) await sleep(10);
-  assert.equal(openFds(), fdsBefore, `${proto}: descriptors back to baseline`);
+  return withProtocolServer(proto, app, { limits, fetch: fetchOptions }, run);
 }
 
 function sha256(bytes: Uint8Array): string {

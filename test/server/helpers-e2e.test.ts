@@ -7,14 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { selfSignedCertificate } from '../../src/server/cert.js';
-import { createServer, type Server } from '../../src/server/server.js';
 import type { Handler } from '../../src/server/types.js';
 import { RawClient, transportAvailable } from './helpers.js';
 import { PROTOS, protocolRequest, type Fields, type Proto, type Reply } from '../support/protocol-request.js';
-import { openFds } from '../support/traffic.js';
-
-const CERT = selfSignedCertificate();
+import { withProtocolServer } from '../support/protocol-server.js';
 
 /** The shared per-protocol request, with the body as text. */
 async function request(
@@ -29,36 +25,15 @@ async function request(
   return { status: r.status, headers: r.headers, body: r.body.toString() };
 }
 
-async function settle(server: Server): Promise<void> {
-  for (let i = 0; i < 200 && server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
-}
-
 /** Runs `run` against a server for `proto`; checks connections and descriptors afterwards. */
-async function withServer(
+function withServer(
   proto: Proto,
   handler: Handler,
   run: (port: number, errors: unknown[]) => Promise<void>,
   limits: Record<string, number> = {},
   transport: 'net' | 'native' = 'net',
 ): Promise<void> {
-  const fdsBefore = openFds();
-  const errors: unknown[] = [];
-  const server = createServer(handler, {
-    transport,
-    limits: { timerTickMs: 10, ...limits },
-    onError: (e) => errors.push(e),
-    ...(proto === 'h3' ? { tls: { key: CERT.key, cert: CERT.cert }, http3: true } : {}),
-  });
-  const { port } = await server.listen(0);
-  try {
-    await run(port, errors);
-    await settle(server);
-    assert.equal(server.connectionCount, 0, `${proto}: every connection closed`);
-  } finally {
-    await server.close(500);
-  }
-  for (let i = 0; i < 100 && openFds() > fdsBefore; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(openFds(), fdsBefore, `${proto}: descriptors back to baseline`);
+  return withProtocolServer(proto, handler, { limits, transport }, run);
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
