@@ -14,7 +14,7 @@ export type ErrorScope = 'stream' | 'connection';
 export type ErrorInitiator = 'local' | 'remote';
 
 /** The protocol layer an error belongs to. */
-export type ProtocolLayer = 'http1' | 'hpack' | 'qpack' | 'http2' | 'http3';
+export type ProtocolLayer = 'http1' | 'hpack' | 'qpack' | 'http2' | 'http3' | 'quic';
 
 /** Optional facts attached to a {@link ProtocolError}. */
 export interface ProtocolErrorDetails {
@@ -88,6 +88,29 @@ export class H2Error extends ProtocolError {
 /** HTTP/3 error; `wireCode` from RFC 9114 §8.1. */
 export class H3Error extends ProtocolError {
   readonly layer = 'http3' as const;
+}
+
+/**
+ * QUIC transport error; `wireCode` is a transport error code (RFC 9000 §20.1), a CRYPTO_ERROR
+ * 0x0100-0x01ff carrying a TLS alert (RFC 9001 §4.8), or, when `isApplication`, the application's code
+ * from a CONNECTION_CLOSE of type 0x1d.
+ */
+export class QuicError extends ProtocolError {
+  readonly layer = 'quic' as const;
+  /** The frame type that triggered the error (RFC 9000 §19.19), 0 when none or unknown. */
+  readonly frameType: number;
+  /** True for an application CONNECTION_CLOSE (0x1d), false for a transport one (0x1c). */
+  readonly isApplication: boolean;
+
+  constructor(
+    code: string,
+    message: string,
+    details: ProtocolErrorDetails & { readonly frameType?: number; readonly isApplication?: boolean } = {},
+  ) {
+    super(code, message, details);
+    this.frameType = details.frameType ?? 0;
+    this.isApplication = details.isApplication ?? false;
+  }
 }
 
 /** The caller used the API wrongly (bad option, action in the wrong state). Not a peer's fault. */
