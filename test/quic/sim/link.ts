@@ -1,0 +1,187 @@
+/**
+ * A simulated UDP link in virtual time between two sans-I/O QUIC endpoints (quinn-proto's tests/util.rs
+ * shape): datagrams taken from one node's `pollTransmit` arrive at the other's `receive` after a delay,
+ * with seeded loss, duplication, reordering (jitter), corruption and an MTU. Nothing here reads a clock.
+ */
+import type { QuicAddress } from '../../../src/quic/events.js';
+
+/** What the link drives: the endpoint surface of the design (a QuicEndpoint fits it). */
+export interface SimNode {
+  receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void;
+  pollTransmit(nowMs: number): { bytes: Uint8Array; remote: QuicAddress } | null;
+  handleTimeout(nowMs: number): void;
+  nextDeadline(): number | undefined;
+}
+
+/** Impairments of one direction of the link. */
+export interface LinkImpairments {
+  /** One-way delay, ms. */
+  readonly delayMs?: number;
+  /** Extra uniform random delay in [0, jitterMs): reorders datagrams sent close together. */
+  readonly jitterMs?: number;
+  /** Probability a datagram is lost. */
+  readonly lossRate?: number;
+  /** Probability a datagram is delivered twice (the copy with its own jitter). */
+  readonly duplicateRate?: number;
+  /** Probability one random byte of a datagram is flipped. */
+  readonly corruptRate?: number;
+  /** Datagrams larger than this are dropped. */
+  readonly mtu?: number;
+  /** Drops the datagrams for which it returns true (index counts datagrams sent in this direction). */
+  readonly drop?: (index: number, bytes: Uint8Array) => boolean;
+}
+
+/** mulberry32: a small deterministic PRNG so every run is reproducible from its seed. */
+export function makeRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface InFlight {
+  readonly at: number;
+  readonly seq: number;
+  readonly to: 0 | 1;
+  readonly bytes: Uint8Array;
+}
+
+/** Counters of one direction. */
+export interface LinkStats {
+  sent: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  corrupted: number;
+  tooBig: number;
+  bytesSent: number;
+}
+
+function newStats(): LinkStats {
+  return { sent: 0, delivered: 0, lost: 0, duplicated: 0, corrupted: 0, tooBig: 0, bytesSent: 0 };
+}
+
+/** Two nodes joined by a link; node 0 is at {@link SimLink.addresses}[0]. */
+export class SimLink {
+  nowMs: number;
+  readonly nodes: readonly [SimNode, SimNode];
+  readonly addresses: readonly [QuicAddress, QuicAddress];
+  /** `stats[i]` counts datagrams sent by node i. */
+  readonly stats: readonly [LinkStats, LinkStats];
+  /** Impairments of datagrams sent by node i; replaceable between runs. */
+  impairments: [LinkImpairments, LinkImpairments];
+  private readonly rng: () => number;
+  private queue: InFlight[];
+  private seq: number;
+
+  constructor(
+    a: SimNode,
+    b: SimNode,
+    options: { seed?: number; aToB?: LinkImpairments; bToA?: LinkImpairments; startMs?: number } = {},
+  ) {
+    this.nowMs = options.startMs ?? 1000;
+    this.nodes = [a, b];
+    this.addresses = [
+      { address: '10.0.0.1', port: 4433 },
+      { address: '10.0.0.2', port: 443 },
+    ];
+    this.stats = [newStats(), newStats()];
+    this.impairments = [options.aToB ?? { delayMs: 10 }, options.bToA ?? { delayMs: 10 }];
+    this.rng = makeRng(options.seed ?? 1);
+    this.queue = [];
+    this.seq = 0;
+  }
+
+  /** Takes every datagram the nodes want to send now and puts it on the wire. */
+  flush(): void {
+    for (let from = 0 as 0 | 1; from < 2; from = (from + 1) as 0 | 1) {
+      const node = this.nodes[from];
+      for (let guard = 0; guard < 100000; guard++) {
+        const out = node.pollTransmit(this.nowMs);
+        if (out === null) break;
+        this.send(from, out.bytes);
+      }
+    }
+  }
+
+  private send(from: 0 | 1, bytes: Uint8Array): void {
+    const imp = this.impairments[from];
+    const stats = this.stats[from];
+    const index = stats.sent++;
+    stats.bytesSent += bytes.length;
+    if (imp.mtu !== undefined && bytes.length > imp.mtu) {
+      stats.tooBig++;
+      return;
+    }
+    if (imp.drop?.(index, bytes) === true || this.rng() < (imp.lossRate ?? 0)) {
+      stats.lost++;
+      return;
+    }
+    let copies = 1;
+    if (this.rng() < (imp.duplicateRate ?? 0)) {
+      copies = 2;
+      stats.duplicated++;
+    }
+    for (let c = 0; c < copies; c++) {
+      let data = bytes.slice();
+      if (this.rng() < (imp.corruptRate ?? 0) && data.length > 0) {
+        data = data.slice();
+        const at = Math.floor(this.rng() * data.length);
+        data[at] = data[at]! ^ (1 + Math.floor(this.rng() * 255));
+        stats.corrupted++;
+      }
+      const at = this.nowMs + (imp.delayMs ?? 0) + this.rng() * (imp.jitterMs ?? 0);
+      this.queue.push({ at, seq: this.seq++, to: from === 0 ? 1 : 0, bytes: data });
+    }
+  }
+
+  /** The earliest arrival or node deadline, if any. */
+  private nextTime(): number | undefined {
+    let next: number | undefined;
+    for (const f of this.queue) if (next === undefined || f.at < next) next = f.at;
+    for (const n of this.nodes) {
+      const d = n.nextDeadline();
+      if (d !== undefined && (next === undefined || d < next)) next = d;
+    }
+    return next;
+  }
+
+  /**
+   * Advances virtual time event by event until `until()` holds (returns true) or nothing is left to do
+   * before `untilMs` (returns false). Throws after `maxSteps` steps (a livelock is a bug).
+   */
+  run(options: { untilMs?: number; until?: () => boolean; maxSteps?: number } = {}): boolean {
+    const limit = options.untilMs ?? this.nowMs + 60000;
+    const maxSteps = options.maxSteps ?? 1_000_000;
+    for (let step = 0; step < maxSteps; step++) {
+      this.flush();
+      if (options.until?.() === true) return true;
+      const next = this.nextTime();
+      if (next === undefined || next > limit) {
+        if (next !== undefined) this.nowMs = limit;
+        return false;
+      }
+      if (next > this.nowMs) this.nowMs = next;
+      const due = this.queue.filter((f) => f.at <= this.nowMs).sort((x, y) => x.at - y.at || x.seq - y.seq);
+      if (due.length > 0) this.queue = this.queue.filter((f) => f.at > this.nowMs);
+      for (const f of due) {
+        this.stats[f.to === 1 ? 0 : 1].delivered++;
+        this.nodes[f.to].receive(f.bytes, this.addresses[f.to === 1 ? 0 : 1], this.nowMs);
+      }
+      for (const n of this.nodes) {
+        const d = n.nextDeadline();
+        if (d !== undefined && d <= this.nowMs) n.handleTimeout(this.nowMs);
+      }
+    }
+    throw new Error(`SimLink: no progress after ${maxSteps} steps at ${this.nowMs} ms`);
+  }
+
+  /** Datagrams still on the wire. */
+  get inFlight(): number {
+    return this.queue.length;
+  }
+}
