@@ -1,0 +1,316 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { QuicError, UsageError } from '../../../src/common/errors.js';
+import { PacketNumberSpace } from '../../../src/quic/packet/levels.js';
+import type { PacketNumberSpaceCode } from '../../../src/quic/packet/levels.js';
+import { LossDetection } from '../../../src/quic/recovery/loss-detection.js';
+import type { SentPacket } from '../../../src/quic/recovery/loss-detection.js';
+
+const { Initial, Handshake, Application } = PacketNumberSpace;
+
+function packet(
+  space: PacketNumberSpaceCode,
+  pn: number,
+  timeSentMs: number,
+  options: { sizeBytes?: number; isAckEliciting?: boolean; isInFlight?: boolean } = {},
+): SentPacket<string> {
+  const isAckEliciting = options.isAckEliciting ?? true;
+  return {
+    pn,
+    space,
+    timeSentMs,
+    sizeBytes: options.sizeBytes ?? 1000,
+    isAckEliciting,
+    isInFlight: options.isInFlight ?? isAckEliciting,
+    frames: `${space}:${pn}`,
+  };
+}
+
+/** A connection past the handshake: 1-RTT only, confirmed. */
+function confirmed(role: 'client' | 'server' = 'server'): LossDetection<string> {
+  const ld = new LossDetection<string>({ role });
+  ld.discardSpace(Initial, 0);
+  ld.discardSpace(Handshake, 0);
+  ld.onHandshakeConfirmed(0);
+  return ld;
+}
+
+const pns = (ps: readonly SentPacket[]): number[] => ps.map((p) => p.pn);
+
+test('in-order acknowledgment: acked, RTT sampled, bytes in flight back to 0, timer cancelled', () => {
+  const ld = confirmed();
+  ld.onPacketSent(packet(Application, 0, 0));
+  ld.onPacketSent(packet(Application, 1, 10));
+  ld.onPacketSent(packet(Application, 2, 20));
+  assert.equal(ld.bytesInFlight, 3000);
+  assert.notEqual(ld.deadline(), undefined);
+  const r = ld.onAckReceived(Application, [2, 0], 0, 120);
+  assert.deepEqual(pns(r.acked), [0, 1, 2]);
+  assert.deepEqual(r.acked[2]!.frames, '2:2');
+  assert.deepEqual(r.lost, []);
+  assert.equal(r.rttUpdated, true);
+  assert.equal(ld.rtt.latestRttMs, 100);
+  assert.equal(ld.rtt.smoothedRttMs, 100);
+  assert.equal(ld.bytesInFlight, 0);
+  assert.equal(ld.deadline(), undefined);
+  assert.equal(ld.congestion.congestionWindow, 12000 + 3000);
+  // The same ACK again acknowledges nothing new.
+  const again = ld.onAckReceived(Application, [2, 0], 0, 130);
+  assert.deepEqual(again, { acked: [], lost: [], rttUpdated: false });
+});
+
+test('packet threshold: 3 packets newer acknowledged declares loss (RFC 9002 §6.1.1)', () => {
+  const ld = confirmed();
+  for (let pn = 0; pn < 5; pn++) ld.onPacketSent(packet(Application, pn, pn));
+  const r = ld.onAckReceived(Application, [4, 4], 0, 100);
+  assert.deepEqual(pns(r.acked), [4]);
+  assert.deepEqual(pns(r.lost), [0, 1]);
+  assert.equal(ld.bytesInFlight, 2000);
+  // Recovery entered: window halved from the initial window.
+  assert.equal(ld.congestion.congestionWindow, 6000);
+  assert.equal(ld.congestion.congestionRecoveryStartTimeMs, 100);
+  // 2 and 3 await the time threshold: 9/8 * 96 ms after they were sent.
+  assert.equal(ld.deadline(), 2 + (9 / 8) * 96);
+});
+
+test('time threshold: the loss timer declares the rest lost (RFC 9002 §6.1.2)', () => {
+  const ld = confirmed();
+  for (let pn = 0; pn < 5; pn++) ld.onPacketSent(packet(Application, pn, pn));
+  ld.onAckReceived(Application, [4, 4], 0, 100);
+  const lossDelay = (9 / 8) * 96;
+  assert.deepEqual(ld.onTimeout(2 + lossDelay - 0.5), { lost: [], probe: null }); // early: nothing
+  const r1 = ld.onTimeout(2 + lossDelay);
+  assert.deepEqual(pns(r1.lost), [2]);
+  assert.equal(r1.probe, null);
+  assert.equal(ld.deadline(), 3 + lossDelay);
+  const r2 = ld.onTimeout(3 + lossDelay);
+  assert.deepEqual(pns(r2.lost), [3]);
+  assert.equal(ld.bytesInFlight, 0);
+  assert.equal(ld.deadline(), undefined);
+  assert.equal(ld.ptoCount, 0);
+});
+
+test('time threshold also applies on ACK receipt, with loss delay at least kGranularity', () => {
+  const ld = confirmed();
+  ld.onPacketSent(packet(Application, 0, 0));
+  ld.onPacketSent(packet(Application, 1, 0.1));
+  // Both sent ~together, RTT ~0: loss delay floors at 1 ms. Packet 0 is 1 pn older: not lost by threshold.
+  const r = ld.onAckReceived(Application, [1, 1], 0, 0.1);
+  assert.deepEqual(pns(r.lost), []);
+  assert.equal(ld.deadline(), 1);
+  assert.deepEqual(pns(ld.onTimeout(1).lost), [0]);
+});
+
+test('PTO: fires after smoothed + 4*rttvar + max_ack_delay, backs off exponentially (RFC 9002 §6.2.1)', () => {
+  const ld = confirmed();
+  ld.onPacketSent(packet(Application, 0, 0));
+  const pto = 333 + 4 * 166.5 + 25;
+  assert.equal(ld.deadline(), pto);
+  const r = ld.onTimeout(pto);
+  assert.deepEqual(r, { lost: [], probe: { space: Application, count: 2 } });
+  assert.equal(ld.ptoCount, 1);
+  assert.equal(ld.deadline(), 2 * pto); // still measured from the last ack-eliciting send
+  ld.onPacketSent(packet(Application, 1, pto));
+  ld.onPacketSent(packet(Application, 2, pto));
+  assert.equal(ld.deadline(), pto + 2 * pto);
+  assert.deepEqual(ld.onTimeout(3 * pto).probe, { space: Application, count: 2 });
+  assert.equal(ld.ptoCount, 2);
+  assert.equal(ld.deadline(), pto + 4 * pto); // last sent at pto, backoff 2^2
+  // The PTO declared nothing lost by itself; an acknowledgment resets the backoff and packet 0, sent
+  // long before by more than 9/8 of the RTT, is lost by the time threshold while 1 is not.
+  const ack = ld.onAckReceived(Application, [2, 2], 0, 3 * pto + 10);
+  assert.deepEqual(pns(ack.acked), [2]);
+  assert.deepEqual(pns(ack.lost), [0]);
+  assert.equal(ld.ptoCount, 0);
+  assert.equal(ld.bytesInFlight, 1000);
+});
+
+test('PTO: no application-data PTO before the handshake is confirmed; Handshake space probes', () => {
+  const ld = new LossDetection<string>({ role: 'server' });
+  ld.onPacketSent(packet(Application, 0, 0));
+  assert.equal(ld.deadline(), undefined);
+  ld.onPacketSent(packet(Handshake, 0, 5));
+  assert.equal(ld.deadline(), 5 + 333 + 4 * 166.5);
+  assert.deepEqual(ld.onTimeout(5 + 999).probe, { space: Handshake, count: 2 });
+});
+
+test('PTO chooses the space with the earliest timeout', () => {
+  const ld = new LossDetection<string>({ role: 'server' });
+  ld.onPacketSent(packet(Handshake, 0, 10));
+  ld.onPacketSent(packet(Initial, 0, 20));
+  assert.equal(ld.deadline(), 10 + 999);
+  assert.deepEqual(ld.onTimeout(1009).probe, { space: Handshake, count: 2 });
+  // After the backoff, Initial's timeout (20 + 2*999) is earlier than Handshake's (10 + 2*999)? No: later.
+  assert.equal(ld.deadline(), 10 + 2 * 999);
+});
+
+test('discarding Initial keys removes its packets from bytes in flight and resets the backoff (RFC 9002 §6.4)', () => {
+  const ld = new LossDetection<string>({ role: 'client' });
+  ld.onPacketSent(packet(Initial, 0, 0, { sizeBytes: 1200 }));
+  ld.onTimeout(999);
+  assert.equal(ld.ptoCount, 1);
+  ld.onPacketSent(packet(Handshake, 0, 1000, { sizeBytes: 100 }));
+  const dropped = ld.discardSpace(Initial, 1001);
+  assert.deepEqual(pns(dropped), [0]);
+  assert.equal(ld.bytesInFlight, 100);
+  assert.equal(ld.ptoCount, 0);
+  assert.equal(ld.deadline(), 1000 + 999);
+  // ACKs for a discarded space are ignored; sending there is a usage error.
+  assert.deepEqual(ld.onAckReceived(Initial, [0, 0], 0, 1100), { acked: [], lost: [], rttUpdated: false });
+  assert.throws(() => {
+    ld.onPacketSent(packet(Initial, 1, 1100));
+  }, UsageError);
+  assert.throws(() => ld.discardSpace(Application, 0), UsageError);
+});
+
+test('client anti-deadlock PTO: padded Initial, then Handshake once keys exist (RFC 9002 §6.2.2.1)', () => {
+  const ld = new LossDetection<string>({ role: 'client' });
+  ld.onPacketSent(packet(Initial, 0, 0, { sizeBytes: 1200 }));
+  const r = ld.onAckReceived(Initial, [0, 0], 50, 100); // Initial ack delay ignored
+  assert.equal(ld.rtt.smoothedRttMs, 100);
+  assert.equal(r.rttUpdated, true);
+  // Nothing in flight but the client has not had its address validated: timer armed from now.
+  assert.equal(ld.deadline(), 100 + 100 + 4 * 50);
+  assert.deepEqual(ld.onTimeout(400), { lost: [], probe: { space: Initial, count: 1 } });
+  assert.equal(ld.ptoCount, 1);
+  assert.equal(ld.deadline(), 400 + 2 * 300);
+  ld.onHandshakeKeysAvailable(400);
+  assert.deepEqual(ld.onTimeout(1000).probe, { space: Handshake, count: 1 });
+  assert.equal(ld.ptoCount, 2);
+  // An Initial ACK does not reset the backoff before validation; a Handshake ACK validates and does.
+  ld.onPacketSent(packet(Initial, 1, 1000));
+  ld.onAckReceived(Initial, [1, 1], 0, 1100);
+  assert.equal(ld.ptoCount, 2);
+  ld.onPacketSent(packet(Handshake, 0, 1100));
+  ld.onAckReceived(Handshake, [0, 0], 0, 1200);
+  assert.equal(ld.ptoCount, 0);
+  assert.equal(ld.deadline(), undefined);
+});
+
+test('server: no PTO with nothing in flight; none while amplification limited', () => {
+  const ld = new LossDetection<string>({ role: 'server' });
+  assert.equal(ld.deadline(), undefined);
+  ld.onPacketSent(packet(Initial, 0, 0));
+  assert.equal(ld.deadline(), 999);
+  ld.setAmplificationLimited(true, 1);
+  assert.equal(ld.deadline(), undefined);
+  assert.deepEqual(ld.onTimeout(5000), { lost: [], probe: null });
+  ld.setAmplificationLimited(false, 2);
+  assert.equal(ld.deadline(), 999);
+});
+
+test('persistent congestion collapses the window (RFC 9002 §7.6, Appendix A/B)', () => {
+  const ld = confirmed();
+  ld.onPacketSent(packet(Application, 0, 0));
+  ld.onAckReceived(Application, [0, 0], 0, 100); // first sample at 100: srtt 100, rttvar 50
+  // Duration: (100 + 4*50 + 25) * 3 = 975 ms.
+  ld.onPacketSent(packet(Application, 1, 200));
+  ld.onPacketSent(packet(Application, 2, 800));
+  ld.onPacketSent(packet(Application, 3, 1200));
+  ld.onPacketSent(packet(Application, 4, 1250));
+  const r = ld.onAckReceived(Application, [4, 4], 0, 1350);
+  assert.deepEqual(pns(r.lost), [1, 2, 3]);
+  // Appendix A: losses are processed before acks, so the window collapses to 2400 and then the ack of
+  // packet 4 (recovery was reset) grows it in slow start.
+  assert.equal(ld.congestion.congestionWindow, 2400 + 1000);
+  assert.equal(ld.congestion.congestionRecoveryStartTimeMs, -Infinity);
+});
+
+test('no persistent congestion when a packet between the losses was acknowledged', () => {
+  const ld = confirmed();
+  ld.onPacketSent(packet(Application, 0, 0));
+  ld.onAckReceived(Application, [0, 0], 0, 100);
+  ld.onPacketSent(packet(Application, 1, 200));
+  ld.onPacketSent(packet(Application, 2, 800));
+  ld.onPacketSent(packet(Application, 3, 1200));
+  ld.onPacketSent(packet(Application, 4, 1250));
+  const r = ld.onAckReceived(Application, [4, 4, 2, 2], 0, 1350);
+  assert.deepEqual(pns(r.lost), [1, 3]);
+  assert.equal(ld.congestion.congestionWindow, (12000 + 1000) / 2); // one reduction, after packet 0 grew it
+});
+
+test('no persistent congestion when the lost span is shorter than the duration, or before an RTT sample', () => {
+  const a = confirmed();
+  a.onPacketSent(packet(Application, 0, 0));
+  a.onAckReceived(Application, [0, 0], 0, 100);
+  a.onPacketSent(packet(Application, 1, 300));
+  a.onPacketSent(packet(Application, 2, 1200));
+  a.onPacketSent(packet(Application, 3, 1270));
+  a.onPacketSent(packet(Application, 4, 1275));
+  a.onPacketSent(packet(Application, 5, 1280));
+  const r = a.onAckReceived(Application, [5, 5], 0, 1380); // span 1200-300 = 900 < 975
+  assert.deepEqual(pns(r.lost), [1, 2]);
+  assert.ok(a.congestion.congestionWindow > 2400);
+  // Packets sent before the first RTT sample never establish persistent congestion.
+  const b = confirmed();
+  b.onPacketSent(packet(Application, 0, 0));
+  b.onPacketSent(packet(Application, 1, 2000));
+  b.onPacketSent(packet(Application, 2, 4000));
+  b.onPacketSent(packet(Application, 3, 4001));
+  b.onPacketSent(packet(Application, 4, 4002));
+  const rb = b.onAckReceived(Application, [4, 4], 0, 4100);
+  assert.deepEqual(pns(rb.lost), [0, 1]);
+  assert.ok(b.congestion.congestionWindow > 2400);
+});
+
+test('ack delay: subtracted for 1-RTT, capped by max_ack_delay when confirmed, ignored for Initial', () => {
+  const ld = confirmed();
+  ld.setMaxAckDelay(10);
+  ld.onPacketSent(packet(Application, 0, 0));
+  ld.onAckReceived(Application, [0, 0], 0, 50); // srtt 50
+  ld.onPacketSent(packet(Application, 1, 100));
+  ld.onAckReceived(Application, [1, 1], 40, 180); // latest 80, delay capped to 10: adjusted 70
+  assert.equal(ld.rtt.latestRttMs, 80);
+  assert.equal(ld.rtt.smoothedRttMs, 0.875 * 50 + 0.125 * 70);
+  assert.equal(ld.rtt.minRttMs, 50);
+});
+
+test('no RTT sample when the largest acknowledged is not newly acked or not ack-eliciting (RFC 9002 §5.1)', () => {
+  const ld = confirmed();
+  ld.onPacketSent(packet(Application, 0, 0));
+  ld.onPacketSent(packet(Application, 1, 0, { isAckEliciting: false, isInFlight: false }));
+  const r = ld.onAckReceived(Application, [1, 1], 0, 100);
+  assert.equal(r.rttUpdated, false);
+  assert.deepEqual(pns(r.acked), [1]);
+  assert.equal(ld.rtt.hasSample, false);
+  const r2 = ld.onAckReceived(Application, [1, 0], 0, 120);
+  assert.deepEqual(pns(r2.acked), [0]);
+  assert.equal(r2.rttUpdated, false); // largest (1) was already acknowledged
+});
+
+test('invalid ACKs: unsent packet -> PROTOCOL_VIOLATION, malformed ranges -> FRAME_ENCODING_ERROR', () => {
+  const ld = confirmed();
+  ld.onPacketSent(packet(Application, 0, 0));
+  const isCode = (code: string) => (e: unknown) => e instanceof QuicError && e.code === code;
+  assert.throws(() => ld.onAckReceived(Application, [1, 0], 0, 10), isCode('ERR_QUIC_PROTOCOL_VIOLATION'));
+  assert.throws(() => ld.onAckReceived(Application, [0], 0, 10), isCode('ERR_QUIC_FRAME_ENCODING_ERROR'));
+  assert.throws(() => ld.onAckReceived(Application, [], 0, 10), isCode('ERR_QUIC_FRAME_ENCODING_ERROR'));
+  assert.throws(() => ld.onAckReceived(Application, [0, 1], 0, 10), isCode('ERR_QUIC_FRAME_ENCODING_ERROR'));
+  assert.throws(
+    () => ld.onAckReceived(Application, [5, 4, 3, 0], 0, 10),
+    isCode('ERR_QUIC_FRAME_ENCODING_ERROR'),
+  );
+  assert.throws(
+    () => ld.onAckReceived(Application, [7, 7], 0, 10),
+    (e: unknown) => e instanceof QuicError && e.wireCode === 0x0a && e.frameType === 0x02,
+  );
+  // Nothing changed: the packet is still outstanding.
+  assert.equal(ld.bytesInFlight, 1000);
+  assert.throws(() => {
+    ld.onPacketSent(packet(Application, 0, 20));
+  }, UsageError);
+});
+
+test('non-in-flight packets (ACK only) are tracked but do not count or arm timers', () => {
+  const ld = confirmed();
+  ld.onPacketSent(packet(Application, 0, 0, { isAckEliciting: false, isInFlight: false }));
+  assert.equal(ld.bytesInFlight, 0);
+  assert.equal(ld.deadline(), undefined);
+  assert.deepEqual(
+    [...ld.outstanding(Application)].map((p) => p.pn),
+    [0],
+  );
+  assert.equal(ld.hasAckElicitingInFlight(), false);
+  assert.equal(ld.ptoPeriodMs(), 333 + 4 * 166.5 + 25);
+  assert.equal(ld.ptoPeriodMs(Handshake), 333 + 4 * 166.5);
+});
