@@ -3,7 +3,7 @@
  * `dst[pos]` and returns the position after it; the caller guarantees room, using the `...Size` helpers
  * or the "how many data bytes fit" helpers for STREAM and CRYPTO to fill a packet to its budget.
  */
-import { varintSize, writeVarint } from '../../common/varint.js';
+import { varintSize, writeVarint, writeVarintBig } from '../../common/varint.js';
 import { assertNever } from '../../common/errors.js';
 import { FrameType, StreamFlag } from './types.js';
 import type { EcnCounts, Frame } from './types.js';
@@ -209,7 +209,7 @@ export function writeMaxStreamData(dst: Uint8Array, pos: number, streamId: numbe
 /** Writes MAX_STREAMS for bidirectional (0x12) or unidirectional (0x13) streams (RFC 9000 §19.11). */
 export function writeMaxStreams(dst: Uint8Array, pos: number, isBidi: boolean, maximum: number): number {
   dst[pos++] = isBidi ? FrameType.MAX_STREAMS_BIDI : FrameType.MAX_STREAMS_UNI;
-  return writeVarint(dst, pos, maximum);
+  return writeCount(dst, pos, maximum);
 }
 
 /** Writes DATA_BLOCKED (RFC 9000 §19.12). */
@@ -233,7 +233,7 @@ export function writeStreamDataBlocked(
 /** Writes STREAMS_BLOCKED for bidirectional (0x16) or unidirectional (0x17) streams (RFC 9000 §19.14). */
 export function writeStreamsBlocked(dst: Uint8Array, pos: number, isBidi: boolean, limit: number): number {
   dst[pos++] = isBidi ? FrameType.STREAMS_BLOCKED_BIDI : FrameType.STREAMS_BLOCKED_UNI;
-  return writeVarint(dst, pos, limit);
+  return writeCount(dst, pos, limit);
 }
 
 /** Writes NEW_CONNECTION_ID (RFC 9000 §19.15); `statelessResetToken` is 16 bytes. */
@@ -463,6 +463,11 @@ export function encodeFrame(frame: Frame): Uint8Array {
   const out = new Uint8Array(frameSize(frame));
   writeFrame(out, 0, frame);
   return out;
+}
+
+// Stream counts reach 2^60, beyond safe integers: those take the bigint writer.
+function writeCount(dst: Uint8Array, pos: number, count: number): number {
+  return Number.isSafeInteger(count) ? writeVarint(dst, pos, count) : writeVarintBig(dst, pos, BigInt(count));
 }
 
 // Largest d such that varintSize(d) + d <= rest; -1 when rest < 1.

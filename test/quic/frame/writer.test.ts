@@ -78,3 +78,11 @@ test('CONNECTION_CLOSE and DATAGRAM variants', () => {
   assert.equal(toHex(buf.subarray(0, end)), '300102');
   assert.equal(toHex(encodeFrame({ type: FrameType.DATAGRAM, data: Uint8Array.of(1) })), '310101');
 });
+
+test('stream counts up to 2^60 encode (beyond safe integers)', () => {
+  const f = { type: FrameType.MAX_STREAMS_BIDI, maximum: 2 ** 60 } as const;
+  assert.equal(toHex(encodeFrame(f)), '12d000000000000000');
+  assert.deepEqual(decodeFrames(encodeFrame(f)), [f]);
+  const b = { type: FrameType.STREAMS_BLOCKED_UNI, limit: 2 ** 60 } as const;
+  assert.deepEqual(decodeFrames(encodeFrame(b)), [b]);
+});
