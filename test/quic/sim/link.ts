@@ -160,6 +160,8 @@ export class SimLink {
     for (let step = 0; step < maxSteps; step++) {
       this.flush();
       if (options.until?.() === true) return true;
+      // `until` may have acted (written to a stream): send that now.
+      this.flush();
       const next = this.nextTime();
       if (next === undefined || next > limit) {
         if (next !== undefined) this.nowMs = limit;

@@ -1,0 +1,2062 @@
+/**
+ * One QUIC connection, either role, sans-I/O (quinn-proto's `Connection` shape, STYLE §3.1): datagrams in
+ * with `receiveDatagram`, datagrams out with `pollTransmit`, time only through `nowMs` arguments. It ties
+ * together the TLS session (src/quic/tls), packet protection and frames (src/quic/packet, src/quic/frame),
+ * recovery (src/quic/recovery) and streams (src/quic/stream).
+ *
+ * Connection states (RFC 9000 §10, §10.2):
+ *
+ *   Handshake --(TLS handshake complete)--> Established
+ *       |                                        |
+ *       +---- close() or error (send CLOSE) -----+--> Closing --(3*PTO)--> Closed
+ *       +---- CONNECTION_CLOSE received ---------+--> Draining --(3*PTO)--> Closed
+ *       +---- idle timeout / stateless reset ----+--> Closed
+ *
+ * Every QuicError thrown by a module while processing a packet becomes a CONNECTION_CLOSE carrying its
+ * wireCode and frameType (RFC 9000 §10.2, §20); nothing throws out of `receiveDatagram` or `handleTimeout`.
+ */
+import { QuicError, UsageError } from '../common/errors.js';
+import { varintSize, writeVarint } from '../common/varint.js';
+import type { CryptoProvider, SigningKey } from './crypto/provider.js';
+import { quicError, TransportErrorCode } from './errors.js';
+import { CloseReason, isSameAddress } from './events.js';
+import type { CloseReasonCode, QuicAddress, QuicEvent } from './events.js';
+import { FrameReader } from './frame/reader.js';
+import { FrameType, isAckEliciting, isFrameAllowedIn } from './frame/types.js';
+import type { Frame, StreamFrame } from './frame/types.js';
+import {
+  ackFrameSize,
+  connectionCloseSize,
+  datagramFrameSize,
+  writeAckFrame,
+  writeConnectionClose,
+  writeCryptoFrameHeader,
+  writeDatagram,
+  writeDataBlocked,
+  writeHandshakeDone,
+  writeMaxData,
+  writeMaxStreamData,
+  writeMaxStreams,
+  writeNewConnectionId,
+  writePadding,
+  writePathChallenge,
+  writePathResponse,
+  writePing,
+  writeResetStream,
+  writeRetireConnectionId,
+  writeStopSending,
+  writeStreamDataBlocked,
+  writeStreamFrameHeader,
+  writeStreamsBlocked,
+} from './frame/writer.js';
+import {
+  decodeVersionNegotiation,
+  isStatelessResetToken,
+  parseHeader,
+  statelessResetCandidate,
+} from './packet/header.js';
+import type { PacketHeader } from './packet/header.js';
+import { EncryptionLevel, PacketNumberSpace } from './packet/levels.js';
+import type { EncryptionLevelCode } from './packet/levels.js';
+import { packetNumberLength, writePacketNumber } from './packet/number.js';
+import type { PacketNumberLength } from './packet/number.js';
+import { derivePacketKeys, deriveInitialKeys, protectPacket, unprotectPacket } from './packet/protection.js';
+import { isRetryIntegrityValid } from './packet/retry.js';
+import type { PacketKeys } from './packet/protection.js';
+import { PacketType, QUIC_VERSION_1 } from './packet/types.js';
+import { AckTracker } from './recovery/ack-tracker.js';
+import { LossDetection } from './recovery/loss-detection.js';
+import type { SentPacket } from './recovery/loss-detection.js';
+import { CryptoStream } from './stream/crypto-stream.js';
+import { RecvCredit, SendCredit } from './stream/flow-control.js';
+import { RecvStream } from './stream/recv-stream.js';
+import { SendStream } from './stream/send-stream.js';
+import { canReceiveOn, canSendOn, isBidi, isLocal } from './stream/stream-id.js';
+import { StreamLimits } from './stream/stream-limits.js';
+import { TlsSession } from './tls/session.js';
+import type { TlsEvent } from './tls/session.js';
+import {
+  checkConnectionIdParameters,
+  DEFAULT_TRANSPORT_PARAMETERS,
+  decodeTransportParameters,
+  encodeTransportParameters,
+} from './transport-params.js';
+import type { TransportParameters } from './transport-params.js';
+import { resolveQuicLimits } from './limits.js';
+import type { QuicLimits } from './limits.js';
+
+/** Connection states (RFC 9000 §10). */
+export const ConnectionState = {
+  Handshake: 0,
+  Established: 1,
+  Closing: 2,
+  Draining: 3,
+  Closed: 4,
+} as const;
+/** One of {@link ConnectionState}. */
+export type ConnectionStateCode = (typeof ConnectionState)[keyof typeof ConnectionState];
+
+/** Inputs of the connection state machine. */
+const ConnInput = {
+  HandshakeComplete: 0,
+  SendClose: 1,
+  RecvClose: 2,
+  Timeout: 3,
+} as const;
+type ConnInputCode = (typeof ConnInput)[keyof typeof ConnInput];
+
+/** The only place a next connection state is computed (RFC 9000 §10.2). */
+function transition(state: ConnectionStateCode, input: ConnInputCode): ConnectionStateCode {
+  switch (state) {
+    case ConnectionState.Handshake:
+    case ConnectionState.Established:
+      switch (input) {
+        case ConnInput.HandshakeComplete:
+          return ConnectionState.Established;
+        case ConnInput.SendClose:
+          return ConnectionState.Closing;
+        case ConnInput.RecvClose:
+          return ConnectionState.Draining;
+        case ConnInput.Timeout:
+          return ConnectionState.Closed;
+        default:
+          return assertNeverInput(input);
+      }
+    case ConnectionState.Closing:
+      // RFC 9000 §10.2.2: an endpoint in the closing state that receives CONNECTION_CLOSE may drain.
+      if (input === ConnInput.RecvClose) return ConnectionState.Draining;
+      if (input === ConnInput.Timeout) return ConnectionState.Closed;
+      return state;
+    case ConnectionState.Draining:
+      return input === ConnInput.Timeout ? ConnectionState.Closed : state;
+    case ConnectionState.Closed:
+      return state;
+    default:
+      return assertNeverState(state);
+  }
+}
+function assertNeverInput(x: never): never {
+  throw new UsageError('ERR_QUIC_STATE', `unknown connection input ${String(x)}`);
+}
+function assertNeverState(x: never): never {
+  throw new UsageError('ERR_QUIC_STATE', `unknown connection state ${String(x)}`);
+}
+
+/** Options of a connection that the application chooses (the endpoint passes them through). */
+export interface QuicConnectionOptions {
+  /** ALPN protocols, in preference order; required (RFC 9001 §8.1). */
+  readonly alpn: readonly string[];
+  readonly limits?: Partial<QuicLimits>;
+  /** Client: server name for SNI and certificate checking. */
+  readonly serverName?: string;
+  /** Client: PEM roots; undefined = system roots. */
+  readonly ca?: readonly string[];
+  /** Client: verify the server's certificate (default true). */
+  readonly verifyPeer?: boolean;
+  /** Server: certificate chain, DER, leaf first. */
+  readonly certificateChain?: readonly Uint8Array[];
+  /** Server: the key for CertificateVerify. */
+  readonly signingKey?: SigningKey;
+  /** TLS 1.3 cipher suites, in preference order. */
+  readonly cipherSuites?: readonly number[];
+}
+
+/** Connection IDs the connection adds to or removes from the endpoint's routing table. */
+export interface ConnectionIdHooks {
+  /** A new local connection ID (and its stateless reset token) now routes to this connection. */
+  issue(cid: Uint8Array): Uint8Array;
+  /** A local connection ID no longer routes here (RFC 9000 §5.1.2: retired by the peer). */
+  retire(cid: Uint8Array): void;
+}
+
+/** What the endpoint supplies when it creates a connection (not for applications). */
+export interface ConnectionSetup {
+  readonly role: 'client' | 'server';
+  readonly crypto: CryptoProvider;
+  readonly options: QuicConnectionOptions;
+  readonly remote: QuicAddress;
+  readonly nowMs: number;
+  /** Our first source connection ID (sequence 0). */
+  readonly localCid: Uint8Array;
+  /** Stateless reset token of `localCid` (server: sent in stateless_reset_token, RFC 9000 §18.2). */
+  readonly localResetToken: Uint8Array;
+  /** Client: the random first DCID. Server: the client's SCID. */
+  readonly remoteCid: Uint8Array;
+  /** Server: the DCID of the client Initial that created the connection (keys derive from it, RFC 9001 §5.2). */
+  readonly initialDcid: Uint8Array;
+  /** The DCID of the client's first Initial (server: as received before any Retry). */
+  readonly originalDcid: Uint8Array;
+  /** Server after a Retry: the SCID of the Retry (retry_source_connection_id, RFC 9000 §7.3). */
+  readonly retrySourceCid?: Uint8Array;
+  /** Server: the client's address was validated by a Retry token (RFC 9000 §8.1.2). */
+  readonly isAddressValidated?: boolean;
+  readonly hooks: ConnectionIdHooks;
+}
+
+/** Retransmission record of one frame sent (RFC 9000 §13.3): what to do when its packet is acked or lost. */
+type SentRecord =
+  | { readonly kind: 'ack'; readonly largest: number }
+  | {
+      readonly kind: 'crypto';
+      readonly level: EncryptionLevelCode;
+      readonly offset: number;
+      readonly length: number;
+    }
+  | {
+      readonly kind: 'stream';
+      readonly id: number;
+      readonly offset: number;
+      readonly length: number;
+      readonly fin: boolean;
+    }
+  | { readonly kind: 'resetStream'; readonly id: number }
+  | { readonly kind: 'stopSending'; readonly id: number; readonly code: number }
+  | { readonly kind: 'maxData'; readonly limit: number }
+  | { readonly kind: 'maxStreamData'; readonly id: number; readonly limit: number }
+  | { readonly kind: 'maxStreams'; readonly bidi: boolean; readonly limit: number }
+  | { readonly kind: 'dataBlocked'; readonly limit: number }
+  | { readonly kind: 'streamDataBlocked'; readonly id: number }
+  | { readonly kind: 'streamsBlocked'; readonly bidi: boolean; readonly limit: number }
+  | { readonly kind: 'newConnectionId'; readonly seq: number }
+  | { readonly kind: 'retireConnectionId'; readonly seq: number }
+  | { readonly kind: 'handshakeDone' }
+  | { readonly kind: 'other' };
+
+/** Per packet number space state (RFC 9000 §12.3). */
+class Space {
+  readonly level: EncryptionLevelCode;
+  readonly ack: AckTracker;
+  readonly crypto: CryptoStream;
+  readKeys: PacketKeys | null = null;
+  writeKeys: PacketKeys | null = null;
+  nextPn = 0;
+  /** Largest of our packet numbers the peer acknowledged (RFC 9000 §17.1 packet number encoding). */
+  largestAcked = -1;
+  isDiscarded = false;
+  /** Probe packets owed after a PTO (RFC 9002 §6.2.4). */
+  probes = 0;
+  constructor(level: EncryptionLevelCode, limits: QuicLimits) {
+    this.level = level;
+    this.ack = new AckTracker(level, {
+      maxAckDelayMs: limits.maxAckDelayMs,
+      ackDelayExponent: limits.ackDelayExponent,
+      maxAckRanges: limits.maxAckRanges,
+    });
+    this.crypto = new CryptoStream(limits.maxCryptoBufferBytes);
+  }
+}
+
+/** Both parts of one stream (a unidirectional stream has one of them). */
+class StreamEntry {
+  readonly id: number;
+  readonly send: SendStream | null;
+  readonly recv: RecvStream | null;
+  /** MAX_STREAM_DATA limit to announce (after a loss or consumption), -1 when none. */
+  pendingMaxStreamData = -1;
+  stopSendingCode = -1;
+  constructor(id: number, send: SendStream | null, recv: RecvStream | null) {
+    this.id = id;
+    this.send = send;
+    this.recv = recv;
+  }
+}
+
+/** A peer connection ID (RFC 9000 §5.1.1). */
+interface PeerCid {
+  readonly seq: number;
+  readonly cid: Uint8Array;
+  readonly resetToken: Uint8Array | null;
+}
+
+/** A local connection ID we issued. */
+interface LocalCid {
+  readonly seq: number;
+  readonly cid: Uint8Array;
+  readonly resetToken: Uint8Array;
+  isRetired: boolean;
+}
+
+const LEVELS: readonly EncryptionLevelCode[] = [
+  EncryptionLevel.Initial,
+  EncryptionLevel.Handshake,
+  EncryptionLevel.OneRtt,
+];
+const AEAD_TAG_BYTES = 16;
+const MIN_INITIAL_DATAGRAM = 1200;
+const EMPTY = new Uint8Array(0);
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** One QUIC connection (RFC 9000), either role. Created by {@link QuicEndpoint}. */
+export class QuicConnectionCore {
+  /** 'client' or 'server'. */
+  readonly role: 'client' | 'server';
+  /** Effective limits. */
+  readonly limits: Readonly<QuicLimits>;
+  private stateValue: ConnectionStateCode = ConnectionState.Handshake;
+  private readonly crypto: CryptoProvider;
+  private readonly tls: TlsSession;
+  private readonly spaces: readonly [Space, Space, Space];
+  private readonly recovery: LossDetection<SentRecord[]>;
+  private readonly hooks: ConnectionIdHooks;
+  private remoteAddress: QuicAddress;
+
+  // Connection IDs (RFC 9000 §5.1).
+  private readonly localCids: LocalCid[] = [];
+  private nextLocalSeq = 1;
+  private readonly peerCids: PeerCid[] = [];
+  private activePeerCid: PeerCid;
+  private readonly originalDcid: Uint8Array;
+  private readonly retrySourceCid: Uint8Array | undefined;
+  private readonly pendingRetireSeqs: number[] = [];
+  private peerRetirePriorTo = 0;
+  private isInitialDcidSwitched = false;
+  private retryToken: Uint8Array = EMPTY;
+  private isRetryReceived = false;
+
+  // Address validation (RFC 9000 §8.1).
+  private isAddressValidated: boolean;
+  private bytesReceivedUnvalidated = 0;
+  private bytesSentUnvalidated = 0;
+
+  // Handshake progress.
+  private isHandshakeCompleteValue = false;
+  private isHandshakeConfirmed = false;
+  private isHandshakeDonePending = false;
+  private isPeerParamsReceived = false;
+  private peerParams: TransportParameters | null = null;
+  private hasReceivedPacket = false;
+
+  // Streams and flow control (RFC 9000 §2-4).
+  private readonly streams = new Map<number, StreamEntry>();
+  private readonly sendQueue = new Set<number>();
+  private readonly controlQueue = new Set<number>();
+  private readonly connSend: SendCredit;
+  private readonly connRecv: RecvCredit;
+  private readonly streamLimits: StreamLimits;
+  private readonly readable = new Set<number>();
+  private readonly isStreamsBlocked: [boolean, boolean] = [false, false];
+  private isMaxDataPending = false;
+  private dataBlockedPending = -1;
+
+  // Datagrams (RFC 9221).
+  private readonly outDatagrams: Uint8Array[] = [];
+  private receivedDatagrams = 0;
+
+  // Paths (RFC 9000 §8.2).
+  private readonly pathResponses: Uint8Array[] = [];
+  private pathChallenge: Uint8Array | null = null;
+  private isPathChallengePending = false;
+  private pathChallengeDeadline: number | undefined = undefined;
+  private pendingRemote: QuicAddress | null = null;
+
+  // Timers.
+  private idleTimeoutMs: number;
+  private lastActivityMs: number;
+  private isAckElicitingSentSinceRecv = false;
+  private readonly handshakeDeadline: number;
+  private closeDeadline: number | undefined = undefined;
+
+  // Closing (RFC 9000 §10.2).
+  private closeFrame: { isApplication: boolean; code: number; frameType: number; reason: Uint8Array } | null =
+    null;
+  private isCloseSendPending = false;
+  private closeSendBudget = 0;
+  private packetsWhileClosing = 0;
+
+  // Events.
+  private events: QuicEvent[] = [];
+  private eventHead = 0;
+
+  /** Not for applications: {@link QuicEndpoint} creates connections. */
+  constructor(setup: ConnectionSetup) {
+    this.role = setup.role;
+    this.crypto = setup.crypto;
+    this.limits = resolveQuicLimits(setup.options.limits);
+    this.hooks = setup.hooks;
+    this.remoteAddress = setup.remote;
+    this.originalDcid = setup.originalDcid;
+    this.retrySourceCid = setup.retrySourceCid;
+    this.isAddressValidated = setup.role === 'client' || setup.isAddressValidated === true;
+    const limits = this.limits;
+    this.spaces = [
+      new Space(EncryptionLevel.Initial, limits),
+      new Space(EncryptionLevel.Handshake, limits),
+      new Space(EncryptionLevel.OneRtt, limits),
+    ];
+    this.recovery = new LossDetection<SentRecord[]>({
+      role: setup.role,
+      maxDatagramSizeBytes: limits.maxDatagramBytes,
+    });
+    this.localCids.push({ seq: 0, cid: setup.localCid, resetToken: setup.localResetToken, isRetired: false });
+    this.activePeerCid = { seq: 0, cid: setup.remoteCid, resetToken: null };
+    this.peerCids.push(this.activePeerCid);
+    this.connSend = new SendCredit(0);
+    this.connRecv = new RecvCredit(limits.connectionWindowBytes);
+    this.streamLimits = new StreamLimits({
+      role: setup.role,
+      localMaxStreamsBidi: limits.maxStreamsBidi,
+      localMaxStreamsUni: limits.maxStreamsUni,
+    });
+    this.idleTimeoutMs = limits.idleTimeoutMs;
+    this.lastActivityMs = setup.nowMs;
+    this.handshakeDeadline = setup.nowMs + limits.handshakeTimeoutMs;
+
+    // RFC 9001 §5.2: Initial keys come from the client's first DCID (the Retry's SCID after a Retry).
+    this.installInitialKeys(setup.role === 'client' ? setup.remoteCid : setup.initialDcid);
+
+    const o = setup.options;
+    this.tls = new TlsSession({
+      role: setup.role,
+      crypto: setup.crypto,
+      alpn: o.alpn,
+      transportParameters: encodeTransportParameters(this.localTransportParameters(), setup.role),
+      maxHandshakeMessageBytes: limits.maxHandshakeMessageBytes,
+      ...(o.serverName !== undefined ? { serverName: o.serverName } : {}),
+      ...(o.ca !== undefined ? { ca: o.ca } : {}),
+      ...(o.verifyPeer !== undefined ? { verifyPeer: o.verifyPeer } : {}),
+      ...(o.certificateChain !== undefined ? { certificateChain: o.certificateChain } : {}),
+      ...(o.signingKey !== undefined ? { signingKey: o.signingKey } : {}),
+      ...(o.cipherSuites !== undefined ? { cipherSuites: o.cipherSuites } : {}),
+    });
+    this.guard(setup.nowMs, () => {
+      this.tls.start();
+      this.pumpTls(setup.nowMs);
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Public surface
+
+  /** Current state (RFC 9000 §10). */
+  get state(): ConnectionStateCode {
+    return this.stateValue;
+  }
+
+  /** True once the connection holds no more state worth keeping (the endpoint forgets it). */
+  get isClosed(): boolean {
+    return this.stateValue === ConnectionState.Closed;
+  }
+
+  /** True once the TLS handshake completed (RFC 9001 §4.1.1). */
+  get isHandshakeComplete(): boolean {
+    return this.isHandshakeCompleteValue;
+  }
+
+  /** The negotiated ALPN protocol, once known. */
+  get alpn(): string | undefined {
+    return this.tls.alpn;
+  }
+
+  /** The peer's current address. */
+  get remote(): QuicAddress {
+    return this.remoteAddress;
+  }
+
+  /** The peer's certificate chain (DER, leaf first), once received. */
+  get peerCertificates(): readonly Uint8Array[] {
+    return this.tls.peerCertificates;
+  }
+
+  /** The next event, or null. */
+  nextEvent(): QuicEvent | null {
+    if (this.eventHead >= this.events.length) {
+      if (this.events.length > 0) {
+        this.events = [];
+        this.eventHead = 0;
+      }
+      return null;
+    }
+    return this.events[this.eventHead++]!;
+  }
+
+  /**
+   * Opens a locally-initiated stream; null when the peer's MAX_STREAMS forbids it for now (a
+   * STREAMS_BLOCKED goes out, RFC 9000 §4.6, and a `streamsAvailable` event follows the raise).
+   */
+  openStream(bidi: boolean): number | null {
+    if (!this.isOpen) throw new UsageError('ERR_QUIC_CLOSED', 'connection is closed');
+    const id = this.streamLimits.openLocal(bidi);
+    if (id === null) {
+      // RFC 9000 §4.6: tell the peer we are blocked (STREAMS_BLOCKED, once per limit).
+      this.isStreamsBlocked[bidi ? 0 : 1] = true;
+      return null;
+    }
+    this.createStream(id);
+    return id;
+  }
+
+  /**
+   * Queues `chunks` on stream `id` by reference (Lifetime: unchanged until `streamAcked` covers them) and,
+   * with `fin`, ends the stream.
+   */
+  writeStream(id: number, chunks: readonly Uint8Array[], fin: boolean): void {
+    const entry = this.streams.get(id);
+    if (entry?.send == null) throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} cannot be written`);
+    entry.send.write(chunks, fin);
+    this.sendQueue.add(id);
+  }
+
+  /** Returns `n` bytes of stream `id` (already delivered in `streamData`) as flow-control credit. */
+  consumed(id: number, n: number): void {
+    const entry = this.streams.get(id);
+    // Credit of a discarded (reset or stopped) stream already went back when it was discarded.
+    if (entry?.recv == null || entry.recv.isDiscardingData) return;
+    entry.recv.consumed(n);
+    this.releaseConnectionCredit(n);
+    const update = entry.recv.maxStreamDataUpdate();
+    if (update !== null) {
+      entry.pendingMaxStreamData = update;
+      this.controlQueue.add(id);
+    }
+    this.maybeForget(entry);
+  }
+
+  /** Abandons sending on stream `id` with RESET_STREAM `code` (RFC 9000 §19.4). */
+  resetStream(id: number, code: number): void {
+    const entry = this.streams.get(id);
+    if (entry?.send == null)
+      throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} has no sending part`);
+    if (entry.send.reset(code)) this.controlQueue.add(id);
+  }
+
+  /** Asks the peer to stop sending on stream `id` (STOP_SENDING `code`, RFC 9000 §19.5). */
+  stopSending(id: number, code: number): void {
+    const entry = this.streams.get(id);
+    if (entry?.recv == null)
+      throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} has no receiving part`);
+    if (entry.recv.isTerminal || entry.recv.isDiscardingData) return;
+    entry.stopSendingCode = code;
+    this.controlQueue.add(id);
+    // RFC 9000 §3.5: what arrives from now on is counted for flow control and dropped.
+    this.releaseConnectionCredit(entry.recv.discard());
+    this.readable.delete(id);
+  }
+
+  /** Returns connection-level receive credit and schedules MAX_DATA when worth it (RFC 9000 §4.2). */
+  private releaseConnectionCredit(n: number): void {
+    if (n <= 0) return;
+    this.connRecv.consume(n);
+    if (this.connRecv.takeUpdate() !== null) this.isMaxDataPending = true;
+  }
+
+  /**
+   * Queues an unreliable DATAGRAM (RFC 9221). Answers false when the peer does not accept DATAGRAM
+   * frames or this one is too large for it; the oldest queued datagram is dropped beyond the queue limit.
+   */
+  sendDatagram(bytes: Uint8Array): boolean {
+    const max = this.peerParams?.maxDatagramFrameSize ?? 0;
+    if (max === 0 || datagramFrameSize(bytes.length) > max || !this.isOpen) return false;
+    if (this.outDatagrams.length >= this.limits.maxPendingDatagrams) this.outDatagrams.shift();
+    this.outDatagrams.push(bytes);
+    return true;
+  }
+
+  /**
+   * Closes the connection with `code` (RFC 9000 §10.2): an application close (0x1d) by default, a transport
+   * close (0x1c) with `isApplication` false. Idempotent.
+   */
+  close(code: number, reason = '', isApplication = true, nowMs?: number): void {
+    if (!this.isOpen) return;
+    const bytes = textEncoder.encode(reason).subarray(0, 256);
+    this.enterClosing(isApplication, code, 0, bytes, undefined, nowMs ?? this.lastActivityMs);
+  }
+
+  private get isOpen(): boolean {
+    return this.stateValue === ConnectionState.Handshake || this.stateValue === ConnectionState.Established;
+  }
+
+  private emit(event: QuicEvent): void {
+    this.events.push(event);
+  }
+
+  /** Runs `fn`; a QuicError (or any bug) closes the connection instead of escaping (RFC 9000 §10.2). */
+  private guard(nowMs: number, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      const error =
+        err instanceof QuicError
+          ? err
+          : quicError(
+              'INTERNAL_ERROR',
+              `internal error: ${err instanceof Error ? err.message : String(err)}`,
+              {
+                cause: err,
+              },
+            );
+      if (!this.isOpen) return;
+      const reason = textEncoder.encode(error.message).subarray(0, 128);
+      this.enterClosing(error.isApplication, error.wireCode, error.frameType, reason, error, nowMs);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Receiving
+
+  /**
+   * Processes one UDP datagram (possibly several coalesced packets, RFC 9000 §12.2). Never throws: bad
+   * packets are dropped, protocol errors close the connection.
+   * Lifetime: `bytes` is not retained after the call (data that must outlive it is copied by the modules).
+   */
+  receiveDatagram(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void {
+    if (this.stateValue === ConnectionState.Closed || this.stateValue === ConnectionState.Draining) return;
+    if (this.stateValue === ConnectionState.Closing) {
+      // RFC 9000 §10.2.1: answer packets in the closing state with CONNECTION_CLOSE, at a decreasing rate.
+      this.packetsWhileClosing++;
+      if ((this.packetsWhileClosing & (this.packetsWhileClosing - 1)) === 0) this.isCloseSendPending = true;
+      return;
+    }
+    this.guard(nowMs, () => {
+      this.recvDatagram(bytes, remote, nowMs);
+    });
+  }
+
+  private recvDatagram(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void {
+    // RFC 9000 §8.1: before validation, a server may send three times what it received.
+    if (!this.isAddressValidated) this.bytesReceivedUnvalidated += bytes.length;
+    let offset = 0;
+    let firstDcid: Uint8Array | null = null;
+    let processedAny = false;
+    while (offset < bytes.length) {
+      const header = parseHeader(bytes, offset, this.localCids[0]!.cid.length);
+      if (header === null) break;
+      // RFC 9000 §12.2: coalesced packets with a different DCID are ignored.
+      if (firstDcid !== null && !bytesEqual(header.dcid, firstDcid)) break;
+      firstDcid ??= header.dcid;
+      const isProcessed = this.recvPacket(bytes, header, remote, nowMs);
+      processedAny ||= isProcessed;
+      if (!this.isOpen) return;
+      offset = header.packetEnd;
+    }
+    if (!processedAny) {
+      this.checkStatelessReset(bytes);
+      return;
+    }
+    if (!isSameAddress(remote, this.remoteAddress)) this.onAddressChange(remote, nowMs);
+    this.afterReceive(nowMs);
+  }
+
+  /** Processes one packet; answers whether it was authenticated and processed. */
+  private recvPacket(bytes: Uint8Array, h: PacketHeader, remote: QuicAddress, nowMs: number): boolean {
+    switch (h.packetType) {
+      case PacketType.VersionNegotiation:
+        this.recvVersionNegotiation(h);
+        return false;
+      case PacketType.Retry:
+        this.recvRetry(bytes, h);
+        return false;
+      case PacketType.ZeroRtt:
+      case PacketType.UnsupportedVersion:
+        // 0-RTT is out of scope: we never accept it (RFC 9001 §4.6.2 lets a server drop it).
+        return false;
+      case PacketType.Initial:
+      case PacketType.Handshake:
+      case PacketType.OneRtt:
+        break;
+      default:
+        return false;
+    }
+    // RFC 9000 §5.2: long header packets of another version are dropped.
+    if (h.packetType !== PacketType.OneRtt && h.version !== QUIC_VERSION_1) return false;
+    const level: EncryptionLevelCode =
+      h.packetType === PacketType.Initial
+        ? EncryptionLevel.Initial
+        : h.packetType === PacketType.Handshake
+          ? EncryptionLevel.Handshake
+          : EncryptionLevel.OneRtt;
+    const space = this.spaces[level];
+    const keys = space.readKeys;
+    // RFC 9001 §5.7: packets without keys (yet or any more) are dropped.
+    if (keys === null || space.isDiscarded) return false;
+    // RFC 9000 §17.2.2: a server's Initial has an empty token; a client discards one that does not.
+    if (this.role === 'client' && h.packetType === PacketType.Initial && h.token.length > 0) return false;
+    const res = unprotectPacket(
+      keys,
+      bytes,
+      h.headerStart,
+      h.pnOffset,
+      h.packetEnd,
+      space.ack.largestReceived,
+    );
+    if (res === null) return false;
+    // RFC 9000 §17.2, §17.3.1: reserved bits must be zero after removing header protection.
+    if (!res.reservedBitsValid) throw quicError('PROTOCOL_VIOLATION', 'reserved header bits are not zero');
+    // Parse every frame before acting so that a malformed packet changes nothing (RFC 9000 §12.4).
+    const frames: Frame[] = [];
+    const reader = new FrameReader(res.payload, 0, res.payload.length);
+    const ptype = h.packetType;
+    let isElicting = false;
+    for (let f = reader.next(); f !== null; f = reader.next()) {
+      // RFC 9000 §12.4, Table 3: a frame in a packet type that may not carry it is a PROTOCOL_VIOLATION.
+      if (!isFrameAllowedIn(f.type, ptype)) {
+        throw quicError(
+          'PROTOCOL_VIOLATION',
+          `frame 0x${f.type.toString(16)} not allowed in this packet type`,
+          {
+            frameType: f.type,
+          },
+        );
+      }
+      if (isAckEliciting(f.type)) isElicting = true;
+      frames.push(f);
+    }
+    // RFC 9000 §12.4: a packet without frames is a PROTOCOL_VIOLATION.
+    if (frames.length === 0) throw quicError('PROTOCOL_VIOLATION', 'packet without frames');
+    if (!space.ack.onPacketReceived(res.packetNumber, isElicting, nowMs)) return true; // duplicate
+    this.hasReceivedPacket = true;
+    if (this.role === 'client' && level === EncryptionLevel.Initial && !this.isInitialDcidSwitched) {
+      // RFC 9000 §7.2: the client uses the server's first SCID as DCID from now on.
+      this.isInitialDcidSwitched = true;
+      this.activePeerCid = { seq: 0, cid: h.scid.slice(), resetToken: null };
+      this.peerCids[0] = this.activePeerCid;
+    }
+    if (this.role === 'server' && level === EncryptionLevel.Handshake) {
+      // RFC 9000 §8.1: a Handshake packet from the client validates its address.
+      this.validateAddress(nowMs);
+      // RFC 9001 §4.9.1: a server drops Initial keys on first processing a Handshake packet.
+      this.discardSpace(EncryptionLevel.Initial, nowMs);
+    }
+    for (const f of frames) {
+      this.recvFrame(f, level, h, nowMs);
+      if (!this.isOpen) break;
+    }
+    return true;
+  }
+
+  private recvVersionNegotiation(h: PacketHeader): void {
+    // RFC 9000 §6.2: only a client, only before it received any other packet, and ignored if it lists ours.
+    if (this.role !== 'client' || this.hasReceivedPacket) return;
+    // RFC 9000 §6.2: a Version Negotiation listing the version we use is ignored.
+    if (decodeVersionNegotiation(h).includes(QUIC_VERSION_1)) return;
+    this.terminate(CloseReason.VersionMismatch, 0, false, 'no common QUIC version', undefined);
+  }
+
+  private recvRetry(bytes: Uint8Array, h: PacketHeader): void {
+    // RFC 9000 §17.2.5.2: a client accepts at most one Retry, before any other server packet.
+    if (this.role !== 'client' || this.isRetryReceived || this.hasReceivedPacket) return;
+    // RFC 9001 §5.8: bad integrity tag -> discard; RFC 9000 §17.2.5.2: empty token -> discard.
+    if (!isRetryIntegrityValid(this.crypto, bytes, h.headerStart, h.packetEnd, this.originalDcid)) return;
+    if (h.token.length === 0) return;
+    this.isRetryReceived = true;
+    this.retryToken = h.token.slice();
+    this.retrySource = h.scid.slice();
+    this.activePeerCid = { seq: 0, cid: h.scid.slice(), resetToken: null };
+    this.peerCids[0] = this.activePeerCid;
+    // RFC 9001 §5.2: Initial keys are recomputed from the new DCID; RFC 9000 §17.2.5.3: all Initial data
+    // goes again, with packet numbers continuing.
+    this.installInitialKeys(h.scid);
+    // Everything sent in Initial packets so far is lost; the space stays usable (not discarded).
+    for (const pkt of [...this.recovery.outstanding(PacketNumberSpace.Initial)]) this.onPacketLost(pkt);
+  }
+  private retrySource: Uint8Array | null = null;
+
+  private installInitialKeys(dcid: Uint8Array): void {
+    const keys = deriveInitialKeys(this.crypto, dcid);
+    const initial = this.spaces[EncryptionLevel.Initial];
+    initial.readKeys = this.role === 'client' ? keys.server : keys.client;
+    initial.writeKeys = this.role === 'client' ? keys.client : keys.server;
+  }
+
+  private checkStatelessReset(bytes: Uint8Array): void {
+    // RFC 9000 §10.3.1: a datagram whose last 16 bytes equal a reset token of the peer ends the connection.
+    const tail = statelessResetCandidate(bytes);
+    if (tail === null) return;
+    for (const p of this.peerCids) {
+      if (p.resetToken !== null && isStatelessResetToken(tail, p.resetToken)) {
+        this.terminate(CloseReason.StatelessReset, 0, false, 'stateless reset', undefined);
+        return;
+      }
+    }
+  }
+
+  private validateAddress(nowMs: number): void {
+    if (this.isAddressValidated) return;
+    this.isAddressValidated = true;
+    this.recovery.onPeerAddressValidated(nowMs);
+  }
+
+  private afterReceive(nowMs: number): void {
+    // RFC 9000 §10.1: a processed packet restarts the idle timer.
+    this.lastActivityMs = nowMs;
+    this.isAckElicitingSentSinceRecv = false;
+    this.pumpTls(nowMs);
+    this.deliverStreams();
+  }
+
+  private recvFrame(f: Frame, level: EncryptionLevelCode, h: PacketHeader, nowMs: number): void {
+    switch (f.type) {
+      case FrameType.PADDING:
+      case FrameType.PING:
+        return;
+      case FrameType.ACK:
+      case FrameType.ACK_ECN:
+        this.recvAck(level, f.largest, f.ackDelay, f.ranges, nowMs);
+        return;
+      case FrameType.CRYPTO: {
+        const space = this.spaces[level];
+        space.crypto.receive(f.offset, f.data);
+        for (let d = space.crypto.read(); d !== null; d = space.crypto.read()) {
+          this.tls.receive(level, d);
+          this.pumpTls(nowMs);
+          if (!this.isOpen) return;
+        }
+        return;
+      }
+      case FrameType.NEW_TOKEN:
+        // RFC 9000 §19.7: a server receiving NEW_TOKEN is a PROTOCOL_VIOLATION; a client may ignore it.
+        if (this.role === 'server')
+          throw quicError('PROTOCOL_VIOLATION', 'NEW_TOKEN from a client', { frameType: f.type });
+        return;
+      case FrameType.STREAM:
+        this.recvStreamFrame(f);
+        return;
+      case FrameType.RESET_STREAM: {
+        const entry = this.peerStream(f.streamId, f.type, 'recv');
+        if (entry?.recv == null) return;
+        const recv = entry.recv;
+        const before = recv.resetCode;
+        this.connRecv.receive(recv.onReset(f.errorCode, f.finalSize, f.type), f.type);
+        const after: number | undefined = recv.resetCode;
+        if (before !== undefined || after === undefined) return;
+        this.emit({ type: 'streamReset', id: f.streamId, code: f.errorCode, finalSize: f.finalSize });
+        recv.readReset();
+        // Bytes of a reset stream will never be read: their credit goes back now (RFC 9000 §4.5).
+        this.releaseConnectionCredit(recv.discard());
+        this.maybeForget(entry);
+        return;
+      }
+      case FrameType.STOP_SENDING: {
+        const entry = this.peerStream(f.streamId, f.type, 'send');
+        if (entry?.send == null) return;
+        if (entry.send.onStopSending(f.errorCode)) this.controlQueue.add(entry.id);
+        this.emit({ type: 'stopSending', id: f.streamId, code: f.errorCode });
+        return;
+      }
+      case FrameType.MAX_DATA:
+        if (this.connSend.onMaxUpdate(f.maximum)) this.requeueSendable();
+        return;
+      case FrameType.MAX_STREAM_DATA: {
+        const entry = this.peerStream(f.streamId, f.type, 'send');
+        if (entry?.send == null) return;
+        if (entry.send.onMaxStreamData(f.maximum)) this.sendQueue.add(entry.id);
+        return;
+      }
+      case FrameType.MAX_STREAMS_BIDI:
+      case FrameType.MAX_STREAMS_UNI: {
+        const bidi = f.type === FrameType.MAX_STREAMS_BIDI;
+        if (this.streamLimits.onMaxStreams(bidi, f.maximum, f.type)) {
+          this.isStreamsBlocked[bidi ? 0 : 1] = false;
+          this.emit({ type: 'streamsAvailable', bidi });
+        }
+        return;
+      }
+      case FrameType.DATA_BLOCKED:
+      case FrameType.STREAM_DATA_BLOCKED:
+      case FrameType.STREAMS_BLOCKED_BIDI:
+      case FrameType.STREAMS_BLOCKED_UNI:
+        // Informational (RFC 9000 §19.12-14); our credit goes out as the application consumes.
+        if (f.type === FrameType.STREAM_DATA_BLOCKED) this.peerStream(f.streamId, f.type, 'recv');
+        return;
+      case FrameType.NEW_CONNECTION_ID:
+        this.recvNewConnectionId(
+          f.sequenceNumber,
+          f.retirePriorTo,
+          f.connectionId,
+          f.statelessResetToken,
+          f.type,
+        );
+        return;
+      case FrameType.RETIRE_CONNECTION_ID:
+        this.recvRetireConnectionId(f.sequenceNumber, h.dcid, f.type);
+        return;
+      case FrameType.PATH_CHALLENGE:
+        // RFC 9000 §8.2.2: echo the data in a PATH_RESPONSE; bounded queue.
+        if (this.pathResponses.length < 4) this.pathResponses.push(f.data.slice());
+        return;
+      case FrameType.PATH_RESPONSE:
+        // RFC 9000 §8.2.3: a response that matches no outstanding challenge is ignored.
+        if (this.pathChallenge !== null && bytesEqual(this.pathChallenge, f.data)) {
+          this.pathChallenge = null;
+          this.pathChallengeDeadline = undefined;
+          if (this.pendingRemote !== null) {
+            this.remoteAddress = this.pendingRemote;
+            this.pendingRemote = null;
+          }
+        }
+        return;
+      case FrameType.CONNECTION_CLOSE:
+      case FrameType.CONNECTION_CLOSE_APP:
+        this.enterDraining(f.type === FrameType.CONNECTION_CLOSE_APP, f.errorCode, f.reason, nowMs);
+        return;
+      case FrameType.HANDSHAKE_DONE:
+        // RFC 9000 §19.20: a server receiving HANDSHAKE_DONE is a PROTOCOL_VIOLATION.
+        if (this.role === 'server') {
+          throw quicError('PROTOCOL_VIOLATION', 'HANDSHAKE_DONE from a client', { frameType: f.type });
+        }
+        this.confirmHandshake(nowMs);
+        return;
+      case FrameType.DATAGRAM: {
+        // RFC 9221 §3: DATAGRAM without our announcement, or larger than announced, is a PROTOCOL_VIOLATION.
+        const max = this.limits.maxDatagramFrameBytes;
+        if (max === 0 || datagramFrameSize(f.data.length) > max) {
+          throw quicError('PROTOCOL_VIOLATION', `DATAGRAM of ${f.data.length} bytes above ${max}`, {
+            frameType: f.type,
+          });
+        }
+        if (this.receivedDatagrams < this.limits.maxReceivedDatagrams) {
+          this.receivedDatagrams++;
+          this.emit({ type: 'datagram', bytes: f.data.slice() });
+        }
+        return;
+      }
+      default:
+        assertNeverFrame(f);
+    }
+  }
+
+  private recvAck(
+    level: EncryptionLevelCode,
+    largest: number,
+    ackDelayRaw: number,
+    ranges: readonly number[],
+    nowMs: number,
+  ): void {
+    // RFC 9000 §19.3: ack delay is scaled by the peer's exponent; Initial and Handshake use 0 (RFC 9002 §5.3).
+    const exponent = this.peerParams?.ackDelayExponent ?? 3;
+    const ackDelayMs = level === EncryptionLevel.OneRtt ? (ackDelayRaw * 2 ** exponent) / 1000 : 0;
+    const result = this.recovery.onAckReceived(level, ranges, ackDelayMs, nowMs);
+    const space = this.spaces[level];
+    if (largest > space.largestAcked) space.largestAcked = largest;
+    for (const pkt of result.acked) this.onPacketAcked(pkt);
+    for (const pkt of result.lost) this.onPacketLost(pkt);
+    // RFC 9001 §4.1.2: a client's handshake is confirmed when a 1-RTT packet it sent is acknowledged.
+    if (level === EncryptionLevel.OneRtt && result.acked.length > 0 && this.isHandshakeCompleteValue) {
+      this.confirmHandshake(nowMs);
+    }
+  }
+
+  private onPacketAcked(pkt: SentPacket<SentRecord[]>): void {
+    for (const r of pkt.frames) {
+      switch (r.kind) {
+        case 'ack':
+          this.spaces[pkt.space].ack.onAckOfAckReceived(r.largest);
+          break;
+        case 'crypto':
+          this.spaces[r.level].crypto.onAcked(r.offset, r.length);
+          break;
+        case 'stream': {
+          const entry = this.streams.get(r.id);
+          if (entry?.send == null) break;
+          const n = entry.send.onAcked(r.offset, r.length, r.fin);
+          if (n > 0) this.emit({ type: 'streamAcked', id: r.id, bytes: n });
+          this.maybeForget(entry);
+          break;
+        }
+        case 'resetStream': {
+          const entry = this.streams.get(r.id);
+          if (entry?.send == null) break;
+          entry.send.onResetAcked();
+          this.maybeForget(entry);
+          break;
+        }
+        case 'retireConnectionId':
+        case 'newConnectionId':
+        case 'stopSending':
+        case 'maxData':
+        case 'maxStreamData':
+        case 'maxStreams':
+        case 'dataBlocked':
+        case 'streamDataBlocked':
+        case 'streamsBlocked':
+        case 'handshakeDone':
+        case 'other':
+          break;
+        default:
+          assertNeverRecord(r);
+      }
+    }
+  }
+
+  /** RFC 9000 §13.3: information in a lost packet is sent again in new frames, when still current. */
+  private onPacketLost(pkt: SentPacket<SentRecord[]>): void {
+    for (const r of pkt.frames) {
+      switch (r.kind) {
+        case 'ack':
+        case 'other':
+          break;
+        case 'crypto':
+          this.spaces[r.level].crypto.onLost(r.offset, r.length);
+          break;
+        case 'stream': {
+          const entry = this.streams.get(r.id);
+          if (entry?.send == null) break;
+          entry.send.onLost(r.offset, r.length, r.fin);
+          this.sendQueue.add(r.id);
+          break;
+        }
+        case 'resetStream': {
+          const entry = this.streams.get(r.id);
+          if (entry?.send == null) break;
+          entry.send.onResetLost();
+          this.controlQueue.add(r.id);
+          break;
+        }
+        case 'stopSending': {
+          const entry = this.streams.get(r.id);
+          if (entry?.recv == null || entry.recv.isFinished) break;
+          entry.stopSendingCode = r.code;
+          this.controlQueue.add(r.id);
+          break;
+        }
+        case 'maxData':
+          this.connRecv.onUpdateLost(r.limit);
+          if (this.connRecv.takeUpdate() !== null) this.isMaxDataPending = true;
+          break;
+        case 'maxStreamData': {
+          const entry = this.streams.get(r.id);
+          if (entry?.recv == null) break;
+          entry.recv.onMaxStreamDataLost(r.limit);
+          const again = entry.recv.maxStreamDataUpdate();
+          if (again !== null) {
+            entry.pendingMaxStreamData = again;
+            this.controlQueue.add(r.id);
+          }
+          break;
+        }
+        case 'maxStreams':
+          this.streamLimits.onMaxStreamsLost(r.bidi, r.limit);
+          break;
+        case 'dataBlocked':
+          this.connSend.onBlockedLost(r.limit);
+          break;
+        case 'streamsBlocked':
+          this.streamLimits.onStreamsBlockedLost(r.bidi, r.limit);
+          break;
+        case 'streamDataBlocked':
+          // Sent again only if the stream blocks again at a new limit (best effort).
+          break;
+        case 'newConnectionId': {
+          const local = this.localCids.find((c) => c.seq === r.seq);
+          if (local !== undefined && !local.isRetired) this.pendingNewCids.push(r.seq);
+          break;
+        }
+        case 'retireConnectionId':
+          this.pendingRetireSeqs.push(r.seq);
+          break;
+        case 'handshakeDone':
+          this.isHandshakeDonePending = true;
+          break;
+        default:
+          assertNeverRecord(r);
+      }
+    }
+  }
+  private readonly pendingNewCids: number[] = [];
+
+  private recvStreamFrame(f: StreamFrame): void {
+    const entry = this.peerStream(f.streamId, f.type, 'recv');
+    if (entry?.recv == null) return;
+    const recv = entry.recv;
+    const grew = recv.receive(f.offset, f.data, f.fin, f.type);
+    // RFC 9000 §4.1: the sum of highest offsets across streams is bounded by our MAX_DATA.
+    this.connRecv.receive(grew, f.type);
+    if (recv.isDiscardingData) this.releaseConnectionCredit(grew);
+    else this.readable.add(entry.id);
+  }
+
+  /**
+   * The stream a peer frame refers to, opening peer streams implicitly (RFC 9000 §3.2); null for a stream
+   * already forgotten (late frames are ignored). `part` is the part of OUR stream the frame acts on.
+   */
+  private peerStream(id: number, frameType: number, part: 'send' | 'recv'): StreamEntry | null {
+    // RFC 9000 §19.8, §19.4, §19.10: frames for a part of the stream that cannot exist: STREAM_STATE_ERROR.
+    if (part === 'recv' ? !canReceiveOn(id, this.role) : !canSendOn(id, this.role)) {
+      throw quicError(
+        'STREAM_STATE_ERROR',
+        `frame 0x${frameType.toString(16)} on stream ${id} that cannot carry it`,
+        {
+          frameType,
+        },
+      );
+    }
+    const existing = this.streams.get(id);
+    if (existing !== undefined) return existing;
+    if (isLocal(id, this.role)) {
+      // RFC 9000 §19.8: a frame for a locally-initiated stream not yet opened is a STREAM_STATE_ERROR.
+      if (!this.streamLimits.isOpened(id)) {
+        throw quicError('STREAM_STATE_ERROR', `frame for unopened local stream ${id}`, { frameType });
+      }
+      return null; // closed and forgotten
+    }
+    // RFC 9000 §4.6: beyond our MAX_STREAMS is a STREAM_LIMIT_ERROR (StreamLimits throws it); RFC 9000
+    // §3.2: lower-numbered streams of the type open with it.
+    const count = this.streamLimits.openRemote(id, frameType);
+    for (let i = count - 1; i >= 0; i--) {
+      const newId = id - 4 * i;
+      this.createStream(newId);
+      this.emit({ type: 'streamOpened', id: newId, bidi: isBidi(newId) });
+    }
+    return this.streams.get(id) ?? null;
+  }
+
+  private createStream(id: number): StreamEntry {
+    const bidi = isBidi(id);
+    const local = isLocal(id, this.role);
+    const p = this.peerParams;
+    let send: SendStream | null = null;
+    let recv: RecvStream | null = null;
+    if (bidi || local) {
+      // RFC 9000 §18.2: the peer's limit for streams we open is initial_max_stream_data_bidi_remote (from
+      // its point of view we are remote), for streams it opened bidi_local; uni for our uni streams.
+      const max =
+        p === null
+          ? 0
+          : bidi
+            ? local
+              ? p.initialMaxStreamDataBidiRemote
+              : p.initialMaxStreamDataBidiLocal
+            : p.initialMaxStreamDataUni;
+      send = new SendStream(max);
+    }
+    if (bidi || !local) recv = new RecvStream(this.limits.streamWindowBytes);
+    const entry = new StreamEntry(id, send, recv);
+    this.streams.set(id, entry);
+    return entry;
+  }
+
+  /** Emits the contiguous data of every stream with some (RFC 9000 §2.2: in order). */
+  private deliverStreams(): void {
+    for (const id of this.readable) {
+      const entry = this.streams.get(id);
+      const recv = entry?.recv;
+      if (recv == null) continue;
+      // RecvStream.read hands out its own copies; a zero-length read carries the end (RFC 9000 §3.2).
+      for (let d = recv.read(); d !== null; d = recv.read()) {
+        this.emit({ type: 'streamData', id, bytes: d, fin: recv.isFinished });
+      }
+      if (entry !== undefined) this.maybeForget(entry);
+    }
+    this.readable.clear();
+  }
+
+  /** Forgets a stream whose both parts are terminal; the peer may then open another (RFC 9000 §4.6). */
+  private maybeForget(entry: StreamEntry): void {
+    const sendDone = entry.send === null || entry.send.isTerminal;
+    const recv = entry.recv;
+    // The receiving part is done once terminal and every byte read was also consumed (or discarded).
+    const recvDone =
+      recv === null ||
+      (recv.isTerminal && (recv.isDiscardingData || recv.credit.consumed === recv.readOffset));
+    if (!sendDone || !recvDone || this.controlQueue.has(entry.id)) return;
+    this.streams.delete(entry.id);
+    this.sendQueue.delete(entry.id);
+    // RFC 9000 §4.6: a closed peer stream gives its slot back (MAX_STREAMS follows).
+    if (!isLocal(entry.id, this.role)) this.streamLimits.onRemoteStreamClosed(isBidi(entry.id));
+  }
+
+  private requeueSendable(): void {
+    for (const entry of this.streams.values())
+      if (entry.send?.hasPendingData === true) this.sendQueue.add(entry.id);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Connection IDs (RFC 9000 §5.1)
+
+  private recvNewConnectionId(
+    seq: number,
+    retirePriorTo: number,
+    cid: Uint8Array,
+    token: Uint8Array,
+    frameType: number,
+  ): void {
+    // RFC 9000 §19.15: a peer using zero-length CIDs cannot send NEW_CONNECTION_ID.
+    if (this.activePeerCid.cid.length === 0) {
+      throw quicError('PROTOCOL_VIOLATION', 'NEW_CONNECTION_ID with zero-length connection IDs', {
+        frameType,
+      });
+    }
+    const known = this.peerCids.find((p) => p.seq === seq);
+    if (known !== undefined) {
+      // RFC 9000 §19.15: the same sequence number with a different CID is a PROTOCOL_VIOLATION.
+      if (!bytesEqual(known.cid, cid)) {
+        throw quicError('PROTOCOL_VIOLATION', `connection ID ${seq} changed`, { frameType });
+      }
+      return;
+    }
+    if (seq < this.peerRetirePriorTo) {
+      // RFC 9000 §5.1.2: a CID already retired by retire_prior_to is retired at once.
+      this.pendingRetireSeqs.push(seq);
+      return;
+    }
+    this.peerCids.push({ seq, cid: cid.slice(), resetToken: token.slice() });
+    if (retirePriorTo > this.peerRetirePriorTo) {
+      this.peerRetirePriorTo = retirePriorTo;
+      for (let i = this.peerCids.length - 1; i >= 0; i--) {
+        const p = this.peerCids[i]!;
+        if (p.seq < retirePriorTo) {
+          this.peerCids.splice(i, 1);
+          this.pendingRetireSeqs.push(p.seq);
+        }
+      }
+      if (this.activePeerCid.seq < retirePriorTo) {
+        const next = this.peerCids[0];
+        // RFC 9000 §5.1.2: retiring every CID leaves none to use; the peer broke the rule.
+        if (next === undefined)
+          throw quicError('PROTOCOL_VIOLATION', 'every connection ID retired', { frameType });
+        this.activePeerCid = next;
+      }
+    }
+    // RFC 9000 §5.1.1: more than our active_connection_id_limit is a CONNECTION_ID_LIMIT_ERROR.
+    if (this.peerCids.length > this.limits.activeConnectionIdLimit) {
+      throw quicError(
+        'CONNECTION_ID_LIMIT_ERROR',
+        `${this.peerCids.length} connection IDs above the limit ${this.limits.activeConnectionIdLimit}`,
+        { frameType },
+      );
+    }
+  }
+
+  private recvRetireConnectionId(seq: number, packetDcid: Uint8Array, frameType: number): void {
+    // RFC 9000 §19.16: retiring a sequence number never issued is a PROTOCOL_VIOLATION, and so is retiring
+    // the CID the packet was sent to.
+    if (seq >= this.nextLocalSeq) {
+      throw quicError('PROTOCOL_VIOLATION', `retiring connection ID ${seq} never issued`, { frameType });
+    }
+    const local = this.localCids.find((c) => c.seq === seq);
+    if (local === undefined || local.isRetired) return;
+    if (bytesEqual(local.cid, packetDcid)) {
+      throw quicError('PROTOCOL_VIOLATION', 'retiring the connection ID in use', { frameType });
+    }
+    local.isRetired = true;
+    this.hooks.retire(local.cid);
+    this.localCids.splice(this.localCids.indexOf(local), 1);
+    this.issueConnectionIds();
+  }
+
+  /** Issues NEW_CONNECTION_IDs up to the peer's active_connection_id_limit (RFC 9000 §5.1.1). */
+  private issueConnectionIds(): void {
+    const peerLimit = this.peerParams?.activeConnectionIdLimit ?? 2;
+    const target = Math.min(peerLimit, this.limits.maxIssuedConnectionIds);
+    while (this.localCids.length < target) {
+      const cid = this.crypto.randomBytes(this.limits.connectionIdLength);
+      const resetToken = this.hooks.issue(cid);
+      const seq = this.nextLocalSeq++;
+      this.localCids.push({ seq, cid, resetToken, isRetired: false });
+      this.pendingNewCids.push(seq);
+    }
+  }
+
+  /** Every local connection ID currently routing to this connection. */
+  get localConnectionIds(): readonly Uint8Array[] {
+    return this.localCids.map((c) => c.cid);
+  }
+
+  private onAddressChange(remote: QuicAddress, nowMs: number): void {
+    // RFC 9000 §9.3: only a server follows a client's new address, after the handshake is confirmed; the
+    // new path is validated with PATH_CHALLENGE (§8.2) while packets keep flowing.
+    if (this.role !== 'server' || !this.isHandshakeConfirmed) return;
+    if (this.pendingRemote !== null && isSameAddress(this.pendingRemote, remote)) return;
+    this.remoteAddress = remote;
+    this.pendingRemote = null;
+    this.pathChallenge = this.crypto.randomBytes(8);
+    this.isPathChallengePending = true;
+    this.pathChallengeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
+    // RFC 9000 §9.4: the congestion state of the old path does not apply; we keep it (gap, see report).
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // TLS and transport parameters
+
+  private localTransportParameters(): TransportParameters {
+    const l = this.limits;
+    const local = this.localCids[0]!;
+    const isServer = this.role === 'server';
+    return {
+      ...DEFAULT_TRANSPORT_PARAMETERS,
+      maxIdleTimeoutMs: l.idleTimeoutMs,
+      maxUdpPayloadSize: 65527,
+      initialMaxData: l.connectionWindowBytes,
+      initialMaxStreamDataBidiLocal: l.streamWindowBytes,
+      initialMaxStreamDataBidiRemote: l.streamWindowBytes,
+      initialMaxStreamDataUni: l.streamWindowBytes,
+      initialMaxStreamsBidi: l.maxStreamsBidi,
+      initialMaxStreamsUni: l.maxStreamsUni,
+      ackDelayExponent: l.ackDelayExponent,
+      maxAckDelayMs: l.maxAckDelayMs,
+      activeConnectionIdLimit: l.activeConnectionIdLimit,
+      initialSourceConnectionId: local.cid,
+      ...(l.maxDatagramFrameBytes > 0 ? { maxDatagramFrameSize: l.maxDatagramFrameBytes } : {}),
+      // RFC 9000 §7.3: the server authenticates the CIDs the client used.
+      ...(isServer
+        ? { originalDestinationConnectionId: this.originalDcid, statelessResetToken: local.resetToken }
+        : {}),
+      ...(isServer && this.retrySourceCid !== undefined
+        ? { retrySourceConnectionId: this.retrySourceCid }
+        : {}),
+    };
+  }
+
+  /** Moves TLS output into CRYPTO streams and handles TLS events (keys, parameters, completion). */
+  private pumpTls(nowMs: number): void {
+    for (let out = this.tls.nextOutput(); out !== null; out = this.tls.nextOutput()) {
+      this.spaces[out.level].crypto.write(out.data);
+    }
+    for (let ev = this.tls.nextEvent(); ev !== null; ev = this.tls.nextEvent()) this.onTlsEvent(ev, nowMs);
+  }
+
+  private onTlsEvent(ev: TlsEvent, nowMs: number): void {
+    switch (ev.type) {
+      case 'keys': {
+        const keys = derivePacketKeys(this.crypto, ev.aead, ev.hash, ev.secret);
+        const space = this.spaces[ev.level];
+        if (ev.direction === 'read') space.readKeys = keys;
+        else space.writeKeys = keys;
+        if (ev.level === EncryptionLevel.Handshake && ev.direction === 'write') {
+          this.recovery.onHandshakeKeysAvailable(nowMs);
+        }
+        return;
+      }
+      case 'peerTransportParameters':
+        this.applyPeerParameters(
+          decodeTransportParameters(ev.bytes, this.role === 'client' ? 'server' : 'client'),
+        );
+        return;
+      case 'handshakeComplete':
+        this.onHandshakeComplete(nowMs);
+        return;
+      default:
+        assertNeverTls(ev);
+    }
+  }
+
+  private applyPeerParameters(p: TransportParameters): void {
+    // RFC 9000 §7.3: the CIDs each side used must match what the peer authenticated.
+    const isClient = this.role === 'client';
+    checkConnectionIdParameters(p, isClient ? 'server' : 'client', {
+      peerInitialScid: isClient ? this.activePeerCid.cid : this.peerCids[0]!.cid,
+      ...(isClient ? { originalDcid: this.originalDcid } : {}),
+      ...(isClient && this.retrySource !== null ? { retryScid: this.retrySource } : {}),
+    });
+    if (isClient) {
+      if (p.statelessResetToken !== undefined) {
+        this.activePeerCid = {
+          seq: 0,
+          cid: this.activePeerCid.cid,
+          resetToken: p.statelessResetToken.slice(),
+        };
+        this.peerCids[0] = this.activePeerCid;
+      }
+    }
+    this.peerParams = p;
+    this.isPeerParamsReceived = true;
+    this.connSend.onMaxUpdate(p.initialMaxData);
+    this.streamLimits.onMaxStreams(true, p.initialMaxStreamsBidi);
+    this.streamLimits.onMaxStreams(false, p.initialMaxStreamsUni);
+    this.recovery.setMaxAckDelay(p.maxAckDelayMs);
+    // RFC 9000 §10.1: the effective idle timeout is the minimum of both, 0 meaning none on that side.
+    const ours = this.limits.idleTimeoutMs;
+    const theirs = p.maxIdleTimeoutMs;
+    this.idleTimeoutMs = ours === 0 ? theirs : theirs === 0 ? ours : Math.min(ours, theirs);
+  }
+
+  private onHandshakeComplete(nowMs: number): void {
+    if (this.isHandshakeCompleteValue) return;
+    this.isHandshakeCompleteValue = true;
+    this.stateValue = transition(this.stateValue, ConnInput.HandshakeComplete);
+    // RFC 9001 §8.2: transport parameters are mandatory.
+    if (!this.isPeerParamsReceived) throw quicError('TRANSPORT_PARAMETER_ERROR', 'no transport parameters');
+    this.emit({ type: 'handshakeComplete', alpn: this.tls.alpn ?? '' });
+    if (this.role === 'server') {
+      // RFC 9001 §4.1.2: the server's handshake is confirmed at completion; it sends HANDSHAKE_DONE.
+      this.isHandshakeDonePending = true;
+      this.confirmHandshake(nowMs);
+    }
+    this.issueConnectionIds();
+  }
+
+  private confirmHandshake(nowMs: number): void {
+    if (this.isHandshakeConfirmed) return;
+    this.isHandshakeConfirmed = true;
+    this.recovery.onHandshakeConfirmed(nowMs);
+    // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
+    this.discardSpace(EncryptionLevel.Initial, nowMs);
+    this.discardSpace(EncryptionLevel.Handshake, nowMs);
+  }
+
+  private discardSpace(level: EncryptionLevelCode, nowMs: number): void {
+    const space = this.spaces[level];
+    if (space.isDiscarded) return;
+    space.isDiscarded = true;
+    space.readKeys = null;
+    space.writeKeys = null;
+    space.probes = 0;
+    this.recovery.discardSpace(level, nowMs);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Closing (RFC 9000 §10)
+
+  private enterClosing(
+    isApplication: boolean,
+    code: number,
+    frameType: number,
+    reason: Uint8Array,
+    error: QuicError | undefined,
+    nowMs: number,
+  ): void {
+    this.closeFrame = { isApplication, code, frameType, reason };
+    this.stateValue = transition(this.stateValue, ConnInput.SendClose);
+    this.isCloseSendPending = true;
+    this.closeSendBudget = 0;
+    // RFC 9000 §10.2: the closing state lasts three times the PTO.
+    this.closeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
+    this.emit({
+      type: 'closed',
+      reason: CloseReason.Local,
+      code,
+      isApplication,
+      reasonPhrase: textDecoder.decode(reason),
+      error,
+    });
+  }
+
+  private enterDraining(isApplication: boolean, code: number, reason: Uint8Array, nowMs: number): void {
+    const wasOpen = this.isOpen;
+    this.stateValue = transition(this.stateValue, ConnInput.RecvClose);
+    this.isCloseSendPending = false;
+    // RFC 9000 §10.2.2: draining lasts three times the PTO; nothing is sent.
+    this.closeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
+    if (wasOpen) {
+      this.emit({
+        type: 'closed',
+        reason: CloseReason.Remote,
+        code,
+        isApplication,
+        reasonPhrase: textDecoder.decode(reason.subarray(0, 1024)),
+        error: undefined,
+      });
+    }
+  }
+
+  /** Ends the connection at once, without sending anything (timeouts, resets, version mismatch). */
+  private terminate(
+    reason: CloseReasonCode,
+    code: number,
+    isApplication: boolean,
+    phrase: string,
+    error: QuicError | undefined,
+  ): void {
+    const wasOpen = this.isOpen;
+    this.stateValue = ConnectionState.Closed;
+    this.closeDeadline = undefined;
+    if (wasOpen) this.emit({ type: 'closed', reason, code, isApplication, reasonPhrase: phrase, error });
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Timers
+
+  /** The earliest time `handleTimeout` must be called, or undefined. */
+  nextDeadline(): number | undefined {
+    if (this.stateValue === ConnectionState.Closed) return undefined;
+    if (!this.isOpen) return this.closeDeadline;
+    let d = this.recovery.deadline();
+    const pick = (t: number | undefined): void => {
+      if (t !== undefined && (d === undefined || t < d)) d = t;
+    };
+    for (const s of this.spaces) if (!s.isDiscarded && s.writeKeys !== null) pick(s.ack.ackDeadline());
+    pick(this.idleDeadline());
+    if (!this.isHandshakeConfirmed) pick(this.handshakeDeadline);
+    pick(this.pathChallengeDeadline);
+    return d;
+  }
+
+  /**
+   * A PTO fired in `space` (RFC 9002 §6.2.4): `count` ack-eliciting probes go out, ignoring the congestion
+   * window. Unacknowledged CRYPTO data of the space is queued again so the probe carries it (RFC 9002
+   * §6.2.4 recommends resending data over a bare PING).
+   */
+  private onProbe(space: EncryptionLevelCode, count: number): void {
+    const s = this.spaces[space];
+    if (s.isDiscarded) return;
+    s.probes += count;
+    for (const pkt of this.recovery.outstanding(space)) {
+      for (const r of pkt.frames) if (r.kind === 'crypto') s.crypto.onLost(r.offset, r.length);
+    }
+  }
+
+  private idleDeadline(): number | undefined {
+    if (this.idleTimeoutMs === 0) return undefined;
+    // RFC 9000 §10.1: at least three PTOs, so that probes get a chance before giving up.
+    return this.lastActivityMs + Math.max(this.idleTimeoutMs, 3 * this.recovery.ptoPeriodMs());
+  }
+
+  /** Runs the timers due at `nowMs` (loss detection, PTO, idle, closing). Never throws. */
+  handleTimeout(nowMs: number): void {
+    if (this.stateValue === ConnectionState.Closed) return;
+    if (!this.isOpen) {
+      if (this.closeDeadline !== undefined && nowMs >= this.closeDeadline) {
+        this.stateValue = transition(this.stateValue, ConnInput.Timeout);
+      }
+      return;
+    }
+    this.guard(nowMs, () => {
+      const idle = this.idleDeadline();
+      if (idle !== undefined && nowMs >= idle) {
+        // RFC 9000 §10.1: silently closed.
+        this.terminate(CloseReason.IdleTimeout, 0, false, 'idle timeout', undefined);
+        return;
+      }
+      if (!this.isHandshakeConfirmed && nowMs >= this.handshakeDeadline) {
+        this.terminate(CloseReason.HandshakeTimeout, 0, false, 'handshake timeout', undefined);
+        return;
+      }
+      if (this.pathChallengeDeadline !== undefined && nowMs >= this.pathChallengeDeadline) {
+        // RFC 9000 §8.2.4: failed validation; without an alternative path we keep using the new address.
+        this.pathChallenge = null;
+        this.pathChallengeDeadline = undefined;
+      }
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const d = this.recovery.deadline();
+        if (d === undefined || nowMs < d) break;
+        // A second attempt 1 ns later: a loss time computed as sent + delay can land a rounding error past
+        // `now - delay`, which would leave the timer armed at `now` forever (see the report to recovery).
+        const res = this.recovery.onTimeout(attempt === 0 ? nowMs : nowMs + 1e-6);
+        for (const pkt of res.lost) this.onPacketLost(pkt);
+        if (res.probe !== null) this.onProbe(res.probe.space, res.probe.count);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Sending
+
+  /**
+   * The next UDP datagram to send (coalesced Initial, Handshake and 1-RTT packets, RFC 9000 §12.2), or null
+   * when nothing is due. Call until null after every receive, timeout or action. Never throws.
+   * Lifetime: the returned bytes belong to the caller.
+   */
+  pollTransmit(nowMs: number): Uint8Array | null {
+    if (this.stateValue === ConnectionState.Closed || this.stateValue === ConnectionState.Draining)
+      return null;
+    let out: Uint8Array | null = null;
+    try {
+      out =
+        this.stateValue === ConnectionState.Closing ? this.buildCloseDatagram() : this.buildDatagram(nowMs);
+    } catch (err) {
+      // A bug while building must not escape (STYLE §3.3); the connection closes with INTERNAL_ERROR.
+      this.guard(nowMs, () => {
+        throw err;
+      });
+      out = this.stateValue === ConnectionState.Closing ? this.buildCloseDatagram() : null;
+    }
+    if (out !== null && !this.isAddressValidated) this.bytesSentUnvalidated += out.length;
+    return out;
+  }
+
+  /** Bytes we may put in the next datagram: the path size, and 3x what we received before validation. */
+  private datagramBudget(): number {
+    let size = this.limits.maxDatagramBytes;
+    const peerMax = this.peerParams?.maxUdpPayloadSize;
+    if (peerMax !== undefined && peerMax < size) size = Math.max(1200, peerMax);
+    if (!this.isAddressValidated) {
+      // RFC 9000 §8.1: three times the bytes received, before the address is validated.
+      const allowance = 3 * this.bytesReceivedUnvalidated - this.bytesSentUnvalidated;
+      const limited = allowance < size;
+      this.recovery.setAmplificationLimited(limited, this.lastActivityMs);
+      if (limited) size = allowance;
+    }
+    return size;
+  }
+
+  private buildDatagram(nowMs: number): Uint8Array | null {
+    const budget = this.datagramBudget();
+    if (budget < 64) return null;
+    const buf = new Uint8Array(budget);
+    const packets: OpenPacket[] = [];
+    let pos = 0;
+    let hasInitial = false;
+    let hasElicitingInitial = false;
+    let hasHandshake = false;
+    let needsPadding = false;
+    for (const level of LEVELS) {
+      const space = this.spaces[level];
+      if (space.writeKeys === null || space.isDiscarded) continue;
+      if (level === EncryptionLevel.OneRtt && !this.isHandshakeCompleteValue) continue;
+      const pkt = this.writePacket(buf, pos, budget, space, nowMs);
+      if (pkt === null) continue;
+      packets.push(pkt);
+      pos = pkt.payloadEnd + AEAD_TAG_BYTES;
+      if (level === EncryptionLevel.Initial) {
+        hasInitial = true;
+        hasElicitingInitial ||= pkt.isAckEliciting;
+      }
+      if (level === EncryptionLevel.Handshake) hasHandshake = true;
+      if (pkt.needsPadding) needsPadding = true;
+    }
+    const last = packets[packets.length - 1];
+    if (last === undefined) return null;
+    // RFC 9000 §14.1: client datagrams with Initial packets and server datagrams with ack-eliciting Initial
+    // packets are padded to 1200 bytes; RFC 9000 §8.2.1: so are datagrams with PATH_CHALLENGE.
+    if ((this.role === 'client' && hasInitial) || hasElicitingInitial || needsPadding) {
+      const target = Math.min(MIN_INITIAL_DATAGRAM, budget);
+      if (pos < target) {
+        last.payloadEnd = writePadding(buf, last.payloadEnd, target - pos);
+        last.isPadded = true;
+        pos = target;
+      }
+    }
+    for (const pkt of packets) this.sealPacket(buf, pkt, nowMs);
+    // RFC 9001 §4.9.1: a client drops its Initial keys when it first sends a Handshake packet.
+    if (this.role === 'client' && hasHandshake) this.discardSpace(EncryptionLevel.Initial, nowMs);
+    return buf.subarray(0, pos);
+  }
+
+  /** Writes the header and frames of one packet at `start`; null (nothing written) when nothing is due. */
+  private writePacket(
+    buf: Uint8Array,
+    start: number,
+    datagramEnd: number,
+    space: Space,
+    nowMs: number,
+  ): OpenPacket | null {
+    const level = space.level;
+    const pn = space.nextPn;
+    const pnLength = packetNumberLength(pn, space.largestAcked < 0 ? undefined : space.largestAcked);
+    const token = level === EncryptionLevel.Initial && this.role === 'client' ? this.retryToken : EMPTY;
+    const headerLength = this.headerLength(level, pnLength, token);
+    const end = datagramEnd - AEAD_TAG_BYTES;
+    const payloadStart = start + headerLength;
+    // Room for the header, a few frame bytes and the tag; otherwise leave it for the next datagram.
+    if (payloadStart + 8 > end) return null;
+    const records: SentRecord[] = [];
+    let pos = payloadStart;
+    let isEliciting = false;
+    let needsPadding = false;
+
+    const ack = space.ack;
+    const exponent = level === EncryptionLevel.OneRtt ? this.limits.ackDelayExponent : 3;
+    const writeAck = (): void => {
+      const a = ack.buildAck(nowMs, exponent);
+      if (a === null) return;
+      let pairs = a.ranges.length >> 1;
+      while (pairs > 1 && pos + ackFrameSize(a.largest, a.ackDelay, a.ranges, null, pairs) > end) pairs--;
+      if (pos + ackFrameSize(a.largest, a.ackDelay, a.ranges, null, pairs) > end) return;
+      pos = writeAckFrame(buf, pos, a.largest, a.ackDelay, a.ranges, null, pairs);
+      records.push({ kind: 'ack', largest: a.largest });
+    };
+    const isAckSent = ack.isAckDue(nowMs);
+    if (isAckSent) writeAck();
+
+    // Congestion control (RFC 9002 §7): ack-eliciting data only within the window, except probes.
+    const mayElicit = space.probes > 0 || this.recovery.canSend(end - start);
+    if (mayElicit) {
+      if (level === EncryptionLevel.OneRtt) {
+        pos = this.writeOneRttFrames(buf, pos, end, records);
+        if (this.pathChallenge !== null && this.isPathChallengeSentIn(records)) needsPadding = true;
+      }
+      pos = this.writeCryptoFrames(buf, pos, end, space, records);
+      for (const r of records) if (r.kind !== 'ack') isEliciting = true;
+      if (!isEliciting && space.probes > 0 && pos + 1 <= end) {
+        // RFC 9002 §6.2.4: a probe must be ack-eliciting; PING when there is nothing else.
+        pos = writePing(buf, pos);
+        records.push({ kind: 'other' });
+        isEliciting = true;
+      }
+      if (isEliciting && space.probes > 0) space.probes--;
+    }
+    // Piggyback a pending ACK on an ack-eliciting packet (RFC 9000 §13.2.1 allows it any time).
+    if (!isAckSent && isEliciting && ack.hasPendingAck()) writeAck();
+    if (records.length === 0) return null;
+
+    // Header, now that the packet is known to exist.
+    const { lengthOffset, pnOffset } = this.writeHeader(buf, start, level, pn, pnLength, token);
+    if (pnOffset + pnLength !== payloadStart) {
+      throw new UsageError(
+        'ERR_QUIC_INTERNAL',
+        `header length ${pnOffset + pnLength - start} != ${headerLength}`,
+      );
+    }
+    // RFC 9001 §5.4.2: the header protection sample needs 4 bytes of packet number plus payload.
+    if (pos - pnOffset < 4) pos = writePadding(buf, pos, 4 - (pos - pnOffset));
+    space.nextPn++;
+    return {
+      level,
+      start,
+      lengthOffset,
+      pnOffset,
+      pnLength,
+      pn,
+      payloadEnd: pos,
+      records,
+      isAckEliciting: isEliciting,
+      isPadded: false,
+      needsPadding,
+    };
+  }
+
+  private isPathChallengeSentIn(records: readonly SentRecord[]): boolean {
+    return records.some((r) => r.kind === 'other') && !this.isPathChallengePending;
+  }
+
+  private sealPacket(buf: Uint8Array, pkt: OpenPacket, nowMs: number): void {
+    const space = this.spaces[pkt.level];
+    const keys = space.writeKeys!;
+    if (pkt.lengthOffset >= 0) {
+      // RFC 9000 §17.2: Length covers the packet number, the payload and the AEAD tag; a 2-byte varint.
+      const length = pkt.payloadEnd - pkt.pnOffset + AEAD_TAG_BYTES;
+      buf[pkt.lengthOffset] = 0x40 | (length >> 8);
+      buf[pkt.lengthOffset + 1] = length & 0xff;
+    }
+    const end = protectPacket(keys, buf, pkt.start, pkt.pnOffset, pkt.pnLength, pkt.pn, pkt.payloadEnd);
+    const size = end - pkt.start;
+    this.recovery.onPacketSent({
+      pn: pkt.pn,
+      space: pkt.level,
+      timeSentMs: nowMs,
+      sizeBytes: size,
+      isAckEliciting: pkt.isAckEliciting,
+      // RFC 9002 §2: ack-eliciting and PADDING-bearing packets count toward bytes in flight.
+      isInFlight: pkt.isAckEliciting || pkt.isPadded,
+      frames: pkt.records,
+    });
+    if (pkt.isAckEliciting && !this.isAckElicitingSentSinceRecv) {
+      // RFC 9000 §10.1: the first ack-eliciting packet after a receive restarts the idle timer.
+      this.isAckElicitingSentSinceRecv = true;
+      this.lastActivityMs = nowMs;
+    }
+  }
+
+  private writeCryptoFrames(
+    buf: Uint8Array,
+    pos: number,
+    end: number,
+    space: Space,
+    records: SentRecord[],
+  ): number {
+    const cs = space.crypto;
+    while (end - pos > 12) {
+      // 1 type byte, up to 8 offset bytes, 2 length bytes (a packet is below 16 KiB).
+      const chunk = cs.nextFrame(end - pos - 11);
+      if (chunk === null) break;
+      pos = writeCryptoFrameHeader(buf, pos, chunk.offset, chunk.length);
+      for (const c of chunk.chunks) {
+        buf.set(c, pos);
+        pos += c.length;
+      }
+      records.push({ kind: 'crypto', level: space.level, offset: chunk.offset, length: chunk.length });
+    }
+    return pos;
+  }
+
+  private writeOneRttFrames(buf: Uint8Array, pos: number, end: number, records: SentRecord[]): number {
+    // Small control frames first; each is at most ~45 bytes, checked against `end`.
+    const room = (n: number): boolean => pos + n <= end;
+    if (this.isHandshakeDonePending && room(1)) {
+      pos = writeHandshakeDone(buf, pos);
+      records.push({ kind: 'handshakeDone' });
+      this.isHandshakeDonePending = false;
+    }
+    while (this.pathResponses.length > 0 && room(9)) {
+      pos = writePathResponse(buf, pos, this.pathResponses.shift()!);
+      records.push({ kind: 'other' });
+    }
+    if (this.isPathChallengePending && this.pathChallenge !== null && room(9)) {
+      pos = writePathChallenge(buf, pos, this.pathChallenge);
+      records.push({ kind: 'other' });
+      this.isPathChallengePending = false;
+    }
+    while (this.pendingNewCids.length > 0 && room(1 + 8 + 8 + 1 + 20 + 16)) {
+      const seq = this.pendingNewCids.shift()!;
+      const local = this.localCids.find((c) => c.seq === seq);
+      if (local === undefined || local.isRetired) continue;
+      pos = writeNewConnectionId(buf, pos, seq, 0, local.cid, local.resetToken);
+      records.push({ kind: 'newConnectionId', seq });
+    }
+    while (this.pendingRetireSeqs.length > 0 && room(9)) {
+      const seq = this.pendingRetireSeqs.shift()!;
+      pos = writeRetireConnectionId(buf, pos, seq);
+      records.push({ kind: 'retireConnectionId', seq });
+    }
+    if (this.isMaxDataPending && room(9)) {
+      this.isMaxDataPending = false;
+      pos = writeMaxData(buf, pos, this.connRecv.limit);
+      records.push({ kind: 'maxData', limit: this.connRecv.limit });
+    }
+    for (const bidi of [true, false]) {
+      if (!room(18)) break;
+      const max = this.streamLimits.takeMaxStreamsUpdate(bidi);
+      if (max !== null) {
+        pos = writeMaxStreams(buf, pos, bidi, max);
+        records.push({ kind: 'maxStreams', bidi, limit: max });
+      }
+      if (this.isStreamsBlocked[bidi ? 0 : 1]) {
+        const blocked = this.streamLimits.takeStreamsBlocked(bidi);
+        if (blocked !== null) {
+          pos = writeStreamsBlocked(buf, pos, bidi, blocked);
+          records.push({ kind: 'streamsBlocked', bidi, limit: blocked });
+        }
+      }
+    }
+    // Per-stream control frames: RESET_STREAM, STOP_SENDING, MAX_STREAM_DATA, STREAM_DATA_BLOCKED.
+    for (const id of this.controlQueue) {
+      if (!room(1 + 8 + 8 + 8)) break;
+      const entry = this.streams.get(id);
+      this.controlQueue.delete(id);
+      if (entry === undefined) continue;
+      const reset = entry.send?.takeReset() ?? null;
+      if (reset !== null) {
+        pos = writeResetStream(buf, pos, id, reset.errorCode, reset.finalSize);
+        records.push({ kind: 'resetStream', id });
+        this.sendQueue.delete(id);
+      }
+      if (entry.stopSendingCode >= 0 && room(17)) {
+        pos = writeStopSending(buf, pos, id, entry.stopSendingCode);
+        records.push({ kind: 'stopSending', id, code: entry.stopSendingCode });
+        entry.stopSendingCode = -1;
+      }
+      if (entry.pendingMaxStreamData >= 0 && room(17)) {
+        pos = writeMaxStreamData(buf, pos, id, entry.pendingMaxStreamData);
+        records.push({ kind: 'maxStreamData', id, limit: entry.pendingMaxStreamData });
+        entry.pendingMaxStreamData = -1;
+      }
+      if (entry.stopSendingCode >= 0 || entry.pendingMaxStreamData >= 0) this.controlQueue.add(id);
+      this.maybeForget(entry);
+    }
+    // DATAGRAM frames (RFC 9221 §5): sent once, never retransmitted.
+    while (this.outDatagrams.length > 0) {
+      const d = this.outDatagrams[0]!;
+      if (!room(datagramFrameSize(d.length))) break;
+      this.outDatagrams.shift();
+      pos = writeDatagram(buf, pos, d);
+      records.push({ kind: 'other' });
+    }
+    // CRYPTO at 1-RTT (post-handshake messages) go in writeCryptoFrames; STREAM data last.
+    pos = this.writeStreamFrames(buf, pos, end, records);
+    return pos;
+  }
+
+  private writeStreamFrames(buf: Uint8Array, pos: number, end: number, records: SentRecord[]): number {
+    let isBlockedOnConnection = false;
+    const ids = [...this.sendQueue];
+    for (const id of ids) {
+      // Stream frame header: 1 type byte, up to 8 id bytes, 8 offset bytes, 2 length bytes.
+      if (end - pos < 20) break;
+      const entry = this.streams.get(id);
+      const send = entry?.send;
+      if (send == null) {
+        this.sendQueue.delete(id);
+        continue;
+      }
+      const blockedLimit = send.takeStreamDataBlocked();
+      if (blockedLimit !== null && end - pos >= 17 + 20) {
+        pos = writeStreamDataBlocked(buf, pos, id, blockedLimit);
+        records.push({ kind: 'streamDataBlocked', id });
+      }
+      const frame = send.nextFrame(Math.max(0, end - pos - 19), this.connSend.available);
+      if (frame === null) {
+        if (!send.hasPendingData) this.sendQueue.delete(id);
+        else if (this.connSend.available === 0) isBlockedOnConnection = true;
+        continue;
+      }
+      if (frame.newBytes > 0) this.connSend.consume(frame.newBytes);
+      pos = writeStreamFrameHeader(buf, pos, id, frame.offset, frame.length, frame.fin, true);
+      for (const c of frame.chunks) {
+        buf.set(c, pos);
+        pos += c.length;
+      }
+      records.push({ kind: 'stream', id, offset: frame.offset, length: frame.length, fin: frame.fin });
+      // Round robin: a stream that still has data goes to the back of the queue.
+      this.sendQueue.delete(id);
+      if (send.hasPendingData) this.sendQueue.add(id);
+      else if (this.connSend.available === 0 && send.bufferedBytes > 0) isBlockedOnConnection = true;
+    }
+    if (isBlockedOnConnection && end - pos >= 9) {
+      const limit = this.connSend.takeBlocked(true);
+      if (limit !== null) {
+        pos = writeDataBlocked(buf, pos, limit);
+        records.push({ kind: 'dataBlocked', limit });
+      }
+    }
+    return pos;
+  }
+
+  /** CONNECTION_CLOSE in every packet type with keys (RFC 9000 §10.2.3). */
+  private buildCloseDatagram(): Uint8Array | null {
+    if (!this.isCloseSendPending || this.closeFrame === null) return null;
+    this.isCloseSendPending = false;
+    const budget = this.datagramBudget();
+    if (budget < 64) return null;
+    const buf = new Uint8Array(budget);
+    const packets: OpenPacket[] = [];
+    let pos = 0;
+    let hasInitial = false;
+    const cf = this.closeFrame;
+    for (const level of LEVELS) {
+      const space = this.spaces[level];
+      if (space.writeKeys === null || space.isDiscarded) continue;
+      if (level === EncryptionLevel.OneRtt && !this.isHandshakeCompleteValue && this.role === 'client')
+        continue;
+      // RFC 9000 §10.2.3: an application close before the handshake is confirmed goes as APPLICATION_ERROR
+      // in Initial and Handshake packets, without the reason.
+      const isAppInLong = cf.isApplication && level !== EncryptionLevel.OneRtt;
+      const frame = isAppInLong
+        ? { isApplication: false, code: TransportErrorCode.APPLICATION_ERROR, frameType: 0, reason: EMPTY }
+        : cf;
+      const reason = frame.reason.subarray(0, Math.max(0, budget - pos - 100));
+      const size = connectionCloseSize(frame.isApplication, frame.code, frame.frameType, reason.length);
+      const pkt = this.writeClosePacket(
+        buf,
+        pos,
+        budget,
+        space,
+        (b, p) => writeConnectionClose(b, p, frame.isApplication, frame.code, frame.frameType, reason),
+        size,
+      );
+      if (pkt === null) continue;
+      packets.push(pkt);
+      pos = pkt.payloadEnd + AEAD_TAG_BYTES;
+      if (level === EncryptionLevel.Initial) hasInitial = true;
+    }
+    const last = packets[packets.length - 1];
+    if (last === undefined) return null;
+    if (this.role === 'client' && hasInitial && pos < MIN_INITIAL_DATAGRAM) {
+      const target = Math.min(MIN_INITIAL_DATAGRAM, budget);
+      last.payloadEnd = writePadding(buf, last.payloadEnd, target - pos);
+      pos = target;
+    }
+    for (const pkt of packets) {
+      const keys = this.spaces[pkt.level].writeKeys!;
+      if (pkt.lengthOffset >= 0) {
+        const length = pkt.payloadEnd - pkt.pnOffset + AEAD_TAG_BYTES;
+        buf[pkt.lengthOffset] = 0x40 | (length >> 8);
+        buf[pkt.lengthOffset + 1] = length & 0xff;
+      }
+      protectPacket(keys, buf, pkt.start, pkt.pnOffset, pkt.pnLength, pkt.pn, pkt.payloadEnd);
+    }
+    return buf.subarray(0, pos);
+  }
+
+  private headerLength(level: EncryptionLevelCode, pnLength: number, token: Uint8Array): number {
+    const dcid = this.activePeerCid.cid;
+    if (level === EncryptionLevel.OneRtt) return 1 + dcid.length + pnLength;
+    const scid = this.localCids[0]?.cid ?? EMPTY;
+    const tokenBytes = level === EncryptionLevel.Initial ? varintSize(token.length) + token.length : 0;
+    return 1 + 4 + 1 + dcid.length + 1 + scid.length + tokenBytes + 2 + pnLength;
+  }
+
+  /**
+   * Writes a long (RFC 9000 §17.2) or short (§17.3) header with room for a 2-byte Length, which
+   * {@link sealPacket} fills in. Answers where the Length (-1 for short headers) and packet number are.
+   */
+  private writeHeader(
+    buf: Uint8Array,
+    start: number,
+    level: EncryptionLevelCode,
+    pn: number,
+    pnLength: PacketNumberLength,
+    token: Uint8Array,
+  ): { lengthOffset: number; pnOffset: number } {
+    const dcid = this.activePeerCid.cid;
+    let p = start;
+    let lengthOffset = -1;
+    if (level !== EncryptionLevel.OneRtt) {
+      const scid = this.localCids[0]?.cid ?? EMPTY;
+      // RFC 9000 §17.2: header form 1, fixed bit 1, type (Initial 0, Handshake 2), packet number length.
+      const typeBits = level === EncryptionLevel.Initial ? 0 : 2;
+      buf[p++] = 0xc0 | (typeBits << 4) | (pnLength - 1);
+      buf[p++] = (QUIC_VERSION_1 >>> 24) & 0xff;
+      buf[p++] = (QUIC_VERSION_1 >>> 16) & 0xff;
+      buf[p++] = (QUIC_VERSION_1 >>> 8) & 0xff;
+      buf[p++] = QUIC_VERSION_1 & 0xff;
+      buf[p++] = dcid.length;
+      buf.set(dcid, p);
+      p += dcid.length;
+      buf[p++] = scid.length;
+      buf.set(scid, p);
+      p += scid.length;
+      if (level === EncryptionLevel.Initial) {
+        p = writeVarint(buf, p, token.length);
+        buf.set(token, p);
+        p += token.length;
+      }
+      lengthOffset = p;
+      p += 2;
+    } else {
+      // RFC 9000 §17.3.1: header form 0, fixed bit 1, spin 0, reserved 0, key phase, packet number length.
+      buf[p++] = 0x40 | (this.keyPhase << 2) | (pnLength - 1);
+      buf.set(dcid, p);
+      p += dcid.length;
+    }
+    const pnOffset = p;
+    writePacketNumber(buf, p, pn, pnLength);
+    return { lengthOffset, pnOffset };
+  }
+
+  private writeClosePacket(
+    buf: Uint8Array,
+    start: number,
+    datagramEnd: number,
+    space: Space,
+    writeFrame: (b: Uint8Array, p: number) => number,
+    frameSize: number,
+  ): OpenPacket | null {
+    const level = space.level;
+    const pn = space.nextPn;
+    const pnLength = packetNumberLength(pn, space.largestAcked < 0 ? undefined : space.largestAcked);
+    const token = level === EncryptionLevel.Initial && this.role === 'client' ? this.retryToken : EMPTY;
+    const payloadStart = start + this.headerLength(level, pnLength, token);
+    if (payloadStart + frameSize + 4 + AEAD_TAG_BYTES > datagramEnd) return null;
+    const { lengthOffset, pnOffset } = this.writeHeader(buf, start, level, pn, pnLength, token);
+    let pos = writeFrame(buf, payloadStart);
+    if (pos - pnOffset < 4) pos = writePadding(buf, pos, 4 - (pos - pnOffset));
+    space.nextPn++;
+    return {
+      level,
+      start,
+      lengthOffset,
+      pnOffset,
+      pnLength,
+      pn,
+      payloadEnd: pos,
+      records: [],
+      isAckEliciting: false,
+      isPadded: false,
+      needsPadding: false,
+    };
+  }
+
+  /** Key phase bit of 1-RTT packets we send (RFC 9001 §6). */
+  private keyPhase = 0;
+}
+
+/** A packet being assembled in a datagram, sealed once the datagram is complete. */
+interface OpenPacket {
+  readonly level: EncryptionLevelCode;
+  readonly start: number;
+  readonly lengthOffset: number;
+  readonly pnOffset: number;
+  readonly pnLength: PacketNumberLength;
+  readonly pn: number;
+  payloadEnd: number;
+  readonly records: SentRecord[];
+  readonly isAckEliciting: boolean;
+  isPadded: boolean;
+  readonly needsPadding: boolean;
+}
+
+function assertNeverFrame(f: never): never {
+  throw new UsageError('ERR_QUIC_INTERNAL', `unhandled frame ${JSON.stringify(f)}`);
+}
+function assertNeverRecord(r: never): never {
+  throw new UsageError('ERR_QUIC_INTERNAL', `unhandled sent record ${JSON.stringify(r)}`);
+}
+function assertNeverTls(e: never): never {
+  throw new UsageError('ERR_QUIC_INTERNAL', `unhandled TLS event ${JSON.stringify(e)}`);
+}
