@@ -40,3 +40,129 @@ test('handshake over the simulated link, stream data both ways, clean close', ()
   assert.equal(p.clientEndpoint.connectionCount, 0);
   assert.equal(p.serverEndpoint.connectionCount, 0);
 });
+
+test('many streams under MAX_STREAMS and small flow-control windows all complete', () => {
+  const limits = {
+    maxStreamsBidi: 8,
+    maxStreamsUni: 4,
+    streamWindowBytes: 4096,
+    connectionWindowBytes: 16384,
+  };
+  const p = makePair({ clientLimits: limits, serverLimits: limits });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  const total = 120;
+  const sizes = new Map<number, number>();
+  let opened = 0;
+  let blocked = 0;
+  const openMore = (): void => {
+    while (opened < total) {
+      const id = cc.openStream(opened % 3 !== 2);
+      if (id === null) {
+        blocked++;
+        return;
+      }
+      const n = 1000 + ((opened * 997) % 9000);
+      sizes.set(id, n);
+      cc.writeStream(id, [pattern(id, n)], true);
+      opened++;
+    }
+  };
+  p.client.onEvent = (e) => {
+    if (e.type === 'streamsAvailable') openMore();
+  };
+  // The server answers bidirectional streams with a short response.
+  p.server.onEvent = (e, side) => {
+    if (e.type === 'streamData' && e.fin && e.id % 4 === 0)
+      side.conn!.writeStream(e.id, [pattern(e.id, 10)], true);
+  };
+  openMore();
+  const allIn = (): boolean =>
+    opened === total &&
+    [...sizes].every(
+      ([id, n]) => p.server.streams.get(id)?.finCount === 1 && p.server.streams.get(id)!.length === n,
+    );
+  assert.ok(p.runUntil(allIn, p.link.nowMs + 120000), `opened ${opened}, blocked ${blocked}`);
+  assert.ok(blocked > 0, 'MAX_STREAMS made the client wait');
+  for (const [id, n] of sizes) assert.deepEqual(p.server.bytes(id), pattern(id, n));
+  // Every bidirectional response arrives too, and no stream state is left behind once all is acknowledged.
+  assert.ok(
+    p.runUntil(() =>
+      [...sizes.keys()].every((id) => id % 4 !== 0 || p.client.streams.get(id)?.finCount === 1),
+    ),
+  );
+});
+
+test('DATAGRAM frames both ways (RFC 9221)', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  assert.ok(p.client.conn!.sendDatagram(new Uint8Array([1, 2, 3])));
+  assert.ok(p.server.conn!.sendDatagram(new Uint8Array([4, 5])));
+  assert.equal(p.client.conn!.sendDatagram(new Uint8Array(5000)), false, 'too large for the peer');
+  assert.ok(p.runUntil(() => p.client.datagrams.length === 1 && p.server.datagrams.length === 1));
+  assert.deepEqual([...p.server.datagrams[0]!], [1, 2, 3]);
+  assert.deepEqual([...p.client.datagrams[0]!], [4, 5]);
+});
+
+test('RESET_STREAM and STOP_SENDING reach the peer', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  const a = cc.openStream(true)!;
+  cc.writeStream(a, [pattern(a, 100)], false);
+  assert.ok(p.runUntil(() => (p.server.streams.get(a)?.length ?? 0) === 100));
+  cc.resetStream(a, 7);
+  assert.ok(p.runUntil(() => p.server.streams.get(a)?.reset !== undefined));
+  assert.deepEqual(p.server.streams.get(a)!.reset, { code: 7, finalSize: 100 });
+  // STOP_SENDING from the server makes the client reset its sending part with the same code.
+  const b = cc.openStream(true)!;
+  cc.writeStream(b, [pattern(b, 10)], false);
+  assert.ok(p.runUntil(() => (p.server.streams.get(b)?.length ?? 0) === 10));
+  p.server.conn!.stopSending(b, 9);
+  assert.ok(
+    p.runUntil(() => p.client.events.some((e) => e.type === 'stopSending' && e.id === b && e.code === 9)),
+  );
+  assert.ok(p.runUntil(() => p.server.streams.get(b)?.reset !== undefined));
+  assert.equal(p.server.streams.get(b)!.reset!.code, 9);
+});
+
+test('idle timeout closes both sides silently (RFC 9000 §10.1)', () => {
+  const p = makePair({ clientLimits: { idleTimeoutMs: 5000 } });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  p.runUntil(() => false, p.link.nowMs + 200);
+  p.link.impairments = [{ lossRate: 1 }, { lossRate: 1 }];
+  const start = p.link.nowMs;
+  assert.ok(p.runUntil(() => p.client.closed !== undefined && p.server.closed !== undefined));
+  assert.equal(p.client.closed!.reason, CloseReason.IdleTimeout);
+  assert.equal(p.server.closed!.reason, CloseReason.IdleTimeout);
+  assert.ok(p.link.nowMs - start >= 4000 && p.link.nowMs - start < 7000, `${p.link.nowMs - start} ms`);
+});
+
+test('no ALPN overlap closes with CRYPTO_ERROR no_application_protocol (RFC 9001 §8.1)', () => {
+  const p = makePair({ clientAlpn: ['h3'] });
+  assert.ok(p.runUntil(() => p.client.closed !== undefined));
+  assert.equal(p.client.closed!.reason, CloseReason.Remote);
+  assert.equal(p.client.closed!.code, 0x100 + 120);
+  assert.equal(p.client.isHandshakeComplete, false);
+});
+
+test('each side issues connection IDs up to the peer limit (RFC 9000 §5.1.1)', () => {
+  const p = makePair({ clientLimits: { activeConnectionIdLimit: 3 } });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  p.runUntil(() => false, p.link.nowMs + 500);
+  assert.equal(p.server.conn!.localConnectionIds.length, 3);
+  assert.equal(p.client.conn!.localConnectionIds.length, 4);
+});
+
+test('works over a link whose MTU is 1200 bytes', () => {
+  const p = makePair({
+    clientToServer: { delayMs: 5, mtu: 1200 },
+    serverToClient: { delayMs: 5, mtu: 1200 },
+  });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const id = p.client.conn!.openStream(false)!;
+  p.client.conn!.writeStream(id, [pattern(id, 50000)], true);
+  assert.ok(p.runUntil(() => p.server.streams.get(id)?.finCount === 1));
+  assert.deepEqual(p.server.bytes(id), pattern(id, 50000));
+  assert.equal(p.link.stats[0].tooBig + p.link.stats[1].tooBig, 0);
+});
