@@ -765,15 +765,24 @@ export class QuicConnectionCore {
   }
 
   private checkStatelessReset(bytes: Uint8Array): void {
-    // RFC 9000 §10.3.1: a datagram whose last 16 bytes equal a reset token of the peer ends the connection.
+    this.handleStatelessReset(bytes);
+  }
+
+  /**
+   * RFC 9000 §10.3.1: a datagram whose last 16 bytes equal a stateless reset token of the peer ends the
+   * connection at once. Answers whether it did. The endpoint calls this for datagrams it cannot route.
+   */
+  handleStatelessReset(bytes: Uint8Array): boolean {
+    if (!this.isOpen && this.stateValue !== ConnectionState.Closing) return false;
     const tail = statelessResetCandidate(bytes);
-    if (tail === null) return;
+    if (tail === null) return false;
     for (const p of this.peerCids) {
       if (p.resetToken !== null && isStatelessResetToken(tail, p.resetToken)) {
         this.terminate(CloseReason.StatelessReset, 0, false, 'stateless reset', undefined);
-        return;
+        return true;
       }
     }
+    return false;
   }
 
   private validateAddress(nowMs: number): void {

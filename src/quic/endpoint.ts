@@ -12,6 +12,7 @@ import type { QuicConnectionOptions } from './connection.js';
 import type { QuicAddress } from './events.js';
 import { resolveQuicLimits } from './limits.js';
 import type { QuicLimits } from './limits.js';
+import { encodeStatelessReset, encodeVersionNegotiation } from './packet/header.js';
 import { encodeRetry } from './packet/retry.js';
 import { QUIC_VERSION_1 } from './packet/types.js';
 
@@ -246,6 +247,13 @@ export class QuicEndpoint {
       return;
     }
     if (!inv.isLong) {
+      // RFC 9000 §10.3.1: an unroutable datagram may be a stateless reset for one of our connections.
+      for (const c of this.connections) {
+        if (c.handleStatelessReset(bytes)) {
+          this.reap(c);
+          return;
+        }
+      }
       this.sendStatelessReset(bytes, inv.dcid, remote);
       return;
     }
@@ -371,19 +379,16 @@ export class QuicEndpoint {
   }
 
   private sendVersionNegotiation(inv: Invariant, remote: QuicAddress): void {
-    // RFC 9000 §17.2.1: DCID and SCID echo the client's SCID and DCID; the versions we support follow.
-    const out = new Uint8Array(1 + 4 + 1 + inv.scid.length + 1 + inv.dcid.length + 4);
-    let p = 0;
-    out[p++] = 0x80 | (this.crypto.randomBytes(1)[0]! & 0x7f);
-    p += 4; // version 0
-    out[p++] = inv.scid.length;
-    out.set(inv.scid, p);
-    p += inv.scid.length;
-    out[p++] = inv.dcid.length;
-    out.set(inv.dcid, p);
-    p += inv.dcid.length;
-    new DataView(out.buffer).setUint32(p, QUIC_VERSION_1);
-    this.enqueue({ bytes: out, remote });
+    // RFC 9000 §17.2.1: DCID and SCID echo the client's SCID and DCID; the versions we support follow,
+    // plus a reserved 0x?a?a?a?a version so clients exercise the mechanism (RFC 9000 §15).
+    const grease = (this.crypto.randomBytes(4).reduce((v, b) => (v << 8) | b, 0) & 0xf0f0f0f0) | 0x0a0a0a0a;
+    const bytes = encodeVersionNegotiation(
+      inv.scid,
+      inv.dcid,
+      [QUIC_VERSION_1, grease >>> 0],
+      this.crypto.randomBytes(1)[0],
+    );
+    this.enqueue({ bytes, remote });
   }
 
   private sendStatelessReset(bytes: Uint8Array, dcid: Uint8Array, remote: QuicAddress): void {
@@ -391,11 +396,12 @@ export class QuicEndpoint {
     // it looks like a short header packet with a 1-byte payload.
     if (bytes.length <= 21) return;
     const size = Math.min(bytes.length - 1, 43);
-    const out = this.crypto.randomBytes(size);
     // RFC 9000 §10.3: first bits 01, the rest unpredictable; the token ends the datagram.
-    out[0] = 0x40 | (out[0]! & 0x3f);
-    out.set(this.resetToken(dcid), size - RESET_TOKEN_BYTES);
-    this.enqueue({ bytes: out, remote });
+    const reset = encodeStatelessReset(
+      this.crypto.randomBytes(size - RESET_TOKEN_BYTES),
+      this.resetToken(dcid),
+    );
+    this.enqueue({ bytes: reset, remote });
   }
 
   /** The next datagram to send, from the endpoint's own queue or a connection (round robin). */

@@ -115,6 +115,7 @@ export interface PairOptions {
   readonly clientLimits?: Partial<QuicLimits>;
   readonly serverLimits?: Partial<QuicLimits>;
   readonly server?: Partial<QuicServerOptions>;
+  readonly serverStaticKey?: Uint8Array;
   readonly alpn?: readonly string[];
   readonly clientAlpn?: readonly string[];
 }
@@ -139,6 +140,7 @@ export function makePair(options: PairOptions = {}): Pair {
   const serverEndpoint = new QuicEndpoint({
     crypto: nodeCrypto,
     ...(options.serverLimits !== undefined ? { limits: options.serverLimits } : {}),
+    ...(options.serverStaticKey !== undefined ? { staticKey: options.serverStaticKey } : {}),
     server: {
       alpn,
       certificateChain: nodeCrypto.pemToDer(c.cert),
