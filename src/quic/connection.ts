@@ -60,7 +60,16 @@ import { EncryptionLevel, PacketNumberSpace } from './packet/levels.js';
 import type { EncryptionLevelCode } from './packet/levels.js';
 import { packetNumberLength, writePacketNumber } from './packet/number.js';
 import type { PacketNumberLength } from './packet/number.js';
-import { derivePacketKeys, deriveInitialKeys, protectPacket, unprotectPacket } from './packet/protection.js';
+import {
+  AEAD_LIMITS,
+  decryptPayload,
+  derivePacketKeys,
+  deriveInitialKeys,
+  nextGenerationKeys,
+  protectPacket,
+  removeHeaderProtection,
+  unprotectPacket,
+} from './packet/protection.js';
 import { isRetryIntegrityValid } from './packet/retry.js';
 import type { PacketKeys } from './packet/protection.js';
 import { PacketType, QUIC_VERSION_1 } from './packet/types.js';
@@ -677,14 +686,10 @@ export class QuicConnectionCore {
     if (keys === null || space.isDiscarded) return false;
     // RFC 9000 §17.2.2: a server's Initial has an empty token; a client discards one that does not.
     if (this.role === 'client' && h.packetType === PacketType.Initial && h.token.length > 0) return false;
-    const res = unprotectPacket(
-      keys,
-      bytes,
-      h.headerStart,
-      h.pnOffset,
-      h.packetEnd,
-      space.ack.largestReceived,
-    );
+    const res =
+      level === EncryptionLevel.OneRtt
+        ? this.unprotectOneRtt(keys, bytes, h, nowMs)
+        : unprotectPacket(keys, bytes, h.headerStart, h.pnOffset, h.packetEnd, space.ack.largestReceived);
     if (res === null) return false;
     // RFC 9000 §17.2, §17.3.1: reserved bits must be zero after removing header protection.
     if (!res.reservedBitsValid) throw quicError('PROTOCOL_VIOLATION', 'reserved header bits are not zero');
@@ -728,6 +733,92 @@ export class QuicConnectionCore {
       if (!this.isOpen) break;
     }
     return true;
+  }
+
+  /**
+   * Removes 1-RTT protection with the keys of the packet's key phase (RFC 9001 §6): the current keys, the
+   * previous ones for packets of the old phase still in flight, or the next generation, whose successful
+   * use means the peer updated keys (we answer by updating ours, §6.2).
+   */
+  private unprotectOneRtt(
+    keys: PacketKeys,
+    bytes: Uint8Array,
+    h: PacketHeader,
+    nowMs: number,
+  ): { packetNumber: number; payload: Uint8Array; reservedBitsValid: boolean } | null {
+    const space = this.spaces[EncryptionLevel.OneRtt];
+    // RFC 9001 §6: header protection keys never change with key updates.
+    const header = removeHeaderProtection(
+      keys.hp,
+      bytes,
+      h.headerStart,
+      h.pnOffset,
+      h.packetEnd,
+      space.ack.largestReceived,
+    );
+    if (header === null) return null;
+    const phase = header.keyPhase ? 1 : 0;
+    const ku = this.keyUpdate;
+    if (phase === ku.readPhase) {
+      const payload = decryptPayload(keys, bytes, h.headerStart, h.pnOffset, header, h.packetEnd);
+      return payload === null
+        ? null
+        : { packetNumber: header.packetNumber, payload, reservedBitsValid: header.reservedBitsValid };
+    }
+    // RFC 9001 §6.5: a packet of the other phase older than the first packet of the current phase was
+    // protected with the previous keys.
+    if (ku.readPrev !== null && header.packetNumber < ku.readPhaseStartPn) {
+      const payload = decryptPayload(ku.readPrev, bytes, h.headerStart, h.pnOffset, header, h.packetEnd);
+      return payload === null
+        ? null
+        : { packetNumber: header.packetNumber, payload, reservedBitsValid: header.reservedBitsValid };
+    }
+    ku.readNext ??= nextGenerationKeys(this.crypto, keys);
+    const payload = decryptPayload(ku.readNext, bytes, h.headerStart, h.pnOffset, header, h.packetEnd);
+    if (payload === null) return null;
+    // RFC 9001 §6.2: the peer moved to the next key phase.
+    ku.readPrev = keys;
+    space.readKeys = ku.readNext;
+    ku.readNext = null;
+    ku.readPhase = phase;
+    ku.readPhaseStartPn = header.packetNumber;
+    // RFC 9001 §6.5: the previous read keys are kept for three PTOs for reordered packets.
+    ku.discardPrevAt = nowMs + 3 * this.recovery.ptoPeriodMs();
+    if (ku.sendPhase !== phase) {
+      // The peer initiated: we update our sending keys too (RFC 9001 §6.2).
+      this.installNextWriteKeys();
+    }
+    return { packetNumber: header.packetNumber, payload, reservedBitsValid: header.reservedBitsValid };
+  }
+
+  private installNextWriteKeys(): void {
+    const space = this.spaces[EncryptionLevel.OneRtt];
+    const ku = this.keyUpdate;
+    space.writeKeys = nextGenerationKeys(this.crypto, space.writeKeys!);
+    ku.sendPhase ^= 1;
+    ku.sendPhaseStartPn = space.nextPn;
+    ku.packetsWithWriteKeys = 0;
+  }
+
+  /**
+   * Starts a key update (RFC 9001 §6.1): later 1-RTT packets use the next generation of keys and flip the
+   * Key Phase bit. Answers false when not allowed yet: before the handshake is confirmed, or while the
+   * previous update is not acknowledged (RFC 9001 §6.1, §6.5).
+   */
+  updateKeys(): boolean {
+    const ku = this.keyUpdate;
+    const space = this.spaces[EncryptionLevel.OneRtt];
+    if (!this.isOpen || !this.isHandshakeConfirmed || space.writeKeys === null) return false;
+    if (ku.sendPhase !== ku.readPhase) return false;
+    // RFC 9001 §6.1: not before a packet of the current phase was acknowledged.
+    if (space.largestAcked < ku.sendPhaseStartPn) return false;
+    this.installNextWriteKeys();
+    return true;
+  }
+
+  /** The Key Phase bit of 1-RTT packets we send now (RFC 9001 §6). */
+  get keyPhase(): number {
+    return this.keyUpdate.sendPhase;
   }
 
   private recvVersionNegotiation(h: PacketHeader): void {
@@ -1483,6 +1574,7 @@ export class QuicConnectionCore {
     pick(this.idleDeadline());
     if (!this.isHandshakeConfirmed) pick(this.handshakeDeadline);
     pick(this.pathChallengeDeadline);
+    pick(this.keyUpdate.discardPrevAt);
     return d;
   }
 
@@ -1530,6 +1622,11 @@ export class QuicConnectionCore {
         // RFC 9000 §8.2.4: failed validation; without an alternative path we keep using the new address.
         this.pathChallenge = null;
         this.pathChallengeDeadline = undefined;
+      }
+      const ku = this.keyUpdate;
+      if (ku.discardPrevAt !== undefined && nowMs >= ku.discardPrevAt) {
+        ku.readPrev = null;
+        ku.discardPrevAt = undefined;
       }
       for (let attempt = 0; attempt < 2; attempt++) {
         const d = this.recovery.deadline();
@@ -1725,6 +1822,17 @@ export class QuicConnectionCore {
     }
     const end = protectPacket(keys, buf, pkt.start, pkt.pnOffset, pkt.pnLength, pkt.pn, pkt.payloadEnd);
     const size = end - pkt.start;
+    if (pkt.level === EncryptionLevel.OneRtt) {
+      // RFC 9001 §6.6: update keys before the confidentiality limit of the AEAD is reached.
+      const ku = this.keyUpdate;
+      ku.packetsWithWriteKeys++;
+      if (
+        ku.packetsWithWriteKeys >=
+        Math.min(AEAD_LIMITS[keys.aeadName].confidentiality, this.limits.keyUpdateAfterPackets)
+      ) {
+        this.updateKeys();
+      }
+    }
     this.recovery.onPacketSent({
       pn: pkt.pn,
       space: pkt.level,
@@ -1999,7 +2107,7 @@ export class QuicConnectionCore {
       p += 2;
     } else {
       // RFC 9000 §17.3.1: header form 0, fixed bit 1, spin 0, reserved 0, key phase, packet number length.
-      buf[p++] = 0x40 | (this.keyPhase << 2) | (pnLength - 1);
+      buf[p++] = 0x40 | (this.keyUpdate.sendPhase << 2) | (pnLength - 1);
       buf.set(dcid, p);
       p += dcid.length;
     }
@@ -2041,8 +2149,20 @@ export class QuicConnectionCore {
     };
   }
 
-  /** Key phase bit of 1-RTT packets we send (RFC 9001 §6). */
-  private keyPhase = 0;
+  /** 1-RTT key phases (RFC 9001 §6). */
+  private readonly keyUpdate = {
+    sendPhase: 0,
+    readPhase: 0,
+    /** First packet number we sent in the current send phase. */
+    sendPhaseStartPn: 0,
+    /** First packet number received in the current read phase. */
+    readPhaseStartPn: 0,
+    readPrev: null as PacketKeys | null,
+    readNext: null as PacketKeys | null,
+    discardPrevAt: undefined as number | undefined,
+    /** Packets protected with the current write keys (RFC 9001 §6.6 confidentiality limit). */
+    packetsWithWriteKeys: 0,
+  };
 }
 
 /** A packet being assembled in a datagram, sealed once the datagram is complete. */

@@ -54,6 +54,8 @@ export interface QuicLimits {
   readonly retryTokenLifetimeMs: number;
   /** Datagrams an endpoint queues for sending (version negotiation, stateless resets, refusals). */
   readonly maxEndpointQueue: number;
+  /** 1-RTT packets sent with one key before we update keys (RFC 9001 §6.6 sets the AEAD's upper bound). */
+  readonly keyUpdateAfterPackets: number;
 }
 
 /** Default QUIC limits; frozen. */
@@ -101,6 +103,8 @@ export const DEFAULT_QUIC_LIMITS: Readonly<QuicLimits> = Object.freeze({
   retryTokenLifetimeMs: 10000,
   // 1024: version negotiation and reset answers beyond it are dropped rather than buffered.
   maxEndpointQueue: 1024,
+  // 2^23: the AES-GCM confidentiality limit of RFC 9001 §6.6 (the AEAD's own limit applies when lower).
+  keyUpdateAfterPackets: 2 ** 23,
 });
 
 /** Merges `overrides` into {@link DEFAULT_QUIC_LIMITS}, validating every value. */

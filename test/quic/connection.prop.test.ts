@@ -26,7 +26,8 @@ test('every stream byte arrives exactly once, in order, under loss, reordering, 
       impairment,
       fc.array(fc.integer({ min: 0, max: 40000 }), { minLength: 1, maxLength: 6 }),
       fc.boolean(),
-      (seed, up, down, sizes, smallWindows) => {
+      fc.boolean(),
+      (seed, up, down, sizes, smallWindows, keyUpdates) => {
         const limits = smallWindows ? { streamWindowBytes: 8192, connectionWindowBytes: 20000 } : undefined;
         const p = makePair({
           seed,
@@ -41,7 +42,11 @@ test('every stream byte arrives exactly once, in order, under loss, reordering, 
         const ids: number[] = [];
         let started = false;
         const deadline = p.link.nowMs + 600_000;
+        let step = 0;
         const done = p.runUntil(() => {
+          // Key updates as often as allowed, alternating sides (RFC 9001 §6).
+          if (keyUpdates && started && ++step % 7 === 0)
+            (step % 2 === 0 ? p.client : p.server).conn?.updateKeys();
           if (!started && p.client.isHandshakeComplete) {
             started = true;
             for (const n of sizes) {

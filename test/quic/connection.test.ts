@@ -166,3 +166,63 @@ test('works over a link whose MTU is 1200 bytes', () => {
   assert.deepEqual(p.server.bytes(id), pattern(id, 50000));
   assert.equal(p.link.stats[0].tooBig + p.link.stats[1].tooBig, 0);
 });
+
+test('key updates from either side keep data flowing, reordering included (RFC 9001 §6)', () => {
+  const jittery = { delayMs: 10, jitterMs: 15 };
+  const p = makePair({ clientToServer: jittery, serverToClient: jittery, seed: 5 });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  const sc = p.server.conn!;
+  assert.equal(cc.updateKeys(), false, 'not before the handshake is confirmed on the client');
+  p.runUntil(() => false, p.link.nowMs + 100);
+  const id = cc.openStream(false)!;
+  const chunks: Uint8Array[] = [];
+  let sent = 0;
+  const write = (n: number): void => {
+    const c = pattern(id, sent + n).subarray(sent);
+    chunks.push(c);
+    sent += n;
+    cc.writeStream(id, [c], false);
+  };
+  write(20000);
+  p.runUntil(() => false, p.link.nowMs + 5);
+  assert.equal(cc.updateKeys(), true);
+  assert.equal(cc.keyPhase, 1);
+  assert.equal(cc.updateKeys(), false, 'the previous update is not acknowledged yet');
+  write(20000);
+  assert.ok(p.runUntil(() => (p.server.streams.get(id)?.length ?? 0) === sent));
+  assert.equal(sc.keyPhase, 1, 'the server followed');
+  // Now the server initiates.
+  assert.ok(p.runUntil(() => sc.updateKeys()));
+  assert.equal(sc.keyPhase, 0);
+  write(30000);
+  assert.ok(p.runUntil(() => (p.server.streams.get(id)?.length ?? 0) === sent && cc.keyPhase === 0));
+  // And the client once more, then finish the stream.
+  assert.ok(p.runUntil(() => cc.updateKeys()));
+  cc.writeStream(id, [], true);
+  assert.ok(p.runUntil(() => p.server.streams.get(id)?.finCount === 1));
+  assert.deepEqual(p.server.bytes(id), pattern(id, sent));
+  assert.equal(p.client.closed, undefined);
+  assert.equal(p.server.closed, undefined);
+});
+
+test('an automatic key update after keyUpdateAfterPackets packets', () => {
+  const p = makePair({ clientLimits: { keyUpdateAfterPackets: 20 } });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  const id = cc.openStream(false)!;
+  cc.writeStream(id, [pattern(id, 100000)], true);
+  let phases = 0;
+  let last = cc.keyPhase;
+  assert.ok(
+    p.runUntil(() => {
+      if (cc.keyPhase !== last) {
+        phases++;
+        last = cc.keyPhase;
+      }
+      return p.server.streams.get(id)?.finCount === 1;
+    }),
+  );
+  assert.ok(phases >= 2, `${phases} key updates`);
+  assert.deepEqual(p.server.bytes(id), pattern(id, 100000));
+});
