@@ -22,7 +22,7 @@ import { quicError, TransportErrorCode } from './errors.js';
 import { CloseReason, isSameAddress } from './events.js';
 import type { CloseReasonCode, QuicAddress, QuicEvent } from './events.js';
 import { FrameReader } from './frame/reader.js';
-import { FrameType, isAckEliciting, isFrameAllowedIn } from './frame/types.js';
+import { FrameType, isAckEliciting, isFrameAllowedIn, isProbingFrame } from './frame/types.js';
 import type { Frame, StreamFrame } from './frame/types.js';
 import {
   ackFrameSize,
@@ -229,6 +229,7 @@ type SentRecord =
   | { readonly kind: 'newConnectionId'; readonly seq: number }
   | { readonly kind: 'retireConnectionId'; readonly seq: number }
   | { readonly kind: 'handshakeDone' }
+  | { readonly kind: 'path'; readonly isChallenge: boolean }
   | { readonly kind: 'other' };
 
 /** Per packet number space state (RFC 9000 §12.3). */
@@ -363,7 +364,10 @@ export class QuicConnectionCore {
   private pathChallenge: Uint8Array | null = null;
   private isPathChallengePending = false;
   private pathChallengeDeadline: number | undefined = undefined;
-  private pendingRemote: QuicAddress | null = null;
+  /** The last address validated (RFC 9000 §9.3.2: the fallback when validating a new one fails). */
+  private validatedRemote: QuicAddress;
+  /** The packet just processed carried a non-probing frame (RFC 9000 §9.1). */
+  private isNonProbingPacket = false;
 
   // Timers.
   private idleTimeoutMs: number;
@@ -390,6 +394,7 @@ export class QuicConnectionCore {
     this.limits = resolveQuicLimits(setup.options.limits);
     this.hooks = setup.hooks;
     this.remoteAddress = setup.remote;
+    this.validatedRemote = setup.remote;
     this.originalDcid = setup.originalDcid;
     this.retrySourceCid = setup.retrySourceCid;
     this.isAddressValidated = setup.role === 'client' || setup.isAddressValidated === true;
@@ -461,6 +466,11 @@ export class QuicConnectionCore {
   /** The negotiated ALPN protocol, once known. */
   get alpn(): string | undefined {
     return this.tls.alpn;
+  }
+
+  /** True while a new peer address is being validated (RFC 9000 §8.2, §9.3). */
+  get isPathValidating(): boolean {
+    return this.pathChallenge !== null;
   }
 
   /** The peer's current address. */
@@ -649,6 +659,7 @@ export class QuicConnectionCore {
       return;
     }
     if (!isSameAddress(remote, this.remoteAddress)) this.onAddressChange(remote, nowMs);
+    this.isNonProbingPacket = false;
     this.afterReceive(nowMs);
   }
 
@@ -710,6 +721,7 @@ export class QuicConnectionCore {
         );
       }
       if (isAckEliciting(f.type)) isElicting = true;
+      if (!isProbingFrame(f.type)) this.isNonProbingPacket = true;
       frames.push(f);
     }
     // RFC 9000 §12.4: a packet without frames is a PROTOCOL_VIOLATION.
@@ -984,11 +996,9 @@ export class QuicConnectionCore {
         // RFC 9000 §8.2.3: a response that matches no outstanding challenge is ignored.
         if (this.pathChallenge !== null && bytesEqual(this.pathChallenge, f.data)) {
           this.pathChallenge = null;
+          this.isPathChallengePending = false;
           this.pathChallengeDeadline = undefined;
-          if (this.pendingRemote !== null) {
-            this.remoteAddress = this.pendingRemote;
-            this.pendingRemote = null;
-          }
+          this.validatedRemote = this.remoteAddress;
         }
         return;
       case FrameType.CONNECTION_CLOSE:
@@ -1076,6 +1086,7 @@ export class QuicConnectionCore {
         case 'streamDataBlocked':
         case 'streamsBlocked':
         case 'handshakeDone':
+        case 'path':
         case 'other':
           break;
         default:
@@ -1152,6 +1163,11 @@ export class QuicConnectionCore {
           break;
         case 'handshakeDone':
           this.isHandshakeDonePending = true;
+          break;
+        case 'path':
+          // RFC 9000 §8.2.1: a lost PATH_CHALLENGE is sent again while validation is running; a lost
+          // PATH_RESPONSE is not (§13.3), the peer challenges again.
+          if (r.isChallenge && this.pathChallenge !== null) this.isPathChallengePending = true;
           break;
         default:
           assertNeverRecord(r);
@@ -1359,12 +1375,18 @@ export class QuicConnectionCore {
   }
 
   private onAddressChange(remote: QuicAddress, nowMs: number): void {
-    // RFC 9000 §9.3: only a server follows a client's new address, after the handshake is confirmed; the
-    // new path is validated with PATH_CHALLENGE (§8.2) while packets keep flowing.
-    if (this.role !== 'server' || !this.isHandshakeConfirmed) return;
-    if (this.pendingRemote !== null && isSameAddress(this.pendingRemote, remote)) return;
+    // RFC 9000 §9.3: only a server follows a client's new address, after the handshake is confirmed, and
+    // only for a packet with non-probing frames (§9.1); the new path is validated with PATH_CHALLENGE
+    // (§8.2) while packets keep flowing to it.
+    if (this.role !== 'server' || !this.isHandshakeConfirmed || !this.isNonProbingPacket) return;
     this.remoteAddress = remote;
-    this.pendingRemote = null;
+    if (isSameAddress(remote, this.validatedRemote)) {
+      // Back on the validated path: no validation needed.
+      this.pathChallenge = null;
+      this.isPathChallengePending = false;
+      this.pathChallengeDeadline = undefined;
+      return;
+    }
     this.pathChallenge = this.crypto.randomBytes(8);
     this.isPathChallengePending = true;
     this.pathChallengeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
@@ -1619,9 +1641,11 @@ export class QuicConnectionCore {
         return;
       }
       if (this.pathChallengeDeadline !== undefined && nowMs >= this.pathChallengeDeadline) {
-        // RFC 9000 §8.2.4: failed validation; without an alternative path we keep using the new address.
+        // RFC 9000 §9.3.2: failed validation: back to the last validated address.
         this.pathChallenge = null;
+        this.isPathChallengePending = false;
         this.pathChallengeDeadline = undefined;
+        this.remoteAddress = this.validatedRemote;
       }
       const ku = this.keyUpdate;
       if (ku.discardPrevAt !== undefined && nowMs >= ku.discardPrevAt) {
@@ -1765,7 +1789,8 @@ export class QuicConnectionCore {
     if (mayElicit) {
       if (level === EncryptionLevel.OneRtt) {
         pos = this.writeOneRttFrames(buf, pos, end, records);
-        if (this.pathChallenge !== null && this.isPathChallengeSentIn(records)) needsPadding = true;
+        // RFC 9000 §8.2.1, §8.2.2: datagrams with PATH_CHALLENGE or PATH_RESPONSE are padded to 1200.
+        if (records.some((r) => r.kind === 'path')) needsPadding = true;
       }
       pos = this.writeCryptoFrames(buf, pos, end, space, records);
       for (const r of records) if (r.kind !== 'ack') isEliciting = true;
@@ -1805,10 +1830,6 @@ export class QuicConnectionCore {
       isPadded: false,
       needsPadding,
     };
-  }
-
-  private isPathChallengeSentIn(records: readonly SentRecord[]): boolean {
-    return records.some((r) => r.kind === 'other') && !this.isPathChallengePending;
   }
 
   private sealPacket(buf: Uint8Array, pkt: OpenPacket, nowMs: number): void {
@@ -1882,11 +1903,11 @@ export class QuicConnectionCore {
     }
     while (this.pathResponses.length > 0 && room(9)) {
       pos = writePathResponse(buf, pos, this.pathResponses.shift()!);
-      records.push({ kind: 'other' });
+      records.push({ kind: 'path', isChallenge: false });
     }
     if (this.isPathChallengePending && this.pathChallenge !== null && room(9)) {
       pos = writePathChallenge(buf, pos, this.pathChallenge);
-      records.push({ kind: 'other' });
+      records.push({ kind: 'path', isChallenge: true });
       this.isPathChallengePending = false;
     }
     while (this.pendingNewCids.length > 0 && room(1 + 8 + 8 + 1 + 20 + 16)) {

@@ -226,3 +226,27 @@ test('an automatic key update after keyUpdateAfterPackets packets', () => {
   assert.ok(phases >= 2, `${phases} key updates`);
   assert.deepEqual(p.server.bytes(id), pattern(id, 100000));
 });
+
+test('a client address change is validated by the server with PATH_CHALLENGE (RFC 9000 §8.2, §9.3)', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  p.runUntil(() => false, p.link.nowMs + 100);
+  const sc = p.server.conn!;
+  const cc = p.client.conn!;
+  const rebound = { address: '10.9.9.9', port: 5555 };
+  p.link.addresses[0] = rebound;
+  const id = cc.openStream(true)!;
+  cc.writeStream(id, [pattern(id, 3000)], false);
+  let sawValidation = false;
+  assert.ok(
+    p.runUntil(() => {
+      sawValidation ||= sc.isPathValidating;
+      return sawValidation && !sc.isPathValidating;
+    }),
+  );
+  assert.deepEqual(sc.remote, rebound);
+  cc.writeStream(id, [pattern(id + 1, 3000)], true);
+  assert.ok(p.runUntil(() => p.server.streams.get(id)?.finCount === 1));
+  assert.equal(p.server.streams.get(id)!.length, 6000);
+  assert.equal(p.server.closed, undefined);
+});

@@ -69,7 +69,8 @@ function newStats(): LinkStats {
 export class SimLink {
   nowMs: number;
   readonly nodes: readonly [SimNode, SimNode];
-  readonly addresses: readonly [QuicAddress, QuicAddress];
+  /** Node i sends from `addresses[i]`; change one to simulate a NAT rebinding. */
+  addresses: [QuicAddress, QuicAddress];
   /** `stats[i]` counts datagrams sent by node i. */
   readonly stats: readonly [LinkStats, LinkStats];
   /** Impairments of datagrams sent by node i; replaceable between runs. */
