@@ -314,3 +314,93 @@ test('non-in-flight packets (ACK only) are tracked but do not count or arm timer
   assert.equal(ld.ptoPeriodMs(), 333 + 4 * 166.5 + 25);
   assert.equal(ld.ptoPeriodMs(Handshake), 333 + 4 * 166.5);
 });
+
+test('loss delay uses the larger of latest and smoothed RTT (RFC 9002 §6.1.2)', () => {
+  const ld = confirmed();
+  ld.onPacketSent(packet(Application, 0, 0));
+  ld.onAckReceived(Application, [0, 0], 0, 100); // srtt 100
+  ld.onPacketSent(packet(Application, 1, 100));
+  ld.onPacketSent(packet(Application, 2, 110));
+  // latest 300 > smoothed (125): loss delay 9/8 * 300 = 337.5, so packet 1 (sent 310 ms before) survives.
+  const r = ld.onAckReceived(Application, [2, 2], 0, 410);
+  assert.equal(ld.rtt.latestRttMs, 300);
+  assert.ok(ld.rtt.smoothedRttMs < 300);
+  assert.deepEqual(pns(r.lost), []);
+  assert.equal(ld.deadline(), 100 + 337.5);
+});
+
+test('packets above the largest acknowledged are never declared lost', () => {
+  const ld = confirmed();
+  for (let pn = 0; pn < 10; pn++) ld.onPacketSent(packet(Application, pn, 0));
+  const r = ld.onAckReceived(Application, [3, 3], 0, 10_000); // latest RTT 10 s: loss delay 11.25 s
+  assert.deepEqual(pns(r.lost), [0]);
+  assert.equal(ld.deadline(), 11_250);
+  assert.deepEqual(pns(ld.onTimeout(11_250).lost), [1, 2]);
+  assert.deepEqual(
+    [...ld.outstanding(Application)].map((p) => p.pn),
+    [4, 5, 6, 7, 8, 9],
+  );
+  // Their PTO is armed instead of a loss timer.
+  assert.equal(ld.deadline(), 0 + 10_000 + 4 * 5000 + 25);
+});
+
+test('the loss timer is the earliest across spaces; each expiry handles one space', () => {
+  const ld = new LossDetection<string>({ role: 'server' });
+  ld.onPacketSent(packet(Initial, 0, 0));
+  ld.onPacketSent(packet(Initial, 1, 1));
+  ld.onPacketSent(packet(Handshake, 0, 0.5));
+  ld.onPacketSent(packet(Handshake, 1, 1.5));
+  ld.onAckReceived(Initial, [1, 1], 0, 11); // latest 10: loss delay 11.25
+  assert.equal(ld.deadline(), 0 + 11.25);
+  ld.onAckReceived(Handshake, [1, 1], 0, 11.5); // latest 10, srtt 10: Handshake loss time 0.5 + 11.25
+  assert.equal(ld.deadline(), 11.25);
+  const r1 = ld.onTimeout(11.25);
+  assert.deepEqual(
+    r1.lost.map((p) => `${p.space}:${p.pn}`),
+    ['0:0'],
+  );
+  assert.equal(ld.deadline(), 0.5 + 11.25);
+  const r2 = ld.onTimeout(11.75);
+  assert.deepEqual(
+    r2.lost.map((p) => `${p.space}:${p.pn}`),
+    ['1:0'],
+  );
+  assert.equal(ld.deadline(), undefined);
+});
+
+test('Handshake ack delay is used but not capped before confirmation (RFC 9002 §5.3)', () => {
+  const ld = new LossDetection<string>({ role: 'server', maxAckDelayMs: 5 });
+  ld.onPacketSent(packet(Handshake, 0, 0));
+  ld.onAckReceived(Handshake, [0, 0], 0, 100); // srtt 100, min 100
+  ld.onPacketSent(packet(Handshake, 1, 100));
+  ld.onAckReceived(Handshake, [1, 1], 50, 260); // latest 160, delay 50 (not capped to 5): adjusted 110
+  assert.equal(ld.rtt.smoothedRttMs, 0.875 * 100 + 0.125 * 110);
+});
+
+test('setMaxAckDelay changes the application PTO; handshake confirmation arms it', () => {
+  const ld = new LossDetection<string>({ role: 'client' });
+  ld.discardSpace(Initial, 0);
+  ld.onPacketSent(packet(Handshake, 0, 0));
+  ld.onPacketSent(packet(Application, 0, 1));
+  assert.equal(ld.deadline(), 999); // Handshake only: no application PTO before confirmation
+  ld.onAckReceived(Handshake, [0, 0], 0, 100);
+  ld.discardSpace(Handshake, 100);
+  assert.equal(ld.deadline(), undefined);
+  ld.onHandshakeConfirmed(100);
+  const base = 100 + 4 * 50;
+  assert.equal(ld.deadline(), 1 + base + 25);
+  ld.setMaxAckDelay(100);
+  assert.equal(ld.deadline(), 1 + base + 100);
+  assert.deepEqual(ld.onTimeout(1 + base + 100).probe, { space: Application, count: 2 });
+  assert.equal(ld.deadline(), 1 + 2 * (base + 100));
+});
+
+test('the anti-deadlock timer keeps running for a client without packets, until validated', () => {
+  const ld = new LossDetection<string>({ role: 'client' });
+  assert.equal(ld.deadline(), undefined); // nothing sent yet: nothing to unblock
+  ld.onPacketSent(packet(Initial, 0, 0));
+  ld.onAckReceived(Initial, [0, 0], 0, 30);
+  assert.equal(ld.deadline(), 30 + 30 + 4 * 15);
+  ld.onPeerAddressValidated(40);
+  assert.equal(ld.deadline(), undefined);
+});
