@@ -254,13 +254,15 @@ export class LossDetection<F = unknown> {
 
   /**
    * Keys of Initial or Handshake were discarded (RFC 9002 §6.4, A.10): their packets leave bytes in flight
-   * without a congestion signal and the PTO backoff resets. Returns the packets dropped.
+   * without a congestion signal and the PTO backoff resets. Returns the packets dropped; a second call for
+   * the same space does nothing.
    */
   discardSpace(space: PacketNumberSpaceCode, nowMs: number): SentPacket<F>[] {
     if (space === PacketNumberSpace.Application) {
       throw new UsageError('ERR_INVALID_ARG', 'the application data space is never discarded');
     }
     const s = this.spaces[space];
+    if (s.isDiscarded) return [];
     const dropped = [...s.sent.values()];
     this.congestion.removeFromBytesInFlight(dropped);
     s.sent.clear();

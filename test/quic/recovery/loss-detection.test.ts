@@ -404,3 +404,15 @@ test('the anti-deadlock timer keeps running for a client without packets, until 
   ld.onPeerAddressValidated(40);
   assert.equal(ld.deadline(), undefined);
 });
+
+test('discarding a space twice is harmless', () => {
+  const ld = new LossDetection<string>({ role: 'server' });
+  ld.onPacketSent(packet(Initial, 0, 0));
+  ld.onPacketSent(packet(Handshake, 0, 0));
+  assert.equal(ld.discardSpace(Initial, 1).length, 1);
+  ld.onTimeout(999);
+  assert.equal(ld.ptoCount, 1);
+  assert.deepEqual(ld.discardSpace(Initial, 2), []);
+  assert.equal(ld.ptoCount, 1);
+  assert.equal(ld.bytesInFlight, 1000);
+});
