@@ -416,3 +416,45 @@ test('discarding a space twice is harmless', () => {
   assert.equal(ld.ptoCount, 1);
   assert.equal(ld.bytesInFlight, 1000);
 });
+
+test('client handshake walk-through: Initial, Handshake, 1-RTT, key discards and confirmation', () => {
+  const ld = new LossDetection<string>({ role: 'client' });
+  ld.onPacketSent(packet(Initial, 0, 0, { sizeBytes: 1200 }));
+  assert.equal(ld.deadline(), 999);
+  // Server Initial (ACK) and Handshake keys arrive.
+  ld.onAckReceived(Initial, [0, 0], 0, 100);
+  ld.onHandshakeKeysAvailable(100);
+  assert.equal(ld.bytesInFlight, 0);
+  assert.equal(ld.deadline(), 100 + 300); // anti-deadlock: the server may be amplification limited
+  // Client Finished in a Handshake packet; Initial keys go (RFC 9001 §4.9.1); first 1-RTT data.
+  ld.onPacketSent(packet(Handshake, 0, 101, { sizeBytes: 100 }));
+  ld.discardSpace(Initial, 101);
+  ld.onPacketSent(packet(Application, 0, 102, { sizeBytes: 500 }));
+  assert.equal(ld.bytesInFlight, 600);
+  assert.equal(ld.deadline(), 101 + 300); // Handshake only: no 1-RTT PTO before confirmation
+  // HANDSHAKE_DONE confirms; Handshake keys go without their ACK (RFC 9001 §4.9.2).
+  ld.onHandshakeConfirmed(200);
+  ld.discardSpace(Handshake, 200);
+  assert.equal(ld.bytesInFlight, 500);
+  assert.equal(ld.deadline(), 102 + 300 + 25);
+  const r = ld.onAckReceived(Application, [0, 0], 3, 210);
+  assert.deepEqual(pns(r.acked), [0]);
+  assert.equal(ld.rtt.latestRttMs, 108);
+  assert.equal(ld.bytesInFlight, 0);
+  assert.equal(ld.deadline(), undefined);
+  assert.equal(ld.congestion.congestionWindow, 12000 + 1200 + 500); // slow start: acked Initial and 1-RTT bytes
+});
+
+test('server: Initial and Handshake PTOs before confirmation, no anti-deadlock timer', () => {
+  const ld = new LossDetection<string>({ role: 'server' });
+  ld.onPacketSent(packet(Initial, 0, 0, { sizeBytes: 1200 }));
+  ld.onPacketSent(packet(Handshake, 0, 0, { sizeBytes: 1200 }));
+  ld.onPacketSent(packet(Handshake, 1, 0, { sizeBytes: 1200 }));
+  ld.onAckReceived(Initial, [0, 0], 0, 50);
+  assert.equal(ld.deadline(), 0 + 50 + 4 * 25);
+  assert.deepEqual(ld.onTimeout(150).probe, { space: Handshake, count: 2 });
+  ld.onAckReceived(Handshake, [1, 0], 0, 160);
+  assert.equal(ld.ptoCount, 0);
+  assert.equal(ld.bytesInFlight, 0);
+  assert.equal(ld.deadline(), undefined);
+});
