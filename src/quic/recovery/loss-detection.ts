@@ -80,6 +80,8 @@ class SpaceState<F> {
   /** 0 means none (RFC 9002 A.2 uses 0 the same way); times are compared only when packets exist. */
   timeOfLastAckElicitingMs = -Infinity;
   lossTimeMs: number | undefined = undefined;
+  /** Largest ECN-CE count the peer reported (RFC 9002 B.7). */
+  ecnCeCount = 0;
   ackElicitingInFlight = 0;
   isDiscarded = false;
 }
@@ -166,14 +168,16 @@ export class LossDetection<F = unknown> {
 
   /**
    * Processes an ACK frame received in `space` (RFC 9002 A.7). `ranges` are [high, low] pairs, descending;
-   * `ackDelayMs` is the decoded ACK Delay (ignored for Initial, RFC 9002 §5.3). Throws a QuicError
-   * PROTOCOL_VIOLATION if it acknowledges a packet number never sent (RFC 9000 §13.1).
+   * `ackDelayMs` is the decoded ACK Delay (ignored for Initial, RFC 9002 §5.3); `ecnCeCount` is the ECN-CE
+   * count of an ACK_ECN frame (0x03), omitted for a plain ACK. Throws a QuicError PROTOCOL_VIOLATION if it
+   * acknowledges a packet number never sent (RFC 9000 §13.1).
    */
   onAckReceived(
     space: PacketNumberSpaceCode,
     ranges: readonly number[],
     ackDelayMs: number,
     nowMs: number,
+    ecnCeCount?: number,
   ): AckResult<F> {
     const s = this.spaces[space];
     const acked: SentPacket<F>[] = [];
@@ -207,6 +211,11 @@ export class LossDetection<F = unknown> {
       this.rtt.update(nowMs - newest.timeSentMs, ackDelay, this.isHandshakeConfirmed);
       this.firstRttSampleMs ??= nowMs;
       rttUpdated = true;
+    }
+    // RFC 9002 §7.1, B.7: a larger ECN-CE count is a congestion signal for the largest acknowledged packet.
+    if (ecnCeCount !== undefined && ecnCeCount > s.ecnCeCount) {
+      s.ecnCeCount = ecnCeCount;
+      if (newest.pn === largest) this.congestion.onCongestionEvent(newest.timeSentMs, nowMs);
     }
     // RFC 9002 §6.2.2.1 / A.6: a client's address is validated once a Handshake packet is acknowledged.
     if (space === PacketNumberSpace.Handshake) this.isPeerAddressValidated = true;

@@ -458,3 +458,18 @@ test('server: Initial and Handshake PTOs before confirmation, no anti-deadlock t
   assert.equal(ld.bytesInFlight, 0);
   assert.equal(ld.deadline(), undefined);
 });
+
+test('ECN-CE increase in an ACK_ECN is one congestion event (RFC 9002 §7.1, B.7)', () => {
+  const ld = confirmed();
+  for (let pn = 0; pn < 4; pn++) ld.onPacketSent(packet(Application, pn, pn));
+  ld.onAckReceived(Application, [0, 0], 0, 100, 0);
+  assert.equal(ld.congestion.congestionWindow, 13000);
+  ld.onAckReceived(Application, [1, 0], 0, 101, 1);
+  assert.equal(ld.congestion.congestionWindow, 6500);
+  assert.equal(ld.congestion.congestionRecoveryStartTimeMs, 101);
+  // Same count again: no new signal; a higher count for a packet sent before recovery: ignored.
+  ld.onAckReceived(Application, [2, 0], 0, 102, 1);
+  ld.onAckReceived(Application, [3, 0], 0, 103, 2);
+  assert.equal(ld.congestion.congestionWindow, 6500);
+  assert.equal(ld.congestion.congestionRecoveryStartTimeMs, 101);
+});
