@@ -14,7 +14,7 @@ export function writePadding(dst: Uint8Array, pos: number, length: number): numb
   return pos + length;
 }
 
-/** Writes a one-byte frame: PING, HANDSHAKE_DONE (RFC 9000 §19.2, §19.20). */
+/** Writes PING (RFC 9000 §19.2). */
 export function writePing(dst: Uint8Array, pos: number): number {
   dst[pos] = FrameType.PING;
   return pos + 1;
