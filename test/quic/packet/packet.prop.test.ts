@@ -164,3 +164,19 @@ test('protect then unprotect gives back the packet number and payload', () => {
     { numRuns: 300 },
   );
 });
+
+test('unprotecting random bytes returns null, never throws', () => {
+  const keys = derivePacketKeys(nodeCrypto, 'aes-128-gcm', 'sha256', new Uint8Array(32).fill(1));
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 120 }),
+      fc.nat(),
+      fc.integer({ min: -1, max: 2 ** 40 }),
+      (bytes, at, largest) => {
+        const pnOffset = bytes.length === 0 ? 0 : at % bytes.length;
+        assert.equal(unprotectPacket(keys, bytes, 0, pnOffset, bytes.length, largest), null);
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
