@@ -14,7 +14,7 @@ export function writePadding(dst: Uint8Array, pos: number, length: number): numb
   return pos + length;
 }
 
-/** Writes a one-byte frame: PING, HANDSHAKE_DONE (RFC 9000 §19.2, §19.20). */
+/** Writes PING (RFC 9000 §19.2). */
 export function writePing(dst: Uint8Array, pos: number): number {
   dst[pos] = FrameType.PING;
   return pos + 1;
@@ -46,6 +46,32 @@ export function ackFrameSize(
   }
   if (ecn !== null) size += varintSize(ecn.ect0) + varintSize(ecn.ect1) + varintSize(ecn.ce);
   return size;
+}
+
+/**
+ * The most [high, low] pairs of `ranges` (newest first) an ACK frame can carry within `budget` bytes,
+ * or 0 when not even the first range fits. Dropping the oldest ranges is allowed (RFC 9000 §13.2.4).
+ */
+export function ackRangePairsThatFit(
+  largest: number,
+  ackDelay: number,
+  ranges: readonly number[],
+  ecn: EcnCounts | null,
+  budget: number,
+): number {
+  const pairs = ranges.length >> 1;
+  let size = ackFrameSize(largest, ackDelay, ranges, ecn, 1);
+  if (size > budget) return 0;
+  let fit = 1;
+  for (let i = 1; i < pairs; i++) {
+    const high = ranges[2 * i]!;
+    size += varintSize(ranges[2 * i - 1]! - high - 2) + varintSize(high - ranges[2 * i + 1]!);
+    // the range count field may grow by a byte as pairs are added
+    const countGrowth = varintSize(i) - varintSize(0);
+    if (size + countGrowth > budget) break;
+    fit = i + 1;
+  }
+  return fit;
 }
 
 /**

@@ -304,16 +304,16 @@ export function decodeVersionNegotiation(header: PacketHeader): number[] {
 
 /**
  * The trailing 16 bytes of a datagram that may be a stateless reset (RFC 9000 §10.3.1), or `null` when
- * the datagram is too short to be one. Compare it with {@link isStatelessResetToken}.
+ * the datagram is too short to be one. The connection checks it when a datagram's packets cannot be
+ * routed or decrypted, comparing with every token the peer issued through {@link isStatelessResetToken}.
  */
 export function statelessResetCandidate(
   datagram: Uint8Array,
   start = 0,
   end = datagram.length,
 ): Uint8Array | null {
+  // RFC 9000 §10.3.1: detection is datagram-based (the trailing 16 bytes), whatever the first byte says
   if (end - start < MIN_STATELESS_RESET_LENGTH) return null;
-  // RFC 9000 §10.3: a stateless reset looks like a short header packet
-  if ((datagram[start]! & 0x80) !== 0) return null;
   return datagram.subarray(end - STATELESS_RESET_TOKEN_LENGTH, end);
 }
 

@@ -14,6 +14,14 @@ export const AEAD_TAG_LENGTH = 16;
 /** Header protection sample length (RFC 9001 §5.4.2). */
 export const HP_SAMPLE_LENGTH = 16;
 
+/**
+ * PADDING bytes to add to a payload of `payloadLength` bytes so header protection can sample it: the
+ * sample starts 4 bytes after the packet number and takes 16, counting the tag (RFC 9001 §5.4.2).
+ */
+export function paddingForSample(pnLength: PacketNumberLength, payloadLength: number): number {
+  return Math.max(0, 4 - pnLength - payloadLength);
+}
+
 /** The QUIC v1 Initial salt (RFC 9001 §5.2). */
 export const INITIAL_SALT_V1: Uint8Array = Uint8Array.from([
   0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb,

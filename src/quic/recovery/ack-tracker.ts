@@ -32,6 +32,7 @@ export class AckTracker {
   /** Packets below this are treated as duplicates: their ranges were forgotten (RFC 9000 §13.2.3). */
   private floorPn: number;
   private largestPn: number;
+  private largestAckElicitingPn: number;
   private largestReceivedTimeMs: number;
   private ackElicitingSinceAck: number;
   private deadlineMs: number | undefined;
@@ -46,6 +47,7 @@ export class AckTracker {
     this.ranges = [];
     this.floorPn = 0;
     this.largestPn = -1;
+    this.largestAckElicitingPn = -1;
     this.largestReceivedTimeMs = 0;
     this.ackElicitingSinceAck = 0;
     this.deadlineMs = undefined;
@@ -63,7 +65,6 @@ export class AckTracker {
    */
   onPacketReceived(pn: number, isAckEliciting: boolean, nowMs: number): boolean {
     if (pn < this.floorPn || this.contains(pn)) return false;
-    const previousLargest = this.largestPn;
     this.insert(pn);
     this.isPending = true;
     if (pn > this.largestPn) {
@@ -73,10 +74,13 @@ export class AckTracker {
     }
     if (!isAckEliciting) return true;
     this.ackElicitingSinceAck++;
-    // RFC 9000 §13.2.1: Initial and Handshake packets are acknowledged immediately; an out-of-order packet
-    // (lower than one received, or leaving a gap above the largest) also triggers an immediate ACK.
-    // Deviation: the gap check uses the largest packet of any kind, not only ack-eliciting ones.
-    const isOutOfOrder = previousLargest >= 0 && (pn < previousLargest || pn > previousLargest + 1);
+    // RFC 9000 §13.2.1: an ACK is sent without delay for a packet below the largest ack-eliciting one, or
+    // above it with packets missing in between.
+    const largestAe = this.largestAckElicitingPn;
+    const isOutOfOrder = largestAe >= 0 && (pn < largestAe || this.lowOfRangeContaining(pn) > largestAe + 1);
+    if (pn > largestAe) this.largestAckElicitingPn = pn;
+    // RFC 9000 §13.2.1: Initial and Handshake packets are acknowledged immediately; RFC 9000 §13.2.2: so is
+    // every second ack-eliciting packet.
     if (
       this.space !== PacketNumberSpace.Application ||
       isOutOfOrder ||
@@ -149,6 +153,13 @@ export class AckTracker {
   /** A copy of the tracked ranges ([high, low] pairs, descending), for diagnostics and tests. */
   trackedRanges(): number[] {
     return this.ranges.slice();
+  }
+
+  /** Low end of the tracked range holding `pn`, or `pn` itself if its range was just dropped. */
+  private lowOfRangeContaining(pn: number): number {
+    const r = this.ranges;
+    for (let i = 0; i < r.length; i += 2) if (pn >= r[i + 1]!) return pn <= r[i]! ? r[i + 1]! : pn;
+    return pn;
   }
 
   private contains(pn: number): boolean {

@@ -48,7 +48,10 @@ export interface AckResult<F = unknown> {
   readonly rttUpdated: boolean;
 }
 
-/** Probe packets the connection must send now (RFC 9002 §6.2.4). */
+/**
+ * Probe packets the connection must send now (RFC 9002 §6.2.4): new data, else a retransmission of
+ * outstanding data, else a PING. Probes are not blocked by the congestion window (RFC 9002 §7.5).
+ */
 export interface Probe {
   readonly space: PacketNumberSpaceCode;
   /** Ack-eliciting packets to send in `space`: 2 on a PTO (one is allowed), 1 for anti-deadlock. */
@@ -77,6 +80,8 @@ class SpaceState<F> {
   /** 0 means none (RFC 9002 A.2 uses 0 the same way); times are compared only when packets exist. */
   timeOfLastAckElicitingMs = -Infinity;
   lossTimeMs: number | undefined = undefined;
+  /** Largest ECN-CE count the peer reported (RFC 9002 B.7). */
+  ecnCeCount = 0;
   ackElicitingInFlight = 0;
   isDiscarded = false;
 }
@@ -87,8 +92,7 @@ export class LossDetection<F = unknown> {
   readonly rtt: RttEstimator;
   /** The congestion controller fed by acknowledgments and losses. */
   readonly congestion: NewReno;
-  /** Consecutive PTOs without an acknowledgment (RFC 9002 §6.2.1). */
-  ptoCount: number;
+  private ptoBackoff: number;
   private readonly role: 'client' | 'server';
   private readonly spaces: readonly [SpaceState<F>, SpaceState<F>, SpaceState<F>];
   private isHandshakeConfirmed: boolean;
@@ -105,7 +109,7 @@ export class LossDetection<F = unknown> {
     this.role = options.role;
     this.rtt = new RttEstimator(o);
     this.congestion = new NewReno(o);
-    this.ptoCount = 0;
+    this.ptoBackoff = 0;
     this.spaces = [new SpaceState<F>(), new SpaceState<F>(), new SpaceState<F>()];
     this.isHandshakeConfirmed = false;
     // RFC 9002 A.6: a server assumes clients validate its address implicitly.
@@ -114,6 +118,11 @@ export class LossDetection<F = unknown> {
     this.isAmplificationLimited = false;
     this.firstRttSampleMs = undefined;
     this.timerMs = undefined;
+  }
+
+  /** Consecutive PTOs without an acknowledgment (RFC 9002 §6.2.1: pto_count). */
+  get ptoCount(): number {
+    return this.ptoBackoff;
   }
 
   /** Bytes in flight across every space (RFC 9002 §2). */
@@ -159,14 +168,16 @@ export class LossDetection<F = unknown> {
 
   /**
    * Processes an ACK frame received in `space` (RFC 9002 A.7). `ranges` are [high, low] pairs, descending;
-   * `ackDelayMs` is the decoded ACK Delay (ignored for Initial, RFC 9002 §5.3). Throws a QuicError
-   * PROTOCOL_VIOLATION if it acknowledges a packet number never sent (RFC 9000 §13.1).
+   * `ackDelayMs` is the decoded ACK Delay (ignored for Initial, RFC 9002 §5.3); `ecnCeCount` is the ECN-CE
+   * count of an ACK_ECN frame (0x03), omitted for a plain ACK. Throws a QuicError PROTOCOL_VIOLATION if it
+   * acknowledges a packet number never sent (RFC 9000 §13.1).
    */
   onAckReceived(
     space: PacketNumberSpaceCode,
     ranges: readonly number[],
     ackDelayMs: number,
     nowMs: number,
+    ecnCeCount?: number,
   ): AckResult<F> {
     const s = this.spaces[space];
     const acked: SentPacket<F>[] = [];
@@ -201,15 +212,20 @@ export class LossDetection<F = unknown> {
       this.firstRttSampleMs ??= nowMs;
       rttUpdated = true;
     }
+    // RFC 9002 §7.1, B.7: a larger ECN-CE count is a congestion signal for the largest acknowledged packet.
+    if (ecnCeCount !== undefined && ecnCeCount > s.ecnCeCount) {
+      s.ecnCeCount = ecnCeCount;
+      if (newest.pn === largest) this.congestion.onCongestionEvent(newest.timeSentMs, nowMs);
+    }
     // RFC 9002 §6.2.2.1 / A.6: a client's address is validated once a Handshake packet is acknowledged.
     if (space === PacketNumberSpace.Handshake) this.isPeerAddressValidated = true;
 
-    const isPersistent = this.detectAndRemoveLostPackets(s, nowMs, lost, true);
+    const isPersistent = this.detectAndRemoveLostPackets(s, nowMs, lost);
     if (lost.length > 0) this.congestion.onPacketsLost(lost, nowMs, isPersistent);
     this.congestion.onPacketsAcked(acked);
     // RFC 9002 §6.2.1: the backoff resets on an acknowledgment, except for a client before address
     // validation, which must keep backing off while the server may be amplification limited.
-    if (this.isPeerAddressValidated) this.ptoCount = 0;
+    if (this.isPeerAddressValidated) this.ptoBackoff = 0;
     this.setLossDetectionTimer(nowMs);
     return { acked, lost, rttUpdated };
   }
@@ -224,7 +240,7 @@ export class LossDetection<F = unknown> {
     const lossSpace = this.earliestLossSpace();
     if (lossSpace !== undefined) {
       // RFC 9002 §6.1.2: time-threshold loss.
-      const isPersistent = this.detectAndRemoveLostPackets(this.spaces[lossSpace], nowMs, lost, false);
+      const isPersistent = this.detectAndRemoveLostPackets(this.spaces[lossSpace], nowMs, lost);
       if (lost.length > 0) this.congestion.onPacketsLost(lost, nowMs, isPersistent);
       this.setLossDetectionTimer(nowMs);
       return { lost, probe: null };
@@ -240,20 +256,22 @@ export class LossDetection<F = unknown> {
       probe = { space: pto.space, count: 2 };
     }
     // RFC 9002 §6.2.1: exponential backoff.
-    this.ptoCount++;
+    this.ptoBackoff++;
     this.setLossDetectionTimer(nowMs);
     return { lost, probe };
   }
 
   /**
    * Keys of Initial or Handshake were discarded (RFC 9002 §6.4, A.10): their packets leave bytes in flight
-   * without a congestion signal and the PTO backoff resets. Returns the packets dropped.
+   * without a congestion signal and the PTO backoff resets. Returns the packets dropped; a second call for
+   * the same space does nothing.
    */
   discardSpace(space: PacketNumberSpaceCode, nowMs: number): SentPacket<F>[] {
     if (space === PacketNumberSpace.Application) {
       throw new UsageError('ERR_INVALID_ARG', 'the application data space is never discarded');
     }
     const s = this.spaces[space];
+    if (s.isDiscarded) return [];
     const dropped = [...s.sent.values()];
     this.congestion.removeFromBytesInFlight(dropped);
     s.sent.clear();
@@ -263,7 +281,7 @@ export class LossDetection<F = unknown> {
     s.isDiscarded = true;
     // Discarding Initial keys goes with having Handshake keys (RFC 9001 §4.9.1).
     if (space === PacketNumberSpace.Initial) this.hasHandshakeKeys = true;
-    this.ptoCount = 0;
+    this.ptoBackoff = 0;
     this.setLossDetectionTimer(nowMs);
     return dropped;
   }
@@ -320,14 +338,9 @@ export class LossDetection<F = unknown> {
   /**
    * RFC 9002 §6.1, A.10: declares lost the packets below the largest acknowledged that are old enough
    * in packet number or time; arms the space's loss time for the others. Appends to `lost` and returns true
-   * if they establish persistent congestion (§7.6.2).
+   * if they establish persistent congestion (§7.6.2; evaluated for every loss, as Appendix B.8 does).
    */
-  private detectAndRemoveLostPackets(
-    s: SpaceState<F>,
-    nowMs: number,
-    lost: SentPacket<F>[],
-    isOnAck: boolean,
-  ): boolean {
+  private detectAndRemoveLostPackets(s: SpaceState<F>, nowMs: number, lost: SentPacket<F>[]): boolean {
     s.lossTimeMs = undefined;
     // RFC 9002 §6.1.2: loss delay is 9/8 of the larger of latest and smoothed RTT, at least kGranularity.
     const lossDelay = Math.max(
@@ -337,8 +350,11 @@ export class LossDetection<F = unknown> {
     const lostSendTime = nowMs - lossDelay;
     const pcDuration = this.persistentCongestionDurationMs();
     let isPersistent = false;
-    // Start of the current run of consecutive lost ack-eliciting packets: "no packet sent between them was
-    // acknowledged" is checked as contiguous packet numbers in this space (a skipped number ends the run).
+    // Start of the current run of consecutive lost ack-eliciting packets. Deviation (conservative, tested by
+    // "no persistent congestion when a packet between the losses was acknowledged"): RFC 9002 §7.6.2 asks
+    // that no packet sent between the two, in any space, was acknowledged; this checks contiguous packet
+    // numbers still tracked in this space, so a skipped number, an acknowledged packet or one declared lost
+    // by an earlier call ends the run.
     let runStartMs: number | undefined;
     let prevPn = -2;
     for (const [pn, p] of s.sent) {
@@ -351,12 +367,7 @@ export class LossDetection<F = unknown> {
         if (p.isInFlight && p.isAckEliciting) s.ackElicitingInFlight--;
         lost.push(p);
         // RFC 9002 §7.6.2: only ack-eliciting packets sent after the first RTT sample count.
-        if (
-          isOnAck &&
-          p.isAckEliciting &&
-          this.firstRttSampleMs !== undefined &&
-          p.timeSentMs > this.firstRttSampleMs
-        ) {
+        if (p.isAckEliciting && this.firstRttSampleMs !== undefined && p.timeSentMs > this.firstRttSampleMs) {
           if (runStartMs === undefined) runStartMs = p.timeSentMs;
           else if (p.timeSentMs - runStartMs > pcDuration) isPersistent = true;
         }
@@ -394,7 +405,7 @@ export class LossDetection<F = unknown> {
 
   /** RFC 9002 A.8 GetPtoTimeAndSpace; time is Infinity when no space may arm a PTO. */
   private ptoTimeAndSpace(nowMs: number): { timeMs: number; space: PacketNumberSpaceCode } {
-    const backoff = 2 ** this.ptoCount;
+    const backoff = 2 ** this.ptoBackoff;
     let duration = this.rtt.ptoBaseMs() * backoff;
     if (!this.hasAckElicitingInFlight()) {
       // RFC 9002 §6.2.2.1: anti-deadlock timer, armed from now.

@@ -4,6 +4,7 @@ import { decodeFrames } from '../../../src/quic/frame/reader.js';
 import { FrameType } from '../../../src/quic/frame/types.js';
 import {
   ackFrameSize,
+  ackRangePairsThatFit,
   cryptoDataFit,
   cryptoFrameHeaderSize,
   encodeFrame,
@@ -85,4 +86,19 @@ test('stream counts up to 2^60 encode (beyond safe integers)', () => {
   assert.deepEqual(decodeFrames(encodeFrame(f)), [f]);
   const b = { type: FrameType.STREAMS_BLOCKED_UNI, limit: 2 ** 60 } as const;
   assert.deepEqual(decodeFrames(encodeFrame(b)), [b]);
+});
+
+test('ackRangePairsThatFit gives the most ranges within a budget', () => {
+  const ranges: number[] = [];
+  for (let high = 100000; ranges.length < 400; high -= 300) ranges.push(high, high - 100);
+  const all = ranges.length / 2;
+  for (let budget = 0; budget < 1200; budget += 7) {
+    const n = ackRangePairsThatFit(100000, 1000, ranges, null, budget);
+    if (n === 0) {
+      assert.ok(ackFrameSize(100000, 1000, ranges, null, 1) > budget);
+      continue;
+    }
+    assert.ok(ackFrameSize(100000, 1000, ranges, null, n) <= budget, `fits in ${budget}`);
+    if (n < all) assert.ok(ackFrameSize(100000, 1000, ranges, null, n + 1) > budget, `maximal in ${budget}`);
+  }
 });

@@ -10,6 +10,7 @@ import {
   derivePacketKeys,
   nextGenerationKeys,
   packetNonce,
+  paddingForSample,
   protectPacket,
   removeHeaderProtection,
   unprotectPacket,
@@ -203,4 +204,11 @@ test('AEAD limits (RFC 9001 §6.6)', () => {
   assert.equal(AEAD_LIMITS['aes-128-gcm'].confidentiality, 2 ** 23);
   assert.equal(AEAD_LIMITS['aes-128-gcm'].integrity, 2 ** 52);
   assert.equal(AEAD_LIMITS['chacha20-poly1305'].integrity, 2 ** 36);
+});
+
+test('paddingForSample leaves room for the 16-byte sample', () => {
+  assert.equal(paddingForSample(1, 0), 3);
+  assert.equal(paddingForSample(1, 3), 0);
+  assert.equal(paddingForSample(4, 0), 0);
+  assert.equal(paddingForSample(2, 1), 1);
 });

@@ -102,3 +102,40 @@ test('ack of ack forgets ranges up to the acknowledged largest (RFC 9000 §13.2.
   t.onAckOfAckReceived(3); // older than what is already forgotten: no effect
   assert.deepEqual(t.trackedRanges(), [9, 9]);
 });
+
+test('out-of-order is judged against the largest ack-eliciting packet (RFC 9000 §13.2.1)', () => {
+  // Gap below the new packet but above the largest ack-eliciting one, hidden behind non-eliciting packets.
+  const a = new AckTracker(PacketNumberSpace.Application);
+  a.onPacketReceived(0, true, 0);
+  a.buildAck(0, 3);
+  a.onPacketReceived(1, false, 1);
+  a.onPacketReceived(3, false, 2);
+  assert.equal(a.ackDeadline(), undefined);
+  a.onPacketReceived(4, true, 3);
+  assert.equal(a.ackDeadline(), 3);
+  // Non-eliciting packets that fill the space up to the new one: in order, delayed ACK.
+  const b = new AckTracker(PacketNumberSpace.Application);
+  b.onPacketReceived(0, true, 0);
+  b.buildAck(0, 3);
+  b.onPacketReceived(1, false, 1);
+  b.onPacketReceived(2, true, 2);
+  assert.equal(b.ackDeadline(), 27);
+  // The first ack-eliciting packet is never out of order, whatever its number.
+  const c = new AckTracker(PacketNumberSpace.Application);
+  c.onPacketReceived(7, true, 0);
+  assert.equal(c.ackDeadline(), 25);
+});
+
+test('the deadline keeps the earliest requirement; a custom max_ack_delay applies', () => {
+  const t = new AckTracker(PacketNumberSpace.Application, { maxAckDelayMs: 10 });
+  t.onPacketReceived(0, true, 100);
+  assert.equal(t.ackDeadline(), 110);
+  t.onPacketReceived(1, false, 105);
+  assert.equal(t.ackDeadline(), 110);
+  t.onPacketReceived(2, true, 107); // second ack-eliciting: now
+  assert.equal(t.ackDeadline(), 107);
+  t.maxAckDelayMs = 40;
+  t.buildAck(107, 3);
+  t.onPacketReceived(3, true, 200);
+  assert.equal(t.ackDeadline(), 240);
+});

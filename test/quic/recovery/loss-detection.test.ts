@@ -314,3 +314,162 @@ test('non-in-flight packets (ACK only) are tracked but do not count or arm timer
   assert.equal(ld.ptoPeriodMs(), 333 + 4 * 166.5 + 25);
   assert.equal(ld.ptoPeriodMs(Handshake), 333 + 4 * 166.5);
 });
+
+test('loss delay uses the larger of latest and smoothed RTT (RFC 9002 §6.1.2)', () => {
+  const ld = confirmed();
+  ld.onPacketSent(packet(Application, 0, 0));
+  ld.onAckReceived(Application, [0, 0], 0, 100); // srtt 100
+  ld.onPacketSent(packet(Application, 1, 100));
+  ld.onPacketSent(packet(Application, 2, 110));
+  // latest 300 > smoothed (125): loss delay 9/8 * 300 = 337.5, so packet 1 (sent 310 ms before) survives.
+  const r = ld.onAckReceived(Application, [2, 2], 0, 410);
+  assert.equal(ld.rtt.latestRttMs, 300);
+  assert.ok(ld.rtt.smoothedRttMs < 300);
+  assert.deepEqual(pns(r.lost), []);
+  assert.equal(ld.deadline(), 100 + 337.5);
+});
+
+test('packets above the largest acknowledged are never declared lost', () => {
+  const ld = confirmed();
+  for (let pn = 0; pn < 10; pn++) ld.onPacketSent(packet(Application, pn, 0));
+  const r = ld.onAckReceived(Application, [3, 3], 0, 10_000); // latest RTT 10 s: loss delay 11.25 s
+  assert.deepEqual(pns(r.lost), [0]);
+  assert.equal(ld.deadline(), 11_250);
+  assert.deepEqual(pns(ld.onTimeout(11_250).lost), [1, 2]);
+  assert.deepEqual(
+    [...ld.outstanding(Application)].map((p) => p.pn),
+    [4, 5, 6, 7, 8, 9],
+  );
+  // Their PTO is armed instead of a loss timer.
+  assert.equal(ld.deadline(), 0 + 10_000 + 4 * 5000 + 25);
+});
+
+test('the loss timer is the earliest across spaces; each expiry handles one space', () => {
+  const ld = new LossDetection<string>({ role: 'server' });
+  ld.onPacketSent(packet(Initial, 0, 0));
+  ld.onPacketSent(packet(Initial, 1, 1));
+  ld.onPacketSent(packet(Handshake, 0, 0.5));
+  ld.onPacketSent(packet(Handshake, 1, 1.5));
+  ld.onAckReceived(Initial, [1, 1], 0, 11); // latest 10: loss delay 11.25
+  assert.equal(ld.deadline(), 0 + 11.25);
+  ld.onAckReceived(Handshake, [1, 1], 0, 11.5); // latest 10, srtt 10: Handshake loss time 0.5 + 11.25
+  assert.equal(ld.deadline(), 11.25);
+  const r1 = ld.onTimeout(11.25);
+  assert.deepEqual(
+    r1.lost.map((p) => `${p.space}:${p.pn}`),
+    ['0:0'],
+  );
+  assert.equal(ld.deadline(), 0.5 + 11.25);
+  const r2 = ld.onTimeout(11.75);
+  assert.deepEqual(
+    r2.lost.map((p) => `${p.space}:${p.pn}`),
+    ['1:0'],
+  );
+  assert.equal(ld.deadline(), undefined);
+});
+
+test('Handshake ack delay is used but not capped before confirmation (RFC 9002 §5.3)', () => {
+  const ld = new LossDetection<string>({ role: 'server', maxAckDelayMs: 5 });
+  ld.onPacketSent(packet(Handshake, 0, 0));
+  ld.onAckReceived(Handshake, [0, 0], 0, 100); // srtt 100, min 100
+  ld.onPacketSent(packet(Handshake, 1, 100));
+  ld.onAckReceived(Handshake, [1, 1], 50, 260); // latest 160, delay 50 (not capped to 5): adjusted 110
+  assert.equal(ld.rtt.smoothedRttMs, 0.875 * 100 + 0.125 * 110);
+});
+
+test('setMaxAckDelay changes the application PTO; handshake confirmation arms it', () => {
+  const ld = new LossDetection<string>({ role: 'client' });
+  ld.discardSpace(Initial, 0);
+  ld.onPacketSent(packet(Handshake, 0, 0));
+  ld.onPacketSent(packet(Application, 0, 1));
+  assert.equal(ld.deadline(), 999); // Handshake only: no application PTO before confirmation
+  ld.onAckReceived(Handshake, [0, 0], 0, 100);
+  ld.discardSpace(Handshake, 100);
+  assert.equal(ld.deadline(), undefined);
+  ld.onHandshakeConfirmed(100);
+  const base = 100 + 4 * 50;
+  assert.equal(ld.deadline(), 1 + base + 25);
+  ld.setMaxAckDelay(100);
+  assert.equal(ld.deadline(), 1 + base + 100);
+  assert.deepEqual(ld.onTimeout(1 + base + 100).probe, { space: Application, count: 2 });
+  assert.equal(ld.deadline(), 1 + 2 * (base + 100));
+});
+
+test('the anti-deadlock timer keeps running for a client without packets, until validated', () => {
+  const ld = new LossDetection<string>({ role: 'client' });
+  assert.equal(ld.deadline(), undefined); // nothing sent yet: nothing to unblock
+  ld.onPacketSent(packet(Initial, 0, 0));
+  ld.onAckReceived(Initial, [0, 0], 0, 30);
+  assert.equal(ld.deadline(), 30 + 30 + 4 * 15);
+  ld.onPeerAddressValidated(40);
+  assert.equal(ld.deadline(), undefined);
+});
+
+test('discarding a space twice is harmless', () => {
+  const ld = new LossDetection<string>({ role: 'server' });
+  ld.onPacketSent(packet(Initial, 0, 0));
+  ld.onPacketSent(packet(Handshake, 0, 0));
+  assert.equal(ld.discardSpace(Initial, 1).length, 1);
+  ld.onTimeout(999);
+  assert.equal(ld.ptoCount, 1);
+  assert.deepEqual(ld.discardSpace(Initial, 2), []);
+  assert.equal(ld.ptoCount, 1);
+  assert.equal(ld.bytesInFlight, 1000);
+});
+
+test('client handshake walk-through: Initial, Handshake, 1-RTT, key discards and confirmation', () => {
+  const ld = new LossDetection<string>({ role: 'client' });
+  ld.onPacketSent(packet(Initial, 0, 0, { sizeBytes: 1200 }));
+  assert.equal(ld.deadline(), 999);
+  // Server Initial (ACK) and Handshake keys arrive.
+  ld.onAckReceived(Initial, [0, 0], 0, 100);
+  ld.onHandshakeKeysAvailable(100);
+  assert.equal(ld.bytesInFlight, 0);
+  assert.equal(ld.deadline(), 100 + 300); // anti-deadlock: the server may be amplification limited
+  // Client Finished in a Handshake packet; Initial keys go (RFC 9001 §4.9.1); first 1-RTT data.
+  ld.onPacketSent(packet(Handshake, 0, 101, { sizeBytes: 100 }));
+  ld.discardSpace(Initial, 101);
+  ld.onPacketSent(packet(Application, 0, 102, { sizeBytes: 500 }));
+  assert.equal(ld.bytesInFlight, 600);
+  assert.equal(ld.deadline(), 101 + 300); // Handshake only: no 1-RTT PTO before confirmation
+  // HANDSHAKE_DONE confirms; Handshake keys go without their ACK (RFC 9001 §4.9.2).
+  ld.onHandshakeConfirmed(200);
+  ld.discardSpace(Handshake, 200);
+  assert.equal(ld.bytesInFlight, 500);
+  assert.equal(ld.deadline(), 102 + 300 + 25);
+  const r = ld.onAckReceived(Application, [0, 0], 3, 210);
+  assert.deepEqual(pns(r.acked), [0]);
+  assert.equal(ld.rtt.latestRttMs, 108);
+  assert.equal(ld.bytesInFlight, 0);
+  assert.equal(ld.deadline(), undefined);
+  assert.equal(ld.congestion.congestionWindow, 12000 + 1200 + 500); // slow start: acked Initial and 1-RTT bytes
+});
+
+test('server: Initial and Handshake PTOs before confirmation, no anti-deadlock timer', () => {
+  const ld = new LossDetection<string>({ role: 'server' });
+  ld.onPacketSent(packet(Initial, 0, 0, { sizeBytes: 1200 }));
+  ld.onPacketSent(packet(Handshake, 0, 0, { sizeBytes: 1200 }));
+  ld.onPacketSent(packet(Handshake, 1, 0, { sizeBytes: 1200 }));
+  ld.onAckReceived(Initial, [0, 0], 0, 50);
+  assert.equal(ld.deadline(), 0 + 50 + 4 * 25);
+  assert.deepEqual(ld.onTimeout(150).probe, { space: Handshake, count: 2 });
+  ld.onAckReceived(Handshake, [1, 0], 0, 160);
+  assert.equal(ld.ptoCount, 0);
+  assert.equal(ld.bytesInFlight, 0);
+  assert.equal(ld.deadline(), undefined);
+});
+
+test('ECN-CE increase in an ACK_ECN is one congestion event (RFC 9002 §7.1, B.7)', () => {
+  const ld = confirmed();
+  for (let pn = 0; pn < 4; pn++) ld.onPacketSent(packet(Application, pn, pn));
+  ld.onAckReceived(Application, [0, 0], 0, 100, 0);
+  assert.equal(ld.congestion.congestionWindow, 13000);
+  ld.onAckReceived(Application, [1, 0], 0, 101, 1);
+  assert.equal(ld.congestion.congestionWindow, 6500);
+  assert.equal(ld.congestion.congestionRecoveryStartTimeMs, 101);
+  // Same count again: no new signal; a higher count for a packet sent before recovery: ignored.
+  ld.onAckReceived(Application, [2, 0], 0, 102, 1);
+  ld.onAckReceived(Application, [3, 0], 0, 103, 2);
+  assert.equal(ld.congestion.congestionWindow, 6500);
+  assert.equal(ld.congestion.congestionRecoveryStartTimeMs, 101);
+});

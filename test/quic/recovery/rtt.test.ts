@@ -1,8 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { UsageError } from '../../../src/common/errors.js';
 import { RttEstimator } from '../../../src/quic/recovery/rtt.js';
-import { DEFAULT_RECOVERY_OPTIONS, resolveRecoveryOptions } from '../../../src/quic/recovery/options.js';
 
 test('defaults: initial RTT 333 ms, rttvar half of it (RFC 9002 §5.3, §6.2.2)', () => {
   const r = new RttEstimator();
@@ -12,17 +10,6 @@ test('defaults: initial RTT 333 ms, rttvar half of it (RFC 9002 §5.3, §6.2.2)'
   assert.equal(r.hasSample, false);
   assert.equal(r.maxAckDelayMs, 25);
   assert.equal(r.ptoBaseMs(), 333 + 4 * 166.5);
-});
-
-test('options are frozen and validated', () => {
-  assert.ok(Object.isFrozen(DEFAULT_RECOVERY_OPTIONS));
-  assert.deepEqual(resolveRecoveryOptions({}), DEFAULT_RECOVERY_OPTIONS);
-  assert.throws(() => resolveRecoveryOptions({ ackDelayExponent: 21 }), UsageError);
-  assert.throws(() => resolveRecoveryOptions({ maxAckDelayMs: 2 ** 14 }), UsageError);
-  assert.throws(() => resolveRecoveryOptions({ maxDatagramSizeBytes: 1199 }), UsageError);
-  assert.throws(() => resolveRecoveryOptions({ maxAckRanges: 0 }), UsageError);
-  assert.throws(() => resolveRecoveryOptions({ initialRttMs: Number.NaN }), UsageError);
-  assert.equal(new RttEstimator({ initialRttMs: 100 }).smoothedRttMs, 100);
 });
 
 test('first sample sets every estimate, ignoring ack delay (RFC 9002 §5.3)', () => {
