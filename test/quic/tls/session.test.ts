@@ -1,0 +1,556 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { QuicError } from '../../../src/common/errors.js';
+import { nodeCrypto } from '../../../src/quic/crypto/node.js';
+import { TlsAlert, TransportErrorCode } from '../../../src/quic/errors.js';
+import type { TlsAlertName } from '../../../src/quic/errors.js';
+import { EncryptionLevel } from '../../../src/quic/packet/levels.js';
+import {
+  ExtensionType,
+  HandshakeType,
+  decodeClientHello,
+  encodeClientHello,
+  encodeHandshake,
+} from '../../../src/quic/tls/messages.js';
+import { TlsSession, transition, HandshakeState } from '../../../src/quic/tls/session.js';
+import type { TlsConfig } from '../../../src/quic/tls/session.js';
+import { clientConfig, pair, runHandshake, secretOf, serverConfig } from './harness.js';
+import { testPki } from './pki.js';
+
+const { Initial, Handshake, OneRtt } = EncryptionLevel;
+
+function alertCode(name: TlsAlertName): number {
+  return TransportErrorCode.CRYPTO_ERROR + TlsAlert[name];
+}
+
+function expectAlert(fn: () => unknown, alert: TlsAlertName): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof QuicError, `expected QuicError, got ${String(err)}`);
+    assert.equal(err.wireCode, alertCode(alert), `${err.code}: ${err.message}`);
+    return true;
+  });
+}
+
+function expectTransportError(fn: () => unknown, name: keyof typeof TransportErrorCode): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof QuicError, `expected QuicError, got ${String(err)}`);
+    assert.equal(err.wireCode, TransportErrorCode[name], `${err.code}: ${err.message}`);
+    return true;
+  });
+}
+
+/** The client's first ClientHello bytes. */
+function clientHelloBytes(over: Partial<TlsConfig> = {}): Uint8Array {
+  const c = new TlsSession(clientConfig(over));
+  c.start();
+  return c.nextOutput()!.data;
+}
+
+type Ext = readonly [number, Uint8Array];
+
+/** Re-encodes a ClientHello with changed fields. */
+function rebuildClientHello(
+  ch: Uint8Array,
+  change: {
+    sessionId?: Uint8Array;
+    suites?: number[];
+    exts?: (exts: Ext[]) => Ext[];
+    compression?: number[];
+  },
+): Uint8Array {
+  const d = decodeClientHello(ch.subarray(4));
+  let exts: Ext[] = d.extensions.types.map((t) => [t, d.extensions.map.get(t)!] as const);
+  if (change.exts) exts = change.exts(exts);
+  const out = encodeClientHello(
+    d.random,
+    change.sessionId ?? d.sessionId,
+    change.suites ?? [...d.cipherSuites],
+    exts,
+  );
+  if (change.compression === undefined) return out;
+  // Compression methods sit after random, session id and suites; rebuild by hand.
+  const body = out.subarray(4);
+  const at = 2 + 32 + 1 + body[34]! + 2 + ((body[35 + body[34]!]! << 8) | body[36 + body[34]!]!);
+  const head = body.subarray(0, at);
+  const tail = body.subarray(at + 2);
+  const mid = Uint8Array.of(change.compression.length, ...change.compression);
+  const nb = new Uint8Array(head.length + mid.length + tail.length);
+  nb.set(head, 0);
+  nb.set(mid, head.length);
+  nb.set(tail, head.length + mid.length);
+  return encodeHandshake(HandshakeType.client_hello, nb);
+}
+
+function flip(b: Uint8Array, i: number): void {
+  b[i] = b[i]! ^ 1;
+}
+
+function withoutExt(type: number): (exts: Ext[]) => Ext[] {
+  return (exts) => exts.filter(([t]) => t !== type);
+}
+function replaceExt(type: number, body: Uint8Array): (exts: Ext[]) => Ext[] {
+  return (exts) => exts.map((e) => (e[0] === type ? ([type, body] as const) : e));
+}
+
+function serverReceives(ch: Uint8Array, over: Partial<TlsConfig> = {}): TlsSession {
+  const s = new TlsSession(serverConfig(over));
+  s.receive(Initial, ch);
+  return s;
+}
+
+describe('TlsSession handshake in memory', () => {
+  it('completes with keys, ALPN, SNI and transport parameters at the right moments', () => {
+    const [client, server] = pair();
+    const { client: c, server: s, log } = runHandshake(client, server);
+    assert.deepEqual(log, [
+      'server<-Initial',
+      'server:peerTransportParameters',
+      'server:keys Handshake read',
+      'server:keys Handshake write',
+      'server:keys OneRtt write',
+      'client<-Initial',
+      'client:keys Handshake read',
+      'client:keys Handshake write',
+      'client<-Handshake',
+      'client:peerTransportParameters',
+      'client:keys OneRtt read',
+      'client:keys OneRtt write',
+      'client:handshakeComplete',
+      'server<-Handshake',
+      'server:keys OneRtt read',
+      'server:handshakeComplete',
+    ]);
+    assert.ok(client.isHandshakeComplete && server.isHandshakeComplete);
+    assert.equal(client.alpn, 'h3');
+    assert.equal(server.alpn, 'h3');
+    assert.equal(server.serverName, 'localhost');
+    assert.equal(client.cipherSuite, 0x1301);
+    assert.equal(client.peerCertificates.length, 1);
+    assert.equal(server.peerCertificates.length, 0);
+    const tp = (side: typeof c): Uint8Array | undefined => {
+      for (const e of side.events) if (e.type === 'peerTransportParameters') return e.bytes;
+      return undefined;
+    };
+    assert.deepEqual(tp(s), Uint8Array.of(1, 2, 3));
+    assert.deepEqual(tp(c), Uint8Array.of(4, 5, 6));
+    for (const level of [Handshake, OneRtt]) {
+      assert.deepEqual(secretOf(c, level, 'write'), secretOf(s, level, 'read'));
+      assert.deepEqual(secretOf(c, level, 'read'), secretOf(s, level, 'write'));
+      assert.ok(secretOf(c, level, 'write') !== undefined);
+    }
+    assert.notDeepEqual(secretOf(c, Handshake, 'write'), secretOf(c, OneRtt, 'write'));
+  });
+
+  for (const suite of [0x1301, 0x1302, 0x1303]) {
+    for (const group of ['x25519', 'secp256r1'] as const) {
+      it(`completes with suite 0x${suite.toString(16)} and ${group}`, () => {
+        const [client, server] = pair({ cipherSuites: [suite], groups: [group] }, { groups: [group] });
+        const { client: c } = runHandshake(client, server);
+        assert.ok(server.isHandshakeComplete);
+        assert.equal(server.cipherSuite, suite);
+        assert.equal(client.isRetried, false);
+        const keys = c.events.find((e) => e.type === 'keys');
+        assert.ok(keys?.type === 'keys');
+        const expected = {
+          0x1301: ['aes-128-gcm', 'sha256'],
+          0x1302: ['aes-256-gcm', 'sha384'],
+          0x1303: ['chacha20-poly1305', 'sha256'],
+        }[suite]!;
+        assert.deepEqual([keys.aead, keys.hash], expected);
+        assert.equal(keys.secret.length, expected[1] === 'sha384' ? 48 : 32);
+      });
+    }
+  }
+
+  it('prefers the server cipher suite order', () => {
+    const [client, server] = pair({ cipherSuites: [0x1301, 0x1303] }, { cipherSuites: [0x1303, 0x1301] });
+    runHandshake(client, server);
+    assert.equal(client.cipherSuite, 0x1303);
+  });
+
+  it('completes with an RSA certificate (rsa_pss_rsae_sha256)', () => {
+    const pki = testPki();
+    const [client, server] = pair(
+      {},
+      {
+        certificateChain: nodeCrypto.pemToDer(pki.rsaLeafPem),
+        signingKey: nodeCrypto.loadSigningKey(pki.rsaKeyPem),
+      },
+    );
+    runHandshake(client, server);
+    assert.ok(client.isHandshakeComplete && server.isHandshakeComplete);
+  });
+
+  it('sends no SNI for an IP literal and checks the IP against the certificate', () => {
+    const [client, server] = pair({ serverName: '127.0.0.1' });
+    runHandshake(client, server);
+    assert.ok(server.isHandshakeComplete);
+    assert.equal(server.serverName, undefined);
+  });
+
+  it('selects the server-preferred ALPN protocol the client offered', () => {
+    const [client, server] = pair({ alpn: ['h3-29', 'h3'] }, { alpn: ['h3', 'h3-29'] });
+    runHandshake(client, server);
+    assert.equal(client.alpn, 'h3');
+  });
+
+  it('skips certificate checks when verifyPeer is false', () => {
+    const [client, server] = pair({ ca: [testPki().otherCaPem], verifyPeer: false });
+    runHandshake(client, server);
+    assert.ok(client.isHandshakeComplete);
+  });
+
+  it('ignores NewSessionTicket after the handshake', () => {
+    const [client, server] = pair();
+    runHandshake(client, server);
+    const nst = encodeHandshake(
+      HandshakeType.new_session_ticket,
+      Uint8Array.of(0, 0, 0, 60, 1, 2, 3, 4, 1, 9, 0, 2, 0xaa, 0xbb, 0, 0),
+    );
+    client.receive(OneRtt, nst.subarray(0, 5));
+    client.receive(OneRtt, nst.subarray(5));
+    assert.equal(client.nextEvent(), null);
+  });
+});
+
+describe('TlsSession HelloRetryRequest', () => {
+  it('retries with the group the server asks for, echoing the cookie', () => {
+    const [client, server] = pair({ groups: ['x25519', 'secp256r1'] }, { groups: ['secp256r1'] });
+    const { log, client: c, server: s } = runHandshake(client, server);
+    assert.ok(client.isHandshakeComplete && server.isHandshakeComplete);
+    assert.ok(client.isRetried && server.isRetried);
+    assert.deepEqual(log.slice(0, 3), ['server<-Initial', 'client<-Initial', 'server<-Initial']);
+    assert.deepEqual(secretOf(c, OneRtt, 'write'), secretOf(s, OneRtt, 'read'));
+  });
+
+  it('retries with SHA-384 suites too', () => {
+    const [client, server] = pair(
+      { groups: ['secp256r1', 'x25519'], cipherSuites: [0x1302] },
+      { groups: ['x25519'] },
+    );
+    runHandshake(client, server);
+    assert.ok(server.isHandshakeComplete && client.isRetried);
+  });
+
+  it('server rejects a second ClientHello without the cookie', () => {
+    const [client, server] = pair({ groups: ['x25519', 'secp256r1'] }, { groups: ['secp256r1'] });
+    expectAlert(
+      () =>
+        runHandshake(client, server, {
+          tamper: (from, _level, data) =>
+            from === 'client' && client.isRetried
+              ? rebuildClientHello(data, { exts: withoutExt(ExtensionType.cookie) })
+              : data,
+        }),
+      'missing_extension',
+    );
+  });
+
+  it('server rejects a second ClientHello with the wrong share', () => {
+    const [client, server] = pair({ groups: ['x25519', 'secp256r1'] }, { groups: ['secp256r1'] });
+    let first: Uint8Array | undefined;
+    expectAlert(
+      () =>
+        runHandshake(client, server, {
+          tamper: (from, _level, data) => {
+            if (from !== 'client') return data;
+            if (first === undefined) {
+              first = data;
+              return data;
+            }
+            // Keep the new cookie but put back the first key_share (x25519).
+            const ks = decodeClientHello(first.subarray(4)).extensions.map.get(ExtensionType.key_share)!;
+            return rebuildClientHello(data, { exts: replaceExt(ExtensionType.key_share, ks) });
+          },
+        }),
+      'illegal_parameter',
+    );
+  });
+
+  it('client rejects a second HelloRetryRequest', () => {
+    const [client, server] = pair({ groups: ['x25519', 'secp256r1'] }, { groups: ['secp256r1'] });
+    let hrr: Uint8Array | undefined;
+    expectAlert(
+      () =>
+        runHandshake(client, server, {
+          tamper: (from, level, data) => {
+            if (from === 'server' && level === Initial) {
+              if (hrr === undefined) hrr = data;
+              else return hrr;
+            }
+            return data;
+          },
+        }),
+      'unexpected_message',
+    );
+  });
+
+  it('server fails with handshake_failure when no group is shared', () => {
+    const ch = clientHelloBytes({ groups: ['x25519'] });
+    expectAlert(() => serverReceives(ch, { groups: ['secp256r1'] }), 'handshake_failure');
+  });
+});
+
+describe('TlsSession failures', () => {
+  it('wrong ALPN: no_application_protocol', () => {
+    const [client, server] = pair({ alpn: ['h3'] }, { alpn: ['hq-interop'] });
+    expectAlert(() => runHandshake(client, server), 'no_application_protocol');
+  });
+
+  it('unknown CA: unknown_ca', () => {
+    const [client, server] = pair({ ca: [testPki().otherCaPem] });
+    expectAlert(() => runHandshake(client, server), 'unknown_ca');
+  });
+
+  it('wrong server name: bad_certificate', () => {
+    const [client, server] = pair({ serverName: 'example.com' });
+    expectAlert(() => runHandshake(client, server), 'bad_certificate');
+  });
+
+  it('bad server Finished: decrypt_error', () => {
+    const [client, server] = pair();
+    expectAlert(
+      () =>
+        runHandshake(client, server, {
+          tamper: (from, level, data) => {
+            if (from !== 'server' || level !== Handshake) return data;
+            const copy = data.slice();
+            flip(copy, copy.length - 1);
+            return copy;
+          },
+        }),
+      'decrypt_error',
+    );
+  });
+
+  it('bad client Finished: decrypt_error', () => {
+    const [client, server] = pair();
+    expectAlert(
+      () =>
+        runHandshake(client, server, {
+          tamper: (from, level, data) => {
+            if (from !== 'client' || level !== Handshake) return data;
+            const copy = data.slice();
+            flip(copy, 10);
+            return copy;
+          },
+        }),
+      'decrypt_error',
+    );
+  });
+
+  it('bad CertificateVerify signature: decrypt_error', () => {
+    const [client, server] = pair();
+    expectAlert(
+      () =>
+        runHandshake(client, server, {
+          tamper: (from, level, data) => {
+            if (from !== 'server' || level !== Handshake) return data;
+            // The flight ends with CertificateVerify then Finished (4 + 32 bytes); flip a signature byte.
+            const copy = data.slice();
+            flip(copy, copy.length - 36 - 5);
+            return copy;
+          },
+        }),
+      'decrypt_error',
+    );
+  });
+
+  it('KeyUpdate and EndOfEarlyData: unexpected_message (RFC 9001 §6, §8.3)', () => {
+    const [client, server] = pair();
+    runHandshake(client, server);
+    expectAlert(() => {
+      client.receive(OneRtt, encodeHandshake(HandshakeType.key_update, Uint8Array.of(0)));
+    }, 'unexpected_message');
+    const s = new TlsSession(serverConfig());
+    expectAlert(() => {
+      s.receive(Initial, encodeHandshake(HandshakeType.end_of_early_data, new Uint8Array(0)));
+    }, 'unexpected_message');
+  });
+
+  it('a failed session keeps throwing the same error', () => {
+    const s = new TlsSession(serverConfig());
+    let first: unknown;
+    try {
+      s.receive(Initial, encodeHandshake(HandshakeType.finished, new Uint8Array(32)));
+    } catch (err) {
+      first = err;
+    }
+    assert.ok(first instanceof QuicError);
+    assert.throws(
+      () => {
+        s.receive(Initial, new Uint8Array(1));
+      },
+      (err) => err === first,
+    );
+  });
+
+  it('a message at the wrong level: unexpected_message', () => {
+    const ch = clientHelloBytes();
+    expectAlert(() => {
+      new TlsSession(serverConfig()).receive(Handshake, ch);
+    }, 'unexpected_message');
+    const c = new TlsSession(clientConfig());
+    c.start();
+    expectAlert(() => {
+      c.receive(OneRtt, encodeHandshake(HandshakeType.new_session_ticket, new Uint8Array(12)));
+    }, 'unexpected_message');
+  });
+
+  it('a message out of order: unexpected_message', () => {
+    const c = new TlsSession(clientConfig());
+    c.start();
+    expectAlert(() => {
+      c.receive(Initial, encodeHandshake(HandshakeType.client_hello, new Uint8Array(40)));
+    }, 'unexpected_message');
+    assert.throws(() => transition(HandshakeState.ServerConnected, HandshakeType.finished), QuicError);
+  });
+
+  it('bytes after the ServerHello at the Initial level: unexpected_message (RFC 9001 §4.1.3)', () => {
+    const [client, server] = pair();
+    expectAlert(
+      () =>
+        runHandshake(client, server, {
+          tamper: (from, level, data) => {
+            if (from !== 'server' || level !== Initial) return data;
+            const out = new Uint8Array(data.length + 2);
+            out.set(data, 0);
+            out[data.length] = HandshakeType.server_hello;
+            return out;
+          },
+        }),
+      'unexpected_message',
+    );
+  });
+
+  it('a message above maxHandshakeMessageBytes: CRYPTO_BUFFER_EXCEEDED', () => {
+    const s = new TlsSession(serverConfig({ maxHandshakeMessageBytes: 100 }));
+    expectTransportError(() => {
+      s.receive(Initial, Uint8Array.of(1, 0, 0, 101));
+    }, 'CRYPTO_BUFFER_EXCEEDED');
+  });
+
+  it('truncated or trailing ClientHello bytes: decode_error', () => {
+    const ch = clientHelloBytes();
+    const body = ch.subarray(4, ch.length - 3);
+    expectAlert(() => serverReceives(encodeHandshake(1, body)), 'decode_error');
+    const longer = new Uint8Array(ch.length - 4 + 1);
+    longer.set(ch.subarray(4), 0);
+    expectAlert(() => serverReceives(encodeHandshake(1, longer)), 'decode_error');
+  });
+
+  it('duplicate extension: illegal_parameter', () => {
+    const ch = rebuildClientHello(clientHelloBytes(), {
+      exts: (e) => [...e, [ExtensionType.server_name, e[0]![1]]],
+    });
+    expectAlert(() => serverReceives(ch), 'illegal_parameter');
+  });
+
+  it('missing quic_transport_parameters: missing_extension', () => {
+    const ch = rebuildClientHello(clientHelloBytes(), {
+      exts: withoutExt(ExtensionType.quic_transport_parameters),
+    });
+    expectAlert(() => serverReceives(ch), 'missing_extension');
+    const [client, server] = pair({}, { withoutQuic: true });
+    expectAlert(() => runHandshake(client, server), 'missing_extension');
+  });
+
+  it('missing ALPN: no_application_protocol', () => {
+    const ch = rebuildClientHello(clientHelloBytes(), {
+      exts: withoutExt(ExtensionType.application_layer_protocol_negotiation),
+    });
+    expectAlert(() => serverReceives(ch), 'no_application_protocol');
+  });
+
+  it('missing signature_algorithms or key_share: missing_extension', () => {
+    for (const type of [
+      ExtensionType.signature_algorithms,
+      ExtensionType.key_share,
+      ExtensionType.supported_groups,
+    ]) {
+      const ch = rebuildClientHello(clientHelloBytes(), { exts: withoutExt(type) });
+      expectAlert(() => serverReceives(ch), 'missing_extension');
+    }
+  });
+
+  it('no supported_versions or no TLS 1.3: protocol_version', () => {
+    const ch = rebuildClientHello(clientHelloBytes(), { exts: withoutExt(ExtensionType.supported_versions) });
+    expectAlert(() => serverReceives(ch), 'protocol_version');
+    const ch12 = rebuildClientHello(clientHelloBytes(), {
+      exts: replaceExt(ExtensionType.supported_versions, Uint8Array.of(2, 3, 3)),
+    });
+    expectAlert(() => serverReceives(ch12), 'protocol_version');
+  });
+
+  it('no common cipher suite: handshake_failure', () => {
+    const ch = rebuildClientHello(clientHelloBytes(), { suites: [0x1304] });
+    expectAlert(() => serverReceives(ch), 'handshake_failure');
+  });
+
+  it('non-null compression: illegal_parameter', () => {
+    const ch = rebuildClientHello(clientHelloBytes(), { compression: [1, 0] });
+    expectAlert(() => serverReceives(ch), 'illegal_parameter');
+  });
+
+  it('a key share for a group not in supported_groups: illegal_parameter', () => {
+    const ch = rebuildClientHello(clientHelloBytes(), {
+      exts: replaceExt(ExtensionType.supported_groups, Uint8Array.of(0, 2, 0, 0x17)),
+    });
+    expectAlert(() => serverReceives(ch), 'illegal_parameter');
+  });
+
+  it('an invalid key share: illegal_parameter', () => {
+    const share = Uint8Array.of(0, 36, 0, 0x1d, 0, 32, ...new Uint8Array(32));
+    const ch = rebuildClientHello(clientHelloBytes(), { exts: replaceExt(ExtensionType.key_share, share) });
+    expectAlert(() => serverReceives(ch), 'illegal_parameter');
+  });
+
+  it('pre_shared_key not last: illegal_parameter', () => {
+    const ch = rebuildClientHello(clientHelloBytes(), {
+      exts: (e) => [[ExtensionType.pre_shared_key, Uint8Array.of(0)], ...e],
+    });
+    expectAlert(() => serverReceives(ch), 'illegal_parameter');
+  });
+
+  it('non-empty legacy_session_id in QUIC: PROTOCOL_VIOLATION (RFC 9001 §8.4)', () => {
+    const ch = rebuildClientHello(clientHelloBytes(), { sessionId: new Uint8Array(32).fill(7) });
+    expectTransportError(() => serverReceives(ch), 'PROTOCOL_VIOLATION');
+  });
+
+  it('client rejects a ServerHello with an extension it did not offer: unsupported_extension', () => {
+    const [client, server] = pair();
+    expectAlert(
+      () =>
+        runHandshake(client, server, {
+          tamper: (from, level, data) => {
+            if (from !== 'server' || level !== Initial) return data;
+            // Append an early_data extension (never offered) to the ServerHello's extension block.
+            const out = new Uint8Array(data.length + 4);
+            out.set(data, 0);
+            out.set([0, ExtensionType.early_data, 0, 0], data.length);
+            const len = data.length - 4 + 4;
+            out[1] = len >>> 16;
+            out[2] = (len >>> 8) & 0xff;
+            out[3] = len & 0xff;
+            const extLenAt = 4 + 2 + 32 + 1 + 2 + 1;
+            const extLen = ((data[extLenAt]! << 8) | data[extLenAt + 1]!) + 4;
+            out[extLenAt] = extLen >>> 8;
+            out[extLenAt + 1] = extLen & 0xff;
+            return out;
+          },
+        }),
+      'unsupported_extension',
+    );
+  });
+
+  it('rejects bad configuration with UsageError', () => {
+    assert.throws(() => new TlsSession(clientConfig({ alpn: [] })), { name: 'UsageError' });
+    assert.throws(() => new TlsSession(clientConfig({ cipherSuites: [0x1304] })), { name: 'UsageError' });
+    assert.throws(
+      () => new TlsSession({ ...serverConfig(), signingKey: undefined } as unknown as TlsConfig),
+      {
+        name: 'UsageError',
+      },
+    );
+  });
+});
