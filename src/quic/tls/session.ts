@@ -15,9 +15,9 @@
  *            WaitEncryptedExtensions              v
  *                     | EE                 WaitClientFinished
  *                     v                           | Finished
- *              WaitCertificate                    v
- *                     | Certificate        ServerConnected
- *                     v
+ *              WaitCertificate --CertificateRequest--> WaitCertificateAfterRequest
+ *                     | Certificate             v     | Certificate
+ *                     v  <------------------------------+
  *           WaitCertificateVerify
  *                     | CertificateVerify
  *                     v
@@ -26,8 +26,9 @@
  *                     v
  *              ClientConnected --NewSessionTicket--> ClientConnected
  * ```
- * A ServerHello from WaitServerHello with no HRR goes straight to WaitEncryptedExtensions; a ClientHello
- * with an acceptable key share goes straight to WaitClientFinished.
+ * (server side: WaitClientFinished --Finished--> ServerConnected.) A ServerHello from WaitServerHello with
+ * no HRR goes straight to WaitEncryptedExtensions; a ClientHello with an acceptable key share goes straight
+ * to WaitClientFinished. A client asked for a certificate answers with an empty one (RFC 8446 §4.4.2).
  */
 import { UsageError, QuicError, assertNever } from '../../common/errors.js';
 import type {
@@ -74,6 +75,7 @@ import {
   encodeHandshake,
   encodeMessageHash,
   encodeServerHello,
+  readExtensions,
 } from './messages.js';
 import type { ClientHello, Extensions, ServerHello } from './messages.js';
 
@@ -137,6 +139,7 @@ export const HandshakeState = {
   WaitClientFinished: 10,
   ServerConnected: 11,
   Failed: 12,
+  WaitCertificateAfterRequest: 13,
 } as const;
 /** One of {@link HandshakeState}. */
 export type HandshakeStateCode = (typeof HandshakeState)[keyof typeof HandshakeState];
@@ -171,6 +174,10 @@ export function transition(state: HandshakeStateCode, input: number): HandshakeS
       if (input === H.encrypted_extensions) return S.WaitCertificate;
       break;
     case S.WaitCertificate:
+      if (input === H.certificate) return S.WaitCertificateVerify;
+      if (input === H.certificate_request) return S.WaitCertificateAfterRequest;
+      break;
+    case S.WaitCertificateAfterRequest:
       if (input === H.certificate) return S.WaitCertificateVerify;
       break;
     case S.WaitCertificateVerify:
@@ -400,6 +407,8 @@ export class TlsSession {
   private receivedServerName: string | undefined = undefined;
   private certificates: readonly Uint8Array[] = [];
   private hasRetried = false;
+  /** Client: the certificate_request_context to answer with an empty Certificate, when one was requested. */
+  private certificateRequestContext: Uint8Array | undefined = undefined;
 
   constructor(config: TlsConfig) {
     this.config = config;
@@ -607,6 +616,9 @@ export class TlsSession {
         return;
       case HandshakeType.certificate_verify:
         this.recvCertificateVerify(message, body);
+        return;
+      case HandshakeType.certificate_request:
+        this.recvCertificateRequest(message, body);
         return;
       case HandshakeType.finished:
         if (this.isClient) this.recvServerFinished(message, body);
@@ -877,6 +889,22 @@ export class TlsSession {
     this.certificates = chain;
   }
 
+  private recvCertificateRequest(message: Uint8Array, body: Uint8Array): void {
+    const r = new TlsReader(body, 0, body.length, 'CertificateRequest');
+    const context = r.vector(1, 0, 255);
+    const exts = readExtensions(r, 2, 'CertificateRequest.extensions');
+    r.expectEnd();
+    // RFC 8446 §4.3.2: signature_algorithms MUST be present; the context is empty during the handshake.
+    if (!exts.map.has(ExtensionType.signature_algorithms)) {
+      throw tlsAlertError('missing_extension', 'CertificateRequest: no signature_algorithms');
+    }
+    if (context.length !== 0)
+      throw tlsAlertError('illegal_parameter', 'CertificateRequest: non-empty context');
+    this.state = transition(this.state, HandshakeInput.certificate_request);
+    this.transcript.add(message);
+    this.certificateRequestContext = context.slice();
+  }
+
   private recvCertificateVerify(message: Uint8Array, body: Uint8Array): void {
     const cv = decodeCertificateVerify(body);
     // RFC 8446 §4.4.3: the scheme must be one the client offered.
@@ -910,12 +938,28 @@ export class TlsSession {
     this.requireEmpty(EncryptionLevel.Handshake, 'server Finished');
     const finishedHash = this.transcript.digest();
     const app = deriveApplicationSecrets(this.crypto, suite.hash, this.handshakeSecret, finishedHash);
-    const verify = finishedVerifyData(this.crypto, suite.hash, this.clientHandshakeSecret, finishedHash);
-    const fin = encodeHandshake(HandshakeType.finished, verify);
-    this.transcript.add(fin);
     this.state = transition(this.state, HandshakeInput.finished);
     this.emitKeys(EncryptionLevel.OneRtt, 'read', app.serverApplicationTrafficSecret);
     this.emitKeys(EncryptionLevel.OneRtt, 'write', app.clientApplicationTrafficSecret);
+    const context = this.certificateRequestContext;
+    if (context !== undefined) {
+      // RFC 8446 §4.4.2: a client without a suitable certificate sends an empty Certificate (no
+      // CertificateVerify); the client Finished then covers it (§4.4.4).
+      const w = new TlsWriter(context.length + 4);
+      w.vector(1, (x) => x.bytes(context));
+      w.u24(0);
+      const cert = encodeHandshake(HandshakeType.certificate, w.finish());
+      this.transcript.add(cert);
+      this.send(EncryptionLevel.Handshake, cert);
+    }
+    const verify = finishedVerifyData(
+      this.crypto,
+      suite.hash,
+      this.clientHandshakeSecret,
+      this.transcript.digest(),
+    );
+    const fin = encodeHandshake(HandshakeType.finished, verify);
+    this.transcript.add(fin);
     this.send(EncryptionLevel.Handshake, fin);
     this.events.push({ type: 'handshakeComplete' });
   }

@@ -170,10 +170,16 @@ const SUITE_NAMES: Record<number, string> = {
   0x1303: 'TLS_CHACHA20_POLY1305_SHA256',
 };
 
-async function ourClientAgainstOpenSsl(suite: number, ecdhCurve: string): Promise<TlsSession> {
+async function ourClientAgainstOpenSsl(
+  suite: number,
+  ecdhCurve: string,
+  requestCert = false,
+): Promise<TlsSession> {
   const pki = testPki();
   const server = tls.createServer(
     {
+      requestCert,
+      rejectUnauthorized: false,
       key: pki.leafKeyPem,
       cert: pki.leafPem,
       ALPNProtocols: ['h3'],
@@ -283,6 +289,11 @@ describe('TLS 1.3 interop with OpenSSL (node:tls) over a test record layer', () 
       assert.equal(r.session.serverName, 'localhost');
     });
   }
+
+  it('our client answers an OpenSSL CertificateRequest with an empty Certificate', async () => {
+    const session = await ourClientAgainstOpenSsl(0x1303, 'X25519', true);
+    assert.ok(session.isHandshakeComplete);
+  });
 
   it('our client answers an OpenSSL HelloRetryRequest (server wants P-256)', async () => {
     const session = await ourClientAgainstOpenSsl(0x1301, 'P-256');

@@ -12,6 +12,9 @@ export interface TestPki {
   readonly leafKeyPem: string;
   readonly rsaLeafPem: string;
   readonly rsaKeyPem: string;
+  /** A leaf signed by the CA whose notAfter lies before its notBefore, so it is never valid. */
+  readonly expiredLeafPem: string;
+  readonly expiredKeyPem: string;
 }
 
 let cached: TestPki | undefined;
@@ -44,7 +47,7 @@ function makeCa(dir: string, name: string): void {
   ]);
 }
 
-function makeLeaf(dir: string, name: string, keyArgs: string[]): void {
+function makeLeaf(dir: string, name: string, keyArgs: string[], days = '2'): void {
   run(dir, [
     'req',
     '-newkey',
@@ -70,7 +73,7 @@ function makeLeaf(dir: string, name: string, keyArgs: string[]): void {
     '-out',
     `${name}.pem`,
     '-days',
-    '2',
+    days,
     '-extfile',
     'leaf.ext',
   ]);
@@ -89,6 +92,7 @@ export function testPki(): TestPki {
     makeCa(dir, 'other');
     makeLeaf(dir, 'leaf', ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']);
     makeLeaf(dir, 'rsa', ['rsa:2048']);
+    makeLeaf(dir, 'expired', ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'], '-1');
     const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
     cached = {
       caPem: read('ca.pem'),
@@ -97,6 +101,8 @@ export function testPki(): TestPki {
       leafKeyPem: read('leaf.key'),
       rsaLeafPem: read('rsa.pem'),
       rsaKeyPem: read('rsa.key'),
+      expiredLeafPem: read('expired.pem'),
+      expiredKeyPem: read('expired.key'),
     };
     return cached;
   } finally {

@@ -307,6 +307,60 @@ describe('TlsSession failures', () => {
     expectAlert(() => runHandshake(client, server), 'bad_certificate');
   });
 
+  it('expired certificate: certificate_expired', () => {
+    const pki = testPki();
+    const [client, server] = pair(
+      {},
+      {
+        certificateChain: nodeCrypto.pemToDer(pki.expiredLeafPem),
+        signingKey: nodeCrypto.loadSigningKey(pki.expiredKeyPem),
+      },
+    );
+    expectAlert(() => runHandshake(client, server), 'certificate_expired');
+  });
+
+  it('CertificateRequest with a context or without signature_algorithms: alerts', () => {
+    const cases: [Uint8Array, TlsAlertName][] = [
+      [Uint8Array.of(1, 7, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3), 'illegal_parameter'],
+      [Uint8Array.of(0, 0, 4, 0, 10, 0, 0), 'missing_extension'],
+      [Uint8Array.of(0, 0, 1), 'decode_error'],
+    ];
+    for (const [body, alert] of cases) {
+      const [client, server] = pair();
+      expectAlert(
+        () =>
+          runHandshake(client, server, {
+            tamper: (from, level, data) => {
+              if (from !== 'server' || level !== Handshake) return data;
+              // Insert the CertificateRequest after EncryptedExtensions.
+              const eeEnd = 4 + ((data[1]! << 16) | (data[2]! << 8) | data[3]!);
+              const cr = encodeHandshake(HandshakeType.certificate_request, body);
+              const out = new Uint8Array(data.length + cr.length);
+              out.set(data.subarray(0, eeEnd), 0);
+              out.set(cr, eeEnd);
+              out.set(data.subarray(eeEnd), eeEnd + cr.length);
+              return out;
+            },
+          }),
+        alert,
+      );
+    }
+  });
+
+  it('server refuses a client Certificate it never asked for: unexpected_message', () => {
+    const [client, server] = pair();
+    expectAlert(
+      () =>
+        runHandshake(client, server, {
+          tamper: (from, level, data) =>
+            from === 'client' && level === Handshake
+              ? encodeHandshake(HandshakeType.certificate, Uint8Array.of(0, 0, 0, 0))
+              : data,
+        }),
+      'unexpected_message',
+    );
+  });
+
   it('bad server Finished: decrypt_error', () => {
     const [client, server] = pair();
     expectAlert(
