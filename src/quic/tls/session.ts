@@ -424,6 +424,12 @@ export class TlsSession {
       throw new UsageError('ERR_QUIC_TLS_CONFIG', `unsupported cipher suite list ${this.suites.join(',')}`);
     }
     if (this.groups.length === 0) throw new UsageError('ERR_QUIC_TLS_CONFIG', 'groups must not be empty');
+    if (!(this.maxMessageBytes >= 4)) {
+      throw new UsageError(
+        'ERR_QUIC_TLS_CONFIG',
+        `maxHandshakeMessageBytes ${String(this.maxMessageBytes)} below 4`,
+      );
+    }
     // RFC 9001 §8.1: QUIC requires ALPN.
     if (config.alpn.length === 0 || config.alpn.some((p) => p.length === 0 || p.length > 255)) {
       throw new UsageError('ERR_QUIC_TLS_CONFIG', 'alpn needs 1..255-byte protocol names');
