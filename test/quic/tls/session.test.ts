@@ -7,10 +7,15 @@ import type { TlsAlertName } from '../../../src/quic/errors.js';
 import { EncryptionLevel } from '../../../src/quic/packet/levels.js';
 import {
   ExtensionType,
+  HELLO_RETRY_REQUEST_RANDOM,
   HandshakeType,
   decodeClientHello,
+  encodeCertificate,
+  encodeCertificateVerify,
   encodeClientHello,
+  encodeEncryptedExtensions,
   encodeHandshake,
+  encodeServerHello,
 } from '../../../src/quic/tls/messages.js';
 import { TlsSession, transition, HandshakeState } from '../../../src/quic/tls/session.js';
 import type { TlsConfig } from '../../../src/quic/tls/session.js';
@@ -605,6 +610,278 @@ describe('TlsSession failures', () => {
       {
         name: 'UsageError',
       },
+    );
+  });
+});
+
+/** Splits a flight into whole handshake messages. */
+function splitMessages(data: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let pos = 0; pos < data.length;) {
+    const len = (data[pos + 1]! << 16) | (data[pos + 2]! << 8) | data[pos + 3]!;
+    out.push(data.subarray(pos, pos + 4 + len));
+    pos += 4 + len;
+  }
+  return out;
+}
+
+function joinMessages(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Runs a handshake where the server's Handshake flight message of `type` is replaced by `replacement`. */
+function withServerMessage(
+  type: number,
+  replacement: Uint8Array,
+  clientOver: Partial<TlsConfig> = {},
+): () => void {
+  return () => {
+    const [client, server] = pair(clientOver);
+    runHandshake(client, server, {
+      tamper: (from, level, data) => {
+        if (from !== 'server' || level !== Handshake) return data;
+        return joinMessages(splitMessages(data).map((m) => (m[0] === type ? replacement : m)));
+      },
+    });
+  };
+}
+
+const alpnBody = (...names: string[]): Uint8Array => {
+  const parts = names.flatMap((n) => [n.length, ...Buffer.from(n)]);
+  return Uint8Array.of(parts.length >> 8, parts.length & 0xff, ...parts);
+};
+
+describe('TlsSession client alerts on server messages', () => {
+  /** A started client and its ClientHello. */
+  function startedClient(over: Partial<TlsConfig> = {}): {
+    client: TlsSession;
+    ch: ReturnType<typeof decodeClientHello>;
+  } {
+    const client = new TlsSession(clientConfig(over));
+    client.start();
+    return { client, ch: decodeClientHello(client.nextOutput()!.data.subarray(4)) };
+  }
+
+  function serverShare(): Uint8Array {
+    const share = nodeCrypto.generateKeyShare('x25519');
+    return Uint8Array.of(0, 0x1d, 0, 32, ...share.publicKey);
+  }
+
+  const versions = [43, Uint8Array.of(3, 4)] as const;
+
+  const shCases: [string, (sessionId: Uint8Array) => Uint8Array, TlsAlertName][] = [
+    [
+      'a session id that is not an echo',
+      () => encodeServerHello(new Uint8Array(32), Uint8Array.of(1), 0x1301, [versions, [51, serverShare()]]),
+      'illegal_parameter',
+    ],
+    [
+      'a suite not offered',
+      (id) => encodeServerHello(new Uint8Array(32), id, 0x1304, [versions, [51, serverShare()]]),
+      'illegal_parameter',
+    ],
+    [
+      'no key_share',
+      (id) => encodeServerHello(new Uint8Array(32), id, 0x1301, [versions]),
+      'missing_extension',
+    ],
+    [
+      'no supported_versions',
+      (id) => encodeServerHello(new Uint8Array(32), id, 0x1301, [[51, serverShare()]]),
+      'protocol_version',
+    ],
+    [
+      'TLS 1.2 selected',
+      (id) =>
+        encodeServerHello(new Uint8Array(32), id, 0x1301, [
+          [43, Uint8Array.of(3, 3)],
+          [51, serverShare()],
+        ]),
+      'illegal_parameter',
+    ],
+    [
+      'a share in another group',
+      (id) =>
+        encodeServerHello(new Uint8Array(32), id, 0x1301, [
+          versions,
+          [51, Uint8Array.of(0, 0x17, 0, 65, 4, ...new Uint8Array(64))],
+        ]),
+      'illegal_parameter',
+    ],
+    [
+      'an invalid share',
+      (id) =>
+        encodeServerHello(new Uint8Array(32), id, 0x1301, [
+          versions,
+          [51, Uint8Array.of(0, 0x1d, 0, 32, ...new Uint8Array(32))],
+        ]),
+      'illegal_parameter',
+    ],
+    [
+      'an extension not offered',
+      (id) =>
+        encodeServerHello(new Uint8Array(32), id, 0x1301, [
+          versions,
+          [51, serverShare()],
+          [42, new Uint8Array(0)],
+        ]),
+      'unsupported_extension',
+    ],
+    [
+      'an offered extension not allowed in ServerHello',
+      (id) =>
+        encodeServerHello(new Uint8Array(32), id, 0x1301, [
+          versions,
+          [51, serverShare()],
+          [16, alpnBody('h3')],
+        ]),
+      'illegal_parameter',
+    ],
+    [
+      'a HelloRetryRequest that changes nothing',
+      (id) => encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, id, 0x1301, [versions]),
+      'illegal_parameter',
+    ],
+    [
+      'a HelloRetryRequest for the group already shared',
+      (id) =>
+        encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, id, 0x1301, [versions, [51, Uint8Array.of(0, 0x1d)]]),
+      'illegal_parameter',
+    ],
+    [
+      'a HelloRetryRequest for an unknown group',
+      (id) =>
+        encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, id, 0x1301, [versions, [51, Uint8Array.of(0, 0x18)]]),
+      'illegal_parameter',
+    ],
+    [
+      'a HelloRetryRequest with an empty cookie',
+      (id) =>
+        encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, id, 0x1301, [versions, [44, Uint8Array.of(0, 0)]]),
+      'decode_error',
+    ],
+  ];
+  for (const [name, build, alert] of shCases) {
+    it(`ServerHello with ${name}`, () => {
+      const { client, ch } = startedClient();
+      expectAlert(() => {
+        client.receive(Initial, build(ch.sessionId));
+      }, alert);
+    });
+  }
+
+  it('EncryptedExtensions without ALPN: no_application_protocol', () => {
+    expectAlert(
+      withServerMessage(
+        HandshakeType.encrypted_extensions,
+        encodeEncryptedExtensions([[0x39, Uint8Array.of(1)]]),
+      ),
+      'no_application_protocol',
+    );
+  });
+
+  it('EncryptedExtensions with an ALPN not offered: illegal_parameter', () => {
+    expectAlert(
+      withServerMessage(
+        HandshakeType.encrypted_extensions,
+        encodeEncryptedExtensions([
+          [16, alpnBody('h2')],
+          [0x39, Uint8Array.of(1)],
+        ]),
+      ),
+      'illegal_parameter',
+    );
+  });
+
+  it('EncryptedExtensions with two ALPN names: decode_error', () => {
+    expectAlert(
+      withServerMessage(
+        HandshakeType.encrypted_extensions,
+        encodeEncryptedExtensions([
+          [16, alpnBody('h3', 'h3')],
+          [0x39, Uint8Array.of(1)],
+        ]),
+      ),
+      'decode_error',
+    );
+  });
+
+  it('EncryptedExtensions without transport parameters: missing_extension', () => {
+    expectAlert(
+      withServerMessage(
+        HandshakeType.encrypted_extensions,
+        encodeEncryptedExtensions([[16, alpnBody('h3')]]),
+      ),
+      'missing_extension',
+    );
+  });
+
+  it('EncryptedExtensions with key_share: illegal_parameter', () => {
+    expectAlert(
+      withServerMessage(
+        HandshakeType.encrypted_extensions,
+        encodeEncryptedExtensions([
+          [16, alpnBody('h3')],
+          [0x39, Uint8Array.of(1)],
+          [51, Uint8Array.of(0, 0x1d)],
+        ]),
+      ),
+      'illegal_parameter',
+    );
+  });
+
+  it('EncryptedExtensions with a non-empty server_name: decode_error', () => {
+    expectAlert(
+      withServerMessage(
+        HandshakeType.encrypted_extensions,
+        encodeEncryptedExtensions([
+          [0, Uint8Array.of(1)],
+          [16, alpnBody('h3')],
+          [0x39, Uint8Array.of(1)],
+        ]),
+      ),
+      'decode_error',
+    );
+  });
+
+  it('an empty Certificate: decode_error', () => {
+    expectAlert(withServerMessage(HandshakeType.certificate, encodeCertificate([])), 'decode_error');
+  });
+
+  it('a Certificate with a context: illegal_parameter', () => {
+    expectAlert(
+      withServerMessage(
+        HandshakeType.certificate,
+        encodeHandshake(HandshakeType.certificate, Uint8Array.of(1, 9, 0, 0, 0)),
+      ),
+      'illegal_parameter',
+    );
+  });
+
+  it('an unparseable certificate: bad_certificate', () => {
+    expectAlert(
+      withServerMessage(HandshakeType.certificate, encodeCertificate([Uint8Array.of(0x30, 0)])),
+      'bad_certificate',
+    );
+  });
+
+  it('CertificateVerify with a scheme not offered: illegal_parameter', () => {
+    expectAlert(
+      withServerMessage(HandshakeType.certificate_verify, encodeCertificateVerify(0x0401, Uint8Array.of(1))),
+      'illegal_parameter',
+    );
+  });
+
+  it('a Finished of the wrong length: decode_error', () => {
+    expectAlert(
+      withServerMessage(HandshakeType.finished, encodeHandshake(HandshakeType.finished, new Uint8Array(31))),
+      'decode_error',
     );
   });
 });
