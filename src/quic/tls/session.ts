@@ -378,6 +378,7 @@ export class TlsSession {
   private readonly groups: readonly GroupName[];
   private readonly maxMessageBytes: number;
   private readonly isQuic: boolean;
+  private readonly alpnBytes: readonly Uint8Array[];
   private state: HandshakeStateCode;
   private error: QuicError | undefined = undefined;
   private readonly inbound: Uint8Array[] = [EMPTY, EMPTY, EMPTY];
@@ -431,7 +432,8 @@ export class TlsSession {
       );
     }
     // RFC 9001 §8.1: QUIC requires ALPN.
-    if (config.alpn.length === 0 || config.alpn.some((p) => p.length === 0 || p.length > 255)) {
+    this.alpnBytes = config.alpn.map((p) => utf8.encode(p));
+    if (this.alpnBytes.length === 0 || this.alpnBytes.some((p) => p.length === 0 || p.length > 255)) {
       throw new UsageError('ERR_QUIC_TLS_CONFIG', 'alpn needs 1..255-byte protocol names');
     }
     if (!this.isClient) {
@@ -855,11 +857,12 @@ export class TlsSession {
     // RFC 7301 §3.1: the server's list holds exactly one protocol, one the client offered.
     if (names.length !== 1)
       throw tlsAlertError('decode_error', `server ALPN list has ${String(names.length)} names`);
-    const chosen = latin1.decode(names[0]);
-    if (!this.config.alpn.includes(chosen)) {
+    const chosenIndex = this.alpnBytes.findIndex((p) => equalBytes(p, names[0]!));
+    const chosen = this.config.alpn[chosenIndex];
+    if (chosen === undefined) {
       throw tlsAlertError(
         'illegal_parameter',
-        `server selected ALPN ${JSON.stringify(chosen.slice(0, 32))} not offered`,
+        `server selected ALPN ${JSON.stringify(latin1.decode(names[0]!.subarray(0, 32)))} not offered`,
       );
     }
     let tp: Uint8Array | undefined;
@@ -1055,8 +1058,10 @@ export class TlsSession {
     const alpnExt = exts.get(ExtensionType.application_layer_protocol_negotiation);
     // RFC 9001 §8.1: no ALPN or no overlap is no_application_protocol.
     if (alpnExt === undefined) throw tlsAlertError('no_application_protocol', 'ClientHello: no ALPN');
-    const offered = decodeAlpn(alpnExt).map((n) => latin1.decode(n));
-    const alpn = this.config.alpn.find((p) => offered.includes(p));
+    const offered = decodeAlpn(alpnExt);
+    // ALPN protocol names are compared as bytes (RFC 7301 §3.1); the server's preference order wins.
+    const alpnIndex = this.alpnBytes.findIndex((p) => offered.some((o) => equalBytes(o, p)));
+    const alpn = this.config.alpn[alpnIndex];
     if (alpn === undefined) throw tlsAlertError('no_application_protocol', 'no common ALPN protocol');
 
     let tp: Uint8Array | undefined;
