@@ -577,7 +577,6 @@ export class TlsSession {
       pos += 4 + length;
       this.inbound[level] = buf.subarray(pos);
       this.handleMessage(type, message);
-      if (this.error !== undefined) return;
     }
     this.inbound[level] = buf.subarray(pos);
   }

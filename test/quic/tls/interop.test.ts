@@ -17,7 +17,7 @@ import { hkdfExpandLabel } from '../../../src/quic/tls/key-schedule.js';
 import { TlsSession } from '../../../src/quic/tls/session.js';
 import type { TlsConfig } from '../../../src/quic/tls/session.js';
 import { clientConfig, serverConfig } from './harness.js';
-import { testPki } from './pki.js';
+import { skipWithoutOpenssl, testPki } from './pki.js';
 
 const RECORD = { change_cipher_spec: 20, alert: 21, handshake: 22, application_data: 23 } as const;
 const MAX_FRAGMENT = 1 << 14;
@@ -272,45 +272,49 @@ async function openSslClientAgainstOurServer(
   }
 }
 
-describe('TLS 1.3 interop with OpenSSL (node:tls) over a test record layer', () => {
-  for (const suite of [0x1301, 0x1302, 0x1303]) {
-    it(`our client, OpenSSL server, suite 0x${suite.toString(16)}`, async () => {
-      const session = await ourClientAgainstOpenSsl(suite, 'X25519:P-256');
-      assert.equal(session.cipherSuite, suite);
-      assert.equal(session.alpn, 'h3');
-      assert.equal(session.isRetried, false);
+describe(
+  'TLS 1.3 interop with OpenSSL (node:tls) over a test record layer',
+  { skip: skipWithoutOpenssl },
+  () => {
+    for (const suite of [0x1301, 0x1302, 0x1303]) {
+      it(`our client, OpenSSL server, suite 0x${suite.toString(16)}`, async () => {
+        const session = await ourClientAgainstOpenSsl(suite, 'X25519:P-256');
+        assert.equal(session.cipherSuite, suite);
+        assert.equal(session.alpn, 'h3');
+        assert.equal(session.isRetried, false);
+      });
+
+      it(`OpenSSL client, our server, suite 0x${suite.toString(16)}`, async () => {
+        const r = await openSslClientAgainstOurServer(suite, 'X25519:P-256');
+        assert.equal(r.alpn, 'h3');
+        assert.equal(r.cipher, SUITE_NAMES[suite]);
+        assert.ok(r.session.isHandshakeComplete);
+        assert.equal(r.session.serverName, 'localhost');
+      });
+    }
+
+    it('our client answers an OpenSSL CertificateRequest with an empty Certificate', async () => {
+      const session = await ourClientAgainstOpenSsl(0x1303, 'X25519', true);
+      assert.ok(session.isHandshakeComplete);
     });
 
-    it(`OpenSSL client, our server, suite 0x${suite.toString(16)}`, async () => {
-      const r = await openSslClientAgainstOurServer(suite, 'X25519:P-256');
-      assert.equal(r.alpn, 'h3');
-      assert.equal(r.cipher, SUITE_NAMES[suite]);
+    it('our client answers an OpenSSL HelloRetryRequest (server wants P-256)', async () => {
+      const session = await ourClientAgainstOpenSsl(0x1301, 'P-256');
+      assert.equal(session.isRetried, true);
+    });
+
+    it('OpenSSL client answers our HelloRetryRequest (we want P-256)', async () => {
+      const r = await openSslClientAgainstOurServer(0x1302, 'X25519:P-256', { groups: ['secp256r1'] });
+      assert.equal(r.session.isRetried, true);
+    });
+
+    it('OpenSSL client verifies our RSA-PSS CertificateVerify', async () => {
+      const pki = testPki();
+      const r = await openSslClientAgainstOurServer(0x1301, 'X25519', {
+        certificateChain: nodeCrypto.pemToDer(pki.rsaLeafPem),
+        signingKey: nodeCrypto.loadSigningKey(pki.rsaKeyPem),
+      });
       assert.ok(r.session.isHandshakeComplete);
-      assert.equal(r.session.serverName, 'localhost');
     });
-  }
-
-  it('our client answers an OpenSSL CertificateRequest with an empty Certificate', async () => {
-    const session = await ourClientAgainstOpenSsl(0x1303, 'X25519', true);
-    assert.ok(session.isHandshakeComplete);
-  });
-
-  it('our client answers an OpenSSL HelloRetryRequest (server wants P-256)', async () => {
-    const session = await ourClientAgainstOpenSsl(0x1301, 'P-256');
-    assert.equal(session.isRetried, true);
-  });
-
-  it('OpenSSL client answers our HelloRetryRequest (we want P-256)', async () => {
-    const r = await openSslClientAgainstOurServer(0x1302, 'X25519:P-256', { groups: ['secp256r1'] });
-    assert.equal(r.session.isRetried, true);
-  });
-
-  it('OpenSSL client verifies our RSA-PSS CertificateVerify', async () => {
-    const pki = testPki();
-    const r = await openSslClientAgainstOurServer(0x1301, 'X25519', {
-      certificateChain: nodeCrypto.pemToDer(pki.rsaLeafPem),
-      signingKey: nodeCrypto.loadSigningKey(pki.rsaKeyPem),
-    });
-    assert.ok(r.session.isHandshakeComplete);
-  });
-});
+  },
+);

@@ -3,6 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requirePeer } from '../../support/peers.js';
+
+const openssl = requirePeer('openssl', 'apt-get install openssl');
+
+/** node:test `skip` option for tests that need the test PKI: a reason when openssl is missing. */
+export const skipWithoutOpenssl: string | false = openssl === undefined ? 'openssl not installed' : false;
 
 /** PEM material: a CA, an unrelated CA, an ECDSA P-256 leaf and an RSA leaf for localhost / 127.0.0.1. */
 export interface TestPki {
@@ -20,7 +26,7 @@ export interface TestPki {
 let cached: TestPki | undefined;
 
 function run(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  execFileSync(openssl ?? 'openssl', args, { cwd: dir, stdio: 'pipe' });
 }
 
 function makeCa(dir: string, name: string): void {

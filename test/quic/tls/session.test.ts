@@ -20,7 +20,7 @@ import {
 import { TlsSession, transition, HandshakeState } from '../../../src/quic/tls/session.js';
 import type { TlsConfig } from '../../../src/quic/tls/session.js';
 import { clientConfig, pair, runHandshake, secretOf, serverConfig } from './harness.js';
-import { testPki } from './pki.js';
+import { skipWithoutOpenssl, testPki } from './pki.js';
 
 const { Initial, Handshake, OneRtt } = EncryptionLevel;
 
@@ -103,7 +103,7 @@ function serverReceives(ch: Uint8Array, over: Partial<TlsConfig> = {}): TlsSessi
   return s;
 }
 
-describe('TlsSession handshake in memory', () => {
+describe('TlsSession handshake in memory', { skip: skipWithoutOpenssl }, () => {
   it('completes with keys, ALPN, SNI and transport parameters at the right moments', () => {
     const [client, server] = pair();
     const { client: c, server: s, log } = runHandshake(client, server);
@@ -218,7 +218,7 @@ describe('TlsSession handshake in memory', () => {
   });
 });
 
-describe('TlsSession HelloRetryRequest', () => {
+describe('TlsSession HelloRetryRequest', { skip: skipWithoutOpenssl }, () => {
   it('retries with the group the server asks for, echoing the cookie', () => {
     const [client, server] = pair({ groups: ['x25519', 'secp256r1'] }, { groups: ['secp256r1'] });
     const { log, client: c, server: s } = runHandshake(client, server);
@@ -296,7 +296,7 @@ describe('TlsSession HelloRetryRequest', () => {
   });
 });
 
-describe('TlsSession failures', () => {
+describe('TlsSession failures', { skip: skipWithoutOpenssl }, () => {
   it('wrong ALPN: no_application_protocol', () => {
     const [client, server] = pair({ alpn: ['h3'] }, { alpn: ['hq-interop'] });
     expectAlert(() => runHandshake(client, server), 'no_application_protocol');
@@ -657,7 +657,7 @@ const alpnBody = (...names: string[]): Uint8Array => {
   return Uint8Array.of(parts.length >> 8, parts.length & 0xff, ...parts);
 };
 
-describe('TlsSession client alerts on server messages', () => {
+describe('TlsSession client alerts on server messages', { skip: skipWithoutOpenssl }, () => {
   /** A started client and its ClientHello. */
   function startedClient(over: Partial<TlsConfig> = {}): {
     client: TlsSession;
