@@ -149,6 +149,8 @@ export const HandshakeInput = {
   ...HandshakeType,
   start: 0x100,
   hello_retry_request: 0x101,
+  /** A failure (alert sent or received): every state moves to Failed. */
+  fail: 0x102,
 } as const;
 
 /**
@@ -158,6 +160,7 @@ export const HandshakeInput = {
 export function transition(state: HandshakeStateCode, input: number): HandshakeStateCode {
   const H = HandshakeInput;
   const S = HandshakeState;
+  if (input === H.fail) return S.Failed;
   switch (state) {
     case S.Start:
       if (input === H.start) return S.WaitServerHello;
@@ -515,7 +518,7 @@ export class TlsSession {
     try {
       this.receiveUnchecked(level, data);
     } catch (err) {
-      this.state = HandshakeState.Failed;
+      this.state = transition(this.state, HandshakeInput.fail);
       this.error =
         err instanceof QuicError
           ? err

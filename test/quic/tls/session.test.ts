@@ -17,7 +17,7 @@ import {
   encodeHandshake,
   encodeServerHello,
 } from '../../../src/quic/tls/messages.js';
-import { TlsSession, transition, HandshakeState } from '../../../src/quic/tls/session.js';
+import { HandshakeInput, HandshakeState, TlsSession, transition } from '../../../src/quic/tls/session.js';
 import type { TlsConfig } from '../../../src/quic/tls/session.js';
 import { clientConfig, pair, runHandshake, secretOf, serverConfig } from './harness.js';
 import { skipWithoutOpenssl, testPki } from './pki.js';
@@ -102,6 +102,58 @@ function serverReceives(ch: Uint8Array, over: Partial<TlsConfig> = {}): TlsSessi
   s.receive(Initial, ch);
   return s;
 }
+
+describe('handshake transition table', () => {
+  it('accepts exactly the listed (state, message) pairs and raises unexpected_message otherwise', () => {
+    const S = HandshakeState;
+    const H = HandshakeInput;
+    const allowed = new Map<number, [number, number][]>([
+      [S.Start, [[H.start, S.WaitServerHello]]],
+      [
+        S.WaitServerHello,
+        [
+          [H.server_hello, S.WaitEncryptedExtensions],
+          [H.hello_retry_request, S.WaitServerHelloAfterRetry],
+        ],
+      ],
+      [S.WaitServerHelloAfterRetry, [[H.server_hello, S.WaitEncryptedExtensions]]],
+      [S.WaitEncryptedExtensions, [[H.encrypted_extensions, S.WaitCertificate]]],
+      [
+        S.WaitCertificate,
+        [
+          [H.certificate, S.WaitCertificateVerify],
+          [H.certificate_request, S.WaitCertificateAfterRequest],
+        ],
+      ],
+      [S.WaitCertificateAfterRequest, [[H.certificate, S.WaitCertificateVerify]]],
+      [S.WaitCertificateVerify, [[H.certificate_verify, S.WaitFinished]]],
+      [S.WaitFinished, [[H.finished, S.ClientConnected]]],
+      [S.ClientConnected, [[H.new_session_ticket, S.ClientConnected]]],
+      [
+        S.WaitClientHello,
+        [
+          [H.client_hello, S.WaitClientFinished],
+          [H.hello_retry_request, S.WaitClientHelloAfterRetry],
+        ],
+      ],
+      [S.WaitClientHelloAfterRetry, [[H.client_hello, S.WaitClientFinished]]],
+      [S.WaitClientFinished, [[H.finished, S.ServerConnected]]],
+      [S.ServerConnected, []],
+      [S.Failed, []],
+    ]);
+    const inputs = [...new Set(Object.values(H))].filter((i) => i !== H.fail);
+    for (const state of Object.values(S)) {
+      const row = allowed.get(state);
+      assert.ok(row, `state ${String(state)} listed`);
+      for (const input of inputs) {
+        const hit: [number, number] | undefined = row.find(([i]) => i === input);
+        if (hit) assert.equal(transition(state, input), hit[1]);
+        else expectAlert(() => transition(state, input), 'unexpected_message');
+      }
+      assert.equal(transition(state, H.fail), S.Failed);
+    }
+  });
+});
 
 describe('TlsSession handshake in memory', { skip: skipWithoutOpenssl }, () => {
   it('completes with keys, ALPN, SNI and transport parameters at the right moments', () => {
