@@ -98,11 +98,13 @@ export class TlsReader {
     }
   }
 
+  /** Reads a uint8. */
   u8(): number {
     this.need(1);
     return this.bytes[this.pos++]!;
   }
 
+  /** Reads a big-endian uint16. */
   u16(): number {
     this.need(2);
     const v = (this.bytes[this.pos]! << 8) | this.bytes[this.pos + 1]!;
@@ -110,6 +112,7 @@ export class TlsReader {
     return v;
   }
 
+  /** Reads a big-endian uint24. */
   u24(): number {
     this.need(3);
     const v = (this.bytes[this.pos]! << 16) | (this.bytes[this.pos + 1]! << 8) | this.bytes[this.pos + 2]!;
@@ -143,6 +146,7 @@ export class TlsReader {
     return new TlsReader(v, 0, v.length, what);
   }
 
+  /** Bytes left before `end`. */
   get remaining(): number {
     return this.end - this.pos;
   }
@@ -174,16 +178,19 @@ export class TlsWriter {
     this.buf = next;
   }
 
+  /** Bytes written so far. */
   get length(): number {
     return this.len;
   }
 
+  /** Appends a uint8. */
   u8(v: number): this {
     this.reserve(1);
     this.buf[this.len++] = v & 0xff;
     return this;
   }
 
+  /** Appends a big-endian uint16. */
   u16(v: number): this {
     this.reserve(2);
     this.buf[this.len++] = (v >>> 8) & 0xff;
@@ -191,6 +198,7 @@ export class TlsWriter {
     return this;
   }
 
+  /** Appends a big-endian uint24. */
   u24(v: number): this {
     this.reserve(3);
     this.buf[this.len++] = (v >>> 16) & 0xff;
@@ -199,6 +207,7 @@ export class TlsWriter {
     return this;
   }
 
+  /** Appends raw bytes. */
   bytes(b: Uint8Array): this {
     this.reserve(b.length);
     this.buf.set(b, this.len);

@@ -15,9 +15,9 @@
  *            WaitEncryptedExtensions              v
  *                     | EE                 WaitClientFinished
  *                     v                           | Finished
- *              WaitCertificate                    v
- *                     | Certificate        ServerConnected
- *                     v
+ *              WaitCertificate --CertificateRequest--> WaitCertificateAfterRequest
+ *                     | Certificate             v     | Certificate
+ *                     v  <------------------------------+
  *           WaitCertificateVerify
  *                     | CertificateVerify
  *                     v
@@ -26,8 +26,9 @@
  *                     v
  *              ClientConnected --NewSessionTicket--> ClientConnected
  * ```
- * A ServerHello from WaitServerHello with no HRR goes straight to WaitEncryptedExtensions; a ClientHello
- * with an acceptable key share goes straight to WaitClientFinished.
+ * (server side: WaitClientFinished --Finished--> ServerConnected.) A ServerHello from WaitServerHello with
+ * no HRR goes straight to WaitEncryptedExtensions; a ClientHello with an acceptable key share goes straight
+ * to WaitClientFinished. A client asked for a certificate answers with an empty one (RFC 8446 §4.4.2).
  */
 import { UsageError, QuicError, assertNever } from '../../common/errors.js';
 import type {
@@ -74,6 +75,7 @@ import {
   encodeHandshake,
   encodeMessageHash,
   encodeServerHello,
+  readExtensions,
 } from './messages.js';
 import type { ClientHello, Extensions, ServerHello } from './messages.js';
 
@@ -137,6 +139,7 @@ export const HandshakeState = {
   WaitClientFinished: 10,
   ServerConnected: 11,
   Failed: 12,
+  WaitCertificateAfterRequest: 13,
 } as const;
 /** One of {@link HandshakeState}. */
 export type HandshakeStateCode = (typeof HandshakeState)[keyof typeof HandshakeState];
@@ -146,6 +149,8 @@ export const HandshakeInput = {
   ...HandshakeType,
   start: 0x100,
   hello_retry_request: 0x101,
+  /** A failure (alert sent or received): every state moves to Failed. */
+  fail: 0x102,
 } as const;
 
 /**
@@ -155,6 +160,7 @@ export const HandshakeInput = {
 export function transition(state: HandshakeStateCode, input: number): HandshakeStateCode {
   const H = HandshakeInput;
   const S = HandshakeState;
+  if (input === H.fail) return S.Failed;
   switch (state) {
     case S.Start:
       if (input === H.start) return S.WaitServerHello;
@@ -171,6 +177,10 @@ export function transition(state: HandshakeStateCode, input: number): HandshakeS
       if (input === H.encrypted_extensions) return S.WaitCertificate;
       break;
     case S.WaitCertificate:
+      if (input === H.certificate) return S.WaitCertificateVerify;
+      if (input === H.certificate_request) return S.WaitCertificateAfterRequest;
+      break;
+    case S.WaitCertificateAfterRequest:
       if (input === H.certificate) return S.WaitCertificateVerify;
       break;
     case S.WaitCertificateVerify:
@@ -371,6 +381,7 @@ export class TlsSession {
   private readonly groups: readonly GroupName[];
   private readonly maxMessageBytes: number;
   private readonly isQuic: boolean;
+  private readonly alpnBytes: readonly Uint8Array[];
   private state: HandshakeStateCode;
   private error: QuicError | undefined = undefined;
   private readonly inbound: Uint8Array[] = [EMPTY, EMPTY, EMPTY];
@@ -400,6 +411,8 @@ export class TlsSession {
   private receivedServerName: string | undefined = undefined;
   private certificates: readonly Uint8Array[] = [];
   private hasRetried = false;
+  /** Client: the certificate_request_context to answer with an empty Certificate, when one was requested. */
+  private certificateRequestContext: Uint8Array | undefined = undefined;
 
   constructor(config: TlsConfig) {
     this.config = config;
@@ -415,8 +428,15 @@ export class TlsSession {
       throw new UsageError('ERR_QUIC_TLS_CONFIG', `unsupported cipher suite list ${this.suites.join(',')}`);
     }
     if (this.groups.length === 0) throw new UsageError('ERR_QUIC_TLS_CONFIG', 'groups must not be empty');
+    if (!(this.maxMessageBytes >= 4)) {
+      throw new UsageError(
+        'ERR_QUIC_TLS_CONFIG',
+        `maxHandshakeMessageBytes ${String(this.maxMessageBytes)} below 4`,
+      );
+    }
     // RFC 9001 §8.1: QUIC requires ALPN.
-    if (config.alpn.length === 0 || config.alpn.some((p) => p.length === 0 || p.length > 255)) {
+    this.alpnBytes = config.alpn.map((p) => utf8.encode(p));
+    if (this.alpnBytes.length === 0 || this.alpnBytes.some((p) => p.length === 0 || p.length > 255)) {
       throw new UsageError('ERR_QUIC_TLS_CONFIG', 'alpn needs 1..255-byte protocol names');
     }
     if (!this.isClient) {
@@ -498,7 +518,7 @@ export class TlsSession {
     try {
       this.receiveUnchecked(level, data);
     } catch (err) {
-      this.state = HandshakeState.Failed;
+      this.state = transition(this.state, HandshakeInput.fail);
       this.error =
         err instanceof QuicError
           ? err
@@ -560,7 +580,6 @@ export class TlsSession {
       pos += 4 + length;
       this.inbound[level] = buf.subarray(pos);
       this.handleMessage(type, message);
-      if (this.error !== undefined) return;
     }
     this.inbound[level] = buf.subarray(pos);
   }
@@ -607,6 +626,9 @@ export class TlsSession {
         return;
       case HandshakeType.certificate_verify:
         this.recvCertificateVerify(message, body);
+        return;
+      case HandshakeType.certificate_request:
+        this.recvCertificateRequest(message, body);
         return;
       case HandshakeType.finished:
         if (this.isClient) this.recvServerFinished(message, body);
@@ -837,11 +859,12 @@ export class TlsSession {
     // RFC 7301 §3.1: the server's list holds exactly one protocol, one the client offered.
     if (names.length !== 1)
       throw tlsAlertError('decode_error', `server ALPN list has ${String(names.length)} names`);
-    const chosen = latin1.decode(names[0]);
-    if (!this.config.alpn.includes(chosen)) {
+    const chosenIndex = this.alpnBytes.findIndex((p) => equalBytes(p, names[0]!));
+    const chosen = this.config.alpn[chosenIndex];
+    if (chosen === undefined) {
       throw tlsAlertError(
         'illegal_parameter',
-        `server selected ALPN ${JSON.stringify(chosen.slice(0, 32))} not offered`,
+        `server selected ALPN ${JSON.stringify(latin1.decode(names[0]!.subarray(0, 32)))} not offered`,
       );
     }
     let tp: Uint8Array | undefined;
@@ -877,6 +900,22 @@ export class TlsSession {
     this.certificates = chain;
   }
 
+  private recvCertificateRequest(message: Uint8Array, body: Uint8Array): void {
+    const r = new TlsReader(body, 0, body.length, 'CertificateRequest');
+    const context = r.vector(1, 0, 255);
+    const exts = readExtensions(r, 2, 'CertificateRequest.extensions');
+    r.expectEnd();
+    // RFC 8446 §4.3.2: signature_algorithms MUST be present; the context is empty during the handshake.
+    if (!exts.map.has(ExtensionType.signature_algorithms)) {
+      throw tlsAlertError('missing_extension', 'CertificateRequest: no signature_algorithms');
+    }
+    if (context.length !== 0)
+      throw tlsAlertError('illegal_parameter', 'CertificateRequest: non-empty context');
+    this.state = transition(this.state, HandshakeInput.certificate_request);
+    this.transcript.add(message);
+    this.certificateRequestContext = context.slice();
+  }
+
   private recvCertificateVerify(message: Uint8Array, body: Uint8Array): void {
     const cv = decodeCertificateVerify(body);
     // RFC 8446 §4.4.3: the scheme must be one the client offered.
@@ -910,12 +949,28 @@ export class TlsSession {
     this.requireEmpty(EncryptionLevel.Handshake, 'server Finished');
     const finishedHash = this.transcript.digest();
     const app = deriveApplicationSecrets(this.crypto, suite.hash, this.handshakeSecret, finishedHash);
-    const verify = finishedVerifyData(this.crypto, suite.hash, this.clientHandshakeSecret, finishedHash);
-    const fin = encodeHandshake(HandshakeType.finished, verify);
-    this.transcript.add(fin);
     this.state = transition(this.state, HandshakeInput.finished);
     this.emitKeys(EncryptionLevel.OneRtt, 'read', app.serverApplicationTrafficSecret);
     this.emitKeys(EncryptionLevel.OneRtt, 'write', app.clientApplicationTrafficSecret);
+    const context = this.certificateRequestContext;
+    if (context !== undefined) {
+      // RFC 8446 §4.4.2: a client without a suitable certificate sends an empty Certificate (no
+      // CertificateVerify); the client Finished then covers it (§4.4.4).
+      const w = new TlsWriter(context.length + 4);
+      w.vector(1, (x) => x.bytes(context));
+      w.u24(0);
+      const cert = encodeHandshake(HandshakeType.certificate, w.finish());
+      this.transcript.add(cert);
+      this.send(EncryptionLevel.Handshake, cert);
+    }
+    const verify = finishedVerifyData(
+      this.crypto,
+      suite.hash,
+      this.clientHandshakeSecret,
+      this.transcript.digest(),
+    );
+    const fin = encodeHandshake(HandshakeType.finished, verify);
+    this.transcript.add(fin);
     this.send(EncryptionLevel.Handshake, fin);
     this.events.push({ type: 'handshakeComplete' });
   }
@@ -1005,8 +1060,10 @@ export class TlsSession {
     const alpnExt = exts.get(ExtensionType.application_layer_protocol_negotiation);
     // RFC 9001 §8.1: no ALPN or no overlap is no_application_protocol.
     if (alpnExt === undefined) throw tlsAlertError('no_application_protocol', 'ClientHello: no ALPN');
-    const offered = decodeAlpn(alpnExt).map((n) => latin1.decode(n));
-    const alpn = this.config.alpn.find((p) => offered.includes(p));
+    const offered = decodeAlpn(alpnExt);
+    // ALPN protocol names are compared as bytes (RFC 7301 §3.1); the server's preference order wins.
+    const alpnIndex = this.alpnBytes.findIndex((p) => offered.some((o) => equalBytes(o, p)));
+    const alpn = this.config.alpn[alpnIndex];
     if (alpn === undefined) throw tlsAlertError('no_application_protocol', 'no common ALPN protocol');
 
     let tp: Uint8Array | undefined;

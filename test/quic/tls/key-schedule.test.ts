@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { QuicError } from '../../../src/common/errors.js';
 import { nodeCrypto } from '../../../src/quic/crypto/node.js';
+import { TlsAlert, TransportErrorCode } from '../../../src/quic/errors.js';
+import { EncryptionLevel } from '../../../src/quic/packet/levels.js';
+import {
+  decodeClientHello,
+  decodeEncryptedExtensions,
+  decodeServerHello,
+} from '../../../src/quic/tls/messages.js';
+import { TlsSession } from '../../../src/quic/tls/session.js';
+import { serverConfig } from './harness.js';
+import { skipWithoutOpenssl } from './pki.js';
 import {
   cipherSuiteInfo,
   deriveApplicationSecrets,
@@ -18,6 +29,56 @@ const SHARED_SECRET = '8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900
 const HELLO_HASH = '860c06edc07858ee8e78f0e7428c58edd6b43f2ca3e6e95f02ed063cf0e1cad8';
 const SERVER_FINISHED_HASH = '9608102a0f1ccc6db6250b7b7e417b1a000eaada3daae4777a7686c9ff83df13';
 const CERT_VERIFY_HASH = 'edb7725fa7a3473b031ec8ef65a2485493900138a2b91291407d7951a06110ed';
+
+// RFC 8448 §3 handshake messages (headers included).
+const RFC8448_CLIENT_HELLO =
+  '010000c00303cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7000006130113031302010000910000000b' +
+  '0009000006736572766572ff01000100000a00140012001d0017001800190100010101020103010400230000003300260024001d0020' +
+  '99381de560e4bd43d23d8e435a7dbafeb3c06e51c13cae4d5413691e529aaf2c002b0003020304000d0020001e04030503060302030804' +
+  '0805080604010501060102010402050206020202002d00020101001c00024001';
+const RFC8448_SERVER_HELLO =
+  '020000560303a6af06a4121860dc5e6e60249cd34c95930c8ac5cb1434dac155772ed3e2692800130100002e00330024001d0020c982' +
+  '8876112095fe66762bdbf7c672e156d6cc253b833df1dd69b1b04e751f0f002b00020304';
+const RFC8448_ENCRYPTED_EXTENSIONS =
+  '080000240022000a00140012001d00170018001901000101010201030104001c0002400100000000';
+
+describe('RFC 8448 §3 messages through the codecs', () => {
+  it('decodes the trace ClientHello, ServerHello and EncryptedExtensions', () => {
+    const ch = decodeClientHello(hex(RFC8448_CLIENT_HELLO).subarray(4));
+    assert.deepEqual(ch.cipherSuites, [0x1301, 0x1303, 0x1302]);
+    assert.equal(ch.sessionId.length, 0);
+    assert.deepEqual(ch.extensions.types, [0, 0xff01, 10, 35, 51, 43, 13, 45, 28]);
+    const sh = decodeServerHello(hex(RFC8448_SERVER_HELLO).subarray(4));
+    assert.equal(sh.cipherSuite, 0x1301);
+    assert.equal(sh.isRetry, false);
+    assert.deepEqual(sh.extensions.types, [51, 43]);
+    const ee = decodeEncryptedExtensions(hex(RFC8448_ENCRYPTED_EXTENSIONS).subarray(4));
+    assert.deepEqual(ee.types, [10, 28, 0]);
+  });
+
+  it('hashes ClientHello..ServerHello to the trace transcript hash', () => {
+    const t = nodeCrypto.createTranscript('sha256');
+    t.update(hex(RFC8448_CLIENT_HELLO));
+    t.update(hex(RFC8448_SERVER_HELLO));
+    assert.equal(toHex(t.digest()), HELLO_HASH);
+  });
+
+  it(
+    'a server parses the trace ClientHello and stops only for the missing ALPN (RFC 9001 §8.1)',
+    { skip: skipWithoutOpenssl },
+    () => {
+      const server = new TlsSession(serverConfig({ withoutQuic: true }));
+      assert.throws(
+        () => {
+          server.receive(EncryptionLevel.Initial, hex(RFC8448_CLIENT_HELLO));
+        },
+        (err: unknown) =>
+          err instanceof QuicError &&
+          err.wireCode === TransportErrorCode.CRYPTO_ERROR + TlsAlert.no_application_protocol,
+      );
+    },
+  );
+});
 
 describe('TLS 1.3 key schedule (RFC 8446 §7.1, RFC 8448 §3)', () => {
   const hs = deriveHandshakeSecrets(nodeCrypto, 'sha256', hex(SHARED_SECRET), hex(HELLO_HASH));
