@@ -230,3 +230,164 @@ test('property: CRYPTO send side under loss delivers the same bytes and acks the
     ),
   );
 });
+
+const abortStats = { resetBoth: 0, complete: 0, partial: 0 };
+
+const abortScenario = fc.record({
+  data: fc.uint8Array({ maxLength: 800, size: 'max' }),
+  window: fc.integer({ min: 1, max: 500 }),
+  steps: fc.array(fc.tuple(fc.integer({ min: 0, max: 7 }), fc.nat(1000)), { maxLength: 120, size: 'max' }),
+  abortAt: fc.nat(120),
+  isStopSending: fc.boolean(),
+});
+
+/**
+ * Same link, but one side aborts at a random step: the sender resets, or the receiver stops reading and
+ * sends STOP_SENDING, which the sender answers with RESET_STREAM (RFC 9000 §3.5). Both parts end in a
+ * terminal state, the application saw a prefix of the data, and connection-level credit balances: every
+ * byte up to the final size was counted once and consumed or discarded (RFC 9000 §4.5).
+ */
+test('property: resets and STOP_SENDING at any point end consistently', () => {
+  fc.assert(
+    fc.property(abortScenario, ({ data, window, steps, abortAt, isStopSending }) => {
+      const sender = new SendStream(window);
+      const connSend = new SendCredit(10 * window);
+      const receiver = new RecvStream(window);
+      const connRecv = new RecvCredit(10 * window);
+      sender.write([data], true);
+      type Item = Sent | { reset: { errorCode: number; finalSize: number } };
+      const network: Item[] = [];
+      const outstanding: Sent[] = [];
+      const out: number[] = [];
+      const resetState = { isSent: false, isAcked: false };
+
+      const send = (budget: number): void => {
+        const f = sender.nextFrame(budget, connSend.available);
+        if (f !== null) {
+          connSend.consume(f.newBytes);
+          const s: Sent = {
+            offset: f.offset,
+            length: f.length,
+            fin: f.fin,
+            bytes: concat(f.chunks),
+            isDelivered: false,
+          };
+          network.push(s);
+          outstanding.push(s);
+        }
+        const r = sender.takeReset();
+        if (r !== null) {
+          network.push({ reset: r });
+          resetState.isSent = true;
+        }
+      };
+      const deliver = (item: Item): void => {
+        if ('reset' in item) {
+          const before = receiver.state;
+          connRecv.receive(receiver.onReset(item.reset.errorCode, item.reset.finalSize));
+          if (before !== RecvState.ResetRecvd && receiver.state === RecvState.ResetRecvd) {
+            assert.equal(receiver.resetCode, item.reset.errorCode);
+            connRecv.consume(receiver.discard());
+            receiver.readReset();
+          }
+          sender.onResetAcked();
+          resetState.isAcked = true;
+          return;
+        }
+        const grown = receiver.receive(item.offset, item.bytes, item.fin);
+        connRecv.receive(grown);
+        if (receiver.isDiscardingData) connRecv.consume(grown);
+        item.isDelivered = true;
+      };
+      const read = (): void => {
+        for (let b = receiver.read(); b !== null; b = receiver.read()) {
+          out.push(...b);
+          receiver.consumed(b.length);
+          connRecv.consume(b.length);
+        }
+        const m = receiver.maxStreamDataUpdate();
+        if (m !== null) sender.onMaxStreamData(m);
+        const c = connRecv.takeUpdate();
+        if (c !== null) connSend.onMaxUpdate(c);
+      };
+      const abort = (): void => {
+        if (isStopSending) {
+          connRecv.consume(receiver.discard());
+          sender.onStopSending(0x99);
+        } else {
+          sender.reset(0x42);
+        }
+      };
+
+      steps.forEach(([kind, n], i) => {
+        if (i === abortAt) abort();
+        switch (kind) {
+          case 0:
+          case 1:
+            send(1 + (n % 200));
+            break;
+          case 2: {
+            const item = network.splice(n % Math.max(1, network.length), 1)[0];
+            if (item) deliver(item);
+            break;
+          }
+          case 3: {
+            const item = network[n % Math.max(1, network.length)];
+            if (item) deliver(item);
+            break;
+          }
+          case 4: {
+            const item = network.splice(n % Math.max(1, network.length), 1)[0];
+            if (item && 'reset' in item) sender.onResetLost();
+            break;
+          }
+          case 5: {
+            const i2 = outstanding.findIndex((s) => s.isDelivered);
+            if (i2 >= 0) {
+              const s = outstanding.splice(i2, 1)[0]!;
+              sender.onAcked(s.offset, s.length, s.fin);
+            }
+            break;
+          }
+          case 6: {
+            const s = outstanding.splice(n % Math.max(1, outstanding.length), 1)[0];
+            if (s && !s.isDelivered) sender.onLost(s.offset, s.length, s.fin);
+            break;
+          }
+          default:
+            read();
+        }
+      });
+      if (abortAt >= steps.length) abort();
+
+      for (let round = 0; round < 10_000 && !(sender.isTerminal && receiver.isTerminal); round++) {
+        for (const item of network.splice(0)) deliver(item);
+        for (const s of outstanding.splice(0)) {
+          if (s.isDelivered) sender.onAcked(s.offset, s.length, s.fin);
+          else sender.onLost(s.offset, s.length, s.fin);
+        }
+        if (resetState.isSent && !resetState.isAcked) sender.onResetLost();
+        read();
+        for (let k = 0; k < 50; k++) send(200);
+        assert.ok(round < 9_999, 'no progress');
+      }
+      assert.equal(sender.isTerminal, true);
+      assert.equal(receiver.isTerminal, true);
+      assert.deepEqual(Uint8Array.from(out), data.subarray(0, out.length));
+      const finalSize = receiver.finalSize!;
+      assert.equal(connRecv.received, finalSize);
+      assert.equal(connRecv.consumed, finalSize);
+      assert.equal(connSend.used, finalSize);
+      if (sender.state === SendState.ResetRecvd && receiver.state === RecvState.ResetRead) {
+        assert.equal(receiver.resetCode, isStopSending ? 0x99 : 0x42);
+        abortStats.resetBoth++;
+      }
+      if (receiver.state === RecvState.DataRead && out.length === data.length) abortStats.complete++;
+      if (out.length > 0 && out.length < data.length) abortStats.partial++;
+    }),
+    { numRuns: 200 },
+  );
+  assert.ok(abortStats.resetBoth > 20, `both reset ${abortStats.resetBoth}`);
+  assert.ok(abortStats.partial > 10, `partial reads ${abortStats.partial}`);
+  assert.ok(abortStats.complete > 0, `complete ${abortStats.complete}`);
+});
