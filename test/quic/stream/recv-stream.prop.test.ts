@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { QuicError } from '../../../src/common/errors.js';
 import { RecvState, RecvStream } from '../../../src/quic/stream/recv-stream.js';
 import { CryptoStream } from '../../../src/quic/stream/crypto-stream.js';
 
@@ -119,5 +120,174 @@ test('property: RESET_STREAM at any point leaves a consistent, terminal stream',
       }
       assert.equal(counted, finalSize);
     }),
+  );
+});
+
+/**
+ * fc.commands: a peer that may misbehave (data past our limit, changing final sizes, data past the end,
+ * resets with wrong sizes) against a reference model of RFC 9000 §4.1 and §4.5. The stream throws exactly
+ * the error the model predicts, and a rejected frame changes nothing (the connection closes anyway, but
+ * state must never absorb a violation).
+ */
+const WINDOW = 64;
+const byteAt = (i: number): number => (i * 31 + 7) & 0xff;
+
+interface Model {
+  limit: number;
+  highest: number;
+  finalSize: number | undefined;
+  isReset: boolean;
+  readOffset: number;
+  consumed: number;
+  /** Which offsets have arrived. */
+  have: boolean[];
+}
+
+/** The first offset not yet arrived. */
+function contiguous(m: Model): number {
+  let i = 0;
+  while (m.have[i] === true) i++;
+  return i;
+}
+
+function frame(offset: number, length: number): Uint8Array {
+  const b = new Uint8Array(length);
+  for (let i = 0; i < length; i++) b[i] = byteAt(offset + i);
+  return b;
+}
+
+function expectError(fn: () => unknown, code: number | null): void {
+  if (code === null) {
+    fn();
+    return;
+  }
+  assert.throws(fn, (e: unknown) => e instanceof QuicError && e.wireCode === code);
+}
+
+class Receive implements fc.Command<Model, RecvStream> {
+  readonly offset: number;
+  readonly length: number;
+  readonly fin: boolean;
+  constructor(offset: number, length: number, fin: boolean) {
+    this.offset = offset;
+    this.length = length;
+    this.fin = fin;
+  }
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, r: RecvStream): void {
+    const end = this.offset + this.length;
+    let code: number | null = null;
+    // RFC 9000 §4.5 first, then §4.1, in the order the stream checks them.
+    if (m.finalSize !== undefined && (end > m.finalSize || (this.fin && end !== m.finalSize))) code = 0x06;
+    else if (this.fin && end < m.highest) code = 0x06;
+    else if (end > m.limit) code = 0x03;
+    let grown = 0;
+    expectError(() => (grown = r.receive(this.offset, frame(this.offset, this.length), this.fin)), code);
+    if (code === null) {
+      assert.equal(grown, Math.max(0, end - m.highest));
+      m.highest = Math.max(m.highest, end);
+      if (this.fin) m.finalSize = end;
+      if (!m.isReset) for (let i = this.offset; i < end; i++) m.have[i] = true;
+    }
+    assert.equal(r.highestOffset, m.highest);
+    assert.equal(r.finalSize, m.finalSize);
+  }
+  toString(): string {
+    return `receive(${this.offset}, ${this.length}${this.fin ? ', FIN' : ''})`;
+  }
+}
+
+class Reset implements fc.Command<Model, RecvStream> {
+  readonly finalSize: number;
+  constructor(finalSize: number) {
+    this.finalSize = finalSize;
+  }
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, r: RecvStream): void {
+    let code: number | null = null;
+    if (m.finalSize !== undefined && this.finalSize !== m.finalSize) code = 0x06;
+    else if (this.finalSize < m.highest) code = 0x06;
+    else if (this.finalSize > m.limit) code = 0x03;
+    expectError(() => r.onReset(9, this.finalSize), code);
+    if (code === null) {
+      // All data here already (Data Recvd): the reset is ignored, the optional arrow not taken.
+      const isComplete = m.finalSize !== undefined && contiguous(m) >= m.finalSize;
+      m.highest = this.finalSize;
+      m.finalSize = this.finalSize;
+      if (!isComplete && !m.isReset) {
+        m.isReset = true;
+        assert.equal(r.discard(), m.highest - m.consumed);
+        m.consumed = m.highest;
+      }
+      assert.equal(r.resetCode, m.isReset ? 9 : undefined);
+    }
+    assert.equal(r.highestOffset, m.highest);
+  }
+  toString(): string {
+    return `reset(${this.finalSize})`;
+  }
+}
+
+class Read implements fc.Command<Model, RecvStream> {
+  readonly share: number;
+  constructor(share: number) {
+    this.share = share;
+  }
+  check(m: Model): boolean {
+    return !m.isReset;
+  }
+  run(m: Model, r: RecvStream): void {
+    for (let b = r.read(); b !== null; b = r.read()) {
+      for (let i = 0; i < b.length; i++) assert.equal(b[i], byteAt(m.readOffset + i));
+      m.readOffset += b.length;
+    }
+    assert.equal(r.readOffset, m.readOffset);
+    assert.equal(m.readOffset, contiguous(m));
+    assert.equal(r.isFinished, m.finalSize !== undefined && m.readOffset === m.finalSize);
+    const n = Math.floor(((m.readOffset - m.consumed) * this.share) / 4);
+    r.consumed(n);
+    m.consumed += n;
+    // The window rule: announce consumed + window once at least half a window is gained.
+    const next = m.consumed + WINDOW;
+    if (next - m.limit >= WINDOW / 2) m.limit = next;
+    r.maxStreamDataUpdate();
+    assert.equal(r.credit.limit, m.limit);
+  }
+  toString(): string {
+    return `read(${this.share}/4)`;
+  }
+}
+
+test('fc.commands: RecvStream rejects exactly the frames RFC 9000 §4.1/§4.5 forbid', () => {
+  const commands = [
+    fc
+      .tuple(fc.nat(140), fc.nat(40), fc.boolean())
+      .map(([o, l, fin]) => new Receive(o, l, fin) as fc.Command<Model, RecvStream>),
+    fc.nat(160).map((n) => new Reset(n) as fc.Command<Model, RecvStream>),
+    fc.integer({ min: 0, max: 4 }).map((s) => new Read(s) as fc.Command<Model, RecvStream>),
+  ];
+  fc.assert(
+    fc.property(fc.commands(commands, { maxCommands: 60 }), (cmds) => {
+      fc.modelRun(
+        () => ({
+          model: {
+            limit: WINDOW,
+            highest: 0,
+            finalSize: undefined,
+            isReset: false,
+            readOffset: 0,
+            consumed: 0,
+            have: [],
+          },
+          real: new RecvStream(WINDOW),
+        }),
+        cmds,
+      );
+    }),
+    { numRuns: 300 },
   );
 });
