@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { QuicError } from '../../../src/common/errors.js';
 import { Reassembler, SEGMENT_CAPACITY } from '../../../src/quic/stream/reassembly.js';
 
@@ -71,5 +72,51 @@ test('more scattered pieces than maxSegments is PROTOCOL_VIOLATION', () => {
       r.insert(50, new Uint8Array(1));
     },
     (e: unknown) => e instanceof QuicError && e.wireCode === 0x0a && e.frameType === 0x08,
+  );
+});
+
+test('segments stop growing at SEGMENT_CAPACITY', () => {
+  const r = new Reassembler();
+  for (let i = 0; i < 40; i++) r.insert(i * 1000, new Uint8Array(1000).fill(i));
+  assert.equal(r.segmentCount, 3);
+  const sizes: number[] = [];
+  for (let b = r.read(); b !== null; b = r.read()) {
+    sizes.push(b.length);
+    assert.equal(b[0], (sizes.length - 1) * 16);
+  }
+  assert.deepEqual(sizes, [16_000, 16_000, 8_000]);
+});
+
+test('property: large streams in random pieces reassemble across segment boundaries', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 70_000 }),
+      fc.array(fc.tuple(fc.nat(70_000), fc.integer({ min: 1, max: 5000 })), { minLength: 1, maxLength: 60 }),
+      (size, pieces) => {
+        const data = new Uint8Array(size);
+        for (let i = 0; i < size; i++) data[i] = (i * 13) >>> 3;
+        const r = new Reassembler();
+        const out = new Uint8Array(size);
+        let pos = 0;
+        const drain = (): void => {
+          for (let b = r.read(); b !== null; b = r.read()) {
+            out.set(b, pos);
+            pos += b.length;
+          }
+        };
+        for (const [at, len] of pieces) {
+          const s = at % (size + 1);
+          r.insert(s, data.subarray(s, Math.min(size, s + len)));
+          if (len % 3 === 0) drain();
+        }
+        // Fill every remaining hole in order, as a retransmitting sender would.
+        for (let s = 0; s < size; s += 1200) r.insert(s, data.subarray(s, Math.min(size, s + 1200)));
+        drain();
+        assert.equal(pos, size);
+        assert.deepEqual(out, data);
+        assert.equal(r.bufferedBytes, 0);
+      },
+    ),
+    { numRuns: 40 },
   );
 });
