@@ -178,7 +178,7 @@ export class RecvStream {
     return this.resetCodeValue < 0 ? undefined : this.resetCodeValue;
   }
 
-  /** True once the application read every byte and the end (Data Read). */
+  /** True once every byte and the end were read, or discarded after `discard` (Data Read). */
   get isFinished(): boolean {
     return this.state === RecvState.DataRead;
   }
