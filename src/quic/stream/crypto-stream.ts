@@ -6,7 +6,7 @@
  */
 import { quicError } from '../errors.js';
 import { VARINT_BOUND } from './flow-control.js';
-import { Reassembler } from './reassembly.js';
+import { DEFAULT_MAX_SEGMENTS, Reassembler } from './reassembly.js';
 import { SendBuffer } from './send-buffer.js';
 
 /**
@@ -29,11 +29,16 @@ export interface CryptoFrameData {
 export class CryptoStream {
   /** RFC 9000 §7.5: how far beyond the read offset the peer may send. */
   readonly maxCryptoBufferBytes: number;
-  private readonly reasm = new Reassembler();
+  private readonly reasm: Reassembler;
   private readonly buf = new SendBuffer();
 
-  constructor(maxCryptoBufferBytes: number = DEFAULT_MAX_CRYPTO_BUFFER_BYTES) {
+  /** `maxSegments`: bound on out-of-order pieces held (see {@link Reassembler}). */
+  constructor(
+    maxCryptoBufferBytes: number = DEFAULT_MAX_CRYPTO_BUFFER_BYTES,
+    maxSegments: number = DEFAULT_MAX_SEGMENTS,
+  ) {
     this.maxCryptoBufferBytes = maxCryptoBufferBytes;
+    this.reasm = new Reassembler(maxSegments, CRYPTO_FRAME);
   }
 
   /**

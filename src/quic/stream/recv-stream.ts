@@ -41,7 +41,7 @@
 import { UsageError, assertNever } from '../../common/errors.js';
 import { quicError } from '../errors.js';
 import { RecvCredit, VARINT_BOUND } from './flow-control.js';
-import { Reassembler } from './reassembly.js';
+import { DEFAULT_MAX_SEGMENTS, Reassembler } from './reassembly.js';
 
 /** Receiving-part states (RFC 9000 §3.2). */
 export const RecvState = {
@@ -132,7 +132,7 @@ export class RecvStream {
   state: RecvState = RecvState.Recv;
   /** Stream-level receive credit: the MAX_STREAM_DATA we advertise (RFC 9000 §4.1). */
   readonly credit: RecvCredit;
-  private readonly reasm = new Reassembler();
+  private readonly reasm: Reassembler;
   /** Highest offset received (RFC 9000 §4.5: the final size may not go below it). */
   private highest = 0;
   private finalSizeValue = -1;
@@ -140,9 +140,13 @@ export class RecvStream {
   /** The application stopped reading (or the stream was reset): data is counted, then dropped. */
   private isDiscarding = false;
 
-  /** `window`: the initial_max_stream_data_* we advertised for this stream, kept as the window. */
-  constructor(window: number) {
+  /**
+   * `window`: the initial_max_stream_data_* we advertised for this stream, kept as the window.
+   * `maxSegments`: bound on out-of-order pieces held (see {@link Reassembler}).
+   */
+  constructor(window: number, maxSegments: number = DEFAULT_MAX_SEGMENTS) {
     this.credit = new RecvCredit(window);
+    this.reasm = new Reassembler(maxSegments, STREAM_FRAME);
   }
 
   private go(input: RecvInput): void {
@@ -174,7 +178,7 @@ export class RecvStream {
     return this.resetCodeValue < 0 ? undefined : this.resetCodeValue;
   }
 
-  /** True once the application read every byte and the end (Data Read). */
+  /** True once every byte and the end were read, or discarded after `discard` (Data Read). */
   get isFinished(): boolean {
     return this.state === RecvState.DataRead;
   }

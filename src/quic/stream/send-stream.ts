@@ -274,6 +274,11 @@ export class SendStream {
     return limit;
   }
 
+  /** A STREAM_DATA_BLOCKED frame carrying `limit` was lost: report it again if still blocked at that limit. */
+  onStreamDataBlockedLost(limit: number): void {
+    this.credit.onBlockedLost(limit);
+  }
+
   /** Applies the peer's MAX_STREAM_DATA (RFC 9000 §4.1: smaller values are ignored). Answers whether it grew. */
   onMaxStreamData(max: number): boolean {
     return this.credit.onMaxUpdate(max);

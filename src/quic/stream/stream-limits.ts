@@ -5,7 +5,15 @@
  */
 import { UsageError } from '../../common/errors.js';
 import { quicError } from '../errors.js';
-import { MAX_STREAMS, isBidi, isLocal, streamIdAt, streamIndex } from './stream-id.js';
+import {
+  MAX_STREAMS,
+  canReceiveOn,
+  canSendOn,
+  isBidi,
+  isLocal,
+  streamIdAt,
+  streamIndex,
+} from './stream-id.js';
 import type { QuicRole } from './stream-id.js';
 
 /** Initial stream counts from the transport parameters (RFC 9000 §18.2). */
@@ -165,6 +173,46 @@ export class StreamLimits {
     const count = index + 1 - t.remoteOpened;
     t.remoteOpened = index + 1;
     return count;
+  }
+
+  /**
+   * Checks a frame of type `frameType` naming stream `id` against the stream's direction and existence, and
+   * opens the peer streams it implies. Answers the number of newly opened peer streams (see `openRemote`).
+   * Throws STREAM_STATE_ERROR, as RFC 9000 requires, for: STREAM (§19.8), RESET_STREAM (§19.4) or
+   * STREAM_DATA_BLOCKED (§19.13) on a send-only stream; MAX_STREAM_DATA (§19.10) or STOP_SENDING (§19.5) on
+   * a receive-only stream; any of them on a locally-initiated stream not yet created (§19.5, §19.8, §19.10);
+   * STREAM_LIMIT_ERROR for a peer stream beyond our limit (§4.6). Other frame types are a UsageError.
+   */
+  onStreamFrame(frameType: number, id: number): number {
+    let isForReceivePart: boolean;
+    if ((frameType >= 0x08 && frameType <= 0x0f) || frameType === 0x04 || frameType === 0x15) {
+      isForReceivePart = true;
+    } else if (frameType === 0x05 || frameType === 0x11) {
+      isForReceivePart = false;
+    } else {
+      throw new UsageError('ERR_QUIC_FRAME_TYPE', `frame type 0x${frameType.toString(16)} names no stream`);
+    }
+    const isAllowed = isForReceivePart ? canReceiveOn(id, this.role) : canSendOn(id, this.role);
+    if (!isAllowed) {
+      throw quicError(
+        'STREAM_STATE_ERROR',
+        `frame 0x${frameType.toString(16)} on ${isForReceivePart ? 'send-only' : 'receive-only'} stream ${id}`,
+        { frameType },
+      );
+    }
+    if (isLocal(id, this.role)) {
+      if (!this.isOpened(id)) {
+        throw quicError(
+          'STREAM_STATE_ERROR',
+          `frame 0x${frameType.toString(16)} on stream ${id}, not yet opened`,
+          {
+            frameType,
+          },
+        );
+      }
+      return 0;
+    }
+    return this.openRemote(id, frameType);
   }
 
   /**

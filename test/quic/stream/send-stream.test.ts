@@ -56,6 +56,8 @@ test('peer MAX_STREAM_DATA and connection credit bound new data; STREAM_DATA_BLO
   assert.equal(s.hasPendingData, false);
   assert.equal(s.takeStreamDataBlocked(), 5);
   assert.equal(s.takeStreamDataBlocked(), null);
+  s.onStreamDataBlockedLost(5);
+  assert.equal(s.takeStreamDataBlocked(), 5);
   assert.equal(s.onMaxStreamData(4), false);
   assert.equal(s.onMaxStreamData(20), true);
   assert.equal(s.hasPendingData, true);

@@ -72,3 +72,29 @@ test('our MAX_STREAMS rises as peer streams close', () => {
     l.onRemoteStreamClosed(false);
   }, UsageError);
 });
+
+test('onStreamFrame: direction and existence rules (RFC 9000 §19.4, §19.5, §19.8, §19.10, §19.13)', () => {
+  const l = new StreamLimits({
+    role: 'client',
+    localMaxStreamsBidi: 4,
+    localMaxStreamsUni: 4,
+    peerMaxStreamsBidi: 4,
+    peerMaxStreamsUni: 4,
+  });
+  const STREAM = 0x0a;
+  // Our unidirectional stream 2 is send-only: STREAM / RESET_STREAM / STREAM_DATA_BLOCKED on it are errors.
+  assert.equal(l.openLocal(false), 2);
+  for (const t of [STREAM, 0x04, 0x15]) assert.throws(() => l.onStreamFrame(t, 2), isQuic(0x05));
+  assert.equal(l.onStreamFrame(0x11, 2), 0);
+  assert.equal(l.onStreamFrame(0x05, 2), 0);
+  // The peer's unidirectional stream 3 is receive-only for us.
+  assert.equal(l.onStreamFrame(STREAM, 7), 2); // opens 3 and 7
+  for (const t of [0x05, 0x11]) assert.throws(() => l.onStreamFrame(t, 3), isQuic(0x05));
+  // Our bidirectional stream 4 is not opened yet.
+  assert.throws(() => l.onStreamFrame(0x11, 4), isQuic(0x05));
+  assert.throws(() => l.onStreamFrame(STREAM, 4), isQuic(0x05));
+  // The peer's bidirectional streams open on any stream frame, limit included.
+  assert.equal(l.onStreamFrame(0x05, 1), 1);
+  assert.throws(() => l.onStreamFrame(STREAM, 17), isQuic(0x04));
+  assert.throws(() => l.onStreamFrame(0x06, 1), UsageError);
+});
