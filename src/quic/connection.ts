@@ -359,6 +359,9 @@ export class QuicConnectionCore {
   private readonly outDatagrams: Uint8Array[] = [];
   private receivedDatagrams = 0;
 
+  /** Packets that arrived before their keys (RFC 9001 §5.7), copies. */
+  private readonly undecryptable: { bytes: Uint8Array; remote: QuicAddress }[] = [];
+
   // Paths (RFC 9000 §8.2).
   private readonly pathResponses: Uint8Array[] = [];
   private pathChallenge: Uint8Array | null = null;
@@ -661,6 +664,21 @@ export class QuicConnectionCore {
     if (!isSameAddress(remote, this.remoteAddress)) this.onAddressChange(remote, nowMs);
     this.isNonProbingPacket = false;
     this.afterReceive(nowMs);
+    this.retryUndecryptable(nowMs);
+  }
+
+  /** Processes buffered packets whose keys have arrived since (one pass; the rest stays buffered). */
+  private retryUndecryptable(nowMs: number): void {
+    if (this.undecryptable.length === 0) return;
+    const pending = this.undecryptable.splice(0);
+    let processed = false;
+    for (const u of pending) {
+      if (!this.isOpen) return;
+      const h = parseHeader(u.bytes, 0, this.localCids[0]!.cid.length);
+      if (h === null) continue;
+      processed = this.recvPacket(u.bytes, h, u.remote, nowMs) || processed;
+    }
+    if (processed) this.afterReceive(nowMs);
   }
 
   /** Processes one packet; answers whether it was authenticated and processed. */
@@ -693,8 +711,14 @@ export class QuicConnectionCore {
           : EncryptionLevel.OneRtt;
     const space = this.spaces[level];
     const keys = space.readKeys;
-    // RFC 9001 §5.7: packets without keys (yet or any more) are dropped.
-    if (keys === null || space.isDiscarded) return false;
+    if (space.isDiscarded) return false;
+    if (keys === null) {
+      // RFC 9001 §5.7: a packet that arrives before its keys (reordering) may be kept for later, bounded.
+      if (this.undecryptable.length < this.limits.maxBufferedUndecryptable) {
+        this.undecryptable.push({ bytes: bytes.slice(h.headerStart, h.packetEnd), remote });
+      }
+      return false;
+    }
     // RFC 9000 §17.2.2: a server's Initial has an empty token; a client discards one that does not.
     if (this.role === 'client' && h.packetType === PacketType.Initial && h.token.length > 0) return false;
     const res =

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CloseReason } from '../../src/quic/events.js';
-import { makePair, pattern } from './sim/harness.js';
+import { nodeCrypto } from '../../src/quic/crypto/node.js';
+import { makePair, pattern, testCertificate } from './sim/harness.js';
 
 test('handshake over the simulated link, stream data both ways, clean close', () => {
   const p = makePair();
@@ -249,4 +250,26 @@ test('a client address change is validated by the server with PATH_CHALLENGE (RF
   assert.ok(p.runUntil(() => p.server.streams.get(id)?.finCount === 1));
   assert.equal(p.server.streams.get(id)!.length, 6000);
   assert.equal(p.server.closed, undefined);
+});
+
+test('packets that arrive before their keys are kept and processed once the keys exist (RFC 9001 §5.7)', () => {
+  // A long certificate chain spreads the server's flight over two datagrams; the first (Initial +
+  // Handshake) arrives after the second (Handshake only), whose keys the client does not have yet.
+  const leaf = nodeCrypto.pemToDer(testCertificate().cert)[0]!;
+  let serverDatagrams = 0;
+  const p = makePair({
+    server: { certificateChain: [leaf, leaf, leaf] },
+    client: { verifyPeer: false },
+    serverToClient: {
+      delayMs: 10,
+      extraDelayMs: (i) => {
+        serverDatagrams = Math.max(serverDatagrams, i + 1);
+        return i === 0 ? 30 : 0;
+      },
+    },
+  });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete, p.link.nowMs + 5000));
+  // Without buffering the Handshake data would wait for a PTO (hundreds of ms).
+  assert.ok(serverDatagrams >= 2);
+  assert.ok(p.link.nowMs < 1100, `handshake completed at ${p.link.nowMs}`);
 });

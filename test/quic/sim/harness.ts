@@ -5,7 +5,7 @@
  */
 import { selfSignedCertificate } from '../../../src/server/cert.js';
 import { nodeCrypto } from '../../../src/quic/crypto/node.js';
-import type { QuicConnectionCore } from '../../../src/quic/connection.js';
+import type { QuicConnectionCore, QuicConnectionOptions } from '../../../src/quic/connection.js';
 import { QuicEndpoint } from '../../../src/quic/endpoint.js';
 import type { QuicServerOptions } from '../../../src/quic/endpoint.js';
 import type { ClosedEvent, QuicEvent } from '../../../src/quic/events.js';
@@ -118,6 +118,7 @@ export interface PairOptions {
   readonly serverStaticKey?: Uint8Array;
   readonly alpn?: readonly string[];
   readonly clientAlpn?: readonly string[];
+  readonly client?: Partial<QuicConnectionOptions>;
 }
 
 /** A client endpoint, a server endpoint, the link between them and one application per side. */
@@ -161,7 +162,7 @@ export function makePair(options: PairOptions = {}): Pair {
   const server = new AppSide();
   client.conn = clientEndpoint.connect(
     link.addresses[1],
-    { alpn: options.clientAlpn ?? alpn, serverName: 'localhost', ca: [c.cert] },
+    { alpn: options.clientAlpn ?? alpn, serverName: 'localhost', ca: [c.cert], ...options.client },
     link.nowMs,
   );
   const pump = (): void => {

@@ -29,6 +29,8 @@ export interface LinkImpairments {
   readonly mtu?: number;
   /** Drops the datagrams for which it returns true (index counts datagrams sent in this direction). */
   readonly drop?: (index: number, bytes: Uint8Array) => boolean;
+  /** Extra delay in ms for one datagram (index counts datagrams sent in this direction). */
+  readonly extraDelayMs?: (index: number, bytes: Uint8Array) => number;
 }
 
 /** mulberry32: a small deterministic PRNG so every run is reproducible from its seed. */
@@ -135,7 +137,8 @@ export class SimLink {
         data[at] = data[at]! ^ (1 + Math.floor(this.rng() * 255));
         stats.corrupted++;
       }
-      const at = this.nowMs + (imp.delayMs ?? 0) + this.rng() * (imp.jitterMs ?? 0);
+      const extra = imp.extraDelayMs?.(index, bytes) ?? 0;
+      const at = this.nowMs + (imp.delayMs ?? 0) + extra + this.rng() * (imp.jitterMs ?? 0);
       this.queue.push({ at, seq: this.seq++, to: from === 0 ? 1 : 0, bytes: data });
     }
   }
