@@ -73,6 +73,7 @@ import {
 import { isRetryIntegrityValid } from './packet/retry.js';
 import type { PacketKeys } from './packet/protection.js';
 import { PacketType, QUIC_VERSION_1 } from './packet/types.js';
+import type { PacketTypeCode } from './packet/types.js';
 import { AckTracker } from './recovery/ack-tracker.js';
 import { LossDetection } from './recovery/loss-detection.js';
 import type { SentPacket } from './recovery/loss-detection.js';
@@ -495,7 +496,9 @@ export class QuicConnectionCore {
       }
       return null;
     }
-    return this.events[this.eventHead++]!;
+    const e = this.events[this.eventHead++]!;
+    if (e.type === 'datagram') this.receivedDatagrams--;
+    return e;
   }
 
   /**
@@ -728,10 +731,46 @@ export class QuicConnectionCore {
     if (res === null) return false;
     // RFC 9000 §17.2, §17.3.1: reserved bits must be zero after removing header protection.
     if (!res.reservedBitsValid) throw quicError('PROTOCOL_VIOLATION', 'reserved header bits are not zero');
+    this.processPayload(level, h.packetType, res.packetNumber, res.payload, h.dcid, h.scid, nowMs);
+    return true;
+  }
+
+  /**
+   * Test hook (fuzzing, STYLE §4): processes `payload` as the frames of an authenticated packet at `level`
+   * with the next packet number, bypassing packet protection. Never throws, like `receiveDatagram`.
+   */
+  injectPayloadForTest(level: EncryptionLevelCode, payload: Uint8Array, nowMs: number): void {
+    if (!this.isOpen) return;
+    const space = this.spaces[level];
+    if (space.isDiscarded) return;
+    this.guard(nowMs, () => {
+      const ptype =
+        level === EncryptionLevel.Initial
+          ? PacketType.Initial
+          : level === EncryptionLevel.Handshake
+            ? PacketType.Handshake
+            : PacketType.OneRtt;
+      const pn = space.ack.largestReceived + 1;
+      this.processPayload(level, ptype, pn, payload, this.localCids[0]!.cid, this.activePeerCid.cid, nowMs);
+      this.isNonProbingPacket = false;
+      this.afterReceive(nowMs);
+    });
+  }
+
+  /** The frames of one authenticated packet (RFC 9000 §12.4). */
+  private processPayload(
+    level: EncryptionLevelCode,
+    ptype: PacketTypeCode,
+    packetNumber: number,
+    payload: Uint8Array,
+    dcid: Uint8Array,
+    scid: Uint8Array,
+    nowMs: number,
+  ): void {
+    const space = this.spaces[level];
     // Parse every frame before acting so that a malformed packet changes nothing (RFC 9000 §12.4).
     const frames: Frame[] = [];
-    const reader = new FrameReader(res.payload, 0, res.payload.length);
-    const ptype = h.packetType;
+    const reader = new FrameReader(payload, 0, payload.length);
     let isElicting = false;
     for (let f = reader.next(); f !== null; f = reader.next()) {
       // RFC 9000 §12.4, Table 3: a frame in a packet type that may not carry it is a PROTOCOL_VIOLATION.
@@ -750,12 +789,12 @@ export class QuicConnectionCore {
     }
     // RFC 9000 §12.4: a packet without frames is a PROTOCOL_VIOLATION.
     if (frames.length === 0) throw quicError('PROTOCOL_VIOLATION', 'packet without frames');
-    if (!space.ack.onPacketReceived(res.packetNumber, isElicting, nowMs)) return true; // duplicate
+    if (!space.ack.onPacketReceived(packetNumber, isElicting, nowMs)) return; // duplicate
     this.hasReceivedPacket = true;
     if (this.role === 'client' && level === EncryptionLevel.Initial && !this.isInitialDcidSwitched) {
       // RFC 9000 §7.2: the client uses the server's first SCID as DCID from now on.
       this.isInitialDcidSwitched = true;
-      this.activePeerCid = { seq: 0, cid: h.scid.slice(), resetToken: null };
+      this.activePeerCid = { seq: 0, cid: scid.slice(), resetToken: null };
       this.peerCids[0] = this.activePeerCid;
     }
     if (this.role === 'server' && level === EncryptionLevel.Handshake) {
@@ -765,10 +804,9 @@ export class QuicConnectionCore {
       this.discardSpace(EncryptionLevel.Initial, nowMs);
     }
     for (const f of frames) {
-      this.recvFrame(f, level, h, nowMs);
+      this.recvFrame(f, level, dcid, nowMs);
       if (!this.isOpen) break;
     }
-    return true;
   }
 
   /**
@@ -926,7 +964,7 @@ export class QuicConnectionCore {
     this.deliverStreams();
   }
 
-  private recvFrame(f: Frame, level: EncryptionLevelCode, h: PacketHeader, nowMs: number): void {
+  private recvFrame(f: Frame, level: EncryptionLevelCode, packetDcid: Uint8Array, nowMs: number): void {
     switch (f.type) {
       case FrameType.PADDING:
       case FrameType.PING:
@@ -1010,7 +1048,7 @@ export class QuicConnectionCore {
         );
         return;
       case FrameType.RETIRE_CONNECTION_ID:
-        this.recvRetireConnectionId(f.sequenceNumber, h.dcid, f.type);
+        this.recvRetireConnectionId(f.sequenceNumber, packetDcid, f.type);
         return;
       case FrameType.PATH_CHALLENGE:
         // RFC 9000 §8.2.2: echo the data in a PATH_RESPONSE; bounded queue.
@@ -1503,8 +1541,13 @@ export class QuicConnectionCore {
     this.peerParams = p;
     this.isPeerParamsReceived = true;
     this.connSend.onMaxUpdate(p.initialMaxData);
-    this.streamLimits.onMaxStreams(true, p.initialMaxStreamsBidi);
-    this.streamLimits.onMaxStreams(false, p.initialMaxStreamsUni);
+    for (const bidi of [true, false]) {
+      const max = bidi ? p.initialMaxStreamsBidi : p.initialMaxStreamsUni;
+      if (this.streamLimits.onMaxStreams(bidi, max) && this.isStreamsBlocked[bidi ? 0 : 1]) {
+        this.isStreamsBlocked[bidi ? 0 : 1] = false;
+        this.emit({ type: 'streamsAvailable', bidi });
+      }
+    }
     this.recovery.setMaxAckDelay(p.maxAckDelayMs);
     // RFC 9000 §10.1: the effective idle timeout is the minimum of both, 0 meaning none on that side.
     const ours = this.limits.idleTimeoutMs;

@@ -273,3 +273,20 @@ test('packets that arrive before their keys are kept and processed once the keys
   assert.ok(serverDatagrams >= 2);
   assert.ok(p.link.nowMs < 1100, `handshake completed at ${p.link.nowMs}`);
 });
+
+test('received DATAGRAMs waiting for the application are bounded by maxReceivedDatagrams', () => {
+  const p = makePair({ serverLimits: { maxReceivedDatagrams: 4 } });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const sc = p.server.conn!;
+  p.server.conn = null; // the server application stops reading events
+  for (let i = 0; i < 10; i++) assert.ok(p.client.conn!.sendDatagram(new Uint8Array([i])));
+  p.runUntil(() => false, p.link.nowMs + 200);
+  p.server.conn = sc;
+  p.pump();
+  assert.deepEqual(
+    p.server.datagrams.map((d) => d[0]),
+    [0, 1, 2, 3],
+  );
+  for (let i = 10; i < 13; i++) p.client.conn!.sendDatagram(new Uint8Array([i]));
+  assert.ok(p.runUntil(() => p.server.datagrams.length === 7));
+});
