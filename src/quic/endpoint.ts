@@ -12,9 +12,17 @@ import type { QuicConnectionOptions } from './connection.js';
 import type { QuicAddress } from './events.js';
 import { resolveQuicLimits } from './limits.js';
 import type { QuicLimits } from './limits.js';
-import { encodeStatelessReset, encodeVersionNegotiation } from './packet/header.js';
+import { TransportErrorCode } from './errors.js';
+import { writeConnectionClose, writePadding } from './frame/writer.js';
+import {
+  encodeStatelessReset,
+  encodeVersionNegotiation,
+  setLongHeaderLength,
+  writeLongHeader,
+} from './packet/header.js';
+import { deriveInitialKeys, protectPacket } from './packet/protection.js';
 import { encodeRetry } from './packet/retry.js';
-import { QUIC_VERSION_1 } from './packet/types.js';
+import { PacketType, QUIC_VERSION_1 } from './packet/types.js';
 
 /** Options of a server endpoint (connections it accepts). */
 export interface QuicServerOptions extends QuicConnectionOptions {
@@ -50,6 +58,8 @@ const MIN_INITIAL_DATAGRAM = 1200;
 const MIN_INITIAL_DCID = 8;
 const RESET_TOKEN_BYTES = 16;
 const TOKEN_MAC_BYTES = 16;
+/** First byte of our Retry tokens, telling them from tokens of other servers. */
+const RETRY_TOKEN_MARKER = 0x52;
 
 function hex(bytes: Uint8Array): string {
   let s = '';
@@ -280,19 +290,26 @@ export class QuicEndpoint {
     nowMs: number,
   ): void {
     const server = this.server!;
-    // Bounded state: beyond maxConnections new Initials are dropped (RFC 9000 §5.2.2 allows it).
-    if (this.connections.length >= this.limits.maxConnections) return;
+    // Bounded state (RFC 9000 §5.2.2): beyond maxConnections, refuse with CONNECTION_REFUSED.
+    if (this.connections.length >= this.limits.maxConnections) {
+      this.sendInitialClose(inv, remote, TransportErrorCode.CONNECTION_REFUSED);
+      return;
+    }
     let originalDcid = inv.dcid;
     let retrySourceCid: Uint8Array | undefined;
     let isValidated = false;
     if (server.retry === true) {
-      if (token.length === 0) {
+      const odcid = token.length === 0 ? null : this.checkRetryToken(token, remote, inv.dcid, nowMs);
+      if (odcid === null) {
+        // No token, or one we did not issue (NEW_TOKEN of another server): validate with a Retry.
         this.sendRetry(inv, remote, nowMs);
         return;
       }
-      const odcid = this.checkRetryToken(token, remote, inv.dcid, nowMs);
-      // RFC 9000 §8.1.3: an invalid token; we drop rather than close with INVALID_TOKEN.
-      if (odcid === null) return;
+      if (odcid === 'invalid') {
+        // RFC 9000 §8.1.3: one of our Retry tokens that fails (expired, other address, forged).
+        this.sendInitialClose(inv, remote, TransportErrorCode.INVALID_TOKEN);
+        return;
+      }
       originalDcid = odcid;
       retrySourceCid = inv.dcid.slice();
       isValidated = true;
@@ -320,17 +337,21 @@ export class QuicEndpoint {
     this.reap(conn);
   }
 
-  /** Retry token: expiry, original DCID and a MAC over them, the client address and the Retry SCID. */
+  /**
+   * Retry token (RFC 9000 §8.1.2): a marker byte, expiry, the original DCID, and a MAC over them, the client
+   * address and the Retry SCID (the DCID of the client's next Initial).
+   */
   private makeRetryToken(
     remote: QuicAddress,
     odcid: Uint8Array,
     retryScid: Uint8Array,
     nowMs: number,
   ): Uint8Array {
-    const body = new Uint8Array(8 + 1 + odcid.length);
-    new DataView(body.buffer).setFloat64(0, nowMs + this.limits.retryTokenLifetimeMs);
-    body[8] = odcid.length;
-    body.set(odcid, 9);
+    const body = new Uint8Array(1 + 8 + 1 + odcid.length);
+    body[0] = RETRY_TOKEN_MARKER;
+    new DataView(body.buffer).setFloat64(1, nowMs + this.limits.retryTokenLifetimeMs);
+    body[9] = odcid.length;
+    body.set(odcid, 10);
     const mac = this.tokenMac(body, remote, retryScid);
     const token = new Uint8Array(body.length + TOKEN_MAC_BYTES);
     token.set(body, 0);
@@ -348,22 +369,48 @@ export class QuicEndpoint {
     return this.crypto.hmac('sha256', this.staticKey, data).subarray(0, TOKEN_MAC_BYTES);
   }
 
-  /** The original DCID a valid token carries, or null (bad MAC, other address, expired). */
+  /**
+   * The original DCID a valid Retry token carries; 'invalid' for one of ours that fails (bad MAC, other
+   * address, expired); null for a token we did not issue.
+   */
   private checkRetryToken(
     token: Uint8Array,
     remote: QuicAddress,
     dcid: Uint8Array,
     nowMs: number,
-  ): Uint8Array | null {
-    if (token.length < 9 + TOKEN_MAC_BYTES) return null;
-    const odcidLength = token[8]!;
-    const bodyLength = 9 + odcidLength;
+  ): Uint8Array | 'invalid' | null {
+    if (token.length < 10 + TOKEN_MAC_BYTES || token[0] !== RETRY_TOKEN_MARKER) return null;
+    const odcidLength = token[9]!;
+    const bodyLength = 10 + odcidLength;
     if (token.length !== bodyLength + TOKEN_MAC_BYTES || odcidLength > 20) return null;
     const body = token.subarray(0, bodyLength);
-    if (!bytesEqual(this.tokenMac(body, remote, dcid), token.subarray(bodyLength))) return null;
-    const expiry = new DataView(body.buffer, body.byteOffset, 8).getFloat64(0);
-    if (!(nowMs <= expiry)) return null;
-    return body.subarray(9, bodyLength).slice();
+    if (!bytesEqual(this.tokenMac(body, remote, dcid), token.subarray(bodyLength))) return 'invalid';
+    const expiry = new DataView(body.buffer, body.byteOffset + 1, 8).getFloat64(0);
+    if (!(nowMs <= expiry)) return 'invalid';
+    return body.subarray(10, bodyLength).slice();
+  }
+
+  /**
+   * Answers a client Initial without creating state: an Initial packet with CONNECTION_CLOSE `code`
+   * (RFC 9000 §5.2.2 CONNECTION_REFUSED, §8.1.3 INVALID_TOKEN), protected with the Initial keys of its DCID.
+   */
+  private sendInitialClose(inv: Invariant, remote: QuicAddress, code: number): void {
+    const buf = new Uint8Array(128);
+    const pos = writeLongHeader(buf, 0, {
+      packetType: PacketType.Initial,
+      version: QUIC_VERSION_1,
+      dcid: inv.scid,
+      scid: this.crypto.randomBytes(this.limits.connectionIdLength),
+      packetNumber: 0,
+      pnLength: 4,
+    });
+    const pnOffset = pos - 4;
+    let end = writeConnectionClose(buf, pos, false, code, 0, new Uint8Array(0));
+    end = writePadding(buf, end, Math.max(0, pnOffset + 4 + 4 - end));
+    setLongHeaderLength(buf, pnOffset, end - pnOffset + 16);
+    const keys = deriveInitialKeys(this.crypto, inv.dcid).server;
+    const total = protectPacket(keys, buf, 0, pnOffset, 4, 0, end);
+    this.enqueue({ bytes: buf.slice(0, total), remote });
   }
 
   private enqueue(t: QuicTransmit): void {

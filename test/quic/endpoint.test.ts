@@ -155,18 +155,62 @@ test('Retry validates the client address, then the handshake completes (RFC 9000
   assert.ok(p.runUntil(() => p.server.streams.get(id)?.finCount === 1));
 });
 
-test('an Initial without a token gets a Retry; a forged token creates no connection', () => {
+test('Retry tokens: none or foreign gets a Retry, a forged one INVALID_TOKEN, never a connection', () => {
   const ep = serverEndpoint({ retry: true });
   const dcid = nodeCrypto.randomBytes(8);
+  const scid = nodeCrypto.randomBytes(8);
   const ping = new Uint8Array([FrameType.PING]);
-  ep.receive(clientInitial(dcid, nodeCrypto.randomBytes(8), ping), CLIENT, 0);
+  const isRetry = (b: Uint8Array): boolean => (b[0]! & 0xf0) === 0xf0;
+  ep.receive(clientInitial(dcid, scid, ping), CLIENT, 0);
   const retry = drain(ep, 0);
   assert.equal(retry.length, 1);
-  assert.equal(retry[0]![0]! & 0xf0, 0xf0);
+  assert.ok(isRetry(retry[0]!));
+  // A token we did not issue (e.g. another server's NEW_TOKEN): RFC 9000 §8.1.3, validate with a Retry.
+  ep.receive(clientInitial(dcid, scid, ping, nodeCrypto.randomBytes(40)), CLIENT, 1);
+  const again = drain(ep, 1);
+  assert.equal(again.length, 1);
+  assert.ok(isRetry(again[0]!));
+  // One of ours with a bad MAC: CONNECTION_CLOSE INVALID_TOKEN in an Initial.
+  const forged = parseHeader(retry[0]!, 0, 8)!.token.slice();
+  forged[forged.length - 1]! ^= 1;
+  const retryScid = parseHeader(retry[0]!, 0, 8)!.scid;
+  ep.receive(clientInitial(retryScid, scid, ping, forged), CLIENT, 2);
+  const closed = drain(ep, 2);
+  assert.equal(closed.length, 1);
+  const h = parseHeader(closed[0]!, 0, 8)!;
+  assert.equal(h.packetType, PacketType.Initial);
+  const res = unprotectPacket(
+    deriveInitialKeys(nodeCrypto, retryScid).server,
+    closed[0]!,
+    0,
+    h.pnOffset,
+    h.packetEnd,
+    -1,
+  )!;
+  const f = new FrameReader(res.payload, 0, res.payload.length).next();
+  assert.ok(f?.type === FrameType.CONNECTION_CLOSE);
+  assert.equal(f.errorCode, 0x0b);
   assert.equal(ep.connectionCount, 0);
-  ep.receive(clientInitial(dcid, nodeCrypto.randomBytes(8), ping, nodeCrypto.randomBytes(40)), CLIENT, 1);
-  assert.equal(drain(ep, 1).length, 0);
-  assert.equal(ep.connectionCount, 0);
+});
+
+test('beyond maxConnections a client is refused with CONNECTION_REFUSED (RFC 9000 §5.2.2)', () => {
+  const p = makePair({ serverLimits: { maxConnections: 1 } });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const second = p.clientEndpoint.connect(
+    p.link.addresses[1],
+    { alpn: ['hq-interop'], verifyPeer: false },
+    p.link.nowMs,
+  );
+  let closed: number | undefined;
+  assert.ok(
+    p.runUntil(() => {
+      for (let e = second.nextEvent(); e !== null; e = second.nextEvent())
+        if (e.type === 'closed') closed = e.code;
+      return closed !== undefined;
+    }),
+  );
+  assert.equal(closed, 0x02);
+  assert.equal(p.serverEndpoint.connectionCount, 1);
 });
 
 test('a stateless reset from a restarted server ends the client connection (RFC 9000 §10.3)', () => {
