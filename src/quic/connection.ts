@@ -384,7 +384,6 @@ export class QuicConnectionCore {
   private closeFrame: { isApplication: boolean; code: number; frameType: number; reason: Uint8Array } | null =
     null;
   private isCloseSendPending = false;
-  private closeSendBudget = 0;
   private packetsWhileClosing = 0;
 
   // Events.
@@ -1586,6 +1585,7 @@ export class QuicConnectionCore {
     space.readKeys = null;
     space.writeKeys = null;
     space.probes = 0;
+    space.crypto.discard();
     this.recovery.discardSpace(level, nowMs);
   }
 
@@ -1603,7 +1603,6 @@ export class QuicConnectionCore {
     this.closeFrame = { isApplication, code, frameType, reason };
     this.stateValue = transition(this.stateValue, ConnInput.SendClose);
     this.isCloseSendPending = true;
-    this.closeSendBudget = 0;
     // RFC 9000 §10.2: the closing state lasts three times the PTO.
     this.closeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
     this.emit({
@@ -1643,7 +1642,7 @@ export class QuicConnectionCore {
     error: QuicError | undefined,
   ): void {
     const wasOpen = this.isOpen;
-    this.stateValue = ConnectionState.Closed;
+    this.stateValue = transition(this.stateValue, ConnInput.Timeout);
     this.closeDeadline = undefined;
     if (wasOpen) this.emit({ type: 'closed', reason, code, isApplication, reasonPhrase: phrase, error });
   }

@@ -290,3 +290,15 @@ test('received DATAGRAMs waiting for the application are bounded by maxReceivedD
   for (let i = 10; i < 13; i++) p.client.conn!.sendDatagram(new Uint8Array([i]));
   assert.ok(p.runUntil(() => p.server.datagrams.length === 7));
 });
+
+test('a certificate for another name closes with a CRYPTO_ERROR the server sees too (RFC 9001 §4.8)', () => {
+  const p = makePair({ client: { serverName: 'example.com' } });
+  assert.ok(p.runUntil(() => p.client.closed !== undefined && p.server.closed !== undefined));
+  const c = p.client.closed!;
+  assert.equal(c.reason, CloseReason.Local);
+  assert.ok(c.code > 0x100 && c.code <= 0x1ff, `code 0x${c.code.toString(16)}`);
+  assert.equal(c.error?.wireCode, c.code);
+  assert.equal(p.server.closed!.reason, CloseReason.Remote);
+  assert.equal(p.server.closed!.code, c.code);
+  assert.equal(p.client.isHandshakeComplete, false);
+});
