@@ -17,7 +17,7 @@
  */
 import { QuicError, UsageError } from '../common/errors.js';
 import { varintSize, writeVarint } from '../common/varint.js';
-import type { CryptoProvider, SigningKey } from './crypto/provider.js';
+import type { CryptoProvider, GroupName, SigningKey } from './crypto/provider.js';
 import { quicError, TransportErrorCode } from './errors.js';
 import { CloseReason, isSameAddress } from './events.js';
 import type { CloseReasonCode, QuicAddress, QuicEvent } from './events.js';
@@ -169,6 +169,8 @@ export interface QuicConnectionOptions {
   readonly signingKey?: SigningKey;
   /** TLS 1.3 cipher suites, in preference order. */
   readonly cipherSuites?: readonly number[];
+  /** Key exchange groups, most preferred first (a client sends a key share for the first only). */
+  readonly groups?: readonly GroupName[];
 }
 
 /** Connection IDs the connection adds to or removes from the endpoint's routing table. */
@@ -441,6 +443,7 @@ export class QuicConnectionCore {
       ...(o.certificateChain !== undefined ? { certificateChain: o.certificateChain } : {}),
       ...(o.signingKey !== undefined ? { signingKey: o.signingKey } : {}),
       ...(o.cipherSuites !== undefined ? { cipherSuites: o.cipherSuites } : {}),
+      ...(o.groups !== undefined ? { groups: o.groups } : {}),
     });
     this.guard(setup.nowMs, () => {
       this.tls.start();
@@ -540,6 +543,14 @@ export class QuicConnectionCore {
       this.controlQueue.add(id);
     }
     this.maybeForget(entry);
+  }
+
+  /**
+   * Bytes written to stream `id` and not yet acknowledged (the send buffer the application fills); 0 for
+   * an unknown or receive-only stream. Writers use it for backpressure, with `streamAcked` events.
+   */
+  bufferedBytes(id: number): number {
+    return this.streams.get(id)?.send?.bufferedBytes ?? 0;
   }
 
   /** Abandons sending on stream `id` with RESET_STREAM `code` (RFC 9000 §19.4). */

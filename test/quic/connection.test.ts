@@ -302,3 +302,21 @@ test('a certificate for another name closes with a CRYPTO_ERROR the server sees 
   assert.equal(p.server.closed!.code, c.code);
   assert.equal(p.client.isHandshakeComplete, false);
 });
+
+test('a HelloRetryRequest round (group mismatch) and a ChaCha20 suite still complete the handshake', () => {
+  const p = makePair({
+    server: { groups: ['x25519'], cipherSuites: [0x1303] },
+    client: { groups: ['secp256r1', 'x25519'] },
+  });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const tls = (p.client.conn as unknown as { tls: { isRetried: boolean; cipherSuite: number } }).tls;
+  assert.equal(tls.isRetried, true);
+  assert.equal(tls.cipherSuite, 0x1303);
+  const id = p.client.conn!.openStream(true)!;
+  p.client.conn!.writeStream(id, [pattern(id, 4000)], true);
+  assert.equal(p.client.conn!.bufferedBytes(id), 4000);
+  assert.ok(
+    p.runUntil(() => p.server.streams.get(id)?.finCount === 1 && p.client.conn!.bufferedBytes(id) === 0),
+  );
+  assert.deepEqual(p.server.bytes(id), pattern(id, 4000));
+});
