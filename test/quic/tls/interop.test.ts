@@ -308,6 +308,20 @@ describe(
       assert.equal(r.session.isRetried, true);
     });
 
+    it('OpenSSL client verifies our Ed25519 CertificateVerify and intermediate chain', async () => {
+      const pki = testPki();
+      const ed = await openSslClientAgainstOurServer(0x1301, 'X25519', {
+        certificateChain: nodeCrypto.pemToDer(pki.ed25519LeafPem),
+        signingKey: nodeCrypto.loadSigningKey(pki.ed25519KeyPem),
+      });
+      assert.ok(ed.session.isHandshakeComplete);
+      const chained = await openSslClientAgainstOurServer(0x1301, 'X25519', {
+        certificateChain: nodeCrypto.pemToDer(pki.chainPem),
+        signingKey: nodeCrypto.loadSigningKey(pki.chainKeyPem),
+      });
+      assert.ok(chained.session.isHandshakeComplete);
+    });
+
     it('OpenSSL client verifies our RSA-PSS CertificateVerify', async () => {
       const pki = testPki();
       const r = await openSslClientAgainstOurServer(0x1301, 'X25519', {
