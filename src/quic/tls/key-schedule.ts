@@ -1,0 +1,165 @@
+/**
+ * The TLS 1.3 key schedule (RFC 8446 §7.1) and the QUIC key update derivation (RFC 9001 §6.1), over the
+ * {@link CryptoProvider}. Pure functions: every secret goes in and comes out as bytes.
+ */
+import type { AeadName, CryptoProvider, HashName } from '../crypto/provider.js';
+
+/** TLS 1.3 cipher suites usable with QUIC (RFC 8446 §B.4; RFC 9001 §5.3 excludes CCM_8). */
+export const CipherSuite = {
+  TLS_AES_128_GCM_SHA256: 0x1301,
+  TLS_AES_256_GCM_SHA384: 0x1302,
+  TLS_CHACHA20_POLY1305_SHA256: 0x1303,
+} as const;
+
+/** The AEAD and hash a cipher suite names. */
+export interface CipherSuiteInfo {
+  readonly id: number;
+  readonly aead: AeadName;
+  readonly hash: HashName;
+  /** Output length of `hash` in bytes (Hash.length in RFC 8446). */
+  readonly hashLength: number;
+}
+
+const SUITES: readonly CipherSuiteInfo[] = [
+  { id: CipherSuite.TLS_AES_128_GCM_SHA256, aead: 'aes-128-gcm', hash: 'sha256', hashLength: 32 },
+  { id: CipherSuite.TLS_AES_256_GCM_SHA384, aead: 'aes-256-gcm', hash: 'sha384', hashLength: 48 },
+  { id: CipherSuite.TLS_CHACHA20_POLY1305_SHA256, aead: 'chacha20-poly1305', hash: 'sha256', hashLength: 32 },
+];
+
+/** The AEAD and hash of cipher suite `id`, or `undefined` for a suite this implementation lacks. */
+export function cipherSuiteInfo(id: number): CipherSuiteInfo | undefined {
+  for (const s of SUITES) if (s.id === id) return s;
+  return undefined;
+}
+
+/** Output length in bytes of `hash`. */
+export function hashLength(hash: HashName): number {
+  return hash === 'sha256' ? 32 : 48;
+}
+
+const LABEL_PREFIX = 'tls13 ';
+
+/**
+ * HKDF-Expand-Label (RFC 8446 §7.1): HKDF-Expand(secret, HkdfLabel, length) where HkdfLabel is
+ * uint16 length, opaque label<7..255> = "tls13 " + label, opaque context<0..255>.
+ */
+export function hkdfExpandLabel(
+  crypto: CryptoProvider,
+  hash: HashName,
+  secret: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  length: number,
+): Uint8Array {
+  const full = LABEL_PREFIX + label;
+  const info = new Uint8Array(2 + 1 + full.length + 1 + context.length);
+  info[0] = length >>> 8;
+  info[1] = length & 0xff;
+  info[2] = full.length;
+  // Labels are ASCII constants of this module and its callers.
+  for (let i = 0; i < full.length; i++) info[3 + i] = full.charCodeAt(i);
+  info[3 + full.length] = context.length;
+  info.set(context, 4 + full.length);
+  return crypto.hkdfExpand(hash, secret, info, length);
+}
+
+/** Derive-Secret(secret, label, messages) with the transcript hash already computed (RFC 8446 §7.1). */
+export function deriveSecret(
+  crypto: CryptoProvider,
+  hash: HashName,
+  secret: Uint8Array,
+  label: string,
+  transcriptHash: Uint8Array,
+): Uint8Array {
+  return hkdfExpandLabel(crypto, hash, secret, label, transcriptHash, hashLength(hash));
+}
+
+/** RFC 9001 §6.1: the next generation of a 1-RTT traffic secret, HKDF-Expand-Label(secret, "quic ku"). */
+export function updateTrafficSecret(crypto: CryptoProvider, hash: HashName, secret: Uint8Array): Uint8Array {
+  return hkdfExpandLabel(crypto, hash, secret, 'quic ku', new Uint8Array(0), hashLength(hash));
+}
+
+/** Secrets of the handshake stage (RFC 8446 §7.1). */
+export interface HandshakeSecrets {
+  readonly handshakeSecret: Uint8Array;
+  readonly clientHandshakeTrafficSecret: Uint8Array;
+  readonly serverHandshakeTrafficSecret: Uint8Array;
+}
+
+/** Secrets of the application stage (RFC 8446 §7.1). */
+export interface ApplicationSecrets {
+  readonly masterSecret: Uint8Array;
+  readonly clientApplicationTrafficSecret: Uint8Array;
+  readonly serverApplicationTrafficSecret: Uint8Array;
+}
+
+/**
+ * RFC 8446 §7.1 without a PSK: Early Secret = HKDF-Extract(0, 0), Handshake Secret =
+ * HKDF-Extract(Derive-Secret(Early, "derived", ""), (EC)DHE), then the two handshake traffic secrets over
+ * the transcript hash of ClientHello..ServerHello.
+ */
+export function deriveHandshakeSecrets(
+  crypto: CryptoProvider,
+  hash: HashName,
+  sharedSecret: Uint8Array,
+  helloHash: Uint8Array,
+): HandshakeSecrets {
+  const zeros = new Uint8Array(hashLength(hash));
+  const early = crypto.hkdfExtract(hash, zeros, zeros);
+  const derived = deriveSecret(crypto, hash, early, 'derived', crypto.hash(hash, new Uint8Array(0)));
+  const handshakeSecret = crypto.hkdfExtract(hash, derived, sharedSecret);
+  return {
+    handshakeSecret,
+    clientHandshakeTrafficSecret: deriveSecret(crypto, hash, handshakeSecret, 'c hs traffic', helloHash),
+    serverHandshakeTrafficSecret: deriveSecret(crypto, hash, handshakeSecret, 's hs traffic', helloHash),
+  };
+}
+
+/**
+ * RFC 8446 §7.1: Master Secret = HKDF-Extract(Derive-Secret(Handshake, "derived", ""), 0), then the
+ * application traffic secrets over the transcript hash of ClientHello..server Finished.
+ */
+export function deriveApplicationSecrets(
+  crypto: CryptoProvider,
+  hash: HashName,
+  handshakeSecret: Uint8Array,
+  serverFinishedHash: Uint8Array,
+): ApplicationSecrets {
+  const zeros = new Uint8Array(hashLength(hash));
+  const derived = deriveSecret(
+    crypto,
+    hash,
+    handshakeSecret,
+    'derived',
+    crypto.hash(hash, new Uint8Array(0)),
+  );
+  const masterSecret = crypto.hkdfExtract(hash, derived, zeros);
+  return {
+    masterSecret,
+    clientApplicationTrafficSecret: deriveSecret(
+      crypto,
+      hash,
+      masterSecret,
+      'c ap traffic',
+      serverFinishedHash,
+    ),
+    serverApplicationTrafficSecret: deriveSecret(
+      crypto,
+      hash,
+      masterSecret,
+      's ap traffic',
+      serverFinishedHash,
+    ),
+  };
+}
+
+/** RFC 8446 §4.4.4: verify_data = HMAC(HKDF-Expand-Label(BaseKey, "finished", "", Hash.length), hash). */
+export function finishedVerifyData(
+  crypto: CryptoProvider,
+  hash: HashName,
+  baseKey: Uint8Array,
+  transcriptHash: Uint8Array,
+): Uint8Array {
+  const finishedKey = hkdfExpandLabel(crypto, hash, baseKey, 'finished', new Uint8Array(0), hashLength(hash));
+  return crypto.hmac(hash, finishedKey, transcriptHash);
+}
