@@ -206,6 +206,8 @@ async function ourClientAgainstOpenSsl(
         reject(new Error('closed before the reply'));
       });
     });
+    // Handled here so a failure before the await below is not reported as unhandled; awaited later.
+    reply.catch(() => undefined);
     await once(socket, 'connect');
     peer.start();
     // The client may send once its own Finished is queued, which happens with the server's Finished.
@@ -306,6 +308,20 @@ describe(
     it('OpenSSL client answers our HelloRetryRequest (we want P-256)', async () => {
       const r = await openSslClientAgainstOurServer(0x1302, 'X25519:P-256', { groups: ['secp256r1'] });
       assert.equal(r.session.isRetried, true);
+    });
+
+    it('OpenSSL client verifies our Ed25519 CertificateVerify and intermediate chain', async () => {
+      const pki = testPki();
+      const ed = await openSslClientAgainstOurServer(0x1301, 'X25519', {
+        certificateChain: nodeCrypto.pemToDer(pki.ed25519LeafPem),
+        signingKey: nodeCrypto.loadSigningKey(pki.ed25519KeyPem),
+      });
+      assert.ok(ed.session.isHandshakeComplete);
+      const chained = await openSslClientAgainstOurServer(0x1301, 'X25519', {
+        certificateChain: nodeCrypto.pemToDer(pki.chainPem),
+        signingKey: nodeCrypto.loadSigningKey(pki.chainKeyPem),
+      });
+      assert.ok(chained.session.isHandshakeComplete);
     });
 
     it('OpenSSL client verifies our RSA-PSS CertificateVerify', async () => {

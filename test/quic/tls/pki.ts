@@ -21,6 +21,11 @@ export interface TestPki {
   /** A leaf signed by the CA whose notAfter lies before its notBefore, so it is never valid. */
   readonly expiredLeafPem: string;
   readonly expiredKeyPem: string;
+  readonly ed25519LeafPem: string;
+  readonly ed25519KeyPem: string;
+  /** A leaf issued by an intermediate CA (itself issued by the CA), then the intermediate. */
+  readonly chainPem: string;
+  readonly chainKeyPem: string;
 }
 
 let cached: TestPki | undefined;
@@ -53,7 +58,12 @@ function makeCa(dir: string, name: string): void {
   ]);
 }
 
-function makeLeaf(dir: string, name: string, keyArgs: string[], days = '2'): void {
+function makeLeaf(
+  dir: string,
+  name: string,
+  keyArgs: string[],
+  { days = '2', issuer = 'ca', ext = 'leaf.ext' }: { days?: string; issuer?: string; ext?: string } = {},
+): void {
   run(dir, [
     'req',
     '-newkey',
@@ -72,16 +82,16 @@ function makeLeaf(dir: string, name: string, keyArgs: string[], days = '2'): voi
     '-in',
     `${name}.csr`,
     '-CA',
-    'ca.pem',
+    `${issuer}.pem`,
     '-CAkey',
-    'ca.key',
+    `${issuer}.key`,
     '-CAcreateserial',
     '-out',
     `${name}.pem`,
     '-days',
     days,
     '-extfile',
-    'leaf.ext',
+    ext,
   ]);
 }
 
@@ -98,7 +108,11 @@ export function testPki(): TestPki {
     makeCa(dir, 'other');
     makeLeaf(dir, 'leaf', ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']);
     makeLeaf(dir, 'rsa', ['rsa:2048']);
-    makeLeaf(dir, 'expired', ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'], '-1');
+    makeLeaf(dir, 'expired', ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'], { days: '-1' });
+    makeLeaf(dir, 'ed25519', ['ed25519']);
+    writeFileSync(join(dir, 'ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n');
+    makeLeaf(dir, 'intermediate', ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'], { ext: 'ca.ext' });
+    makeLeaf(dir, 'chained', ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'], { issuer: 'intermediate' });
     const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
     cached = {
       caPem: read('ca.pem'),
@@ -109,6 +123,10 @@ export function testPki(): TestPki {
       rsaKeyPem: read('rsa.key'),
       expiredLeafPem: read('expired.pem'),
       expiredKeyPem: read('expired.key'),
+      ed25519LeafPem: read('ed25519.pem'),
+      ed25519KeyPem: read('ed25519.key'),
+      chainPem: read('chained.pem') + read('intermediate.pem'),
+      chainKeyPem: read('chained.key'),
     };
     return cached;
   } finally {

@@ -238,6 +238,45 @@ describe('TlsSession handshake in memory', { skip: skipWithoutOpenssl }, () => {
     assert.ok(client.isHandshakeComplete && server.isHandshakeComplete);
   });
 
+  it('completes with an Ed25519 certificate', () => {
+    const pki = testPki();
+    const [client, server] = pair(
+      {},
+      {
+        certificateChain: nodeCrypto.pemToDer(pki.ed25519LeafPem),
+        signingKey: nodeCrypto.loadSigningKey(pki.ed25519KeyPem),
+      },
+    );
+    runHandshake(client, server);
+    assert.ok(client.isHandshakeComplete && server.isHandshakeComplete);
+  });
+
+  it('verifies a chain through an intermediate CA', () => {
+    const pki = testPki();
+    const [client, server] = pair(
+      {},
+      {
+        certificateChain: nodeCrypto.pemToDer(pki.chainPem),
+        signingKey: nodeCrypto.loadSigningKey(pki.chainKeyPem),
+      },
+    );
+    runHandshake(client, server);
+    assert.ok(client.isHandshakeComplete);
+    assert.equal(client.peerCertificates.length, 2);
+  });
+
+  it('rejects a chain missing its intermediate: unknown_ca', () => {
+    const pki = testPki();
+    const [client, server] = pair(
+      {},
+      {
+        certificateChain: nodeCrypto.pemToDer(pki.chainPem).slice(0, 1),
+        signingKey: nodeCrypto.loadSigningKey(pki.chainKeyPem),
+      },
+    );
+    expectAlert(() => runHandshake(client, server), 'unknown_ca');
+  });
+
   it('sends no SNI for an IP literal and checks the IP against the certificate', () => {
     const [client, server] = pair({ serverName: '127.0.0.1' });
     runHandshake(client, server);
