@@ -479,6 +479,11 @@ export class QuicConnectionCore {
     return this.pathChallenge !== null;
   }
 
+  /** True when both sides announced max_datagram_frame_size (RFC 9221 §3), so DATAGRAM frames may flow. */
+  get isDatagramSupported(): boolean {
+    return this.limits.maxDatagramFrameBytes > 0 && (this.peerParams?.maxDatagramFrameSize ?? 0) > 0;
+  }
+
   /** The peer's current address. */
   get remote(): QuicAddress {
     return this.remoteAddress;

@@ -97,6 +97,7 @@ test('many streams under MAX_STREAMS and small flow-control windows all complete
 test('DATAGRAM frames both ways (RFC 9221)', () => {
   const p = makePair();
   assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  assert.ok(p.client.conn!.isDatagramSupported && p.server.conn!.isDatagramSupported);
   assert.ok(p.client.conn!.sendDatagram(new Uint8Array([1, 2, 3])));
   assert.ok(p.server.conn!.sendDatagram(new Uint8Array([4, 5])));
   assert.equal(p.client.conn!.sendDatagram(new Uint8Array(5000)), false, 'too large for the peer');
