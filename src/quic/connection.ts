@@ -342,6 +342,7 @@ export class QuicConnectionCore {
   private isHandshakeCompleteValue = false;
   private isHandshakeConfirmed = false;
   private isHandshakeDonePending = false;
+  private isPingPending = false;
   private isPeerParamsReceived = false;
   private peerParams: TransportParameters | null = null;
   private hasReceivedPacket = false;
@@ -584,6 +585,14 @@ export class QuicConnectionCore {
     if (n <= 0) return;
     this.connRecv.consume(n);
     if (this.connRecv.takeUpdate() !== null) this.isMaxDataPending = true;
+  }
+
+  /**
+   * Sends a PING (RFC 9000 §19.2): an ack-eliciting packet that keeps the peer's idle timer (and NAT
+   * bindings) fresh, or checks that the peer is alive.
+   */
+  ping(): void {
+    if (this.isOpen) this.isPingPending = true;
   }
 
   /**
@@ -1978,6 +1987,11 @@ export class QuicConnectionCore {
   private writeOneRttFrames(buf: Uint8Array, pos: number, end: number, records: SentRecord[]): number {
     // Small control frames first; each is at most ~45 bytes, checked against `end`.
     const room = (n: number): boolean => pos + n <= end;
+    if (this.isPingPending && room(1)) {
+      pos = writePing(buf, pos);
+      records.push({ kind: 'other' });
+      this.isPingPending = false;
+    }
     if (this.isHandshakeDonePending && room(1)) {
       pos = writeHandshakeDone(buf, pos);
       records.push({ kind: 'handshakeDone' });

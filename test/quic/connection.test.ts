@@ -321,3 +321,26 @@ test('a HelloRetryRequest round (group mismatch) and a ChaCha20 suite still comp
   );
   assert.deepEqual(p.server.bytes(id), pattern(id, 4000));
 });
+
+test('ping() keeps an otherwise idle connection alive past the idle timeout', () => {
+  const p = makePair({ clientLimits: { idleTimeoutMs: 3000 }, serverLimits: { idleTimeoutMs: 3000 } });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const end = p.link.nowMs + 10000;
+  let next = p.link.nowMs + 1000;
+  p.runUntil(
+    () => {
+      if (p.link.nowMs >= next) {
+        p.client.conn!.ping();
+        next += 1000;
+      }
+      return p.link.nowMs >= end;
+    },
+    end + 1,
+    100,
+  );
+  assert.equal(p.client.closed, undefined);
+  assert.equal(p.server.closed, undefined);
+  // Without pings both sides time out.
+  assert.ok(p.runUntil(() => p.client.closed !== undefined && p.server.closed !== undefined));
+  assert.equal(p.client.closed!.reason, CloseReason.IdleTimeout);
+});

@@ -131,7 +131,7 @@ export interface Pair {
   /** Pumps both applications and accepts the server connection. */
   pump(): void;
   /** Runs the link until `cond` holds (pumping the applications every step); false on timeout. */
-  runUntil(cond: () => boolean, untilMs?: number): boolean;
+  runUntil(cond: () => boolean, untilMs?: number, tickMs?: number): boolean;
 }
 
 /** Builds a client and a server over a simulated link and starts the client's connection. */
@@ -179,9 +179,10 @@ export function makePair(options: PairOptions = {}): Pair {
     client,
     server,
     pump,
-    runUntil(cond, untilMs) {
+    runUntil(cond, untilMs, tickMs) {
       return link.run({
         untilMs: untilMs ?? link.nowMs + 60000,
+        ...(tickMs !== undefined ? { tickMs } : {}),
         until: () => {
           pump();
           return cond();

@@ -158,7 +158,9 @@ export class SimLink {
    * Advances virtual time event by event until `until()` holds (returns true) or nothing is left to do
    * before `untilMs` (returns false). Throws after `maxSteps` steps (a livelock is a bug).
    */
-  run(options: { untilMs?: number; until?: () => boolean; maxSteps?: number } = {}): boolean {
+  run(
+    options: { untilMs?: number; until?: () => boolean; maxSteps?: number; tickMs?: number } = {},
+  ): boolean {
     const limit = options.untilMs ?? this.nowMs + 60000;
     const maxSteps = options.maxSteps ?? 1_000_000;
     for (let step = 0; step < maxSteps; step++) {
@@ -166,7 +168,12 @@ export class SimLink {
       if (options.until?.() === true) return true;
       // `until` may have acted (written to a stream): send that now.
       this.flush();
-      const next = this.nextTime();
+      let next = this.nextTime();
+      // Optional periodic wake-ups so `until` can act at times nothing else happens.
+      if (options.tickMs !== undefined) {
+        const tick = (Math.floor(this.nowMs / options.tickMs) + 1) * options.tickMs;
+        if (next === undefined || tick < next) next = tick;
+      }
       if (next === undefined || next > limit) {
         if (next !== undefined) this.nowMs = limit;
         return false;
