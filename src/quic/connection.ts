@@ -373,6 +373,9 @@ export class QuicConnectionCore {
   private pathChallengeDeadline: number | undefined = undefined;
   /** The last address validated (RFC 9000 §9.3.2: the fallback when validating a new one fails). */
   private validatedRemote: QuicAddress;
+  /** Bytes received from and sent to a new address while it is being validated (RFC 9000 §8.2.1). */
+  private pathBytesReceived = 0;
+  private pathBytesSent = 0;
   /** The packet just processed carried a non-probing frame (RFC 9000 §9.1). */
   private isNonProbingPacket = false;
 
@@ -689,6 +692,9 @@ export class QuicConnectionCore {
       return;
     }
     if (!isSameAddress(remote, this.remoteAddress)) this.onAddressChange(remote, nowMs);
+    if (this.pathChallenge !== null && isSameAddress(remote, this.remoteAddress)) {
+      this.pathBytesReceived += bytes.length;
+    }
     this.isNonProbingPacket = false;
     this.afterReceive(nowMs);
     this.retryUndecryptable(nowMs);
@@ -1392,6 +1398,13 @@ export class QuicConnectionCore {
       }
       return;
     }
+    // RFC 9000 §5.1.2: RETIRE_CONNECTION_ID frames owed beyond twice our limit may be treated as a
+    // CONNECTION_ID_LIMIT_ERROR (a peer churning CIDs faster than we can retire them).
+    if (this.pendingRetireSeqs.length > 2 * this.limits.activeConnectionIdLimit) {
+      throw quicError('CONNECTION_ID_LIMIT_ERROR', `${this.pendingRetireSeqs.length} retirements pending`, {
+        frameType,
+      });
+    }
     if (seq < this.peerRetirePriorTo) {
       // RFC 9000 §5.1.2: a CID already retired by retire_prior_to is retired at once.
       this.pendingRetireSeqs.push(seq);
@@ -1475,6 +1488,8 @@ export class QuicConnectionCore {
     }
     this.pathChallenge = this.crypto.randomBytes(8);
     this.isPathChallengePending = true;
+    this.pathBytesReceived = 0;
+    this.pathBytesSent = 0;
     this.pathChallengeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
     // RFC 9000 §9.4: the congestion state of the old path does not apply; we keep it (gap, see report).
   }
@@ -1778,6 +1793,7 @@ export class QuicConnectionCore {
       out = this.stateValue === ConnectionState.Closing ? this.buildCloseDatagram() : null;
     }
     if (out !== null && !this.isAddressValidated) this.bytesSentUnvalidated += out.length;
+    if (out !== null && this.pathChallenge !== null) this.pathBytesSent += out.length;
     return out;
   }
 
@@ -1792,6 +1808,10 @@ export class QuicConnectionCore {
       const limited = allowance < size;
       this.recovery.setAmplificationLimited(limited, this.lastActivityMs);
       if (limited) size = allowance;
+    }
+    if (this.pathChallenge !== null) {
+      // RFC 9000 §8.2.1, §9.3: the same three-times limit applies to a new path until it is validated.
+      size = Math.min(size, 3 * this.pathBytesReceived - this.pathBytesSent);
     }
     return size;
   }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CloseReason } from '../../src/quic/events.js';
+import { writeNewConnectionId } from '../../src/quic/frame/writer.js';
+import { EncryptionLevel } from '../../src/quic/packet/levels.js';
 import { nodeCrypto } from '../../src/quic/crypto/node.js';
 import { makePair, pattern, testCertificate } from './sim/harness.js';
 
@@ -343,4 +345,17 @@ test('ping() keeps an otherwise idle connection alive past the idle timeout', ()
   // Without pings both sides time out.
   assert.ok(p.runUntil(() => p.client.closed !== undefined && p.server.closed !== undefined));
   assert.equal(p.client.closed!.reason, CloseReason.IdleTimeout);
+});
+
+test('more peer connection IDs than active_connection_id_limit is a CONNECTION_ID_LIMIT_ERROR', () => {
+  const p = makePair({ clientLimits: { activeConnectionIdLimit: 2 } });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  p.runUntil(() => false, p.link.nowMs + 200);
+  const payload = new Uint8Array(64);
+  const n = writeNewConnectionId(payload, 0, 7, 0, new Uint8Array(8).fill(7), new Uint8Array(16).fill(1));
+  p.client.conn!.injectPayloadForTest(EncryptionLevel.OneRtt, payload.subarray(0, n), p.link.nowMs);
+  assert.ok(p.runUntil(() => p.server.closed !== undefined));
+  assert.equal(p.client.closed!.code, 0x09);
+  assert.equal(p.server.closed!.code, 0x09);
+  assert.equal(p.server.closed!.reason, CloseReason.Remote);
 });
