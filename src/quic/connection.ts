@@ -562,19 +562,33 @@ export class QuicConnectionCore {
     return this.streams.get(id)?.send?.bufferedBytes ?? 0;
   }
 
-  /** Abandons sending on stream `id` with RESET_STREAM `code` (RFC 9000 §19.4). */
+  /**
+   * Abandons sending on stream `id` with RESET_STREAM `code` (RFC 9000 §19.4). A stream already finished
+   * and forgotten is left alone; one that never existed or cannot send is a UsageError.
+   */
   resetStream(id: number, code: number): void {
+    if (!canSendOn(id, this.role)) throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} cannot send`);
     const entry = this.streams.get(id);
-    if (entry?.send == null)
-      throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} has no sending part`);
-    if (entry.send.reset(code)) this.controlQueue.add(id);
+    if (entry === undefined) {
+      if (this.streamLimits.isOpened(id)) return;
+      throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} is not open`);
+    }
+    if (entry.send?.reset(code) === true) this.controlQueue.add(id);
   }
 
-  /** Asks the peer to stop sending on stream `id` (STOP_SENDING `code`, RFC 9000 §19.5). */
+  /**
+   * Asks the peer to stop sending on stream `id` (STOP_SENDING `code`, RFC 9000 §19.5). A stream already
+   * finished and forgotten is left alone; one that never existed or cannot receive is a UsageError.
+   */
   stopSending(id: number, code: number): void {
+    if (!canReceiveOn(id, this.role))
+      throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} cannot receive`);
     const entry = this.streams.get(id);
-    if (entry?.recv == null)
-      throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} has no receiving part`);
+    if (entry === undefined) {
+      if (this.streamLimits.isOpened(id)) return;
+      throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} is not open`);
+    }
+    if (entry.recv === null) return;
     if (entry.recv.isTerminal || entry.recv.isDiscardingData) return;
     entry.stopSendingCode = code;
     this.controlQueue.add(id);

@@ -359,3 +359,29 @@ test('more peer connection IDs than active_connection_id_limit is a CONNECTION_I
   assert.equal(p.server.closed!.code, 0x09);
   assert.equal(p.server.closed!.reason, CloseReason.Remote);
 });
+
+test('API misuse is a UsageError; resetting a finished, forgotten stream is a no-op', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  assert.throws(() => {
+    cc.writeStream(0, [new Uint8Array(1)], false);
+  }, /cannot be written/);
+  assert.throws(() => {
+    cc.resetStream(4, 0);
+  }, /not open/);
+  assert.throws(() => {
+    cc.stopSending(2, 0);
+  }, /cannot receive/);
+  const id = cc.openStream(false)!;
+  cc.writeStream(id, [new Uint8Array(10)], true);
+  assert.throws(() => {
+    cc.writeStream(id, [new Uint8Array(1)], false);
+  }, /cannot write/);
+  assert.ok(p.runUntil(() => cc.bufferedBytes(id) === 0 && p.server.streams.get(id)?.finCount === 1));
+  p.runUntil(() => false, p.link.nowMs + 100);
+  cc.resetStream(id, 1);
+  assert.equal(p.client.closed, undefined);
+  cc.close(0);
+  assert.throws(() => cc.openStream(true), /closed/);
+});
