@@ -330,6 +330,8 @@ export class QuicConnectionCore {
   private readonly pendingRetireSeqs: number[] = [];
   private peerRetirePriorTo = 0;
   private isInitialDcidSwitched = false;
+  /** Client: the SCID of the server's first Initial (RFC 9000 §7.2). */
+  private serverInitialScid: Uint8Array | null = null;
   private retryToken: Uint8Array = EMPTY;
   private isRetryReceived = false;
 
@@ -768,6 +770,18 @@ export class QuicConnectionCore {
     }
     // RFC 9000 §17.2.2: a server's Initial has an empty token; a client discards one that does not.
     if (this.role === 'client' && h.packetType === PacketType.Initial && h.token.length > 0) return false;
+    // RFC 9000 §14.1: a server discards Initial packets in datagrams smaller than 1200 bytes.
+    if (
+      this.role === 'server' &&
+      h.packetType === PacketType.Initial &&
+      bytes.length < MIN_INITIAL_DATAGRAM
+    ) {
+      return false;
+    }
+    // RFC 9000 §7.2: once a client has a server Initial, long header packets with another SCID are discarded.
+    if (this.serverInitialScid !== null && h.isLongHeader && !bytesEqual(h.scid, this.serverInitialScid)) {
+      return false;
+    }
     const res =
       level === EncryptionLevel.OneRtt
         ? this.unprotectOneRtt(keys, bytes, h, nowMs)
@@ -838,6 +852,7 @@ export class QuicConnectionCore {
     if (this.role === 'client' && level === EncryptionLevel.Initial && !this.isInitialDcidSwitched) {
       // RFC 9000 §7.2: the client uses the server's first SCID as DCID from now on.
       this.isInitialDcidSwitched = true;
+      this.serverInitialScid = scid.slice();
       this.activePeerCid = { seq: 0, cid: scid.slice(), resetToken: null };
       this.peerCids[0] = this.activePeerCid;
     }
@@ -953,6 +968,8 @@ export class QuicConnectionCore {
     // RFC 9001 §5.8: bad integrity tag -> discard; RFC 9000 §17.2.5.2: empty token -> discard.
     if (!isRetryIntegrityValid(this.crypto, bytes, h.headerStart, h.packetEnd, this.originalDcid)) return;
     if (h.token.length === 0) return;
+    // RFC 9000 §17.2.5.2: a Retry whose SCID equals the DCID we sent is discarded.
+    if (bytesEqual(h.scid, this.activePeerCid.cid)) return;
     this.isRetryReceived = true;
     this.retryToken = h.token.slice();
     this.retrySource = h.scid.slice();
