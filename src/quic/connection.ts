@@ -761,7 +761,11 @@ export class QuicConnectionCore {
     const space = this.spaces[level];
     const keys = space.readKeys;
     if (space.isDiscarded) return false;
-    if (keys === null) {
+    // RFC 9001 §5.7: a server does not process 1-RTT packets before the handshake completes; like
+    // packets without keys, they wait (bounded).
+    const isEarlyOneRtt =
+      this.role === 'server' && level === EncryptionLevel.OneRtt && !this.isHandshakeCompleteValue;
+    if (keys === null || isEarlyOneRtt) {
       // RFC 9001 §5.7: a packet that arrives before its keys (reordering) may be kept for later, bounded.
       if (this.undecryptable.length < this.limits.maxBufferedUndecryptable) {
         this.undecryptable.push({ bytes: bytes.slice(h.headerStart, h.packetEnd), remote });

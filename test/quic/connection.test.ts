@@ -385,3 +385,19 @@ test('API misuse is a UsageError; resetting a finished, forgotten stream is a no
   cc.close(0);
   assert.throws(() => cc.openStream(true), /closed/);
 });
+
+test('a server keeps 1-RTT packets that overtake the client Finished until the handshake completes', () => {
+  // Client datagram 1 carries its Finished; the 1-RTT datagrams after it arrive first.
+  const p = makePair({ clientToServer: { delayMs: 10, extraDelayMs: (i) => (i === 1 ? 30 : 0) } });
+  p.client.onEvent = (e, side) => {
+    if (e.type === 'handshakeComplete') {
+      const id = side.conn!.openStream(false)!;
+      side.conn!.writeStream(id, [pattern(id, 6000)], true);
+    }
+  };
+  assert.ok(p.runUntil(() => p.server.streams.get(2)?.finCount === 1, p.link.nowMs + 5000));
+  assert.deepEqual(p.server.bytes(2), pattern(2, 6000));
+  // Processed from the buffer as soon as the Finished arrived, without waiting for retransmissions.
+  assert.ok(p.link.nowMs < 1100, `done at ${p.link.nowMs}`);
+  assert.equal(p.server.closed, undefined);
+});
