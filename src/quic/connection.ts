@@ -173,6 +173,22 @@ export interface QuicConnectionOptions {
   readonly groups?: readonly GroupName[];
 }
 
+/** Snapshot of a connection's counters and recovery state. */
+export interface QuicConnectionStats {
+  readonly packetsSent: number;
+  readonly packetsReceived: number;
+  /** Packets declared lost (RFC 9002 §6.1), including those sent again after a Retry. */
+  readonly packetsLost: number;
+  readonly datagramsSent: number;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly smoothedRttMs: number;
+  readonly minRttMs: number;
+  readonly congestionWindow: number;
+  readonly bytesInFlight: number;
+  readonly ptoCount: number;
+}
+
 /** Connection IDs the connection adds to or removes from the endpoint's routing table. */
 export interface ConnectionIdHooks {
   /** A new local connection ID (and its stateless reset token) now routes to this connection. */
@@ -394,6 +410,14 @@ export class QuicConnectionCore {
   private isCloseSendPending = false;
   private packetsWhileClosing = 0;
 
+  // Counters (see `stats`).
+  private packetsSent = 0;
+  private packetsReceived = 0;
+  private packetsLost = 0;
+  private datagramsSent = 0;
+  private bytesSent = 0;
+  private bytesReceived = 0;
+
   // Events.
   private events: QuicEvent[] = [];
   private eventHead = 0;
@@ -488,6 +512,25 @@ export class QuicConnectionCore {
   /** True when both sides announced max_datagram_frame_size (RFC 9221 §3), so DATAGRAM frames may flow. */
   get isDatagramSupported(): boolean {
     return this.limits.maxDatagramFrameBytes > 0 && (this.peerParams?.maxDatagramFrameSize ?? 0) > 0;
+  }
+
+  /** Counters and recovery state, for diagnostics and benchmarks. */
+  get stats(): QuicConnectionStats {
+    const rtt = this.recovery.rtt;
+    const cc = this.recovery.congestion;
+    return {
+      packetsSent: this.packetsSent,
+      packetsReceived: this.packetsReceived,
+      packetsLost: this.packetsLost,
+      datagramsSent: this.datagramsSent,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
+      smoothedRttMs: rtt.smoothedRttMs,
+      minRttMs: rtt.minRttMs,
+      congestionWindow: cc.congestionWindow,
+      bytesInFlight: cc.bytesInFlight,
+      ptoCount: this.recovery.ptoCount,
+    };
   }
 
   /** The peer's current address. */
@@ -687,6 +730,7 @@ export class QuicConnectionCore {
   }
 
   private recvDatagram(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void {
+    this.bytesReceived += bytes.length;
     // RFC 9000 §8.1: before validation, a server may send three times what it received.
     if (!this.isAddressValidated) this.bytesReceivedUnvalidated += bytes.length;
     let offset = 0;
@@ -852,6 +896,7 @@ export class QuicConnectionCore {
     // RFC 9000 §12.4: a packet without frames is a PROTOCOL_VIOLATION.
     if (frames.length === 0) throw quicError('PROTOCOL_VIOLATION', 'packet without frames');
     if (!space.ack.onPacketReceived(packetNumber, isElicting, nowMs)) return; // duplicate
+    this.packetsReceived++;
     this.hasReceivedPacket = true;
     if (this.role === 'client' && level === EncryptionLevel.Initial && !this.isInitialDcidSwitched) {
       // RFC 9000 §7.2: the client uses the server's first SCID as DCID from now on.
@@ -1224,6 +1269,7 @@ export class QuicConnectionCore {
 
   /** RFC 9000 §13.3: information in a lost packet is sent again in new frames, when still current. */
   private onPacketLost(pkt: SentPacket<SentRecord[]>): void {
+    this.packetsLost++;
     for (const r of pkt.frames) {
       switch (r.kind) {
         case 'ack':
@@ -1827,6 +1873,10 @@ export class QuicConnectionCore {
       });
       out = this.stateValue === ConnectionState.Closing ? this.buildCloseDatagram() : null;
     }
+    if (out !== null) {
+      this.datagramsSent++;
+      this.bytesSent += out.length;
+    }
     if (out !== null && !this.isAddressValidated) this.bytesSentUnvalidated += out.length;
     if (out !== null && this.pathChallenge !== null) this.pathBytesSent += out.length;
     return out;
@@ -2000,6 +2050,7 @@ export class QuicConnectionCore {
         this.updateKeys();
       }
     }
+    this.packetsSent++;
     this.recovery.onPacketSent({
       pn: pkt.pn,
       space: pkt.level,

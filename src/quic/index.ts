@@ -4,7 +4,7 @@
  * datagrams go out through `pollTransmit`. The node:dgram driver lives in `transport/`.
  */
 export { ConnectionState, QuicConnectionCore } from './connection.js';
-export type { ConnectionStateCode, QuicConnectionOptions } from './connection.js';
+export type { ConnectionStateCode, QuicConnectionOptions, QuicConnectionStats } from './connection.js';
 export { QuicEndpoint } from './endpoint.js';
 export type { QuicEndpointEvent, QuicEndpointOptions, QuicServerOptions, QuicTransmit } from './endpoint.js';
 export { CloseReason, isSameAddress } from './events.js';

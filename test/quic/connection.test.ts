@@ -31,6 +31,10 @@ test('handshake over the simulated link, stream data both ways, clean close', ()
   );
   assert.deepEqual(p.server.bytes(id), request);
   assert.deepEqual(p.client.bytes(id), pattern(id + 1, 20000));
+  const st = cc.stats;
+  assert.ok(st.packetsSent > 5 && st.packetsReceived > 15 && st.packetsLost === 0, JSON.stringify(st));
+  assert.ok(st.smoothedRttMs >= 20 && st.smoothedRttMs < 40, `srtt ${st.smoothedRttMs}`);
+  assert.equal(st.bytesSent, p.link.stats[0].bytesSent);
   cc.close(0, 'bye');
   assert.ok(
     p.runUntil(() => p.server.closed !== undefined),
