@@ -405,3 +405,25 @@ test('a server keeps 1-RTT packets that overtake the client Finished until the h
   assert.ok(p.link.nowMs < 1100, `done at ${p.link.nowMs}`);
   assert.equal(p.server.closed, undefined);
 });
+
+test('a lost CONNECTION_CLOSE is repeated when the peer keeps sending (RFC 9000 §10.2.1)', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  p.runUntil(() => false, p.link.nowMs + 100);
+  const sc = p.server.conn!;
+  const id = sc.openStream(false)!;
+  sc.writeStream(id, [pattern(id, 30000)], false);
+  p.runUntil(() => false, p.link.nowMs + 15);
+  // The client's first close is lost; the server's data keeps coming and gets another close.
+  const sentBefore = p.link.stats[0].sent;
+  p.link.impairments[0] = { delayMs: 10, drop: (i) => i === sentBefore };
+  p.client.conn!.close(42, 'going away', true, p.link.nowMs);
+  assert.ok(p.runUntil(() => p.server.closed !== undefined));
+  assert.equal(p.server.closed!.code, 42);
+  assert.equal(p.server.closed!.reasonPhrase, 'going away');
+  assert.ok(p.link.stats[0].lost >= 1);
+  // Both sides forget the connection after their closing/draining periods.
+  assert.ok(
+    p.runUntil(() => p.clientEndpoint.connectionCount === 0 && p.serverEndpoint.connectionCount === 0),
+  );
+});
