@@ -9,6 +9,7 @@
  * `WebSocketError` from `receive` (STYLE §3.3). `takeOutput()` still returns the Close frame.
  */
 import { UsageError, WebSocketError } from '../common/errors.js';
+import type { ProtocolConnection } from '../common/connection.js';
 import { resolveLimits } from '../common/limits.js';
 import { CloseCode, isValidWireCloseCode, wsError } from './errors.js';
 import type { MessageDeflater } from './extensions.js';
@@ -21,7 +22,6 @@ import {
   frameHeaderSize,
   maskInPlace,
 } from './frame.js';
-import type { FrameSink } from './frame.js';
 import { DEFAULT_WEBSOCKET_LIMITS } from './limits.js';
 import type { WebSocketLimits } from './limits.js';
 import { WebSocketInput, WebSocketState, transition } from './state.js';
@@ -43,6 +43,15 @@ export interface WebSocketConnectionOptions {
    * defaults to `globalThis.crypto.getRandomValues`. Tests pass a deterministic one.
    */
   readonly randomFill?: (dst: Uint8Array) => void;
+  /**
+   * Idle time after which {@link WebSocketConnection.handleTimeout} sends a Ping (RFC 6455 §5.5.2 allows it
+   * as a keep-alive); 0 (default) disables keep-alive. Any input counts as a sign of life.
+   */
+  readonly keepAliveIntervalMs?: number;
+  /** Time the peer has after our keep-alive Ping to send anything; default the interval. */
+  readonly keepAliveTimeoutMs?: number;
+  /** The caller's clock at creation, the base of the first keep-alive deadline (default 0). */
+  readonly nowMs?: number;
 }
 
 /** A complete message (RFC 6455 §5.6), reassembled and, when compressed, inflated. */
@@ -126,7 +135,7 @@ const KEY_POOL_BYTES = 256;
 const MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2;
 
 /** The sans-I/O WebSocket endpoint. */
-export class WebSocketConnection implements FrameSink {
+export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, Uint8Array[]> {
   readonly role: WebSocketRole;
   readonly limits: Readonly<WebSocketLimits>;
   private state: WebSocketState = WebSocketState.OPEN;
@@ -146,6 +155,13 @@ export class WebSocketConnection implements FrameSink {
   private msgFragments = 0;
   private utf8State = UTF8_ACCEPT;
   private isReceiveDone = false;
+
+  // Keep-alive (no clock inside: the driver calls handleTimeout at nextDeadline()).
+  private readonly keepAliveIntervalMs: number;
+  private readonly keepAliveTimeoutMs: number;
+  private deadline: number | undefined;
+  private hasInputSinceTick = false;
+  private isPingOutstanding = false;
 
   // Events: a queue with a moving head, so nextEvent() builds no array.
   private events: WebSocketEvent[] = [];
@@ -180,8 +196,23 @@ export class WebSocketConnection implements FrameSink {
         allowedRsv: this.deflater === null ? 0 : RSV1,
         maxFrameBytes: this.limits.maxFrameBytes,
       },
-      this,
+      {
+        onFrameStart: (fin, rsv, opcode, length) => {
+          this.recvFrameStart(fin, rsv, opcode, length);
+        },
+        onFramePayload: (bytes, start, end, payloadOffset) => {
+          this.recvFramePayload(bytes, start, end, payloadOffset);
+        },
+        onFrameEnd: () => this.recvFrameEnd(),
+      },
     );
+    this.keepAliveIntervalMs = options.keepAliveIntervalMs ?? 0;
+    this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? this.keepAliveIntervalMs;
+    if (!(this.keepAliveIntervalMs >= 0) || !(this.keepAliveTimeoutMs >= 0)) {
+      throw new UsageError('ERR_INVALID_ARG', 'keep-alive times must be non-negative numbers');
+    }
+    this.deadline =
+      this.keepAliveIntervalMs > 0 ? (options.nowMs ?? 0) + this.keepAliveIntervalMs : undefined;
   }
 
   /** True once both Close frames were exchanged or the connection failed. */
@@ -208,6 +239,7 @@ export class WebSocketConnection implements FrameSink {
    */
   receive(chunk: Uint8Array, start = 0, end = chunk.length): void {
     if (this.isReceiveDone) return;
+    if (end > start) this.hasInputSinceTick = true;
     try {
       this.decoder.decode(chunk, start, end);
     } catch (err) {
@@ -229,8 +261,7 @@ export class WebSocketConnection implements FrameSink {
     return this.events[this.eventHead++]!;
   }
 
-  /** @internal FrameSink */
-  onFrameStart(fin: boolean, rsv: number, opcode: number, length: number): void {
+  private recvFrameStart(fin: boolean, rsv: number, opcode: number, length: number): void {
     this.frameOpcode = opcode;
     this.frameFin = fin;
     if (opcode >= 0x8) {
@@ -305,8 +336,7 @@ export class WebSocketConnection implements FrameSink {
     }
   }
 
-  /** @internal FrameSink */
-  onFramePayload(bytes: Uint8Array, start: number, end: number, payloadOffset: number): void {
+  private recvFramePayload(bytes: Uint8Array, start: number, end: number, payloadOffset: number): void {
     const n = end - start;
     if (this.frameOpcode >= 0x8) {
       this.controlBuf.set(bytes.subarray(start, end), payloadOffset);
@@ -339,8 +369,7 @@ export class WebSocketConnection implements FrameSink {
     }
   }
 
-  /** @internal FrameSink */
-  onFrameEnd(): boolean {
+  private recvFrameEnd(): boolean {
     switch (this.frameOpcode) {
       case Opcode.PING:
         this.recvPing(this.controlBuf);
@@ -447,6 +476,41 @@ export class WebSocketConnection implements FrameSink {
 
   private pushEvent(ev: WebSocketEvent): void {
     this.events.push(ev);
+  }
+
+  // ---- time -----------------------------------------------------------------------------------------
+
+  /** The next keep-alive deadline on the caller's clock, or undefined when keep-alive is off or closed. */
+  nextDeadline(): number | undefined {
+    return this.state === WebSocketState.CLOSED ? undefined : this.deadline;
+  }
+
+  /**
+   * Runs keep-alive at `nowMs`: after an idle interval it sends a Ping; when the peer then stays silent for
+   * the timeout the connection fails with 1001 (GOING_AWAY, ERR_WS_KEEPALIVE_TIMEOUT), thrown like a
+   * receive error. While we are closing, silence is the driver's close timeout to handle.
+   */
+  handleTimeout(nowMs: number): void {
+    if (this.deadline === undefined || nowMs < this.deadline || this.state === WebSocketState.CLOSED) return;
+    const isAlive = this.hasInputSinceTick;
+    this.hasInputSinceTick = false;
+    if (isAlive || this.state !== WebSocketState.OPEN) {
+      this.isPingOutstanding = false;
+      this.deadline = nowMs + this.keepAliveIntervalMs;
+      return;
+    }
+    if (this.isPingOutstanding) {
+      const err = wsError(
+        CloseCode.GOING_AWAY,
+        'ERR_WS_KEEPALIVE_TIMEOUT',
+        `no data from the peer within ${this.keepAliveTimeoutMs} ms of a keep-alive Ping`,
+      );
+      this.fail(err);
+      throw err;
+    }
+    this.isPingOutstanding = true;
+    this.writeFrame(true, 0, Opcode.PING, EMPTY, 0, 0);
+    this.deadline = nowMs + this.keepAliveTimeoutMs;
   }
 
   // ---- actions --------------------------------------------------------------------------------------

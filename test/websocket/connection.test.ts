@@ -564,3 +564,51 @@ test('permessage-deflate: corrupt deflate data fails with 1007', () => {
 test('rawFrame sanity: server-built frames have no mask', () => {
   assert.equal(rawFrame({ opcode: 1, mask: null })[1], 0);
 });
+
+// ---- keep-alive ----------------------------------------------------------------------------------------
+
+test('keep-alive: off by default', () => {
+  const conn = new WebSocketConnection(SERVER);
+  assert.equal(conn.nextDeadline(), undefined);
+  conn.handleTimeout(1e9);
+  assert.equal(conn.takeOutput().length, 0);
+});
+
+test('keep-alive: Ping after an idle interval, fail with 1001 when the peer stays silent', () => {
+  const conn = new WebSocketConnection({
+    role: 'server',
+    keepAliveIntervalMs: 1000,
+    keepAliveTimeoutMs: 300,
+    nowMs: 50,
+  });
+  assert.equal(conn.nextDeadline(), 1050);
+  conn.handleTimeout(1000); // early: nothing
+  assert.equal(conn.takeOutput().length, 0);
+  conn.handleTimeout(1050);
+  assert.deepEqual(Buffer.from(concat(conn.takeOutput())), Buffer.from([0x89, 0]));
+  assert.equal(conn.nextDeadline(), 1350);
+  assert.throws(
+    () => {
+      conn.handleTimeout(1350);
+    },
+    (e: unknown) =>
+      e instanceof WebSocketError && e.wireCode === 1001 && e.code === 'ERR_WS_KEEPALIVE_TIMEOUT',
+  );
+  assert.equal(conn.isClosed, true);
+  assert.equal(sentCloseCode(concat(conn.takeOutput()), false), 1001);
+  assert.equal(conn.nextDeadline(), undefined);
+});
+
+test('keep-alive: any input resets the idle timer; the Pong keeps the connection', () => {
+  const conn = new WebSocketConnection({ role: 'server', keepAliveIntervalMs: 1000 });
+  conn.receive(clientFrame({ opcode: 1, payload: 'x' }));
+  conn.handleTimeout(1000);
+  assert.equal(conn.takeOutput().length, 0, 'input during the interval: no Ping');
+  assert.equal(conn.nextDeadline(), 2000);
+  conn.handleTimeout(2000);
+  assert.equal(conn.takeOutput().length, 1, 'idle: Ping');
+  conn.receive(clientFrame({ opcode: 0xa }));
+  conn.handleTimeout(3000);
+  assert.equal(conn.isClosed, false);
+  assert.equal(conn.nextDeadline(), 4000);
+});
