@@ -34,6 +34,8 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
  * Whether `code` may appear in a Close frame on the wire (RFC 6455 §7.4.1, §7.4.2): the defined codes
  * except the reserved 1004, 1005, 1006 and 1015, the registered 1012-1014, and 3000-4999 (libraries,
  * frameworks, applications). Anything else received is a protocol error (1002).
+ * Leniency: 1012-1014 postdate RFC 6455's text (IANA registry) and are accepted, as Autobahn case 7.7.x
+ * expects; covered by test/websocket/connection.test.ts "close codes 1000-1003, 1007-1014 and 3000-4999".
  */
 export function isValidWireCloseCode(code: number): boolean {
   if (code >= 3000 && code <= 4999) return true;

@@ -365,6 +365,9 @@ export function encodeFrameHeader(
   return pos;
 }
 
+/** Below this many words, creating the Uint32Array view costs more than XOR-ing byte by byte. */
+const WORD_PATH_MIN_WORDS = 32;
+
 const keyScratch = new Uint8Array(4);
 const keyScratch32 = new Uint32Array(keyScratch.buffer);
 
@@ -391,7 +394,7 @@ export function maskInPlace(
     p = (p + 1) & 3;
   }
   const words = (end - i) >>> 2;
-  if (words >= 2) {
+  if (words >= WORD_PATH_MIN_WORDS) {
     keyScratch[0] = key[keyStart + p]!;
     keyScratch[1] = key[keyStart + ((p + 1) & 3)]!;
     keyScratch[2] = key[keyStart + ((p + 2) & 3)]!;

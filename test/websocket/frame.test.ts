@@ -80,10 +80,10 @@ test('encodeFrameHeader uses the minimal length form and decodes back', () => {
 });
 
 test('maskInPlace matches bytewise XOR for every alignment, phase and length', () => {
-  const backing = new Uint8Array(200);
+  const backing = new Uint8Array(400);
   for (let off = 0; off < 4; off++) {
     for (let phase = 0; phase < 4; phase++) {
-      for (const len of [0, 1, 3, 4, 7, 8, 9, 31, 64, 101]) {
+      for (const len of [0, 1, 3, 4, 7, 8, 9, 31, 64, 101, 127, 128, 131, 257, 300]) {
         const view = backing.subarray(off, off + len + 8);
         for (let i = 0; i < view.length; i++) view[i] = (i * 31 + off) & 0xff;
         const expected = view.slice();
