@@ -319,6 +319,8 @@ export function acceptPerMessageDeflateResponse(
   if (offered.serverNoContextTakeover === true && !p.serverNoContextTakeover) {
     reject('server_no_context_takeover missing from the response');
   }
+  // Leniency: server_max_window_bits in a response to an offer without it is accepted (the server only
+  // narrows its own window, which our inflater handles); test "client: server may limit its own window unasked".
   const offeredClientBits =
     typeof offered.clientMaxWindowBits === 'number' ? offered.clientMaxWindowBits : 15;
   return {
