@@ -401,7 +401,8 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
           `cannot inflate message: ${String(cause)}`,
         );
       }
-      if (inflated === null) {
+      // A codec that overshoots the bound is treated like one that reported it.
+      if (inflated === null || inflated.length > this.limits.maxMessageBytes) {
         throw this.error(
           CloseCode.MESSAGE_TOO_BIG,
           'ERR_WS_MESSAGE_TOO_BIG',
