@@ -10,6 +10,7 @@ const coreGlobs = [
   'src/http2/**',
   'src/http3/**',
   'src/quic/**',
+  'src/websocket/**',
 ];
 
 export default tseslint.config(

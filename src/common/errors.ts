@@ -14,7 +14,7 @@ export type ErrorScope = 'stream' | 'connection';
 export type ErrorInitiator = 'local' | 'remote';
 
 /** The protocol layer an error belongs to. */
-export type ProtocolLayer = 'http1' | 'hpack' | 'qpack' | 'http2' | 'http3' | 'quic';
+export type ProtocolLayer = 'http1' | 'hpack' | 'qpack' | 'http2' | 'http3' | 'quic' | 'websocket';
 
 /** Optional facts attached to a {@link ProtocolError}. */
 export interface ProtocolErrorDetails {
@@ -111,6 +111,14 @@ export class QuicError extends ProtocolError {
     this.frameType = details.frameType ?? 0;
     this.isApplication = details.isApplication ?? false;
   }
+}
+
+/**
+ * WebSocket error (RFC 6455); `wireCode` is the close status code the endpoint sends (RFC 6455 §7.4.1),
+ * for example 1002 for a protocol error, 1007 for invalid UTF-8 and 1009 for a message over the limit.
+ */
+export class WebSocketError extends ProtocolError {
+  readonly layer = 'websocket' as const;
 }
 
 /** The caller used the API wrongly (bad option, action in the wrong state). Not a peer's fault. */
