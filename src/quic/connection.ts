@@ -394,6 +394,8 @@ export class QuicConnectionCore {
   /** Bytes received from and sent to a new address while it is being validated (RFC 9000 §8.2.1). */
   private pathBytesReceived = 0;
   private pathBytesSent = 0;
+  /** The DCID the peer used on the current path (RFC 9000 §9.5), once known. */
+  private pathDcid: Uint8Array | null = null;
   /** The packet just processed carried a non-probing frame (RFC 9000 §9.1). */
   private isNonProbingPacket = false;
 
@@ -751,7 +753,11 @@ export class QuicConnectionCore {
       this.checkStatelessReset(bytes);
       return;
     }
-    if (!isSameAddress(remote, this.remoteAddress)) this.onAddressChange(remote, nowMs);
+    const dcid = firstDcid!;
+    if (!isSameAddress(remote, this.remoteAddress)) this.onAddressChange(remote, dcid, nowMs);
+    else if (this.isNonProbingPacket && (this.pathDcid === null || !bytesEqual(this.pathDcid, dcid))) {
+      this.pathDcid = dcid.slice();
+    }
     if (this.pathChallenge !== null && isSameAddress(remote, this.remoteAddress)) {
       this.pathBytesReceived += bytes.length;
     }
@@ -1554,12 +1560,35 @@ export class QuicConnectionCore {
     return this.localCids.map((c) => c.cid);
   }
 
-  private onAddressChange(remote: QuicAddress, nowMs: number): void {
+  /**
+   * Switches to an unused connection ID of the peer and retires the current one (RFC 9000 §5.1.2), e.g.
+   * before moving to a new local address (RFC 9000 §9.5). Answers false when the peer issued no spare one.
+   */
+  rotateConnectionId(): boolean {
+    return this.isHandshakeConfirmed && this.isOpen && this.rotatePeerCid();
+  }
+
+  /** Moves to an unused peer connection ID, retiring the current one (RFC 9000 §5.1.2); false if none. */
+  private rotatePeerCid(): boolean {
+    const next = this.peerCids.find((p) => p.seq !== this.activePeerCid.seq);
+    if (next === undefined) return false;
+    const old = this.activePeerCid;
+    this.peerCids.splice(this.peerCids.indexOf(old), 1);
+    this.pendingRetireSeqs.push(old.seq);
+    this.activePeerCid = next;
+    return true;
+  }
+
+  private onAddressChange(remote: QuicAddress, dcid: Uint8Array, nowMs: number): void {
     // RFC 9000 §9.3: only a server follows a client's new address, after the handshake is confirmed, and
     // only for a packet with non-probing frames (§9.1); the new path is validated with PATH_CHALLENGE
     // (§8.2) while packets keep flowing to it.
     if (this.role !== 'server' || !this.isHandshakeConfirmed || !this.isNonProbingPacket) return;
     this.remoteAddress = remote;
+    // RFC 9000 §9.5: a peer that migrated on purpose uses a new connection ID; we must not send to its
+    // new address with the one of the old path. (Same DCID = NAT rebinding: the current one may stay.)
+    if (this.pathDcid !== null && !bytesEqual(dcid, this.pathDcid)) this.rotatePeerCid();
+    this.pathDcid = dcid.slice();
     if (isSameAddress(remote, this.validatedRemote)) {
       // Back on the validated path: no validation needed.
       this.pathChallenge = null;

@@ -427,3 +427,36 @@ test('a lost CONNECTION_CLOSE is repeated when the peer keeps sending (RFC 9000 
     p.runUntil(() => p.clientEndpoint.connectionCount === 0 && p.serverEndpoint.connectionCount === 0),
   );
 });
+
+test('a client migrating with a new connection ID gets answers on a new one too (RFC 9000 §9.5)', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  p.runUntil(() => false, p.link.nowMs + 200);
+  const cc = p.client.conn!;
+  const sc = p.server.conn!;
+  const clientCidsBefore = cc.localConnectionIds.map((c) => Buffer.from(c).toString('hex'));
+  const serverCidsBefore = sc.localConnectionIds.map((c) => Buffer.from(c).toString('hex'));
+  assert.ok(cc.rotateConnectionId());
+  p.link.addresses[0] = { address: '10.7.7.7', port: 7777 };
+  const id = cc.openStream(true)!;
+  cc.writeStream(id, [pattern(id, 2000)], true);
+  p.server.onEvent = (e, side) => {
+    if (e.type === 'streamData' && e.fin) side.conn!.writeStream(e.id, [pattern(e.id, 500)], true);
+  };
+  assert.ok(p.runUntil(() => p.client.streams.get(id)?.finCount === 1 && !sc.isPathValidating));
+  p.runUntil(() => false, p.link.nowMs + 200);
+  // Each side retired the connection ID used on the old path; the other side replaced it.
+  const clientCidsAfter = cc.localConnectionIds.map((c) => Buffer.from(c).toString('hex'));
+  const serverCidsAfter = sc.localConnectionIds.map((c) => Buffer.from(c).toString('hex'));
+  assert.ok(
+    !clientCidsAfter.includes(clientCidsBefore[0]!),
+    'server moved off the client CID of the old path',
+  );
+  assert.ok(
+    !serverCidsAfter.includes(serverCidsBefore[0]!),
+    'client moved off the server CID of the old path',
+  );
+  assert.equal(clientCidsAfter.length, clientCidsBefore.length);
+  assert.equal(serverCidsAfter.length, serverCidsBefore.length);
+  assert.deepEqual(sc.remote, { address: '10.7.7.7', port: 7777 });
+});
