@@ -147,6 +147,8 @@ export class QuicEndpoint {
   private events: QuicEndpointEvent[] = [];
   private eventHead = 0;
   private nextConn = 0;
+  private resetBudget: number;
+  private resetBudgetAtMs = 0;
 
   constructor(options: QuicEndpointOptions) {
     this.crypto = options.crypto;
@@ -156,6 +158,7 @@ export class QuicEndpoint {
       throw new UsageError('ERR_INVALID_ARG', 'staticKey must be at least 32 bytes');
     }
     this.staticKey = options.staticKey ?? this.crypto.randomBytes(32);
+    this.resetBudget = this.limits.statelessResetsPerSecond;
   }
 
   /** Connections alive (not yet fully closed). */
@@ -264,7 +267,7 @@ export class QuicEndpoint {
           return;
         }
       }
-      this.sendStatelessReset(bytes, inv.dcid, remote);
+      this.sendStatelessReset(bytes, inv.dcid, remote, nowMs);
       return;
     }
     if (inv.version === 0) return; // a Version Negotiation for no connection of ours
@@ -438,10 +441,19 @@ export class QuicEndpoint {
     this.enqueue({ bytes, remote });
   }
 
-  private sendStatelessReset(bytes: Uint8Array, dcid: Uint8Array, remote: QuicAddress): void {
+  private sendStatelessReset(bytes: Uint8Array, dcid: Uint8Array, remote: QuicAddress, nowMs: number): void {
     // RFC 9000 §10.3.3: smaller than the packet that triggered it (no reset loops), at least 21 bytes so
     // it looks like a short header packet with a 1-byte payload.
     if (bytes.length <= 21) return;
+    // RFC 9000 §10.3: resets are rate-limited (a token bucket refilled per second).
+    const rate = this.limits.statelessResetsPerSecond;
+    if (rate !== Infinity) {
+      const elapsedMs = Math.max(0, nowMs - this.resetBudgetAtMs);
+      this.resetBudget = Math.min(rate, this.resetBudget + (elapsedMs * rate) / 1000);
+      this.resetBudgetAtMs = nowMs;
+      if (!(this.resetBudget >= 1)) return;
+      this.resetBudget -= 1;
+    }
     const size = Math.min(bytes.length - 1, 43);
     // RFC 9000 §10.3: first bits 01, the rest unpredictable; the token ends the datagram.
     const reset = encodeStatelessReset(

@@ -56,6 +56,8 @@ export interface QuicLimits {
   readonly maxEndpointQueue: number;
   /** 1-RTT packets sent with one key before we update keys (RFC 9001 §6.6 sets the AEAD's upper bound). */
   readonly keyUpdateAfterPackets: number;
+  /** Stateless resets an endpoint sends per second at most (burst of the same size, RFC 9000 §10.3). */
+  readonly statelessResetsPerSecond: number;
 }
 
 /** Default QUIC limits; frozen. */
@@ -105,6 +107,8 @@ export const DEFAULT_QUIC_LIMITS: Readonly<QuicLimits> = Object.freeze({
   maxEndpointQueue: 1024,
   // 2^23: the AES-GCM confidentiality limit of RFC 9001 §6.6 (the AEAD's own limit applies when lower).
   keyUpdateAfterPackets: 2 ** 23,
+  // 100/s: RFC 9000 §10.3 lets an endpoint limit resets; enough for restarts, useless as a reflector.
+  statelessResetsPerSecond: 100,
 });
 
 /** Merges `overrides` into {@link DEFAULT_QUIC_LIMITS}, validating every value. */

@@ -268,3 +268,33 @@ test('a STREAM frame in an Initial packet is a PROTOCOL_VIOLATION (RFC 9000 §12
   assert.equal(close.errorCode, 0x0a);
   assert.equal(close.frameType, FrameType.STREAM);
 });
+
+test('stateless resets are rate-limited (RFC 9000 §10.3)', () => {
+  const c = testCertificate();
+  const ep = new QuicEndpoint({
+    crypto: nodeCrypto,
+    limits: { statelessResetsPerSecond: 5 },
+    server: {
+      alpn: ['x'],
+      certificateChain: nodeCrypto.pemToDer(c.cert),
+      signingKey: nodeCrypto.loadSigningKey(c.key),
+    },
+  });
+  const short = (): Uint8Array => {
+    const b = nodeCrypto.randomBytes(60);
+    b[0] = 0x40 | (b[0]! & 0x3f);
+    return b;
+  };
+  let sent = 0;
+  for (let i = 0; i < 20; i++) {
+    ep.receive(short(), CLIENT, 1000);
+    sent += drain(ep, 1000).length;
+  }
+  assert.equal(sent, 5);
+  // One second later the bucket is full again.
+  for (let i = 0; i < 20; i++) {
+    ep.receive(short(), CLIENT, 2000);
+    sent += drain(ep, 2000).length;
+  }
+  assert.equal(sent, 10);
+});
