@@ -14,7 +14,11 @@ import type { Http3Limits } from '../http3/limits.js';
 import { Http3Session } from '../server/http3-session.js';
 import { QuicProviderError } from '../transport/quic.js';
 import { connectQuiche } from '../transport/quic-quiche.js';
-import type { QuicheClientConnection } from '../transport/quic-quiche.js';
+import { connectHayateQuic } from '../transport/quic-udp.js';
+import type { QuicConnection } from '../transport/quic.js';
+
+/** A client QUIC connection of either provider. */
+type ClientQuic = QuicConnection & { readonly closed: Promise<void>; destroy(): Promise<void> };
 import { TransportError } from '../transport/errors.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 
@@ -46,6 +50,11 @@ export interface Http3ClientOptions {
    * and a connection completing later is closed at once. Default: none (the idle timeout bounds it).
    */
   readonly connectTimeoutMs?: number;
+  /**
+   * The QUIC implementation: `'quiche'` (default; the optional `@matrixai/quic` package) or `'hayate'`
+   * (hayate/quic, pure TypeScript).
+   */
+  readonly quicProvider?: 'quiche' | 'hayate';
 }
 
 /** A request started with {@link Http3Client.start}. */
@@ -68,12 +77,12 @@ interface Pending {
 /** An HTTP/3 client connection (requests are multiplexed on one QUIC connection). */
 export class Http3Client {
   private readonly session: Http3Session;
-  private readonly quic: QuicheClientConnection;
+  private readonly quic: ClientQuic;
   private readonly authority: string;
   private readonly pending: Map<number, Pending>;
   private readonly maxBodyBytes: number;
 
-  private constructor(quic: QuicheClientConnection, authority: string, options: Http3ClientOptions) {
+  private constructor(quic: ClientQuic, authority: string, options: Http3ClientOptions) {
     this.quic = quic;
     this.authority = authority;
     this.pending = new Map();
@@ -89,7 +98,8 @@ export class Http3Client {
 
   /** Opens a QUIC connection (ALPN h3) to `host:port`. */
   static async connect(host: string, port: number, options: Http3ClientOptions = {}): Promise<Http3Client> {
-    const quicPending = connectQuiche({
+    const connectQuic = options.quicProvider === 'hayate' ? connectHayateQuic : connectQuiche;
+    const quicPending: Promise<ClientQuic> = connectQuic({
       host,
       port,
       serverName: options.serverName ?? host,

@@ -11,6 +11,7 @@ import { H3ErrorCode } from '../http3/errors.js';
 import type { Http3Limits } from '../http3/limits.js';
 import type { QuicConnection } from '../transport/quic.js';
 import { listenQuiche } from '../transport/quic-quiche.js';
+import { listenHayateQuic } from '../transport/quic-udp.js';
 import { TimerWheel } from '../transport/timer-wheel.js';
 import { ServerError, ServerErrorCode } from './errors.js';
 import { ServerExchange, type ExchangeHost } from './exchange.js';
@@ -177,6 +178,11 @@ export interface ListenHttp3Options {
   readonly enableConnectProtocol?: boolean;
   /** QUIC idle timeout; default 30 s. */
   readonly idleTimeoutMs?: number;
+  /**
+   * The QUIC implementation: `'quiche'` (default; the optional `@matrixai/quic` package) or `'hayate'`
+   * (hayate/quic, pure TypeScript, no dependency).
+   */
+  readonly quicProvider?: QuicProviderName;
   /** Told of handler failures and response timeouts, as `createServer`'s `onError` (default: nothing). */
   readonly onError?: (error: unknown) => void;
   /**
@@ -192,6 +198,9 @@ export interface ListenHttp3Options {
    */
   readonly exchangeHost?: ExchangeHost;
 }
+
+/** Which QUIC implementation carries HTTP/3. */
+export type QuicProviderName = 'quiche' | 'hayate';
 
 /** A running HTTP/3 listener. */
 export interface Http3Server {
@@ -224,7 +233,8 @@ export function withAltSvc(handler: Handler, altSvc: string): Handler {
 export async function listenHttp3(options: ListenHttp3Options, handler: Handler): Promise<Http3Server> {
   const sessions = new Set<Http3Session>();
   const host = options.exchangeHost ?? standaloneHost(handler, options);
-  const listener = await listenQuiche({
+  const listen = options.quicProvider === 'hayate' ? listenHayateQuic : listenQuiche;
+  const listener = await listen({
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.port === undefined ? {} : { port: options.port }),
     key: options.key,

@@ -1,0 +1,530 @@
+/**
+ * hayate/quic on UDP: one node:dgram socket per {@link QuicEndpoint}, the endpoint's deadlines on one timer,
+ * and each connection presented to HTTP/3 as a {@link QuicConnection} (src/transport/quic.ts), so
+ * `Http3Session`, the HTTP/3 server and the client run on it exactly as on the quiche adapter.
+ *
+ * The core is sans-I/O (src/quic): this file feeds it datagrams with `performance.now()` timestamps, drains
+ * `pollTransmit` after every input and every user action (coalesced into one microtask), and arms a single
+ * timer at the endpoint's next deadline.
+ */
+import { createSocket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { QuicConnectionCore } from '../quic/connection.js';
+import { QuicEndpoint } from '../quic/endpoint.js';
+import type { QuicAddress, QuicEvent } from '../quic/events.js';
+import { CloseReason } from '../quic/events.js';
+import type { QuicLimits } from '../quic/limits.js';
+import { nodeCrypto } from '../quic/crypto/node.js';
+import { QuicCloseKind, QuicProviderError } from './quic.js';
+import type { QuicCloseKindCode, QuicConnection, QuicConnectionHandlers } from './quic.js';
+
+/** Receive buffer asked of the kernel: a burst of full-size datagrams at 1 Gbit/s for a few ms. */
+const UDP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+const UDP_SEND_BUFFER_BYTES = 4 * 1024 * 1024;
+
+type Pending = (h: QuicConnectionHandlers) => void;
+
+/** A {@link QuicConnection} over one hayate/quic connection core. */
+export class HayateQuicConnection implements QuicConnection {
+  readonly role: 'client' | 'server';
+  readonly core: QuicConnectionCore;
+  private readonly driver: UdpQuicDriver;
+  private handlers: QuicConnectionHandlers | null;
+  private readonly pending: Pending[];
+  private alpnValue: string;
+  private isEnded: boolean;
+  /** Next local stream id of each type (index = id & 3) not yet opened in the core. */
+  private readonly nextLocal: number[];
+  /** Writes to local streams that MAX_STREAMS does not allow yet, in order. */
+  private readonly blocked: Array<{ streamId: number; chunks: Uint8Array[]; fin: boolean }>;
+  private resolveClosed!: () => void;
+  /** Resolves when the connection is over (closed, drained, timed out or reset). */
+  readonly closed: Promise<void>;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Set once the handshake completes, rejected if the connection ends first (client connect). */
+  handshake: { resolve: () => void; reject: (e: Error) => void } | null;
+
+  constructor(
+    driver: UdpQuicDriver,
+    core: QuicConnectionCore,
+    role: 'client' | 'server',
+    remote: QuicAddress,
+  ) {
+    this.driver = driver;
+    this.core = core;
+    this.role = role;
+    this.handlers = null;
+    this.pending = [];
+    this.alpnValue = '';
+    this.isEnded = false;
+    this.nextLocal = [0, 1, 2, 3];
+    this.blocked = [];
+    this.handshake = null;
+    this.remoteAddress = remote.address;
+    this.remotePort = remote.port;
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+  }
+
+  get alpn(): string {
+    return this.alpnValue;
+  }
+
+  get isDatagramSupported(): boolean {
+    return this.core.isDatagramSupported;
+  }
+
+  /** True once the connection has ended. */
+  get isClosed(): boolean {
+    return this.isEnded;
+  }
+
+  setHandlers(handlers: QuicConnectionHandlers): void {
+    this.handlers = handlers;
+    for (const p of this.pending.splice(0)) p(handlers);
+  }
+
+  writeStream(streamId: number, chunks: readonly Uint8Array[], fin: boolean): void {
+    if (this.isEnded) return;
+    if (this.isLocal(streamId) && !this.openLocalUpTo(streamId)) {
+      // The peer's MAX_STREAMS does not allow the stream yet (RFC 9000 §4.6): hold the writes until it does.
+      this.blocked.push({ streamId, chunks: [...chunks], fin });
+      return;
+    }
+    this.core.writeStream(streamId, chunks, fin);
+    this.driver.scheduleFlush();
+  }
+
+  private isLocal(streamId: number): boolean {
+    return (streamId & 1) === (this.role === 'client' ? 0 : 1);
+  }
+
+  /**
+   * The provider contract lets the user open a local stream by writing to it; the core opens streams in
+   * id order (RFC 9000 §2.1), so open every id of that type up to `streamId`. False when MAX_STREAMS
+   * stops it (or blocked writes are still waiting, to keep the order).
+   */
+  private openLocalUpTo(streamId: number): boolean {
+    const type = streamId & 3;
+    if (streamId < this.nextLocal[type]!) return true;
+    if (this.blocked.length > 0) return false;
+    const bidi = (type & 2) === 0;
+    while (this.nextLocal[type]! <= streamId) {
+      const id = this.core.openStream(bidi);
+      if (id === null) return false;
+      this.nextLocal[type] = id + 4;
+    }
+    return true;
+  }
+
+  private retryBlocked(): void {
+    const waiting = this.blocked.splice(0);
+    for (let i = 0; i < waiting.length; i++) {
+      const w = waiting[i]!;
+      if (this.blocked.length === 0 && this.openLocalUpTo(w.streamId)) {
+        this.core.writeStream(w.streamId, w.chunks, w.fin);
+      } else {
+        this.blocked.push(w);
+      }
+    }
+    this.driver.scheduleFlush();
+  }
+
+  consumed(streamId: number, bytes: number): void {
+    if (this.isEnded) return;
+    this.core.consumed(streamId, bytes);
+    this.driver.scheduleFlush();
+  }
+
+  resetStream(streamId: number, code: number): void {
+    if (this.isEnded) return;
+    this.core.resetStream(streamId, code);
+    this.driver.scheduleFlush();
+  }
+
+  stopSending(streamId: number, code: number): void {
+    if (this.isEnded) return;
+    this.core.stopSending(streamId, code);
+    this.driver.scheduleFlush();
+  }
+
+  sendDatagram(payload: Uint8Array): void {
+    if (!this.core.isDatagramSupported) {
+      throw new QuicProviderError('ERR_QUIC_DATAGRAM_UNSUPPORTED', 'the peer did not enable DATAGRAM frames');
+    }
+    if (this.isEnded) return;
+    this.core.sendDatagram(payload);
+    this.driver.scheduleFlush();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.isEnded) return;
+    this.core.close(code, reason, true, performance.now());
+    this.driver.scheduleFlush();
+  }
+
+  /** Hands the core's events to the handlers (or queues them until `setHandlers`). */
+  dispatch(): void {
+    for (let e = this.core.nextEvent(); e !== null; e = this.core.nextEvent()) this.deliver(e);
+  }
+
+  private deliver(e: QuicEvent): void {
+    switch (e.type) {
+      case 'handshakeComplete':
+        this.alpnValue = e.alpn;
+        this.handshake?.resolve();
+        this.handshake = null;
+        return;
+      case 'streamOpened':
+        return;
+      case 'streamsAvailable':
+        if (this.blocked.length > 0) this.retryBlocked();
+        return;
+      case 'streamData':
+        this.emit((h) => {
+          h.onStreamData(e.id, e.bytes, e.fin);
+        });
+        return;
+      case 'streamReset':
+        this.emit((h) => {
+          h.onStreamReset(e.id, e.code);
+        });
+        return;
+      case 'stopSending':
+        this.emit((h) => {
+          h.onStopSending(e.id, e.code);
+        });
+        return;
+      case 'streamAcked':
+        this.emit((h) => {
+          h.onStreamAcked(e.id, e.bytes);
+        });
+        return;
+      case 'datagram':
+        this.emit((h) => {
+          h.onDatagram(e.bytes);
+        });
+        return;
+      case 'closed': {
+        this.isEnded = true;
+        const kind: QuicCloseKindCode =
+          e.reason === CloseReason.IdleTimeout || e.reason === CloseReason.HandshakeTimeout
+            ? QuicCloseKind.IDLE_TIMEOUT
+            : e.isApplication
+              ? QuicCloseKind.APPLICATION
+              : QuicCloseKind.TRANSPORT;
+        if (this.handshake !== null) {
+          this.handshake.reject(
+            new QuicProviderError(
+              'ERR_QUIC_HANDSHAKE',
+              `QUIC handshake failed: ${e.error?.message ?? e.reasonPhrase} (code 0x${e.code.toString(16)})`,
+              { cause: e.error },
+            ),
+          );
+          this.handshake = null;
+        }
+        this.emit((h) => {
+          h.onClose(e.code, e.reasonPhrase, kind);
+        });
+        this.driver.forget(this);
+        this.resolveClosed();
+        return;
+      }
+    }
+  }
+
+  private emit(p: Pending): void {
+    if (this.handlers === null) this.pending.push(p);
+    else p(this.handlers);
+  }
+}
+
+/** Drives one endpoint on one UDP socket. */
+class UdpQuicDriver {
+  readonly socket: Socket;
+  readonly endpoint: QuicEndpoint;
+  private readonly connections: Set<HayateQuicConnection>;
+  private readonly onConnection: ((c: HayateQuicConnection) => void) | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt: number;
+  private isFlushScheduled: boolean;
+  private isStopped: boolean;
+  /** Datagrams handed to the socket whose send callback has not run yet. */
+  private pendingSends: number;
+  /** Set by `shutdown`: close the socket once `pendingSends` reaches 0. */
+  private closeSocket: (() => void) | null;
+  private readonly flushNow: () => void;
+  private readonly onTimer: () => void;
+  private readonly onSent: () => void;
+  /** Called after a pump that leaves the endpoint without connections (a client's socket then closes). */
+  onIdle: (() => Promise<void>) | null = null;
+
+  constructor(socket: Socket, endpoint: QuicEndpoint, onConnection?: (c: HayateQuicConnection) => void) {
+    this.socket = socket;
+    this.endpoint = endpoint;
+    this.connections = new Set();
+    this.onConnection = onConnection;
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.isFlushScheduled = false;
+    this.isStopped = false;
+    this.pendingSends = 0;
+    this.closeSocket = null;
+    this.onSent = () => {
+      if (--this.pendingSends === 0 && this.closeSocket !== null) this.closeSocket();
+    };
+    this.flushNow = () => {
+      this.isFlushScheduled = false;
+      this.pump();
+    };
+    this.onTimer = () => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      if (this.isStopped) return;
+      this.endpoint.handleTimeout(performance.now());
+      this.pump();
+    };
+    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      if (this.isStopped) return;
+      this.endpoint.receive(msg, { address: rinfo.address, port: rinfo.port }, performance.now());
+      this.scheduleFlush();
+    });
+  }
+
+  /** Wraps a core this driver owns. */
+  adopt(core: QuicConnectionCore, role: 'client' | 'server', remote: QuicAddress): HayateQuicConnection {
+    const c = new HayateQuicConnection(this, core, role, remote);
+    this.connections.add(c);
+    return c;
+  }
+
+  forget(c: HayateQuicConnection): void {
+    this.connections.delete(c);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Pumps once the current task's user actions are all queued (one flush for many writes). */
+  scheduleFlush(): void {
+    if (this.isFlushScheduled || this.isStopped) return;
+    this.isFlushScheduled = true;
+    queueMicrotask(this.flushNow);
+  }
+
+  /** New connections, events, datagrams out, then the timer: until nothing changes. */
+  pump(): void {
+    if (this.isStopped) return;
+    for (let ev = this.endpoint.nextEvent(); ev !== null; ev = this.endpoint.nextEvent()) {
+      const c = this.adopt(ev.connection, 'server', ev.connection.remote);
+      this.onConnection?.(c);
+    }
+    for (const c of this.connections) c.dispatch();
+    const now = performance.now();
+    for (let t = this.endpoint.pollTransmit(now); t !== null; t = this.endpoint.pollTransmit(now)) {
+      this.pendingSends++;
+      this.socket.send(t.bytes, t.remote.port, t.remote.address, this.onSent);
+    }
+    // Handlers run during dispatch may have queued more; they scheduled another flush.
+    this.arm();
+    if (this.onIdle !== null && this.endpoint.connectionCount === 0) void this.onIdle();
+  }
+
+  private arm(): void {
+    const at = this.endpoint.nextDeadline();
+    if (at === undefined) {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      return;
+    }
+    if (this.timer !== undefined && at >= this.timerAt) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  /** CONNECTION_CLOSE on every connection, flushed now. */
+  closeAll(code: number, reason: string): void {
+    const now = performance.now();
+    for (const c of this.connections) c.core.close(code, reason, true, now);
+    this.pump();
+  }
+
+  /**
+   * Stops driving the endpoint and closes the socket once every datagram already handed to it has been
+   * sent (closing the socket earlier would cancel them: a CONNECTION_CLOSE must leave first).
+   */
+  shutdown(): Promise<void> {
+    this.isStopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.closeSocket !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.closeSocket = () => {
+        this.socket.close(() => {
+          resolve();
+        });
+      };
+      if (this.pendingSends === 0) this.closeSocket();
+    });
+  }
+}
+
+function tuneSocket(socket: Socket): void {
+  try {
+    socket.setRecvBufferSize(UDP_RECV_BUFFER_BYTES);
+    socket.setSendBufferSize(UDP_SEND_BUFFER_BYTES);
+  } catch {
+    // Capped by net.core.rmem_max / wmem_max or not settable here: keep the defaults.
+  }
+}
+
+function bindSocket(host: string, port: number): Promise<Socket> {
+  const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => {
+      socket.off('error', reject);
+      tuneSocket(socket);
+      resolve(socket);
+    });
+  });
+}
+
+/** Options of {@link listenHayateQuic}: the same shape as the quiche adapter's, plus QUIC limits. */
+export interface HayateQuicListenOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** PEM private key and certificate chain (leaf first). */
+  readonly key: string;
+  readonly cert: string;
+  /** ALPN protocols accepted; default ["h3"]. */
+  readonly alpn?: readonly string[];
+  /** Idle timeout in ms; default 30 000 (`limits.idleTimeoutMs`). */
+  readonly maxIdleTimeoutMs?: number;
+  /** QUIC limits (see `QuicLimits` in hayate/quic). */
+  readonly limits?: Partial<QuicLimits>;
+  /** Answer every new client with a Retry first (address validation, RFC 9000 §8.1.2). Default false. */
+  readonly retry?: boolean;
+  /** Called for every new connection, before any stream data is delivered. */
+  readonly onConnection: (conn: HayateQuicConnection) => void;
+}
+
+/** A listening hayate/quic endpoint. */
+export interface HayateQuicListener {
+  readonly host: string;
+  readonly port: number;
+  /** Live connections. */
+  readonly connectionCount: number;
+  /** Closes every connection (CONNECTION_CLOSE, NO_ERROR) and the socket. */
+  close(): Promise<void>;
+}
+
+function limitsWithIdle(
+  limits: Partial<QuicLimits> | undefined,
+  idleMs: number | undefined,
+): Partial<QuicLimits> {
+  return idleMs === undefined ? { ...limits } : { ...limits, idleTimeoutMs: idleMs };
+}
+
+/** Listens for QUIC connections on UDP with hayate/quic. */
+export async function listenHayateQuic(options: HayateQuicListenOptions): Promise<HayateQuicListener> {
+  const host = options.host ?? '127.0.0.1';
+  const socket = await bindSocket(host, options.port ?? 0);
+  const limits = limitsWithIdle(options.limits, options.maxIdleTimeoutMs);
+  const endpoint = new QuicEndpoint({
+    crypto: nodeCrypto,
+    limits,
+    server: {
+      alpn: options.alpn ?? ['h3'],
+      limits,
+      certificateChain: nodeCrypto.pemToDer(options.cert),
+      signingKey: nodeCrypto.loadSigningKey(options.key),
+      retry: options.retry ?? false,
+    },
+  });
+  const driver = new UdpQuicDriver(socket, endpoint, options.onConnection);
+  const address = socket.address();
+  return {
+    host: address.address,
+    port: address.port,
+    get connectionCount(): number {
+      return driver.connectionCount;
+    },
+    async close(): Promise<void> {
+      driver.closeAll(0, 'server closing');
+      await driver.shutdown();
+    },
+  };
+}
+
+/** Options of {@link connectHayateQuic}. */
+export interface HayateQuicConnectOptions {
+  readonly host: string;
+  readonly port: number;
+  /** SNI and certificate name; default `host` (IP literals send no SNI, RFC 6066 §3). */
+  readonly serverName?: string;
+  readonly alpn?: readonly string[];
+  /** Verify the server certificate (default true) against `ca` (PEM) or the system roots. */
+  readonly verifyPeer?: boolean;
+  readonly ca?: string;
+  readonly maxIdleTimeoutMs?: number;
+  readonly limits?: Partial<QuicLimits>;
+}
+
+/** A client connection; `destroy()` closes it and its socket. */
+export interface HayateQuicClientConnection extends HayateQuicConnection {
+  destroy(): Promise<void>;
+}
+
+/** Opens a QUIC connection with hayate/quic and resolves once the handshake completes. */
+export async function connectHayateQuic(
+  options: HayateQuicConnectOptions,
+): Promise<HayateQuicClientConnection> {
+  const socket = await bindSocket(isIP(options.host) === 6 ? '::' : '0.0.0.0', 0);
+  const limits = limitsWithIdle(options.limits, options.maxIdleTimeoutMs);
+  const endpoint = new QuicEndpoint({ crypto: nodeCrypto, limits });
+  const driver = new UdpQuicDriver(socket, endpoint);
+  const remote = { address: options.host, port: options.port };
+  const serverName = options.serverName ?? options.host;
+  const core = endpoint.connect(
+    remote,
+    {
+      alpn: options.alpn ?? ['h3'],
+      limits,
+      serverName,
+      verifyPeer: options.verifyPeer ?? true,
+      ...(options.ca === undefined ? {} : { ca: [options.ca] }),
+    },
+    performance.now(),
+  );
+  const conn = driver.adopt(core, 'client', remote);
+  const ready = new Promise<void>((resolve, reject) => {
+    conn.handshake = { resolve, reject };
+  });
+  const closeSocket = (): Promise<void> => driver.shutdown();
+  // The application is told at once; the socket stays for the closing or draining period (RFC 9000 §10.2)
+  // so a late packet still gets CONNECTION_CLOSE, and closes when the core is done with it.
+  driver.onIdle = closeSocket;
+  driver.pump();
+  try {
+    await ready;
+  } catch (err) {
+    await closeSocket();
+    throw err;
+  }
+  const destroy = async (): Promise<void> => {
+    if (!conn.isClosed) {
+      core.close(0, '', true, performance.now());
+      driver.pump();
+    }
+    await closeSocket();
+  };
+  return Object.assign(conn, { destroy });
+}
