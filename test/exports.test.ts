@@ -11,6 +11,7 @@ import * as http1 from 'hayate/http1';
 import * as http2 from 'hayate/http2';
 import * as http3 from 'hayate/http3';
 import * as qpack from 'hayate/qpack';
+import * as quic from 'hayate/quic';
 import * as router from 'hayate/router';
 import * as server from 'hayate/server';
 
@@ -37,6 +38,7 @@ describe('package entry points', () => {
     assert.equal(root.server, server);
     assert.equal(root.client, client);
     assert.equal(root.router, router);
+    assert.equal(root.quic, quic);
     assert.equal(root.Client, client.Client);
     assert.equal(root.Router, router.Router);
     assert.equal(root.createServer, server.createServer);
@@ -61,6 +63,7 @@ describe('package entry points', () => {
       ['UsageError', 'ClientError', 'Http2StreamError', 'TransportError', 'NativeError', 'QuicProviderError'],
     ],
     ['hayate/router', router, ['UsageError']],
+    ['hayate/quic', quic, ['UsageError', 'ProtocolError', 'QuicError']],
   ];
   for (const [name, mod, classes] of throwers) {
     it(`${name} exports the error classes it throws, identical to the root's`, () => {
@@ -88,6 +91,6 @@ describe('package entry points', () => {
       await s.close();
     }
     assert.ok(seen[0] instanceof root.UsageError);
-    assert.equal((seen[0]).code, 'ERR_INVALID_HEADER_NAME');
+    assert.equal(seen[0].code, 'ERR_INVALID_HEADER_NAME');
   });
 });
