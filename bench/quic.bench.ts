@@ -1,0 +1,136 @@
+/**
+ * QUIC benchmarks (area `quic`), over loopback UDP, one client for every server: hayate's HTTP/3 client on
+ * hayate/quic (`quicProvider: 'hayate'`).
+ *
+ * - `loopback-small-gets`: requests/s of batches of 100 concurrent small GETs on one connection.
+ * - `loopback-100MiB`: one 100 MiB download (MB/s in the record; hz = downloads/s).
+ *
+ * Servers, in one run: hayate on hayate/quic (the subject), hayate on the quiche adapter
+ * (`@matrixai/quic`), and ngtcp2's gtlsserver when installed. Issue 13's goal: hayate/quic at least 10x the
+ * quiche adapter's download MB/s, with no failures.
+ */
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Http3Client } from '../src/client/http3-client.js';
+import { selfSignedCertificate } from '../src/server/cert.js';
+import { listenHttp3 } from '../src/server/http3.js';
+import type { QuicProviderName } from '../src/server/http3.js';
+import type { BenchOptions, BenchRecord } from './lib/report.js';
+
+export const area = 'quic';
+
+const CONCURRENCY = 100;
+const BIG = 100 << 20;
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+/** Small GETs for ~timeMs, then one 100 MiB download, with the hayate/quic client. */
+async function measure(port: number, timeMs: number, subject: string, peer: boolean): Promise<BenchRecord[]> {
+  let client: Http3Client | undefined;
+  try {
+    client = await Http3Client.connect('127.0.0.1', port, {
+      quicProvider: 'hayate',
+      verifyPeer: false,
+      serverName: 'localhost',
+      maxBodyBytes: BIG * 2,
+      connectTimeoutMs: 5000,
+    });
+    let count = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < timeMs) {
+      const batch: Array<Promise<unknown>> = [];
+      for (let i = 0; i < CONCURRENCY; i++) batch.push(client.request('GET', '/small.txt'));
+      await Promise.all(batch);
+      count += CONCURRENCY;
+    }
+    const rps = count / ((performance.now() - t0) / 1000);
+    const t1 = performance.now();
+    const big = await client.request('GET', '/big.bin');
+    const sec = (performance.now() - t1) / 1000;
+    if (big.body.length !== BIG) throw new Error(`download returned ${big.body.length} bytes`);
+    return [
+      { bench: `${area}/loopback-small-gets`, subject, peer, hz: rps },
+      {
+        bench: `${area}/loopback-100MiB`,
+        subject,
+        peer,
+        hz: 1 / sec,
+        seconds: Number(sec.toFixed(2)),
+        MBps: Number((BIG / 1e6 / sec).toFixed(1)),
+      },
+    ];
+  } catch (err) {
+    // A failed run is reported, not fatal: the other servers' figures still print.
+    const error = (err as Error).message;
+    return [
+      { bench: `${area}/loopback-small-gets`, subject, peer, error },
+      { bench: `${area}/loopback-100MiB`, subject, peer, error },
+    ];
+  } finally {
+    await client?.close().catch(() => undefined);
+  }
+}
+
+async function hayateServer(
+  tls: { key: string; cert: string },
+  provider: QuicProviderName,
+  body: { small: Uint8Array; big: Uint8Array },
+  timeMs: number,
+): Promise<BenchRecord[]> {
+  const server = await listenHttp3({ key: tls.key, cert: tls.cert, quicProvider: provider }, (req, res) => {
+    res.end(req.path === '/big.bin' ? body.big : body.small);
+  });
+  try {
+    return await measure(
+      server.port,
+      timeMs,
+      provider === 'hayate' ? 'hayate-on-hayate-quic' : 'hayate-on-quiche',
+      provider !== 'hayate',
+    );
+  } finally {
+    await server.close();
+  }
+}
+
+export async function run(options: BenchOptions): Promise<BenchRecord[]> {
+  const openssl = '/usr/bin/openssl';
+  if (!existsSync(openssl)) return [];
+  const tls = selfSignedCertificate({ openssl, keepFiles: true });
+  const body = { small: new TextEncoder().encode('hello, world\n'), big: new Uint8Array(BIG).fill(0x61) };
+  const out: BenchRecord[] = [];
+  out.push(...(await hayateServer(tls, 'hayate', body, options.timeMs)));
+  out.push(...(await hayateServer(tls, 'quiche', body, options.timeMs)));
+  const gtls = '/usr/sbin/gtlsserver';
+  if (existsSync(gtls) && tls.dir !== undefined) {
+    const htdocs = mkdtempSync(join(tmpdir(), 'hayate-bench-htdocs-'));
+    writeFileSync(join(htdocs, 'small.txt'), body.small);
+    writeFileSync(join(htdocs, 'big.bin'), body.big);
+    const port = await freeUdpPort();
+    const p = spawn(
+      gtls,
+      ['-q', '-d', htdocs, '127.0.0.1', String(port), join(tls.dir, 'key.pem'), join(tls.dir, 'cert.pem')],
+      { stdio: 'ignore' },
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      out.push(...(await measure(port, options.timeMs, 'gtlsserver', true)));
+    } finally {
+      p.kill('SIGTERM');
+    }
+  }
+  return out;
+}
