@@ -4,6 +4,7 @@
  * key update secrets (§6.1) and the AEAD usage limits (§6.6). All cryptography goes through
  * {@link CryptoProvider}.
  */
+import { hkdfExpandLabel, updateTrafficSecret } from '../crypto/hkdf-label.js';
 import type { Aead, AeadName, CryptoProvider, HashName, HeaderProtection } from '../crypto/provider.js';
 import { decodePacketNumber, writePacketNumber } from './number.js';
 import type { PacketNumberLength } from './number.js';
@@ -59,31 +60,9 @@ export function aeadKeyLength(aead: AeadName): number {
   return aead === 'aes-128-gcm' ? 16 : 32;
 }
 
-/** HKDF-Expand-Label (RFC 8446 §7.1) with an ASCII `label` (the "tls13 " prefix is added here). */
-export function hkdfExpandLabel(
-  crypto: CryptoProvider,
-  hash: HashName,
-  secret: Uint8Array,
-  label: string,
-  context: Uint8Array,
-  length: number,
-): Uint8Array {
-  const full = 'tls13 ' + label;
-  const info = new Uint8Array(2 + 1 + full.length + 1 + context.length);
-  info[0] = length >>> 8;
-  info[1] = length & 0xff;
-  info[2] = full.length;
-  for (let i = 0; i < full.length; i++) info[3 + i] = full.charCodeAt(i);
-  info[3 + full.length] = context.length;
-  info.set(context, 4 + full.length);
-  return crypto.hkdfExpand(hash, secret, info, length);
-}
+export { hkdfExpandLabel } from '../crypto/hkdf-label.js';
 
 const EMPTY = new Uint8Array(0);
-
-function hashLength(hash: HashName): number {
-  return hash === 'sha256' ? 32 : 48;
-}
 
 /** Derives packet protection keys ("quic key", "quic iv", "quic hp") from a traffic secret (RFC 9001 §5.1). */
 export function derivePacketKeys(
@@ -106,10 +85,7 @@ export function derivePacketKeys(
   };
 }
 
-/** The next traffic secret for a key update: HKDF-Expand-Label(secret, "quic ku", "", Hash.length) (RFC 9001 §6.1). */
-export function updateTrafficSecret(crypto: CryptoProvider, hash: HashName, secret: Uint8Array): Uint8Array {
-  return hkdfExpandLabel(crypto, hash, secret, 'quic ku', EMPTY, hashLength(hash));
-}
+export { updateTrafficSecret } from '../crypto/hkdf-label.js';
 
 /**
  * The next key phase's keys (RFC 9001 §6.1): AEAD key and IV from the updated secret; the header

@@ -2,6 +2,7 @@
  * The TLS 1.3 key schedule (RFC 8446 §7.1) and the QUIC key update derivation (RFC 9001 §6.1), over the
  * {@link CryptoProvider}. Pure functions: every secret goes in and comes out as bytes.
  */
+import { hashLength, hkdfExpandLabel } from '../crypto/hkdf-label.js';
 import type { AeadName, CryptoProvider, HashName } from '../crypto/provider.js';
 
 /** TLS 1.3 cipher suites usable with QUIC (RFC 8446 §B.4; RFC 9001 §5.3 excludes CCM_8). */
@@ -32,36 +33,9 @@ export function cipherSuiteInfo(id: number): CipherSuiteInfo | undefined {
   return undefined;
 }
 
-/** Output length in bytes of `hash`. */
-export function hashLength(hash: HashName): number {
-  return hash === 'sha256' ? 32 : 48;
-}
+export { hashLength };
 
-const LABEL_PREFIX = 'tls13 ';
-
-/**
- * HKDF-Expand-Label (RFC 8446 §7.1): HKDF-Expand(secret, HkdfLabel, length) where HkdfLabel is
- * uint16 length, opaque label<7..255> = "tls13 " + label, opaque context<0..255>.
- */
-export function hkdfExpandLabel(
-  crypto: CryptoProvider,
-  hash: HashName,
-  secret: Uint8Array,
-  label: string,
-  context: Uint8Array,
-  length: number,
-): Uint8Array {
-  const full = LABEL_PREFIX + label;
-  const info = new Uint8Array(2 + 1 + full.length + 1 + context.length);
-  info[0] = length >>> 8;
-  info[1] = length & 0xff;
-  info[2] = full.length;
-  // Labels are ASCII constants of this module and its callers.
-  for (let i = 0; i < full.length; i++) info[3 + i] = full.charCodeAt(i);
-  info[3 + full.length] = context.length;
-  info.set(context, 4 + full.length);
-  return crypto.hkdfExpand(hash, secret, info, length);
-}
+export { hkdfExpandLabel } from '../crypto/hkdf-label.js';
 
 /** Derive-Secret(secret, label, messages) with the transcript hash already computed (RFC 8446 §7.1). */
 export function deriveSecret(
@@ -74,10 +48,7 @@ export function deriveSecret(
   return hkdfExpandLabel(crypto, hash, secret, label, transcriptHash, hashLength(hash));
 }
 
-/** RFC 9001 §6.1: the next generation of a 1-RTT traffic secret, HKDF-Expand-Label(secret, "quic ku"). */
-export function updateTrafficSecret(crypto: CryptoProvider, hash: HashName, secret: Uint8Array): Uint8Array {
-  return hkdfExpandLabel(crypto, hash, secret, 'quic ku', new Uint8Array(0), hashLength(hash));
-}
+export { updateTrafficSecret } from '../crypto/hkdf-label.js';
 
 /** Secrets of the handshake stage (RFC 8446 §7.1). */
 export interface HandshakeSecrets {
