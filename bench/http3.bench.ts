@@ -10,7 +10,6 @@
  *   (@matrixai/quic), beside gtlsserver's figures for the same hayate client when gtlsserver is installed.
  */
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { selfSignedCertificate } from '../src/server/cert.js';
 import { Http3Client } from '../src/client/http3-client.js';
 import { listenHttp3 } from '../src/server/http3.js';
 import { MemoryQuicPair } from '../src/transport/quic-memory.js';
+import { freeUdpPort } from '../test/support/udp.js';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
 import { runTinyCases } from './lib/report.js';
 
@@ -152,18 +152,6 @@ function cert(): { key: string; cert: string; dir: string } | undefined {
   } catch {
     return undefined;
   }
-}
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }
 
 /** Requests/s (batches of 100 concurrent GETs for ~timeMs) and one 100 MiB download with Http3Client. */

@@ -10,7 +10,6 @@
  * quiche adapter's download MB/s, with no failures.
  */
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,25 +17,13 @@ import { Http3Client } from '../src/client/http3-client.js';
 import { selfSignedCertificate } from '../src/server/cert.js';
 import { listenHttp3 } from '../src/server/http3.js';
 import type { QuicProviderName } from '../src/server/http3.js';
+import { freeUdpPort } from '../test/support/udp.js';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
 
 export const area = 'quic';
 
 const CONCURRENCY = 100;
 const BIG = 100 << 20;
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
 
 /** Small GETs for ~timeMs, then one 100 MiB download, with the hayate/quic client. */
 async function measure(port: number, timeMs: number, subject: string, peer: boolean): Promise<BenchRecord[]> {

@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,50 +13,8 @@ import { H3ErrorCode } from '../../src/http3/errors.js';
 import { Http3Session } from '../../src/server/http3-session.js';
 import { connectQuiche, listenQuiche } from '../../src/transport/quic-quiche.js';
 import { quicheAvailable, requirePeer } from '../support/peers.js';
+import { freeUdpPort, runPeer } from '../support/udp.js';
 import { selfSignedCert } from '../http3/tls.js';
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
-
-/** Runs a peer; keeps the output tail plus every line mentioning CONNECTION_CLOSE. */
-function run(
-  cmd: string,
-  args: string[],
-  timeoutMs: number,
-): Promise<{ code: number | null; out: string; closeLines: string[] }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const closeLines: string[] = [];
-    // One line splitter per pipe, so interleaved stdout and stderr chunks never merge lines.
-    const splitter = (): ((d: Buffer) => void) => {
-      let partial = '';
-      return (d: Buffer): void => {
-        const lines = (partial + d.toString()).split('\n');
-        partial = lines.pop() ?? '';
-        for (const l of lines) if (l.includes('CONNECTION_CLOSE')) closeLines.push(l);
-        out = (out + d.toString()).slice(-4000);
-      };
-    };
-    p.stdout.on('data', splitter());
-    p.stderr.on('data', splitter());
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, closeLines });
-    });
-  });
-}
 
 const large = new Uint8Array(4 << 20).map((_, i) => (i * 7) & 0xff);
 
@@ -95,7 +52,7 @@ test('gtlsclient fetches small, large and concurrent resources from hayate; ends
     const dir = mkdtempSync(join(tmpdir(), 'hayate-gtls-'));
     const base = `https://127.0.0.1:${listener.port}`;
     const paths = ['/a', '/large', '/b', '/c', '/d', '/e'];
-    const r = await run(
+    const r = await runPeer(
       client,
       [
         // QUIC dump on (for the CONNECTION_CLOSE line), HTTP dump off.
@@ -108,6 +65,7 @@ test('gtlsclient fetches small, large and concurrent resources from hayate; ends
         ...paths.map((p) => base + p),
       ],
       60_000,
+      ['CONNECTION_CLOSE'],
     );
     assert.equal(r.code, 0, r.out);
     assert.ok(Buffer.from(readFileSync(join(dir, 'large'))).equals(Buffer.from(large)), 'large body intact');
@@ -115,8 +73,8 @@ test('gtlsclient fetches small, large and concurrent resources from hayate; ends
       assert.equal(readFileSync(join(dir, p), 'utf8'), `resource /${p}\n`);
     // The client closes with H3_NO_ERROR (its own log) ...
     assert.ok(
-      r.closeLines.some((l) => l.includes('frm tx') && l.includes('(0x100)')),
-      `gtlsclient sent CONNECTION_CLOSE with H3_NO_ERROR: ${r.closeLines.join(' | ')}\n${r.out}`,
+      r.marked.some((l) => l.includes('frm tx') && l.includes('(0x100)')),
+      `gtlsclient sent CONNECTION_CLOSE with H3_NO_ERROR: ${r.marked.join(' | ')}\n${r.out}`,
     );
     // ... and hayate saw it, unless that single datagram was lost on a loaded machine, in which case the
     // connection ends by idle timeout (code 0) a few seconds later.
