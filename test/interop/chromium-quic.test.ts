@@ -3,17 +3,20 @@
  * hayate/quic (`quic: 'hayate'`, the pure TypeScript QUIC), issue 14: the page and its assets, 100 parallel
  * fetch()es, a 10 MB download and a 10 MB upload, each checked by SHA-256, and `nextHopProtocol` is `h3`
  * everywhere. QUIC is forced for the origin and the certificate trusted by its SPKI hash, so nothing goes
- * over TCP. Chromium writes its net log; on failure (or with HAYATE_KEEP_NETLOG set) the test prints the
+ * over TCP. A second run goes through a UDP relay that drops 2% of datagrams each way and reorders a few
+ * (2 MB each way, 50 fetches). Chromium writes its net log; on failure (or with HAYATE_KEEP_NETLOG set) the test prints the
  * QUIC errors found in it and keeps the file. Chromium or puppeteer-core missing fails in CI and skips with a printed reason elsewhere.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { downloadByte, runDemo, type RunningDemo } from '../../src/demo/main.js';
 import { isCI } from '../support/vectors.js';
+import { makeRng } from '../quic/sim/link.js';
 
 type Launch = typeof import('puppeteer-core').launch;
 type Browser = import('puppeteer-core').Browser;
@@ -40,6 +43,10 @@ interface BrowserGlobals {
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const TRANSFER_BYTES = 10 * 1024 * 1024;
 const PARALLEL = 100;
+/** The lossy run: smaller, so that it stays a few seconds at 2% loss on a loaded machine. */
+const LOSSY_TRANSFER_BYTES = 2 * 1024 * 1024;
+const LOSSY_PARALLEL = 50;
+const LOSS_RATE = 0.02;
 
 let launchBrowser: Launch | undefined;
 let missing: string | undefined;
@@ -115,7 +122,7 @@ function patternBytes(n: number): Uint8Array {
   return b;
 }
 
-async function visit(browser: Browser, url: string): Promise<PageReport> {
+async function visit(browser: Browser, url: string, parallel: number, size: number): Promise<PageReport> {
   const page = await browser.newPage();
   const response = await page.goto(url, { waitUntil: 'load', timeout: 20_000 });
   assert.ok(response !== null);
@@ -182,8 +189,8 @@ async function visit(browser: Browser, url: string): Promise<PageReport> {
         upload: { status: r.status, echoed: await r.json(), sha256: await hex(body) },
       };
     },
-    PARALLEL,
-    TRANSFER_BYTES,
+    parallel,
+    size,
   )) as PageReport;
 }
 
@@ -226,71 +233,156 @@ function quicErrorsInNetLog(path: string): string[] {
   return out;
 }
 
-const expectedSha256 = createHash('sha256').update(patternBytes(TRANSFER_BYTES)).digest('hex');
+function sha256Of(n: number): string {
+  return createHash('sha256').update(patternBytes(n)).digest('hex');
+}
+
+/**
+ * A UDP relay between Chromium and the server that drops a seeded share of datagrams both ways and holds
+ * back a few by 5 ms (reordering). One upstream socket per client address, so a client that changes its
+ * port (Chromium's port migration) looks migrated to the server too.
+ */
+async function startLossyRelay(
+  target: number,
+  lossRate: number,
+): Promise<{ port: number; dropped: number[]; close(): Promise<void> }> {
+  const rng = makeRng(14);
+  const dropped = [0, 0];
+  const front = createSocket('udp4');
+  await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', resolve));
+  const upstreams = new Map<string, Socket>();
+  let isClosed = false;
+  const pass = (from: 0 | 1, send: () => void): void => {
+    if (rng() < lossRate) {
+      dropped[from]!++;
+      return;
+    }
+    // A datagram held back may come due after close(): dropped then.
+    const sendOpen = (): void => {
+      if (!isClosed) send();
+    };
+    if (rng() < 0.05) setTimeout(sendOpen, 5);
+    else sendOpen();
+  };
+  front.on('message', (msg, rinfo) => {
+    const key = `${rinfo.address}:${rinfo.port}`;
+    let up = upstreams.get(key);
+    if (up === undefined) {
+      const u = createSocket('udp4');
+      u.bind(0, '127.0.0.1');
+      u.on('message', (answer) => {
+        pass(1, () => {
+          front.send(answer, rinfo.port, rinfo.address);
+        });
+      });
+      upstreams.set(key, u);
+      up = u;
+    }
+    const u = up;
+    pass(0, () => {
+      u.send(msg, target, '127.0.0.1');
+    });
+  });
+  return {
+    port: front.address().port,
+    dropped,
+    async close(): Promise<void> {
+      isClosed = true;
+      const all = [front, ...upstreams.values()];
+      await Promise.all(
+        all.map(
+          (sock) =>
+            new Promise<void>((resolve) =>
+              sock.close(() => {
+                resolve();
+              }),
+            ),
+        ),
+      );
+    },
+  };
+}
+
+/**
+ * Launches Chromium with QUIC forced for `origin` and the demo's certificate pinned, runs {@link visit}
+ * and checks that everything went over h3 and arrived intact. The net log is printed on failure.
+ */
+async function runChromium(origin: string, parallel: number, size: number): Promise<void> {
+  assert.ok(launchBrowser !== undefined && demo?.h3Port !== undefined && demo.spkiSha256 !== undefined);
+  const expectedSha256 = sha256Of(size);
+  const profile = mkdtempSync(join(tmpdir(), 'hayate-chromium-quic-profile-'));
+  const netLog = join(profile, 'netlog.json');
+  let isPassed = false;
+  const browser = await launchBrowser({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox', // root, and no user namespaces in containers
+      `--user-data-dir=${profile}`, // also required for --ignore-certificate-errors-spki-list to apply
+      '--no-first-run',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      `--origin-to-force-quic-on=${origin}`,
+      `--ignore-certificate-errors-spki-list=${demo.spkiSha256}`,
+      `--log-net-log=${netLog}`,
+      '--net-log-capture-mode=Everything',
+    ],
+  });
+  try {
+    const report = await visit(browser, `https://${origin}/`, parallel, size);
+    assert.deepEqual(report.navigation, { protocol: 'h3', status: 200 });
+    assert.deepEqual(report.shown, { protocol: 'h3', port: `${demo.h3Port}/udp` });
+    for (const asset of ['/style.css', '/hayate.svg', '/app.js', '/api/info']) {
+      const e = report.resources.find((r) => r.name === asset);
+      assert.ok(e !== undefined, `${asset} in ${JSON.stringify(report.resources)}`);
+      assert.equal(e.protocol, 'h3', asset);
+      assert.equal(e.status, 200, asset);
+      assert.ok(e.encoded > 0, `${asset} has a body`);
+    }
+    assert.deepEqual(report.parallel, { ok: parallel, wrong: [], protocols: ['h3'] });
+    assert.deepEqual(report.download, { status: 200, bytes: size, sha256: expectedSha256, protocol: 'h3' });
+    assert.equal(report.upload.status, 200);
+    assert.equal(report.upload.sha256, expectedSha256);
+    assert.deepEqual(report.upload.echoed, { bytes: size, sha256: expectedSha256, protocol: 'h3' });
+    isPassed = true;
+  } finally {
+    await browser.close();
+    if (isPassed && process.env['HAYATE_KEEP_NETLOG'] === undefined) {
+      rmSync(profile, { recursive: true, force: true });
+    } else if (existsSync(netLog)) {
+      const errors = quicErrorsInNetLog(netLog);
+      console.log(`# Chromium net log kept at ${netLog}; QUIC errors in it (${errors.length}):`);
+      for (const line of errors.slice(0, 40)) console.log(`#   ${line}`);
+    }
+  }
+}
 
 test(
   'Chromium loads the demo over h3 on hayate/quic: assets, 100 parallel fetches, 10 MB down and up',
   { timeout: 120_000 },
   async (t) => {
-    if (missing !== undefined || demo?.h3Port === undefined || demo.spkiSha256 === undefined) {
+    if (missing !== undefined || demo?.h3Port === undefined) {
       t.skip(missing);
       return;
     }
-    assert.ok(launchBrowser !== undefined);
-    const origin = `localhost:${demo.h3Port}`;
-    const profile = mkdtempSync(join(tmpdir(), 'hayate-chromium-quic-profile-'));
-    const netLog = join(profile, 'netlog.json');
-    let isPassed = false;
-    const browser = await launchBrowser({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox', // root, and no user namespaces in containers
-        `--user-data-dir=${profile}`, // also required for --ignore-certificate-errors-spki-list to apply
-        '--no-first-run',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        `--origin-to-force-quic-on=${origin}`,
-        `--ignore-certificate-errors-spki-list=${demo.spkiSha256}`,
-        `--log-net-log=${netLog}`,
-        '--net-log-capture-mode=Everything',
-      ],
-    });
+    await runChromium(`localhost:${demo.h3Port}`, PARALLEL, TRANSFER_BYTES);
+  },
+);
+
+test(
+  'Chromium over h3 on hayate/quic through a relay that drops 2% of datagrams and reorders a few',
+  { timeout: 120_000 },
+  async (t) => {
+    if (missing !== undefined || demo?.h3Port === undefined) {
+      t.skip(missing);
+      return;
+    }
+    const relay = await startLossyRelay(demo.h3Port, LOSS_RATE);
     try {
-      const report = await visit(browser, `https://${origin}/`);
-      assert.deepEqual(report.navigation, { protocol: 'h3', status: 200 });
-      assert.deepEqual(report.shown, { protocol: 'h3', port: `${demo.h3Port}/udp` });
-      for (const asset of ['/style.css', '/hayate.svg', '/app.js', '/api/info']) {
-        const e = report.resources.find((r) => r.name === asset);
-        assert.ok(e !== undefined, `${asset} in ${JSON.stringify(report.resources)}`);
-        assert.equal(e.protocol, 'h3', asset);
-        assert.equal(e.status, 200, asset);
-        assert.ok(e.encoded > 0, `${asset} has a body`);
-      }
-      assert.deepEqual(report.parallel, { ok: PARALLEL, wrong: [], protocols: ['h3'] });
-      assert.deepEqual(report.download, {
-        status: 200,
-        bytes: TRANSFER_BYTES,
-        sha256: expectedSha256,
-        protocol: 'h3',
-      });
-      assert.equal(report.upload.status, 200);
-      assert.equal(report.upload.sha256, expectedSha256);
-      assert.deepEqual(report.upload.echoed, {
-        bytes: TRANSFER_BYTES,
-        sha256: expectedSha256,
-        protocol: 'h3',
-      });
-      isPassed = true;
+      await runChromium(`127.0.0.1:${relay.port}`, LOSSY_PARALLEL, LOSSY_TRANSFER_BYTES);
+      assert.ok(relay.dropped[0]! > 0 && relay.dropped[1]! > 0, `dropped ${relay.dropped.join('/')}`);
     } finally {
-      await browser.close();
-      if (isPassed && process.env['HAYATE_KEEP_NETLOG'] === undefined) {
-        rmSync(profile, { recursive: true, force: true });
-      } else if (existsSync(netLog)) {
-        const errors = quicErrorsInNetLog(netLog);
-        console.log(`# Chromium net log kept at ${netLog}; QUIC errors in it (${errors.length}):`);
-        for (const line of errors.slice(0, 40)) console.log(`#   ${line}`);
-      }
+      await relay.close();
     }
   },
 );
