@@ -1910,6 +1910,7 @@ export class QuicConnectionCore {
   pollTransmit(nowMs: number): Uint8Array | null {
     if (this.stateValue === ConnectionState.Closed || this.stateValue === ConnectionState.Draining)
       return null;
+    this.transmitRemoteAddress = this.remoteAddress;
     let out: Uint8Array | null = null;
     try {
       out =
@@ -1992,7 +1993,6 @@ export class QuicConnectionCore {
     const probeResponse = this.buildOffPathResponse(nowMs);
     if (probeResponse !== null) return probeResponse;
     this.offPathRemote = null;
-    this.transmitRemoteAddress = this.remoteAddress;
     const budget = this.datagramBudget();
     if (budget < 64) return null;
     const buf = new Uint8Array(budget);

@@ -70,3 +70,23 @@ test('a PATH_RESPONSE goes to the address its PATH_CHALLENGE came from, padded, 
   assert.equal(p.server.closed, undefined);
   assert.equal(p.client.closed, undefined);
 });
+
+test('after a PATH_RESPONSE to a probed path, the next datagram (a CONNECTION_CLOSE) goes to the current address', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  p.runUntil(() => false, p.link.nowMs + 300);
+  const sc = p.server.conn!;
+  const current: QuicAddress = { ...p.link.addresses[0] };
+  const probed: QuicAddress = { address: '10.0.0.1', port: 40002 };
+  const probe = p.client.conn! as unknown as ProbeState;
+  probe.pathChallenge = new Uint8Array(8).fill(3);
+  probe.isPathChallengePending = true;
+  probe.pathBytesReceived = 1_000_000;
+  const now = p.link.nowMs;
+  p.serverEndpoint.receive(p.clientEndpoint.pollTransmit(now)!.bytes, probed, now + 10);
+  const first = p.serverEndpoint.pollTransmit(now + 10);
+  assert.deepEqual(first?.remote, probed);
+  sc.close(0, 'bye', true, now + 10);
+  const close = p.serverEndpoint.pollTransmit(now + 10);
+  assert.deepEqual(close?.remote, current);
+});
