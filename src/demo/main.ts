@@ -1,13 +1,13 @@
 /**
  * `npm start`: the hayate demo server (`--help` lists the options). HTTP/1.1 and h2c on port 8080, h2 and
- * HTTP/1.1 over TLS on TCP 8443 and h3 on UDP 8443 (h3 needs the optional @matrixai/quic), each on
+ * HTTP/1.1 over TLS on TCP 8443 and h3 on UDP 8443 (h3 runs on the optional @matrixai/quic, or on hayate/quic with `--quic=hayate`), each on
  * 127.0.0.1 and ::1 so `localhost` works whichever address a client tries first. The certificate is kept
  * in a cache folder (src/demo/cert-cache.ts) and its SPKI hash printed with the Chromium command line that
  * trusts it, so a browser can be pointed at HTTP/3.
  *
  * It serves the built-in site in src/demo/site/ (static files with sendfile on the native transport),
  * `/api/info` (the protocol and port as the server saw them, JSON), `POST /api/echo` (the body's length
- * and SHA-256, JSON), `/metrics` (Prometheus text, hayate/metrics) and, for any other path, an HTML page showing the request as parsed.
+ * and SHA-256, JSON), `/api/bytes?n=N` (N bytes of a fixed pattern, for download tests), `/metrics` (Prometheus text, hayate/metrics) and, for any other path, an HTML page showing the request as parsed.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -18,6 +18,7 @@ import { UsageError } from '../common/errors.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { createServer, runWorkers, serveStatic, type Server, type WorkerGroup } from '../server/index.js';
 import type { Handler, ServerRequest, ServerResponse } from '../server/types.js';
+import type { QuicProviderName } from '../server/http3.js';
 import { findPackageRoot } from '../transport/binding.js';
 import { defaultCertDir, loadOrCreateCertificate } from './cert-cache.js';
 
@@ -30,6 +31,8 @@ export interface DemoOptions {
   readonly tls?: { readonly key: string; readonly cert: string };
   /** With `tls`: also serve HTTP/3 on UDP on the same port number (needs the optional @matrixai/quic). */
   readonly http3?: boolean;
+  /** The QUIC implementation under HTTP/3: `'quiche'` (default; @matrixai/quic) or `'hayate'` (hayate/quic). */
+  readonly quic?: QuicProviderName;
 }
 
 /** The demo site folder. The build copies no non-TS files, so it is resolved from the package root. */
@@ -98,6 +101,22 @@ async function drain(req: ServerRequest): Promise<number> {
   return bytes;
 }
 
+/** `/api/bytes` serves at most this much (100 MiB). */
+const MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024;
+const DOWNLOAD_CHUNK_BYTES = 64 * 1024;
+
+/** Byte `i` of every `/api/bytes` body: a pattern that shifts every 64 KiB, so misplaced chunks show. */
+export function downloadByte(i: number): number {
+  return (i * 31 + (i >>> 16)) & 255;
+}
+
+/** `n` of `/api/bytes?n=N`, or undefined when absent, not an integer or above the cap. */
+function downloadSize(raw: string | null): number | undefined {
+  if (raw === null || !/^[0-9]{1,9}$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n <= MAX_DOWNLOAD_BYTES ? n : undefined;
+}
+
 function sendJson(res: ServerResponse, value: unknown): void {
   res.setHeader('content-type', 'application/json');
   res.setHeader('cache-control', 'no-store');
@@ -140,6 +159,27 @@ export function demoHandler(where: () => Listening): Handler {
       });
       return;
     }
+    if (req.path === '/api/bytes') {
+      await drain(req);
+      const n = downloadSize(req.searchParams.get('n'));
+      if (n === undefined) {
+        res.status = 400;
+        sendJson(res, { error: `n must be an integer from 0 to ${MAX_DOWNLOAD_BYTES}` });
+        return;
+      }
+      res.setHeader('content-type', 'application/octet-stream');
+      res.setHeader('content-length', String(n));
+      res.setHeader('cache-control', 'no-store');
+      // Streamed in 64 KiB chunks with backpressure; byte i is downloadByte(i) so a client can check it.
+      const chunk = new Uint8Array(DOWNLOAD_CHUNK_BYTES);
+      for (let at = 0; at < n; at += chunk.length) {
+        const len = Math.min(chunk.length, n - at);
+        for (let i = 0; i < len; i++) chunk[i] = downloadByte(at + i);
+        if (!res.write(chunk.slice(0, len))) await res.drained();
+      }
+      res.end();
+      return;
+    }
     if (req.path === '/api/echo') {
       if (req.method !== 'POST' && req.method !== 'PUT') {
         res.status = 405;
@@ -169,7 +209,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Server> {
     demoHandler(() => at),
     options.tls === undefined
       ? { transport: options.transport ?? 'auto' }
-      : { tls: options.tls, http3: options.http3 ?? false },
+      : {
+          tls: options.tls,
+          http3: options.http3 === true ? { quicProvider: options.quic ?? 'quiche' } : false,
+        },
   );
   try {
     const a = await s.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
@@ -191,6 +234,8 @@ export interface DemoConfig {
   /** TLS and HTTP/3 port; undefined with `--no-tls`. */
   readonly tlsPort: number | undefined;
   readonly http3: boolean;
+  /** The QUIC implementation under HTTP/3 (`--quic`); default `'quiche'`. */
+  readonly quic?: QuicProviderName;
   readonly workers: number;
   readonly transport: 'auto' | 'native' | 'net';
   readonly certDir: string;
@@ -207,6 +252,8 @@ options:
   --tls-port N      TLS (h2, HTTP/1.1) on TCP and h3 on UDP (env TLS_PORT; default 8443; 0 = any free port)
   --no-tls          no TLS and no HTTP/3 listener (also TLS_PORT=off)
   --no-http3        TLS without HTTP/3
+  --quic Q          the QUIC under HTTP/3: quiche (default; the optional @matrixai/quic) or hayate
+                    (hayate/quic, pure TypeScript) (env HAYATE_QUIC)
   --workers N       cleartext workers sharing --port (env WORKERS; default: one per core, 1 with --port 0)
   --transport T     auto, native or net (env HAYATE_TRANSPORT; default auto)
   --cert-dir DIR    where the self-signed certificate is kept across restarts
@@ -253,6 +300,7 @@ export function parseDemoArgs(
         'tls-port': { type: 'string' },
         'no-tls': { type: 'boolean' },
         'no-http3': { type: 'boolean' },
+        quic: { type: 'string' },
         workers: { type: 'string' },
         transport: { type: 'string' },
         'cert-dir': { type: 'string' },
@@ -283,6 +331,10 @@ export function parseDemoArgs(
       `invalid transport ${JSON.stringify(transport)} (auto, native, net)`,
     );
   }
+  const quic = values.quic ?? env['HAYATE_QUIC'] ?? 'quiche';
+  if (quic !== 'quiche' && quic !== 'hayate') {
+    throw new UsageError('ERR_DEMO_USAGE', `invalid QUIC ${JSON.stringify(quic)} (quiche, hayate)`);
+  }
   const hosts = values.host ?? [];
   if (hosts.some((h) => h === '')) throw new UsageError('ERR_DEMO_USAGE', 'empty --host');
   return {
@@ -291,6 +343,7 @@ export function parseDemoArgs(
     port,
     tlsPort,
     http3: values['no-http3'] !== true,
+    quic,
     workers,
     transport,
     certDir: values['cert-dir'] ?? defaultCertDir(env),
@@ -413,7 +466,7 @@ export async function runDemo(
             config.hosts,
             config.tlsPort ?? 0,
             config.hostsDefaulted,
-            (host, port) => startDemo({ host, port, tls, http3 }),
+            (host, port) => startDemo({ host, port, tls, http3, quic: config.quic ?? 'quiche' }),
             log,
           );
         let secure;

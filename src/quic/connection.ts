@@ -385,7 +385,15 @@ export class QuicConnectionCore {
   private readonly undecryptable: { bytes: Uint8Array; remote: QuicAddress }[] = [];
 
   // Paths (RFC 9000 §8.2).
-  private readonly pathResponses: Uint8Array[] = [];
+  /** PATH_RESPONSE data to send, each to the address its PATH_CHALLENGE came from (RFC 9000 §8.2.2). */
+  private readonly pathResponses: { data: Uint8Array; remote: QuicAddress; datagramBytes: number }[] = [];
+  /** The datagram being processed: where it came from and its size (for PATH_RESPONSE, §8.2.2). */
+  private receivingRemote: QuicAddress;
+  private receivingBytes = 0;
+  /** Where the datagram last built goes: {@link remote}, or a probed path for a PATH_RESPONSE. */
+  private transmitRemoteAddress: QuicAddress;
+  /** Set while building a datagram that carries only PATH_RESPONSE frames to this address. */
+  private offPathRemote: QuicAddress | null = null;
   private pathChallenge: Uint8Array | null = null;
   private isPathChallengePending = false;
   private pathChallengeDeadline: number | undefined = undefined;
@@ -432,6 +440,8 @@ export class QuicConnectionCore {
     this.hooks = setup.hooks;
     this.remoteAddress = setup.remote;
     this.validatedRemote = setup.remote;
+    this.receivingRemote = setup.remote;
+    this.transmitRemoteAddress = setup.remote;
     this.originalDcid = setup.originalDcid;
     this.retrySourceCid = setup.retrySourceCid;
     this.isAddressValidated = setup.role === 'client' || setup.isAddressValidated === true;
@@ -733,6 +743,8 @@ export class QuicConnectionCore {
 
   private recvDatagram(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void {
     this.bytesReceived += bytes.length;
+    this.receivingRemote = remote;
+    this.receivingBytes = bytes.length;
     // RFC 9000 §8.1: before validation, a server may send three times what it received.
     if (!this.isAddressValidated) this.bytesReceivedUnvalidated += bytes.length;
     let offset = 0;
@@ -1167,8 +1179,15 @@ export class QuicConnectionCore {
         this.recvRetireConnectionId(f.sequenceNumber, packetDcid, f.type);
         return;
       case FrameType.PATH_CHALLENGE:
-        // RFC 9000 §8.2.2: echo the data in a PATH_RESPONSE; bounded queue.
-        if (this.pathResponses.length < 4) this.pathResponses.push(f.data.slice());
+        // RFC 9000 §8.2.2: echo the data in a PATH_RESPONSE on the path the challenge came on (a peer
+        // probing a new path, as Chromium does when its path degrades, validates only that way); bounded.
+        if (this.pathResponses.length < 4) {
+          this.pathResponses.push({
+            data: f.data.slice(),
+            remote: this.receivingRemote,
+            datagramBytes: this.receivingBytes,
+          });
+        }
         return;
       case FrameType.PATH_RESPONSE:
         // RFC 9000 §8.2.3: a response that matches no outstanding challenge is ignored.
@@ -1891,6 +1910,7 @@ export class QuicConnectionCore {
   pollTransmit(nowMs: number): Uint8Array | null {
     if (this.stateValue === ConnectionState.Closed || this.stateValue === ConnectionState.Draining)
       return null;
+    this.transmitRemoteAddress = this.remoteAddress;
     let out: Uint8Array | null = null;
     try {
       out =
@@ -1907,8 +1927,47 @@ export class QuicConnectionCore {
       this.bytesSent += out.length;
     }
     if (out !== null && !this.isAddressValidated) this.bytesSentUnvalidated += out.length;
-    if (out !== null && this.pathChallenge !== null) this.pathBytesSent += out.length;
+    if (out !== null && this.pathChallenge !== null && this.offPathRemote === null) {
+      this.pathBytesSent += out.length;
+    }
+    this.offPathRemote = null;
     return out;
+  }
+
+  /**
+   * Where the datagram last returned by {@link pollTransmit} goes: the peer's address ({@link remote}),
+   * except for a PATH_RESPONSE to a path the peer is probing (RFC 9000 §8.2.2).
+   */
+  get transmitRemote(): QuicAddress {
+    return this.transmitRemoteAddress;
+  }
+
+  /**
+   * A datagram with only the PATH_RESPONSE frames for a path other than the current one (RFC 9000 §8.2.2:
+   * sent on the path the PATH_CHALLENGE came on, padded to 1200 bytes unless three times the challenge's
+   * datagram is less, the anti-amplification limit of that unvalidated path), or null.
+   */
+  private buildOffPathResponse(nowMs: number): Uint8Array | null {
+    const head = this.pathResponses[0];
+    if (head === undefined || isSameAddress(head.remote, this.remoteAddress)) return null;
+    if (!this.isHandshakeCompleteValue || this.spaces[EncryptionLevel.OneRtt].writeKeys === null) {
+      return null;
+    }
+    const budget = Math.min(this.limits.maxDatagramBytes, 3 * head.datagramBytes);
+    const buf = new Uint8Array(budget);
+    this.offPathRemote = head.remote;
+    const pkt = this.writePacket(buf, 0, budget, this.spaces[EncryptionLevel.OneRtt], nowMs);
+    if (pkt === null) return null;
+    let pos = pkt.payloadEnd + AEAD_TAG_BYTES;
+    const target = Math.min(MIN_INITIAL_DATAGRAM, budget);
+    if (pos < target) {
+      pkt.payloadEnd = writePadding(buf, pkt.payloadEnd, target - pos);
+      pkt.isPadded = true;
+      pos = target;
+    }
+    this.sealPacket(buf, pkt, nowMs);
+    this.transmitRemoteAddress = head.remote;
+    return buf.subarray(0, pos);
   }
 
   /** Bytes we may put in the next datagram: the path size, and 3x what we received before validation. */
@@ -1931,6 +1990,9 @@ export class QuicConnectionCore {
   }
 
   private buildDatagram(nowMs: number): Uint8Array | null {
+    const probeResponse = this.buildOffPathResponse(nowMs);
+    if (probeResponse !== null) return probeResponse;
+    this.offPathRemote = null;
     const budget = this.datagramBudget();
     if (budget < 64) return null;
     const buf = new Uint8Array(budget);
@@ -2017,7 +2079,7 @@ export class QuicConnectionCore {
         // RFC 9000 §8.2.1, §8.2.2: datagrams with PATH_CHALLENGE or PATH_RESPONSE are padded to 1200.
         if (records.some((r) => r.kind === 'path')) needsPadding = true;
       }
-      pos = this.writeCryptoFrames(buf, pos, end, space, records);
+      if (this.offPathRemote === null) pos = this.writeCryptoFrames(buf, pos, end, space, records);
       for (const r of records) if (r.kind !== 'ack') isEliciting = true;
       if (!isEliciting && space.probes > 0 && pos + 1 <= end) {
         // RFC 9002 §6.2.4: a probe must be ack-eliciting; PING when there is nothing else.
@@ -2119,7 +2181,29 @@ export class QuicConnectionCore {
     return pos;
   }
 
+  /** Writes the queued PATH_RESPONSE frames for challenges that came from `to` (RFC 9000 §8.2.2). */
+  private writePathResponses(
+    buf: Uint8Array,
+    pos: number,
+    end: number,
+    records: SentRecord[],
+    to: QuicAddress,
+  ): number {
+    while (
+      this.pathResponses.length > 0 &&
+      isSameAddress(this.pathResponses[0]!.remote, to) &&
+      pos + 9 <= end
+    ) {
+      pos = writePathResponse(buf, pos, this.pathResponses.shift()!.data);
+      records.push({ kind: 'path', isChallenge: false });
+    }
+    return pos;
+  }
+
   private writeOneRttFrames(buf: Uint8Array, pos: number, end: number, records: SentRecord[]): number {
+    // RFC 9000 §8.2.2: a datagram to a path the peer probes carries its PATH_RESPONSE frames only.
+    if (this.offPathRemote !== null)
+      return this.writePathResponses(buf, pos, end, records, this.offPathRemote);
     // Small control frames first; each is at most ~45 bytes, checked against `end`.
     const room = (n: number): boolean => pos + n <= end;
     if (this.isPingPending && room(1)) {
@@ -2132,10 +2216,7 @@ export class QuicConnectionCore {
       records.push({ kind: 'handshakeDone' });
       this.isHandshakeDonePending = false;
     }
-    while (this.pathResponses.length > 0 && room(9)) {
-      pos = writePathResponse(buf, pos, this.pathResponses.shift()!);
-      records.push({ kind: 'path', isChallenge: false });
-    }
+    pos = this.writePathResponses(buf, pos, end, records, this.remoteAddress);
     if (this.isPathChallengePending && this.pathChallenge !== null && room(9)) {
       pos = writePathChallenge(buf, pos, this.pathChallenge);
       records.push({ kind: 'path', isChallenge: true });

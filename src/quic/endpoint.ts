@@ -474,7 +474,8 @@ export class QuicEndpoint {
       const bytes = conn.pollTransmit(nowMs);
       if (bytes !== null) {
         this.nextConn = (idx + 1) % n;
-        return { bytes, remote: conn.remote };
+        // Usually conn.remote; a PATH_RESPONSE goes where its challenge came from (RFC 9000 §8.2.2).
+        return { bytes, remote: conn.transmitRemote };
       }
     }
     for (let i = n - 1; i >= 0; i--) this.reap(this.connections[i]!);

@@ -9,7 +9,14 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DEMO_USAGE, parseDemoArgs, SITE_DIR, startDemo, type DemoConfig } from '../../src/demo/main.js';
+import {
+  DEMO_USAGE,
+  downloadByte,
+  parseDemoArgs,
+  SITE_DIR,
+  startDemo,
+  type DemoConfig,
+} from '../../src/demo/main.js';
 import type { Server } from '../../src/server/index.js';
 import { findPackageRoot } from '../../src/transport/binding.js';
 
@@ -216,6 +223,9 @@ test('parseDemoArgs: defaults, environment variables and every option', () => {
     [0, 0, false, 1, 'native', '/certs'],
   );
   assert.equal((parseDemoArgs(['--no-tls'], {}) as DemoConfig).tlsPort, undefined);
+  assert.equal(d.quic, 'quiche');
+  assert.equal((parseDemoArgs(['--quic', 'hayate'], {}) as DemoConfig).quic, 'hayate');
+  assert.equal((parseDemoArgs([], { HAYATE_QUIC: 'hayate' }) as DemoConfig).quic, 'hayate');
   assert.equal(parseDemoArgs(['--help'], {}), 'help');
   assert.equal(parseDemoArgs(['-h'], {}), 'help');
 });
@@ -234,6 +244,7 @@ test('parseDemoArgs rejects unknown options, positionals and bad values with ERR
     ['--port', '0', '--workers', '2'],
     ['--transport', 'udp'],
     ['--host', ''],
+    ['--quic', 'ngtcp2'],
   ]) {
     assert.throws(() => parseDemoArgs(argv, {}), bad, argv.join(' '));
   }
@@ -250,6 +261,7 @@ test('--help lists every option; an unknown option exits 2 with a message', asyn
     '--tls-port',
     '--no-tls',
     '--no-http3',
+    '--quic',
     '--workers',
     '--transport',
     '--cert-dir',
@@ -427,6 +439,65 @@ test('/api/info reports the protocol and port; /api/echo answers the body length
   const wrong = await get('/api/echo');
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers['allow'], 'POST, PUT');
+});
+
+test('/api/bytes?n=N streams N bytes of the download pattern; a bad n is a 400', async () => {
+  const n = 300_000;
+  const r = await new Promise<{ status: number; body: Buffer; length: unknown }>((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path: `/api/bytes?n=${n}`, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => {
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks),
+          length: res.headers['content-length'],
+        });
+      });
+    })
+      .on('error', reject)
+      .end();
+  });
+  assert.equal(r.status, 200);
+  assert.equal(r.length, String(n));
+  assert.equal(r.body.length, n);
+  for (let i = 0; i < n; i += 4099) assert.equal(r.body[i], downloadByte(i), `byte ${i}`);
+  for (const q of ['', '?n=x', '?n=-1', `?n=${100 * 1024 * 1024 + 1}`]) {
+    assert.equal((await get(`/api/bytes${q}`)).status, 400, q);
+  }
+});
+
+test('startDemo serves h3 on hayate/quic with quic: hayate', async (t) => {
+  const { requirePeer } = await import('../support/peers.js');
+  if (requirePeer('openssl', 'apt-get install openssl') === undefined) {
+    t.skip('openssl missing');
+    return;
+  }
+  const { selfSignedCertificate } = await import('../../src/server/cert.js');
+  const { Http3Client } = await import('../../src/server/http3.js');
+  const tls = selfSignedCertificate();
+  const s = await startDemo({ host: '127.0.0.1', port: 0, tls, http3: true, quic: 'hayate' });
+  try {
+    const p = s.address?.port ?? 0;
+    const c = await Http3Client.connect('127.0.0.1', p, {
+      ca: tls.cert,
+      serverName: 'localhost',
+      quicProvider: 'hayate',
+    });
+    try {
+      const r = await c.request('GET', '/api/bytes?n=100000');
+      assert.equal(r.status, 200);
+      assert.equal(r.body.length, 100_000);
+      assert.equal(r.body[70_000], downloadByte(70_000));
+      const info = await c.request('GET', '/api/info');
+      const j = JSON.parse(new TextDecoder().decode(info.body)) as { protocol: string; portType: string };
+      assert.deepEqual([j.protocol, j.portType], ['h3', 'udp']);
+    } finally {
+      await c.close();
+    }
+  } finally {
+    await s.close();
+  }
 });
 
 test('the site links a favicon and the request page shows the real port and protocol', async () => {
