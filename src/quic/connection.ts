@@ -1658,6 +1658,11 @@ export class QuicConnectionCore {
     this.pathBytesSent = 0;
     this.pathChallengeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
     // RFC 9000 §9.4: the congestion state of the old path does not apply; we keep it (gap, see report).
+    // The old path's MTU does not apply either when the host changed (a NAT rebinding of the port alone
+    // keeps the route): back to the start size; DPLPMTUD searches again once the path is validated.
+    if (remote.address !== this.validatedRemote.address && this.pmtud.reset(nowMs)) {
+      this.recovery.congestion.setMaxDatagramSize(this.pmtud.currentBytes);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------

@@ -247,18 +247,25 @@ test('a client address change is validated by the server with PATH_CHALLENGE (RF
   p.runUntil(() => false, p.link.nowMs + 100);
   const sc = p.server.conn!;
   const cc = p.client.conn!;
+  assert.equal(sc.stats.pathMtuBytes, 1452);
   const rebound = { address: '10.9.9.9', port: 5555 };
   p.link.addresses[0] = rebound;
   const id = cc.openStream(true)!;
   cc.writeStream(id, [pattern(id, 3000)], false);
   let sawValidation = false;
+  let mtuWhileValidating = 0;
   assert.ok(
     p.runUntil(() => {
+      if (sc.isPathValidating) mtuWhileValidating = sc.stats.pathMtuBytes;
       sawValidation ||= sc.isPathValidating;
       return sawValidation && !sc.isPathValidating;
     }),
   );
   assert.deepEqual(sc.remote, rebound);
+  // A new host is a new path: DPLPMTUD starts over from 1200 and probes again once it is validated.
+  assert.equal(mtuWhileValidating, 1200);
+  p.runUntil(() => sc.stats.pathMtuBytes === 1452, p.link.nowMs + 1000);
+  assert.equal(sc.stats.pathMtuBytes, 1452);
   cc.writeStream(id, [pattern(id + 1, 3000)], true);
   assert.ok(p.runUntil(() => p.server.streams.get(id)?.finCount === 1));
   assert.equal(p.server.streams.get(id)!.length, 6000);

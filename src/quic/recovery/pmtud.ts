@@ -101,11 +101,17 @@ export class PathMtuDiscovery {
     this.beginSearch(nowMs);
   }
 
-  /** The path changed (RFC 9000 §14.2.1 / §9.4): back to the start size, search again once confirmed. */
-  reset(nowMs: number): void {
-    if (this.stateValue === PmtudState.Disabled) return;
+  /**
+   * The path changed: back to the start size and search again. Returns true if the size in use changed.
+   * Before {@link start} (or when disabled) nothing changes.
+   */
+  reset(nowMs: number): boolean {
+    if (this.stateValue === PmtudState.Disabled || this.stateValue === PmtudState.Base) return false;
+    const changed = this.currentBytes !== this.startBytes;
     this.currentBytes = this.startBytes;
+    this.lastLargeAckedSentMs = nowMs;
     this.beginSearch(nowMs);
+    return changed;
   }
 
   /** Size of the probe to send now, or 0 when none is due. */
@@ -135,8 +141,10 @@ export class PathMtuDiscovery {
 
   /** A probe was acknowledged: the path carries `sizeBytes`. Returns true if the size in use grew. */
   onProbeAcked(sizeBytes: number, timeSentMs: number, nowMs: number): boolean {
-    if (sizeBytes === this.probeInFlightBytes) this.probeInFlightBytes = 0;
     this.onLargeAcked(sizeBytes, timeSentMs);
+    // A probe from before a reset or a black hole proves nothing about the path now.
+    if (sizeBytes !== this.probeInFlightBytes) return false;
+    this.probeInFlightBytes = 0;
     if (this.stateValue !== PmtudState.Searching || sizeBytes <= this.lowerBytes) return false;
     this.failures = 0;
     this.lowerBytes = sizeBytes;
@@ -150,7 +158,8 @@ export class PathMtuDiscovery {
 
   /** A probe of `sizeBytes` was declared lost (RFC 8899 §5.1.2: MAX_PROBES losses fail the size). */
   onProbeLost(sizeBytes: number, nowMs: number): void {
-    if (sizeBytes === this.probeInFlightBytes) this.probeInFlightBytes = 0;
+    if (sizeBytes !== this.probeInFlightBytes) return;
+    this.probeInFlightBytes = 0;
     if (this.stateValue !== PmtudState.Searching) return;
     if (++this.failures < MAX_PROBES) return;
     this.failures = 0;

@@ -97,3 +97,20 @@ test('black hole: large packets lost with none acknowledged after them -> BASE_P
   // Packets of the old size still in flight are lost too but no longer count.
   assert.equal(d.onPacketLost(9000, 150, 300), false);
 });
+
+test('a probe from before a reset proves nothing; the search restarts from the start size', () => {
+  const d = new PathMtuDiscovery({ startBytes: 1200, ceilingBytes: 9000 });
+  d.start(0, 65527);
+  search(d, 9000);
+  d.onTimeout(PMTU_RAISE_TIMER_MS);
+  assert.equal(d.reset(PMTU_RAISE_TIMER_MS), true);
+  assert.equal(d.currentBytes, 1200);
+  const size = d.nextProbeBytes(PMTU_RAISE_TIMER_MS);
+  assert.equal(size, 9000);
+  d.onProbeSent(size);
+  assert.equal(d.reset(PMTU_RAISE_TIMER_MS + 1), false);
+  // The ack of the probe sent on the old path arrives: ignored.
+  assert.equal(d.onProbeAcked(9000, PMTU_RAISE_TIMER_MS, PMTU_RAISE_TIMER_MS + 2), false);
+  assert.equal(d.currentBytes, 1200);
+  assert.equal(d.nextProbeBytes(PMTU_RAISE_TIMER_MS + 2), 9000);
+});
