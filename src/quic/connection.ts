@@ -1252,6 +1252,12 @@ export class QuicConnectionCore {
     // RFC 9000 §19.3: ack delay is scaled by the peer's exponent; Initial and Handshake use 0 (RFC 9002 §5.3).
     const exponent = this.peerParams?.ackDelayExponent ?? 3;
     const ackDelayMs = level === EncryptionLevel.OneRtt ? (ackDelayRaw * 2 ** exponent) / 1000 : 0;
+    // RFC 9002 §7.8: a window the sender does not use must not grow. Heuristic: the window counts as used
+    // when at least half of it was in flight as the ACK arrived (Linux TCP's "cwnd limited" test uses the
+    // same factor), so flow-control or application limits no longer inflate it, and pacing, which derives
+    // its rate from it, keeps its meaning.
+    const cc = this.recovery.congestion;
+    cc.isAppLimited = 2 * cc.bytesInFlight < cc.congestionWindow;
     const result = this.recovery.onAckReceived(level, ranges, ackDelayMs, nowMs);
     const space = this.spaces[level];
     if (largest > space.largestAcked) space.largestAcked = largest;

@@ -595,3 +595,15 @@ test('pacing spreads a window over the round trip instead of one burst (RFC 9002
   assert.ok(burst < 30, `burst of ${burst}`);
   assert.ok(times.length > 600);
 });
+
+test('a flow-control-limited sender does not inflate its congestion window (RFC 9002 §7.8)', () => {
+  const windows = { streamWindowBytes: 65536, connectionWindowBytes: 65536 };
+  const p = makePair({ clientLimits: windows });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  download(p, 2_000_000);
+  const s = p.server.conn!.stats;
+  // At most 64 KiB in flight: the window grows only while half of it is used, so it stays near 128 KiB
+  // instead of growing by every acknowledged byte (2 MB of slow start).
+  assert.ok(s.congestionWindow < 200_000, `window ${s.congestionWindow}`);
+  assert.ok(s.congestionWindow >= 65536, `window ${s.congestionWindow}`);
+});
