@@ -2146,6 +2146,8 @@ export class QuicConnectionCore {
       if (wait > 0) {
         mayElicit = false;
         this.pacingDeadline = nowMs + wait;
+      } else {
+        this.pacingDeadline = undefined;
       }
     }
     if (mayElicit) {

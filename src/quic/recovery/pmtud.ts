@@ -15,6 +15,8 @@
  * {@link SEARCH_STEP_BYTES}. A size fails after {@link MAX_PROBES} lost probes (RFC 8899 §5.1.2).
  */
 
+import { UsageError, assertNever } from '../../common/errors.js';
+
 /** RFC 9000 §14: BASE_PLPMTU and MIN_PLPMTU of QUIC. */
 export const BASE_PLPMTU = 1200;
 /** RFC 8899 §5.1.2: MAX_PROBES, lost probes of one size before it counts as failed. */
@@ -34,6 +36,40 @@ export const BLACK_HOLE_THRESHOLD = 3;
 export const PmtudState = { Disabled: 0, Base: 1, Searching: 2, SearchComplete: 3 } as const;
 /** One of {@link PmtudState}. */
 export type PmtudStateCode = (typeof PmtudState)[keyof typeof PmtudState];
+
+/** Inputs of the search machine. */
+export const PmtudInput = {
+  /** The handshake is confirmed but the ceiling leaves nothing to probe. */
+  NoRoom: 0,
+  /** Start (or restart: raise timer, black hole, new path) a search. */
+  Search: 1,
+  /** The bounds met: stop probing until the raise timer. */
+  SearchDone: 2,
+} as const;
+/** One of {@link PmtudInput}. */
+export type PmtudInputCode = (typeof PmtudInput)[keyof typeof PmtudInput];
+
+/** Every state change of {@link PathMtuDiscovery}; an unlisted pair is a bug in the caller. */
+export function transition(state: PmtudStateCode, input: PmtudInputCode): PmtudStateCode {
+  switch (state) {
+    case PmtudState.Disabled:
+      break;
+    case PmtudState.Base:
+      if (input === PmtudInput.NoRoom) return PmtudState.Disabled;
+      if (input === PmtudInput.Search) return PmtudState.Searching;
+      break;
+    case PmtudState.Searching:
+      if (input === PmtudInput.Search) return PmtudState.Searching;
+      if (input === PmtudInput.SearchDone) return PmtudState.SearchComplete;
+      break;
+    case PmtudState.SearchComplete:
+      if (input === PmtudInput.Search) return PmtudState.Searching;
+      break;
+    default:
+      return assertNever(state, 'PMTUD state');
+  }
+  throw new UsageError('ERR_INVALID_STATE', `PMTUD: input ${input} in state ${state}`);
+}
 
 /** Inputs of {@link PathMtuDiscovery}. */
 export interface PmtudOptions {
@@ -95,7 +131,7 @@ export class PathMtuDiscovery {
     if (this.stateValue !== PmtudState.Base) return;
     this.ceilingBytes = Math.min(this.ceilingBytes, peerMaxUdpPayloadBytes);
     if (this.ceilingBytes <= this.currentBytes) {
-      this.stateValue = PmtudState.Disabled;
+      this.stateValue = transition(this.stateValue, PmtudInput.NoRoom);
       return;
     }
     this.beginSearch(nowMs);
@@ -178,7 +214,10 @@ export class PathMtuDiscovery {
    * (RFC 8899 §4.3): the size in use is back to {@link BASE_PLPMTU} and the search starts again.
    */
   onPacketLost(sizeBytes: number, timeSentMs: number, nowMs: number): boolean {
-    if (this.stateValue === PmtudState.Disabled || this.currentBytes <= BASE_PLPMTU) return false;
+    // Before start (and when disabled) the size in use is the configured start size; nothing to fall from.
+    const isActive =
+      this.stateValue === PmtudState.Searching || this.stateValue === PmtudState.SearchComplete;
+    if (!isActive || this.currentBytes <= BASE_PLPMTU) return false;
     if (sizeBytes <= BASE_PLPMTU || timeSentMs <= this.lastLargeAckedSentMs) return false;
     if (++this.largeLost < BLACK_HOLE_THRESHOLD) return false;
     this.blackHoles++;
@@ -197,7 +236,7 @@ export class PathMtuDiscovery {
   }
 
   private beginSearch(nowMs: number): void {
-    this.stateValue = PmtudState.Searching;
+    this.stateValue = transition(this.stateValue, PmtudInput.Search);
     this.lowerBytes = this.currentBytes;
     this.upperBytes = this.ceilingBytes;
     this.isUpperTried = false;
@@ -210,7 +249,7 @@ export class PathMtuDiscovery {
 
   private maybeComplete(nowMs: number): void {
     if (this.upperBytes - this.lowerBytes >= SEARCH_STEP_BYTES && this.lowerBytes < this.ceilingBytes) return;
-    this.stateValue = PmtudState.SearchComplete;
+    this.stateValue = transition(this.stateValue, PmtudInput.SearchDone);
     this.nextProbeMs = nowMs + this.raiseIntervalMs;
   }
 }

@@ -6,9 +6,12 @@ import {
   MAX_PROBES,
   PMTU_RAISE_TIMER_MS,
   PathMtuDiscovery,
+  PmtudInput,
   PmtudState,
   SEARCH_STEP_BYTES,
+  transition,
 } from '../../../src/quic/recovery/pmtud.js';
+import { UsageError } from '../../../src/common/errors.js';
 
 /** Runs a search against a path that carries `mtu` bytes; returns the probe sizes in order. */
 function search(d: PathMtuDiscovery, mtu: number, nowMs = 0): number[] {
@@ -113,4 +116,15 @@ test('a probe from before a reset proves nothing; the search restarts from the s
   assert.equal(d.onProbeAcked(9000, PMTU_RAISE_TIMER_MS, PMTU_RAISE_TIMER_MS + 2), false);
   assert.equal(d.currentBytes, 1200);
   assert.equal(d.nextProbeBytes(PMTU_RAISE_TIMER_MS + 2), 9000);
+});
+
+test('transition table: every listed pair, and unlisted pairs throw', () => {
+  assert.equal(transition(PmtudState.Base, PmtudInput.NoRoom), PmtudState.Disabled);
+  assert.equal(transition(PmtudState.Base, PmtudInput.Search), PmtudState.Searching);
+  assert.equal(transition(PmtudState.Searching, PmtudInput.Search), PmtudState.Searching);
+  assert.equal(transition(PmtudState.Searching, PmtudInput.SearchDone), PmtudState.SearchComplete);
+  assert.equal(transition(PmtudState.SearchComplete, PmtudInput.Search), PmtudState.Searching);
+  assert.throws(() => transition(PmtudState.Disabled, PmtudInput.Search), UsageError);
+  assert.throws(() => transition(PmtudState.SearchComplete, PmtudInput.SearchDone), UsageError);
+  assert.throws(() => transition(PmtudState.Base, PmtudInput.SearchDone), UsageError);
 });
