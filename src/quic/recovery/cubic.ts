@@ -66,6 +66,8 @@ export class Cubic implements CongestionController {
   kSeconds: number;
   /** W_est in bytes: the Reno-friendly estimate (RFC 9438 §4.3). */
   wEstBytes: number;
+  /** Time of the last acknowledgment seen, to take application-limited periods out of t. */
+  private lastAckMs: number | undefined;
 
   /** `options.maxDatagramSizeBytes` sets the initial and minimum windows. */
   constructor(options: Partial<RecoveryOptions> = {}) {
@@ -80,6 +82,7 @@ export class Cubic implements CongestionController {
     this.epochStartMs = undefined;
     this.kSeconds = 0;
     this.wEstBytes = 0;
+    this.lastAckMs = undefined;
   }
 
   /** True while in slow start (RFC 9002 §7.3.1). */
@@ -110,6 +113,14 @@ export class Cubic implements CongestionController {
    * not track time) avoidance falls back to the Reno-friendly estimate alone.
    */
   onPacketsAcked(packets: readonly CongestionPacket[], nowMs?: number, smoothedRttMs = 0): void {
+    if (nowMs !== undefined) {
+      // RFC 9438 §5.8: time spent application limited does not count in t, or the window would jump along
+      // the curve when the sender resumes; the epoch start moves forward by that time.
+      if (this.isAppLimited && this.epochStartMs !== undefined && this.lastAckMs !== undefined) {
+        this.epochStartMs += Math.max(0, nowMs - this.lastAckMs);
+      }
+      this.lastAckMs = nowMs;
+    }
     for (const p of packets) {
       if (!p.isInFlight) continue;
       this.removeInFlight(p.sizeBytes);

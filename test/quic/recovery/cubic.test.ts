@@ -129,3 +129,25 @@ test('slow start, app-limited, persistent congestion and the minimum window', ()
   c2.setMaxDatagramSize(9000);
   assert.equal(c2.congestionWindow, 18000);
 });
+
+test('time spent application limited does not advance t on the cubic curve (RFC 9438 §5.8)', () => {
+  const run = (appLimitedMs: number): number => {
+    const cc = new Cubic({ maxDatagramSizeBytes: MSS });
+    cc.congestionWindow = 100 * MSS;
+    cc.onCongestionEvent(0, 0);
+    let now = 100;
+    cc.onPacketsAcked(pkts(10, 50), now, 100);
+    // Application limited: acknowledgments arrive but the window is not used.
+    cc.isAppLimited = true;
+    for (let t = 0; t < appLimitedMs; t += 100) {
+      now += 100;
+      cc.onPacketsAcked(pkts(1, now - 50), now, 100);
+    }
+    cc.isAppLimited = false;
+    now += 100;
+    cc.onPacketsAcked(pkts(70, now - 50), now, 100);
+    return cc.congestionWindow;
+  };
+  // Ten idle seconds leave the window where a sender without them would be.
+  close(run(10_000), run(0), 1e-6);
+});
