@@ -115,7 +115,12 @@ export class LossDetection<F = unknown> {
     const o = resolveRecoveryOptions(options);
     this.role = options.role;
     this.rtt = new RttEstimator(o);
-    this.congestion = options.congestionControl === 'newreno' ? new NewReno(o) : new Cubic(o);
+    // Checked at run time too: JavaScript callers can pass any string.
+    const cc: string = options.congestionControl ?? 'cubic';
+    if (cc !== 'newreno' && cc !== 'cubic') {
+      throw new UsageError('ERR_INVALID_ARG', `congestionControl must be 'newreno' or 'cubic', got ${cc}`);
+    }
+    this.congestion = cc === 'newreno' ? new NewReno(o) : new Cubic(o);
     this.ptoBackoff = 0;
     this.spaces = [new SpaceState<F>(), new SpaceState<F>(), new SpaceState<F>()];
     this.isHandshakeConfirmed = false;

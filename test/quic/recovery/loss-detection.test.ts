@@ -505,3 +505,10 @@ test('a lost PMTU probe is no congestion event and no part of persistent congest
     assert.ok(ld.congestion.congestionWindow >= before, cc);
   }
 });
+
+test('an unknown congestionControl is a UsageError', () => {
+  assert.throws(
+    () => new LossDetection<string>({ role: 'client', congestionControl: 'bbr' as 'cubic' }),
+    UsageError,
+  );
+});
