@@ -75,8 +75,11 @@ import type { PacketKeys } from './packet/protection.js';
 import { PacketType, QUIC_VERSION_1 } from './packet/types.js';
 import type { PacketTypeCode } from './packet/types.js';
 import { AckTracker } from './recovery/ack-tracker.js';
+import type { CongestionControlName } from './recovery/congestion.js';
 import { LossDetection } from './recovery/loss-detection.js';
 import type { SentPacket } from './recovery/loss-detection.js';
+import { Pacer } from './recovery/pacer.js';
+import { BASE_PLPMTU, PathMtuDiscovery } from './recovery/pmtud.js';
 import { CryptoStream } from './stream/crypto-stream.js';
 import { RecvCredit, SendCredit } from './stream/flow-control.js';
 import { RecvStream } from './stream/recv-stream.js';
@@ -171,6 +174,12 @@ export interface QuicConnectionOptions {
   readonly cipherSuites?: readonly number[];
   /** Key exchange groups, most preferred first (a client sends a key share for the first only). */
   readonly groups?: readonly GroupName[];
+  /**
+   * Congestion controller (RFC 9002 §7 allows any that follows RFC 8085): 'cubic' (RFC 9438, the default:
+   * it regains a large window after a loss in far fewer round trips than NewReno on fast, long paths, and
+   * is what Linux TCP, quiche, quinn and msquic default to) or 'newreno' (RFC 9002 Appendix B).
+   */
+  readonly congestionControl?: CongestionControlName;
 }
 
 /** Snapshot of a connection's counters and recovery state. */
@@ -187,6 +196,13 @@ export interface QuicConnectionStats {
   readonly congestionWindow: number;
   readonly bytesInFlight: number;
   readonly ptoCount: number;
+  /** Largest UDP payload now in use (RFC 9000 §14: 1200 until DPLPMTUD validates more). */
+  readonly pathMtuBytes: number;
+  /** DPLPMTUD probes sent and how many of them were acknowledged (RFC 9000 §14.3). */
+  readonly mtuProbesSent: number;
+  readonly mtuProbesAcked: number;
+  /** Times DPLPMTUD fell back to 1200 bytes after a black hole (RFC 8899 §4.3). */
+  readonly mtuBlackHoles: number;
 }
 
 /** Connection IDs the connection adds to or removes from the endpoint's routing table. */
@@ -249,6 +265,7 @@ type SentRecord =
   | { readonly kind: 'retireConnectionId'; readonly seq: number }
   | { readonly kind: 'handshakeDone' }
   | { readonly kind: 'path'; readonly isChallenge: boolean }
+  | { readonly kind: 'mtuProbe' }
   | { readonly kind: 'other' };
 
 /** Per packet number space state (RFC 9000 §12.3). */
@@ -333,6 +350,13 @@ export class QuicConnectionCore {
   private readonly tls: TlsSession;
   private readonly spaces: readonly [Space, Space, Space];
   private readonly recovery: LossDetection<SentRecord[]>;
+  /** DPLPMTUD (RFC 9000 §14.3) and pacing (RFC 9002 §7.7) of the one path. */
+  private readonly pmtud: PathMtuDiscovery;
+  private readonly pacer = new Pacer();
+  /** When the pacer lets the next ack-eliciting 1-RTT packet go, while it holds one back. */
+  private pacingDeadline: number | undefined = undefined;
+  private mtuProbesSent = 0;
+  private mtuProbesAcked = 0;
   private readonly hooks: ConnectionIdHooks;
   private remoteAddress: QuicAddress;
 
@@ -454,6 +478,11 @@ export class QuicConnectionCore {
     this.recovery = new LossDetection<SentRecord[]>({
       role: setup.role,
       maxDatagramSizeBytes: limits.maxDatagramBytes,
+      congestionControl: setup.options.congestionControl ?? 'cubic',
+    });
+    this.pmtud = new PathMtuDiscovery({
+      startBytes: limits.maxDatagramBytes,
+      ceilingBytes: isLoopback(setup.remote) ? limits.maxLoopbackUdpPayloadBytes : limits.maxUdpPayloadBytes,
     });
     this.localCids.push({ seq: 0, cid: setup.localCid, resetToken: setup.localResetToken, isRetired: false });
     this.activePeerCid = { seq: 0, cid: setup.remoteCid, resetToken: null };
@@ -542,6 +571,10 @@ export class QuicConnectionCore {
       congestionWindow: cc.congestionWindow,
       bytesInFlight: cc.bytesInFlight,
       ptoCount: this.recovery.ptoCount,
+      pathMtuBytes: this.pmtud.currentBytes,
+      mtuProbesSent: this.mtuProbesSent,
+      mtuProbesAcked: this.mtuProbesAcked,
+      mtuBlackHoles: this.pmtud.blackHoles,
     };
   }
 
@@ -1046,7 +1079,7 @@ export class QuicConnectionCore {
     // goes again, with packet numbers continuing.
     this.installInitialKeys(h.scid);
     // Everything sent in Initial packets so far is lost; the space stays usable (not discarded).
-    for (const pkt of [...this.recovery.outstanding(PacketNumberSpace.Initial)]) this.onPacketLost(pkt);
+    for (const pkt of [...this.recovery.outstanding(PacketNumberSpace.Initial)]) this.onPacketLost(pkt, 0);
   }
   private retrySource: Uint8Array | null = null;
 
@@ -1238,18 +1271,36 @@ export class QuicConnectionCore {
     // RFC 9000 §19.3: ack delay is scaled by the peer's exponent; Initial and Handshake use 0 (RFC 9002 §5.3).
     const exponent = this.peerParams?.ackDelayExponent ?? 3;
     const ackDelayMs = level === EncryptionLevel.OneRtt ? (ackDelayRaw * 2 ** exponent) / 1000 : 0;
+    // RFC 9002 §7.8: a window the sender does not use must not grow. Heuristic: the window counts as used
+    // when at least half of it was in flight as the ACK arrived (Linux TCP's "cwnd limited" test uses the
+    // same factor), so flow-control or application limits no longer inflate it, and pacing, which derives
+    // its rate from it, keeps its meaning.
+    const cc = this.recovery.congestion;
+    cc.isAppLimited = 2 * cc.bytesInFlight < cc.congestionWindow;
     const result = this.recovery.onAckReceived(level, ranges, ackDelayMs, nowMs);
     const space = this.spaces[level];
     if (largest > space.largestAcked) space.largestAcked = largest;
-    for (const pkt of result.acked) this.onPacketAcked(pkt);
-    for (const pkt of result.lost) this.onPacketLost(pkt);
+    for (const pkt of result.acked) this.onPacketAcked(pkt, nowMs);
+    for (const pkt of result.lost) this.onPacketLost(pkt, nowMs);
     // RFC 9001 §4.1.2: a client's handshake is confirmed when a 1-RTT packet it sent is acknowledged.
     if (level === EncryptionLevel.OneRtt && result.acked.length > 0 && this.isHandshakeCompleteValue) {
       this.confirmHandshake(nowMs);
     }
   }
 
-  private onPacketAcked(pkt: SentPacket<SentRecord[]>): void {
+  private onPacketAcked(pkt: SentPacket<SentRecord[]>, nowMs: number): void {
+    if (pkt.space === PacketNumberSpace.Application) {
+      if (pkt.isMtuProbe === true) {
+        this.mtuProbesAcked++;
+        // RFC 9000 §14.3: an acknowledged probe raises the datagram size; RFC 9002 §7.2: so does the unit
+        // of the congestion window.
+        if (this.pmtud.onProbeAcked(pkt.sizeBytes, pkt.timeSentMs, nowMs)) {
+          this.recovery.congestion.setMaxDatagramSize(this.pmtud.currentBytes);
+        }
+      } else {
+        this.pmtud.onPacketAcked(pkt.sizeBytes, pkt.timeSentMs);
+      }
+    }
     for (const r of pkt.frames) {
       switch (r.kind) {
         case 'ack':
@@ -1284,6 +1335,7 @@ export class QuicConnectionCore {
         case 'streamsBlocked':
         case 'handshakeDone':
         case 'path':
+        case 'mtuProbe':
         case 'other':
           break;
         default:
@@ -1293,11 +1345,21 @@ export class QuicConnectionCore {
   }
 
   /** RFC 9000 §13.3: information in a lost packet is sent again in new frames, when still current. */
-  private onPacketLost(pkt: SentPacket<SentRecord[]>): void {
+  private onPacketLost(pkt: SentPacket<SentRecord[]>, nowMs: number): void {
     this.packetsLost++;
+    if (pkt.space === PacketNumberSpace.Application) {
+      if (pkt.isMtuProbe === true) {
+        // RFC 9000 §14.4: not a congestion signal (congestion control skips it too); the size may fail.
+        this.pmtud.onProbeLost(pkt.sizeBytes, nowMs);
+      } else if (pkt.isInFlight && this.pmtud.onPacketLost(pkt.sizeBytes, pkt.timeSentMs, nowMs)) {
+        // RFC 8899 §4.3: a black hole: back to BASE_PLPMTU; the lost data goes again in small packets.
+        this.recovery.congestion.setMaxDatagramSize(this.pmtud.currentBytes);
+      }
+    }
     for (const r of pkt.frames) {
       switch (r.kind) {
         case 'ack':
+        case 'mtuProbe':
         case 'other':
           break;
         case 'crypto':
@@ -1621,6 +1683,11 @@ export class QuicConnectionCore {
     this.pathBytesSent = 0;
     this.pathChallengeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
     // RFC 9000 §9.4: the congestion state of the old path does not apply; we keep it (gap, see report).
+    // The old path's MTU does not apply either when the host changed (a NAT rebinding of the port alone
+    // keeps the route): back to the start size; DPLPMTUD searches again once the path is validated.
+    if (remote.address !== this.validatedRemote.address && this.pmtud.reset(nowMs)) {
+      this.recovery.congestion.setMaxDatagramSize(this.pmtud.currentBytes);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -1633,6 +1700,8 @@ export class QuicConnectionCore {
     return {
       ...DEFAULT_TRANSPORT_PARAMETERS,
       maxIdleTimeoutMs: l.idleTimeoutMs,
+      // RFC 9000 §18.2: what we can receive; the UDP transport reads whole datagrams up to 65527 bytes, so
+      // the peer's DPLPMTUD is bounded by its path, not by us.
       maxUdpPayloadSize: 65527,
       initialMaxData: l.connectionWindowBytes,
       initialMaxStreamDataBidiLocal: l.streamWindowBytes,
@@ -1742,6 +1811,8 @@ export class QuicConnectionCore {
     if (this.isHandshakeConfirmed) return;
     this.isHandshakeConfirmed = true;
     this.recovery.onHandshakeConfirmed(nowMs);
+    // RFC 9000 §14.3: DPLPMTUD probes are 1-RTT packets, sent once the handshake is confirmed.
+    this.pmtud.start(nowMs, this.peerParams?.maxUdpPayloadSize ?? BASE_PLPMTU);
     // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
     this.discardSpace(EncryptionLevel.Initial, nowMs);
     this.discardSpace(EncryptionLevel.Handshake, nowMs);
@@ -1832,6 +1903,8 @@ export class QuicConnectionCore {
     if (!this.isHandshakeConfirmed) pick(this.handshakeDeadline);
     pick(this.pathChallengeDeadline);
     pick(this.keyUpdate.discardPrevAt);
+    pick(this.pacingDeadline);
+    pick(this.pmtud.deadline());
     return d;
   }
 
@@ -1882,6 +1955,9 @@ export class QuicConnectionCore {
         this.pathChallengeDeadline = undefined;
         this.remoteAddress = this.validatedRemote;
       }
+      // The pacer's wait is over: pollTransmit sends what it held back.
+      if (this.pacingDeadline !== undefined && nowMs >= this.pacingDeadline) this.pacingDeadline = undefined;
+      this.pmtud.onTimeout(nowMs);
       const ku = this.keyUpdate;
       if (ku.discardPrevAt !== undefined && nowMs >= ku.discardPrevAt) {
         ku.readPrev = null;
@@ -1893,7 +1969,7 @@ export class QuicConnectionCore {
         // A second attempt 1 ns later: a loss time computed as sent + delay can land a rounding error past
         // `now - delay`, which would leave the timer armed at `now` forever (see the report to recovery).
         const res = this.recovery.onTimeout(attempt === 0 ? nowMs : nowMs + 1e-6);
-        for (const pkt of res.lost) this.onPacketLost(pkt);
+        for (const pkt of res.lost) this.onPacketLost(pkt, nowMs);
         if (res.probe !== null) this.onProbe(res.probe.space, res.probe.count);
       }
     });
@@ -1972,7 +2048,8 @@ export class QuicConnectionCore {
 
   /** Bytes we may put in the next datagram: the path size, and 3x what we received before validation. */
   private datagramBudget(): number {
-    let size = this.limits.maxDatagramBytes;
+    // DPLPMTUD's size (RFC 9000 §14.3): maxDatagramBytes until a probe succeeds.
+    let size = this.pmtud.currentBytes;
     const peerMax = this.peerParams?.maxUdpPayloadSize;
     if (peerMax !== undefined && peerMax < size) size = Math.max(1200, peerMax);
     if (!this.isAddressValidated) {
@@ -1993,8 +2070,16 @@ export class QuicConnectionCore {
     const probeResponse = this.buildOffPathResponse(nowMs);
     if (probeResponse !== null) return probeResponse;
     this.offPathRemote = null;
-    const budget = this.datagramBudget();
+    let budget = this.datagramBudget();
     if (budget < 64) return null;
+    const app = this.spaces[EncryptionLevel.OneRtt];
+    if (this.isHandshakeConfirmed && this.pathChallenge === null && this.isAddressValidated) {
+      const probe = this.pmtud.nextProbeBytes(nowMs);
+      if (probe > 0 && app.writeKeys !== null && !app.isDiscarded) return this.buildMtuProbe(probe, nowMs);
+    }
+    // PTO probes go at BASE_PLPMTU: they then cross a path that turned into a black hole, and their ACK
+    // declares the large packets lost so black hole detection sees them (RFC 8899 §4.3).
+    if (app.probes > 0 && budget > BASE_PLPMTU) budget = BASE_PLPMTU;
     const buf = new Uint8Array(budget);
     const packets: OpenPacket[] = [];
     let pos = 0;
@@ -2035,6 +2120,43 @@ export class QuicConnectionCore {
     return buf.subarray(0, pos);
   }
 
+  /**
+   * A DPLPMTUD probe (RFC 9000 §14.3, §14.4): one 1-RTT packet of PING and PADDING filling `sizeBytes`.
+   * Deviation: it is sent even when the congestion window is full (one probe at a time, like a PTO probe),
+   * or a busy sender would never find the window room for a probe larger than its packets.
+   */
+  private buildMtuProbe(sizeBytes: number, nowMs: number): Uint8Array {
+    const space = this.spaces[EncryptionLevel.OneRtt];
+    const buf = new Uint8Array(sizeBytes);
+    const pn = space.nextPn;
+    const pnLength = packetNumberLength(pn, space.largestAcked < 0 ? undefined : space.largestAcked);
+    const payloadStart = this.headerLength(EncryptionLevel.OneRtt, pnLength, EMPTY);
+    const { lengthOffset, pnOffset } = this.writeHeader(buf, 0, EncryptionLevel.OneRtt, pn, pnLength, EMPTY);
+    let pos = writePing(buf, payloadStart);
+    pos = writePadding(buf, pos, sizeBytes - AEAD_TAG_BYTES - pos);
+    space.nextPn++;
+    this.mtuProbesSent++;
+    this.pmtud.onProbeSent(sizeBytes);
+    this.sealPacket(
+      buf,
+      {
+        level: EncryptionLevel.OneRtt,
+        start: 0,
+        lengthOffset,
+        pnOffset,
+        pnLength,
+        pn,
+        payloadEnd: pos,
+        records: [{ kind: 'mtuProbe' }],
+        isAckEliciting: true,
+        isPadded: true,
+        needsPadding: false,
+      },
+      nowMs,
+    );
+    return buf;
+  }
+
   /** Writes the header and frames of one packet at `start`; null (nothing written) when nothing is due. */
   private writePacket(
     buf: Uint8Array,
@@ -2072,7 +2194,24 @@ export class QuicConnectionCore {
     if (isAckSent) writeAck();
 
     // Congestion control (RFC 9002 §7): ack-eliciting data only within the window, except probes.
-    const mayElicit = space.probes > 0 || this.recovery.canSend(end - start);
+    let mayElicit = space.probes > 0 || this.recovery.canSend(end - start);
+    if (mayElicit && space.probes === 0 && level === EncryptionLevel.OneRtt) {
+      // RFC 9002 §7.7: pacing; the connection's deadline wakes the caller when the packet may go.
+      const cc = this.recovery.congestion;
+      const wait = this.pacer.delayMs(
+        nowMs,
+        datagramEnd - start,
+        cc.congestionWindow,
+        this.recovery.rtt.smoothedRttMs,
+        cc.maxDatagramSizeBytes,
+      );
+      if (wait > 0) {
+        mayElicit = false;
+        this.pacingDeadline = nowMs + wait;
+      } else {
+        this.pacingDeadline = undefined;
+      }
+    }
     if (mayElicit) {
       if (level === EncryptionLevel.OneRtt) {
         pos = this.writeOneRttFrames(buf, pos, end, records);
@@ -2142,6 +2281,8 @@ export class QuicConnectionCore {
       }
     }
     this.packetsSent++;
+    const isInFlight = pkt.isAckEliciting || pkt.isPadded;
+    if (isInFlight) this.pacer.onPacketSent(size);
     this.recovery.onPacketSent({
       pn: pkt.pn,
       space: pkt.level,
@@ -2149,7 +2290,8 @@ export class QuicConnectionCore {
       sizeBytes: size,
       isAckEliciting: pkt.isAckEliciting,
       // RFC 9002 §2: ack-eliciting and PADDING-bearing packets count toward bytes in flight.
-      isInFlight: pkt.isAckEliciting || pkt.isPadded,
+      isInFlight,
+      isMtuProbe: pkt.records[0]?.kind === 'mtuProbe',
       frames: pkt.records,
     });
     if (pkt.isAckEliciting && !this.isAckElicitingSentSinceRecv) {
@@ -2511,6 +2653,12 @@ interface OpenPacket {
   readonly isAckEliciting: boolean;
   isPadded: boolean;
   readonly needsPadding: boolean;
+}
+
+/** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms: paths that never leave the host. */
+function isLoopback(a: QuicAddress): boolean {
+  const h = a.address.toLowerCase();
+  return h.startsWith('127.') || h === '::1' || h.startsWith('::ffff:127.') || h === 'localhost';
 }
 
 function assertNeverFrame(f: never): never {

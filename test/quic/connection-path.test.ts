@@ -13,6 +13,9 @@ import { makePair, pattern } from './sim/harness.js';
  * The client core has no API to probe a path; these are its path-validation fields, armed directly so its
  * next datagram is a PATH_CHALLENGE-only probe like Chromium's.
  */
+/** DPLPMTUD off (its probes are PINGs, and an ACK of one would make the client's probe non-probing). */
+const NO_PMTUD = { maxUdpPayloadBytes: 1200, maxLoopbackUdpPayloadBytes: 1200 };
+
 interface ProbeState {
   pathChallenge: Uint8Array | null;
   isPathChallengePending: boolean;
@@ -20,7 +23,7 @@ interface ProbeState {
 }
 
 test('a PATH_RESPONSE goes to the address its PATH_CHALLENGE came from, padded, without migrating (RFC 9000 §8.2.2, §9.1)', () => {
-  const p = makePair();
+  const p = makePair({ clientLimits: NO_PMTUD, serverLimits: NO_PMTUD });
   assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
   // Quiet link: nothing pending on either side, so the probe carries no ACK (which is not a probing frame).
   p.runUntil(() => false, p.link.nowMs + 300);
@@ -72,7 +75,7 @@ test('a PATH_RESPONSE goes to the address its PATH_CHALLENGE came from, padded, 
 });
 
 test('after a PATH_RESPONSE to a probed path, the next datagram (a CONNECTION_CLOSE) goes to the current address', () => {
-  const p = makePair();
+  const p = makePair({ clientLimits: NO_PMTUD, serverLimits: NO_PMTUD });
   assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
   p.runUntil(() => false, p.link.nowMs + 300);
   const sc = p.server.conn!;

@@ -81,3 +81,54 @@ test('every stream byte arrives exactly once, in order, under loss, reordering, 
     { numRuns: Number(process.env['QUIC_PROP_RUNS'] ?? 20) },
   );
 });
+
+test('DPLPMTUD and either congestion controller: transfers complete and no side uses more than its path MTU', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+      fc.integer({ min: 1200, max: 16383 }),
+      fc.integer({ min: 1200, max: 16383 }),
+      fc.double({ min: 0, max: 0.1, noNaN: true }),
+      fc.constantFrom('cubic' as const, 'newreno' as const),
+      fc.integer({ min: 1, max: 300_000 }),
+      (seed, mtuUp, mtuDown, lossRate, congestionControl, size) => {
+        const limits = { maxUdpPayloadBytes: 16383 };
+        const p = makePair({
+          seed,
+          clientToServer: { delayMs: 10, jitterMs: 2, lossRate, mtu: mtuUp },
+          serverToClient: { delayMs: 10, jitterMs: 2, lossRate, mtu: mtuDown },
+          clientLimits: limits,
+          serverLimits: limits,
+          client: { congestionControl },
+          server: { congestionControl },
+        });
+        p.server.onEvent = (e, side) => {
+          if (e.type === 'streamData' && e.fin) side.conn!.writeStream(e.id, [pattern(e.id, size)], true);
+        };
+        let id = -1;
+        const done = p.runUntil(() => {
+          if (id < 0 && p.client.isHandshakeComplete) {
+            id = p.client.conn!.openStream(true)!;
+            p.client.conn!.writeStream(id, [new Uint8Array([1])], true);
+          }
+          return (
+            (id >= 0 && (p.client.streams.get(id)?.finCount ?? 0) > 0) ||
+            p.client.closed !== undefined ||
+            p.server.closed !== undefined
+          );
+        }, p.link.nowMs + 600_000);
+        assert.ok(done, 'an outcome');
+        if (p.client.closed !== undefined || p.server.closed !== undefined) {
+          const c = p.client.closed ?? p.server.closed!;
+          assert.equal(c.reason, CloseReason.HandshakeTimeout, `closed: ${JSON.stringify(c)}`);
+          return;
+        }
+        assert.deepEqual(p.client.bytes(id), pattern(id, size));
+        // Each side's size in use fits what its direction carries (or is the 1200 floor).
+        assert.ok(p.client.conn!.stats.pathMtuBytes <= Math.max(1200, mtuUp));
+        assert.ok(p.server.conn!.stats.pathMtuBytes <= Math.max(1200, mtuDown));
+      },
+    ),
+    { numRuns: Number(process.env['QUIC_PROP_RUNS'] ?? 10) },
+  );
+});

@@ -172,7 +172,13 @@ test('works over a link whose MTU is 1200 bytes', () => {
   p.client.conn!.writeStream(id, [pattern(id, 50000)], true);
   assert.ok(p.runUntil(() => p.server.streams.get(id)?.finCount === 1));
   assert.deepEqual(p.server.bytes(id), pattern(id, 50000));
-  assert.equal(p.link.stats[0].tooBig + p.link.stats[1].tooBig, 0);
+  // Only DPLPMTUD probes were too big (RFC 9000 §14.4); the size in use stayed at 1200.
+  const cs = p.client.conn!.stats;
+  const ss = p.server.conn!.stats;
+  assert.equal(p.link.stats[0].tooBig + p.link.stats[1].tooBig, cs.mtuProbesSent + ss.mtuProbesSent);
+  assert.equal(cs.mtuProbesAcked + ss.mtuProbesAcked, 0);
+  assert.equal(cs.pathMtuBytes, 1200);
+  assert.equal(ss.pathMtuBytes, 1200);
 });
 
 test('key updates from either side keep data flowing, reordering included (RFC 9001 §6)', () => {
@@ -241,18 +247,25 @@ test('a client address change is validated by the server with PATH_CHALLENGE (RF
   p.runUntil(() => false, p.link.nowMs + 100);
   const sc = p.server.conn!;
   const cc = p.client.conn!;
+  assert.equal(sc.stats.pathMtuBytes, 1452);
   const rebound = { address: '10.9.9.9', port: 5555 };
   p.link.addresses[0] = rebound;
   const id = cc.openStream(true)!;
   cc.writeStream(id, [pattern(id, 3000)], false);
   let sawValidation = false;
+  let mtuWhileValidating = 0;
   assert.ok(
     p.runUntil(() => {
+      if (sc.isPathValidating) mtuWhileValidating = sc.stats.pathMtuBytes;
       sawValidation ||= sc.isPathValidating;
       return sawValidation && !sc.isPathValidating;
     }),
   );
   assert.deepEqual(sc.remote, rebound);
+  // A new host is a new path: DPLPMTUD starts over from 1200 and probes again once it is validated.
+  assert.equal(mtuWhileValidating, 1200);
+  p.runUntil(() => sc.stats.pathMtuBytes === 1452, p.link.nowMs + 1000);
+  assert.equal(sc.stats.pathMtuBytes, 1452);
   cc.writeStream(id, [pattern(id + 1, 3000)], true);
   assert.ok(p.runUntil(() => p.server.streams.get(id)?.finCount === 1));
   assert.equal(p.server.streams.get(id)!.length, 6000);
@@ -459,4 +472,138 @@ test('a client migrating with a new connection ID gets answers on a new one too 
   assert.equal(clientCidsAfter.length, clientCidsBefore.length);
   assert.equal(serverCidsAfter.length, serverCidsBefore.length);
   assert.deepEqual(sc.remote, { address: '10.7.7.7', port: 7777 });
+});
+
+/** Sends `length` bytes from the server to the client on a new client-opened stream; returns the stream. */
+function download(p: ReturnType<typeof makePair>, length: number, untilMs = 120000): number {
+  const cc = p.client.conn!;
+  const id = cc.openStream(true)!;
+  p.server.onEvent = (e, side) => {
+    if (e.type === 'streamData' && e.fin) side.conn!.writeStream(e.id, [pattern(e.id, length)], true);
+  };
+  cc.writeStream(id, [new Uint8Array([1])], true);
+  assert.ok(
+    p.runUntil(() => p.client.streams.get(id)?.finCount === 1, p.link.nowMs + untilMs),
+    `download of ${length} bytes`,
+  );
+  assert.deepEqual(p.client.bytes(id), pattern(id, length));
+  return id;
+}
+
+test('DPLPMTUD on a 1500-byte path settles at 1452 (RFC 9000 §14.3)', () => {
+  const link = { delayMs: 10, mtu: 1500 };
+  const p = makePair({ clientToServer: link, serverToClient: link });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  download(p, 300_000);
+  const s = p.server.conn!.stats;
+  assert.equal(s.pathMtuBytes, 1452);
+  assert.equal(p.client.conn!.stats.pathMtuBytes, 1452);
+  assert.ok(s.mtuProbesAcked >= 1);
+  assert.equal(p.link.stats[1].tooBig, 0);
+});
+
+test('DPLPMTUD on a 9000-byte path with a larger ceiling finds close to 9000', () => {
+  const link = { delayMs: 10, mtu: 9000 };
+  const limits = { maxUdpPayloadBytes: 16383 };
+  const p = makePair({
+    clientToServer: link,
+    serverToClient: link,
+    clientLimits: limits,
+    serverLimits: limits,
+  });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  download(p, 2_000_000);
+  p.runUntil(() => false, p.link.nowMs + 5000);
+  const s = p.server.conn!.stats;
+  assert.ok(s.pathMtuBytes > 9000 - 32 && s.pathMtuBytes <= 9000, `server ${s.pathMtuBytes}`);
+  assert.ok(p.link.stats[1].bytesSent / p.link.stats[1].sent > 4000, 'large datagrams carried the data');
+  // Lost probes are no congestion signal (RFC 9000 §14.4): no loss besides them, no recovery period.
+  assert.equal(s.packetsLost, s.mtuProbesSent - s.mtuProbesAcked);
+  assert.ok(s.mtuProbesSent > s.mtuProbesAcked);
+  assert.equal(s.ptoCount, 0);
+});
+
+test('a path MTU that drops mid-transfer is a black hole: back to 1200, search again, transfer completes', () => {
+  const link = { delayMs: 10 };
+  const limits = { maxUdpPayloadBytes: 16383 };
+  const p = makePair({
+    clientToServer: link,
+    serverToClient: link,
+    clientLimits: limits,
+    serverLimits: limits,
+  });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  download(p, 500_000);
+  assert.equal(p.server.conn!.stats.pathMtuBytes, 16383);
+  // The route changes: 1400 bytes at most from now on, in both directions.
+  p.link.impairments = [
+    { delayMs: 10, mtu: 1400 },
+    { delayMs: 10, mtu: 1400 },
+  ];
+  download(p, 1_000_000);
+  p.runUntil(() => false, p.link.nowMs + 5000);
+  const s = p.server.conn!.stats;
+  assert.ok(s.mtuBlackHoles >= 1);
+  assert.ok(s.pathMtuBytes > 1400 - 32 && s.pathMtuBytes <= 1400, `server ${s.pathMtuBytes}`);
+  assert.equal(p.client.closed, undefined);
+});
+
+test('both congestion controllers complete a transfer under 3% loss and reordering', () => {
+  for (const congestionControl of ['cubic', 'newreno'] as const) {
+    const link = { delayMs: 20, lossRate: 0.03, jitterMs: 5 };
+    const p = makePair({
+      clientToServer: link,
+      serverToClient: link,
+      seed: 11,
+      server: { congestionControl },
+      client: { congestionControl },
+    });
+    assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+    download(p, 1_000_000, 600_000);
+    const s = p.server.conn!.stats;
+    assert.ok(s.packetsLost > 0, congestionControl);
+    assert.ok(s.congestionWindow >= 2 * s.pathMtuBytes, congestionControl);
+  }
+});
+
+test('pacing spreads a window over the round trip instead of one burst (RFC 9002 §7.7)', () => {
+  const link = { delayMs: 50 };
+  const p = makePair({ clientToServer: link, serverToClient: link });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  // Record when the server's datagrams leave during a bulk transfer.
+  const times: number[] = [];
+  const node = p.link.nodes[1];
+  const poll = node.pollTransmit.bind(node);
+  node.pollTransmit = (nowMs) => {
+    const out = poll(nowMs);
+    if (out !== null && out.bytes.length > 1000) times.push(nowMs);
+    return out;
+  };
+  download(p, 1_000_000);
+  // Count the largest number of full datagrams sent at one instant.
+  let burst = 0;
+  for (let i = 0, j = 0; i < times.length; i = j) {
+    while (j < times.length && times[j] === times[i]) j++;
+    burst = Math.max(burst, j - i);
+  }
+  // The bucket holds 10 datagrams; waits under 1 ms are not taken (timer granularity), which lets at most
+  // 1 ms worth of the rate 1.25 * cwnd / srtt through on top.
+  const s = p.server.conn!.stats;
+  const perMs = (1.25 * s.congestionWindow) / s.smoothedRttMs / s.pathMtuBytes;
+  assert.ok(burst <= 10 + Math.ceil(perMs) + 1, `burst of ${burst} datagrams, ${perMs} per ms`);
+  // Without pacing, each 256 KiB stream window update would release ~180 datagrams at once.
+  assert.ok(burst < 30, `burst of ${burst}`);
+  assert.ok(times.length > 600);
+});
+
+test('a flow-control-limited sender does not inflate its congestion window (RFC 9002 §7.8)', () => {
+  const windows = { streamWindowBytes: 65536, connectionWindowBytes: 65536 };
+  const p = makePair({ clientLimits: windows });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  download(p, 2_000_000);
+  const s = p.server.conn!.stats;
+  // At most 64 KiB in flight: the window grows only while half of it is used, so it stays near 128 KiB
+  // instead of growing by every acknowledged byte (2 MB of slow start).
+  assert.ok(s.congestionWindow < 200_000, `window ${s.congestionWindow}`);
+  assert.ok(s.congestionWindow >= 65536, `window ${s.congestionWindow}`);
 });

@@ -18,3 +18,12 @@ test('overrides merge and RFC bounds are checked', () => {
   assert.throws(() => resolveQuicLimits({ maxCryptoBufferBytes: 100 }), /maxCryptoBufferBytes/);
   assert.throws(() => resolveQuicLimits({ nope: 1 } as never), /unknown limit/);
 });
+
+test('DPLPMTUD ceilings: 1452 by default, 16383 on loopback, each within 1200..16383', () => {
+  assert.equal(DEFAULT_QUIC_LIMITS.maxUdpPayloadBytes, 1452);
+  assert.equal(DEFAULT_QUIC_LIMITS.maxLoopbackUdpPayloadBytes, 16383);
+  assert.equal(resolveQuicLimits({ maxUdpPayloadBytes: 9000 }).maxUdpPayloadBytes, 9000);
+  assert.throws(() => resolveQuicLimits({ maxUdpPayloadBytes: 1199 }), /maxUdpPayloadBytes/);
+  assert.throws(() => resolveQuicLimits({ maxLoopbackUdpPayloadBytes: 65527 }), /maxLoopbackUdpPayloadBytes/);
+  assert.throws(() => resolveQuicLimits({ maxUdpPayloadBytes: 1452.5 }), /maxUdpPayloadBytes/);
+});

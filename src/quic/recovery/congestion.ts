@@ -1,6 +1,7 @@
 /**
  * NewReno congestion control (RFC 9002 §7, Appendix B): slow start, congestion avoidance and recovery
- * periods, with the window collapsing to the minimum on persistent congestion (§7.6). No pacing.
+ * periods, with the window collapsing to the minimum on persistent congestion (§7.6). Pacing is separate
+ * (pacer.ts); CUBIC (cubic.ts) implements the same {@link CongestionController} interface.
  *
  *   slow start --loss or ECN-CE--> recovery --packet sent in recovery acked--> congestion avoidance
  *        ^                                                                         |
@@ -14,7 +15,50 @@ export interface CongestionPacket {
   readonly timeSentMs: number;
   readonly sizeBytes: number;
   readonly isInFlight: boolean;
+  /**
+   * A DPLPMTUD probe (RFC 9000 §14.4): its loss is not a congestion signal, only bytes in flight shrink.
+   * Absent means false.
+   */
+  readonly isMtuProbe?: boolean;
 }
+
+/**
+ * What loss detection and the connection need of a congestion controller (RFC 9002 §7). {@link NewReno}
+ * and {@link Cubic} implement it; `nowMs` and `smoothedRttMs` matter only to controllers that use time.
+ */
+export interface CongestionController {
+  /** Bytes the sender may have in flight. */
+  readonly congestionWindow: number;
+  /** Sum of the sizes of in-flight packets (RFC 9002 §2). */
+  readonly bytesInFlight: number;
+  /** Slow start threshold; Infinity until the first congestion event. */
+  readonly ssthresh: number;
+  /** The max_datagram_size of the path. */
+  readonly maxDatagramSizeBytes: number;
+  /** Time the current recovery period started; -Infinity when none (RFC 9002 §7.3.2). */
+  readonly congestionRecoveryStartTimeMs: number;
+  /** Set while the sender is application or flow-control limited (RFC 9002 §7.8). */
+  isAppLimited: boolean;
+  /** True if `sizeBytes` more in-flight bytes fit the window. */
+  canSend(sizeBytes: number): boolean;
+  /** Window space left, 0 when full. */
+  availableBytes(): number;
+  /** Counts an in-flight packet. */
+  onPacketSent(sizeBytes: number): void;
+  /** Packets newly acknowledged by one ACK frame, at `nowMs`, with the current smoothed RTT. */
+  onPacketsAcked(packets: readonly CongestionPacket[], nowMs?: number, smoothedRttMs?: number): void;
+  /** Packets declared lost; `isPersistentCongestion` collapses the window (RFC 9002 §7.6.2). */
+  onPacketsLost(packets: readonly CongestionPacket[], nowMs: number, isPersistentCongestion: boolean): void;
+  /** A loss or ECN-CE signal for a packet sent at `timeSentMs`. */
+  onCongestionEvent(timeSentMs: number, nowMs: number): void;
+  /** Removes packets from bytes in flight without a congestion signal (RFC 9002 B.9). */
+  removeFromBytesInFlight(packets: readonly CongestionPacket[]): void;
+  /** The path's max_datagram_size changed (PMTU, RFC 9002 §7.2). */
+  setMaxDatagramSize(sizeBytes: number): void;
+}
+
+/** The congestion controllers a connection can use. */
+export type CongestionControlName = 'newreno' | 'cubic';
 
 /** RFC 9002 §7.3.2: kLossReductionFactor. */
 export const LOSS_REDUCTION_FACTOR = 0.5;
@@ -30,7 +74,7 @@ export function minimumWindowBytes(maxDatagramSizeBytes: number): number {
 }
 
 /** NewReno state of one path (RFC 9002 Appendix B.2). Byte counts are integers except during avoidance. */
-export class NewReno {
+export class NewReno implements CongestionController {
   /** Bytes the sender may have in flight (RFC 9002 §7). */
   congestionWindow: number;
   /** Sum of the sizes of in-flight packets (RFC 9002 §2). Never negative. */
@@ -111,6 +155,8 @@ export class NewReno {
     for (const p of packets) {
       if (!p.isInFlight) continue;
       this.removeInFlight(p.sizeBytes);
+      // RFC 9000 §14.4: a lost PMTU probe says the path is too narrow, not congested.
+      if (p.isMtuProbe === true) continue;
       if (p.timeSentMs > lastLossSentMs) lastLossSentMs = p.timeSentMs;
     }
     if (lastLossSentMs !== -Infinity) this.onCongestionEvent(lastLossSentMs, nowMs);

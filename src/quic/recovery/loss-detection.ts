@@ -1,7 +1,8 @@
 /**
  * Loss detection (RFC 9002 §6, Appendix A): acknowledgment processing, packet- and time-threshold loss,
  * the probe timeout with exponential backoff, and persistent congestion, feeding RTT estimation and
- * NewReno. One instance per connection covers the three packet number spaces.
+ * the congestion controller (CUBIC or NewReno). One instance per connection covers the three packet number
+ * spaces.
  */
 import { UsageError } from '../../common/errors.js';
 import type { QuicError } from '../../common/errors.js';
@@ -9,6 +10,8 @@ import { quicError } from '../errors.js';
 import { PacketNumberSpace } from '../packet/levels.js';
 import type { PacketNumberSpaceCode } from '../packet/levels.js';
 import { NewReno } from './congestion.js';
+import type { CongestionControlName, CongestionController } from './congestion.js';
+import { Cubic } from './cubic.js';
 import { GRANULARITY_MS, resolveRecoveryOptions } from './options.js';
 import type { RecoveryOptions } from './options.js';
 import { RttEstimator } from './rtt.js';
@@ -34,6 +37,8 @@ export interface SentPacket<F = unknown> {
   readonly isAckEliciting: boolean;
   /** Counts toward bytes in flight: ack-eliciting or carrying PADDING (RFC 9002 §2). */
   readonly isInFlight: boolean;
+  /** A DPLPMTUD probe (RFC 9000 §14.4): its loss is no congestion signal. Absent means false. */
+  readonly isMtuProbe?: boolean;
   /** The connection's retransmission record; opaque here. */
   readonly frames: F;
 }
@@ -70,6 +75,8 @@ export interface TimeoutResult<F = unknown> {
 export interface LossDetectionOptions extends Partial<RecoveryOptions> {
   /** Clients send anti-deadlock probes and wait for address validation (RFC 9002 §6.2.2.1). */
   readonly role: 'client' | 'server';
+  /** The congestion controller (default 'cubic', see QuicConnectionOptions.congestionControl). */
+  readonly congestionControl?: CongestionControlName;
 }
 
 class SpaceState<F> {
@@ -91,7 +98,7 @@ export class LossDetection<F = unknown> {
   /** The RTT estimator fed by acknowledgments. */
   readonly rtt: RttEstimator;
   /** The congestion controller fed by acknowledgments and losses. */
-  readonly congestion: NewReno;
+  readonly congestion: CongestionController;
   private ptoBackoff: number;
   private readonly role: 'client' | 'server';
   private readonly spaces: readonly [SpaceState<F>, SpaceState<F>, SpaceState<F>];
@@ -108,7 +115,12 @@ export class LossDetection<F = unknown> {
     const o = resolveRecoveryOptions(options);
     this.role = options.role;
     this.rtt = new RttEstimator(o);
-    this.congestion = new NewReno(o);
+    // Checked at run time too: JavaScript callers can pass any string.
+    const cc: string = options.congestionControl ?? 'cubic';
+    if (cc !== 'newreno' && cc !== 'cubic') {
+      throw new UsageError('ERR_INVALID_ARG', `congestionControl must be 'newreno' or 'cubic', got ${cc}`);
+    }
+    this.congestion = cc === 'newreno' ? new NewReno(o) : new Cubic(o);
     this.ptoBackoff = 0;
     this.spaces = [new SpaceState<F>(), new SpaceState<F>(), new SpaceState<F>()];
     this.isHandshakeConfirmed = false;
@@ -222,7 +234,7 @@ export class LossDetection<F = unknown> {
 
     const isPersistent = this.detectAndRemoveLostPackets(s, nowMs, lost);
     if (lost.length > 0) this.congestion.onPacketsLost(lost, nowMs, isPersistent);
-    this.congestion.onPacketsAcked(acked);
+    this.congestion.onPacketsAcked(acked, nowMs, this.rtt.smoothedRttMs);
     // RFC 9002 §6.2.1: the backoff resets on an acknowledgment, except for a client before address
     // validation, which must keep backing off while the server may be amplification limited.
     if (this.isPeerAddressValidated) this.ptoBackoff = 0;
@@ -367,6 +379,8 @@ export class LossDetection<F = unknown> {
         if (p.isInFlight && p.isAckEliciting) s.ackElicitingInFlight--;
         lost.push(p);
         // RFC 9002 §7.6.2: only ack-eliciting packets sent after the first RTT sample count.
+        // RFC 9000 §14.4: a lost PMTU probe is no sign of congestion; it neither starts nor breaks a run.
+        if (p.isMtuProbe === true) continue;
         if (p.isAckEliciting && this.firstRttSampleMs !== undefined && p.timeSentMs > this.firstRttSampleMs) {
           if (runStartMs === undefined) runStartMs = p.timeSentMs;
           else if (p.timeSentMs - runStartMs > pcDuration) isPersistent = true;

@@ -28,7 +28,7 @@ function packet(
 
 /** A connection past the handshake: 1-RTT only, confirmed. */
 function confirmed(role: 'client' | 'server' = 'server'): LossDetection<string> {
-  const ld = new LossDetection<string>({ role });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role });
   ld.discardSpace(Initial, 0);
   ld.discardSpace(Handshake, 0);
   ld.onHandshakeConfirmed(0);
@@ -126,7 +126,7 @@ test('PTO: fires after smoothed + 4*rttvar + max_ack_delay, backs off exponentia
 });
 
 test('PTO: no application-data PTO before the handshake is confirmed; Handshake space probes', () => {
-  const ld = new LossDetection<string>({ role: 'server' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'server' });
   ld.onPacketSent(packet(Application, 0, 0));
   assert.equal(ld.deadline(), undefined);
   ld.onPacketSent(packet(Handshake, 0, 5));
@@ -135,7 +135,7 @@ test('PTO: no application-data PTO before the handshake is confirmed; Handshake 
 });
 
 test('PTO chooses the space with the earliest timeout', () => {
-  const ld = new LossDetection<string>({ role: 'server' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'server' });
   ld.onPacketSent(packet(Handshake, 0, 10));
   ld.onPacketSent(packet(Initial, 0, 20));
   assert.equal(ld.deadline(), 10 + 999);
@@ -145,7 +145,7 @@ test('PTO chooses the space with the earliest timeout', () => {
 });
 
 test('discarding Initial keys removes its packets from bytes in flight and resets the backoff (RFC 9002 §6.4)', () => {
-  const ld = new LossDetection<string>({ role: 'client' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'client' });
   ld.onPacketSent(packet(Initial, 0, 0, { sizeBytes: 1200 }));
   ld.onTimeout(999);
   assert.equal(ld.ptoCount, 1);
@@ -164,7 +164,7 @@ test('discarding Initial keys removes its packets from bytes in flight and reset
 });
 
 test('client anti-deadlock PTO: padded Initial, then Handshake once keys exist (RFC 9002 §6.2.2.1)', () => {
-  const ld = new LossDetection<string>({ role: 'client' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'client' });
   ld.onPacketSent(packet(Initial, 0, 0, { sizeBytes: 1200 }));
   const r = ld.onAckReceived(Initial, [0, 0], 50, 100); // Initial ack delay ignored
   assert.equal(ld.rtt.smoothedRttMs, 100);
@@ -188,7 +188,7 @@ test('client anti-deadlock PTO: padded Initial, then Handshake once keys exist (
 });
 
 test('server: no PTO with nothing in flight; none while amplification limited', () => {
-  const ld = new LossDetection<string>({ role: 'server' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'server' });
   assert.equal(ld.deadline(), undefined);
   ld.onPacketSent(packet(Initial, 0, 0));
   assert.equal(ld.deadline(), 999);
@@ -345,7 +345,7 @@ test('packets above the largest acknowledged are never declared lost', () => {
 });
 
 test('the loss timer is the earliest across spaces; each expiry handles one space', () => {
-  const ld = new LossDetection<string>({ role: 'server' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'server' });
   ld.onPacketSent(packet(Initial, 0, 0));
   ld.onPacketSent(packet(Initial, 1, 1));
   ld.onPacketSent(packet(Handshake, 0, 0.5));
@@ -369,7 +369,7 @@ test('the loss timer is the earliest across spaces; each expiry handles one spac
 });
 
 test('Handshake ack delay is used but not capped before confirmation (RFC 9002 §5.3)', () => {
-  const ld = new LossDetection<string>({ role: 'server', maxAckDelayMs: 5 });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'server', maxAckDelayMs: 5 });
   ld.onPacketSent(packet(Handshake, 0, 0));
   ld.onAckReceived(Handshake, [0, 0], 0, 100); // srtt 100, min 100
   ld.onPacketSent(packet(Handshake, 1, 100));
@@ -378,7 +378,7 @@ test('Handshake ack delay is used but not capped before confirmation (RFC 9002 �
 });
 
 test('setMaxAckDelay changes the application PTO; handshake confirmation arms it', () => {
-  const ld = new LossDetection<string>({ role: 'client' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'client' });
   ld.discardSpace(Initial, 0);
   ld.onPacketSent(packet(Handshake, 0, 0));
   ld.onPacketSent(packet(Application, 0, 1));
@@ -396,7 +396,7 @@ test('setMaxAckDelay changes the application PTO; handshake confirmation arms it
 });
 
 test('the anti-deadlock timer keeps running for a client without packets, until validated', () => {
-  const ld = new LossDetection<string>({ role: 'client' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'client' });
   assert.equal(ld.deadline(), undefined); // nothing sent yet: nothing to unblock
   ld.onPacketSent(packet(Initial, 0, 0));
   ld.onAckReceived(Initial, [0, 0], 0, 30);
@@ -406,7 +406,7 @@ test('the anti-deadlock timer keeps running for a client without packets, until 
 });
 
 test('discarding a space twice is harmless', () => {
-  const ld = new LossDetection<string>({ role: 'server' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'server' });
   ld.onPacketSent(packet(Initial, 0, 0));
   ld.onPacketSent(packet(Handshake, 0, 0));
   assert.equal(ld.discardSpace(Initial, 1).length, 1);
@@ -418,7 +418,7 @@ test('discarding a space twice is harmless', () => {
 });
 
 test('client handshake walk-through: Initial, Handshake, 1-RTT, key discards and confirmation', () => {
-  const ld = new LossDetection<string>({ role: 'client' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'client' });
   ld.onPacketSent(packet(Initial, 0, 0, { sizeBytes: 1200 }));
   assert.equal(ld.deadline(), 999);
   // Server Initial (ACK) and Handshake keys arrive.
@@ -446,7 +446,7 @@ test('client handshake walk-through: Initial, Handshake, 1-RTT, key discards and
 });
 
 test('server: Initial and Handshake PTOs before confirmation, no anti-deadlock timer', () => {
-  const ld = new LossDetection<string>({ role: 'server' });
+  const ld = new LossDetection<string>({ congestionControl: 'newreno', role: 'server' });
   ld.onPacketSent(packet(Initial, 0, 0, { sizeBytes: 1200 }));
   ld.onPacketSent(packet(Handshake, 0, 0, { sizeBytes: 1200 }));
   ld.onPacketSent(packet(Handshake, 1, 0, { sizeBytes: 1200 }));
@@ -472,4 +472,43 @@ test('ECN-CE increase in an ACK_ECN is one congestion event (RFC 9002 §7.1, B.7
   ld.onAckReceived(Application, [3, 0], 0, 103, 2);
   assert.equal(ld.congestion.congestionWindow, 6500);
   assert.equal(ld.congestion.congestionRecoveryStartTimeMs, 101);
+});
+
+test('CUBIC by default: a loss multiplies the window by beta_cubic = 0.7 (RFC 9438 §4.6)', () => {
+  const ld = new LossDetection<string>({ role: 'server' });
+  ld.discardSpace(Initial, 0);
+  ld.discardSpace(Handshake, 0);
+  ld.onHandshakeConfirmed(0);
+  for (let pn = 0; pn < 5; pn++) ld.onPacketSent(packet(Application, pn, pn));
+  const r = ld.onAckReceived(Application, [4, 4], 0, 100);
+  assert.deepEqual(pns(r.lost), [0, 1]);
+  assert.equal(ld.congestion.congestionWindow, 12000 * 0.7);
+});
+
+test('a lost PMTU probe is no congestion event and no part of persistent congestion (RFC 9000 §14.4)', () => {
+  for (const cc of ['newreno', 'cubic'] as const) {
+    const ld = new LossDetection<string>({ congestionControl: cc, role: 'server' });
+    ld.discardSpace(Initial, 0);
+    ld.discardSpace(Handshake, 0);
+    ld.onHandshakeConfirmed(0);
+    ld.onPacketSent(packet(Application, 0, 0));
+    ld.onAckReceived(Application, [0, 0], 0, 100);
+    const before = ld.congestion.congestionWindow;
+    // Two probes far apart in time (longer than the persistent congestion duration), both lost.
+    ld.onPacketSent({ ...packet(Application, 1, 200, { sizeBytes: 9000 }), isMtuProbe: true });
+    ld.onPacketSent({ ...packet(Application, 2, 5000, { sizeBytes: 9000 }), isMtuProbe: true });
+    for (let pn = 3; pn < 6; pn++) ld.onPacketSent(packet(Application, pn, 5001));
+    const r = ld.onAckReceived(Application, [5, 3], 0, 5100);
+    assert.deepEqual(pns(r.lost), [1, 2]);
+    assert.equal(ld.bytesInFlight, 0);
+    assert.equal(ld.congestion.congestionRecoveryStartTimeMs, -Infinity, cc);
+    assert.ok(ld.congestion.congestionWindow >= before, cc);
+  }
+});
+
+test('an unknown congestionControl is a UsageError', () => {
+  assert.throws(
+    () => new LossDetection<string>({ role: 'client', congestionControl: 'bbr' as 'cubic' }),
+    UsageError,
+  );
 });
