@@ -85,3 +85,4 @@ export { decodeTransportParameters, encodeTransportParameters } from './transpor
 export type { TransportParameters } from './transport-params.js';
 export { TlsSession } from './tls/index.js';
 export type { TlsConfig, TlsEvent } from './tls/index.js';
+export type { CongestionControlName } from './recovery/congestion.js';
