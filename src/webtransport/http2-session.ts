@@ -181,6 +181,12 @@ export class Http2WebTransportSession {
   constructor(options: Http2WebTransportSessionOptions) {
     this.role = options.role;
     this.limits = resolveWebTransportLimits(options.limits);
+    if (this.limits.maxStreamCapsuleBytes < 1) {
+      throw new UsageError(
+        'ERR_INVALID_LIMIT',
+        'WebTransportLimits.maxStreamCapsuleBytes must be at least 1',
+      );
+    }
     this.clientBit = options.clientInitiatedBit ?? 0;
     const p = options.peerSettings ?? {};
     this.sessionSendMax = p.initialMaxData ?? 0;
@@ -737,7 +743,11 @@ export class Http2WebTransportSession {
     if (this.isClosedFlag) return;
     for (const s of this.sendable) {
       while (s.queuedBytes > 0) {
-        const credit = Math.min(s.sendMax - s.sentBytes, this.sessionSendMax - this.sessionSent);
+        const credit = Math.min(
+          s.sendMax - s.sentBytes,
+          this.sessionSendMax - this.sessionSent,
+          this.limits.maxStreamCapsuleBytes,
+        );
         if (credit <= 0) {
           if (s.sendMax - s.sentBytes <= 0) {
             if (s.blockedAt !== s.sendMax) {

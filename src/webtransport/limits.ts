@@ -16,6 +16,8 @@ export interface WebTransportLimits {
   readonly maxDatagramBytes: number;
   /** Datagrams queued for sending; more are dropped, as datagrams may be (RFC 9297 §5). */
   readonly maxQueuedDatagrams: number;
+  /** Largest stream payload sent in one WT_STREAM capsule (longer writes are split). */
+  readonly maxStreamCapsuleBytes: number;
   /** Largest control capsule buffered whole (everything but WT_STREAM, whose payload streams through). */
   readonly maxCapsuleBytes: number;
 }
@@ -32,6 +34,9 @@ export const DEFAULT_WEBTRANSPORT_LIMITS: Readonly<WebTransportLimits> = Object.
   // 16 KiB: what @fails-components/webtransport offers over HTTP/2; HTTP/3 is bounded by the QUIC packet anyway.
   maxDatagramBytes: 16384,
   maxQueuedDatagrams: 128,
+  // 16 KiB, the HTTP/2 default frame size: @fails-components/webtransport closes the session on a capsule
+  // longer than 8 times its receive window (16 KiB at first).
+  maxStreamCapsuleBytes: 16384,
   // A close capsule is 4 + 1024 bytes; a datagram capsule carries at most maxDatagramBytes.
   maxCapsuleBytes: 16384 + 64,
 });
