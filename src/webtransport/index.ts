@@ -10,3 +10,8 @@ export {
   type Http2WebTransportSessionOptions,
   type WtHttp2PeerSettings,
 } from './http2-session.js';
+export {
+  Http3WebTransportSession,
+  type Http3WebTransportSessionOptions,
+  type WtHttp3Host,
+} from './http3-session.js';
