@@ -183,7 +183,10 @@ export abstract class ConnectionCore {
     if (this.isServer) pairs.push([SettingsId.ENABLE_PUSH, 0]);
     for (const [id, value] of options.extraSettings ?? []) {
       if (id <= SettingsId.NO_RFC7540_PRIORITIES || id > 0xffff || value < 0 || value > 0xffffffff) {
-        throw new UsageError('ERR_INVALID_ARG', `extraSettings: (0x${id.toString(16)}, ${value}) not allowed`);
+        throw new UsageError(
+          'ERR_INVALID_ARG',
+          `extraSettings: (0x${id.toString(16)}, ${value}) not allowed`,
+        );
       }
       pairs.push([id, value]);
     }
