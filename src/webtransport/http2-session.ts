@@ -313,10 +313,9 @@ export class Http2WebTransportSession {
     const s = this.streams.get(streamId);
     if (s === undefined || !s.canRecv || s.isDiscarding) return;
     s.isDiscarding = true;
+    // Bytes already delivered as events are credited when the application reports them consumed; later ones
+    // are dropped and credited on arrival (streamBytes).
     this.pushControl(WtCapsuleType.WT_STOP_SENDING, [streamId, errorCode >>> 0]);
-    // Bytes received but not consumed will never be: return their credit to the session.
-    this.creditSession(s.receivedBytes - s.consumedBytes);
-    s.consumedBytes = s.receivedBytes;
   }
 
   /** Returns credit for `bytes` of stream data the application has processed. */
@@ -626,6 +625,7 @@ export class Http2WebTransportSession {
       return;
     }
     if (s.isDiscarding) {
+      // Dropped, never delivered: credit the stream and the session now (draft §5 counts them all).
       s.consumedBytes += n;
       this.creditSession(n);
       return;
@@ -685,9 +685,8 @@ export class Http2WebTransportSession {
         const errorCode = f[1]! >>> 0;
         if (t === WtCapsuleType.WT_RESET_STREAM) {
           if (!s.canRecv) return;
+          // Every byte received was delivered as an event: its credit returns through consumed().
           s.canRecv = false;
-          this.creditSession(s.receivedBytes - s.consumedBytes);
-          s.consumedBytes = s.receivedBytes;
           this.events.push({ type: 'streamReset', streamId: s.id, errorCode });
         } else {
           if (!s.canSend) return;
@@ -831,8 +830,10 @@ export class Http2WebTransportSession {
   }
 
   private creditSession(bytes: number): void {
-    if (bytes <= 0 || this.isClosedFlag) return;
-    this.sessionConsumed += bytes;
+    // Never credit more than was received, whatever the caller reports.
+    const n = Math.min(bytes, this.sessionReceived - this.sessionConsumed);
+    if (n <= 0 || this.isClosedFlag) return;
+    this.sessionConsumed += n;
     const window = this.limits.maxSessionDataBytes;
     if (this.sessionRecvMax - this.sessionConsumed <= window / 2) {
       this.sessionRecvMax = this.sessionConsumed + window;

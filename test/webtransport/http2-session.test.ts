@@ -284,3 +284,29 @@ test('backpressure: sendStream returns false above maxBufferedBytes and writable
   assert.ok(seen.includes('writable'));
   assert.equal(c.bufferedAmount, 0);
 });
+
+test('stop sending: dropped bytes and consumed bytes return session credit once', () => {
+  const c = new Http2WebTransportSession({
+    role: 'client',
+    peerSettings: settingsOf({ maxStreamDataBytes: 100, maxSessionDataBytes: 10 }),
+  });
+  const s = new Http2WebTransportSession({
+    role: 'server',
+    limits: { maxStreamDataBytes: 100, maxSessionDataBytes: 10 },
+    peerSettings: settingsOf(),
+  });
+  const a = c.openBidiStream();
+  c.sendStream(a, enc('0123456789'));
+  s.receive(concat(c.takeOutput()));
+  const got: number[] = [];
+  for (let e = s.nextEvent(); e !== null; e = s.nextEvent()) if (e.type === 'data') got.push(e.data.length);
+  assert.deepEqual(got, [10]);
+  s.stopSending(a, 1);
+  s.consumed(a, 10);
+  s.consumed(a, 10); // over-reporting is clamped
+  c.receive(concat(s.takeOutput()));
+  // The session credit came back once (10 more bytes), the stream was reset in answer to STOP_SENDING.
+  const b = c.openBidiStream();
+  c.sendStream(b, enc('abcdefghijKLMN'));
+  assert.equal(c.bufferedAmount, 4);
+});
