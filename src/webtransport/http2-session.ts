@@ -32,6 +32,7 @@ import { MAX_CLOSE_REASON_BYTES, WtCapsuleType, WtHttp2Setting } from './constan
 import { WebTransportError, WtErrorCode } from './errors.js';
 import type { WebTransportEvent } from './events.js';
 import { type WebTransportLimits, resolveWebTransportLimits } from './limits.js';
+import type { WebTransportSession } from './session.js';
 
 /** The peer's SETTINGS_WT_INITIAL_* values (draft-ietf-webtrans-http2 §5); absent ones count as 0. */
 export interface WtHttp2PeerSettings {
@@ -131,7 +132,7 @@ const ParseState = {
 type ParseState = (typeof ParseState)[keyof typeof ParseState];
 
 /** The WebTransport-over-HTTP/2 session machine. See the file comment for the driving loop. */
-export class Http2WebTransportSession {
+export class Http2WebTransportSession implements WebTransportSession {
   readonly role: 'client' | 'server';
   readonly limits: Readonly<WebTransportLimits>;
   private readonly clientBit: number;

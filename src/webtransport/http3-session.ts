@@ -33,6 +33,7 @@ import {
 import { WebTransportError, WtErrorCode } from './errors.js';
 import type { WebTransportEvent } from './events.js';
 import { type WebTransportLimits, resolveWebTransportLimits } from './limits.js';
+import type { WebTransportSession } from './session.js';
 
 /** What the session needs from the HTTP/3 connection; `Http3Connection` provides all of it. */
 export interface WtHttp3Host {
@@ -67,7 +68,7 @@ interface StreamRecord {
 }
 
 /** The WebTransport-over-HTTP/3 session machine. */
-export class Http3WebTransportSession {
+export class Http3WebTransportSession implements WebTransportSession {
   readonly sessionId: number;
   readonly role: 'client' | 'server';
   readonly limits: Readonly<WebTransportLimits>;
@@ -96,6 +97,19 @@ export class Http3WebTransportSession {
   /** True after the peer sent WT_DRAIN_SESSION or we called `drain()`. */
   get isDraining(): boolean {
     return this.isDrainingFlag;
+  }
+
+  /** Open while not closed or draining; QUIC's MAX_STREAMS is the provider's to enforce. */
+  canOpenStream(): boolean {
+    return !this.isClosedFlag && !this.isDrainingFlag;
+  }
+
+  /**
+   * Stream credit is QUIC's over HTTP/3: the binding returns it to its QUIC provider (`QuicConnection.consumed`).
+   * Present for the common {@link WebTransportSession} shape.
+   */
+  consumed(): void {
+    // Nothing to do at this layer.
   }
 
   // ---------------------------------------------------------------- actions

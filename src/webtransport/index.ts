@@ -15,3 +15,4 @@ export {
   type Http3WebTransportSessionOptions,
   type WtHttp3Host,
 } from './http3-session.js';
+export type { WebTransportSession } from './session.js';
