@@ -94,6 +94,8 @@ describe('WebTransport over HTTP/2 with @fails-components/webtransport', () => {
       server = tls.createServer({ key: cert.key, cert: cert.cert, ALPNProtocols: ['h2'] }, (sock) => {
         new H2WtEndpoint('server', sock, {
           clientInitiatedBit: 1,
+          // Small, so that the tests below need WT_MAX_STREAMS updates.
+          limits: { maxIncomingBidiStreams: 10 },
           onSession: (s) => {
             sessions.push(s);
             onSession(s);
@@ -169,6 +171,29 @@ describe('WebTransport over HTTP/2 with @fails-components/webtransport', () => {
       const closed = await s.waitFor((x) => x.type === 'closed');
       assert.ok(closed.type === 'closed');
       assert.deepEqual([closed.code, closed.reason, closed.initiator], [4242, 'client done', 'remote']);
+    });
+
+    test('stream credit: 40 bidirectional streams with 10 allowed at a time (WT_MAX_STREAMS)', async () => {
+      onSession = (s) => {
+        void (async () => {
+          while (!s.core.isClosed) {
+            const e = await s.waitFor((x) => x.type === 'stream');
+            if (e.type !== 'stream') continue;
+            const id = e.streamId;
+            void s.readAll(id).then((data) => {
+              if (!s.core.isClosed) s.send(id, data, true);
+            });
+          }
+        })();
+      };
+      const wt = connect();
+      await wt.ready;
+      for (let i = 0; i < 40; i++) {
+        const bs = await wt.createBidirectionalStream();
+        const [, back] = await Promise.all([writeAll(bs.writable, enc(`n${i}`)), readAll(bs.readable)]);
+        assert.equal(back, `n${i}`);
+      }
+      wt.close({ closeCode: 0, reason: '' });
     });
 
     test('server close reaches the client with code and reason', async () => {
