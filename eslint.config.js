@@ -11,6 +11,7 @@ const coreGlobs = [
   'src/http3/**',
   'src/quic/**',
   'src/websocket/**',
+  'src/webtransport/**',
 ];
 
 export default tseslint.config(

@@ -58,6 +58,11 @@ export abstract class ConnectionCore {
   readonly localSettings: Readonly<Http2Settings>;
   /** The peer's settings in force. */
   readonly remoteSettings: Http2Settings;
+  /**
+   * The peer's extension settings: identifiers this core does not know, with their latest values
+   * (RFC 9113 §6.5.2 says to ignore them, which we do; extensions such as WebTransport read them here).
+   */
+  readonly remoteExtraSettings = new Map<number, number>();
 
   protected readonly isServer: boolean;
   protected readonly decoder: HpackDecoder;
@@ -176,6 +181,15 @@ export abstract class ConnectionCore {
     if (!this.isServer) this.output.pushRef(CONNECTION_PREFACE);
     const pairs = settingsToPairs(this.localSettings, this.isServer);
     if (this.isServer) pairs.push([SettingsId.ENABLE_PUSH, 0]);
+    for (const [id, value] of options.extraSettings ?? []) {
+      if (id <= SettingsId.NO_RFC7540_PRIORITIES || id > 0xffff || value < 0 || value > 0xffffffff) {
+        throw new UsageError(
+          'ERR_INVALID_ARG',
+          `extraSettings: (0x${id.toString(16)}, ${value}) not allowed`,
+        );
+      }
+      pairs.push([id, value]);
+    }
     this.output.reserve(settingsSize(pairs.length));
     this.output.pos = writeSettings(this.output.out, this.output.pos, pairs);
     const extra = l.connectionWindowSize - 65535;

@@ -32,6 +32,11 @@ export interface Http2ConnectionOptions {
   readonly noRfc7540Priorities?: boolean;
   /** HPACK encoder options (Huffman mode, sensitivity hooks). */
   readonly hpack?: HpackEncoderOptions;
+  /**
+   * Extension settings to announce in the first SETTINGS frame, as (identifier, value) pairs, for example
+   * the SETTINGS_WT_INITIAL_* of WebTransport over HTTP/2. Identifiers RFC 9113 defines are refused.
+   */
+  readonly extraSettings?: ReadonlyArray<readonly [number, number]>;
   /** Current time; arms the settings timeout at once. Otherwise the first timestamp received arms it. */
   readonly nowMs?: number;
 }

@@ -523,7 +523,7 @@ export abstract class Http2Recv extends Http2Send {
           'SETTINGS_ENABLE_CONNECT_PROTOCOL went from 1 to 0',
         );
       }
-      applySetting(r, id, value);
+      if (!applySetting(r, id, value)) this.remoteExtraSettings.set(id, value);
     }
   }
 

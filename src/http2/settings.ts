@@ -86,8 +86,8 @@ export function validateSetting(id: number, value: number): boolean {
   }
 }
 
-/** Applies one validated setting to `s`. Unknown identifiers are ignored. */
-export function applySetting(s: Http2Settings, id: number, value: number): void {
+/** Applies one validated setting to `s`. Unknown identifiers are ignored; returns false for them. */
+export function applySetting(s: Http2Settings, id: number, value: number): boolean {
   switch (id) {
     case SettingsId.HEADER_TABLE_SIZE:
       s.headerTableSize = value;
@@ -114,8 +114,9 @@ export function applySetting(s: Http2Settings, id: number, value: number): void 
       s.noRfc7540Priorities = value === 1;
       break;
     default:
-      break;
+      return false;
   }
+  return true;
 }
 
 /**

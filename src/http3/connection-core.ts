@@ -10,14 +10,15 @@
  * (STYLE §3.4), and members shared between layers are `protected`.
  */
 import { H3Error, ProtocolError, QpackError, UsageError } from '../common/errors.js';
+import { VARINT_TOO_LARGE, readVarint, varintLengthFromFirstByte } from '../common/varint.js';
 import { QpackDecoder } from '../qpack/decoder.js';
 import { QpackEncoder } from '../qpack/encoder.js';
 import { StreamTable } from '../qpack/stream-table.js';
 import { H3ErrorCode, h3Error } from './errors.js';
-import type { Field, Http3ConnectionOptions, Http3Event } from './events.js';
+import type { Field, Http3ConnectionOptions, Http3Event, Http3WebTransportEvent } from './events.js';
 import { encodeFrame, writeFrameHeader } from './frame/header.js';
 import { FrameReader } from './frame/reader.js';
-import { DEFAULT_PEER_SETTINGS, encodeSettings } from './frame/settings.js';
+import { DEFAULT_PEER_SETTINGS, SettingsId, encodeSettings } from './frame/settings.js';
 import type { Http3Settings } from './frame/settings.js';
 import { FrameType } from './frame/types.js';
 import { resolveHttp3Limits } from './limits.js';
@@ -29,7 +30,7 @@ import { SEND_INVALID, SendInput, SendState, transitionSend } from './send-state
 import type { SendInputCode } from './send-state.js';
 import { ConnInput, ConnState, transitionConn } from './shutdown.js';
 import type { ConnInputCode, ConnStateCode } from './shutdown.js';
-import { RequestStream, UniStream, UniStreamType } from './streams.js';
+import { RequestStream, UniStream, UniStreamType, WtStreamRecord } from './streams.js';
 
 /** Shared empty chunk (a bare FIN). */
 export const EMPTY = new Uint8Array(0);
@@ -67,6 +68,17 @@ export abstract class Http3Core {
   protected goawaySentId: number;
   protected goawayReceivedId: number;
   protected readonly out: OutputQueue;
+  /** SETTINGS_WEBTRANSPORT_MAX_SESSIONS we announced; 0 when WebTransport is off. */
+  protected readonly wtMaxSessions: number;
+  /** WebTransport streams (both directions, local and peer), routed past the HTTP layer. */
+  protected readonly wtStreams: Map<number, WtStreamRecord>;
+  /** Peer bidirectional streams whose first varint (0x41 or a frame type) has not fully arrived. */
+  protected readonly wtPrefixes: Map<number, Uint8Array>;
+  protected nextLocalUniId: number;
+  /** Server: next server-initiated bidirectional id, used only by WebTransport (draft §4.2). */
+  protected nextServerBidiId: number;
+  protected readonly wtEvents: Http3WebTransportEvent[];
+  protected wtEventHead: number;
   private readonly events: Http3Event[];
   private eventHead: number;
   private isCloseQueued: boolean;
@@ -102,6 +114,13 @@ export abstract class Http3Core {
     this.goawaySentId = -1;
     this.goawayReceivedId = -1;
     this.out = new OutputQueue();
+    this.wtMaxSessions = options.webTransportMaxSessions ?? 0;
+    this.wtStreams = new Map();
+    this.wtPrefixes = new Map();
+    this.nextLocalUniId = firstUni + 12;
+    this.nextServerBidiId = 1;
+    this.wtEvents = [];
+    this.wtEventHead = 0;
     this.events = [];
     this.eventHead = 0;
     this.isCloseQueued = false;
@@ -114,12 +133,89 @@ export abstract class Http3Core {
       maxFieldSectionSize: this.limits.maxFieldSectionSize,
       enableConnectProtocol: this.isConnectProtocolEnabled,
       h3Datagram: this.isDatagramEnabled,
-      extra: options.grease === false ? [] : [[0x21 + 0x1f * 7, 0]],
+      extra: [
+        ...(options.grease === false ? [] : [[0x21 + 0x1f * 7, 0] as const]),
+        ...(this.wtMaxSessions > 0
+          ? [
+              [SettingsId.SETTINGS_ENABLE_WEBTRANSPORT, 1] as const,
+              [SettingsId.SETTINGS_WEBTRANSPORT_MAX_SESSIONS, this.wtMaxSessions] as const,
+            ]
+          : []),
+      ],
     });
     this.out.queueStream(this.controlId, Uint8Array.of(UniStreamType.CONTROL), false);
     this.out.queueStream(this.controlId, encodeFrame(FrameType.SETTINGS, settings), false);
     this.out.queueStream(this.encoderId, Uint8Array.of(UniStreamType.QPACK_ENCODER), false);
     this.out.queueStream(this.decoderId, Uint8Array.of(UniStreamType.QPACK_DECODER), false);
+  }
+
+  /**
+   * Starts tracking a peer's WebTransport stream; the caller feeds it through {@link receiveWtBytes}.
+   * Above `maxWebTransportStreams` the stream is refused with H3_EXCESSIVE_LOAD (STYLE §3.5).
+   */
+  protected acceptWtStream(id: number): WtStreamRecord | undefined {
+    if (this.wtStreams.size >= this.limits.maxWebTransportStreams) {
+      if ((id & 2) === 0)
+        this.out.push({ type: 'reset', streamId: id, errorCode: H3ErrorCode.H3_EXCESSIVE_LOAD });
+      this.out.push({ type: 'stopSending', streamId: id, errorCode: H3ErrorCode.H3_EXCESSIVE_LOAD });
+      return undefined;
+    }
+    const w = new WtStreamRecord(id, false, -1);
+    this.wtStreams.set(id, w);
+    return w;
+  }
+
+  /**
+   * Bytes of a WebTransport stream from `pos` on: first the session-id varint (draft-ietf-webtrans-http3 §4),
+   * then payload, handed over as `webtransportData` views.
+   */
+  protected receiveWtBytes(w: WtStreamRecord, bytes: Uint8Array, pos: number, fin: boolean): void {
+    if (w.isRecvDone) return;
+    if (w.sessionId === -1) {
+      while (
+        pos < bytes.length &&
+        (w.headerLength === 0 || w.headerLength < varintLengthFromFirstByte(w.header[0]!))
+      ) {
+        w.header[w.headerLength++] = bytes[pos++]!;
+      }
+      if (w.headerLength === 0 || w.headerLength < varintLengthFromFirstByte(w.header[0]!)) {
+        // A stream that ends before naming its session carries nothing anyone can use.
+        if (fin) this.releaseWt(w, true, false);
+        return;
+      }
+      const sid = readVarint(w.header, 0, w.headerLength);
+      // The session id is a client-initiated bidirectional (request) stream id (draft §4.2).
+      if (sid === VARINT_TOO_LARGE || (sid & 3) !== 0) {
+        throw h3Error('H3_ID_ERROR', `WebTransport stream ${w.id} names session ${sid}`);
+      }
+      w.sessionId = sid;
+      this.wtEvents.push({
+        type: 'webtransportStream',
+        streamId: w.id,
+        sessionId: sid,
+        bidirectional: w.isBidi,
+      });
+    }
+    if (pos < bytes.length || fin) {
+      // Lifetime: a view into the caller's chunk, documented on Http3WebTransportDataEvent.
+      this.wtEvents.push({
+        type: 'webtransportData',
+        streamId: w.id,
+        data: pos === 0 ? bytes : bytes.subarray(pos),
+        fin,
+      });
+    }
+    if (fin) this.releaseWt(w, true, false);
+  }
+
+  /** Marks directions of a WebTransport stream done; forgets it when both are. */
+  protected releaseWt(w: WtStreamRecord, isRecvDone: boolean, isSendDone: boolean): void {
+    if (isRecvDone) w.isRecvDone = true;
+    if (isSendDone) w.isSendDone = true;
+    if (w.isRecvDone && w.isSendDone) {
+      this.wtStreams.delete(w.id);
+      if (!w.isBidi) this.unis.delete(w.id);
+    }
   }
 
   /** Resumes streams whose field sections the encoder stream has unblocked (recv.ts). */
@@ -245,6 +341,16 @@ export abstract class Http3Core {
       this.eventHead = 0;
     }
     return e;
+  }
+
+  /** Next WebTransport stream event (see `webTransportMaxSessions`), or null. */
+  nextWebTransportEvent(): Http3WebTransportEvent | null {
+    if (this.wtEventHead >= this.wtEvents.length) {
+      this.wtEvents.length = 0;
+      this.wtEventHead = 0;
+      return null;
+    }
+    return this.wtEvents[this.wtEventHead++]!;
   }
 
   protected assertOpen(): void {

@@ -34,7 +34,14 @@ import { RecvInput } from './recv-state.js';
 import { Http3Recv } from './recv.js';
 import { SendInput } from './send-state.js';
 import { ConnInput, ConnState } from './shutdown.js';
-import { RequestStream, isBidirectional, isClientInitiated } from './streams.js';
+import {
+  RequestStream,
+  UniStreamType,
+  WEBTRANSPORT_BIDI_SIGNAL,
+  WtStreamRecord,
+  isBidirectional,
+  isClientInitiated,
+} from './streams.js';
 
 export type {
   Field,
@@ -52,6 +59,9 @@ export type {
   Http3StopSendingEvent,
   Http3StreamResetEvent,
   Http3TrailersEvent,
+  Http3WebTransportDataEvent,
+  Http3WebTransportEvent,
+  Http3WebTransportStreamEvent,
 } from './events.js';
 
 /** RFC 9297 §2.1: the Quarter Stream ID is at most 2^60-1 (stream ids end at 2^62-1). */
@@ -91,6 +101,19 @@ export class Http3Connection extends Http3Recv implements ProtocolConnection<Htt
   receiveStreamReset(streamId: number, errorCode: number): void {
     if (this.connState === ConnState.CLOSED) return;
     try {
+      const w = this.wtStreams.get(streamId);
+      if (w !== undefined) {
+        if (w.isRecvDone) return;
+        this.releaseWt(w, true, false);
+        this.pushEvent({
+          type: 'streamReset',
+          streamId,
+          errorCode,
+          initiator: 'remote',
+          reason: 'WebTransport stream reset',
+        });
+        return;
+      }
       if (!isBidirectional(streamId)) {
         if (this.isCriticalStream(streamId)) {
           // RFC 9114 §6.2.1, RFC 9204 §4.2: closing a critical stream is H3_CLOSED_CRITICAL_STREAM.
@@ -123,6 +146,16 @@ export class Http3Connection extends Http3Recv implements ProtocolConnection<Htt
     try {
       if (streamId === this.controlId || streamId === this.encoderId || streamId === this.decoderId) {
         throw h3Error('H3_CLOSED_CRITICAL_STREAM', `peer sent STOP_SENDING for critical stream ${streamId}`);
+      }
+      const w = this.wtStreams.get(streamId);
+      if (w !== undefined) {
+        if (w.isSendDone) return;
+        this.out.dropPending(streamId);
+        // RFC 9000 §3.5: STOP_SENDING is answered with RESET_STREAM carrying the same code.
+        this.out.push({ type: 'reset', streamId, errorCode });
+        this.releaseWt(w, false, true);
+        this.pushEvent({ type: 'stopSending', streamId, errorCode });
+        return;
       }
       const s = this.requests.get(streamId);
       if (s === undefined) return;
@@ -310,6 +343,67 @@ export class Http3Connection extends Http3Recv implements ProtocolConnection<Htt
     const out = new Uint8Array(varintSize(q) + payload.length);
     out.set(payload, writeVarint(out, 0, q));
     this.out.push({ type: 'datagram', payload: out });
+  }
+
+  /**
+   * Opens a WebTransport stream of session `sessionId` (its CONNECT stream id) and queues its header:
+   * type 0x54 for unidirectional, signal 0x41 for bidirectional (draft-ietf-webtrans-http3 §4). Returns the
+   * new stream id. Needs `webTransportMaxSessions`; stream limits are QUIC's (MAX_STREAMS) and the session's.
+   */
+  openWebTransportStream(sessionId: number, bidirectional: boolean): number {
+    this.assertOpen();
+    if (this.wtMaxSessions === 0) {
+      throw new UsageError('ERR_H3_WEBTRANSPORT', 'WebTransport is not enabled (webTransportMaxSessions)');
+    }
+    let id: number;
+    if (!bidirectional) {
+      id = this.nextLocalUniId;
+      this.nextLocalUniId += 4;
+    } else if (this.role === 'client') {
+      id = this.nextRequestId;
+      this.nextRequestId += 4;
+    } else {
+      id = this.nextServerBidiId;
+      this.nextServerBidiId += 4;
+    }
+    const w = new WtStreamRecord(id, true, sessionId);
+    this.wtStreams.set(id, w);
+    const type = bidirectional ? WEBTRANSPORT_BIDI_SIGNAL : UniStreamType.WEBTRANSPORT_STREAM;
+    const head = new Uint8Array(varintSize(type) + varintSize(sessionId));
+    const pos = writeVarint(head, 0, type);
+    writeVarint(head, pos, sessionId);
+    this.out.queueStream(id, head, false);
+    return id;
+  }
+
+  /** Queues bytes (by reference) on a WebTransport stream; `fin` ends our side. */
+  sendWebTransportData(streamId: number, data: Uint8Array, fin = false): void {
+    this.assertOpen();
+    const w = this.wtStreams.get(streamId);
+    if (w === undefined || w.isSendDone) {
+      throw new UsageError('ERR_H3_STREAM_CLOSED', `WebTransport stream ${streamId} is not open for sending`);
+    }
+    this.out.queueStream(streamId, data, fin);
+    if (fin) this.releaseWt(w, false, true);
+  }
+
+  /** Resets our side of a WebTransport stream (RESET_STREAM) with an HTTP/3 code (see webtransportCodeToHttp3). */
+  resetWebTransportStream(streamId: number, errorCode: number): void {
+    this.assertOpen();
+    const w = this.wtStreams.get(streamId);
+    if (w === undefined || w.isSendDone) return;
+    this.out.dropPending(streamId);
+    this.out.push({ type: 'reset', streamId, errorCode });
+    this.releaseWt(w, false, true);
+  }
+
+  /** Asks the peer to stop sending on a WebTransport stream (STOP_SENDING); later bytes are dropped. */
+  stopWebTransportStream(streamId: number, errorCode: number): void {
+    this.assertOpen();
+    const w = this.wtStreams.get(streamId);
+    if (w === undefined || w.isRecvDone) return;
+    this.out.push({ type: 'stopSending', streamId, errorCode });
+    this.releaseWt(w, true, false);
   }
 
   /**

@@ -51,6 +51,12 @@ export abstract class Http3Control extends Http3Core {
       if (fin) this.unis.delete(id);
       return;
     }
+    if (u.type === UniStreamType.WEBTRANSPORT_STREAM) {
+      const w = this.wtStreams.get(id);
+      if (w !== undefined) this.receiveWtBytes(w, bytes, pos, fin);
+      else if (fin) this.unis.delete(id);
+      return;
+    }
     switch (u.type) {
       case UniStreamType.CONTROL:
         this.readControl(u, bytes, pos);
@@ -99,17 +105,28 @@ export abstract class Http3Control extends Http3Core {
         if (this.role === 'server')
           throw h3Error('H3_STREAM_CREATION_ERROR', 'push stream opened by a client');
         throw h3Error('H3_ID_ERROR', 'push stream received but no MAX_PUSH_ID was sent');
+      case UniStreamType.WEBTRANSPORT_STREAM:
+        if (this.wtMaxSessions > 0) {
+          if (this.acceptWtStream(u.id) === undefined) u.isIgnored = true;
+          return;
+        }
+        this.ignoreUniStream(u);
+        return;
       default:
-        // RFC 9114 §6.2: unknown (and reserved) stream types are ignored; STOP_SENDING asks the peer to
-        // stop, with H3_STREAM_CREATION_ERROR as §6.2 suggests.
-        u.isIgnored = true;
-        this.out.push({
-          type: 'stopSending',
-          streamId: u.id,
-          errorCode: H3ErrorCode.H3_STREAM_CREATION_ERROR,
-        });
+        this.ignoreUniStream(u);
         return;
     }
+  }
+
+  private ignoreUniStream(u: UniStream): void {
+    // RFC 9114 §6.2: unknown (and reserved) stream types are ignored; STOP_SENDING asks the peer to
+    // stop, with H3_STREAM_CREATION_ERROR as §6.2 suggests.
+    u.isIgnored = true;
+    this.out.push({
+      type: 'stopSending',
+      streamId: u.id,
+      errorCode: H3ErrorCode.H3_STREAM_CREATION_ERROR,
+    });
   }
 
   private readControl(u: UniStream, bytes: Uint8Array, start: number): void {

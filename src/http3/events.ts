@@ -19,6 +19,13 @@ export interface Http3ConnectionOptions {
   readonly enableDatagrams?: boolean;
   /** Send a reserved setting (RFC 9114 §7.2.4.1) to keep peers honest. Default true. */
   readonly grease?: boolean;
+  /**
+   * WebTransport (draft-ietf-webtrans-http3): when above 0, announce SETTINGS_ENABLE_WEBTRANSPORT = 1 (drafts
+   * -02..-06) and SETTINGS_WEBTRANSPORT_MAX_SESSIONS = this value (-07 and later), and route streams that start
+   * with the WebTransport signal (bidirectional 0x41, unidirectional type 0x54) to `nextWebTransportEvent()`
+   * instead of the HTTP layer. Default 0 (off).
+   */
+  readonly webTransportMaxSessions?: number;
 }
 
 /** The peer's SETTINGS arrived (RFC 9114 §7.2.4). */
@@ -125,6 +132,32 @@ export interface Http3ClosedEvent {
 }
 
 /** Events, one complete unit each (STYLE §3.1). */
+/** A peer's WebTransport stream: its signal and session id arrived (draft-ietf-webtrans-http3 §4). */
+export interface Http3WebTransportStreamEvent {
+  readonly type: 'webtransportStream';
+  readonly streamId: number;
+  /** The session's CONNECT stream id. */
+  readonly sessionId: number;
+  readonly bidirectional: boolean;
+}
+
+/**
+ * Bytes of a WebTransport stream (after its header). Lifetime: `data` is a view into the chunk given to
+ * `receiveStream`; copy what is kept past the next call.
+ */
+export interface Http3WebTransportDataEvent {
+  readonly type: 'webtransportData';
+  readonly streamId: number;
+  readonly data: Uint8Array;
+  readonly fin: boolean;
+}
+
+/**
+ * Events of WebTransport streams, pulled with `nextWebTransportEvent()` (a channel of their own, so drivers
+ * that do not enable WebTransport never see them).
+ */
+export type Http3WebTransportEvent = Http3WebTransportStreamEvent | Http3WebTransportDataEvent;
+
 export type Http3Event =
   | Http3SettingsEvent
   | Http3RequestEvent

@@ -19,6 +19,9 @@ export type {
   Http3StopSendingEvent,
   Http3StreamResetEvent,
   Http3TrailersEvent,
+  Http3WebTransportDataEvent,
+  Http3WebTransportEvent,
+  Http3WebTransportStreamEvent,
 } from './events.js';
 export { DEFAULT_HTTP3_LIMITS, resolveHttp3Limits } from './limits.js';
 export type { Http3Limits } from './limits.js';
@@ -30,5 +33,5 @@ export { SettingsId, decodeSettings, encodeSettings } from './frame/settings.js'
 export type { Http3Settings, SettingsToSend } from './frame/settings.js';
 export { CapsuleParser, CapsuleType, encodeCapsule } from './capsule.js';
 export type { Capsule } from './capsule.js';
-export { UniStreamType } from './streams.js';
+export { UniStreamType, WEBTRANSPORT_BIDI_SIGNAL } from './streams.js';
 export { ProtocolError, UsageError } from '../common/errors.js';

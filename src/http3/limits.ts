@@ -22,6 +22,8 @@ export interface Http3Limits {
   readonly maxBufferedBytesPerStream: number;
   /** Largest SETTINGS payload buffered. */
   readonly maxSettingsBytes: number;
+  /** WebTransport streams tracked at once, over all sessions (only with `webTransportMaxSessions`). */
+  readonly maxWebTransportStreams: number;
 }
 
 /** Default limits, each with its reason. */
@@ -40,6 +42,8 @@ export const DEFAULT_HTTP3_LIMITS: Readonly<Http3Limits> = Object.freeze({
   maxBufferedBytesPerStream: 131072,
   // 4 KiB: hundreds of settings; real peers send fewer than ten.
   maxSettingsBytes: 4096,
+  // Two sessions' worth of the 100 + 100 streams browsers expect per session.
+  maxWebTransportStreams: 400,
 });
 
 /** Merges and validates HTTP/3 limits. */

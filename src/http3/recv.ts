@@ -12,12 +12,23 @@ import { FrameReadResult } from './frame/reader.js';
 import { FrameStreamKind, FrameType, isFrameAllowed } from './frame/types.js';
 import { SectionKind, validateFieldSection } from './message.js';
 import { RecvInput, RecvState } from './recv-state.js';
-import { RequestStream, isClientInitiated } from './streams.js';
+import { RequestStream, WEBTRANSPORT_BIDI_SIGNAL, isClientInitiated } from './streams.js';
+import { readVarint, varintLengthFromFirstByte } from '../common/varint.js';
 
 /** Request-stream receiving on top of {@link Http3Control}. */
 export abstract class Http3Recv extends Http3Control {
   protected receiveRequestStream(id: number, bytes: Uint8Array, fin: boolean): void {
     let s = this.requests.get(id);
+    if (s === undefined && this.wtMaxSessions > 0) {
+      const w = this.wtStreams.get(id);
+      if (w !== undefined) {
+        this.receiveWtBytes(w, bytes, 0, fin);
+        return;
+      }
+      const routed = this.routeWtBidi(id, bytes, fin);
+      if (routed === undefined) return;
+      bytes = routed;
+    }
     if (s === undefined) {
       if (this.role === 'client' || !isClientInitiated(id)) {
         // RFC 9114 §6.1: server-initiated bidirectional streams are H3_STREAM_CREATION_ERROR; a client
@@ -55,6 +66,34 @@ export abstract class Http3Recv extends Http3Control {
     this.readRequestFrames(s, bytes, 0, bytes.length);
     if (fin && s.canContinue()) this.finishRecv(s);
     else if (fin) s.isPendingFin = true;
+  }
+
+  /**
+   * A new peer bidirectional stream while WebTransport is on: its first varint is either the WebTransport
+   * signal 0x41 (draft-ietf-webtrans-http3 §4.2; the stream is routed to the session) or a frame type (an
+   * HTTP request). Returns the bytes to read as a request, or undefined when they were taken (or held until
+   * the varint completes).
+   */
+  private routeWtBidi(id: number, bytes: Uint8Array, fin: boolean): Uint8Array | undefined {
+    // Our own (WebTransport) bidirectional streams are in wtStreams; only peer-initiated ones reach here.
+    if (isClientInitiated(id) === (this.role === 'client')) return bytes;
+    const held = this.wtPrefixes.get(id);
+    let all = bytes;
+    if (held !== undefined) {
+      all = new Uint8Array(held.length + bytes.length);
+      all.set(held);
+      all.set(bytes, held.length);
+    }
+    if (all.length === 0 || all.length < varintLengthFromFirstByte(all[0]!)) {
+      if (fin) this.wtPrefixes.delete(id);
+      else this.wtPrefixes.set(id, all.slice());
+      return undefined;
+    }
+    this.wtPrefixes.delete(id);
+    if (readVarint(all, 0, all.length) !== WEBTRANSPORT_BIDI_SIGNAL) return all;
+    const w = this.acceptWtStream(id);
+    if (w !== undefined) this.receiveWtBytes(w, all, varintLengthFromFirstByte(all[0]!), fin);
+    return undefined;
   }
 
   private acceptPeerRequest(id: number): RequestStream | undefined {

@@ -21,7 +21,39 @@ export const UniStreamType = {
   PUSH: 0x01,
   QPACK_ENCODER: 0x02,
   QPACK_DECODER: 0x03,
+  /** draft-ietf-webtrans-http3 §4.1: a WebTransport unidirectional stream; the session id follows. */
+  WEBTRANSPORT_STREAM: 0x54,
 } as const;
+
+/** draft-ietf-webtrans-http3 §4.2: first varint of a bidirectional WebTransport stream (then the session id). */
+export const WEBTRANSPORT_BIDI_SIGNAL = 0x41;
+
+/**
+ * A WebTransport stream routed past the HTTP layer. `header` collects the session-id varint (and, for a peer's
+ * bidirectional stream, the signal before it) across chunks.
+ */
+export class WtStreamRecord {
+  readonly id: number;
+  readonly isBidi: boolean;
+  readonly isLocal: boolean;
+  sessionId: number;
+  readonly header: Uint8Array;
+  headerLength: number;
+  isRecvDone: boolean;
+  isSendDone: boolean;
+
+  constructor(id: number, isLocal: boolean, sessionId: number) {
+    this.id = id;
+    this.isBidi = (id & 2) === 0;
+    this.isLocal = isLocal;
+    this.sessionId = sessionId;
+    this.header = new Uint8Array(8);
+    this.headerLength = 0;
+    // A local unidirectional stream receives nothing, a peer's sends nothing.
+    this.isRecvDone = !this.isBidi && isLocal;
+    this.isSendDone = !this.isBidi && !isLocal;
+  }
+}
 
 /** True for bidirectional stream ids (RFC 9000 §2.1). */
 export function isBidirectional(id: number): boolean {

@@ -20,6 +20,10 @@ export const SettingsId = {
   SETTINGS_QPACK_BLOCKED_STREAMS: 0x07,
   SETTINGS_ENABLE_CONNECT_PROTOCOL: 0x08,
   SETTINGS_H3_DATAGRAM: 0x33,
+  /** draft-ietf-webtrans-http3-02..-06 §3.1 (Chromium still sends it); kept in `unknown` on receipt. */
+  SETTINGS_ENABLE_WEBTRANSPORT: 0x2b603742,
+  /** draft-ietf-webtrans-http3-07 and later; kept in `unknown` on receipt. */
+  SETTINGS_WEBTRANSPORT_MAX_SESSIONS: 0xc671706a,
 } as const;
 
 /** Decoded settings. Values above 2^53-1 are clamped to `Number.MAX_SAFE_INTEGER` (no limit can be that high). */
