@@ -395,6 +395,12 @@ seeds.push(
   ]),
 );
 
+// Minimised fuzz findings (test/regress/quic-state-machine-*.test.ts), kept as seeds.
+seeds.push(
+  Buffer.from('0007000012000210010300b841000d110602028000ffff03020401010600000375e8030064140000', 'hex'),
+);
+seeds.push(Buffer.from('0212001c0b02001d0806a73d4c6dfdaa02800100001004020001000002020002', 'hex'));
+
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 for (const s of seeds) writeFileSync(join(out, createHash('sha256').update(s).digest('hex')), s);
