@@ -79,6 +79,7 @@ class Run {
   private toPeer: { bytes: Uint8Array; remote: QuicAddress }[] = [];
   private pending: { level: number; payload: Uint8Array }[] = [];
   private forgedPn = 0;
+  private readonly expectedServerCid: Uint8Array;
 
   constructor(opts: number) {
     this.isClientUnderTest = (opts & 1) !== 0;
@@ -93,6 +94,7 @@ class Run {
         this.onEvent(c, e);
       },
     );
+    this.expectedServerCid = QuicPair.expectedServerCid(this.pair.server.limits.connectionIdLength);
   }
 
   get target(): QuicEndpoint {
@@ -256,7 +258,9 @@ class Run {
       keys,
       keyPhase,
       dcid: t.localCids[0]!.cid,
-      scid: t.activePeerCid.cid,
+      // A client takes the SCID of the first server Initial as the server's CID (RFC 9000 §7.2); before
+      // any, forge with the one the real server will choose, so its transport parameters still match.
+      scid: this.isClientUnderTest && !t.isInitialDcidSwitched ? this.expectedServerCid : t.activePeerCid.cid,
       token: this.isClientUnderTest ? new Uint8Array(0) : internals(this.pair.clientConn).retryToken,
       pn: space.ack.largestReceived + 1 + this.pending.length,
     };

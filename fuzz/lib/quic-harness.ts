@@ -270,6 +270,17 @@ export class QuicPair {
     );
   }
 
+  /**
+   * The connection ID the server will choose for the client's connection: its first random draw, made on
+   * accepting the Initial (so a forged server Initial can carry the SCID the real one will announce in
+   * initial_source_connection_id before the server connection exists).
+   */
+  static expectedServerCid(length: number): Uint8Array {
+    const dc = new DeterministicCrypto();
+    dc.reseed(SERVER_SEED);
+    return dc.provider.randomBytes(length);
+  }
+
   /** The first server connection (the real client's), if it exists. */
   get serverConn(): QuicConnectionCore | undefined {
     return this.serverConns[0];
@@ -385,6 +396,7 @@ export interface ConnectionInternals {
   readonly keyUpdate: { readonly sendPhase: number; readonly readPhase: number };
   readonly activePeerCid: { readonly cid: Uint8Array };
   readonly retryToken: Uint8Array;
+  readonly isInitialDcidSwitched: boolean;
   readonly connRecv: { readonly received: number; readonly limit: number };
 }
 
@@ -406,6 +418,7 @@ const INTERNAL_FIELDS = [
   'keyUpdate',
   'activePeerCid',
   'retryToken',
+  'isInitialDcidSwitched',
   'connRecv',
 ];
 

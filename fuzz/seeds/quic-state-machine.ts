@@ -15,9 +15,10 @@ import { encodeFrame } from '../../src/quic/frame/writer.js';
 import { FrameType } from '../../src/quic/frame/types.js';
 import type { Frame } from '../../src/quic/frame/types.js';
 import { parseHeader } from '../../src/quic/packet/header.js';
+import { PacketType } from '../../src/quic/packet/types.js';
 import { deriveInitialKeys, unprotectPacket } from '../../src/quic/packet/protection.js';
 import { projectRoot } from '../../test/support/vectors.js';
-import { QuicPair, type PairConfig } from '../lib/quic-harness.js';
+import { CLIENT_ADDRESS, QuicPair, SERVER_ADDRESS, internals, type PairConfig } from '../lib/quic-harness.js';
 
 const out = join(projectRoot, 'corpus', 'quic-state-machine');
 
@@ -100,6 +101,36 @@ function clientHelloPayload(): Uint8Array {
   let end = p.payload.length;
   while (end > 0 && p.payload[end - 1] === 0) end--;
   return p.payload.slice(0, end);
+}
+
+/**
+ * The server's first flight as plaintext frames: its Initial (ServerHello) and Handshake (EncryptedExtensions
+ * to Finished) payloads, decrypted with the Initial keys and the client's Handshake read keys.
+ */
+function serverFlightPlaintext(options: number): { initial: Uint8Array; handshake: Uint8Array } | null {
+  const pair = new QuicPair(configOf(options), () => undefined);
+  const first = pair.client.pollTransmit(pair.nowMs)!;
+  const odcid = parseHeader(first.bytes, 0, 8)!.dcid.slice();
+  pair.server.receive(first.bytes, CLIENT_ADDRESS, pair.nowMs);
+  pair.pump();
+  const reply = pair.server.pollTransmit(pair.nowMs);
+  if (reply === null) return null;
+  pair.client.receive(reply.bytes, SERVER_ADDRESS, pair.nowMs);
+  const initialKeys = deriveInitialKeys(nodeCrypto, odcid).server;
+  const handshakeKeys = internals(pair.clientConn).spaces[1]!.readKeys;
+  let initial: Uint8Array | null = null;
+  let handshake: Uint8Array | null = null;
+  const d = reply.bytes;
+  for (let off = 0; off < d.length;) {
+    const h = parseHeader(d, off, 8);
+    if (h === null) break;
+    const keys = h.packetType === PacketType.Initial ? initialKeys : handshakeKeys;
+    const p = keys === null ? null : unprotectPacket(keys, d, h.headerStart, h.pnOffset, h.packetEnd, -1);
+    if (p !== null && h.packetType === PacketType.Initial) initial = p.payload;
+    if (p !== null && h.packetType === PacketType.Handshake) handshake = p.payload;
+    off = h.packetEnd;
+  }
+  return initial !== null && handshake !== null ? { initial, handshake } : null;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -202,6 +233,25 @@ seeds.push(
       }),
       relay(4),
     ]),
+  );
+}
+// A client under test completing its handshake with forged server packets only (the real server's
+// flight, decrypted; the real one is lost), for each cipher suite and with P-256.
+for (const base of [0, O.aes256, O.chacha, O.p256]) {
+  const f = serverFlightPlaintext(base);
+  if (f === null) throw new Error(`no server flight for options 0x${base.toString(16)}`);
+  seeds.push(
+    input(base | O.client, [
+      forge(L.initial, f.initial),
+      lose(),
+      forge(L.handshake, f.handshake),
+      relay(1),
+      time(100, true),
+    ]),
+  );
+  // Coalesced in one datagram, as the real server sends them.
+  seeds.push(
+    input(base | O.client, [forge(L.initial, f.initial, { more: true }), forge(L.handshake, f.handshake)]),
   );
 }
 // A client under test given a forged server Initial (garbage CRYPTO) and an ACK of its Initial.
