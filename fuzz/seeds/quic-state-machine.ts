@@ -249,11 +249,22 @@ for (const base of [0, O.aes256, O.chacha, O.p256]) {
       time(100, true),
     ]),
   );
-  // Coalesced in one datagram, as the real server sends them.
+  // Coalesced in one datagram, as the real server sends them: the target forges with the keys the client
+  // holds when the datagram is built, so the Handshake packet (keys not derived yet) is left out.
   seeds.push(
     input(base | O.client, [forge(L.initial, f.initial, { more: true }), forge(L.handshake, f.handshake)]),
   );
 }
+// Mid-handshake server (it answered the real Initial): a forged Handshake packet coalesced with a 1-RTT
+// packet, which waits for the handshake to complete (RFC 9001 §5.7), then the real client finishes.
+seeds.push(
+  input(0, [
+    relay(1),
+    forge(L.handshake, frames({ type: FrameType.PING }), { more: true }),
+    forge(L.oneRtt, frames({ type: FrameType.PING }, { type: FrameType.MAX_DATA, maximum: 1 << 24 })),
+    relay(3),
+  ]),
+);
 // A client under test given a forged server Initial (garbage CRYPTO) and an ACK of its Initial.
 seeds.push(
   input(O.client, [
