@@ -14,7 +14,9 @@
  *     1: forged packet carrying `payload` as frames, protected with the keys the peer would use (so it
  *        passes authentication): kind bits 3-4 level (Initial, Handshake, 1-RTT, 1-RTT of the next key
  *        phase); bit 5 coalesce with the next forged packet; bit 6 pad the datagram to 1200 bytes;
- *        bit 7 from a new address
+ *        bit 7 from a new address. The keys are the target's read keys when the datagram is built (a level
+ *        it has no keys for is left out); before a server connection exists, Initials use the real
+ *        client's keys and DCID, so they create it with the fuzzed ClientHello
  *     2: `injectPayloadForTest` of `payload` at level (kind >> 3) % 3 (bypasses packet protection)
  *     3: advance the clock by `length` ms and run due timers (kind bit 3: then relay)
  *     4: relay 1 + (kind >> 3) rounds between the peers
