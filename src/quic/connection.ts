@@ -900,6 +900,10 @@ export class QuicConnectionCore {
     if (!this.isOpen) return;
     const space = this.spaces[level];
     if (space.isDiscarded) return;
+    // Only where `recvPacket` would process a real packet: a packet without read keys, or a 1-RTT packet
+    // reaching a server before the handshake completes, is buffered there, never parsed (RFC 9001 §5.7).
+    if (space.readKeys === null) return;
+    if (this.role === 'server' && level === EncryptionLevel.OneRtt && !this.isHandshakeCompleteValue) return;
     this.guard(nowMs, () => {
       const ptype =
         level === EncryptionLevel.Initial
@@ -910,7 +914,9 @@ export class QuicConnectionCore {
       const pn = space.ack.largestReceived + 1;
       this.processPayload(level, ptype, pn, payload, this.localCids[0]!.cid, this.activePeerCid.cid, nowMs);
       this.isNonProbingPacket = false;
-      this.afterReceive(nowMs);
+      // Like `recvDatagram`: a packet that closed the connection delivers nothing more (no event follows
+      // `closed`).
+      if (this.isOpen) this.afterReceive(nowMs);
     });
   }
 
