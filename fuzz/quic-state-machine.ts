@@ -152,7 +152,9 @@ class Run {
 
   /** Pulls everything the endpoint under test wants to send (it goes to the peer on the next relay). */
   drainTarget(): void {
-    const limit = this.target.limits.maxDatagramBytes;
+    // DPLPMTUD (RFC 9000 §14.3) raises the datagram size up to the probing ceiling of the path.
+    const l = this.target.limits;
+    const limit = Math.max(l.maxDatagramBytes, l.maxUdpPayloadBytes, l.maxLoopbackUdpPayloadBytes);
     for (let n = 0; ; n++) {
       if (n > MAX_DATAGRAMS_PER_DRAIN) fail('pollTransmit does not terminate');
       const t = this.target.pollTransmit(this.pair.nowMs);
