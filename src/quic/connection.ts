@@ -610,6 +610,16 @@ export class QuicConnectionCore {
   }
 
   /**
+   * True when every byte and FIN written on any stream was acknowledged (or abandoned by a reset). An
+   * application that closes gracefully waits for it: CONNECTION_CLOSE ends the streams abruptly, and data
+   * still unsent or unacknowledged never arrives (RFC 9000 §10.2).
+   */
+  get isSendSettled(): boolean {
+    for (const entry of this.streams.values()) if (entry.send !== null && !entry.send.isSettled) return false;
+    return true;
+  }
+
+  /**
    * Abandons sending on stream `id` with RESET_STREAM `code` (RFC 9000 §19.4). A stream already finished
    * and forgotten is left alone; one that never existed or cannot send is a UsageError.
    */

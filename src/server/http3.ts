@@ -208,8 +208,12 @@ export interface Http3Server {
   readonly port: number;
   /** The Alt-Svc field value advertising this listener (RFC 7838 §3), for HTTP/1.1 and HTTP/2 responses. */
   readonly altSvc: string;
-  /** Sends GOAWAY on every connection, then stops listening. */
-  close(): Promise<void>;
+  /**
+   * Sends GOAWAY on every connection (RFC 9114 §5.2), waits up to `timeoutMs` (default 0) for the requests
+   * already accepted to finish (each connection then closes with H3_NO_ERROR), then closes what is left
+   * and stops listening.
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /** The Alt-Svc value for an HTTP/3 listener on `port` (same host), cached for `maxAgeSec` (default 24 h). */
@@ -252,11 +256,16 @@ export async function listenHttp3(options: ListenHttp3Options, handler: Handler)
     host: listener.host,
     port: listener.port,
     altSvc: altSvcValue(listener.port),
-    async close(): Promise<void> {
+    async close(timeoutMs = 0): Promise<void> {
       for (const s of sessions) {
         s.guard(() => {
           if (!s.h3.isClosed) s.h3.goAway();
         });
+      }
+      // A session leaves `sessions` when its connection closes (after its last request, once GOAWAY went).
+      const deadline = Date.now() + timeoutMs;
+      while (sessions.size > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10, deadline - Date.now())));
       }
       await listener.close();
     },

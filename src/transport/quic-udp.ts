@@ -23,6 +23,11 @@ import type { QuicCloseKindCode, QuicConnection, QuicConnectionHandlers } from '
 /** Receive buffer asked of the kernel: a burst of full-size datagrams at 1 Gbit/s for a few ms. */
 const UDP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 const UDP_SEND_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * Longest a `close` waits for the stream data already written to be acknowledged: a few round trips with
+ * losses on a slow path; a peer that stops reading (zero window) cannot keep the connection open longer.
+ */
+const CLOSE_LINGER_MS = 3000;
 
 type Pending = (h: QuicConnectionHandlers) => void;
 
@@ -39,6 +44,9 @@ export class HayateQuicConnection implements QuicConnection {
   private readonly nextLocal: number[];
   /** Writes to local streams that MAX_STREAMS does not allow yet, in order. */
   private readonly blocked: Array<{ streamId: number; chunks: Uint8Array[]; fin: boolean }>;
+  /** A `close` waiting for the written stream data to be acknowledged, and its bound. */
+  private lingeringClose: { code: number; reason: string } | null;
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined;
   private resolveClosed!: () => void;
   /** Resolves when the connection is over (closed, drained, timed out or reset). */
   readonly closed: Promise<void>;
@@ -63,6 +71,8 @@ export class HayateQuicConnection implements QuicConnection {
     this.nextLocal = [0, 1, 2, 3];
     this.blocked = [];
     this.handshake = null;
+    this.lingeringClose = null;
+    this.lingerTimer = undefined;
     this.remoteAddress = remote.address;
     this.remotePort = remote.port;
     this.closed = new Promise((resolve) => {
@@ -161,15 +171,42 @@ export class HayateQuicConnection implements QuicConnection {
     this.driver.scheduleFlush();
   }
 
+  /**
+   * CONNECTION_CLOSE with an application error code, once every byte (and FIN) already written on a stream
+   * is acknowledged, or after {@link CLOSE_LINGER_MS}: CONNECTION_CLOSE ends the streams abruptly (RFC 9000
+   * §10.2), so closing at once would lose the end of responses written just before (an HTTP/3 server
+   * closes right after the last response of a GOAWAY, RFC 9114 §5.2).
+   */
   close(code: number, reason: string): void {
-    if (this.isEnded) return;
-    this.core.close(code, reason, true, performance.now());
+    if (this.isEnded || this.lingeringClose !== null) return;
+    this.lingeringClose = { code, reason };
+    if (this.core.isSendSettled) {
+      this.closeNow();
+      return;
+    }
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.closeNow();
+    }, CLOSE_LINGER_MS);
+  }
+
+  private closeNow(): void {
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    const c = this.lingeringClose;
+    if (c === null || this.isEnded) return;
+    this.core.close(c.code, c.reason, true, performance.now());
     this.driver.scheduleFlush();
   }
 
   /** Hands the core's events to the handlers (or queues them until `setHandlers`). */
   dispatch(): void {
     for (let e = this.core.nextEvent(); e !== null; e = this.core.nextEvent()) this.deliver(e);
+    if (this.lingeringClose !== null && !this.isEnded && this.core.isSendSettled) {
+      this.closeNow();
+      // The core queued CONNECTION_CLOSE and its `closed` event: the caller's pump sends it now.
+      for (let e = this.core.nextEvent(); e !== null; e = this.core.nextEvent()) this.deliver(e);
+    }
   }
 
   private deliver(e: QuicEvent): void {
@@ -211,6 +248,8 @@ export class HayateQuicConnection implements QuicConnection {
         return;
       case 'closed': {
         this.isEnded = true;
+        if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+        this.lingerTimer = undefined;
         const kind: QuicCloseKindCode =
           e.reason === CloseReason.IdleTimeout || e.reason === CloseReason.HandshakeTimeout
             ? QuicCloseKind.IDLE_TIMEOUT

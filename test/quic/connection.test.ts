@@ -460,3 +460,25 @@ test('a client migrating with a new connection ID gets answers on a new one too 
   assert.equal(serverCidsAfter.length, serverCidsBefore.length);
   assert.deepEqual(sc.remote, { address: '10.7.7.7', port: 7777 });
 });
+
+test('isSendSettled: false while written stream data or a FIN is unacknowledged, true once acknowledged', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  assert.equal(cc.isSendSettled, true, 'nothing written');
+  const control = cc.openStream(false)!;
+  cc.writeStream(control, [pattern(control, 10)], false);
+  const id = cc.openStream(true)!;
+  cc.writeStream(id, [pattern(id, 50_000)], true);
+  assert.equal(cc.isSendSettled, false, 'written, not sent');
+  p.pump();
+  assert.equal(cc.isSendSettled, false, 'in flight');
+  // A stream left open (an HTTP/3 control stream) settles once its bytes are acknowledged; a finished one
+  // once its FIN is too.
+  assert.ok(
+    p.runUntil(() => cc.isSendSettled),
+    'settles',
+  );
+  assert.equal(p.server.streams.get(id)?.finCount, 1);
+  assert.equal(p.server.streams.get(control)?.length, 10);
+});

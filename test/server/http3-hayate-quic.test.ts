@@ -1,0 +1,419 @@
+/**
+ * HTTP/3 on hayate/quic (src/quic over src/transport/quic-udp.ts) driven the way users drive it:
+ * `createServer({ http3: { quicProvider: 'hayate' } })` or `listenHttp3({ quicProvider: 'hayate' })` on one
+ * side, `Http3Client.connect(..., { quicProvider: 'hayate' })` or the protocol-neutral `Client` on the
+ * other, over real loopback UDP. No curl (it has no HTTP/3 here). After every test the server holds no
+ * HTTP/3 session and the process is back at its baseline of open descriptors.
+ */
+import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { test } from 'node:test';
+import { Client } from '../../src/client/client.js';
+import { Http3Client } from '../../src/client/http3-client.js';
+import type { Http3ClientOptions, Http3ClientResponse } from '../../src/client/http3-client.js';
+import { listenHttp3 } from '../../src/server/http3.js';
+import type { Http3Server } from '../../src/server/http3.js';
+import { createServer } from '../../src/server/server.js';
+import type { Handler, ServerRequest } from '../../src/server/types.js';
+import { fdsBackTo, openFds, pattern, sha256, sleep, testCert } from '../support/traffic.js';
+
+const MIB = 1024 * 1024;
+
+function clientOptions(extra: Partial<Http3ClientOptions> = {}): Http3ClientOptions {
+  return { quicProvider: 'hayate', verifyPeer: false, serverName: 'localhost', ...extra };
+}
+
+/** Live HTTP/3 sessions of every server in this process, from the server's diagnostics channels. */
+class SessionCount {
+  private readonly live = new Set<unknown>();
+  private readonly onOpen = (m: unknown): void => {
+    const { connection, protocol } = m as { connection: unknown; protocol: string };
+    if (protocol === 'h3') this.live.add(connection);
+  };
+  private readonly onClose = (m: unknown): void => {
+    this.live.delete((m as { connection: unknown }).connection);
+  };
+
+  constructor() {
+    subscribe('hayate:server:connection-protocol', this.onOpen);
+    subscribe('hayate:server:connection-close', this.onClose);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Waits (up to `ms`) for every session to close, then unsubscribes. */
+  async settle(ms = 3000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.live.size > 0 && Date.now() < deadline) await sleep(10);
+    unsubscribe('hayate:server:connection-protocol', this.onOpen);
+    unsubscribe('hayate:server:connection-close', this.onClose);
+    assert.equal(this.live.size, 0, 'HTTP/3 sessions left open on the server');
+  }
+}
+
+/** Runs `body` against a `listenHttp3` server on hayate/quic, then checks sessions and descriptors. */
+async function withServer(
+  handler: Handler,
+  body: (server: Http3Server, errors: unknown[]) => Promise<void>,
+  extra: { idleTimeoutMs?: number } = {},
+): Promise<void> {
+  const fds = openFds();
+  const sessions = new SessionCount();
+  const errors: unknown[] = [];
+  const tls = testCert();
+  const server = await listenHttp3(
+    {
+      key: tls.key,
+      cert: tls.cert,
+      quicProvider: 'hayate',
+      idleTimeoutMs: extra.idleTimeoutMs ?? 10_000,
+      onError: (e) => errors.push(e),
+    },
+    handler,
+  );
+  try {
+    await body(server, errors);
+  } finally {
+    await server.close();
+    await sessions.settle();
+    await fdsBackTo(fds);
+  }
+}
+
+/** Reads the whole request body. */
+async function readAll(req: ServerRequest): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of req.body) parts.push(Buffer.from(c));
+  return Buffer.concat(parts);
+}
+
+/** Asserts that every request succeeded with 200 and the body `expected(i)`. */
+function assertAllOk(
+  results: PromiseSettledResult<Http3ClientResponse>[],
+  expected: (i: number) => string,
+): void {
+  const failed = results.filter((r) => r.status === 'rejected');
+  assert.equal(
+    failed.length,
+    0,
+    `${failed.length} of ${results.length} failed, first: ${String(failed[0]?.reason)}`,
+  );
+  results.forEach((r, i) => {
+    const v = (r as PromiseFulfilledResult<Http3ClientResponse>).value;
+    assert.equal(v.status, 200);
+    assert.equal(Buffer.from(v.body).toString(), expected(i));
+  });
+}
+
+const header = (r: Http3ClientResponse, name: string): string | undefined =>
+  r.headers.find(([n]) => n === name)?.[1];
+
+/** Echo handler: digest and length of the request body; `/bytes/<n>` answers n pattern bytes. */
+const echo: Handler = async (req, res) => {
+  const m = /^\/bytes\/(\d+)$/.exec(req.path);
+  if (m !== null) {
+    await readAll(req);
+    const body = pattern(Number(m[1]), 3);
+    res.setHeader('content-length', String(body.length));
+    res.end(body);
+    return;
+  }
+  const body = await readAll(req);
+  res.setHeader('x-method', req.method);
+  res.setHeader('x-length', String(body.length));
+  res.setHeader('x-sha256', sha256(body));
+  res.end(req.path);
+};
+
+test('createServer({ http3: { quicProvider: "hayate" } }) serves GET and POST over hayate/quic', async () => {
+  const fds = openFds();
+  const sessions = new SessionCount();
+  const tls = testCert();
+  const server = createServer(echo, { tls, http3: { quicProvider: 'hayate', idleTimeoutMs: 10_000 } });
+  const { port } = await server.listen(0, '127.0.0.1');
+  try {
+    assert.equal(server.altSvc, `h3=":${port}"; ma=86400`);
+    const client = await Http3Client.connect('127.0.0.1', port, clientOptions());
+    try {
+      const get = await client.request('GET', '/hello?x=1');
+      assert.equal(get.status, 200);
+      assert.equal(Buffer.from(get.body).toString(), '/hello');
+      assert.equal(header(get, 'x-method'), 'GET');
+      assert.equal(header(get, 'alt-svc'), undefined, 'HTTP/3 responses carry no Alt-Svc');
+      const body = pattern(100_000, 1);
+      const post = await client.request(
+        'POST',
+        '/upload',
+        [['content-type', 'application/octet-stream']],
+        body,
+      );
+      assert.equal(post.status, 200);
+      assert.equal(header(post, 'x-length'), String(body.length));
+      assert.equal(header(post, 'x-sha256'), sha256(body));
+      assert.equal(sessions.size, 1, 'one HTTP/3 session on the server');
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await server.close(500);
+  }
+  await sessions.settle();
+  await fdsBackTo(fds);
+});
+
+test('hayate Client (http3: true, quicProvider: "hayate") follows Alt-Svc to hayate/quic', async () => {
+  const fds = openFds();
+  const sessions = new SessionCount();
+  const tls = testCert();
+  const server = createServer(
+    (req, res) => {
+      res.end(req.protocol);
+    },
+    { tls, http3: { quicProvider: 'hayate' } },
+  );
+  const { port } = await server.listen(0, '127.0.0.1');
+  const client = new Client({
+    http3: true,
+    quicProvider: 'hayate',
+    tls: { rejectUnauthorized: false, servername: 'localhost' },
+  });
+  try {
+    const first = await client.request(`https://127.0.0.1:${port}/`);
+    assert.notEqual(await first.text(), 'h3', 'the first request learns Alt-Svc over TCP');
+    const second = await client.request(`https://127.0.0.1:${port}/`);
+    assert.equal(second.protocol, 'h3');
+    assert.equal(await second.text(), 'h3');
+    const post = await client.request(`https://127.0.0.1:${port}/p`, { method: 'POST', body: 'abc' });
+    assert.equal(await post.text(), 'h3');
+  } finally {
+    await client.close();
+    await server.close(500);
+  }
+  await sessions.settle();
+  await fdsBackTo(fds);
+});
+
+test('request bodies written in many small chunks arrive whole; responses streamed in pieces arrive whole', async () => {
+  await withServer(
+    async (req, res) => {
+      const body = await readAll(req);
+      // Stream the response back in uneven pieces with pauses, so it spans many QUIC packets and flushes.
+      res.setHeader('x-sha256', sha256(body));
+      for (let at = 0; at < body.length;) {
+        const n = Math.min(body.length - at, 1 + ((at * 7) % 5000));
+        res.write(body.subarray(at, at + n));
+        at += n;
+        if (at % 3 === 0) await sleep(0);
+      }
+      res.end();
+    },
+    async (server) => {
+      const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+      try {
+        const body = pattern(300_000, 9);
+        const r = await client.request('PUT', '/echo', [], body);
+        assert.equal(r.status, 200);
+        assert.equal(header(r, 'x-sha256'), sha256(body));
+        assert.ok(Buffer.from(r.body).equals(body));
+      } finally {
+        await client.close();
+      }
+    },
+  );
+});
+
+test('16 MiB both ways: a 16 MiB upload and a 16 MiB download on one connection, intact', async () => {
+  await withServer(echo, async (server) => {
+    const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+    try {
+      const up = pattern(16 * MIB, 5);
+      const t0 = performance.now();
+      const [post, get] = await Promise.all([
+        client.request('POST', '/up', [], up),
+        client.request('GET', `/bytes/${16 * MIB}`),
+      ]);
+      const ms = performance.now() - t0;
+      assert.equal(post.status, 200);
+      assert.equal(header(post, 'x-length'), String(up.length));
+      assert.equal(header(post, 'x-sha256'), sha256(up));
+      assert.equal(get.status, 200);
+      assert.equal(get.body.length, 16 * MIB);
+      assert.equal(sha256(get.body), sha256(pattern(16 * MIB, 3)));
+      console.log(`# 16 MiB up + 16 MiB down over hayate/quic: ${ms.toFixed(0)} ms`);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+test('a client that cancels mid-response: the handler is aborted, the connection carries on', async () => {
+  let aborted: (reason: unknown) => void = () => undefined;
+  const abortedP = new Promise<unknown>((r) => (aborted = r));
+  let started: () => void = () => undefined;
+  const startedP = new Promise<void>((r) => (started = r));
+  await withServer(
+    async (req, res) => {
+      if (req.path === '/ok') {
+        res.end('ok');
+        return;
+      }
+      req.signal.addEventListener('abort', () => {
+        aborted(req.signal.reason);
+      });
+      // Far more than the stream window: the response is mid-flight when the client gives up.
+      const chunk = pattern(64 * 1024);
+      res.write(chunk);
+      started();
+      while (!req.aborted) {
+        if (!res.write(chunk)) await res.drained();
+      }
+    },
+    async (server) => {
+      const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+      try {
+        const slow = client.start('GET', '/endless');
+        const rejected = assert.rejects(slow.response, /gave up/);
+        await startedP;
+        await sleep(50);
+        assert.equal(client.cancel(slow.streamId, new Error('gave up')), true);
+        await rejected;
+        const reason = await Promise.race([
+          abortedP,
+          sleep(3000).then(() => {
+            throw new Error('handler never saw the cancel');
+          }),
+        ]);
+        assert.equal((reason as { code?: string }).code, 'ERR_STREAM_RESET');
+        const ok = await client.request('GET', '/ok');
+        assert.equal(Buffer.from(ok.body).toString(), 'ok', 'the connection carries on');
+        assert.equal(client.activeRequests, 0);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+});
+
+test('listenHttp3 close(timeoutMs) with requests in flight: they finish (GOAWAY), then a clean close', async () => {
+  await withServer(
+    async (req, res) => {
+      await sleep(200);
+      res.end(req.path);
+    },
+    async (server) => {
+      const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+      try {
+        const inFlight = Array.from({ length: 20 }, (_, i) => client.request('GET', `/slow/${i}`));
+        await sleep(50);
+        const t0 = performance.now();
+        const closing = server.close(5000);
+        const results = await Promise.allSettled(inFlight);
+        await closing;
+        // RFC 9114 §5.2: requests below the GOAWAY id are served; the connection then closes by itself.
+        assert.ok(performance.now() - t0 < 2000, 'close returned once the requests were done');
+        assertAllOk(results, (i) => `/slow/${i}`);
+        await Promise.race([
+          client.close(),
+          sleep(3000).then(() => {
+            throw new Error('the client never saw the connection close');
+          }),
+        ]);
+        assert.equal(client.isClosed, true);
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    },
+  );
+});
+
+test('createServer close() with HTTP/3 requests in flight drains them within the grace period', async () => {
+  const fds = openFds();
+  const sessions = new SessionCount();
+  const tls = testCert();
+  const server = createServer(
+    async (req, res) => {
+      await sleep(200);
+      res.end(req.path);
+    },
+    { tls, http3: { quicProvider: 'hayate' } },
+  );
+  const { port } = await server.listen(0, '127.0.0.1');
+  const client = await Http3Client.connect('127.0.0.1', port, clientOptions());
+  try {
+    const inFlight = Array.from({ length: 20 }, (_, i) => client.request('GET', `/in-flight/${i}`));
+    await sleep(50);
+    const closing = server.close(5000);
+    assertAllOk(await Promise.allSettled(inFlight), (i) => `/in-flight/${i}`);
+    await closing;
+    // After GOAWAY the server refuses nothing already accepted but starts nothing new (RFC 9114 §5.2).
+    await assert.rejects(client.request('GET', '/late'));
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+  await sessions.settle();
+  await fdsBackTo(fds);
+});
+
+test('close() with no grace period ends in-flight requests at once with a connection error', async () => {
+  let entered: () => void = () => undefined;
+  const enteredP = new Promise<void>((r) => (entered = r));
+  await withServer(
+    async (req, res) => {
+      entered();
+      await sleep(2000);
+      res.end(req.path);
+    },
+    async (server) => {
+      const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+      try {
+        const r = client.request('GET', '/never');
+        await enteredP;
+        await server.close();
+        await assert.rejects(r, { code: 'ERR_QUIC_CONNECTION_CLOSED' });
+        assert.equal(client.isClosed, true);
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    },
+  );
+});
+
+test('1,000 concurrent small requests, 0 failures, 10 times in a row (a fresh connection each run)', async () => {
+  await withServer(
+    (req, res) => {
+      res.setHeader('x-path', req.path);
+      res.end(`small ${req.path}`);
+    },
+    async (server) => {
+      const times: number[] = [];
+      for (let run = 0; run < 10; run++) {
+        const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+        try {
+          const t0 = performance.now();
+          const results = await Promise.allSettled(
+            Array.from({ length: 1000 }, (_, i) => client.request('GET', `/r/${run}/${i}`)),
+          );
+          times.push(performance.now() - t0);
+          const failed = results.filter((r) => r.status === 'rejected');
+          assert.equal(
+            failed.length,
+            0,
+            `run ${run}: ${failed.length} of 1000 failed, first: ${String(failed[0]?.reason)}`,
+          );
+          for (let i = 0; i < 1000; i++) {
+            const r = (results[i] as PromiseFulfilledResult<Http3ClientResponse>).value;
+            assert.equal(r.status, 200);
+            assert.equal(Buffer.from(r.body).toString(), `small /r/${run}/${i}`);
+          }
+        } finally {
+          await client.close();
+        }
+      }
+      console.log(
+        `# 1,000 concurrent requests x 10 runs (ms each): ${times.map((t) => t.toFixed(0)).join(', ')}`,
+      );
+    },
+  );
+});
