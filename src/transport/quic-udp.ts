@@ -80,8 +80,12 @@ export class HayateQuicConnection implements QuicConnection {
     });
   }
 
+  /**
+   * The core knows the protocol as soon as TLS chose it (a server: on the ClientHello), so a server
+   * connection has it already in `onConnection`, before its handshake completes.
+   */
   get alpn(): string {
-    return this.alpnValue;
+    return this.core.alpn ?? this.alpnValue;
   }
 
   get isDatagramSupported(): boolean {
