@@ -370,6 +370,9 @@ function serveHttp3(
             );
             exchanges.delete(e.streamId);
           }
+          // The other direction may still be open (a body still arriving after STOP_SENDING, a response
+          // after RESET_STREAM): abort it too, or the stream keeps its request slot until the connection ends.
+          if (!s.h3.isClosed) s.h3.resetStream(e.streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
           return;
         }
         case 'closed': {

@@ -31,6 +31,11 @@ const CLOSE_LINGER_MS = 3000;
 
 type Pending = (h: QuicConnectionHandlers) => void;
 
+/** An action on a local stream held until the peer's MAX_STREAMS lets the stream open (RFC 9000 §4.6). */
+type BlockedAction =
+  | { readonly op: 'write'; readonly streamId: number; readonly chunks: Uint8Array[]; readonly fin: boolean }
+  | { readonly op: 'reset' | 'stop'; readonly streamId: number; readonly code: number };
+
 /** A {@link QuicConnection} over one hayate/quic connection core. */
 export class HayateQuicConnection implements QuicConnection {
   readonly role: 'client' | 'server';
@@ -42,8 +47,11 @@ export class HayateQuicConnection implements QuicConnection {
   private isEnded: boolean;
   /** Next local stream id of each type (index = id & 3) not yet opened in the core. */
   private readonly nextLocal: number[];
-  /** Writes to local streams that MAX_STREAMS does not allow yet, in order. */
-  private readonly blocked: Array<{ streamId: number; chunks: Uint8Array[]; fin: boolean }>;
+  /**
+   * Actions on local streams that MAX_STREAMS does not allow yet, in order: writes, and resets and
+   * STOP_SENDING (a request cancelled before its stream could open), replayed once the stream opens.
+   */
+  private readonly blocked: BlockedAction[];
   /** A `close` waiting for the written stream data to be acknowledged, and its bound. */
   private lingeringClose: { code: number; reason: string } | null;
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
@@ -106,11 +114,16 @@ export class HayateQuicConnection implements QuicConnection {
     if (this.isEnded) return;
     if (this.isLocal(streamId) && !this.openLocalUpTo(streamId)) {
       // The peer's MAX_STREAMS does not allow the stream yet (RFC 9000 §4.6): hold the writes until it does.
-      this.blocked.push({ streamId, chunks: [...chunks], fin });
+      this.blocked.push({ op: 'write', streamId, chunks: [...chunks], fin });
       return;
     }
     this.core.writeStream(streamId, chunks, fin);
     this.driver.scheduleFlush();
+  }
+
+  /** A local stream not opened in the core yet: its writes wait for MAX_STREAMS. */
+  private isBlockedLocal(streamId: number): boolean {
+    return this.isLocal(streamId) && streamId >= this.nextLocal[streamId & 3]!;
   }
 
   private isLocal(streamId: number): boolean {
@@ -140,7 +153,9 @@ export class HayateQuicConnection implements QuicConnection {
     for (let i = 0; i < waiting.length; i++) {
       const w = waiting[i]!;
       if (this.blocked.length === 0 && this.openLocalUpTo(w.streamId)) {
-        this.core.writeStream(w.streamId, w.chunks, w.fin);
+        if (w.op === 'write') this.core.writeStream(w.streamId, w.chunks, w.fin);
+        else if (w.op === 'reset') this.core.resetStream(w.streamId, w.code);
+        else this.core.stopSending(w.streamId, w.code);
       } else {
         this.blocked.push(w);
       }
@@ -156,12 +171,20 @@ export class HayateQuicConnection implements QuicConnection {
 
   resetStream(streamId: number, code: number): void {
     if (this.isEnded) return;
+    if (this.isBlockedLocal(streamId)) {
+      this.blocked.push({ op: 'reset', streamId, code });
+      return;
+    }
     this.core.resetStream(streamId, code);
     this.driver.scheduleFlush();
   }
 
   stopSending(streamId: number, code: number): void {
     if (this.isEnded) return;
+    if (this.isBlockedLocal(streamId)) {
+      this.blocked.push({ op: 'stop', streamId, code });
+      return;
+    }
     this.core.stopSending(streamId, code);
     this.driver.scheduleFlush();
   }

@@ -12,7 +12,11 @@ import { test } from 'node:test';
 import { Client } from '../../src/client/client.js';
 import { Http3Client } from '../../src/client/http3-client.js';
 import type { Http3ClientOptions, Http3ClientResponse } from '../../src/client/http3-client.js';
+import { H3ErrorCode } from '../../src/http3/errors.js';
+import type { Http3Limits } from '../../src/http3/limits.js';
 import { listenHttp3 } from '../../src/server/http3.js';
+import { Http3Session } from '../../src/server/http3-session.js';
+import { connectHayateQuic } from '../../src/transport/quic-udp.js';
 import type { Http3Server } from '../../src/server/http3.js';
 import { createServer } from '../../src/server/server.js';
 import type { Handler, ServerRequest } from '../../src/server/types.js';
@@ -58,7 +62,7 @@ class SessionCount {
 async function withServer(
   handler: Handler,
   body: (server: Http3Server, errors: unknown[]) => Promise<void>,
-  extra: { idleTimeoutMs?: number } = {},
+  extra: { idleTimeoutMs?: number; limits?: Partial<Http3Limits> } = {},
 ): Promise<void> {
   const fds = openFds();
   const sessions = new SessionCount();
@@ -70,6 +74,7 @@ async function withServer(
       cert: tls.cert,
       quicProvider: 'hayate',
       idleTimeoutMs: extra.idleTimeoutMs ?? 10_000,
+      ...(extra.limits === undefined ? {} : { limits: extra.limits }),
       onError: (e) => errors.push(e),
     },
     handler,
@@ -564,3 +569,182 @@ test('a handler that throws answers 500; one that throws mid-body resets the str
     },
   );
 });
+
+test('a client that cancels mid-upload: the handler sees the abort, the connection carries on', async () => {
+  let aborted: (reason: unknown) => void = () => undefined;
+  const abortedP = new Promise<unknown>((r) => (aborted = r));
+  let reading: () => void = () => undefined;
+  const readingP = new Promise<void>((r) => (reading = r));
+  await withServer(
+    async (req, res) => {
+      if (req.path === '/ok') {
+        res.end('ok');
+        return;
+      }
+      req.signal.addEventListener('abort', () => {
+        aborted(req.signal.reason);
+      });
+      // Reads slowly, so most of the body is still on its way when the client gives up.
+      let n = 0;
+      for await (const chunk of req.body) {
+        n += chunk.length;
+        reading();
+        await sleep(5);
+      }
+      res.end(`read ${n}`);
+    },
+    async (server) => {
+      const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+      try {
+        const upload = client.start('POST', '/upload', [], pattern(8 * MIB));
+        const rejected = assert.rejects(upload.response, /gave up/);
+        await readingP;
+        assert.equal(client.cancel(upload.streamId, new Error('gave up')), true);
+        await rejected;
+        const reason = await Promise.race([
+          abortedP,
+          sleep(3000).then(() => {
+            throw new Error('handler never saw the cancel');
+          }),
+        ]);
+        assert.equal((reason as { code?: string }).code, 'ERR_STREAM_RESET');
+        assert.equal(Buffer.from((await client.request('GET', '/ok')).body).toString(), 'ok');
+      } finally {
+        await client.close();
+      }
+    },
+  );
+});
+
+test('idle timeout: a request nobody answers rejects with ERR_QUIC_IDLE_TIMEOUT; both ends let go', async () => {
+  let aborted: () => void = () => undefined;
+  const abortedP = new Promise<void>((r) => (aborted = r));
+  await withServer(
+    (req) => {
+      // Never answers; the connection's end aborts the request.
+      req.signal.addEventListener('abort', () => {
+        aborted();
+      });
+    },
+    async (server) => {
+      const client = await Http3Client.connect(
+        '127.0.0.1',
+        server.port,
+        clientOptions({ idleTimeoutMs: 400 }),
+      );
+      try {
+        const t0 = performance.now();
+        await assert.rejects(client.request('GET', '/silence'), { code: 'ERR_QUIC_IDLE_TIMEOUT' });
+        const ms = performance.now() - t0;
+        assert.ok(ms >= 300 && ms < 3000, `rejected after ${ms.toFixed(0)} ms`);
+        assert.equal(client.isClosed, true);
+        // RFC 9000 §10.1: the effective idle timeout is the smaller of both, so the server gives up too.
+        await abortedP;
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    },
+  );
+});
+
+test('cancelling requests still waiting for MAX_STREAMS (not yet opened in QUIC) works; the rest complete', async () => {
+  await withServer(
+    (req, res) => {
+      res.end(req.path);
+    },
+    async (server) => {
+      const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+      try {
+        // The server allows 100 concurrent bidirectional streams: requests past it wait in the provider.
+        const started = Array.from({ length: 300 }, (_, i) => client.start('GET', `/wait/${i}`));
+        const cancelled = new Set([150, 250, 299]);
+        for (const i of cancelled)
+          assert.equal(client.cancel(started[i]!.streamId, new Error(`cancel ${i}`)), true);
+        const results = await Promise.allSettled(started.map((s) => s.response));
+        results.forEach((r, i) => {
+          if (cancelled.has(i)) {
+            assert.equal(r.status, 'rejected');
+            assert.match(String(r.reason), new RegExp(`cancel ${i}`));
+          } else {
+            assert.equal(
+              r.status,
+              'fulfilled',
+              `request ${i}: ${String((r as PromiseRejectedResult).reason)}`,
+            );
+            assert.equal(Buffer.from(r.value.body).toString(), `/wait/${i}`);
+          }
+        });
+        assert.equal(Buffer.from((await client.request('GET', '/after')).body).toString(), '/after');
+      } finally {
+        await client.close();
+      }
+    },
+  );
+});
+
+test('a client that stops reading the response but leaves its upload open does not keep the request slot', async () => {
+  let entered = 0;
+  await withServer(
+    async (req, res) => {
+      if (req.path === '/ok') {
+        res.end('ok');
+        return;
+      }
+      entered++;
+      res.write('head of a response the client will refuse');
+      // Waits for a body that never ends; only the client's STOP_SENDING ends the exchange.
+      let n = 0;
+      for await (const chunk of req.body) n += chunk.length;
+      res.end(`read ${n}`);
+    },
+    async (server) => {
+      const quic = await connectHayateQuic({ host: '127.0.0.1', port: server.port, verifyPeer: false });
+      const statuses = new Map<number, number>();
+      const ended = new Set<number>();
+      const session = new Http3Session(quic, {}, (e) => {
+        if (e.type === 'response') statuses.set(e.streamId, e.status);
+        if (e.type === 'end') ended.add(e.streamId);
+      });
+      const request = (path: string, fin: boolean): number => {
+        let id = -1;
+        session.guard(() => {
+          id = session.h3.request(
+            [
+              [':method', fin ? 'GET' : 'POST'],
+              [':scheme', 'https'],
+              [':authority', 'localhost'],
+              [':path', path],
+            ],
+            fin,
+          );
+          if (!fin) session.h3.sendData(id, pattern(1000), false);
+        });
+        return id;
+      };
+      try {
+        // The server takes one request at a time.
+        for (let i = 0; i < 3; i++) {
+          const id = request(`/upload/${i}`, false);
+          await waitFor(() => entered === i + 1 && statuses.get(id) === 200, `handler ${i}`);
+          // STOP_SENDING only (the request stream stays open on our side): the server must abort the
+          // exchange and stop reading too (its STOP_SENDING makes our QUIC stack reset the upload).
+          quic.stopSending(id, H3ErrorCode.H3_REQUEST_CANCELLED);
+        }
+        const ok = request('/ok', true);
+        await waitFor(() => ended.has(ok), 'the request after three abandoned ones');
+        assert.equal(statuses.get(ok), 200);
+      } finally {
+        await quic.destroy();
+      }
+    },
+    { limits: { maxConcurrentRequestStreams: 1 } },
+  );
+});
+
+async function waitFor(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
