@@ -582,6 +582,9 @@ export class QuicConnectionCore {
   writeStream(id: number, chunks: readonly Uint8Array[], fin: boolean): void {
     const entry = this.streams.get(id);
     if (entry?.send == null) throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} cannot be written`);
+    // RFC 9000 §3.5: a stream reset (by us, or answering the peer's STOP_SENDING, which the application
+    // may not have seen yet) discards what the application still writes.
+    if (entry.send.errorCode !== undefined) return;
     entry.send.write(chunks, fin);
     this.sendQueue.add(id);
   }

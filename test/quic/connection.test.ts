@@ -482,3 +482,24 @@ test('isSendSettled: false while written stream data or a FIN is unacknowledged,
   assert.equal(p.server.streams.get(id)?.finCount, 1);
   assert.equal(p.server.streams.get(control)?.length, 10);
 });
+
+test('writes to a stream reset by us or after the peer STOP_SENDING are discarded, not thrown (RFC 9000 §3.5)', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  const a = cc.openStream(true)!;
+  cc.writeStream(a, [pattern(a, 10)], false);
+  assert.ok(p.runUntil(() => (p.server.streams.get(a)?.length ?? 0) === 10));
+  p.server.conn!.stopSending(a, 9);
+  // The STOP_SENDING is processed (and the stream reset) before the application reads the event.
+  assert.ok(p.runUntil(() => p.server.streams.get(a)?.reset !== undefined));
+  cc.writeStream(a, [pattern(a, 10)], true);
+  const b = cc.openStream(true)!;
+  cc.resetStream(b, 3);
+  cc.writeStream(b, [pattern(b, 10)], true);
+  assert.equal(cc.bufferedBytes(b), 0);
+  // Misuse is still an error: the peer's unidirectional stream, or one never opened.
+  assert.throws(() => {
+    cc.writeStream(3, [pattern(3, 1)], false);
+  }, /cannot be written/);
+});

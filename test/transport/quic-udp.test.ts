@@ -6,6 +6,7 @@
  * baseline) and no timer of the driver left behind.
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
 import { QuicCloseKind } from '../../src/transport/quic.js';
 import type { QuicCloseKindCode, QuicConnectionHandlers } from '../../src/transport/quic.js';
@@ -496,4 +497,59 @@ test('streams beyond the peer MAX_STREAMS wait and go out in order when it rises
     },
     { listen: { limits: { maxStreamsBidi: 4 } } },
   );
+});
+
+test('reset and STOP_SENDING on streams still waiting for MAX_STREAMS are sent once they open', async () => {
+  await withPair(
+    async ({ client, server, c, s }) => {
+      s.onData = (id, bytes, fin) => {
+        server.consumed(id, bytes.length);
+        if (fin) server.writeStream(id, [Buffer.from(`r${id}`)], true);
+      };
+      for (let i = 0; i < 12; i++) client.writeStream(i * 4, [Buffer.from(`q${i * 4}`)], i !== 9);
+      // Streams 36 and 44 cannot open yet (the server allows 4 at once): their actions wait in order.
+      client.resetStream(36, 0x10c);
+      client.stopSending(44, 0x10c);
+      await s.until(() => s.resets.some(([id]) => id === 36), 'the reset of stream 36');
+      assert.deepEqual(
+        s.resets.find(([id]) => id === 36),
+        [36, 0x10c],
+      );
+      // Ten answered: not 36 (its request never ended) and not 44 (we asked the server to stop sending).
+      await c.until(() => c.fins.size === 10, '10 responses');
+      assert.equal(c.fins.has(36) || c.fins.has(44), false);
+      // RFC 9000 §3.5: the server answered our STOP_SENDING on 44 with RESET_STREAM.
+      await c.until(() => c.resets.some(([id]) => id === 44), 'the reset answering STOP_SENDING on 44');
+    },
+    { listen: { limits: { maxStreamsBidi: 4 } } },
+  );
+});
+
+test('connecting to a port where nobody answers fails at the idle timeout; nothing is left open', async () => {
+  const fds = openFds();
+  const timers = timerCount();
+  const silent = createSocket('udp4');
+  await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+  try {
+    const t0 = Date.now();
+    await assert.rejects(
+      connectHayateQuic({
+        host: '127.0.0.1',
+        port: silent.address().port,
+        verifyPeer: false,
+        maxIdleTimeoutMs: 300,
+      }),
+      { code: 'ERR_QUIC_HANDSHAKE' },
+    );
+    const ms = Date.now() - t0;
+    assert.ok(ms >= 250 && ms < 5000, `gave up after ${ms} ms`);
+  } finally {
+    await new Promise<void>((r) => {
+      silent.close(r);
+    });
+  }
+  await fdsBackTo(fds);
+  const deadline = Date.now() + 2000;
+  while (timerCount() > timers && Date.now() < deadline) await sleep(10);
+  assert.equal(timerCount(), timers, 'timers left behind');
 });
