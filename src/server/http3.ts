@@ -142,6 +142,17 @@ class Http3Exchange extends ServerExchange {
       if (trailers !== undefined && trailers.length > 0)
         this.session.h3.sendTrailers(this.streamId, trailers);
       else this.session.h3.endStream(this.streamId);
+      // A body the handler did not read (to the end) is not wanted any more: its credit goes back now,
+      // and one still arriving is stopped with H3_NO_ERROR (RFC 9114 §4.1.2). Otherwise the QUIC stream
+      // never finishes and keeps its slot and connection credit (RFC 9000 §4.2, §4.6).
+      this.session.discardBody(this.streamId);
+      if (this.request.isBodyComplete) return;
+      // Once the FIN is out of the core: the core then only stops the receiving side.
+      queueMicrotask(() => {
+        this.session.guard(() => {
+          if (!this.session.h3.isClosed) this.session.h3.resetStream(this.streamId, H3ErrorCode.H3_NO_ERROR);
+        });
+      });
     });
   }
 
@@ -361,6 +372,17 @@ function serveHttp3(
         case 'streamReset':
         case 'stopSending': {
           const x = exchanges.get(e.streamId);
+          if (
+            e.type === 'streamReset' &&
+            e.initiator === 'local' &&
+            e.errorCode === H3ErrorCode.H3_NO_ERROR
+          ) {
+            // Our STOP_SENDING for a body nobody read after a complete response (writeEnd): not an abort.
+            x?.markClosed();
+            x?.request.failBody(new ServerError(ServerErrorCode.StreamReset, 'request body not read'));
+            exchanges.delete(e.streamId);
+            return;
+          }
           if (x !== undefined) {
             x.markClosed();
             x.abort(

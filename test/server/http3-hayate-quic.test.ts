@@ -748,3 +748,83 @@ async function waitFor(cond: () => boolean, what: string, ms = 3000): Promise<vo
     await sleep(5);
   }
 }
+
+test('hayate Client over hayate/quic: 300 concurrent requests with bodies, then close() mid-flight', async () => {
+  const fds = openFds();
+  const sessions = new SessionCount();
+  const tls = testCert();
+  const server = createServer(echo, { tls, http3: { quicProvider: 'hayate' } });
+  const { port } = await server.listen(0, '127.0.0.1');
+  const client = new Client({
+    http3: true,
+    quicProvider: 'hayate',
+    tls: { rejectUnauthorized: false, servername: 'localhost' },
+  });
+  const base = `https://127.0.0.1:${port}`;
+  try {
+    await (await client.request(`${base}/learn-alt-svc`)).text();
+    const results = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const body = pattern(100 + i * 37, i);
+        const res = await client.request(`${base}/c/${i}`, { method: 'POST', body });
+        assert.equal(res.protocol, 'h3');
+        assert.equal(res.headers.get('x-sha256'), sha256(body));
+        return res.text();
+      }),
+    );
+    results.forEach((t, i) => {
+      assert.equal(t, `/c/${i}`);
+    });
+    // A request in flight when the client closes settles (either way) and leaves nothing behind.
+    const late = client.request(`${base}/bytes/${4 * MIB}`).then(
+      (r) => r.bytes(),
+      (e: unknown) => e,
+    );
+    await sleep(5);
+    await client.close();
+    await late;
+  } finally {
+    await client.close();
+    await server.close(500);
+  }
+  await sessions.settle();
+  await fdsBackTo(fds);
+});
+
+test('more POSTs than the stream limit, to handlers that read the body late or never: all complete', async () => {
+  await withServer(
+    async (req, res) => {
+      if (req.path.startsWith('/unread/')) {
+        // Answers without reading: the unread body's credit must still come back (RFC 9000 §4.2, §4.6).
+        res.end(req.path);
+        return;
+      }
+      // Reads only after the whole body has arrived, so some of it is unread when the stream ends.
+      await sleep(5);
+      const body = await req.bytes(1 << 20);
+      res.end(`${req.path} ${body.length}`);
+    },
+    async (server) => {
+      const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+      try {
+        for (const kind of ['late', 'unread']) {
+          const results = await Promise.allSettled(
+            Array.from({ length: 300 }, (_, i) =>
+              client.request('POST', `/${kind}/${i}`, [], pattern(100 + i * 37, i)),
+            ),
+          );
+          assertAllOk(results, (i) => (kind === 'late' ? `/late/${i} ${100 + i * 37}` : `/unread/${i}`));
+        }
+        // Larger unread bodies (above the stream window) are stopped with H3_NO_ERROR, not left hanging.
+        const big = await Promise.allSettled(
+          Array.from({ length: 150 }, (_, i) =>
+            client.request('POST', `/unread/big/${i}`, [], pattern(300_000)),
+          ),
+        );
+        assertAllOk(big, (i) => `/unread/big/${i}`);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+});
