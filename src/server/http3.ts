@@ -44,6 +44,9 @@ class Http3Exchange extends ServerExchange {
   private pushedBytes = 0;
   private creditedBytes = 0;
   trailers: Array<[string, string]> | null = null;
+  /** Set by the connection: forgets this exchange once its response ended and its request body too. */
+  onDone: (() => void) | null = null;
+  isResponseEnded = false;
 
   constructor(host: ExchangeHost, session: Http3Session, quic: QuicConnection, e: Http3RequestEvent) {
     super(host, {
@@ -138,6 +141,8 @@ class Http3Exchange extends ServerExchange {
   }
 
   protected writeEnd(trailers: [string, string][] | undefined): void {
+    this.isResponseEnded = true;
+    if (this.request.isBodyComplete) this.onDone?.();
     this.act(() => {
       if (trailers !== undefined && trailers.length > 0)
         this.session.h3.sendTrailers(this.streamId, trailers);
@@ -349,6 +354,7 @@ function serveHttp3(
         case 'request': {
           const x = new Http3Exchange(host, s, quic, e);
           exchanges.set(e.streamId, x);
+          x.onDone = () => exchanges.delete(e.streamId);
           x.run();
           return;
         }
@@ -364,6 +370,8 @@ function serveHttp3(
         case 'end': {
           const x = exchanges.get(e.streamId);
           x?.request.endBody(x.trailers === null ? null : new FieldSectionView(new PairFields(x.trailers)));
+          // A finished exchange is forgotten; one still answering is when its response ends (writeEnd).
+          if (x?.isResponseEnded === true) exchanges.delete(e.streamId);
           return;
         }
         // RFC 9114 §4.1.1: a client cancels a request with RESET_STREAM and STOP_SENDING; either one alone

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Client } from '../../src/client/client.js';
 import { Http3Client } from '../../src/client/http3-client.js';
 import type { Http3ClientOptions, Http3ClientResponse } from '../../src/client/http3-client.js';
@@ -822,6 +824,41 @@ test('more POSTs than the stream limit, to handlers that read the body late or n
           ),
         );
         assertAllOk(big, (i) => `/unread/big/${i}`);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+});
+
+test('finished exchanges are not kept for the life of the connection', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const refs: WeakRef<object>[] = [];
+  await withServer(
+    async (req, res) => {
+      refs.push(new WeakRef(req));
+      if (req.method === 'POST') await req.bytes();
+      res.end('x');
+    },
+    async (server) => {
+      const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
+      try {
+        for (let i = 0; i < 300; i++) {
+          await client.request(
+            i % 2 === 0 ? 'GET' : 'POST',
+            `/r/${i}`,
+            [],
+            i % 2 === 0 ? undefined : pattern(1000),
+          );
+        }
+        await sleep(50);
+        gc();
+        await sleep(0);
+        gc();
+        const alive = refs.filter((r) => r.deref() !== undefined).length;
+        // The connection is still open: before the fix every request (and its exchange) stayed reachable.
+        assert.ok(alive < 30, `${alive} of 300 requests still reachable`);
       } finally {
         await client.close();
       }
