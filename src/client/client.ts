@@ -43,6 +43,11 @@ export interface ClientOptions {
   readonly http2PriorKnowledge?: boolean;
   /** Follow `Alt-Svc: h3` advertisements of `https:` origins over QUIC; default false. */
   readonly http3?: boolean;
+  /**
+   * The QUIC implementation HTTP/3 runs on: `'quiche'` (default; the optional `@matrixai/quic` package) or
+   * `'hayate'` (hayate/quic, pure TypeScript).
+   */
+  readonly quicProvider?: 'quiche' | 'hayate';
   /** HTTP/1.1 connections per origin; default 6 (what browsers use). Requests beyond it wait. */
   readonly maxConnectionsPerOrigin?: number;
   /** Largest response head (status line and fields); default 16 KiB, as hayate's server accepts. */
@@ -64,6 +69,7 @@ interface Settings {
   readonly tls: ClientTlsOptions;
   readonly http2PriorKnowledge: boolean;
   readonly http3: boolean;
+  readonly quicProvider: 'quiche' | 'hayate';
   readonly maxConnectionsPerOrigin: number;
   readonly maxResponseHeadBytes: number;
   readonly maxBodyBytes: number;
@@ -100,6 +106,7 @@ function resolveSettings(o: ClientOptions): Settings {
     tls: o.tls ?? {},
     http2PriorKnowledge: o.http2PriorKnowledge === true,
     http3: o.http3 === true,
+    quicProvider: o.quicProvider === 'hayate' ? 'hayate' : 'quiche',
     maxConnectionsPerOrigin: positive(
       'maxConnectionsPerOrigin',
       o.maxConnectionsPerOrigin,
@@ -278,6 +285,7 @@ export class Client {
       maxBodyBytes: this.settings.maxBodyBytes,
       connectTimeoutMs: this.settings.connectTimeoutMs,
       quicIdleTimeoutMs: Math.max(this.settings.connectTimeoutMs, this.settings.idleTimeoutMs),
+      quicProvider: this.settings.quicProvider,
     };
     const p = Http3ClientConnection.connect(host, port, options).then(
       (c) => {

@@ -200,6 +200,13 @@ export class Http3Client {
     this.session.guard(() => {
       if (!this.session.h3.isClosed) this.session.h3.resetStream(streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
     });
+    // A request body handed over whole counts as sent for the HTTP/3 core, which then only sends
+    // STOP_SENDING; while the provider still holds unacknowledged bytes of it, reset the QUIC stream too,
+    // or the upload goes on (or sits in the provider's buffer) after the cancel (RFC 9114 §4.1.1).
+    if (this.session.unackedBytes(streamId) > 0 && !this.session.h3.isClosed) {
+      this.quic.resetStream(streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
+      this.session.forgetStream(streamId);
+    }
     p.reject(reason);
     return true;
   }

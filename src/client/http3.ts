@@ -17,6 +17,8 @@ export interface Http3DriverOptions {
   readonly connectTimeoutMs: number;
   /** QUIC max_idle_timeout (RFC 9000 §10.1); also how long a handshake to a silent peer can last. */
   readonly quicIdleTimeoutMs: number;
+  /** The QUIC implementation (`Http3ClientOptions.quicProvider`). */
+  readonly quicProvider: 'quiche' | 'hayate';
 }
 
 /** A buffered body served as a {@link ResponseBodySource}. */
@@ -101,6 +103,7 @@ export class Http3ClientConnection {
       // The QUIC idle timeout also bounds a handshake with a silent port; connectTimeoutMs bounds it too.
       idleTimeoutMs: options.quicIdleTimeoutMs,
       connectTimeoutMs: options.connectTimeoutMs,
+      quicProvider: options.quicProvider,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     };
     try {

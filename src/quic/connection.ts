@@ -625,6 +625,9 @@ export class QuicConnectionCore {
   writeStream(id: number, chunks: readonly Uint8Array[], fin: boolean): void {
     const entry = this.streams.get(id);
     if (entry?.send == null) throw new UsageError('ERR_QUIC_STREAM_STATE', `stream ${id} cannot be written`);
+    // RFC 9000 §3.5: a stream reset (by us, or answering the peer's STOP_SENDING, which the application
+    // may not have seen yet) discards what the application still writes.
+    if (entry.send.errorCode !== undefined) return;
     entry.send.write(chunks, fin);
     this.sendQueue.add(id);
   }
@@ -650,6 +653,16 @@ export class QuicConnectionCore {
    */
   bufferedBytes(id: number): number {
     return this.streams.get(id)?.send?.bufferedBytes ?? 0;
+  }
+
+  /**
+   * True when every byte and FIN written on any stream was acknowledged (or abandoned by a reset). An
+   * application that closes gracefully waits for it: CONNECTION_CLOSE ends the streams abruptly, and data
+   * still unsent or unacknowledged never arrives (RFC 9000 §10.2).
+   */
+  get isSendSettled(): boolean {
+    for (const entry of this.streams.values()) if (entry.send !== null && !entry.send.isSettled) return false;
+    return true;
   }
 
   /**

@@ -36,6 +36,8 @@ interface RecvCredit {
   consumed: number;
   /** Credit returned to the provider so far. */
   returned: number;
+  /** The peer finished the body ('end'): the books close once every body byte is consumed. */
+  isEnded: boolean;
 }
 
 interface DrainWaiter {
@@ -160,13 +162,29 @@ export class Http3Session {
   consumeBody(streamId: number, bytes: number): void {
     const c = this.credits.get(streamId);
     if (c === undefined || bytes <= 0) return;
-    c.consumed += bytes;
+    // Never more than was delivered (a body discarded earlier may still be read from the request).
+    c.consumed = Math.min(c.body, c.consumed + bytes);
     this.returnCredit(streamId, c);
+    if (c.isEnded && c.consumed >= c.body) this.credits.delete(streamId);
+  }
+
+  /**
+   * Returns the credit of every body byte of `streamId` not consumed yet (the reader no longer wants
+   * them): the QUIC stream can only finish, and its stream slot and connection credit come back, once
+   * all it delivered was consumed (RFC 9000 §4.2, §4.6).
+   */
+  discardBody(streamId: number): void {
+    const c = this.credits.get(streamId);
+    if (c === undefined) return;
+    c.consumed = c.body;
+    this.returnCredit(streamId, c);
+    if (c.isEnded) this.credits.delete(streamId);
   }
 
   /** Stops tracking `streamId` (reset, or both sides finished); wakes whoever waits on it. */
   forgetStream(streamId: number): void {
     this.unacked.delete(streamId);
+    this.discardBody(streamId);
     this.credits.delete(streamId);
     const list = this.drainWaiters.get(streamId);
     if (list === undefined) return;
@@ -177,7 +195,7 @@ export class Http3Session {
   private creditOf(streamId: number): RecvCredit {
     let c = this.credits.get(streamId);
     if (c === undefined) {
-      c = { received: 0, body: 0, consumed: 0, returned: 0 };
+      c = { received: 0, body: 0, consumed: 0, returned: 0, isEnded: false };
       this.credits.set(streamId, c);
     }
     return c;
@@ -305,9 +323,17 @@ export class Http3Session {
         if (c !== undefined) c.body += e.data.length;
         return;
       }
-      case 'end':
+      case 'end': {
+        // The peer sends nothing more, but body bytes the reader has not consumed yet are still owed:
+        // the books close once they are (consumeBody, discardBody).
+        const c = this.credits.get(e.streamId);
+        if (c === undefined) return;
+        c.isEnded = true;
+        if (c.consumed >= c.body) this.credits.delete(e.streamId);
+        return;
+      }
       case 'streamReset':
-        // The peer sends nothing more on this stream; no credit is owed any more.
+        // The peer reset its side: QUIC returns the credit of a reset stream itself.
         this.credits.delete(e.streamId);
         return;
       case 'closed':

@@ -44,6 +44,9 @@ class Http3Exchange extends ServerExchange {
   private pushedBytes = 0;
   private creditedBytes = 0;
   trailers: Array<[string, string]> | null = null;
+  /** Set by the connection: forgets this exchange once its response ended and its request body too. */
+  onDone: (() => void) | null = null;
+  isResponseEnded = false;
 
   constructor(host: ExchangeHost, session: Http3Session, quic: QuicConnection, e: Http3RequestEvent) {
     super(host, {
@@ -138,10 +141,23 @@ class Http3Exchange extends ServerExchange {
   }
 
   protected writeEnd(trailers: [string, string][] | undefined): void {
+    this.isResponseEnded = true;
+    if (this.request.isBodyComplete) this.onDone?.();
     this.act(() => {
       if (trailers !== undefined && trailers.length > 0)
         this.session.h3.sendTrailers(this.streamId, trailers);
       else this.session.h3.endStream(this.streamId);
+      // A body the handler did not read (to the end) is not wanted any more: its credit goes back now,
+      // and one still arriving is stopped with H3_NO_ERROR (RFC 9114 §4.1.2). Otherwise the QUIC stream
+      // never finishes and keeps its slot and connection credit (RFC 9000 §4.2, §4.6).
+      this.session.discardBody(this.streamId);
+      if (this.request.isBodyComplete) return;
+      // Once the FIN is out of the core: the core then only stops the receiving side.
+      queueMicrotask(() => {
+        this.session.guard(() => {
+          if (!this.session.h3.isClosed) this.session.h3.resetStream(this.streamId, H3ErrorCode.H3_NO_ERROR);
+        });
+      });
     });
   }
 
@@ -208,8 +224,12 @@ export interface Http3Server {
   readonly port: number;
   /** The Alt-Svc field value advertising this listener (RFC 7838 §3), for HTTP/1.1 and HTTP/2 responses. */
   readonly altSvc: string;
-  /** Sends GOAWAY on every connection, then stops listening. */
-  close(): Promise<void>;
+  /**
+   * Sends GOAWAY on every connection (RFC 9114 §5.2), waits up to `timeoutMs` (default 0) for the requests
+   * already accepted to finish (each connection then closes with H3_NO_ERROR), then closes what is left
+   * and stops listening.
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /** The Alt-Svc value for an HTTP/3 listener on `port` (same host), cached for `maxAgeSec` (default 24 h). */
@@ -252,11 +272,16 @@ export async function listenHttp3(options: ListenHttp3Options, handler: Handler)
     host: listener.host,
     port: listener.port,
     altSvc: altSvcValue(listener.port),
-    async close(): Promise<void> {
+    async close(timeoutMs = 0): Promise<void> {
       for (const s of sessions) {
         s.guard(() => {
           if (!s.h3.isClosed) s.h3.goAway();
         });
+      }
+      // A session leaves `sessions` when its connection closes (after its last request, once GOAWAY went).
+      const deadline = Date.now() + timeoutMs;
+      while (sessions.size > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10, deadline - Date.now())));
       }
       await listener.close();
     },
@@ -329,6 +354,7 @@ function serveHttp3(
         case 'request': {
           const x = new Http3Exchange(host, s, quic, e);
           exchanges.set(e.streamId, x);
+          x.onDone = () => exchanges.delete(e.streamId);
           x.run();
           return;
         }
@@ -344,6 +370,8 @@ function serveHttp3(
         case 'end': {
           const x = exchanges.get(e.streamId);
           x?.request.endBody(x.trailers === null ? null : new FieldSectionView(new PairFields(x.trailers)));
+          // A finished exchange is forgotten; one still answering is when its response ends (writeEnd).
+          if (x?.isResponseEnded === true) exchanges.delete(e.streamId);
           return;
         }
         // RFC 9114 §4.1.1: a client cancels a request with RESET_STREAM and STOP_SENDING; either one alone
@@ -352,6 +380,17 @@ function serveHttp3(
         case 'streamReset':
         case 'stopSending': {
           const x = exchanges.get(e.streamId);
+          if (
+            e.type === 'streamReset' &&
+            e.initiator === 'local' &&
+            e.errorCode === H3ErrorCode.H3_NO_ERROR
+          ) {
+            // Our STOP_SENDING for a body nobody read after a complete response (writeEnd): not an abort.
+            x?.markClosed();
+            x?.request.failBody(new ServerError(ServerErrorCode.StreamReset, 'request body not read'));
+            exchanges.delete(e.streamId);
+            return;
+          }
           if (x !== undefined) {
             x.markClosed();
             x.abort(
@@ -361,6 +400,9 @@ function serveHttp3(
             );
             exchanges.delete(e.streamId);
           }
+          // The other direction may still be open (a body still arriving after STOP_SENDING, a response
+          // after RESET_STREAM): abort it too, or the stream keeps its request slot until the connection ends.
+          if (!s.h3.isClosed) s.h3.resetStream(e.streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
           return;
         }
         case 'closed': {

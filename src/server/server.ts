@@ -319,9 +319,11 @@ export class Server implements ProtocolStarter {
     this.listener = undefined;
     const h3 = this.h3;
     this.h3 = undefined;
-    if (h3 !== undefined) await h3.close();
+    // HTTP/3 drains (GOAWAY) during the same grace period as the TCP connections.
+    const h3Closed = h3?.close(timeoutMs);
+    h3Closed?.catch(() => undefined);
     if (l !== undefined) await l.close();
-    if (this.connections.size === 0) return;
+    if (this.connections.size === 0) return h3Closed;
     const done = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
     for (const c of [...this.connections]) c.shutdown();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -331,6 +333,7 @@ export class Server implements ProtocolStarter {
     await Promise.race([done, deadline]);
     clearTimeout(timer);
     for (const c of [...this.connections]) c.socket.destroy();
+    await h3Closed;
   }
 }
 

@@ -23,8 +23,18 @@ import type { QuicCloseKindCode, QuicConnection, QuicConnectionHandlers } from '
 /** Receive buffer asked of the kernel: a burst of full-size datagrams at 1 Gbit/s for a few ms. */
 const UDP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 const UDP_SEND_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * Longest a `close` waits for the stream data already written to be acknowledged: a few round trips with
+ * losses on a slow path; a peer that stops reading (zero window) cannot keep the connection open longer.
+ */
+const CLOSE_LINGER_MS = 3000;
 
 type Pending = (h: QuicConnectionHandlers) => void;
+
+/** An action on a local stream held until the peer's MAX_STREAMS lets the stream open (RFC 9000 §4.6). */
+type BlockedAction =
+  | { readonly op: 'write'; readonly streamId: number; readonly chunks: Uint8Array[]; readonly fin: boolean }
+  | { readonly op: 'reset' | 'stop'; readonly streamId: number; readonly code: number };
 
 /** A {@link QuicConnection} over one hayate/quic connection core. */
 export class HayateQuicConnection implements QuicConnection {
@@ -37,8 +47,14 @@ export class HayateQuicConnection implements QuicConnection {
   private isEnded: boolean;
   /** Next local stream id of each type (index = id & 3) not yet opened in the core. */
   private readonly nextLocal: number[];
-  /** Writes to local streams that MAX_STREAMS does not allow yet, in order. */
-  private readonly blocked: Array<{ streamId: number; chunks: Uint8Array[]; fin: boolean }>;
+  /**
+   * Actions on local streams that MAX_STREAMS does not allow yet, in order: writes, and resets and
+   * STOP_SENDING (a request cancelled before its stream could open), replayed once the stream opens.
+   */
+  private readonly blocked: BlockedAction[];
+  /** A `close` waiting for the written stream data to be acknowledged, and its bound. */
+  private lingeringClose: { code: number; reason: string } | null;
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined;
   private resolveClosed!: () => void;
   /** Resolves when the connection is over (closed, drained, timed out or reset). */
   readonly closed: Promise<void>;
@@ -63,6 +79,8 @@ export class HayateQuicConnection implements QuicConnection {
     this.nextLocal = [0, 1, 2, 3];
     this.blocked = [];
     this.handshake = null;
+    this.lingeringClose = null;
+    this.lingerTimer = undefined;
     this.remoteAddress = remote.address;
     this.remotePort = remote.port;
     this.closed = new Promise((resolve) => {
@@ -70,8 +88,12 @@ export class HayateQuicConnection implements QuicConnection {
     });
   }
 
+  /**
+   * The core knows the protocol as soon as TLS chose it (a server: on the ClientHello), so a server
+   * connection has it already in `onConnection`, before its handshake completes.
+   */
   get alpn(): string {
-    return this.alpnValue;
+    return this.core.alpn ?? this.alpnValue;
   }
 
   get isDatagramSupported(): boolean {
@@ -92,11 +114,16 @@ export class HayateQuicConnection implements QuicConnection {
     if (this.isEnded) return;
     if (this.isLocal(streamId) && !this.openLocalUpTo(streamId)) {
       // The peer's MAX_STREAMS does not allow the stream yet (RFC 9000 §4.6): hold the writes until it does.
-      this.blocked.push({ streamId, chunks: [...chunks], fin });
+      this.blocked.push({ op: 'write', streamId, chunks: [...chunks], fin });
       return;
     }
     this.core.writeStream(streamId, chunks, fin);
     this.driver.scheduleFlush();
+  }
+
+  /** A local stream not opened in the core yet: its writes wait for MAX_STREAMS. */
+  private isBlockedLocal(streamId: number): boolean {
+    return this.isLocal(streamId) && streamId >= this.nextLocal[streamId & 3]!;
   }
 
   private isLocal(streamId: number): boolean {
@@ -126,7 +153,9 @@ export class HayateQuicConnection implements QuicConnection {
     for (let i = 0; i < waiting.length; i++) {
       const w = waiting[i]!;
       if (this.blocked.length === 0 && this.openLocalUpTo(w.streamId)) {
-        this.core.writeStream(w.streamId, w.chunks, w.fin);
+        if (w.op === 'write') this.core.writeStream(w.streamId, w.chunks, w.fin);
+        else if (w.op === 'reset') this.core.resetStream(w.streamId, w.code);
+        else this.core.stopSending(w.streamId, w.code);
       } else {
         this.blocked.push(w);
       }
@@ -142,12 +171,20 @@ export class HayateQuicConnection implements QuicConnection {
 
   resetStream(streamId: number, code: number): void {
     if (this.isEnded) return;
+    if (this.isBlockedLocal(streamId)) {
+      this.blocked.push({ op: 'reset', streamId, code });
+      return;
+    }
     this.core.resetStream(streamId, code);
     this.driver.scheduleFlush();
   }
 
   stopSending(streamId: number, code: number): void {
     if (this.isEnded) return;
+    if (this.isBlockedLocal(streamId)) {
+      this.blocked.push({ op: 'stop', streamId, code });
+      return;
+    }
     this.core.stopSending(streamId, code);
     this.driver.scheduleFlush();
   }
@@ -161,15 +198,42 @@ export class HayateQuicConnection implements QuicConnection {
     this.driver.scheduleFlush();
   }
 
+  /**
+   * CONNECTION_CLOSE with an application error code, once every byte (and FIN) already written on a stream
+   * is acknowledged, or after {@link CLOSE_LINGER_MS}: CONNECTION_CLOSE ends the streams abruptly (RFC 9000
+   * §10.2), so closing at once would lose the end of responses written just before (an HTTP/3 server
+   * closes right after the last response of a GOAWAY, RFC 9114 §5.2).
+   */
   close(code: number, reason: string): void {
-    if (this.isEnded) return;
-    this.core.close(code, reason, true, performance.now());
+    if (this.isEnded || this.lingeringClose !== null) return;
+    this.lingeringClose = { code, reason };
+    if (this.core.isSendSettled) {
+      this.closeNow();
+      return;
+    }
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.closeNow();
+    }, CLOSE_LINGER_MS);
+  }
+
+  private closeNow(): void {
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    const c = this.lingeringClose;
+    if (c === null || this.isEnded) return;
+    this.core.close(c.code, c.reason, true, performance.now());
     this.driver.scheduleFlush();
   }
 
   /** Hands the core's events to the handlers (or queues them until `setHandlers`). */
   dispatch(): void {
     for (let e = this.core.nextEvent(); e !== null; e = this.core.nextEvent()) this.deliver(e);
+    if (this.lingeringClose !== null && !this.isEnded && this.core.isSendSettled) {
+      this.closeNow();
+      // The core queued CONNECTION_CLOSE and its `closed` event: the caller's pump sends it now.
+      for (let e = this.core.nextEvent(); e !== null; e = this.core.nextEvent()) this.deliver(e);
+    }
   }
 
   private deliver(e: QuicEvent): void {
@@ -211,6 +275,8 @@ export class HayateQuicConnection implements QuicConnection {
         return;
       case 'closed': {
         this.isEnded = true;
+        if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+        this.lingerTimer = undefined;
         const kind: QuicCloseKindCode =
           e.reason === CloseReason.IdleTimeout || e.reason === CloseReason.HandshakeTimeout
             ? QuicCloseKind.IDLE_TIMEOUT

@@ -607,3 +607,46 @@ test('a flow-control-limited sender does not inflate its congestion window (RFC 
   assert.ok(s.congestionWindow < 200_000, `window ${s.congestionWindow}`);
   assert.ok(s.congestionWindow >= 65536, `window ${s.congestionWindow}`);
 });
+
+test('isSendSettled: false while written stream data or a FIN is unacknowledged, true once acknowledged', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  assert.equal(cc.isSendSettled, true, 'nothing written');
+  const control = cc.openStream(false)!;
+  cc.writeStream(control, [pattern(control, 10)], false);
+  const id = cc.openStream(true)!;
+  cc.writeStream(id, [pattern(id, 50_000)], true);
+  assert.equal(cc.isSendSettled, false, 'written, not sent');
+  p.pump();
+  assert.equal(cc.isSendSettled, false, 'in flight');
+  // A stream left open (an HTTP/3 control stream) settles once its bytes are acknowledged; a finished one
+  // once its FIN is too.
+  assert.ok(
+    p.runUntil(() => cc.isSendSettled),
+    'settles',
+  );
+  assert.equal(p.server.streams.get(id)?.finCount, 1);
+  assert.equal(p.server.streams.get(control)?.length, 10);
+});
+
+test('writes to a stream reset by us or after the peer STOP_SENDING are discarded, not thrown (RFC 9000 §3.5)', () => {
+  const p = makePair();
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  const a = cc.openStream(true)!;
+  cc.writeStream(a, [pattern(a, 10)], false);
+  assert.ok(p.runUntil(() => (p.server.streams.get(a)?.length ?? 0) === 10));
+  p.server.conn!.stopSending(a, 9);
+  // The STOP_SENDING is processed (and the stream reset) before the application reads the event.
+  assert.ok(p.runUntil(() => p.server.streams.get(a)?.reset !== undefined));
+  cc.writeStream(a, [pattern(a, 10)], true);
+  const b = cc.openStream(true)!;
+  cc.resetStream(b, 3);
+  cc.writeStream(b, [pattern(b, 10)], true);
+  assert.equal(cc.bufferedBytes(b), 0);
+  // Misuse is still an error: the peer's unidirectional stream, or one never opened.
+  assert.throws(() => {
+    cc.writeStream(3, [pattern(3, 1)], false);
+  }, /cannot be written/);
+});

@@ -350,6 +350,15 @@ export class SendStream {
     if (this.state === SendState.ResetSent) this.go(SendInput.RecvResetAck);
   }
 
+  /**
+   * True when nothing written still awaits acknowledgement: every byte and a written FIN were acknowledged,
+   * or the stream was reset (its data abandoned, RFC 9000 §3.1). A graceful close waits for this.
+   */
+  get isSettled(): boolean {
+    if (this.state === SendState.ResetSent || this.state === SendState.ResetRecvd) return true;
+    return this.buf.ackedEnd === this.buf.writtenEnd && (!this.isFinWritten || this.isFinAcked);
+  }
+
   /** True in a terminal state (Data Recvd or Reset Recvd): the stream's sending part can be forgotten. */
   get isTerminal(): boolean {
     return this.state === SendState.DataRecvd || this.state === SendState.ResetRecvd;

@@ -164,3 +164,27 @@ test('writing after FIN is a UsageError', () => {
     s.write([bytes('b')], false);
   }, UsageError);
 });
+
+test('isSettled: only once every written byte and the FIN are acknowledged, or after a reset', () => {
+  const s = new SendStream(1000);
+  assert.equal(s.isSettled, true, 'nothing written');
+  s.write([bytes('abc')], false);
+  assert.equal(s.isSettled, false, 'written, unsent');
+  s.nextFrame(100, 100);
+  assert.equal(s.isSettled, false, 'sent, unacknowledged');
+  s.onAcked(0, 3, false);
+  assert.equal(s.isSettled, true, 'acknowledged, stream left open');
+  s.write([], true);
+  assert.equal(s.isSettled, false, 'FIN written');
+  s.nextFrame(100, 100);
+  s.onLost(3, 0, true);
+  assert.equal(s.isSettled, false, 'FIN lost');
+  s.nextFrame(100, 100);
+  s.onAcked(3, 0, true);
+  assert.equal(s.isSettled, true, 'FIN acknowledged');
+  const r = new SendStream(1000);
+  r.write([bytes('xyz')], false);
+  r.nextFrame(100, 100);
+  r.reset(7);
+  assert.equal(r.isSettled, true, 'a reset abandons the data');
+});
