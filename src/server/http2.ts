@@ -64,6 +64,7 @@ class Http2Exchange extends ServerExchange {
       remoteAddress: c.socket.remoteAddress,
       remotePort: c.socket.remotePort,
       hasBody: !e.endStream,
+      connectProtocol: e.protocol,
     });
     this.c = c;
     this.id = e.streamId;
@@ -117,6 +118,11 @@ class Http2Exchange extends ServerExchange {
   sendHead(status: number, headers: [string, string][], contentLength: number): void {
     // Held back until data or the end, so a bodiless response is one HEADERS frame with END_STREAM.
     this.pendingHead = responseFieldList(status, headers, contentLength);
+    // RFC 8441 §5: the answer to an extended CONNECT opens the tunnel; the peer waits for it before sending.
+    if (this.connectProtocol !== undefined) {
+      this.flushHead(false);
+      this.c.flushSoon();
+    }
   }
 
   private flushHead(endStream: boolean): boolean {
