@@ -401,7 +401,13 @@ export class Http2ServerConnection implements SocketHandler {
     }
     for (const [id, x] of this.exchanges) {
       x.checkDrain();
-      if (x.response.finished && !x.request.isBodyComplete && this.conn.isLocalEnded(id)) {
+      // RFC 8441 §5: a tunnel (extended CONNECT) ends with END_STREAM from each side; not reset here.
+      if (
+        x.response.finished &&
+        !x.request.isBodyComplete &&
+        x.connectProtocol === undefined &&
+        this.conn.isLocalEnded(id)
+      ) {
         // RFC 9113 §8.1: the response is complete while the request body still flows; stop it with
         // RST_STREAM NO_ERROR so the client neither waits for window nor keeps sending.
         this.conn.resetStream(id, H2ErrorCode.NO_ERROR);
