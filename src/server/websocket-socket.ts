@@ -137,6 +137,10 @@ export class WebSocket extends EventEmitter {
   private readonly closedPromise: Promise<WebSocketCloseInfo>;
   private resolveClosed: (info: WebSocketCloseInfo) => void = () => undefined;
   private isDispatching = false;
+  /** Inside {@link onPipeData}: sends made by listeners are flushed once at its end (one writev per read). */
+  private isReceiving = false;
+  /** Message bytes sent since the last flush (a deferred flush happens early past the high-water mark). */
+  private unflushedBytes = 0;
 
   constructor(init: WebSocketInit) {
     super();
@@ -204,6 +208,7 @@ export class WebSocket extends EventEmitter {
   send(data: string | Uint8Array, options?: WebSocketSendOptions): boolean {
     const compress = options?.compress === undefined ? undefined : { compress: options.compress };
     const isBinary = options?.binary ?? typeof data !== 'string';
+    this.unflushedBytes += data.length;
     if (isBinary) {
       this.conn.sendBinary(typeof data === 'string' ? encoder.encode(data) : data, compress);
     } else {
@@ -296,7 +301,12 @@ export class WebSocket extends EventEmitter {
       if (!(err instanceof WebSocketError)) throw err;
       // The core queued Close with the code the RFC names and an `error` event: handled below.
     }
-    this.dispatch();
+    this.isReceiving = true;
+    try {
+      this.dispatch();
+    } finally {
+      this.isReceiving = false;
+    }
     this.flush();
   }
 
@@ -363,7 +373,7 @@ export class WebSocket extends EventEmitter {
 
   /** Once Close was sent: end the pipe when the handshake is complete, else bound the wait for the peer. */
   private afterClose(): void {
-    this.flush();
+    this.flushNow();
     if (this.conn.isClosed) {
       this.clearCloseTimer();
       if (!this.isPipeEnded) {
@@ -437,6 +447,15 @@ export class WebSocket extends EventEmitter {
 
   /** Hands queued frames to the pipe; returns whether it is still below its high-water mark. */
   private flush(): boolean {
+    // Deferred to the end of the read; the pipe's state before this read answers for now.
+    if (this.isReceiving && this.unflushedBytes < this.highWaterMark) {
+      return this.isPipeWritable && !this.isPipeClosed;
+    }
+    return this.flushNow();
+  }
+
+  private flushNow(): boolean {
+    this.unflushedBytes = 0;
     const pipe = this.pipe;
     if (pipe === null || this.isPipeClosed) return false;
     if (!this.conn.hasOutput) return this.isPipeWritable;
