@@ -160,6 +160,25 @@ export class WebSocket extends EventEmitter {
       nowMs: Date.now(),
     });
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    // Messages that arrived before the first `message` listener (an async handler still setting up) go to it.
+    this.on('newListener', (event: string) => {
+      if (event === 'message' && this.queue.length > 0)
+        queueMicrotask(() => {
+          this.deliverQueued();
+        });
+    });
+  }
+
+  private deliverQueued(): void {
+    while (this.queue.length > 0 && this.listenerCount('message') > 0) {
+      const m = this.queue.shift()!;
+      this.queuedBytes -= m.data.length;
+      this.emitSafely('message', m);
+    }
+    if (this.isPaused && this.queuedBytes < this.highWaterMark) {
+      this.isPaused = false;
+      this.pipe?.resume();
+    }
   }
 
   /** Internal: connects the pipe (the handshake is done); `initial` holds bytes that followed the head. */
@@ -341,7 +360,7 @@ export class WebSocket extends EventEmitter {
   }
 
   private deliver(m: WebSocketMessageEvent): void {
-    if (this.listenerCount('message') > 0) {
+    if (this.listenerCount('message') > 0 && this.queue.length === 0) {
       this.emitSafely('message', m);
       return;
     }

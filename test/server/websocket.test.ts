@@ -422,3 +422,35 @@ test('async iteration of messages pauses reading while they pile up', { skip: sk
   await done;
   await settle(server, fds0);
 });
+
+test(
+  'messages that arrive before an async handler listens are delivered to it, in order',
+  { skip: skip('net') },
+  async () => {
+    const fds0 = openFds();
+    const { server, url } = await start('net', {}, (ws) => {
+      void (async () => {
+        await sleep(50);
+        echo(ws);
+      })();
+    });
+    const c = await open(url);
+    const got: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      c.on('message', (d: Buffer) => {
+        got.push(d.toString());
+        if (got.length === 3) resolve();
+      });
+    });
+    c.send('one');
+    c.send('two');
+    await sleep(70);
+    c.send('three');
+    await all;
+    assert.deepEqual(got, ['one', 'two', 'three']);
+    const done = closed(c);
+    c.close();
+    await done;
+    await settle(server, fds0);
+  },
+);
