@@ -29,6 +29,7 @@ export type { WebSocketHandler, WebSocketRouteOptions } from './server/websocket
 export { ZlibMessageDeflater } from './server/websocket-deflate.js';
 export type { ZlibDeflaterOptions } from './server/websocket-deflate.js';
 export { connectWebSocket } from './client/websocket.js';
+export { connectWebSocketOverQuic } from './client/websocket-h3.js';
 export type { WebSocketClientOptions } from './client/websocket.js';
 
 export { ProtocolError, UsageError, WebSocketError } from './common/errors.js';

@@ -17,6 +17,7 @@ export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from
 export { Http3Client } from './http3-client.js';
 export type { Http3ClientOptions, Http3ClientRequest, Http3ClientResponse } from './http3-client.js';
 export { connectWebSocket } from './websocket.js';
+export { connectWebSocketOverQuic } from './websocket-h3.js';
 export type { WebSocketClientOptions } from './websocket.js';
 export { WebSocket } from '../server/websocket-socket.js';
 export type {
