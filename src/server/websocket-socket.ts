@@ -222,9 +222,13 @@ export class WebSocket extends EventEmitter {
   /**
    * Sends one message: a string as text, bytes as binary (or as `options.binary` says). Returns false when
    * the pipe holds more than the high-water mark: wait for `drain` or {@link drained} before sending more.
+   * Once the WebSocket is closing or closed the message is dropped and false returned.
    * Lifetime: bytes above 512 are written by reference (server role); do not modify them afterwards.
    */
   send(data: string | Uint8Array, options?: WebSocketSendOptions): boolean {
+    // Once closing (either side sent Close) messages are dropped, as the peer would ignore them anyway
+    // (RFC 6455 §5.5.1); a sender racing the peer's Close needs no try/catch.
+    if (this.conn.isCloseSent || this.final !== undefined) return false;
     const compress = options?.compress === undefined ? undefined : { compress: options.compress };
     const isBinary = options?.binary ?? typeof data !== 'string';
     this.unflushedBytes += data.length;
@@ -266,12 +270,14 @@ export class WebSocket extends EventEmitter {
 
   /** Sends a Ping (at most 125 bytes); the answer is a `pong` event. */
   ping(data: Uint8Array = EMPTY): void {
+    if (this.conn.isCloseSent) return;
     this.conn.ping(data);
     this.flush();
   }
 
   /** Sends an unsolicited Pong (a one-way heartbeat, RFC 6455 §5.5.3). */
   pong(data: Uint8Array = EMPTY): void {
+    if (this.conn.isCloseSent) return;
     this.conn.pong(data);
     this.flush();
   }

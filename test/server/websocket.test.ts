@@ -186,11 +186,22 @@ for (const kind of KINDS) {
 
   test(`ws client: server closes with a code and reason (${kind})`, { skip: skip(kind) }, async () => {
     const fds0 = openFds();
-    const { server, url } = await start(kind);
+    let sendAfterClose: boolean | undefined;
+    const { server, url } = await start(kind, {}, (ws) => {
+      echo(ws);
+      ws.on('close', () => {
+        sendAfterClose = ws.send('late');
+      });
+    });
     const c = await open(url);
     const done = closed(c);
     c.send('close:4002:server says bye');
     assert.deepEqual(await done, { code: 4002, reason: 'server says bye' });
+    await waitFor(
+      () => 'server close event',
+      () => sendAfterClose !== undefined,
+    );
+    assert.equal(sendAfterClose, false, 'send() once closing returns false');
     await settle(server, fds0);
   });
 
