@@ -11,7 +11,10 @@ import { serveConnection } from '../../src/server/http3.js';
 import type { WebSocket } from '../../src/server/websocket-socket.js';
 import { WebSocketRouter, type WebSocketRouteOptions } from '../../src/server/websocket.js';
 import { MemoryQuicPair } from '../../src/transport/quic-memory.js';
-import { sleep } from '../support/traffic.js';
+import { connectQuiche } from '../../src/transport/quic-quiche.js';
+import { createServer } from '../../src/server/index.js';
+import { quicheAvailable } from '../support/peers.js';
+import { sleep, testCert } from '../support/traffic.js';
 
 /** Runs the in-memory link continuously (deliveries happen only in `run`). */
 function pump(pair: MemoryQuicPair): () => void {
@@ -191,4 +194,41 @@ test('h3: stream flow control is the backpressure of send()', async () => {
   ws.close();
   await ws.closed;
   stop();
+});
+
+test('h3 over UDP (quiche): createServer({ http3 }) routes, connectWebSocketOverQuic', async (t) => {
+  if (!(await quicheAvailable(t))) return;
+  const server = createServer((_req, res) => { res.end('plain'); }, { tls: testCert(), http3: true });
+  server.onWebSocket('/echo', echo, { perMessageDeflate: true });
+  const { port } = await server.listen(0);
+  const quic = await connectQuiche({
+    host: '127.0.0.1',
+    port,
+    serverName: 'localhost',
+    verifyPeer: false,
+    maxIdleTimeoutMs: 5000,
+  });
+  try {
+    const ws = await connectWebSocketOverQuic(quic, `https://localhost:${port}/echo`, {
+      perMessageDeflate: true,
+    });
+    assert.equal(ws.httpVersion, 'h3');
+    assert.match(ws.extensions, /permessage-deflate/);
+    ws.send('over udp');
+    assert.equal((await nextMessage(ws)).text, 'over udp');
+    const big = new Uint8Array(256 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 17) & 0xff;
+    ws.send(big);
+    assert.ok(Buffer.from(big).equals(Buffer.from((await nextMessage(ws)).data)));
+    ws.close(4007, 'done');
+    const info = await ws.closed;
+    assert.deepEqual([info.code, info.wasClean], [4007, true]);
+    await waitFor(
+      () => `webSocketCount 0 (is ${server.webSocketCount})`,
+      () => server.webSocketCount === 0,
+    );
+  } finally {
+    await quic.destroy();
+    await server.close();
+  }
 });
