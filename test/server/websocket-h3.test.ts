@@ -198,7 +198,12 @@ test('h3: stream flow control is the backpressure of send()', async () => {
 
 test('h3 over UDP (quiche): createServer({ http3 }) routes, connectWebSocketOverQuic', async (t) => {
   if (!(await quicheAvailable(t))) return;
-  const server = createServer((_req, res) => { res.end('plain'); }, { tls: testCert(), http3: true });
+  const server = createServer(
+    (_req, res) => {
+      res.end('plain');
+    },
+    { tls: testCert(), http3: true },
+  );
   server.onWebSocket('/echo', echo, { perMessageDeflate: true });
   const { port } = await server.listen(0);
   const quic = await connectQuiche({
