@@ -465,3 +465,40 @@ test(
     await settle(server, fds0);
   },
 );
+
+test(
+  'keep-alive: a live peer answers the Pings; a silent one fails with ERR_WS_KEEPALIVE_TIMEOUT',
+  { skip: skip('net') },
+  async () => {
+    const fds0 = openFds();
+    const ended: Array<{ code: number; error: string | undefined }> = [];
+    const { server, url } = await start('net', { keepAliveIntervalMs: 40, keepAliveTimeoutMs: 40 }, (ws) => {
+      ws.on('close', (code: number) => ended.push({ code, error: ws.error?.code }));
+    });
+    const c = await open(url);
+    let pings = 0;
+    c.on('ping', () => pings++);
+    await sleep(300);
+    assert.ok(pings >= 2, `the live client saw ${pings} pings`);
+    assert.equal(ended.length, 0, 'a peer that answers stays open');
+    // A peer that completes the handshake and then reads and answers nothing.
+    const port = Number(new URL(url).port);
+    const s = netConnect({ port, host: '127.0.0.1' });
+    s.write(
+      'GET /ws HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\n' +
+        'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n',
+    );
+    s.on('data', () => undefined);
+    s.on('error', () => undefined);
+    await waitFor(
+      () => `silent peer closed (ended ${JSON.stringify(ended)})`,
+      () => ended.length === 1,
+    );
+    assert.equal(ended[0]!.error, 'ERR_WS_KEEPALIVE_TIMEOUT');
+    s.destroy();
+    const done = closed(c);
+    c.close();
+    await done;
+    await settle(server, fds0);
+  },
+);
