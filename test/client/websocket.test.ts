@@ -267,3 +267,20 @@ test('h2: several WebSockets share nothing and close cleanly; the client disconn
   await Promise.all(sockets.map((ws) => ws.closed));
   await settle(server, fds0);
 });
+
+test('h2: server.close() sends 1001 to WebSockets on HTTP/2 streams and finishes', async () => {
+  const fds0 = openFds();
+  const { server, port } = await hayate({}, false);
+  const ws = await connectWebSocket(`ws://127.0.0.1:${port}/echo`, { httpVersion: 'h2' });
+  ws.send('x');
+  assert.equal((await nextMessage(ws)).text, 'x');
+  const t0 = Date.now();
+  await server.close();
+  const info = await ws.closed;
+  assert.deepEqual([info.code, info.wasClean], [1001, true]);
+  assert.ok(Date.now() - t0 < 2000, `shutdown took ${Date.now() - t0} ms`);
+  await waitFor(
+    () => `fds back to ${fds0} (are ${openFds()})`,
+    () => openFds() <= fds0,
+  );
+});
