@@ -16,8 +16,23 @@ export { serveStatic } from './server/static.js';
 export { Client } from './client/client.js';
 export type { ClientOptions } from './client/client.js';
 export { Router } from './router/router.js';
+export { WebSocket } from './server/websocket-socket.js';
+export type {
+  WebSocketCloseInfo,
+  WebSocketHttpVersion,
+  WebSocketOptions,
+  WebSocketReadyState,
+  WebSocketSendOptions,
+} from './server/websocket-socket.js';
+export { WebSocketRouter } from './server/websocket.js';
+export type { WebSocketHandler, WebSocketRouteOptions } from './server/websocket.js';
+export { ZlibMessageDeflater } from './server/websocket-deflate.js';
+export type { ZlibDeflaterOptions } from './server/websocket-deflate.js';
+export { connectWebSocket } from './client/websocket.js';
+export { connectWebSocketOverQuic } from './client/websocket-h3.js';
+export type { WebSocketClientOptions } from './client/websocket.js';
 
-export { ProtocolError, UsageError } from './common/errors.js';
+export { ProtocolError, UsageError, WebSocketError } from './common/errors.js';
 export type { ErrorScope, ErrorInitiator, ProtocolLayer, ProtocolErrorDetails } from './common/errors.js';
 export { Http1ParseError, HpackError, QpackError, H2Error, H3Error } from './common/errors.js';
 export { QuicError } from './common/errors.js';
@@ -37,3 +52,4 @@ export * as server from './server/index.js';
 export * as client from './client/index.js';
 export * as router from './router/index.js';
 export * as quic from './quic/index.js';
+export * as websocket from './websocket/index.js';

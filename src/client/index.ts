@@ -16,6 +16,17 @@ export { connect, Http2ClientSession, Http2StreamError } from './http2.js';
 export type { Http2ClientOptions, Http2ClientRequest, Http2ClientResponse } from './http2.js';
 export { Http3Client } from './http3-client.js';
 export type { Http3ClientOptions, Http3ClientRequest, Http3ClientResponse } from './http3-client.js';
+export { connectWebSocket } from './websocket.js';
+export { connectWebSocketOverQuic } from './websocket-h3.js';
+export type { WebSocketClientOptions } from './websocket.js';
+export { WebSocket } from '../server/websocket-socket.js';
+export type {
+  WebSocketCloseInfo,
+  WebSocketHttpVersion,
+  WebSocketOptions,
+  WebSocketReadyState,
+  WebSocketSendOptions,
+} from '../server/websocket-socket.js';
 export { UsageError } from '../common/errors.js';
 export { TransportError, TransportErrorCode } from '../transport/errors.js';
 export type { TransportErrorDetails } from '../transport/errors.js';

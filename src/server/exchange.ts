@@ -101,6 +101,19 @@ export interface ExchangeRequestInit {
   readonly remotePort: number;
   /** False when the request is known to have no body (its end arrived with its head). */
   readonly hasBody: boolean;
+  /** `:protocol` of an extended CONNECT (RFC 8441 §4, RFC 9220 §3), such as `websocket`. */
+  readonly connectProtocol?: string | undefined;
+}
+
+/** Exchanges of extended CONNECT requests by request, for the tunnels built on them (src/server/websocket.ts). */
+const tunnels = new WeakMap<object, ServerExchange>();
+
+/**
+ * The exchange of an extended CONNECT request (RFC 8441, RFC 9220), or undefined for any other request.
+ * Its `connectProtocol` names the tunnelled protocol.
+ */
+export function tunnelExchange(request: object): ServerExchange | undefined {
+  return tunnels.get(request);
 }
 
 /**
@@ -122,9 +135,12 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
    * answered at once (the common case) allocates no timer node and costs no timer operation.
    */
   private timer: ResponseTimer | undefined = undefined;
+  /** `:protocol` of an extended CONNECT request; undefined otherwise. */
+  readonly connectProtocol: string | undefined;
 
   constructor(host: ExchangeHost, init: ExchangeRequestInit) {
     this.host = host;
+    this.connectProtocol = init.connectProtocol;
     this.isHead = init.method === 'HEAD';
     this.request = new IncomingRequest(
       init.protocol,
@@ -137,6 +153,7 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
       this,
     );
     this.response = new OutgoingResponse(this, this.request, host.compression);
+    if (init.connectProtocol !== undefined) tunnels.set(this.request, this);
   }
 
   get phase(): ExchangePhase {
@@ -293,6 +310,14 @@ export abstract class ServerExchange implements ResponseBackend, RequestSource {
     if (requestAborted.hasSubscribers && !this.request.aborted && !this.response.finished) {
       requestAborted.publish({ request: this.request, error });
     }
+  }
+
+  /**
+   * Ends a tunnel (extended CONNECT) abnormally: HTTP/2 and HTTP/3 reset the stream, as for a response
+   * aborted after its head. Not an error of the handler's: nothing is reported.
+   */
+  resetTunnel(error: Error): void {
+    if (!this.isClosed && !this.response.finished) this.endAbnormally(error);
   }
 
   /** `ResponseBackend.abortBody`: the body could not be produced (compressor failure) after the head. */

@@ -64,6 +64,7 @@ class Http2Exchange extends ServerExchange {
       remoteAddress: c.socket.remoteAddress,
       remotePort: c.socket.remotePort,
       hasBody: !e.endStream,
+      connectProtocol: e.protocol,
     });
     this.c = c;
     this.id = e.streamId;
@@ -117,6 +118,11 @@ class Http2Exchange extends ServerExchange {
   sendHead(status: number, headers: [string, string][], contentLength: number): void {
     // Held back until data or the end, so a bodiless response is one HEADERS frame with END_STREAM.
     this.pendingHead = responseFieldList(status, headers, contentLength);
+    // RFC 8441 §5: the answer to an extended CONNECT opens the tunnel; the peer waits for it before sending.
+    if (this.connectProtocol !== undefined) {
+      this.flushHead(false);
+      this.c.flushSoon();
+    }
   }
 
   private flushHead(endStream: boolean): boolean {
@@ -395,7 +401,13 @@ export class Http2ServerConnection implements SocketHandler {
     }
     for (const [id, x] of this.exchanges) {
       x.checkDrain();
-      if (x.response.finished && !x.request.isBodyComplete && this.conn.isLocalEnded(id)) {
+      // RFC 8441 §5: a tunnel (extended CONNECT) ends with END_STREAM from each side; not reset here.
+      if (
+        x.response.finished &&
+        !x.request.isBodyComplete &&
+        x.connectProtocol === undefined &&
+        this.conn.isLocalEnded(id)
+      ) {
         // RFC 9113 §8.1: the response is complete while the request body still flows; stop it with
         // RST_STREAM NO_ERROR so the client neither waits for window nor keeps sending.
         this.conn.resetStream(id, H2ErrorCode.NO_ERROR);

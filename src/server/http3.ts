@@ -57,6 +57,7 @@ class Http3Exchange extends ServerExchange {
       remoteAddress: quic.remoteAddress,
       remotePort: quic.remotePort,
       hasBody: true,
+      connectProtocol: e.protocol,
     });
     this.session = session;
     this.streamId = e.streamId;

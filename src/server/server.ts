@@ -23,6 +23,7 @@ import { resolveServerLimits, type ServerLimits } from './limits.js';
 import type { ConnectionFactory, ServerConnection } from './server-core.js';
 import type { Handler, ServerRequest, UpgradeHandler } from './types.js';
 import { isHayateWorker } from './workers.js';
+import { WebSocketRouter, type WebSocketHandler, type WebSocketRouteOptions } from './websocket.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -102,7 +103,7 @@ export interface ServerAddress {
 export class Server implements ProtocolStarter {
   /** What connections call: the user's handler, wrapped to add Alt-Svc when HTTP/3 listens. */
   handler: Handler;
-  private readonly userHandler: Handler;
+  private userHandler: Handler;
   private h3: Http3Server | undefined;
   readonly onUpgrade: UpgradeHandler | undefined;
   readonly limits: Readonly<ServerLimits>;
@@ -113,7 +114,9 @@ export class Server implements ProtocolStarter {
   readonly tracing: boolean;
   readonly transport: Transport;
   private readonly options: ServerOptions;
-  private readonly http2: Http2ServerOptions | undefined;
+  private http2: Http2ServerOptions | undefined;
+  /** WebSocket routes (`onWebSocket`); undefined until the first one. */
+  private webSockets: WebSocketRouter | undefined = undefined;
   private readonly connections = new Set<ServerConnection>();
   private listener: TransportListener | undefined;
   private isClosing = false;
@@ -131,10 +134,16 @@ export class Server implements ProtocolStarter {
     }
     this.options = options;
     this.http2 = options.http2 === false ? undefined : (options.http2 ?? {});
-    this.onUpgrade =
+    const onUpgrade =
       this.http2 === undefined
         ? options.onUpgrade
         : h2cUpgradeHandler(() => this, this.http2, options.onUpgrade);
+    // RFC 6455 §4.2: WebSocket upgrades on our routes first (see takesUpgrade), then the others.
+    this.onUpgrade = (req, socket, head): void => {
+      if (this.webSockets?.takesUpgrade(req) === true) this.webSockets.handleUpgrade(req, socket, head);
+      else if (onUpgrade !== undefined) onUpgrade(req, socket, head);
+      else socket.destroy();
+    };
     this.limits = resolveServerLimits(options.limits);
     this.wheel = new TimerWheel(this.limits.timerTickMs);
     this.compression = resolveCompression(options.compression);
@@ -144,8 +153,40 @@ export class Server implements ProtocolStarter {
 
   /** RFC 9110 §7.8: only requests an upgrade handler can take are handed over; others get the handler. */
   takesUpgrade(request: ServerRequest): boolean {
+    if (this.webSockets?.takesUpgrade(request) === true) return true;
     if (this.options.onUpgrade !== undefined) return true;
     return this.http2 !== undefined && isH2cUpgrade(request);
+  }
+
+  /**
+   * Serves WebSockets on `path` over HTTP/1.1 (Upgrade, RFC 6455), HTTP/2 (RFC 8441) and HTTP/3 (RFC 9220)
+   * with one handler (src/server/websocket.ts). Call it before `listen`: HTTP/2 and HTTP/3 connections
+   * announce extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL) from their first SETTINGS.
+   */
+  onWebSocket(path: string, handler: WebSocketHandler, options?: WebSocketRouteOptions): this {
+    if (this.webSockets === undefined) {
+      this.webSockets = new WebSocketRouter({
+        connectionAdopted: (c) => {
+          this.connections.add(c);
+        },
+        connectionClosed: (c, error) => {
+          this.connectionClosed(c, error);
+        },
+        reportError: (error) => {
+          this.reportError(error);
+        },
+      });
+      this.handler = this.webSockets.wrap(this.handler);
+      this.userHandler = this.webSockets.wrap(this.userHandler);
+      if (this.http2 !== undefined) this.http2 = { ...this.http2, enableConnectProtocol: true };
+    }
+    this.webSockets.add(path, handler, options);
+    return this;
+  }
+
+  /** WebSockets open now, on every HTTP version. */
+  get webSocketCount(): number {
+    return this.webSockets?.size ?? 0;
   }
 
   /** The bound address (after `listen`). */
@@ -188,6 +229,7 @@ export class Server implements ProtocolStarter {
         this.h3 = await listenHttp3(
           {
             ...(h3 === true ? {} : h3),
+            ...(this.webSockets === undefined ? {} : { enableConnectProtocol: true }),
             host,
             port: this.listener.port,
             key,
@@ -319,6 +361,8 @@ export class Server implements ProtocolStarter {
     this.listener = undefined;
     const h3 = this.h3;
     this.h3 = undefined;
+    // RFC 6455 §7.4.1: 1001 "going away" to every WebSocket, on every HTTP version.
+    this.webSockets?.closeAll();
     // HTTP/3 drains (GOAWAY) during the same grace period as the TCP connections.
     const h3Closed = h3?.close(timeoutMs);
     h3Closed?.catch(() => undefined);
