@@ -52,4 +52,6 @@ export * as server from './server/index.js';
 export * as client from './client/index.js';
 export * as router from './router/index.js';
 export * as quic from './quic/index.js';
+export * as webtransport from './webtransport/index.js';
+export { WebTransportError } from './webtransport/errors.js';
 export * as websocket from './websocket/index.js';

@@ -12,6 +12,8 @@ import * as http2 from 'hayate/http2';
 import * as http3 from 'hayate/http3';
 import * as qpack from 'hayate/qpack';
 import * as quic from 'hayate/quic';
+import * as webtransport from 'hayate/webtransport';
+import * as websocket from 'hayate/websocket';
 import * as router from 'hayate/router';
 import * as server from 'hayate/server';
 
@@ -39,6 +41,8 @@ describe('package entry points', () => {
     assert.equal(root.client, client);
     assert.equal(root.router, router);
     assert.equal(root.quic, quic);
+    assert.equal(root.webtransport, webtransport);
+    assert.equal(root.websocket, websocket);
     assert.equal(root.Client, client.Client);
     assert.equal(root.Router, router.Router);
     assert.equal(root.createServer, server.createServer);
@@ -64,6 +68,8 @@ describe('package entry points', () => {
     ],
     ['hayate/router', router, ['UsageError']],
     ['hayate/quic', quic, ['UsageError', 'ProtocolError', 'QuicError']],
+    ['hayate/webtransport', webtransport, ['UsageError', 'ProtocolError', 'WebTransportError']],
+    ['hayate/websocket', websocket, ['UsageError', 'ProtocolError', 'WebSocketError']],
   ];
   for (const [name, mod, classes] of throwers) {
     it(`${name} exports the error classes it throws, identical to the root's`, () => {

@@ -151,6 +151,9 @@ class Http3Exchange extends ServerExchange {
       // A body the handler did not read (to the end) is not wanted any more: its credit goes back now,
       // and one still arriving is stopped with H3_NO_ERROR (RFC 9114 §4.1.2). Otherwise the QUIC stream
       // never finishes and keeps its slot and connection credit (RFC 9000 §4.2, §4.6).
+      // An extended CONNECT tunnel (RFC 9220) is two independent byte streams: the peer ends its side
+      // itself, so the request side is never stopped early (test/server/websocket-h3.test.ts).
+      if (this.connectProtocol !== undefined) return;
       this.session.discardBody(this.streamId);
       if (this.request.isBodyComplete) return;
       // Once the FIN is out of the core: the core then only stops the receiving side.

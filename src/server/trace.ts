@@ -42,4 +42,3 @@ export function runTraced<T>(req: ServerRequest, fn: () => T): T {
   }
   return storage.run(traceContextOf(req), fn);
 }
-

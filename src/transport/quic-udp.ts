@@ -16,6 +16,7 @@ import { QuicEndpoint } from '../quic/endpoint.js';
 import type { QuicAddress, QuicEvent } from '../quic/events.js';
 import { CloseReason } from '../quic/events.js';
 import type { QuicLimits } from '../quic/limits.js';
+import type { CongestionControlName } from '../quic/recovery/congestion.js';
 import { nodeCrypto } from '../quic/crypto/node.js';
 import { QuicCloseKind, QuicProviderError } from './quic.js';
 import type { QuicCloseKindCode, QuicConnection, QuicConnectionHandlers } from './quic.js';
@@ -476,6 +477,8 @@ export interface HayateQuicListenOptions {
   readonly maxIdleTimeoutMs?: number;
   /** QUIC limits (see `QuicLimits` in hayate/quic). */
   readonly limits?: Partial<QuicLimits>;
+  /** Congestion controller of every connection: `'cubic'` (default, RFC 9438) or `'newreno'` (RFC 9002). */
+  readonly congestionControl?: CongestionControlName;
   /** Answer every new client with a Retry first (address validation, RFC 9000 §8.1.2). Default false. */
   readonly retry?: boolean;
   /** Called for every new connection, before any stream data is delivered. */
@@ -510,6 +513,7 @@ export async function listenHayateQuic(options: HayateQuicListenOptions): Promis
     server: {
       alpn: options.alpn ?? ['h3'],
       limits,
+      ...(options.congestionControl === undefined ? {} : { congestionControl: options.congestionControl }),
       certificateChain: nodeCrypto.pemToDer(options.cert),
       signingKey: nodeCrypto.loadSigningKey(options.key),
       retry: options.retry ?? false,
@@ -542,6 +546,8 @@ export interface HayateQuicConnectOptions {
   readonly ca?: string;
   readonly maxIdleTimeoutMs?: number;
   readonly limits?: Partial<QuicLimits>;
+  /** Congestion controller of every connection: `'cubic'` (default, RFC 9438) or `'newreno'` (RFC 9002). */
+  readonly congestionControl?: CongestionControlName;
 }
 
 /** A client connection; `destroy()` closes it and its socket. */
@@ -563,6 +569,7 @@ export async function connectHayateQuic(
     remote,
     {
       alpn: options.alpn ?? ['h3'],
+      ...(options.congestionControl === undefined ? {} : { congestionControl: options.congestionControl }),
       limits,
       serverName,
       verifyPeer: options.verifyPeer ?? true,

@@ -52,4 +52,4 @@ export { DEFAULT_WEBSOCKET_LIMITS } from './limits.js';
 export type { WebSocketLimits } from './limits.js';
 export { WebSocketInput, WebSocketState, transition } from './state.js';
 export { UTF8_ACCEPT, UTF8_REJECT, validateUtf8 } from './utf8.js';
-export { WebSocketError } from '../common/errors.js';
+export { ProtocolError, UsageError, WebSocketError } from '../common/errors.js';

@@ -1,6 +1,7 @@
 /** hayate/webtransport: WebTransport sessions over HTTP/2 and HTTP/3, sans-I/O. */
 export * from './constants.js';
 export { WebTransportError, WtErrorCode } from './errors.js';
+export { ProtocolError, UsageError } from '../common/errors.js';
 export type * from './events.js';
 export { DEFAULT_WEBTRANSPORT_LIMITS, type WebTransportLimits } from './limits.js';
 export {
