@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomFillSync } from 'node:crypto';
-import { parseTraceparent, setTraceContextProvider, type TraceContext } from '../common/trace-context.js';
+import { setTraceContextProvider, type TraceContext } from '../common/trace-context.js';
 import type { ServerRequest } from './types.js';
 
 const storage = new AsyncLocalStorage<TraceContext>();
