@@ -73,8 +73,12 @@ export function minimumWindowBytes(maxDatagramSizeBytes: number): number {
   return 2 * maxDatagramSizeBytes;
 }
 
-/** NewReno state of one path (RFC 9002 Appendix B.2). Byte counts are integers except during avoidance. */
-export class NewReno implements CongestionController {
+/**
+ * The window bookkeeping every controller shares (RFC 9002 §7, B.2-B.9): bytes in flight, the recovery
+ * period, loss handling with persistent congestion and the minimum window. Subclasses decide how the
+ * window grows on acknowledgments and shrinks on a congestion event.
+ */
+export abstract class WindowController implements CongestionController {
   /** Bytes the sender may have in flight (RFC 9002 §7). */
   congestionWindow: number;
   /** Sum of the sizes of in-flight packets (RFC 9002 §2). Never negative. */
@@ -127,24 +131,11 @@ export class NewReno implements CongestionController {
     this.bytesInFlight += sizeBytes;
   }
 
-  /** Packets newly acknowledged by one ACK frame (RFC 9002 B.5). */
-  onPacketsAcked(packets: readonly CongestionPacket[]): void {
-    for (const p of packets) {
-      if (!p.isInFlight) continue;
-      this.removeInFlight(p.sizeBytes);
-      // RFC 9002 §7.8: do not grow the window when it is not fully used.
-      if (this.isAppLimited) continue;
-      // RFC 9002 §7.3.2: packets sent before recovery started do not grow the window.
-      if (this.isInRecovery(p.timeSentMs)) continue;
-      if (this.congestionWindow < this.ssthresh) {
-        // RFC 9002 §7.3.1: slow start grows by the acknowledged bytes.
-        this.congestionWindow += p.sizeBytes;
-      } else {
-        // RFC 9002 §7.3.3: congestion avoidance grows by about one datagram per window acknowledged.
-        this.congestionWindow += (this.maxDatagramSizeBytes * p.sizeBytes) / this.congestionWindow;
-      }
-    }
-  }
+  /** Packets newly acknowledged by one ACK frame, at `nowMs`, with the current smoothed RTT. */
+  abstract onPacketsAcked(packets: readonly CongestionPacket[], nowMs?: number, smoothedRttMs?: number): void;
+
+  /** A loss or ECN-CE signal for a packet sent at `timeSentMs` (RFC 9002 B.6). */
+  abstract onCongestionEvent(timeSentMs: number, nowMs: number): void;
 
   /**
    * Packets declared lost (RFC 9002 B.8). Enters recovery for the newest lost in-flight packet, and on
@@ -167,15 +158,6 @@ export class NewReno implements CongestionController {
     }
   }
 
-  /** A loss or ECN-CE signal for a packet sent at `timeSentMs` (RFC 9002 B.6). */
-  onCongestionEvent(timeSentMs: number, nowMs: number): void {
-    // RFC 9002 §7.3.2: at most one reduction per round trip; losses of older packets are ignored.
-    if (this.isInRecovery(timeSentMs)) return;
-    this.congestionRecoveryStartTimeMs = nowMs;
-    this.ssthresh = this.congestionWindow * LOSS_REDUCTION_FACTOR;
-    this.congestionWindow = Math.max(this.ssthresh, minimumWindowBytes(this.maxDatagramSizeBytes));
-  }
-
   /** Removes packets from bytes in flight without a congestion signal (keys discarded, RFC 9002 B.9). */
   removeFromBytesInFlight(packets: readonly CongestionPacket[]): void {
     for (const p of packets) if (p.isInFlight) this.removeInFlight(p.sizeBytes);
@@ -190,8 +172,39 @@ export class NewReno implements CongestionController {
     if (this.congestionWindow < min) this.congestionWindow = min;
   }
 
-  private removeInFlight(sizeBytes: number): void {
+  protected removeInFlight(sizeBytes: number): void {
     // Bytes in flight never go negative, even if a caller reports a packet twice.
     this.bytesInFlight = Math.max(0, this.bytesInFlight - sizeBytes);
+  }
+}
+
+/** NewReno state of one path (RFC 9002 Appendix B.2). Byte counts are integers except during avoidance. */
+export class NewReno extends WindowController {
+  /** Packets newly acknowledged by one ACK frame (RFC 9002 B.5). */
+  override onPacketsAcked(packets: readonly CongestionPacket[]): void {
+    for (const p of packets) {
+      if (!p.isInFlight) continue;
+      this.removeInFlight(p.sizeBytes);
+      // RFC 9002 §7.8: do not grow the window when it is not fully used.
+      if (this.isAppLimited) continue;
+      // RFC 9002 §7.3.2: packets sent before recovery started do not grow the window.
+      if (this.isInRecovery(p.timeSentMs)) continue;
+      if (this.congestionWindow < this.ssthresh) {
+        // RFC 9002 §7.3.1: slow start grows by the acknowledged bytes.
+        this.congestionWindow += p.sizeBytes;
+      } else {
+        // RFC 9002 §7.3.3: congestion avoidance grows by about one datagram per window acknowledged.
+        this.congestionWindow += (this.maxDatagramSizeBytes * p.sizeBytes) / this.congestionWindow;
+      }
+    }
+  }
+
+  /** A loss or ECN-CE signal for a packet sent at `timeSentMs` (RFC 9002 B.6). */
+  override onCongestionEvent(timeSentMs: number, nowMs: number): void {
+    // RFC 9002 §7.3.2: at most one reduction per round trip; losses of older packets are ignored.
+    if (this.isInRecovery(timeSentMs)) return;
+    this.congestionRecoveryStartTimeMs = nowMs;
+    this.ssthresh = this.congestionWindow * LOSS_REDUCTION_FACTOR;
+    this.congestionWindow = Math.max(this.ssthresh, minimumWindowBytes(this.maxDatagramSizeBytes));
   }
 }

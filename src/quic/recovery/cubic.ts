@@ -13,9 +13,8 @@
  * `bytes / max_datagram_size`. Deviations: no HyStart++ (RFC 9438 §4.10 makes it optional) and no undo of
  * spurious congestion events (§4.9 is a MAY).
  */
-import { initialWindowBytes, minimumWindowBytes } from './congestion.js';
-import type { CongestionController, CongestionPacket } from './congestion.js';
-import { resolveRecoveryOptions } from './options.js';
+import { minimumWindowBytes, WindowController } from './congestion.js';
+import type { CongestionPacket } from './congestion.js';
 import type { RecoveryOptions } from './options.js';
 
 /** RFC 9438 §5.1: C, in segments per second cubed. */
@@ -50,14 +49,7 @@ export function fastConvergenceWMax(cwndSegments: number, previousWMaxSegments: 
 }
 
 /** CUBIC state of one path. Same surface as {@link NewReno}. */
-export class Cubic implements CongestionController {
-  congestionWindow: number;
-  bytesInFlight: number;
-  ssthresh: number;
-  /** Time the current recovery period started; -Infinity when none (RFC 9002 §7.3.2). */
-  congestionRecoveryStartTimeMs: number;
-  maxDatagramSizeBytes: number;
-  isAppLimited: boolean;
+export class Cubic extends WindowController {
   /** W_max in bytes: the window before the last reduction (RFC 9438 §4.2); 0 before any. */
   wMaxBytes: number;
   /** Start of the current congestion avoidance epoch (RFC 9438 §4.2: t = 0); undefined outside one. */
@@ -71,13 +63,7 @@ export class Cubic implements CongestionController {
 
   /** `options.maxDatagramSizeBytes` sets the initial and minimum windows. */
   constructor(options: Partial<RecoveryOptions> = {}) {
-    const o = resolveRecoveryOptions(options);
-    this.maxDatagramSizeBytes = o.maxDatagramSizeBytes;
-    this.congestionWindow = initialWindowBytes(o.maxDatagramSizeBytes);
-    this.bytesInFlight = 0;
-    this.ssthresh = Infinity;
-    this.congestionRecoveryStartTimeMs = -Infinity;
-    this.isAppLimited = false;
+    super(options);
     this.wMaxBytes = 0;
     this.epochStartMs = undefined;
     this.kSeconds = 0;
@@ -85,34 +71,12 @@ export class Cubic implements CongestionController {
     this.lastAckMs = undefined;
   }
 
-  /** True while in slow start (RFC 9002 §7.3.1). */
-  get isInSlowStart(): boolean {
-    return this.congestionWindow < this.ssthresh;
-  }
-
-  /** True if a packet sent at `timeSentMs` belongs to the current recovery period (RFC 9002 B.4). */
-  isInRecovery(timeSentMs: number): boolean {
-    return timeSentMs <= this.congestionRecoveryStartTimeMs;
-  }
-
-  canSend(sizeBytes: number): boolean {
-    return this.bytesInFlight + sizeBytes <= this.congestionWindow;
-  }
-
-  availableBytes(): number {
-    return Math.max(0, this.congestionWindow - this.bytesInFlight);
-  }
-
-  onPacketSent(sizeBytes: number): void {
-    this.bytesInFlight += sizeBytes;
-  }
-
   /**
    * Packets newly acknowledged (RFC 9438 §4.2-4.4 per acknowledgment). `nowMs` is the time of the ACK and
    * `smoothedRttMs` the RTT used to aim the window one round trip ahead; without `nowMs` (callers that do
    * not track time) avoidance falls back to the Reno-friendly estimate alone.
    */
-  onPacketsAcked(packets: readonly CongestionPacket[], nowMs?: number, smoothedRttMs = 0): void {
+  override onPacketsAcked(packets: readonly CongestionPacket[], nowMs?: number, smoothedRttMs = 0): void {
     if (nowMs !== undefined) {
       // RFC 9438 §5.8: time spent application limited does not count in t, or the window would jump along
       // the curve when the sender resumes; the epoch start moves forward by that time.
@@ -163,25 +127,17 @@ export class Cubic implements CongestionController {
     this.congestionWindow += ((target - this.congestionWindow) * ackedBytes) / this.congestionWindow;
   }
 
-  onPacketsLost(packets: readonly CongestionPacket[], nowMs: number, isPersistentCongestion: boolean): void {
-    let lastLossSentMs = -Infinity;
-    for (const p of packets) {
-      if (!p.isInFlight) continue;
-      this.removeInFlight(p.sizeBytes);
-      // RFC 9000 §14.4: a lost PMTU probe says the path is too narrow, not congested.
-      if (p.isMtuProbe === true) continue;
-      if (p.timeSentMs > lastLossSentMs) lastLossSentMs = p.timeSentMs;
-    }
-    if (lastLossSentMs !== -Infinity) this.onCongestionEvent(lastLossSentMs, nowMs);
-    if (isPersistentCongestion) {
-      // RFC 9002 §7.6.2: minimum window; RFC 9438 §4.8: a new epoch starts after the timeout.
-      this.congestionWindow = minimumWindowBytes(this.maxDatagramSizeBytes);
-      this.congestionRecoveryStartTimeMs = -Infinity;
-      this.epochStartMs = undefined;
-    }
+  /** RFC 9438 §4.8: after persistent congestion a new epoch starts. */
+  override onPacketsLost(
+    packets: readonly CongestionPacket[],
+    nowMs: number,
+    isPersistentCongestion: boolean,
+  ): void {
+    super.onPacketsLost(packets, nowMs, isPersistentCongestion);
+    if (isPersistentCongestion) this.epochStartMs = undefined;
   }
 
-  onCongestionEvent(timeSentMs: number, nowMs: number): void {
+  override onCongestionEvent(timeSentMs: number, nowMs: number): void {
     if (this.isInRecovery(timeSentMs)) return;
     this.congestionRecoveryStartTimeMs = nowMs;
     const mss = this.maxDatagramSizeBytes;
@@ -193,21 +149,9 @@ export class Cubic implements CongestionController {
     this.epochStartMs = undefined;
   }
 
-  removeFromBytesInFlight(packets: readonly CongestionPacket[]): void {
-    for (const p of packets) if (p.isInFlight) this.removeInFlight(p.sizeBytes);
-  }
-
-  setMaxDatagramSize(sizeBytes: number): void {
-    this.maxDatagramSizeBytes = resolveRecoveryOptions({
-      maxDatagramSizeBytes: sizeBytes,
-    }).maxDatagramSizeBytes;
-    const min = minimumWindowBytes(sizeBytes);
-    if (this.congestionWindow < min) this.congestionWindow = min;
-    // The epoch's K was in units of the old size; start a fresh one.
+  /** The epoch's K was in units of the old size; a fresh epoch starts. */
+  override setMaxDatagramSize(sizeBytes: number): void {
+    super.setMaxDatagramSize(sizeBytes);
     this.epochStartMs = undefined;
-  }
-
-  private removeInFlight(sizeBytes: number): void {
-    this.bytesInFlight = Math.max(0, this.bytesInFlight - sizeBytes);
   }
 }
