@@ -15,32 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { downloadByte, runDemo, type RunningDemo } from '../../src/demo/main.js';
+import { importChromium, launchChromium } from '../support/chromium.js';
+import type { BrowserGlobals, Browser, Launch } from '../support/chromium.js';
 import { isCI } from '../support/vectors.js';
 import { makeRng } from '../quic/sim/link.js';
 
-type Launch = typeof import('puppeteer-core').launch;
-type Browser = import('puppeteer-core').Browser;
-
-/** The few browser globals the page code uses (the project compiles without the DOM library). */
-interface BrowserEntry {
-  readonly name: string;
-  readonly nextHopProtocol: string;
-  readonly responseStatus: number;
-  readonly encodedBodySize: number;
-}
-interface BrowserGlobals {
-  readonly document: { getElementById(id: string): { readonly textContent: string | null } | null };
-  readonly performance: { getEntriesByType(type: string): BrowserEntry[] };
-  fetch(
-    url: string,
-    init?: { method?: string; body?: Uint8Array; cache?: string; headers?: Record<string, string> },
-  ): Promise<{ readonly status: number; json(): Promise<unknown>; arrayBuffer(): Promise<ArrayBuffer> }>;
-  readonly crypto: {
-    readonly subtle: { digest(alg: string, data: Uint8Array | ArrayBuffer): Promise<ArrayBuffer> };
-  };
-}
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const TRANSFER_BYTES = 10 * 1024 * 1024;
 const PARALLEL = 100;
 /** The lossy run: smaller, so that it stays a few seconds at 2% loss on a loaded machine. */
@@ -62,18 +41,12 @@ function unavailable(why: string): void {
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    unavailable(`${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
+  const found = await importChromium();
+  if (typeof found === 'string') {
+    unavailable(found);
     return;
   }
-  try {
-    launchBrowser = (await import('puppeteer-core')).launch;
-  } catch (err) {
-    unavailable(
-      `puppeteer-core not importable (npm install): ${(err as Error).message.split('\n')[0] ?? ''}`,
-    );
-    return;
-  }
+  launchBrowser = found;
   certDir = mkdtempSync(join(tmpdir(), 'hayate-chromium-quic-certs-'));
   const lines: string[] = [];
   demo = await runDemo(
@@ -310,24 +283,22 @@ async function startLossyRelay(
 async function runChromium(origin: string, parallel: number, size: number): Promise<void> {
   assert.ok(launchBrowser !== undefined && demo?.h3Port !== undefined && demo.spkiSha256 !== undefined);
   const expectedSha256 = sha256Of(size);
-  const profile = mkdtempSync(join(tmpdir(), 'hayate-chromium-quic-profile-'));
-  const netLog = join(profile, 'netlog.json');
+  const spki = demo.spkiSha256;
+  let netLog = '';
   let isPassed = false;
-  const browser = await launchBrowser({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox', // root, and no user namespaces in containers
-      `--user-data-dir=${profile}`, // also required for --ignore-certificate-errors-spki-list to apply
-      '--no-first-run',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      `--origin-to-force-quic-on=${origin}`,
-      `--ignore-certificate-errors-spki-list=${demo.spkiSha256}`,
-      `--log-net-log=${netLog}`,
-      '--net-log-capture-mode=Everything',
-    ],
-  });
+  const { browser, close } = await launchChromium(
+    launchBrowser,
+    'hayate-chromium-quic-profile-',
+    (profile) => {
+      netLog = join(profile, 'netlog.json');
+      return [
+        `--origin-to-force-quic-on=${origin}`,
+        `--ignore-certificate-errors-spki-list=${spki}`,
+        `--log-net-log=${netLog}`,
+        '--net-log-capture-mode=Everything',
+      ];
+    },
+  );
   try {
     const report = await visit(browser, `https://${origin}/`, parallel, size);
     assert.deepEqual(report.navigation, { protocol: 'h3', status: 200 });
@@ -346,10 +317,9 @@ async function runChromium(origin: string, parallel: number, size: number): Prom
     assert.deepEqual(report.upload.echoed, { bytes: size, sha256: expectedSha256, protocol: 'h3' });
     isPassed = true;
   } finally {
-    await browser.close();
-    if (isPassed && process.env['HAYATE_KEEP_NETLOG'] === undefined) {
-      rmSync(profile, { recursive: true, force: true });
-    } else if (existsSync(netLog)) {
+    const isKeepingProfile = !isPassed || process.env['HAYATE_KEEP_NETLOG'] !== undefined;
+    await close(isKeepingProfile);
+    if (isKeepingProfile && existsSync(netLog)) {
       const errors = quicErrorsInNetLog(netLog);
       console.log(`# Chromium net log kept at ${netLog}; QUIC errors in it (${errors.length}):`);
       for (const line of errors.slice(0, 40)) console.log(`#   ${line}`);

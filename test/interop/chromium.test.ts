@@ -7,34 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runDemo, type RunningDemo } from '../../src/demo/main.js';
+import { importChromium, launchChromium } from '../support/chromium.js';
+import type { BrowserGlobals, Browser, Launch, LaunchedChromium } from '../support/chromium.js';
 import { isCI } from '../support/vectors.js';
 
-type Launch = typeof import('puppeteer-core').launch;
-type Browser = import('puppeteer-core').Browser;
-
-/** The few browser globals the page code uses (the project compiles without the DOM library). */
-interface BrowserEntry {
-  readonly name: string;
-  readonly nextHopProtocol: string;
-  readonly responseStatus: number;
-  readonly encodedBodySize: number;
-}
-interface BrowserGlobals {
-  readonly document: { getElementById(id: string): { readonly textContent: string | null } | null };
-  readonly performance: { getEntriesByType(type: string): BrowserEntry[] };
-  fetch(
-    url: string,
-    init?: { method?: string; body?: Uint8Array; cache?: string; headers?: Record<string, string> },
-  ): Promise<{ readonly status: number; json(): Promise<unknown> }>;
-  readonly crypto: { readonly subtle: { digest(alg: string, data: Uint8Array): Promise<ArrayBuffer> } };
-}
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const UPLOAD_BYTES = 10 * 1024 * 1024;
 const PARALLEL = 50;
 
@@ -52,18 +33,12 @@ function unavailable(why: string): void {
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    unavailable(`${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
+  const found = await importChromium();
+  if (typeof found === 'string') {
+    unavailable(found);
     return;
   }
-  try {
-    launchBrowser = (await import('puppeteer-core')).launch;
-  } catch (err) {
-    unavailable(
-      `puppeteer-core not importable (npm install): ${(err as Error).message.split('\n')[0] ?? ''}`,
-    );
-    return;
-  }
+  launchBrowser = found;
   certDir = mkdtempSync(join(tmpdir(), 'hayate-chromium-certs-'));
   const lines: string[] = [];
   demo = await runDemo(
@@ -95,30 +70,9 @@ after(async () => {
   if (certDir !== '') rmSync(certDir, { recursive: true, force: true });
 });
 
-async function launch(
-  extraArgs: readonly string[],
-): Promise<{ browser: Browser; dispose: () => Promise<void> }> {
+async function launch(extraArgs: readonly string[]): Promise<LaunchedChromium> {
   assert.ok(launchBrowser !== undefined);
-  const profile = mkdtempSync(join(tmpdir(), 'hayate-chromium-profile-'));
-  const browser = await launchBrowser({
-    executablePath: CHROMIUM,
-    headless: true, // --headless=new
-    args: [
-      '--no-sandbox', // root, and no user namespaces in containers
-      `--user-data-dir=${profile}`, // also required for --ignore-certificate-errors-spki-list to apply
-      '--no-first-run',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      ...extraArgs,
-    ],
-  });
-  return {
-    browser,
-    dispose: async () => {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+  return launchChromium(launchBrowser, 'hayate-chromium-profile-', () => extraArgs);
 }
 
 /** What the page reports, gathered inside Chromium. */
@@ -225,7 +179,7 @@ test('Chromium loads the demo over HTTP/1.1', { timeout: 60_000 }, async (t) => 
     t.skip(missing);
     return;
   }
-  const { browser, dispose } = await launch([]);
+  const { browser, close } = await launch([]);
   try {
     check(
       await visit(browser, `http://127.0.0.1:${demo.httpPort}/`, 'http/1.1'),
@@ -234,7 +188,7 @@ test('Chromium loads the demo over HTTP/1.1', { timeout: 60_000 }, async (t) => 
       'tcp',
     );
   } finally {
-    await dispose();
+    await close();
   }
 });
 
@@ -247,14 +201,14 @@ test(
       return;
     }
     // No QUIC: the Alt-Svc header would otherwise move later requests to h3.
-    const { browser, dispose } = await launch([
+    const { browser, close } = await launch([
       '--disable-quic',
       `--ignore-certificate-errors-spki-list=${demo.spkiSha256}`,
     ]);
     try {
       check(await visit(browser, `https://localhost:${demo.httpsPort}/`, 'h2'), 'h2', demo.httpsPort, 'tcp');
     } finally {
-      await dispose();
+      await close();
     }
   },
 );
@@ -268,14 +222,14 @@ test(
       return;
     }
     const origin = `localhost:${demo.h3Port}`;
-    const { browser, dispose } = await launch([
+    const { browser, close } = await launch([
       `--origin-to-force-quic-on=${origin}`,
       `--ignore-certificate-errors-spki-list=${demo.spkiSha256}`,
     ]);
     try {
       check(await visit(browser, `https://${origin}/`, 'h3'), 'h3', demo.h3Port, 'udp');
     } finally {
-      await dispose();
+      await close();
     }
   },
 );

@@ -7,36 +7,26 @@
  * test/interop/chromium.test.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { createServer, type Server } from '../../src/server/index.js';
 import type { WebSocket } from '../../src/server/websocket-socket.js';
+import { importChromium, launchChromium } from '../support/chromium.js';
+import type { Launch } from '../support/chromium.js';
 import { openFds, sleep, testCert } from '../support/traffic.js';
 import { isCI } from '../support/vectors.js';
 
-type Launch = typeof import('puppeteer-core').launch;
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 let launchBrowser: Launch | undefined;
 let missing: string | false = false;
 
 before(async () => {
-  const why = (w: string): void => {
-    if (isCI) throw new Error(w);
-    console.log(`# skip: ${w}`);
-    missing = w;
-  };
-  if (!existsSync(CHROMIUM)) {
-    why(`${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
+  const found = await importChromium();
+  if (typeof found !== 'string') {
+    launchBrowser = found;
     return;
   }
-  try {
-    launchBrowser = (await import('puppeteer-core')).launch;
-  } catch (err) {
-    why(`puppeteer-core not importable: ${(err as Error).message.split('\n')[0] ?? ''}`);
-  }
+  if (isCI) throw new Error(found);
+  console.log(`# skip: ${found}`);
+  missing = found;
 });
 
 /** What the server saw of each WebSocket. */
@@ -135,19 +125,9 @@ for (const [name, tls, expected] of [
     const fds0 = openFds();
     const { server, seen } = start(tls);
     const { port } = await server.listen(0);
-    const profile = mkdtempSync(join(tmpdir(), 'hayate-chromium-ws-'));
-    const browser = await launchBrowser({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        `--user-data-dir=${profile}`,
-        '--no-first-run',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--ignore-certificate-errors',
-      ],
-    });
+    const { browser, close } = await launchChromium(launchBrowser, 'hayate-chromium-ws-', () => [
+      '--ignore-certificate-errors',
+    ]);
     try {
       const page = await browser.newPage();
       const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
@@ -162,8 +142,7 @@ for (const [name, tls, expected] of [
       assert.match(seen[0]!.extensions, /permessage-deflate/);
       assert.equal(seen[0]!.closeCode, 4000);
     } finally {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
+      await close();
     }
     for (let i = 0; i < 300 && server.webSocketCount > 0; i++) await sleep(10);
     assert.equal(server.webSocketCount, 0);
