@@ -26,6 +26,7 @@ import {
   type WebSocketOptions,
   type WebSocketPipe,
   type WebSocketPipeSink,
+  StreamBodyPipe,
 } from '../server/websocket-socket.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 import { Http2ClientSession, type Http2ClientResponse } from './http2.js';
@@ -451,21 +452,16 @@ async function handshakeHttp2(
  * pulls only while the stream has window, so the queue here is the backpressure), received bytes the
  * response body. One session per WebSocket: closing the WebSocket closes the session.
  */
-class Http2Pipe implements WebSocketPipe {
+class Http2Pipe extends StreamBodyPipe implements WebSocketPipe {
   private readonly session: Http2ClientSession;
   private readonly highWaterMark: number;
-  private sink: WebSocketPipeSink | null = null;
   private queue: Uint8Array[] = [];
   private queued = 0;
   private wakeWriter: (() => void) | undefined = undefined;
-  private isWriteDone = false;
-  private isReadDone = false;
-  private isClosed = false;
-  private isPaused = false;
-  private resumeWaiter: (() => void) | undefined = undefined;
   private streamId = 0;
 
   constructor(session: Http2ClientSession, highWaterMark: number) {
+    super();
     this.session = session;
     this.highWaterMark = highWaterMark;
   }
@@ -490,23 +486,7 @@ class Http2Pipe implements WebSocketPipe {
   attach(sink: WebSocketPipeSink, res: Http2ClientResponse): void {
     this.sink = sink;
     this.streamId = res.streamId;
-    void this.read(res);
-  }
-
-  private async read(res: Http2ClientResponse): Promise<void> {
-    try {
-      for await (const chunk of res.body) {
-        if (this.isClosed) return;
-        this.sink?.onPipeData(chunk, 0, chunk.length);
-        if (this.isPaused) await new Promise<void>((resolve) => (this.resumeWaiter = resolve));
-      }
-    } catch (err) {
-      this.close(err instanceof Error ? err : undefined);
-      return;
-    }
-    this.isReadDone = true;
-    if (!this.isClosed) this.sink?.onPipeEnd();
-    this.checkDone();
+    void this.readBody(res.body);
   }
 
   write(chunks: Uint8Array[]): boolean {
@@ -548,22 +528,7 @@ class Http2Pipe implements WebSocketPipe {
     this.close(error);
   }
 
-  pause(): void {
-    this.isPaused = true;
-  }
-
-  resume(): void {
-    this.isPaused = false;
-    const w = this.resumeWaiter;
-    this.resumeWaiter = undefined;
-    w?.();
-  }
-
-  private checkDone(): void {
-    if (this.isReadDone && this.isWriteDone) this.close(undefined);
-  }
-
-  private close(error: Error | undefined): void {
+  protected override close(error: Error | undefined): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.notifyWriter();

@@ -45,6 +45,57 @@ export interface WebSocketPipeSink {
   onPipeClose(error: Error | undefined): void;
 }
 
+/**
+ * The part of a pipe over an HTTP/2 or HTTP/3 stream (extended CONNECT, server and client side) that reads
+ * the received body: chunks go to the sink, the read waits while paused (so the stream's flow control
+ * holds the peer back), and the pipe closes once both the read and our sending side are done.
+ */
+export abstract class StreamBodyPipe {
+  /** Set by the subclass; null until then. */
+  protected sink: WebSocketPipeSink | null = null;
+  protected isWriteDone = false;
+  protected isClosed = false;
+  private isReadDone = false;
+  private isPaused = false;
+  private resumeWaiter: (() => void) | undefined = undefined;
+
+  /** Closes the pipe (at most once) and tells the sink. */
+  protected abstract close(error: Error | undefined): void;
+
+  /** Feeds `body` to the sink until it ends (then onPipeEnd), fails or the pipe closes. */
+  protected async readBody(body: AsyncIterable<Uint8Array>): Promise<void> {
+    try {
+      for await (const chunk of body) {
+        if (this.isClosed) return;
+        this.sink?.onPipeData(chunk, 0, chunk.length);
+        if (this.isPaused) await new Promise<void>((resolve) => (this.resumeWaiter = resolve));
+      }
+    } catch (err) {
+      this.close(err instanceof Error ? err : undefined);
+      return;
+    }
+    this.isReadDone = true;
+    if (!this.isClosed) this.sink?.onPipeEnd();
+    this.checkDone();
+  }
+
+  pause(): void {
+    this.isPaused = true;
+  }
+
+  resume(): void {
+    this.isPaused = false;
+    const w = this.resumeWaiter;
+    this.resumeWaiter = undefined;
+    w?.();
+  }
+
+  /** Closes once both directions are done. */
+  protected checkDone(): void {
+    if (this.isReadDone && this.isWriteDone) this.close(undefined);
+  }
+}
+
 /** Options of a WebSocket (server routes and the client take the same). */
 export interface WebSocketOptions {
   /** Frame and message limits of the core (`maxMessageBytes` also bounds inflated messages). */

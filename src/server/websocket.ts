@@ -39,6 +39,7 @@ import {
   type WebSocketOptions,
   type WebSocketPipe,
   type WebSocketPipeSink,
+  StreamBodyPipe,
 } from './websocket-socket.js';
 
 /** Called with each accepted WebSocket and the request that opened it. A rejection closes it with 1011. */
@@ -413,19 +414,14 @@ class SocketPipe implements WebSocketPipe, SocketHandler, ServerConnection {
  * (each chunk read returns its stream credit, so pausing the read is the flow-control backpressure);
  * sent bytes are response body writes.
  */
-class ExchangePipe implements WebSocketPipe {
+class ExchangePipe extends StreamBodyPipe implements WebSocketPipe {
   private readonly x: ServerExchange;
   private readonly req: ServerRequest;
   private readonly res: ServerResponse;
-  private readonly sink: WebSocketPipeSink;
-  private isPaused = false;
-  private resumeWaiter: (() => void) | undefined = undefined;
-  private isReadDone = false;
-  private isWriteDone = false;
-  private isClosed = false;
   private isDrainArmed = false;
 
   constructor(x: ServerExchange, req: ServerRequest, res: ServerResponse, sink: WebSocketPipeSink) {
+    super();
     this.x = x;
     this.req = req;
     this.res = res;
@@ -440,23 +436,7 @@ class ExchangePipe implements WebSocketPipe {
       },
       { once: true },
     );
-    void this.read();
-  }
-
-  private async read(): Promise<void> {
-    try {
-      for await (const chunk of this.req.body) {
-        if (this.isClosed) return;
-        this.sink.onPipeData(chunk, 0, chunk.length);
-        if (this.isPaused) await new Promise<void>((resolve) => (this.resumeWaiter = resolve));
-      }
-    } catch (err) {
-      this.close(err instanceof Error ? err : undefined);
-      return;
-    }
-    this.isReadDone = true;
-    if (!this.isClosed) this.sink.onPipeEnd();
-    this.checkDone();
+    void this.readBody(this.req.body);
   }
 
   write(chunks: Uint8Array[]): boolean {
@@ -470,7 +450,7 @@ class ExchangePipe implements WebSocketPipe {
       this.isDrainArmed = true;
       void res.drained().then(() => {
         this.isDrainArmed = false;
-        if (!this.isClosed) this.sink.onPipeDrain();
+        if (!this.isClosed) this.sink?.onPipeDrain();
       });
     }
     return isBelow;
@@ -494,29 +474,14 @@ class ExchangePipe implements WebSocketPipe {
     this.close(error);
   }
 
-  pause(): void {
-    this.isPaused = true;
-  }
-
-  resume(): void {
-    this.isPaused = false;
-    const w = this.resumeWaiter;
-    this.resumeWaiter = undefined;
-    w?.();
-  }
-
-  private checkDone(): void {
-    if (this.isReadDone && this.isWriteDone) this.close(undefined);
-  }
-
-  private close(error: Error | undefined): void {
+  protected override close(error: Error | undefined): void {
     if (this.isClosed) return;
     this.isClosed = true;
     if (!this.res.finished && !this.x.isClosed) {
       this.x.resetTunnel(error ?? new ServerError(ServerErrorCode.StreamReset, 'WebSocket closed'));
     }
     this.resume();
-    this.sink.onPipeClose(error);
+    this.sink?.onPipeClose(error);
   }
 }
 
