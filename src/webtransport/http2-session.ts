@@ -28,10 +28,11 @@ import {
   varintSize,
   writeVarint,
 } from '../common/varint.js';
-import { MAX_CLOSE_REASON_BYTES, WtCapsuleType, WtHttp2Setting } from './constants.js';
+import { WtCapsuleType, WtHttp2Setting } from './constants.js';
 import { WebTransportError, WtErrorCode } from './errors.js';
 import type { WebTransportEvent } from './events.js';
 import { type WebTransportLimits, resolveWebTransportLimits } from './limits.js';
+import { decodeCloseSession, encodeCloseSession } from './session.js';
 import type { WebTransportSession } from './session.js';
 
 /** The peer's SETTINGS_WT_INITIAL_* values (draft-ietf-webtrans-http2 §5); absent ones count as 0. */
@@ -361,12 +362,7 @@ export class Http2WebTransportSession implements WebTransportSession {
   /** Closes the session with WT_CLOSE_SESSION; the binding then ends the CONNECT stream. */
   close(code = 0, reason = ''): void {
     if (this.isClosedFlag) return;
-    let text = new TextEncoder().encode(reason);
-    if (text.length > MAX_CLOSE_REASON_BYTES) text = text.subarray(0, MAX_CLOSE_REASON_BYTES);
-    const value = new Uint8Array(4 + text.length);
-    new DataView(value.buffer).setUint32(0, code >>> 0);
-    value.set(text, 4);
-    this.pushRaw(WtCapsuleType.WT_CLOSE_SESSION, value);
+    this.pushRaw(WtCapsuleType.WT_CLOSE_SESSION, encodeCloseSession(code, reason));
     this.finish(code >>> 0, reason, 'local', undefined);
   }
 
@@ -652,13 +648,12 @@ export class Http2WebTransportSession implements WebTransportSession {
         this.events.push({ type: 'datagram', data: v.slice() });
         return;
       case WtCapsuleType.WT_CLOSE_SESSION: {
-        if (v.length < 4) {
+        const closed = decodeCloseSession(v);
+        if (closed === undefined) {
           this.fail(H2_PROTOCOL_ERROR, WtErrorCode.ERR_WT_PROTOCOL, 'WT_CLOSE_SESSION shorter than 4 bytes');
           return;
         }
-        const code = ((v[0]! << 24) | (v[1]! << 16) | (v[2]! << 8) | v[3]!) >>> 0;
-        const reason = new TextDecoder('utf-8', { fatal: false }).decode(v.subarray(4));
-        this.finish(code, reason, 'remote', undefined);
+        this.finish(closed.code, closed.reason, 'remote', undefined);
         // draft §6: the receiver of WT_CLOSE_SESSION closes its side of the CONNECT stream.
         this.isOutputFinishedFlag = true;
         return;

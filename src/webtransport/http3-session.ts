@@ -24,7 +24,6 @@ import {
   writeVarint,
 } from '../common/varint.js';
 import {
-  MAX_CLOSE_REASON_BYTES,
   WtCapsuleType,
   WtHttp3ErrorCode,
   http3CodeToWebtransport,
@@ -33,6 +32,7 @@ import {
 import { WebTransportError, WtErrorCode } from './errors.js';
 import type { WebTransportEvent } from './events.js';
 import { type WebTransportLimits, resolveWebTransportLimits } from './limits.js';
+import { decodeCloseSession, encodeCloseSession } from './session.js';
 import type { WebTransportSession } from './session.js';
 
 /** What the session needs from the HTTP/3 connection; `Http3Connection` provides all of it. */
@@ -180,12 +180,11 @@ export class Http3WebTransportSession implements WebTransportSession {
   /** Sends WT_CLOSE_SESSION, ends the CONNECT stream and resets the session's streams (WT_SESSION_GONE). */
   close(code = 0, reason = ''): void {
     if (this.isClosedFlag) return;
-    let text = new TextEncoder().encode(reason);
-    if (text.length > MAX_CLOSE_REASON_BYTES) text = text.subarray(0, MAX_CLOSE_REASON_BYTES);
-    const value = new Uint8Array(4 + text.length);
-    new DataView(value.buffer).setUint32(0, code >>> 0);
-    value.set(text, 4);
-    this.host.sendData(this.sessionId, capsule(WtCapsuleType.WT_CLOSE_SESSION, value), true);
+    this.host.sendData(
+      this.sessionId,
+      capsule(WtCapsuleType.WT_CLOSE_SESSION, encodeCloseSession(code, reason)),
+      true,
+    );
     this.finish(code >>> 0, reason, 'local', undefined);
   }
 
@@ -305,15 +304,14 @@ export class Http3WebTransportSession implements WebTransportSession {
 
   private handleCapsule(type: number, v: Uint8Array): void {
     if (type === WtCapsuleType.WT_CLOSE_SESSION) {
-      if (v.length < 4) {
+      const closed = decodeCloseSession(v);
+      if (closed === undefined) {
         this.fail(H3_MESSAGE_ERROR, WtErrorCode.ERR_WT_PROTOCOL, 'WT_CLOSE_SESSION shorter than 4 bytes');
         return;
       }
-      const code = ((v[0]! << 24) | (v[1]! << 16) | (v[2]! << 8) | v[3]!) >>> 0;
-      const reason = new TextDecoder().decode(v.subarray(4));
       // draft §5: the receiver answers by closing its side of the CONNECT stream.
       this.host.sendData(this.sessionId, new Uint8Array(0), true);
-      this.finish(code, reason, 'remote', undefined);
+      this.finish(closed.code, closed.reason, 'remote', undefined);
     } else if (type === WtCapsuleType.WT_DRAIN_SESSION) {
       if (!this.isDrainingFlag) {
         this.isDrainingFlag = true;

@@ -4,6 +4,7 @@
  * pull events with `nextEvent()`, act with the methods below, and feed input through the transport-specific
  * `receive…` entry points.
  */
+import { MAX_CLOSE_REASON_BYTES } from './constants.js';
 import type { WebTransportEvent } from './events.js';
 import type { WebTransportLimits } from './limits.js';
 
@@ -30,4 +31,24 @@ export interface WebTransportSession {
   drain(): void;
   close(code?: number, reason?: string): void;
   nextEvent(): WebTransportEvent | null;
+}
+
+/**
+ * The WT_CLOSE_SESSION capsule value, the same over HTTP/2 and HTTP/3: a 32-bit application code, then the
+ * reason in UTF-8, cut to {@link MAX_CLOSE_REASON_BYTES}.
+ */
+export function encodeCloseSession(code: number, reason: string): Uint8Array {
+  let text = new TextEncoder().encode(reason);
+  if (text.length > MAX_CLOSE_REASON_BYTES) text = text.subarray(0, MAX_CLOSE_REASON_BYTES);
+  const value = new Uint8Array(4 + text.length);
+  new DataView(value.buffer).setUint32(0, code >>> 0);
+  value.set(text, 4);
+  return value;
+}
+
+/** Reads a WT_CLOSE_SESSION value; undefined when it is shorter than the 4-byte code. */
+export function decodeCloseSession(value: Uint8Array): { code: number; reason: string } | undefined {
+  if (value.length < 4) return undefined;
+  const code = ((value[0]! << 24) | (value[1]! << 16) | (value[2]! << 8) | value[3]!) >>> 0;
+  return { code, reason: new TextDecoder().decode(value.subarray(4)) };
 }

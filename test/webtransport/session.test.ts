@@ -7,6 +7,7 @@ import {
   peerSettingsFromHttp2,
 } from '../../src/webtransport/http2-session.js';
 import { Http3WebTransportSession, type WtHttp3Host } from '../../src/webtransport/http3-session.js';
+import { decodeCloseSession, encodeCloseSession } from '../../src/webtransport/session.js';
 import type { WebTransportSession } from '../../src/webtransport/session.js';
 
 /** A binding-agnostic action: open both kinds of stream, send, send a datagram, close. */
@@ -64,4 +65,15 @@ test('the HTTP/3 session runs the common script against a recording host', () =>
     // The bidi stream's receiving side is still open: stopped with WT_SESSION_GONE.
     'stop 4 0x170d7b68',
   ]);
+});
+
+test('WT_CLOSE_SESSION value: code and UTF-8 reason round trip, reason cut to 1024 bytes', () => {
+  assert.deepEqual(decodeCloseSession(encodeCloseSession(0xfffffffe, 'bye ✓')), {
+    code: 0xfffffffe,
+    reason: 'bye ✓',
+  });
+  const long = encodeCloseSession(7, 'x'.repeat(2000));
+  assert.equal(long.length, 4 + 1024);
+  assert.equal(decodeCloseSession(long)?.reason.length, 1024);
+  assert.equal(decodeCloseSession(new Uint8Array(3)), undefined);
 });
