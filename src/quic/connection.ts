@@ -15,6 +15,7 @@
  * Every QuicError thrown by a module while processing a packet becomes a CONNECTION_CLOSE carrying its
  * wireCode and frameType (RFC 9000 §10.2, §20); nothing throws out of `receiveDatagram` or `handleTimeout`.
  */
+import { bytesEqual } from '../common/bytes.js';
 import { QuicError, UsageError } from '../common/errors.js';
 import { varintSize, writeVarint } from '../common/varint.js';
 import type { CryptoProvider, GroupName, SigningKey } from './crypto/provider.js';
@@ -333,10 +334,9 @@ const EMPTY = new Uint8Array(0);
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** Whole-array equality through the shared range comparison. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return bytesEqual(a, 0, a.length, b, 0, b.length);
 }
 
 /** One QUIC connection (RFC 9000), either role. Created by {@link QuicEndpoint}. */
@@ -800,7 +800,7 @@ export class QuicConnectionCore {
       const header = parseHeader(bytes, offset, this.localCids[0]!.cid.length);
       if (header === null) break;
       // RFC 9000 §12.2: coalesced packets with a different DCID are ignored.
-      if (firstDcid !== null && !bytesEqual(header.dcid, firstDcid)) break;
+      if (firstDcid !== null && !sameBytes(header.dcid, firstDcid)) break;
       firstDcid ??= header.dcid;
       const isProcessed = this.recvPacket(bytes, header, remote, nowMs);
       processedAny ||= isProcessed;
@@ -813,7 +813,7 @@ export class QuicConnectionCore {
     }
     const dcid = firstDcid!;
     if (!isSameAddress(remote, this.remoteAddress)) this.onAddressChange(remote, dcid, nowMs);
-    else if (this.isNonProbingPacket && (this.pathDcid === null || !bytesEqual(this.pathDcid, dcid))) {
+    else if (this.isNonProbingPacket && (this.pathDcid === null || !sameBytes(this.pathDcid, dcid))) {
       this.pathDcid = dcid.slice();
     }
     if (this.pathChallenge !== null && isSameAddress(remote, this.remoteAddress)) {
@@ -891,7 +891,7 @@ export class QuicConnectionCore {
       return false;
     }
     // RFC 9000 §7.2: once a client has a server Initial, long header packets with another SCID are discarded.
-    if (this.serverInitialScid !== null && h.isLongHeader && !bytesEqual(h.scid, this.serverInitialScid)) {
+    if (this.serverInitialScid !== null && h.isLongHeader && !sameBytes(h.scid, this.serverInitialScid)) {
       return false;
     }
     const res =
@@ -1088,7 +1088,7 @@ export class QuicConnectionCore {
     if (!isRetryIntegrityValid(this.crypto, bytes, h.headerStart, h.packetEnd, this.originalDcid)) return;
     if (h.token.length === 0) return;
     // RFC 9000 §17.2.5.2: a Retry whose SCID equals the DCID we sent is discarded.
-    if (bytesEqual(h.scid, this.activePeerCid.cid)) return;
+    if (sameBytes(h.scid, this.activePeerCid.cid)) return;
     this.isRetryReceived = true;
     this.retryToken = h.token.slice();
     this.retrySource = h.scid.slice();
@@ -1243,7 +1243,7 @@ export class QuicConnectionCore {
         return;
       case FrameType.PATH_RESPONSE:
         // RFC 9000 §8.2.3: a response that matches no outstanding challenge is ignored.
-        if (this.pathChallenge !== null && bytesEqual(this.pathChallenge, f.data)) {
+        if (this.pathChallenge !== null && sameBytes(this.pathChallenge, f.data)) {
           this.pathChallenge = null;
           this.isPathChallengePending = false;
           this.pathChallengeDeadline = undefined;
@@ -1580,7 +1580,7 @@ export class QuicConnectionCore {
     const known = this.peerCids.find((p) => p.seq === seq);
     if (known !== undefined) {
       // RFC 9000 §19.15: the same sequence number with a different CID is a PROTOCOL_VIOLATION.
-      if (!bytesEqual(known.cid, cid)) {
+      if (!sameBytes(known.cid, cid)) {
         throw quicError('PROTOCOL_VIOLATION', `connection ID ${seq} changed`, { frameType });
       }
       return;
@@ -1633,7 +1633,7 @@ export class QuicConnectionCore {
     }
     const local = this.localCids.find((c) => c.seq === seq);
     if (local === undefined || local.isRetired) return;
-    if (bytesEqual(local.cid, packetDcid)) {
+    if (sameBytes(local.cid, packetDcid)) {
       throw quicError('PROTOCOL_VIOLATION', 'retiring the connection ID in use', { frameType });
     }
     local.isRetired = true;
@@ -1687,7 +1687,7 @@ export class QuicConnectionCore {
     this.remoteAddress = remote;
     // RFC 9000 §9.5: a peer that migrated on purpose uses a new connection ID; we must not send to its
     // new address with the one of the old path. (Same DCID = NAT rebinding: the current one may stay.)
-    if (this.pathDcid !== null && !bytesEqual(dcid, this.pathDcid)) this.rotatePeerCid();
+    if (this.pathDcid !== null && !sameBytes(dcid, this.pathDcid)) this.rotatePeerCid();
     this.pathDcid = dcid.slice();
     if (isSameAddress(remote, this.validatedRemote)) {
       // Back on the validated path: no validation needed.
