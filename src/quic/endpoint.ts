@@ -6,6 +6,7 @@
  * Nothing throws out of `receive` or `handleTimeout`.
  */
 import { UsageError } from '../common/errors.js';
+import { decodeLatin1 } from '../common/latin1.js';
 import type { CryptoProvider } from './crypto/provider.js';
 import { QuicConnectionCore } from './connection.js';
 import type { QuicConnectionOptions } from './connection.js';
@@ -61,11 +62,12 @@ const TOKEN_MAC_BYTES = 16;
 /** First byte of our Retry tokens, telling them from tokens of other servers. */
 const RETRY_TOKEN_MARKER = 0x52;
 
-function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
-  return s;
+/** Route key of a connection ID: one code unit a byte, no per-byte string building (runs per datagram). */
+function routeKey(cid: Uint8Array): string {
+  return decodeLatin1(cid, 0, cid.length);
 }
+
+const EMPTY = new Uint8Array(0);
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -95,7 +97,7 @@ function parseInvariant(bytes: Uint8Array, shortDcidLength: number): Invariant |
       isLong: false,
       version: 0,
       dcid: bytes.subarray(1, 1 + shortDcidLength),
-      scid: new Uint8Array(0),
+      scid: EMPTY,
       typeBits: 0,
       afterScid: 1 + shortDcidLength,
     };
@@ -222,7 +224,7 @@ export class QuicEndpoint {
         return this.resetToken(cid);
       },
       retire: (cid) => {
-        const key = hex(cid);
+        const key = routeKey(cid);
         const conn = get();
         if (this.routes.get(key) === conn) this.routes.delete(key);
         this.routeKeys.get(conn)?.delete(key);
@@ -231,7 +233,7 @@ export class QuicEndpoint {
   }
 
   private addRoute(conn: QuicConnectionCore, cid: Uint8Array): void {
-    const key = hex(cid);
+    const key = routeKey(cid);
     this.routes.set(key, conn);
     let keys = this.routeKeys.get(conn);
     if (keys === undefined) {
@@ -253,7 +255,7 @@ export class QuicEndpoint {
   receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void {
     const inv = parseInvariant(bytes, this.limits.connectionIdLength);
     if (inv === null) return;
-    const conn = this.routes.get(hex(inv.dcid));
+    const conn = this.routes.get(routeKey(inv.dcid));
     if (conn !== undefined) {
       conn.receiveDatagram(bytes, remote, nowMs);
       this.reap(conn);
@@ -408,7 +410,7 @@ export class QuicEndpoint {
       pnLength: 4,
     });
     const pnOffset = pos - 4;
-    let end = writeConnectionClose(buf, pos, false, code, 0, new Uint8Array(0));
+    let end = writeConnectionClose(buf, pos, false, code, 0, EMPTY);
     end = writePadding(buf, end, Math.max(0, pnOffset + 4 + 4 - end));
     setLongHeaderLength(buf, pnOffset, end - pnOffset + 16);
     const keys = deriveInitialKeys(this.crypto, inv.dcid).server;
