@@ -30,7 +30,41 @@ const UDP_SEND_BUFFER_BYTES = 4 * 1024 * 1024;
  */
 const CLOSE_LINGER_MS = 3000;
 
-type Pending = (h: QuicConnectionHandlers) => void;
+/** The core events the handlers see. */
+type HandlerEvent = Extract<
+  QuicEvent,
+  { type: 'streamData' | 'streamReset' | 'stopSending' | 'streamAcked' | 'datagram' | 'closed' }
+>;
+
+function closeKind(e: Extract<QuicEvent, { type: 'closed' }>): QuicCloseKindCode {
+  if (e.reason === CloseReason.IdleTimeout || e.reason === CloseReason.HandshakeTimeout) {
+    return QuicCloseKind.IDLE_TIMEOUT;
+  }
+  return e.isApplication ? QuicCloseKind.APPLICATION : QuicCloseKind.TRANSPORT;
+}
+
+function callHandler(h: QuicConnectionHandlers, e: HandlerEvent): void {
+  switch (e.type) {
+    case 'streamData':
+      h.onStreamData(e.id, e.bytes, e.fin);
+      return;
+    case 'streamReset':
+      h.onStreamReset(e.id, e.code);
+      return;
+    case 'stopSending':
+      h.onStopSending(e.id, e.code);
+      return;
+    case 'streamAcked':
+      h.onStreamAcked(e.id, e.bytes);
+      return;
+    case 'datagram':
+      h.onDatagram(e.bytes);
+      return;
+    case 'closed':
+      h.onClose(e.code, e.reasonPhrase, closeKind(e));
+      return;
+  }
+}
 
 /** An action on a local stream held until the peer's MAX_STREAMS lets the stream open (RFC 9000 §4.6). */
 type BlockedAction =
@@ -43,7 +77,7 @@ export class HayateQuicConnection implements QuicConnection {
   readonly core: QuicConnectionCore;
   private readonly driver: UdpQuicDriver;
   private handlers: QuicConnectionHandlers | null;
-  private readonly pending: Pending[];
+  private readonly pending: HandlerEvent[];
   private alpnValue: string;
   private isEnded: boolean;
   /** Next local stream id of each type (index = id & 3) not yet opened in the core. */
@@ -108,7 +142,7 @@ export class HayateQuicConnection implements QuicConnection {
 
   setHandlers(handlers: QuicConnectionHandlers): void {
     this.handlers = handlers;
-    for (const p of this.pending.splice(0)) p(handlers);
+    for (const e of this.pending.splice(0)) callHandler(handlers, e);
   }
 
   writeStream(streamId: number, chunks: readonly Uint8Array[], fin: boolean): void {
@@ -250,40 +284,16 @@ export class HayateQuicConnection implements QuicConnection {
         if (this.blocked.length > 0) this.retryBlocked();
         return;
       case 'streamData':
-        this.emit((h) => {
-          h.onStreamData(e.id, e.bytes, e.fin);
-        });
-        return;
       case 'streamReset':
-        this.emit((h) => {
-          h.onStreamReset(e.id, e.code);
-        });
-        return;
       case 'stopSending':
-        this.emit((h) => {
-          h.onStopSending(e.id, e.code);
-        });
-        return;
       case 'streamAcked':
-        this.emit((h) => {
-          h.onStreamAcked(e.id, e.bytes);
-        });
-        return;
       case 'datagram':
-        this.emit((h) => {
-          h.onDatagram(e.bytes);
-        });
+        this.emit(e);
         return;
       case 'closed': {
         this.isEnded = true;
         if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
         this.lingerTimer = undefined;
-        const kind: QuicCloseKindCode =
-          e.reason === CloseReason.IdleTimeout || e.reason === CloseReason.HandshakeTimeout
-            ? QuicCloseKind.IDLE_TIMEOUT
-            : e.isApplication
-              ? QuicCloseKind.APPLICATION
-              : QuicCloseKind.TRANSPORT;
         if (this.handshake !== null) {
           this.handshake.reject(
             new QuicProviderError(
@@ -294,9 +304,7 @@ export class HayateQuicConnection implements QuicConnection {
           );
           this.handshake = null;
         }
-        this.emit((h) => {
-          h.onClose(e.code, e.reasonPhrase, kind);
-        });
+        this.emit(e);
         this.driver.forget(this);
         this.resolveClosed();
         return;
@@ -304,9 +312,10 @@ export class HayateQuicConnection implements QuicConnection {
     }
   }
 
-  private emit(p: Pending): void {
-    if (this.handlers === null) this.pending.push(p);
-    else p(this.handlers);
+  /** Hands `e` to the handlers, or holds it until `setHandlers` (no closure per event). */
+  private emit(e: HandlerEvent): void {
+    if (this.handlers === null) this.pending.push(e);
+    else callHandler(this.handlers, e);
   }
 }
 
