@@ -17,6 +17,7 @@ import {
   writeVarint,
   writeVarintBig,
 } from '../common/varint.js';
+import { bytesEqual } from '../common/bytes.js';
 import { UsageError, assertNever } from '../common/errors.js';
 import type { QuicError } from '../common/errors.js';
 import { quicError } from './errors.js';
@@ -425,7 +426,5 @@ export function checkConnectionIdParameters(
 }
 
 function equalBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a !== undefined && bytesEqual(a, 0, a.length, b, 0, b.length);
 }
