@@ -6,7 +6,6 @@
  * HTTP/3 session and the process is back at its baseline of open descriptors.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
@@ -23,6 +22,7 @@ import type { Http3Server } from '../../src/server/http3.js';
 import { createServer } from '../../src/server/server.js';
 import type { Handler, ServerRequest } from '../../src/server/types.js';
 import { fdsBackTo, openFds, pattern, sha256, sleep, testCert } from '../support/traffic.js';
+import { lossyRelay } from '../support/udp.js';
 
 const MIB = 1024 * 1024;
 
@@ -451,45 +451,11 @@ test('1,000 concurrent small requests, 10 times in a row on one connection', asy
   );
 });
 
-/** A UDP relay in front of `port` that drops every `dropEvery`-th datagram each way after the first 20. */
-async function lossyRelay(
-  port: number,
-  dropEvery: number,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const front = createSocket('udp4');
-  const back = createSocket('udp4');
-  let peer: { address: string; port: number } | undefined;
-  let up = 0;
-  let down = 0;
-  front.on('message', (m, rinfo) => {
-    peer = { address: rinfo.address, port: rinfo.port };
-    if (++up > 20 && up % dropEvery === 0) return;
-    back.send(m, port, '127.0.0.1');
-  });
-  back.on('message', (m) => {
-    if (++down > 20 && down % dropEvery === 0) return;
-    if (peer !== undefined) front.send(m, peer.port, peer.address);
-  });
-  await new Promise<void>((r) => front.bind(0, '127.0.0.1', r));
-  await new Promise<void>((r) => back.bind(0, '127.0.0.1', r));
-  return {
-    port: front.address().port,
-    close: async () => {
-      await new Promise<void>((r) => {
-        front.close(r);
-      });
-      await new Promise<void>((r) => {
-        back.close(r);
-      });
-    },
-  };
-}
-
 // 1 in 7 lost with a minimal congestion window costs a max_ack_delay (25 ms) or a PTO every few round
 // trips, so the bodies stay at 1 MiB (about 4 s each here); throughput under loss is the bench's business.
 test('through a relay losing every 7th datagram both ways: 500 requests and 1 MiB each way complete', async () => {
   await withServer(echo, async (server) => {
-    const relay = await lossyRelay(server.port, 7);
+    const relay = await lossyRelay(server.port, { toServer: 7, toClient: 7 });
     try {
       const client = await Http3Client.connect(
         '127.0.0.1',
