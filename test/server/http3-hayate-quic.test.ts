@@ -6,7 +6,6 @@
  * HTTP/3 session and the process is back at its baseline of open descriptors.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
@@ -23,6 +22,7 @@ import type { Http3Server } from '../../src/server/http3.js';
 import { createServer } from '../../src/server/server.js';
 import type { Handler, ServerRequest } from '../../src/server/types.js';
 import { fdsBackTo, openFds, pattern, sha256, sleep, testCert } from '../support/traffic.js';
+import { lossyRelay } from '../support/udp.js';
 
 const MIB = 1024 * 1024;
 
@@ -256,11 +256,19 @@ test('16 MiB both ways: a 16 MiB upload and a 16 MiB download on one connection,
   });
 });
 
-test('a client that cancels mid-response: the handler is aborted, the connection carries on', async () => {
+/**
+ * Starts one request with `start`, cancels it once the handler has called `ready` (and `delayMs` more), then
+ * checks the handler's signal aborts with ERR_STREAM_RESET and the connection still serves `/ok`.
+ */
+async function cancelMidway(
+  serve: (req: ServerRequest, res: Parameters<Handler>[1], ready: () => void) => Promise<void>,
+  start: (client: Http3Client) => { streamId: number; response: Promise<unknown> },
+  delayMs: number,
+): Promise<void> {
   let aborted: (reason: unknown) => void = () => undefined;
   const abortedP = new Promise<unknown>((r) => (aborted = r));
-  let started: () => void = () => undefined;
-  const startedP = new Promise<void>((r) => (started = r));
+  let ready: () => void = () => undefined;
+  const readyP = new Promise<void>((r) => (ready = r));
   await withServer(
     async (req, res) => {
       if (req.path === '/ok') {
@@ -270,22 +278,16 @@ test('a client that cancels mid-response: the handler is aborted, the connection
       req.signal.addEventListener('abort', () => {
         aborted(req.signal.reason);
       });
-      // Far more than the stream window: the response is mid-flight when the client gives up.
-      const chunk = pattern(64 * 1024);
-      res.write(chunk);
-      started();
-      while (!req.aborted) {
-        if (!res.write(chunk)) await res.drained();
-      }
+      await serve(req, res, ready);
     },
     async (server) => {
       const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
       try {
-        const slow = client.start('GET', '/endless');
-        const rejected = assert.rejects(slow.response, /gave up/);
-        await startedP;
-        await sleep(50);
-        assert.equal(client.cancel(slow.streamId, new Error('gave up')), true);
+        const req = start(client);
+        const rejected = assert.rejects(req.response, /gave up/);
+        await readyP;
+        if (delayMs > 0) await sleep(delayMs);
+        assert.equal(client.cancel(req.streamId, new Error('gave up')), true);
         await rejected;
         const reason = await Promise.race([
           abortedP,
@@ -301,6 +303,22 @@ test('a client that cancels mid-response: the handler is aborted, the connection
         await client.close();
       }
     },
+  );
+}
+
+test('a client that cancels mid-response: the handler is aborted, the connection carries on', async () => {
+  await cancelMidway(
+    async (req, res, ready) => {
+      // Far more than the stream window: the response is mid-flight when the client gives up.
+      const chunk = pattern(64 * 1024);
+      res.write(chunk);
+      ready();
+      while (!req.aborted) {
+        if (!res.write(chunk)) await res.drained();
+      }
+    },
+    (client) => client.start('GET', '/endless'),
+    50,
   );
 });
 
@@ -451,45 +469,11 @@ test('1,000 concurrent small requests, 10 times in a row on one connection', asy
   );
 });
 
-/** A UDP relay in front of `port` that drops every `dropEvery`-th datagram each way after the first 20. */
-async function lossyRelay(
-  port: number,
-  dropEvery: number,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const front = createSocket('udp4');
-  const back = createSocket('udp4');
-  let peer: { address: string; port: number } | undefined;
-  let up = 0;
-  let down = 0;
-  front.on('message', (m, rinfo) => {
-    peer = { address: rinfo.address, port: rinfo.port };
-    if (++up > 20 && up % dropEvery === 0) return;
-    back.send(m, port, '127.0.0.1');
-  });
-  back.on('message', (m) => {
-    if (++down > 20 && down % dropEvery === 0) return;
-    if (peer !== undefined) front.send(m, peer.port, peer.address);
-  });
-  await new Promise<void>((r) => front.bind(0, '127.0.0.1', r));
-  await new Promise<void>((r) => back.bind(0, '127.0.0.1', r));
-  return {
-    port: front.address().port,
-    close: async () => {
-      await new Promise<void>((r) => {
-        front.close(r);
-      });
-      await new Promise<void>((r) => {
-        back.close(r);
-      });
-    },
-  };
-}
-
 // 1 in 7 lost with a minimal congestion window costs a max_ack_delay (25 ms) or a PTO every few round
 // trips, so the bodies stay at 1 MiB (about 4 s each here); throughput under loss is the bench's business.
 test('through a relay losing every 7th datagram both ways: 500 requests and 1 MiB each way complete', async () => {
   await withServer(echo, async (server) => {
-    const relay = await lossyRelay(server.port, 7);
+    const relay = await lossyRelay(server.port, { toServer: 7, toClient: 7 });
     try {
       const client = await Http3Client.connect(
         '127.0.0.1',
@@ -573,48 +557,19 @@ test('a handler that throws answers 500; one that throws mid-body resets the str
 });
 
 test('a client that cancels mid-upload: the handler sees the abort, the connection carries on', async () => {
-  let aborted: (reason: unknown) => void = () => undefined;
-  const abortedP = new Promise<unknown>((r) => (aborted = r));
-  let reading: () => void = () => undefined;
-  const readingP = new Promise<void>((r) => (reading = r));
-  await withServer(
-    async (req, res) => {
-      if (req.path === '/ok') {
-        res.end('ok');
-        return;
-      }
-      req.signal.addEventListener('abort', () => {
-        aborted(req.signal.reason);
-      });
+  await cancelMidway(
+    async (req, res, ready) => {
       // Reads slowly, so most of the body is still on its way when the client gives up.
       let n = 0;
       for await (const chunk of req.body) {
         n += chunk.length;
-        reading();
+        ready();
         await sleep(5);
       }
       res.end(`read ${n}`);
     },
-    async (server) => {
-      const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions());
-      try {
-        const upload = client.start('POST', '/upload', [], pattern(8 * MIB));
-        const rejected = assert.rejects(upload.response, /gave up/);
-        await readingP;
-        assert.equal(client.cancel(upload.streamId, new Error('gave up')), true);
-        await rejected;
-        const reason = await Promise.race([
-          abortedP,
-          sleep(3000).then(() => {
-            throw new Error('handler never saw the cancel');
-          }),
-        ]);
-        assert.equal((reason as { code?: string }).code, 'ERR_STREAM_RESET');
-        assert.equal(Buffer.from((await client.request('GET', '/ok')).body).toString(), 'ok');
-      } finally {
-        await client.close();
-      }
-    },
+    (client) => client.start('POST', '/upload', [], pattern(8 * MIB)),
+    0,
   );
 });
 

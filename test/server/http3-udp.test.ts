@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -19,45 +18,12 @@ import type { QuicheClientConnection } from '../../src/transport/quic-quiche.js'
 import { selfSignedCert } from '../http3/tls.js';
 import { fdsBackTo, openFds } from '../support/traffic.js';
 import { quicheAvailable } from '../support/peers.js';
+import { lossyRelay } from '../support/udp.js';
 
 const MIB = 1024 * 1024;
 
 function clientOptions(extra: Partial<Http3ClientOptions> = {}): Http3ClientOptions {
   return { verifyPeer: false, serverName: 'localhost', ...extra };
-}
-
-/** A UDP relay in front of `port` that drops every `dropEvery`-th datagram the server sends (0: none). */
-async function lossyRelay(
-  port: number,
-  dropEvery: number,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const front = createSocket('udp4');
-  const back = createSocket('udp4');
-  let client: { address: string; port: number } | undefined;
-  let fromServer = 0;
-  front.on('message', (m, rinfo) => {
-    client = { address: rinfo.address, port: rinfo.port };
-    back.send(m, port, '127.0.0.1');
-  });
-  back.on('message', (m) => {
-    fromServer++;
-    // The first datagrams carry the handshake; loss there only costs a retransmission timer.
-    if (dropEvery > 0 && fromServer > 20 && fromServer % dropEvery === 0) return;
-    if (client !== undefined) front.send(m, client.port, client.address);
-  });
-  await new Promise<void>((r) => front.bind(0, '127.0.0.1', r));
-  await new Promise<void>((r) => back.bind(0, '127.0.0.1', r));
-  return {
-    port: front.address().port,
-    close: async () => {
-      await new Promise<void>((r) => {
-        front.close(r);
-      });
-      await new Promise<void>((r) => {
-        back.close(r);
-      });
-    },
-  };
 }
 
 /** Three trials of 200 concurrent GETs, each on a new client connection to `port`. */
@@ -107,7 +73,7 @@ test('200 concurrent GETs over UDP all complete, three trials in a row (plain an
     // Every 7th server datagram lost: a response whose FIN travelled alone in a lost packet was never
     // completed before the fix (6 or 7 of 200 per trial timed out).
     await t.test('through a relay dropping every 7th server datagram', async () => {
-      const relay = await lossyRelay(server.port, 7);
+      const relay = await lossyRelay(server.port, { toServer: 0, toClient: 7 });
       try {
         await concurrentTrials(relay.port, body);
       } finally {

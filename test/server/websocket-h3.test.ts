@@ -12,9 +12,10 @@ import type { WebSocket } from '../../src/server/websocket-socket.js';
 import { WebSocketRouter, type WebSocketRouteOptions } from '../../src/server/websocket.js';
 import { MemoryQuicPair } from '../../src/transport/quic-memory.js';
 import { connectQuiche } from '../../src/transport/quic-quiche.js';
+import { connectHayateQuic } from '../../src/transport/quic-udp.js';
 import { createServer } from '../../src/server/index.js';
 import { quicheAvailable } from '../support/peers.js';
-import { sleep, testCert } from '../support/traffic.js';
+import { fdsBackTo, openFds, sleep, testCert } from '../support/traffic.js';
 
 /** Runs the in-memory link continuously (deliveries happen only in `run`). */
 function pump(pair: MemoryQuicPair): () => void {
@@ -236,4 +237,72 @@ test('h3 over UDP (quiche): createServer({ http3 }) routes, connectWebSocketOver
     await quic.destroy();
     await server.close();
   }
+});
+
+test('h3 over UDP (hayate/quic): a clean close, a client abort mid-message, server close; descriptors back', async () => {
+  const fds0 = openFds();
+  const codes: number[] = [];
+  const server = createServer(
+    (_req, res) => {
+      res.end('plain');
+    },
+    { tls: testCert(), http3: { quicProvider: 'hayate', idleTimeoutMs: 5000 } },
+  );
+  server.onWebSocket('/echo', (ws) => {
+    ws.on('close', (c: number) => codes.push(c));
+    echo(ws);
+  });
+  const { port } = await server.listen(0, '127.0.0.1');
+  // One WebSocket per QUIC connection: connectWebSocketOverQuic reads the server's SETTINGS itself.
+  const quics: Array<Awaited<ReturnType<typeof connectHayateQuic>>> = [];
+  const open = async (): Promise<WebSocket> => {
+    const quic = await connectHayateQuic({
+      host: '127.0.0.1',
+      port,
+      serverName: 'localhost',
+      verifyPeer: false,
+      maxIdleTimeoutMs: 5000,
+    });
+    quics.push(quic);
+    return connectWebSocketOverQuic(quic, `https://localhost:${port}/echo`);
+  };
+  try {
+    const clean = await open();
+    assert.equal(clean.httpVersion, 'h3');
+    clean.send('over hayate/quic');
+    assert.equal((await nextMessage(clean)).text, 'over hayate/quic');
+    clean.close(4007, 'done');
+    assert.deepEqual([(await clean.closed).code, (await clean.closed).wasClean], [4007, true]);
+
+    const aborted = await open();
+    aborted
+      .sendStream(
+        (async function* () {
+          yield new Uint8Array(1000);
+          await sleep(1000);
+          yield new Uint8Array(1);
+        })(),
+      )
+      .catch(() => undefined);
+    await sleep(20);
+    aborted.terminate();
+    await waitFor(
+      () => `two server closes (are ${codes.join(', ')})`,
+      () => codes.length === 2,
+    );
+    assert.deepEqual(codes, [4007, 1006]);
+
+    // The listener carries on: a third WebSocket, then the server's close sends it 1001.
+    const last = await open();
+    last.send('still here');
+    assert.equal((await nextMessage(last)).text, 'still here');
+    await server.close();
+    assert.equal((await last.closed).code, 1001);
+    assert.equal(server.webSocketCount, 0);
+    assert.equal(server.connectionCount, 0);
+  } finally {
+    for (const q of quics) await q.destroy();
+    await server.close();
+  }
+  await fdsBackTo(fds0);
 });
