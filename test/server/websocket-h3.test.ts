@@ -2,7 +2,8 @@
  * WebSockets over HTTP/3 (RFC 9220) on the in-memory QUIC provider: the server's routes (WebSocketRouter
  * wrapped around a handler, as createServer does for its HTTP/3 listener) against the HTTP/3 client
  * (src/client/websocket-h3.ts): messages of every kind, permessage-deflate, close both ways, stream flow
- * control as backpressure, a client that resets its stream, and a server without routes.
+ * control as backpressure, a client that resets its stream, and a server without routes; then over real UDP
+ * through createServer, on quiche and on hayate/quic (aborts, server close, descriptors back to baseline).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
