@@ -44,8 +44,8 @@ export interface ClientOptions {
   /** Follow `Alt-Svc: h3` advertisements of `https:` origins over QUIC; default false. */
   readonly http3?: boolean;
   /**
-   * The QUIC implementation HTTP/3 runs on: `'quiche'` (default; the optional `@matrixai/quic` package) or
-   * `'hayate'` (hayate/quic, pure TypeScript).
+   * The QUIC implementation HTTP/3 runs on: `'hayate'` (default; hayate/quic, pure TypeScript) or
+   * `'quiche'` (the optional `@matrixai/quic` package, kept as a fallback).
    */
   readonly quicProvider?: 'quiche' | 'hayate';
   /** HTTP/1.1 connections per origin; default 6 (what browsers use). Requests beyond it wait. */
@@ -106,7 +106,7 @@ function resolveSettings(o: ClientOptions): Settings {
     tls: o.tls ?? {},
     http2PriorKnowledge: o.http2PriorKnowledge === true,
     http3: o.http3 === true,
-    quicProvider: o.quicProvider === 'hayate' ? 'hayate' : 'quiche',
+    quicProvider: o.quicProvider === 'quiche' ? 'quiche' : 'hayate',
     maxConnectionsPerOrigin: positive(
       'maxConnectionsPerOrigin',
       o.maxConnectionsPerOrigin,

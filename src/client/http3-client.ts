@@ -51,8 +51,8 @@ export interface Http3ClientOptions {
    */
   readonly connectTimeoutMs?: number;
   /**
-   * The QUIC implementation: `'quiche'` (default; the optional `@matrixai/quic` package) or `'hayate'`
-   * (hayate/quic, pure TypeScript).
+   * The QUIC implementation: `'hayate'` (default; hayate/quic, pure TypeScript) or `'quiche'` (the
+   * optional `@matrixai/quic` package, kept as a fallback).
    */
   readonly quicProvider?: 'quiche' | 'hayate';
 }
@@ -98,7 +98,7 @@ export class Http3Client {
 
   /** Opens a QUIC connection (ALPN h3) to `host:port`. */
   static async connect(host: string, port: number, options: Http3ClientOptions = {}): Promise<Http3Client> {
-    const connectQuic = options.quicProvider === 'hayate' ? connectHayateQuic : connectQuiche;
+    const connectQuic = options.quicProvider === 'quiche' ? connectQuiche : connectHayateQuic;
     const quicPending: Promise<ClientQuic> = connectQuic({
       host,
       port,

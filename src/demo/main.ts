@@ -1,6 +1,7 @@
 /**
  * `npm start`: the hayate demo server (`--help` lists the options). HTTP/1.1 and h2c on port 8080, h2 and
- * HTTP/1.1 over TLS on TCP 8443 and h3 on UDP 8443 (h3 runs on the optional @matrixai/quic, or on hayate/quic with `--quic=hayate`), each on
+ * HTTP/1.1 over TLS on TCP 8443 and h3 on UDP 8443 (on hayate/quic; `--quic=quiche` runs it on the optional
+ * @matrixai/quic instead), each on
  * 127.0.0.1 and ::1 so `localhost` works whichever address a client tries first. The certificate is kept
  * in a cache folder (src/demo/cert-cache.ts) and its SPKI hash printed with the Chromium command line that
  * trusts it, so a browser can be pointed at HTTP/3.
@@ -29,9 +30,9 @@ export interface DemoOptions {
   readonly transport?: 'auto' | 'native' | 'net';
   /** Serve TLS (h2 and HTTP/1.1 by ALPN) with this key and certificate instead of cleartext. */
   readonly tls?: { readonly key: string; readonly cert: string };
-  /** With `tls`: also serve HTTP/3 on UDP on the same port number (needs the optional @matrixai/quic). */
+  /** With `tls`: also serve HTTP/3 on UDP on the same port number. */
   readonly http3?: boolean;
-  /** The QUIC implementation under HTTP/3: `'quiche'` (default; @matrixai/quic) or `'hayate'` (hayate/quic). */
+  /** The QUIC implementation under HTTP/3: `'hayate'` (default; hayate/quic) or `'quiche'` (@matrixai/quic). */
   readonly quic?: QuicProviderName;
 }
 
@@ -211,7 +212,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Server> {
       ? { transport: options.transport ?? 'auto' }
       : {
           tls: options.tls,
-          http3: options.http3 === true ? { quicProvider: options.quic ?? 'quiche' } : false,
+          http3: options.http3 === true ? { quicProvider: options.quic ?? 'hayate' } : false,
         },
   );
   try {
@@ -234,7 +235,7 @@ export interface DemoConfig {
   /** TLS and HTTP/3 port; undefined with `--no-tls`. */
   readonly tlsPort: number | undefined;
   readonly http3: boolean;
-  /** The QUIC implementation under HTTP/3 (`--quic`); default `'quiche'`. */
+  /** The QUIC implementation under HTTP/3 (`--quic`); default `'hayate'`. */
   readonly quic?: QuicProviderName;
   readonly workers: number;
   readonly transport: 'auto' | 'native' | 'net';
@@ -252,8 +253,8 @@ options:
   --tls-port N      TLS (h2, HTTP/1.1) on TCP and h3 on UDP (env TLS_PORT; default 8443; 0 = any free port)
   --no-tls          no TLS and no HTTP/3 listener (also TLS_PORT=off)
   --no-http3        TLS without HTTP/3
-  --quic Q          the QUIC under HTTP/3: quiche (default; the optional @matrixai/quic) or hayate
-                    (hayate/quic, pure TypeScript) (env HAYATE_QUIC)
+  --quic Q          the QUIC under HTTP/3: hayate (default; hayate/quic, pure TypeScript) or quiche
+                    (the optional @matrixai/quic, a fallback) (env HAYATE_QUIC)
   --workers N       cleartext workers sharing --port (env WORKERS; default: one per core, 1 with --port 0)
   --transport T     auto, native or net (env HAYATE_TRANSPORT; default auto)
   --cert-dir DIR    where the self-signed certificate is kept across restarts
@@ -331,7 +332,7 @@ export function parseDemoArgs(
       `invalid transport ${JSON.stringify(transport)} (auto, native, net)`,
     );
   }
-  const quic = values.quic ?? env['HAYATE_QUIC'] ?? 'quiche';
+  const quic = values.quic ?? env['HAYATE_QUIC'] ?? 'hayate';
   if (quic !== 'quiche' && quic !== 'hayate') {
     throw new UsageError('ERR_DEMO_USAGE', `invalid QUIC ${JSON.stringify(quic)} (quiche, hayate)`);
   }
@@ -466,7 +467,7 @@ export async function runDemo(
             config.hosts,
             config.tlsPort ?? 0,
             config.hostsDefaulted,
-            (host, port) => startDemo({ host, port, tls, http3, quic: config.quic ?? 'quiche' }),
+            (host, port) => startDemo({ host, port, tls, http3, quic: config.quic ?? 'hayate' }),
             log,
           );
         let secure;

@@ -199,8 +199,8 @@ export interface ListenHttp3Options {
   /** QUIC idle timeout; default 30 s. */
   readonly idleTimeoutMs?: number;
   /**
-   * The QUIC implementation: `'quiche'` (default; the optional `@matrixai/quic` package) or `'hayate'`
-   * (hayate/quic, pure TypeScript, no dependency).
+   * The QUIC implementation: `'hayate'` (default; hayate/quic, pure TypeScript, no dependency) or
+   * `'quiche'` (the optional `@matrixai/quic` package, kept as a fallback; see README "HTTP/3").
    */
   readonly quicProvider?: QuicProviderName;
   /** Told of handler failures and response timeouts, as `createServer`'s `onError` (default: nothing). */
@@ -257,7 +257,7 @@ export function withAltSvc(handler: Handler, altSvc: string): Handler {
 export async function listenHttp3(options: ListenHttp3Options, handler: Handler): Promise<Http3Server> {
   const sessions = new Set<Http3Session>();
   const host = options.exchangeHost ?? standaloneHost(handler, options);
-  const listen = options.quicProvider === 'hayate' ? listenHayateQuic : listenQuiche;
+  const listen = options.quicProvider === 'quiche' ? listenQuiche : listenHayateQuic;
   const listener = await listen({
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.port === undefined ? {} : { port: options.port }),

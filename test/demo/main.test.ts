@@ -223,9 +223,9 @@ test('parseDemoArgs: defaults, environment variables and every option', () => {
     [0, 0, false, 1, 'native', '/certs'],
   );
   assert.equal((parseDemoArgs(['--no-tls'], {}) as DemoConfig).tlsPort, undefined);
-  assert.equal(d.quic, 'quiche');
-  assert.equal((parseDemoArgs(['--quic', 'hayate'], {}) as DemoConfig).quic, 'hayate');
-  assert.equal((parseDemoArgs([], { HAYATE_QUIC: 'hayate' }) as DemoConfig).quic, 'hayate');
+  assert.equal(d.quic, 'hayate');
+  assert.equal((parseDemoArgs(['--quic', 'quiche'], {}) as DemoConfig).quic, 'quiche');
+  assert.equal((parseDemoArgs([], { HAYATE_QUIC: 'quiche' }) as DemoConfig).quic, 'quiche');
   assert.equal(parseDemoArgs(['--help'], {}), 'help');
   assert.equal(parseDemoArgs(['-h'], {}), 'help');
 });
