@@ -204,6 +204,8 @@ export interface QuicConnectionStats {
   readonly mtuProbesAcked: number;
   /** Times DPLPMTUD fell back to 1200 bytes after a black hole (RFC 8899 §4.3). */
   readonly mtuBlackHoles: number;
+  /** 1-RTT key updates done, started by either side (RFC 9001 §6). */
+  readonly keyUpdates: number;
 }
 
 /** Connection IDs the connection adds to or removes from the endpoint's routing table. */
@@ -575,6 +577,7 @@ export class QuicConnectionCore {
       mtuProbesSent: this.mtuProbesSent,
       mtuProbesAcked: this.mtuProbesAcked,
       mtuBlackHoles: this.pmtud.blackHoles,
+      keyUpdates: this.keyUpdate.count,
     };
   }
 
@@ -1048,6 +1051,7 @@ export class QuicConnectionCore {
     const ku = this.keyUpdate;
     space.writeKeys = nextGenerationKeys(this.crypto, space.writeKeys!);
     ku.sendPhase ^= 1;
+    ku.count++;
     ku.sendPhaseStartPn = space.nextPn;
     ku.packetsWithWriteKeys = 0;
   }
@@ -2094,7 +2098,18 @@ export class QuicConnectionCore {
     const app = this.spaces[EncryptionLevel.OneRtt];
     if (this.isHandshakeConfirmed && this.pathChallenge === null && this.isAddressValidated) {
       const probe = this.pmtud.nextProbeBytes(nowMs);
-      if (probe > 0 && app.writeKeys !== null && !app.isDiscarded) return this.buildMtuProbe(probe, nowMs);
+      // RFC 8899 §3 (7): probes are congestion controlled. One larger than the window's room would block
+      // every packet after it until its ACK, which the peer may delay by max_ack_delay (RFC 9000 §13.2.1):
+      // it waits until the window has room for it.
+      const cc = this.recovery.congestion;
+      if (
+        probe > 0 &&
+        probe <= cc.congestionWindow - cc.bytesInFlight &&
+        app.writeKeys !== null &&
+        !app.isDiscarded
+      ) {
+        return this.buildMtuProbe(probe, nowMs);
+      }
     }
     // PTO probes go at BASE_PLPMTU: they then cross a path that turned into a black hole, and their ACK
     // declares the large packets lost so black hole detection sees them (RFC 8899 §4.3).
@@ -2656,6 +2671,8 @@ export class QuicConnectionCore {
     discardPrevAt: undefined as number | undefined,
     /** Packets protected with the current write keys (RFC 9001 §6.6 confidentiality limit). */
     packetsWithWriteKeys: 0,
+    /** Updates done (stats.keyUpdates). */
+    count: 0,
   };
 }
 

@@ -1,6 +1,7 @@
 /** UDP helpers for tests and benchmarks that start QUIC peers on loopback. */
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
+import { makeRng } from '../quic/sim/link.js';
 
 /** A UDP port free on 127.0.0.1 right now (bound and released). */
 export function freeUdpPort(): Promise<number> {
@@ -95,4 +96,109 @@ export async function lossyRelay(
       });
     },
   };
+}
+
+/** How {@link impairedRelay} treats datagrams, each way independently, from a seeded generator. */
+export interface RelayImpairment {
+  /** Fraction of datagrams dropped (0..1), the handshake's included. */
+  readonly lossRate: number;
+  /** Fraction of datagrams held back by `reorderDelayMs`, so later ones overtake them. */
+  readonly reorderRate: number;
+  readonly reorderDelayMs: number;
+  /** Seed of the generator, so a failing run can be replayed. */
+  readonly seed: number;
+  /** Calls `rebind()` once, when this many datagrams (both ways) were relayed. */
+  readonly rebindAfter?: number;
+}
+
+/** A running {@link impairedRelay}. */
+export interface ImpairedRelay {
+  readonly port: number;
+  /** Datagrams seen, dropped and held back, both ways together. */
+  readonly stats: { relayed: number; dropped: number; reordered: number };
+  /**
+   * Moves the relay's server-facing side to a new UDP port: to the server, the client's address changed
+   * (NAT rebinding, RFC 9000 §9.3), as a home router does when its mapping expires.
+   */
+  rebind(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A UDP relay on 127.0.0.1 in front of `port` that drops, reorders and moves: one client at a time (the last
+ * address that sent), datagrams the server sends go back to it.
+ */
+export async function impairedRelay(port: number, impairment: RelayImpairment): Promise<ImpairedRelay> {
+  const random = makeRng(impairment.seed);
+  const front = createSocket('udp4');
+  let back = createSocket('udp4');
+  let client: { address: string; port: number } | undefined;
+  const stats = { relayed: 0, dropped: 0, reordered: 0 };
+  const held = new Set<ReturnType<typeof setTimeout>>();
+  const retired = new Set<Socket>();
+  let closed = false;
+  const forward = (send: () => void): void => {
+    if (random() < impairment.lossRate) {
+      stats.dropped++;
+      return;
+    }
+    if (++stats.relayed === impairment.rebindAfter) void relay.rebind();
+    if (random() < impairment.reorderRate) {
+      stats.reordered++;
+      const timer = setTimeout(() => {
+        held.delete(timer);
+        if (!closed) send();
+      }, impairment.reorderDelayMs);
+      held.add(timer);
+      return;
+    }
+    send();
+  };
+  const toClient = (m: Buffer): void => {
+    forward(() => {
+      if (client !== undefined) front.send(m, client.port, client.address);
+    });
+  };
+  front.on('message', (m, rinfo) => {
+    client = { address: rinfo.address, port: rinfo.port };
+    const via = back;
+    forward(() => {
+      via.send(m, port, '127.0.0.1');
+    });
+  });
+  back.on('message', toClient);
+  await new Promise<void>((r) => front.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => back.bind(0, '127.0.0.1', r));
+  const closeSocket = (s: Socket): Promise<void> =>
+    new Promise<void>((r) => {
+      s.close(r);
+    });
+  const relay: ImpairedRelay = {
+    port: front.address().port,
+    stats,
+    rebind: async () => {
+      const next = createSocket('udp4');
+      next.on('message', toClient);
+      await new Promise<void>((r) => next.bind(0, '127.0.0.1', r));
+      const old = back;
+      back = next;
+      // The old mapping lingers a moment, as NATs' do: datagrams already on their way still get through.
+      retired.add(old);
+      const timer = setTimeout(() => {
+        held.delete(timer);
+        if (retired.delete(old)) void closeSocket(old);
+      }, 200);
+      held.add(timer);
+    },
+    close: async () => {
+      closed = true;
+      for (const t of held) clearTimeout(t);
+      held.clear();
+      await closeSocket(front);
+      await closeSocket(back);
+      for (const s of retired) await closeSocket(s);
+      retired.clear();
+    },
+  };
+  return relay;
 }
