@@ -20,6 +20,8 @@ import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { createServer, runWorkers, serveStatic, type Server, type WorkerGroup } from '../server/index.js';
 import type { Handler, ServerRequest, ServerResponse } from '../server/types.js';
 import type { QuicProviderName } from '../server/http3.js';
+import type { WebSocket } from '../server/websocket-socket.js';
+import type { WebSocketMessageEvent } from '../websocket/connection.js';
 import { findPackageRoot } from '../transport/binding.js';
 import { defaultCertDir, loadOrCreateCertificate } from './cert-cache.js';
 
@@ -203,6 +205,13 @@ export function demoHandler(where: () => Listening): Handler {
   };
 }
 
+/** The `/ws/echo` route: every message goes back as it came (text as text, binary as binary). */
+function echoWebSocket(ws: WebSocket): void {
+  ws.on('message', (m: WebSocketMessageEvent) => {
+    ws.send(m.isBinary ? m.data : m.text);
+  });
+}
+
 /** Starts one demo server in this thread; resolves once it listens (port 0 picks a free port). */
 export async function startDemo(options: DemoOptions = {}): Promise<Server> {
   let at: Listening = { port: 0, transport: '?' };
@@ -215,6 +224,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Server> {
           http3: options.http3 === true ? { quicProvider: options.quic ?? 'hayate' } : false,
         },
   );
+  // `/ws/echo`: a WebSocket echo on every protocol the server speaks (live.html opens it).
+  s.onWebSocket('/ws/echo', echoWebSocket, { perMessageDeflate: true });
   try {
     const a = await s.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
     at = { port: a.port, transport: a.transport };

@@ -548,3 +548,49 @@ function canBindPort(host: string, p: number): Promise<boolean> {
     );
   });
 }
+
+test('/ws/echo echoes text and binary over HTTP/1.1, h2c and h2 over TLS; live.html is served', async (t) => {
+  const { connectWebSocket } = await import('../../src/client/websocket.js');
+  const echo = async (url: string, options: Parameters<typeof connectWebSocket>[1] = {}) => {
+    const ws = await connectWebSocket(url, options);
+    const got: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      ws.on('message', (m: { isBinary: boolean; text: string; data: Uint8Array }) => {
+        got.push(m.isBinary ? `binary:${Buffer.from(m.data).toString()}` : m.text);
+        if (got.length === 3) resolve();
+      });
+    });
+    ws.send('hello');
+    ws.send(new TextEncoder().encode('bytes'));
+    ws.send('x'.repeat(70_000));
+    await done;
+    ws.close(1000, 'bye');
+    const closed = await ws.closed;
+    return { got, closed, httpVersion: ws.httpVersion };
+  };
+  const h1 = await echo(`ws://127.0.0.1:${port}/ws/echo`);
+  assert.deepEqual(h1.got, ['hello', 'binary:bytes', 'x'.repeat(70_000)]);
+  assert.equal(h1.closed.code, 1000);
+  assert.equal(h1.httpVersion, 'http/1.1');
+  const h2c = await echo(`ws://127.0.0.1:${port}/ws/echo`, { httpVersion: 'h2' });
+  assert.deepEqual(h2c.got, ['hello', 'binary:bytes', 'x'.repeat(70_000)]);
+  assert.equal(h2c.httpVersion, 'h2');
+  const page = await get('/live.html');
+  assert.equal(page.status, 200);
+  assert.match(page.text, /\/ws\/echo/);
+  const { requirePeer } = await import('../support/peers.js');
+  if (requirePeer('openssl', 'apt-get install openssl') === undefined) {
+    t.skip('openssl missing');
+    return;
+  }
+  const { selfSignedCertificate } = await import('../../src/server/cert.js');
+  const tls = selfSignedCertificate();
+  const secure = await startDemo({ port: 0, tls });
+  try {
+    const h2 = await echo(`wss://localhost:${secure.address?.port ?? 0}/ws/echo`, { tls: { ca: tls.cert } });
+    assert.deepEqual(h2.got, ['hello', 'binary:bytes', 'x'.repeat(70_000)]);
+    assert.equal(h2.httpVersion, 'h2');
+  } finally {
+    await secure.close();
+  }
+});
