@@ -112,6 +112,14 @@ export class Http3WebTransportSession implements WebTransportSession {
     // Nothing to do at this layer.
   }
 
+  /**
+   * True while `streamId` is one of this session's streams with a direction still open: how a binding with
+   * several sessions on one connection routes `webtransportData`, which names only the stream.
+   */
+  hasStream(streamId: number): boolean {
+    return this.streams.has(streamId);
+  }
+
   // ---------------------------------------------------------------- actions
 
   /** Opens a bidirectional stream (signal 0x41); returns its QUIC stream id. */
