@@ -53,6 +53,8 @@ interface Seen {
 
 /** RFC 9000 §2.1: bit 0x2 of a stream id is set on unidirectional streams. */
 const isBidi = (streamId: number): boolean => (streamId & 2) === 0;
+/** RFC 9000 §2.1: bit 0x1 is clear on client-initiated streams. */
+const isClientBidi = (streamId: number): boolean => (streamId & 3) === 0;
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -68,8 +70,8 @@ function serverLogic(seen: Seen[]): {
   onEvent: (s: Http3WebTransportSession, e: WebTransportEvent) => void;
 } {
   const bySession = new Map<Http3WebTransportSession, Seen>();
-  /** Text of the unidirectional streams still being read, by session and stream (ids repeat across sessions). */
-  const uniText = new Map<string, string>();
+  /** Text of the streams still being read, by session and stream (stream ids repeat across sessions). */
+  const texts = new Map<string, string>();
   return {
     onSession(s, r) {
       const entry: Seen = {
@@ -80,6 +82,9 @@ function serverLogic(seen: Seen[]): {
       };
       seen.push(entry);
       bySession.set(s, entry);
+      // A bidirectional stream of the server's own, which the page answers on.
+      const b = s.openBidiStream();
+      s.sendStream(b, bytes('server bidi'), true);
     },
     onEvent(s, e) {
       const entry = bySession.get(s)!;
@@ -87,24 +92,32 @@ function serverLogic(seen: Seen[]): {
         case 'stream':
           entry.log.push(`stream ${e.bidirectional ? 'bidi' : 'uni'}`);
           break;
-        case 'data':
-          if (isBidi(e.streamId)) {
+        case 'data': {
+          const key = `${seen.indexOf(entry)}/${e.streamId}`;
+          if (isClientBidi(e.streamId)) {
+            if (text(e.data) === 'reset me') {
+              entry.log.push('reset me');
+              s.resetStream(e.streamId, 77);
+              break;
+            }
             entry.bidiBytes += e.data.length;
             // Lifetime: the event's view dies with this call; the session sends by reference.
             s.sendStream(e.streamId, e.data.slice());
           } else {
-            const key = `${seen.indexOf(entry)}/${e.streamId}`;
-            uniText.set(key, (uniText.get(key) ?? '') + text(e.data));
+            texts.set(key, (texts.get(key) ?? '') + text(e.data));
           }
           break;
-        case 'end':
-          if (isBidi(e.streamId)) {
+        }
+        case 'end': {
+          const key = `${seen.indexOf(entry)}/${e.streamId}`;
+          const t = texts.get(key) ?? '';
+          texts.delete(key);
+          if (isClientBidi(e.streamId)) {
             entry.log.push(`bidi end ${entry.bidiBytes}`);
             s.sendStream(e.streamId, new Uint8Array(0), true);
+          } else if (isBidi(e.streamId)) {
+            entry.log.push(`answer ${t}`);
           } else {
-            const key = `${seen.indexOf(entry)}/${e.streamId}`;
-            const t = uniText.get(key) ?? '';
-            uniText.delete(key);
             entry.log.push(`uni ${t}`);
             if (t === 'close me') {
               s.close(4242, 'server bye');
@@ -114,6 +127,7 @@ function serverLogic(seen: Seen[]): {
             }
           }
           break;
+        }
         case 'datagram':
           entry.log.push(`datagram ${text(e.data)}`);
           s.sendDatagram(bytes(`echo: ${text(e.data)}`));
@@ -148,12 +162,14 @@ interface WtPage {
     readonly closed: Promise<{ closeCode: number; reason: string }>;
     readonly datagrams: WtStreamPair;
     readonly incomingUnidirectionalStreams: ReadableStream<ReadableStream<Uint8Array>>;
+    readonly incomingBidirectionalStreams: ReadableStream<WtStreamPair>;
     createBidirectionalStream(): Promise<WtStreamPair>;
     createUnidirectionalStream(): Promise<WritableStream<Uint8Array>>;
     close(info: { closeCode: number; reason: string }): void;
   };
   readonly crypto: { readonly subtle: { digest(alg: string, data: Uint8Array): Promise<ArrayBuffer> } };
   readonly isSecureContext: boolean;
+  WebTransportError: new (init: { streamErrorCode: number }) => Error;
 }
 
 /** What the page reports of the first session. */
@@ -162,6 +178,8 @@ interface ExchangeReport {
   echo: { bytes: number; sha256: string };
   sentSha256: string;
   uniFromServer: string;
+  bidiFromServer: string;
+  resetCode: number;
   datagramEcho: string;
   datagramTries: number;
   closed: { closeCode: number; reason: string };
@@ -215,6 +233,26 @@ async function pageExchange(url: string, hash: number[], size: number): Promise<
   if (first.done) throw new Error('no incoming unidirectional stream');
   const uniFromServer = new TextDecoder().decode(await readAll(first.value));
 
+  // The server's own bidirectional stream: read it to its end, answer on it.
+  const incomingBidi = await wt.incomingBidirectionalStreams.getReader().read();
+  if (incomingBidi.done) throw new Error('no incoming bidirectional stream');
+  const bidiFromServer = new TextDecoder().decode(await readAll(incomingBidi.value.readable));
+  const answer = incomingBidi.value.writable.getWriter();
+  await answer.write(new TextEncoder().encode('page answer'));
+  await answer.close();
+
+  // Resets both ways, with application codes (Chromium's API takes 0-255, draft-02's range).
+  const doomed = await wt.createBidirectionalStream();
+  const doomedWriter = doomed.writable.getWriter();
+  await doomedWriter.write(new TextEncoder().encode('reset me'));
+  let resetCode = -1;
+  try {
+    await readAll(doomed.readable);
+  } catch (err) {
+    resetCode = (err as { streamErrorCode: number }).streamErrorCode;
+  }
+  await doomedWriter.abort(new g.WebTransportError({ streamErrorCode: 42 }));
+
   // Datagrams are unreliable: resend until the echo arrives (a few tries at most on loopback).
   const dgReader = wt.datagrams.readable.getReader();
   const dgWriter = wt.datagrams.writable.getWriter();
@@ -241,6 +279,8 @@ async function pageExchange(url: string, hash: number[], size: number): Promise<
     echo: { bytes: echo.length, sha256: await hex(echo) },
     sentSha256: await hex(body),
     uniFromServer,
+    bidiFromServer,
+    resetCode,
     datagramEcho,
     datagramTries: tries,
     closed: { closeCode: closed.closeCode, reason: closed.reason },
@@ -328,6 +368,8 @@ test(
       assert.equal(report.secure, true);
       assert.deepEqual(report.echo, { bytes: ECHO_BYTES, sha256: report.sentSha256 });
       assert.equal(report.uniFromServer, 'server got: hello from the page');
+      assert.equal(report.bidiFromServer, 'server bidi');
+      assert.equal(report.resetCode, 77);
       assert.equal(report.datagramEcho, 'echo: ping');
       assert.deepEqual(report.closed, { closeCode: 7, reason: 'page bye' });
 
@@ -344,16 +386,22 @@ test(
       const [a, b] = seen as [Seen, Seen];
       assert.equal(a.path, '/wt');
       assert.equal(a.origin, pageOrigin);
-      assert.deepEqual(
-        a.log.filter((l) => !l.startsWith('datagram')),
-        [
-          'stream bidi',
-          `bidi end ${ECHO_BYTES}`,
-          'stream uni',
-          'uni hello from the page',
-          'closed 7 page bye remote',
-        ],
-      );
+      // Each step waited for the previous one's answer, except the page's answer on the server's stream and
+      // the next stream, which QUIC may deliver in either order.
+      const lines = a.log.filter((l) => !l.startsWith('datagram'));
+      const answerAt = lines.indexOf('answer page answer');
+      assert.ok(answerAt >= 4 && answerAt <= 6, lines.join(' | '));
+      lines.splice(answerAt, 1);
+      assert.deepEqual(lines, [
+        'stream bidi',
+        `bidi end ${ECHO_BYTES}`,
+        'stream uni',
+        'uni hello from the page',
+        'stream bidi',
+        'reset me',
+        'streamReset 42',
+        'closed 7 page bye remote',
+      ]);
       const pings = a.log.filter((l) => l.startsWith('datagram'));
       assert.ok(pings.length >= 1 && pings.length <= report.datagramTries, pings.join());
       assert.ok(
