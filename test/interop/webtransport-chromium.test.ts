@@ -10,13 +10,12 @@
  * missing fails in CI and skips with a printed reason elsewhere.
  */
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { selfSignedCertificate } from '../../src/server/cert.js';
+import { selfSignedCertificate, webTransportCertificateHash } from '../../src/server/cert.js';
 import type { WebTransportEvent } from '../../src/webtransport/events.js';
 import type { Http3WebTransportSession } from '../../src/webtransport/http3-session.js';
 import { importChromium, launchChromium } from '../support/chromium.js';
@@ -330,7 +329,8 @@ test(
     }
     const fdBaseline = openFds();
     const tls = selfSignedCertificate();
-    const hash = [...createHash('sha256').update(new X509Certificate(tls.cert).raw).digest()];
+    // The page gets the hash as plain numbers (puppeteer serializes arguments as JSON).
+    const hash = [...webTransportCertificateHash(tls.cert).value];
     const seen: Seen[] = [];
     const logic = serverLogic(seen);
     const server: WtH3Server = await listenWebTransportH3({
