@@ -5,9 +5,10 @@
  *
  * The server side is the test-only binding (test/webtransport/h3-chromium-binding.ts) over
  * `Http3WebTransportSession`. One session exchanges a 256 KiB bidirectional echo, a unidirectional stream
- * each way and datagrams both ways, then the page closes it with a code and reason the server sees; a
- * second session is closed by the server and the page sees its code and reason. Chromium or puppeteer-core
- * missing fails in CI and skips with a printed reason elsewhere.
+ * each way, a bidirectional stream the server opens, resets with codes both ways and datagrams both ways,
+ * then the page closes it with a code and reason the server sees; a second session is closed by the server
+ * and the page sees its code and reason. The same runs again through a UDP relay that drops every 25th
+ * datagram each way. Chromium or puppeteer-core missing fails in CI and skips with a printed reason elsewhere.
  */
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
@@ -21,6 +22,7 @@ import type { Http3WebTransportSession } from '../../src/webtransport/http3-sess
 import { importChromium, launchChromium } from '../support/chromium.js';
 import type { Launch, LaunchedChromium } from '../support/chromium.js';
 import { fdsBackTo, openFds, sleep } from '../support/traffic.js';
+import { lossyRelay } from '../support/udp.js';
 import { isCI } from '../support/vectors.js';
 import { listenWebTransportH3, type WtH3Server } from '../webtransport/h3-chromium-binding.js';
 
@@ -319,6 +321,118 @@ function webTransportNetLog(path: string): string[] {
   }
 }
 
+/**
+ * Runs both sessions against a fresh server, directly or through a relay that drops every `dropEvery`-th
+ * datagram each way after the handshake, and checks what the page and the server saw.
+ */
+async function runChromium(launch: Launch, dropEvery: number): Promise<void> {
+  const fdBaseline = openFds();
+  const tls = selfSignedCertificate();
+  // The page gets the hash as plain numbers (puppeteer serializes arguments as JSON).
+  const hash = [...webTransportCertificateHash(tls.cert).value];
+  const seen: Seen[] = [];
+  const logic = serverLogic(seen);
+  const server: WtH3Server = await listenWebTransportH3({
+    key: tls.key,
+    cert: tls.cert,
+    paths: ['/wt'],
+    // Chromium drops a WebTransport connection silently (no CONNECTION_CLOSE): the idle timeout frees it.
+    idleTimeoutMs: IDLE_TIMEOUT_MS,
+    onSession: (s, r) => {
+      logic.onSession(s, r);
+    },
+    onEvent: (s, e) => {
+      logic.onEvent(s, e);
+    },
+  });
+  // A page on http://127.0.0.1 is a secure context, where WebTransport exists.
+  const web: HttpServer = createHttpServer((_req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end('<!doctype html><title>wt</title><p>wt</p>');
+  });
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  const pageOrigin = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+  const relay =
+    dropEvery > 0 ? await lossyRelay(server.port, { toServer: dropEvery, toClient: dropEvery }) : undefined;
+  let netLog = '';
+  let chromium: LaunchedChromium | undefined;
+  let isPassed = false;
+  try {
+    chromium = await launchChromium(launch, 'hayate-wt-chromium-', (profile) => {
+      netLog = join(profile, 'netlog.json');
+      return [`--log-net-log=${netLog}`, '--net-log-capture-mode=Everything'];
+    });
+    const page = await chromium.browser.newPage();
+    await page.goto(`${pageOrigin}/`);
+    const url = `https://127.0.0.1:${relay?.port ?? server.port}/wt`;
+    const report = await page.evaluate(pageExchange, url, hash, ECHO_BYTES);
+    assert.equal(report.secure, true);
+    assert.deepEqual(report.echo, { bytes: ECHO_BYTES, sha256: report.sentSha256 });
+    assert.equal(report.uniFromServer, 'server got: hello from the page');
+    assert.equal(report.bidiFromServer, 'server bidi');
+    assert.equal(report.resetCode, 77);
+    assert.equal(report.datagramEcho, 'echo: ping');
+    assert.deepEqual(report.closed, { closeCode: 7, reason: 'page bye' });
+
+    assert.deepEqual(server.errors, []);
+    const byServer = await page.evaluate(pageServerClose, url, hash);
+    assert.deepEqual(byServer, { closeCode: 4242, reason: 'server bye' });
+
+    // The server's view, once the page's close has arrived.
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && seen.some((s) => !s.log.some((l) => l.startsWith('closed')))) {
+      await sleep(20);
+    }
+    assert.equal(seen.length, 2);
+    const [a, b] = seen as [Seen, Seen];
+    assert.equal(a.path, '/wt');
+    assert.equal(a.origin, pageOrigin);
+    // Each step waited for the previous one's answer, except the page's answer on the server's stream and
+    // the next stream, which QUIC may deliver in either order.
+    const lines = a.log.filter((l) => !l.startsWith('datagram'));
+    const answerAt = lines.indexOf('answer page answer');
+    assert.ok(answerAt >= 4 && answerAt <= 6, lines.join(' | '));
+    lines.splice(answerAt, 1);
+    assert.deepEqual(lines, [
+      'stream bidi',
+      `bidi end ${ECHO_BYTES}`,
+      'stream uni',
+      'uni hello from the page',
+      'stream bidi',
+      'reset me',
+      'streamReset 42',
+      'closed 7 page bye remote',
+    ]);
+    const pings = a.log.filter((l) => l.startsWith('datagram'));
+    assert.ok(pings.length >= 1 && pings.length <= report.datagramTries, pings.join());
+    assert.ok(
+      pings.every((l) => l === 'datagram ping'),
+      pings.join(),
+    );
+    assert.deepEqual(b.log, ['stream uni', 'uni close me', 'closed 4242 server bye local']);
+    isPassed = true;
+  } finally {
+    if (server.errors.length > 0) console.log('# server errors:', server.errors);
+    await chromium?.close(!isPassed);
+    if (!isPassed && netLog !== '' && existsSync(netLog)) {
+      console.log(`# Chromium net log kept at ${netLog}:`);
+      for (const l of webTransportNetLog(netLog).slice(0, 40)) console.log(`#   ${l}`);
+    }
+    // Chromium left its QUIC connections without CONNECTION_CLOSE: they end at the server's idle timeout.
+    const deadline = Date.now() + 2 * IDLE_TIMEOUT_MS;
+    while (server.connectionCount > 0 && Date.now() < deadline) await sleep(20);
+    assert.equal(server.connectionCount, 0);
+    await server.close();
+    await relay?.close();
+    await new Promise<void>((resolve) => {
+      web.close(() => {
+        resolve();
+      });
+    });
+    await fdsBackTo(fdBaseline);
+  }
+}
+
 test(
   'Chromium WebTransport over HTTP/3 on hayate/quic with serverCertificateHashes: streams, datagrams, closes',
   { timeout: 90_000 },
@@ -327,107 +441,14 @@ test(
       t.skip(missing);
       return;
     }
-    const fdBaseline = openFds();
-    const tls = selfSignedCertificate();
-    // The page gets the hash as plain numbers (puppeteer serializes arguments as JSON).
-    const hash = [...webTransportCertificateHash(tls.cert).value];
-    const seen: Seen[] = [];
-    const logic = serverLogic(seen);
-    const server: WtH3Server = await listenWebTransportH3({
-      key: tls.key,
-      cert: tls.cert,
-      paths: ['/wt'],
-      // Chromium drops a WebTransport connection silently (no CONNECTION_CLOSE): the idle timeout frees it.
-      idleTimeoutMs: IDLE_TIMEOUT_MS,
-      onSession: (s, r) => {
-        logic.onSession(s, r);
-      },
-      onEvent: (s, e) => {
-        logic.onEvent(s, e);
-      },
-    });
-    // A page on http://127.0.0.1 is a secure context, where WebTransport exists.
-    const web: HttpServer = createHttpServer((_req, res) => {
-      res.setHeader('content-type', 'text/html; charset=utf-8');
-      res.end('<!doctype html><title>wt</title><p>wt</p>');
-    });
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    const pageOrigin = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
-    let netLog = '';
-    let chromium: LaunchedChromium | undefined;
-    let isPassed = false;
-    try {
-      chromium = await launchChromium(launchBrowser, 'hayate-wt-chromium-', (profile) => {
-        netLog = join(profile, 'netlog.json');
-        return [`--log-net-log=${netLog}`, '--net-log-capture-mode=Everything'];
-      });
-      const page = await chromium.browser.newPage();
-      await page.goto(`${pageOrigin}/`);
-      const url = `https://127.0.0.1:${server.port}/wt`;
-      const report = await page.evaluate(pageExchange, url, hash, ECHO_BYTES);
-      assert.equal(report.secure, true);
-      assert.deepEqual(report.echo, { bytes: ECHO_BYTES, sha256: report.sentSha256 });
-      assert.equal(report.uniFromServer, 'server got: hello from the page');
-      assert.equal(report.bidiFromServer, 'server bidi');
-      assert.equal(report.resetCode, 77);
-      assert.equal(report.datagramEcho, 'echo: ping');
-      assert.deepEqual(report.closed, { closeCode: 7, reason: 'page bye' });
-
-      assert.deepEqual(server.errors, []);
-      const byServer = await page.evaluate(pageServerClose, url, hash);
-      assert.deepEqual(byServer, { closeCode: 4242, reason: 'server bye' });
-
-      // The server's view, once the page's close has arrived.
-      const deadline = Date.now() + 5000;
-      while (Date.now() < deadline && seen.some((s) => !s.log.some((l) => l.startsWith('closed')))) {
-        await sleep(20);
-      }
-      assert.equal(seen.length, 2);
-      const [a, b] = seen as [Seen, Seen];
-      assert.equal(a.path, '/wt');
-      assert.equal(a.origin, pageOrigin);
-      // Each step waited for the previous one's answer, except the page's answer on the server's stream and
-      // the next stream, which QUIC may deliver in either order.
-      const lines = a.log.filter((l) => !l.startsWith('datagram'));
-      const answerAt = lines.indexOf('answer page answer');
-      assert.ok(answerAt >= 4 && answerAt <= 6, lines.join(' | '));
-      lines.splice(answerAt, 1);
-      assert.deepEqual(lines, [
-        'stream bidi',
-        `bidi end ${ECHO_BYTES}`,
-        'stream uni',
-        'uni hello from the page',
-        'stream bidi',
-        'reset me',
-        'streamReset 42',
-        'closed 7 page bye remote',
-      ]);
-      const pings = a.log.filter((l) => l.startsWith('datagram'));
-      assert.ok(pings.length >= 1 && pings.length <= report.datagramTries, pings.join());
-      assert.ok(
-        pings.every((l) => l === 'datagram ping'),
-        pings.join(),
-      );
-      assert.deepEqual(b.log, ['stream uni', 'uni close me', 'closed 4242 server bye local']);
-      isPassed = true;
-    } finally {
-      if (server.errors.length > 0) console.log('# server errors:', server.errors);
-      await chromium?.close(!isPassed);
-      if (!isPassed && netLog !== '' && existsSync(netLog)) {
-        console.log(`# Chromium net log kept at ${netLog}:`);
-        for (const l of webTransportNetLog(netLog).slice(0, 40)) console.log(`#   ${l}`);
-      }
-      // Chromium left its QUIC connections without CONNECTION_CLOSE: they end at the server's idle timeout.
-      const deadline = Date.now() + 2 * IDLE_TIMEOUT_MS;
-      while (server.connectionCount > 0 && Date.now() < deadline) await sleep(20);
-      assert.equal(server.connectionCount, 0);
-      await server.close();
-      await new Promise<void>((resolve) => {
-        web.close(() => {
-          resolve();
-        });
-      });
-      await fdsBackTo(fdBaseline);
-    }
+    await runChromium(launchBrowser, 0);
   },
 );
+
+test('the same through a relay that drops every 25th datagram each way', { timeout: 90_000 }, async (t) => {
+  if (launchBrowser === undefined) {
+    t.skip(missing);
+    return;
+  }
+  await runChromium(launchBrowser, 25);
+});
