@@ -62,6 +62,9 @@ class WtH3Binding {
   private readonly conn: Http3Connection;
   private readonly sessions = new Map<number, Http3WebTransportSession>();
   private readonly early: Http3WebTransportEvent[] = [];
+  /** Streams in `early`, and the CONNECT streams of sessions that ended. */
+  private readonly earlyStreams = new Set<number>();
+  private readonly endedSessions = new Set<number>();
   private readonly flushFn = (): void => {
     this.flush();
   };
@@ -190,7 +193,10 @@ class WtH3Binding {
     }
     for (const [id, s] of this.sessions) {
       for (let e = s.nextEvent(); e !== null; e = s.nextEvent()) this.options.onEvent(s, e, this.flushFn);
-      if (s.isClosed) this.sessions.delete(id);
+      if (s.isClosed) {
+        this.sessions.delete(id);
+        this.endedSessions.add(id);
+      }
     }
   }
 
@@ -199,18 +205,25 @@ class WtH3Binding {
     if (w.type === 'webtransportStream') {
       const s = this.sessions.get(w.sessionId);
       if (s !== undefined) {
+        this.earlyStreams.delete(w.streamId);
         s.receiveStream(w.streamId, w.bidirectional);
         return;
       }
-    } else {
-      const s = this.sessionOf(w.streamId);
-      if (s !== undefined) {
-        s.receiveStreamData(w.streamId, w.data, w.fin);
-        return;
-      }
+      // A session that already ended gets nothing more (its streams are not wanted).
+      if (this.endedSessions.has(w.sessionId)) return;
+      if (this.early.length >= MAX_EARLY_EVENTS) return;
+      this.earlyStreams.add(w.streamId);
+      this.early.push(w);
+      return;
     }
-    if (this.early.length >= MAX_EARLY_EVENTS) return;
-    this.early.push(w.type === 'webtransportData' ? { ...w, data: w.data.slice() } : w);
+    const s = this.sessionOf(w.streamId);
+    if (s !== undefined) {
+      s.receiveStreamData(w.streamId, w.data, w.fin);
+      return;
+    }
+    // Data of a stream that waits for its session waits too; data of a stream no session has is dropped.
+    if (!this.earlyStreams.has(w.streamId) || this.early.length >= MAX_EARLY_EVENTS) return;
+    this.early.push({ ...w, data: w.data.slice() });
   }
 
   private sessionOf(streamId: number): Http3WebTransportSession | undefined {
