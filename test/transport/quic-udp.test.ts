@@ -200,6 +200,57 @@ test('a ClientHello over two Initial packets: onConnection still sees ALPN and D
   );
 });
 
+test('a ClientHello that never completes: the connection is never announced and ends at the handshake timeout', async () => {
+  const fds = openFds();
+  const tls = testCert();
+  let announced = 0;
+  const listener = await listenHayateQuic({
+    key: tls.key,
+    cert: tls.cert,
+    limits: { handshakeTimeoutMs: 400 },
+    onConnection: () => {
+      announced++;
+    },
+  });
+  // A relay that passes only the client's first datagram: the second half of its ClientHello never arrives.
+  const relay = createSocket('udp4');
+  const back = createSocket('udp4');
+  let passed = 0;
+  relay.on('message', (m) => {
+    if (passed++ === 0) back.send(m, listener.port, '127.0.0.1');
+  });
+  await new Promise<void>((r) => relay.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => back.bind(0, '127.0.0.1', r));
+  try {
+    const longNames = ['a', 'b', 'c', 'd', 'e', 'f'].map((ch) => ch.repeat(250));
+    await assert.rejects(
+      connectHayateQuic({
+        host: '127.0.0.1',
+        port: relay.address().port,
+        serverName: 'localhost',
+        ca: tls.cert,
+        alpn: [...longNames, 'h3'],
+        limits: { handshakeTimeoutMs: 400 },
+      }),
+      { code: 'ERR_QUIC_HANDSHAKE' },
+    );
+    const deadline = Date.now() + 3000;
+    while (listener.connectionCount > 0 && Date.now() < deadline) await sleep(10);
+    assert.equal(listener.connectionCount, 0, 'the half-open connection ended');
+    assert.equal(announced, 0, 'never handed to onConnection');
+    assert.ok(passed >= 2, `the client sent ${passed} datagrams`);
+  } finally {
+    await listener.close();
+    await new Promise<void>((r) => {
+      relay.close(r);
+    });
+    await new Promise<void>((r) => {
+      back.close(r);
+    });
+  }
+  await fdsBackTo(fds);
+});
+
 test('a certificate the client does not trust fails connect; nothing is left open', async () => {
   const fds = openFds();
   const timers = timerCount();
