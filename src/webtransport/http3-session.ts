@@ -99,6 +99,11 @@ export class Http3WebTransportSession implements WebTransportSession {
     return this.isDrainingFlag;
   }
 
+  /** Whether `streamId` is one of this session's streams with a direction still open. */
+  hasStream(streamId: number): boolean {
+    return this.streams.has(streamId);
+  }
+
   /** Open while not closed or draining; QUIC's MAX_STREAMS is the provider's to enforce. */
   canOpenStream(): boolean {
     return !this.isClosedFlag && !this.isDrainingFlag;
@@ -110,14 +115,6 @@ export class Http3WebTransportSession implements WebTransportSession {
    */
   consumed(): void {
     // Nothing to do at this layer.
-  }
-
-  /**
-   * True while `streamId` is one of this session's streams with a direction still open: how a binding with
-   * several sessions on one connection routes `webtransportData`, which names only the stream.
-   */
-  hasStream(streamId: number): boolean {
-    return this.streams.has(streamId);
   }
 
   // ---------------------------------------------------------------- actions
