@@ -43,8 +43,12 @@ export type { Http2ServerOptions } from './http2.js';
 export { h2cUpgradeHandler, matchPreface } from './http2-select.js';
 export { listenHttp2 } from './http2-server.js';
 export type { Http2Server, ListenHttp2Options } from './http2-server.js';
-export { selfSignedCertificate } from './cert.js';
-export type { SelfSignedCertificate } from './cert.js';
+export {
+  WEBTRANSPORT_CERT_MAX_VALIDITY_MS,
+  selfSignedCertificate,
+  webTransportCertificateHash,
+} from './cert.js';
+export type { SelfSignedCertificate, SelfSignedOptions, WebTransportCertificateHash } from './cert.js';
 export type { TlsTransportOptions } from '../transport/tls.js';
 export {
   /** @deprecated moved to hayate/client; alias kept for one minor version */

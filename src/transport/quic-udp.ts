@@ -325,6 +325,12 @@ class UdpQuicDriver {
   readonly endpoint: QuicEndpoint;
   private readonly connections: Set<HayateQuicConnection>;
   private readonly onConnection: ((c: HayateQuicConnection) => void) | undefined;
+  /**
+   * Server connections not announced to `onConnection` yet: their ClientHello is still incomplete (it may
+   * span several Initial packets, as Chromium's does), so ALPN and the peer's transport parameters
+   * (DATAGRAM support, RFC 9221 §3) are unknown. Events they produce meanwhile wait in their own queue.
+   */
+  private readonly unannounced: HayateQuicConnection[];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt: number;
   private isFlushScheduled: boolean;
@@ -344,6 +350,7 @@ class UdpQuicDriver {
     this.endpoint = endpoint;
     this.connections = new Set();
     this.onConnection = onConnection;
+    this.unannounced = [];
     this.timer = undefined;
     this.timerAt = Infinity;
     this.isFlushScheduled = false;
@@ -397,10 +404,10 @@ class UdpQuicDriver {
   pump(): void {
     if (this.isStopped) return;
     for (let ev = this.endpoint.nextEvent(); ev !== null; ev = this.endpoint.nextEvent()) {
-      const c = this.adopt(ev.connection, 'server', ev.connection.remote);
-      this.onConnection?.(c);
+      this.unannounced.push(this.adopt(ev.connection, 'server', ev.connection.remote));
     }
     for (const c of this.connections) c.dispatch();
+    if (this.unannounced.length > 0) this.announce();
     const now = performance.now();
     for (let t = this.endpoint.pollTransmit(now); t !== null; t = this.endpoint.pollTransmit(now)) {
       this.pendingSends++;
@@ -409,6 +416,20 @@ class UdpQuicDriver {
     // Handlers run during dispatch may have queued more; they scheduled another flush.
     this.arm();
     if (this.onIdle !== null && this.endpoint.connectionCount === 0) void this.onIdle();
+  }
+
+  /**
+   * Hands server connections whose ClientHello is complete (TLS chose the ALPN, and the transport parameters
+   * came in the same message) to `onConnection`; one that ended before that is dropped unannounced.
+   */
+  private announce(): void {
+    let kept = 0;
+    for (let i = 0; i < this.unannounced.length; i++) {
+      const c = this.unannounced[i]!;
+      if (c.core.alpn !== undefined) this.onConnection?.(c);
+      else if (!c.isClosed) this.unannounced[kept++] = c;
+    }
+    this.unannounced.length = kept;
   }
 
   private arm(): void {

@@ -3,8 +3,11 @@
  * - draft-ietf-webtrans-http2 (capsule types 0x190B4D38-0x190B4D44, SETTINGS_WT_INITIAL_* 0x2B61-0x2B65), as
  *   spoken by `@fails-components/webtransport` 1.6;
  * - draft-ietf-webtrans-http3 (SETTINGS_ENABLE_WEBTRANSPORT of drafts -02..-06 and
- *   SETTINGS_WEBTRANSPORT_MAX_SESSIONS of -07 and later, both sent by Chromium; WT_STREAM signal 0x41, uni stream
- *   type 0x54), with the session close and drain capsules both drafts share.
+ *   SETTINGS_WEBTRANSPORT_MAX_SESSIONS of -07 and later; WT_STREAM signal 0x41, uni stream type 0x54), with the
+ *   session close and drain capsules both drafts share. Chromium 156 speaks draft-02: as a client it sends
+ *   SETTINGS_ENABLE_WEBTRANSPORT = 1 and SETTINGS_H3_DATAGRAM = 1 (plus the draft-04 H3 datagram id 0xFFD277),
+ *   and `sec-webtransport-http3-draft02: 1` on its CONNECT; it refuses a server that announces only
+ *   0xC671706A or SETTINGS_WT_MAX_SESSIONS 0x14E9CD29 (test/interop/webtransport-chromium.test.ts).
  */
 
 /** Capsule types (draft-ietf-webtrans-http2 §6, draft-ietf-webtrans-http3 §5, RFC 9297 §3.5). */
@@ -41,7 +44,7 @@ export const WtHttp2Setting = {
 
 /** HTTP/3 settings of draft-ietf-webtrans-http3 (§3.1 and §9.2 of the drafts that name them). */
 export const WtHttp3Setting = {
-  /** Drafts -02..-06: 1 enables WebTransport. Chromium still sends it. */
+  /** Drafts -02..-06: 1 enables WebTransport. Chromium 156 sends it and needs it from the server. */
   SETTINGS_ENABLE_WEBTRANSPORT: 0x2b603742,
   /** Drafts -07 and later: the number of concurrent sessions the endpoint accepts. */
   SETTINGS_WEBTRANSPORT_MAX_SESSIONS: 0xc671706a,

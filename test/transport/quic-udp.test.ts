@@ -105,6 +105,8 @@ interface Setup {
   readonly s: Recorder;
   /** The server connection's `alpn` as `onConnection` saw it. */
   readonly alpnAtAccept: string;
+  /** The server connection's `isDatagramSupported` as `onConnection` saw it. */
+  readonly datagramAtAccept: boolean;
 }
 
 /**
@@ -124,6 +126,7 @@ async function withPair(
   const s = new Recorder();
   const servers: HayateQuicConnection[] = [];
   let alpnAtAccept = '';
+  let datagramAtAccept = false;
   let accepted: (c: HayateQuicConnection) => void = () => undefined;
   const acceptedP = new Promise<HayateQuicConnection>((r) => (accepted = r));
   const listener = await listenHayateQuic({
@@ -132,6 +135,7 @@ async function withPair(
     ...opts.listen,
     onConnection: (conn) => {
       alpnAtAccept = conn.alpn;
+      datagramAtAccept = conn.isDatagramSupported;
       servers.push(conn);
       conn.setHandlers(s);
       accepted(conn);
@@ -152,7 +156,7 @@ async function withPair(
     // The client completes first (RFC 9001 §4.1.1); wait for the server's end too, so closes from it are
     // sent in 1-RTT packets (before, RFC 9000 §10.2.3 turns them into transport closes).
     await s.until(() => server.core.isHandshakeComplete, 'the server handshake');
-    await body({ listener, client, server, c, s, alpnAtAccept });
+    await body({ listener, client, server, c, s, alpnAtAccept, datagramAtAccept });
   } finally {
     await client?.destroy();
     await listener.close();
@@ -179,6 +183,72 @@ test('handshake: ALPN h3, addresses, roles, DATAGRAM negotiated by default', asy
     assert.equal(server.isDatagramSupported, true);
     assert.equal(listener.connectionCount, 1);
   });
+});
+
+test('a ClientHello over two Initial packets: onConnection still sees ALPN and DATAGRAM support', async () => {
+  // Chromium's ClientHello (post-quantum key share) spans two Initials; a client offering long ALPN names
+  // does the same here. The connection is announced only once the whole ClientHello (with the transport
+  // parameters that say DATAGRAM, RFC 9221 §3) is in, so HTTP/3 can announce SETTINGS_H3_DATAGRAM from it.
+  const longNames = ['a', 'b', 'c', 'd', 'e', 'f'].map((ch) => ch.repeat(250));
+  await withPair(
+    ({ alpnAtAccept, datagramAtAccept, server }) => {
+      assert.equal(alpnAtAccept, 'h3');
+      assert.equal(datagramAtAccept, true);
+      assert.equal(server.isDatagramSupported, true);
+    },
+    { connect: { alpn: [...longNames, 'h3'] } },
+  );
+});
+
+test('a ClientHello that never completes: the connection is never announced and ends at the handshake timeout', async () => {
+  const fds = openFds();
+  const tls = testCert();
+  let announced = 0;
+  const listener = await listenHayateQuic({
+    key: tls.key,
+    cert: tls.cert,
+    limits: { handshakeTimeoutMs: 400 },
+    onConnection: () => {
+      announced++;
+    },
+  });
+  // A relay that passes only the client's first datagram: the second half of its ClientHello never arrives.
+  const relay = createSocket('udp4');
+  const back = createSocket('udp4');
+  let passed = 0;
+  relay.on('message', (m) => {
+    if (passed++ === 0) back.send(m, listener.port, '127.0.0.1');
+  });
+  await new Promise<void>((r) => relay.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => back.bind(0, '127.0.0.1', r));
+  try {
+    const longNames = ['a', 'b', 'c', 'd', 'e', 'f'].map((ch) => ch.repeat(250));
+    await assert.rejects(
+      connectHayateQuic({
+        host: '127.0.0.1',
+        port: relay.address().port,
+        serverName: 'localhost',
+        ca: tls.cert,
+        alpn: [...longNames, 'h3'],
+        limits: { handshakeTimeoutMs: 400 },
+      }),
+      { code: 'ERR_QUIC_HANDSHAKE' },
+    );
+    const deadline = Date.now() + 3000;
+    while (listener.connectionCount > 0 && Date.now() < deadline) await sleep(10);
+    assert.equal(listener.connectionCount, 0, 'the half-open connection ended');
+    assert.equal(announced, 0, 'never handed to onConnection');
+    assert.ok(passed >= 2, `the client sent ${passed} datagrams`);
+  } finally {
+    await listener.close();
+    await new Promise<void>((r) => {
+      relay.close(r);
+    });
+    await new Promise<void>((r) => {
+      back.close(r);
+    });
+  }
+  await fdsBackTo(fds);
 });
 
 test('a certificate the client does not trust fails connect; nothing is left open', async () => {

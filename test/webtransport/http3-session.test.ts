@@ -176,6 +176,31 @@ test('reset and stop sending carry application codes through the HTTP/3 mapping'
   assert.deepEqual(c.take(), [`stopSending ${b2} 99`]);
 });
 
+test('hasStream: a session knows its streams, local and peer, until both directions are done', () => {
+  const { c, s } = connect();
+  const cs = c.session!;
+  const ss = s.session!;
+  const b = cs.openBidiStream();
+  const u = cs.openUniStream();
+  assert.equal(cs.hasStream(b), true);
+  assert.equal(cs.hasStream(u), true);
+  assert.equal(cs.hasStream(cs.sessionId), false, 'the CONNECT stream is not a WebTransport stream');
+  cs.sendStream(b, enc('q'));
+  cs.sendStream(u, enc('u'), true);
+  pump(c, s);
+  assert.equal(ss.hasStream(b), true);
+  assert.equal(cs.hasStream(u), false, 'a local uni stream is done once its FIN is queued');
+  assert.equal(ss.hasStream(u), false, 'a peer uni stream is done once its FIN arrived');
+  const su = ss.openUniStream();
+  assert.equal(ss.hasStream(su), true);
+  assert.equal(cs.hasStream(su), false, 'not seen by the client yet');
+  cs.sendStream(b, new Uint8Array(0), true);
+  ss.sendStream(b, enc('a'), true);
+  pump(c, s);
+  assert.equal(cs.hasStream(b), false);
+  assert.equal(ss.hasStream(b), false);
+});
+
 test('server close, drain, and streams reset with WT_SESSION_GONE', () => {
   const { c, s } = connect();
   const cs = c.session!;
