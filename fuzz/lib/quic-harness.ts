@@ -370,7 +370,7 @@ export interface ConnectionInternals {
       readonly recv: {
         readonly bufferedBytes: number;
         readonly highestOffset: number;
-        readonly credit: { readonly limit: number };
+        readonly credit: { readonly limit: number; readonly window: number };
       } | null;
     }
   >;

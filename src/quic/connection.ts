@@ -83,6 +83,7 @@ import { Pacer } from './recovery/pacer.js';
 import { BASE_PLPMTU, PathMtuDiscovery } from './recovery/pmtud.js';
 import { CryptoStream } from './stream/crypto-stream.js';
 import { RecvCredit, SendCredit } from './stream/flow-control.js';
+import { DEFAULT_MAX_SEGMENTS } from './stream/reassembly.js';
 import { RecvStream } from './stream/recv-stream.js';
 import { SendStream } from './stream/send-stream.js';
 import { canReceiveOn, canSendOn, isBidi, isLocal } from './stream/stream-id.js';
@@ -452,6 +453,9 @@ export class QuicConnectionCore {
   private bytesSent = 0;
   private bytesReceived = 0;
 
+  /** Time of the last call that supplied one (receive, timeout, transmit): the default `consumed` time. */
+  private clockMs: number;
+
   // Events.
   private events: QuicEvent[] = [];
   private eventHead = 0;
@@ -488,7 +492,7 @@ export class QuicConnectionCore {
     this.activePeerCid = { seq: 0, cid: setup.remoteCid, resetToken: null };
     this.peerCids.push(this.activePeerCid);
     this.connSend = new SendCredit(0);
-    this.connRecv = new RecvCredit(limits.connectionWindowBytes);
+    this.connRecv = new RecvCredit(limits.connectionWindowBytes, limits.maxConnectionWindowBytes);
     this.streamLimits = new StreamLimits({
       role: setup.role,
       localMaxStreamsBidi: limits.maxStreamsBidi,
@@ -496,6 +500,7 @@ export class QuicConnectionCore {
     });
     this.idleTimeoutMs = limits.idleTimeoutMs;
     this.lastActivityMs = setup.nowMs;
+    this.clockMs = setup.nowMs;
     this.handshakeDeadline = setup.nowMs + limits.handshakeTimeoutMs;
 
     // RFC 9001 §5.2: Initial keys come from the client's first DCID (the Retry's SCID after a Retry).
@@ -632,19 +637,33 @@ export class QuicConnectionCore {
     this.sendQueue.add(id);
   }
 
-  /** Returns `n` bytes of stream `id` (already delivered in `streamData`) as flow-control credit. */
-  consumed(id: number, n: number): void {
+  /**
+   * Returns `n` bytes of stream `id` (already delivered in `streamData`) as flow-control credit. `nowMs`
+   * (default: the time of the last call that passed one) times the consumption for window auto-tuning.
+   */
+  consumed(id: number, n: number, nowMs: number = this.clockMs): void {
     const entry = this.streams.get(id);
     // Credit of a discarded (reset or stopped) stream already went back when it was discarded.
     if (entry?.recv == null || entry.recv.isDiscardingData) return;
-    entry.recv.consumed(n);
-    this.releaseConnectionCredit(n);
+    entry.recv.consumed(n, nowMs, this.recovery.rtt.smoothedRttMs);
+    // A stream window that grew pulls the connection window along (1.5 times, bounded by its maximum).
+    this.connRecv.ensureWindow(entry.recv.credit.window * 1.5);
+    this.releaseConnectionCredit(n, nowMs);
     const update = entry.recv.maxStreamDataUpdate();
     if (update !== null) {
       entry.pendingMaxStreamData = update;
       this.controlQueue.add(id);
     }
     this.maybeForget(entry);
+  }
+
+  /**
+   * Receive window in force (RFC 9000 §4.1; grown by auto-tuning up to the `max*WindowBytes` limits): of
+   * stream `id`, or of the connection when `id` is omitted; undefined for a stream without a receiving part.
+   */
+  receiveWindow(id?: number): number | undefined {
+    if (id === undefined) return this.connRecv.window;
+    return this.streams.get(id)?.recv?.credit.window;
   }
 
   /**
@@ -701,9 +720,9 @@ export class QuicConnectionCore {
   }
 
   /** Returns connection-level receive credit and schedules MAX_DATA when worth it (RFC 9000 §4.2). */
-  private releaseConnectionCredit(n: number): void {
+  private releaseConnectionCredit(n: number, nowMs = NaN): void {
     if (n <= 0) return;
-    this.connRecv.consume(n);
+    this.connRecv.consume(n, nowMs, this.recovery.rtt.smoothedRttMs);
     if (this.connRecv.takeUpdate() !== null) this.isMaxDataPending = true;
   }
 
@@ -775,6 +794,7 @@ export class QuicConnectionCore {
    * Lifetime: `bytes` is not retained after the call (data that must outlive it is copied by the modules).
    */
   receiveDatagram(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void {
+    this.clockMs = nowMs;
     if (this.stateValue === ConnectionState.Closed || this.stateValue === ConnectionState.Draining) return;
     if (this.stateValue === ConnectionState.Closing) {
       // RFC 9000 §10.2.1: answer packets in the closing state with CONNECTION_CLOSE, at a decreasing rate.
@@ -1520,7 +1540,10 @@ export class QuicConnectionCore {
             : p.initialMaxStreamDataUni;
       send = new SendStream(max);
     }
-    if (bidi || !local) recv = new RecvStream(this.limits.streamWindowBytes);
+    if (bidi || !local) {
+      const l = this.limits;
+      recv = new RecvStream(l.streamWindowBytes, DEFAULT_MAX_SEGMENTS, l.maxStreamWindowBytes);
+    }
     const entry = new StreamEntry(id, send, recv);
     this.streams.set(id, entry);
     return entry;
@@ -1949,6 +1972,7 @@ export class QuicConnectionCore {
 
   /** Runs the timers due at `nowMs` (loss detection, PTO, idle, closing). Never throws. */
   handleTimeout(nowMs: number): void {
+    this.clockMs = nowMs;
     if (this.stateValue === ConnectionState.Closed) return;
     if (!this.isOpen) {
       if (this.closeDeadline !== undefined && nowMs >= this.closeDeadline) {
@@ -2003,6 +2027,7 @@ export class QuicConnectionCore {
    * Lifetime: the returned bytes belong to the caller.
    */
   pollTransmit(nowMs: number): Uint8Array | null {
+    this.clockMs = nowMs;
     if (this.stateValue === ConnectionState.Closed || this.stateValue === ConnectionState.Draining)
       return null;
     this.transmitRemoteAddress = this.remoteAddress;
