@@ -24,7 +24,7 @@ import { CloseReason, isSameAddress } from './events.js';
 import type { CloseReasonCode, QuicAddress, QuicEvent } from './events.js';
 import { FrameReader } from './frame/reader.js';
 import { FrameType, isAckEliciting, isFrameAllowedIn, isProbingFrame } from './frame/types.js';
-import type { Frame, StreamFrame } from './frame/types.js';
+import type { EcnCounts, Frame, StreamFrame } from './frame/types.js';
 import {
   ackFrameSize,
   connectionCloseSize,
@@ -76,6 +76,8 @@ import type { PacketKeys } from './packet/protection.js';
 import { PacketType, QUIC_VERSION_1 } from './packet/types.js';
 import type { PacketTypeCode } from './packet/types.js';
 import { AckTracker } from './recovery/ack-tracker.js';
+import { EcnCodepoint, EcnValidator } from './recovery/ecn.js';
+import type { EcnStateCode } from './recovery/ecn.js';
 import type { CongestionControlName } from './recovery/congestion.js';
 import { LossDetection } from './recovery/loss-detection.js';
 import type { SentPacket } from './recovery/loss-detection.js';
@@ -205,6 +207,10 @@ export interface QuicConnectionStats {
   readonly mtuProbesAcked: number;
   /** Times DPLPMTUD fell back to 1200 bytes after a black hole (RFC 8899 §4.3). */
   readonly mtuBlackHoles: number;
+  /** ECN validation of the path (RFC 9000 §13.4.2): an {@link EcnState} code. */
+  readonly ecnState: EcnStateCode;
+  /** Increases of the peer's ECN-CE counts that reached congestion control (RFC 9002 §7.1). */
+  readonly ecnCeEvents: number;
 }
 
 /** Connection IDs the connection adds to or removes from the endpoint's routing table. */
@@ -283,6 +289,9 @@ class Space {
   isDiscarded = false;
   /** Probe packets owed after a PTO (RFC 9002 §6.2.4). */
   probes = 0;
+  /** ECN codepoints of the packets received in this space (RFC 9000 §13.4.1), for ACK_ECN. */
+  readonly ecnReceived = { ect0: 0, ect1: 0, ce: 0 };
+  isEcnReceived = false;
   constructor(level: EncryptionLevelCode, limits: QuicLimits) {
     this.level = level;
     this.ack = new AckTracker(level, {
@@ -407,7 +416,7 @@ export class QuicConnectionCore {
   private receivedDatagrams = 0;
 
   /** Packets that arrived before their keys (RFC 9001 §5.7), copies. */
-  private readonly undecryptable: { bytes: Uint8Array; remote: QuicAddress }[] = [];
+  private readonly undecryptable: { bytes: Uint8Array; remote: QuicAddress; ecn: number }[] = [];
 
   // Paths (RFC 9000 §8.2).
   /** PATH_RESPONSE data to send, each to the address its PATH_CHALLENGE came from (RFC 9000 §8.2.2). */
@@ -452,6 +461,14 @@ export class QuicConnectionCore {
   private datagramsSent = 0;
   private bytesSent = 0;
   private bytesReceived = 0;
+
+  // ECN (RFC 9000 §13.4).
+  private readonly ecn = new EcnValidator();
+  /** Codepoint of the datagram being processed, and of the one being built / last returned. */
+  private receivingEcn = 0;
+  private sendingEcn = 0;
+  private transmitEcnValue = 0;
+  private ecnCeEvents = 0;
 
   /** Time of the last call that supplied one (receive, timeout, transmit): the default `consumed` time. */
   private clockMs: number;
@@ -580,6 +597,8 @@ export class QuicConnectionCore {
       mtuProbesSent: this.mtuProbesSent,
       mtuProbesAcked: this.mtuProbesAcked,
       mtuBlackHoles: this.pmtud.blackHoles,
+      ecnState: this.ecn.state,
+      ecnCeEvents: this.ecnCeEvents,
     };
   }
 
@@ -792,9 +811,11 @@ export class QuicConnectionCore {
    * Processes one UDP datagram (possibly several coalesced packets, RFC 9000 §12.2). Never throws: bad
    * packets are dropped, protocol errors close the connection.
    * Lifetime: `bytes` is not retained after the call (data that must outlive it is copied by the modules).
+   * `ecn`: the IP ECN codepoint it arrived with (0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE; RFC 9000 §13.4).
    */
-  receiveDatagram(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void {
+  receiveDatagram(bytes: Uint8Array, remote: QuicAddress, nowMs: number, ecn = 0): void {
     this.clockMs = nowMs;
+    this.receivingEcn = ecn & 3;
     if (this.stateValue === ConnectionState.Closed || this.stateValue === ConnectionState.Draining) return;
     if (this.stateValue === ConnectionState.Closing) {
       // RFC 9000 §10.2.1: answer packets in the closing state with CONNECTION_CLOSE, at a decreasing rate.
@@ -853,6 +874,7 @@ export class QuicConnectionCore {
       if (!this.isOpen) return;
       const h = parseHeader(u.bytes, 0, this.localCids[0]!.cid.length);
       if (h === null) continue;
+      this.receivingEcn = u.ecn;
       processed = this.recvPacket(u.bytes, h, u.remote, nowMs) || processed;
     }
     if (processed) this.afterReceive(nowMs);
@@ -896,7 +918,11 @@ export class QuicConnectionCore {
     if (keys === null || isEarlyOneRtt) {
       // RFC 9001 §5.7: a packet that arrives before its keys (reordering) may be kept for later, bounded.
       if (this.undecryptable.length < this.limits.maxBufferedUndecryptable) {
-        this.undecryptable.push({ bytes: bytes.slice(h.headerStart, h.packetEnd), remote });
+        this.undecryptable.push({
+          bytes: bytes.slice(h.headerStart, h.packetEnd),
+          remote,
+          ecn: this.receivingEcn,
+        });
       }
       return false;
     }
@@ -987,6 +1013,15 @@ export class QuicConnectionCore {
     if (frames.length === 0) throw quicError('PROTOCOL_VIOLATION', 'packet without frames');
     if (!space.ack.onPacketReceived(packetNumber, isElicting, nowMs)) return; // duplicate
     this.packetsReceived++;
+    // RFC 9000 §13.4.1: count each packet's codepoint per space (duplicates excluded, above).
+    const ecn = this.receivingEcn;
+    if (ecn !== EcnCodepoint.NotEct) {
+      const counts = space.ecnReceived;
+      if (ecn === EcnCodepoint.Ect0) counts.ect0++;
+      else if (ecn === EcnCodepoint.Ect1) counts.ect1++;
+      else counts.ce++;
+      space.isEcnReceived = true;
+    }
     this.hasReceivedPacket = true;
     if (this.role === 'client' && level === EncryptionLevel.Initial && !this.isInitialDcidSwitched) {
       // RFC 9000 §7.2: the client uses the server's first SCID as DCID from now on.
@@ -1171,7 +1206,7 @@ export class QuicConnectionCore {
         return;
       case FrameType.ACK:
       case FrameType.ACK_ECN:
-        this.recvAck(level, f.largest, f.ackDelay, f.ranges, nowMs);
+        this.recvAck(level, f.largest, f.ackDelay, f.ranges, f.ecn, nowMs);
         return;
       case FrameType.CRYPTO: {
         const space = this.spaces[level];
@@ -1305,6 +1340,7 @@ export class QuicConnectionCore {
     largest: number,
     ackDelayRaw: number,
     ranges: readonly number[],
+    ecnCounts: EcnCounts | null,
     nowMs: number,
   ): void {
     // RFC 9000 §19.3: ack delay is scaled by the peer's exponent; Initial and Handshake use 0 (RFC 9002 §5.3).
@@ -1318,13 +1354,35 @@ export class QuicConnectionCore {
     cc.isAppLimited = 2 * cc.bytesInFlight < cc.congestionWindow;
     const result = this.recovery.onAckReceived(level, ranges, ackDelayMs, nowMs);
     const space = this.spaces[level];
-    if (largest > space.largestAcked) space.largestAcked = largest;
+    const isLargestIncreased = largest > space.largestAcked;
+    if (isLargestIncreased) space.largestAcked = largest;
+    this.recvAckEcn(level, largest, isLargestIncreased, result.acked, ecnCounts, nowMs);
     for (const pkt of result.acked) this.onPacketAcked(pkt, nowMs);
     for (const pkt of result.lost) this.onPacketLost(pkt, nowMs);
     // RFC 9001 §4.1.2: a client's handshake is confirmed when a 1-RTT packet it sent is acknowledged.
     if (level === EncryptionLevel.OneRtt && result.acked.length > 0 && this.isHandshakeCompleteValue) {
       this.confirmHandshake(nowMs);
     }
+  }
+
+  /**
+   * ECN of one ACK (RFC 9000 §13.4.2.1): validates the counts against the marked packets it newly
+   * acknowledged, and hands a grown CE count to congestion control (RFC 9002 §7.1, B.7).
+   */
+  private recvAckEcn(
+    level: EncryptionLevelCode,
+    largest: number,
+    isLargestIncreased: boolean,
+    acked: readonly SentPacket<SentRecord[]>[],
+    counts: EcnCounts | null,
+    nowMs: number,
+  ): void {
+    let newlyAckedEct = 0;
+    for (const p of acked) if (p.ecn === EcnCodepoint.Ect0) newlyAckedEct++;
+    const ce = this.ecn.onAck(level, isLargestIncreased, newlyAckedEct, counts);
+    const newest = acked[acked.length - 1];
+    if (ce === undefined || newest?.pn !== largest) return;
+    if (this.recovery.onEcnCeCount(level, ce, newest.timeSentMs, nowMs)) this.ecnCeEvents++;
   }
 
   private onPacketAcked(pkt: SentPacket<SentRecord[]>, nowMs: number): void {
@@ -1386,6 +1444,7 @@ export class QuicConnectionCore {
   /** RFC 9000 §13.3: information in a lost packet is sent again in new frames, when still current. */
   private onPacketLost(pkt: SentPacket<SentRecord[]>, nowMs: number): void {
     this.packetsLost++;
+    this.ecn.onPacketLost(pkt.ecn ?? EcnCodepoint.NotEct);
     if (pkt.space === PacketNumberSpace.Application) {
       if (pkt.isMtuProbe === true) {
         // RFC 9000 §14.4: not a congestion signal (congestion control skips it too); the size may fail.
@@ -1721,6 +1780,8 @@ export class QuicConnectionCore {
     }
     this.pathChallenge = this.crypto.randomBytes(8);
     this.isPathChallengePending = true;
+    // RFC 9000 §13.4.2: ECN is validated per path.
+    this.ecn.onNewPath();
     this.pathBytesReceived = 0;
     this.pathBytesSent = 0;
     this.pathChallengeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
@@ -2042,6 +2103,7 @@ export class QuicConnectionCore {
       });
       out = this.stateValue === ConnectionState.Closing ? this.buildCloseDatagram() : null;
     }
+    this.transmitEcnValue = out === null ? EcnCodepoint.NotEct : this.sendingEcn;
     if (out !== null) {
       this.datagramsSent++;
       this.bytesSent += out.length;
@@ -2063,6 +2125,14 @@ export class QuicConnectionCore {
   }
 
   /**
+   * The IP ECN codepoint to send the datagram last returned by {@link pollTransmit} with (0 Not-ECT,
+   * 2 ECT(0); RFC 9000 §13.4.2: ECT(0) while the path is being tested or proved ECN-capable).
+   */
+  get transmitEcn(): number {
+    return this.transmitEcnValue;
+  }
+
+  /**
    * A datagram with only the PATH_RESPONSE frames for a path other than the current one (RFC 9000 §8.2.2:
    * sent on the path the PATH_CHALLENGE came on, padded to 1200 bytes unless three times the challenge's
    * datagram is less, the anti-amplification limit of that unvalidated path), or null.
@@ -2076,6 +2146,8 @@ export class QuicConnectionCore {
     const budget = Math.min(this.limits.maxDatagramBytes, 3 * head.datagramBytes);
     const buf = new Uint8Array(budget);
     this.offPathRemote = head.remote;
+    // Another path, whose ECN support is unknown: not marked.
+    this.sendingEcn = EcnCodepoint.NotEct;
     const pkt = this.writePacket(buf, 0, budget, this.spaces[EncryptionLevel.OneRtt], nowMs);
     if (pkt === null) return null;
     let pos = pkt.payloadEnd + AEAD_TAG_BYTES;
@@ -2114,6 +2186,7 @@ export class QuicConnectionCore {
     const probeResponse = this.buildOffPathResponse(nowMs);
     if (probeResponse !== null) return probeResponse;
     this.offPathRemote = null;
+    this.sendingEcn = this.ecn.codepoint;
     let budget = this.datagramBudget();
     if (budget < 64) return null;
     const app = this.spaces[EncryptionLevel.OneRtt];
@@ -2225,13 +2298,15 @@ export class QuicConnectionCore {
 
     const ack = space.ack;
     const exponent = level === EncryptionLevel.OneRtt ? this.limits.ackDelayExponent : 3;
+    // RFC 9000 §13.4.1: ACK_ECN once packets with an ECN codepoint arrived in this space.
+    const ecn = space.isEcnReceived ? space.ecnReceived : null;
     const writeAck = (): void => {
       const a = ack.buildAck(nowMs, exponent);
       if (a === null) return;
       let pairs = a.ranges.length >> 1;
-      while (pairs > 1 && pos + ackFrameSize(a.largest, a.ackDelay, a.ranges, null, pairs) > end) pairs--;
-      if (pos + ackFrameSize(a.largest, a.ackDelay, a.ranges, null, pairs) > end) return;
-      pos = writeAckFrame(buf, pos, a.largest, a.ackDelay, a.ranges, null, pairs);
+      while (pairs > 1 && pos + ackFrameSize(a.largest, a.ackDelay, a.ranges, ecn, pairs) > end) pairs--;
+      if (pos + ackFrameSize(a.largest, a.ackDelay, a.ranges, ecn, pairs) > end) return;
+      pos = writeAckFrame(buf, pos, a.largest, a.ackDelay, a.ranges, ecn, pairs);
       records.push({ kind: 'ack', largest: a.largest });
     };
     const isAckSent = ack.isAckDue(nowMs);
@@ -2336,8 +2411,10 @@ export class QuicConnectionCore {
       // RFC 9002 §2: ack-eliciting and PADDING-bearing packets count toward bytes in flight.
       isInFlight,
       isMtuProbe: pkt.records[0]?.kind === 'mtuProbe',
+      ecn: this.sendingEcn,
       frames: pkt.records,
     });
+    this.ecn.onPacketSent(this.sendingEcn);
     if (pkt.isAckEliciting && !this.isAckElicitingSentSinceRecv) {
       // RFC 9000 §10.1: the first ack-eliciting packet after a receive restarts the idle timer.
       this.isAckElicitingSentSinceRecv = true;
@@ -2525,6 +2602,7 @@ export class QuicConnectionCore {
 
   /** CONNECTION_CLOSE in every packet type with keys (RFC 9000 §10.2.3). */
   private buildCloseDatagram(): Uint8Array | null {
+    this.sendingEcn = EcnCodepoint.NotEct;
     if (!this.isCloseSendPending || this.closeFrame === null) return null;
     this.isCloseSendPending = false;
     const budget = this.datagramBudget();
