@@ -276,11 +276,33 @@ type SentRecord =
   | { readonly kind: 'mtuProbe' }
   | { readonly kind: 'other' };
 
+/** Freezes `o` and every object or array it reaches (used for shared stand-ins that must never change). */
+function deepFreeze<T extends object>(o: T): T {
+  const stack: object[] = [o];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (Object.isFrozen(x)) continue;
+    Object.freeze(x);
+    for (const v of Object.values(x)) if (typeof v === 'object' && v !== null) stack.push(v as object);
+  }
+  return o;
+}
+
+/**
+ * Stand-ins for the ACK tracker and CRYPTO stream of a discarded space (RFC 9001 §4.9), shared by every
+ * connection so an idle connection does not keep the Initial and Handshake ones (issue 14). Deeply
+ * frozen: a use after discard that would change them throws, and the connection closes with
+ * INTERNAL_ERROR, instead of sharing state between connections.
+ */
+const DISCARDED_ACK = deepFreeze(new AckTracker(EncryptionLevel.Initial));
+const DISCARDED_CRYPTO = deepFreeze(new CryptoStream(4096));
+
 /** Per packet number space state (RFC 9000 §12.3). */
 class Space {
   readonly level: EncryptionLevelCode;
-  readonly ack: AckTracker;
-  readonly crypto: CryptoStream;
+  /** Replaced by shared frozen stand-ins once the space is discarded. */
+  ack: AckTracker;
+  crypto: CryptoStream;
   readKeys: PacketKeys | null = null;
   writeKeys: PacketKeys | null = null;
   nextPn = 0;
@@ -343,6 +365,17 @@ const MIN_INITIAL_DATAGRAM = 1200;
 const EMPTY = new Uint8Array(0);
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
+
+/**
+ * A connection ID and its stateless reset token copied into one buffer: connections keep several of each
+ * for their whole life, and one backing store instead of two keeps an idle connection small (issue 14).
+ */
+function packCidAndToken(cid: Uint8Array, token: Uint8Array): { cid: Uint8Array; token: Uint8Array } {
+  const packed = new Uint8Array(cid.length + token.length);
+  packed.set(cid, 0);
+  packed.set(token, cid.length);
+  return { cid: packed.subarray(0, cid.length), token: packed.subarray(cid.length) };
+}
 
 /** Whole-array equality through the shared range comparison. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -505,7 +538,8 @@ export class QuicConnectionCore {
       startBytes: limits.maxDatagramBytes,
       ceilingBytes: isLoopback(setup.remote) ? limits.maxLoopbackUdpPayloadBytes : limits.maxUdpPayloadBytes,
     });
-    this.localCids.push({ seq: 0, cid: setup.localCid, resetToken: setup.localResetToken, isRetired: false });
+    const first = packCidAndToken(setup.localCid, setup.localResetToken);
+    this.localCids.push({ seq: 0, cid: first.cid, resetToken: first.token, isRetired: false });
     this.activePeerCid = { seq: 0, cid: setup.remoteCid, resetToken: null };
     this.peerCids.push(this.activePeerCid);
     this.connSend = new SendCredit(0);
@@ -855,7 +889,7 @@ export class QuicConnectionCore {
     const dcid = firstDcid!;
     if (!isSameAddress(remote, this.remoteAddress)) this.onAddressChange(remote, dcid, nowMs);
     else if (this.isNonProbingPacket && (this.pathDcid === null || !sameBytes(this.pathDcid, dcid))) {
-      this.pathDcid = dcid.slice();
+      this.pathDcid = this.ownCid(dcid);
     }
     if (this.pathChallenge !== null && isSameAddress(remote, this.remoteAddress)) {
       this.pathBytesReceived += bytes.length;
@@ -1679,7 +1713,8 @@ export class QuicConnectionCore {
       this.pendingRetireSeqs.push(seq);
       return;
     }
-    this.peerCids.push({ seq, cid: cid.slice(), resetToken: token.slice() });
+    const packed = packCidAndToken(cid, token);
+    this.peerCids.push({ seq, cid: packed.cid, resetToken: packed.token });
     if (retirePriorTo > this.peerRetirePriorTo) {
       this.peerRetirePriorTo = retirePriorTo;
       for (let i = this.peerCids.length - 1; i >= 0; i--) {
@@ -1729,12 +1764,18 @@ export class QuicConnectionCore {
     const peerLimit = this.peerParams?.activeConnectionIdLimit ?? 2;
     const target = Math.min(peerLimit, this.limits.maxIssuedConnectionIds);
     while (this.localCids.length < target) {
-      const cid = this.crypto.randomBytes(this.limits.connectionIdLength);
-      const resetToken = this.hooks.issue(cid);
+      const issued = this.crypto.randomBytes(this.limits.connectionIdLength);
+      const { cid, token } = packCidAndToken(issued, this.hooks.issue(issued));
       const seq = this.nextLocalSeq++;
-      this.localCids.push({ seq, cid, resetToken, isRetired: false });
+      this.localCids.push({ seq, cid, resetToken: token, isRetired: false });
       this.pendingNewCids.push(seq);
     }
+  }
+
+  /** `dcid` as one of our connection IDs (no copy), or a copy when it is none of them. */
+  private ownCid(dcid: Uint8Array): Uint8Array {
+    for (const c of this.localCids) if (sameBytes(c.cid, dcid)) return c.cid;
+    return dcid.slice();
   }
 
   /** Every local connection ID currently routing to this connection. */
@@ -1770,7 +1811,7 @@ export class QuicConnectionCore {
     // RFC 9000 §9.5: a peer that migrated on purpose uses a new connection ID; we must not send to its
     // new address with the one of the old path. (Same DCID = NAT rebinding: the current one may stay.)
     if (this.pathDcid !== null && !sameBytes(dcid, this.pathDcid)) this.rotatePeerCid();
-    this.pathDcid = dcid.slice();
+    this.pathDcid = this.ownCid(dcid);
     if (isSameAddress(remote, this.validatedRemote)) {
       // Back on the validated path: no validation needed.
       this.pathChallenge = null;
@@ -1919,6 +1960,8 @@ export class QuicConnectionCore {
     // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
     this.discardSpace(EncryptionLevel.Initial, nowMs);
     this.discardSpace(EncryptionLevel.Handshake, nowMs);
+    // Idle memory (issue 14): the TLS state only the handshake needed goes too.
+    this.tls.releaseHandshakeState();
   }
 
   private discardSpace(level: EncryptionLevelCode, nowMs: number): void {
@@ -1929,6 +1972,8 @@ export class QuicConnectionCore {
     space.writeKeys = null;
     space.probes = 0;
     space.crypto.discard();
+    space.ack = DISCARDED_ACK;
+    space.crypto = DISCARDED_CRYPTO;
     this.recovery.discardSpace(level, nowMs);
   }
 

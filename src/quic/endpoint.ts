@@ -212,6 +212,13 @@ export class QuicEndpoint {
     return this.crypto.hmac('sha256', this.staticKey, data).subarray(0, RESET_TOKEN_BYTES);
   }
 
+  /** The limits of server connections, resolved once so every connection shares the object. */
+  private serverLimits(): Readonly<QuicLimits> {
+    this.serverLimitsValue ??= resolveQuicLimits({ ...this.limitOverrides(), ...this.server?.limits });
+    return this.serverLimitsValue;
+  }
+  private serverLimitsValue: Readonly<QuicLimits> | undefined = undefined;
+
   private limitOverrides(): Partial<QuicLimits> {
     return { ...this.limits };
   }
@@ -327,7 +334,7 @@ export class QuicEndpoint {
     const conn: QuicConnectionCore = new QuicConnectionCore({
       role: 'server',
       crypto: this.crypto,
-      options: { ...server, limits: { ...this.limitOverrides(), ...server.limits } },
+      options: { ...server, limits: this.serverLimits() },
       remote,
       nowMs,
       localCid,

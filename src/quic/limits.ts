@@ -143,8 +143,15 @@ export const DEFAULT_QUIC_LIMITS: Readonly<QuicLimits> = Object.freeze({
   statelessResetsPerSecond: 100,
 });
 
-/** Merges `overrides` into {@link DEFAULT_QUIC_LIMITS}, validating every value. */
+/** Limit objects this module produced (frozen and valid): passing one back resolves to itself. */
+const resolvedLimits = new WeakSet();
+
+/**
+ * Merges `overrides` into {@link DEFAULT_QUIC_LIMITS}, validating every value. A result of this function
+ * passed back in is returned as is, so connections of one endpoint share one limits object.
+ */
 export function resolveQuicLimits(overrides?: Partial<QuicLimits>): Readonly<QuicLimits> {
+  if (overrides !== undefined && resolvedLimits.has(overrides)) return overrides as Readonly<QuicLimits>;
   const limits = resolveLimits('QuicLimits', DEFAULT_QUIC_LIMITS, overrides);
   const bad = (why: string): UsageError => new UsageError('ERR_INVALID_LIMIT', `QuicLimits: ${why}`);
   // RFC 9000 §5.1: a connection ID is 1..20 bytes here (we route by our own CIDs, so never empty).
@@ -169,5 +176,6 @@ export function resolveQuicLimits(overrides?: Partial<QuicLimits>): Readonly<Qui
   if (limits.maxAckDelayMs >= 16384) throw bad('maxAckDelayMs at or above 2^14');
   // RFC 9000 §7.5: the CRYPTO buffer must hold at least 4096 bytes.
   if (limits.maxCryptoBufferBytes < 4096) throw bad('maxCryptoBufferBytes below 4096');
+  resolvedLimits.add(limits);
   return limits;
 }
