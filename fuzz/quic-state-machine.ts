@@ -413,7 +413,10 @@ function checkConnection(c: QuicConnectionCore): void {
     if (r !== null) {
       if (r.highestOffset > r.credit.limit)
         fail(`stream ${id} received to ${r.highestOffset} above ${r.credit.limit}`);
-      if (r.bufferedBytes > l.streamWindowBytes) fail(`stream ${id} buffers ${r.bufferedBytes} bytes`);
+      // Auto-tuning may grow a window, never past the maximum; what is buffered stays within it.
+      const maxWindow = Math.max(l.streamWindowBytes, l.maxStreamWindowBytes);
+      if (r.credit.window > maxWindow) fail(`stream ${id} window ${r.credit.window} above ${maxWindow}`);
+      if (r.bufferedBytes > r.credit.window) fail(`stream ${id} buffers ${r.bufferedBytes} bytes`);
     }
   }
   if (peerStreams > l.maxStreamsBidi + l.maxStreamsUni) fail(`${peerStreams} peer streams tracked`);

@@ -33,7 +33,8 @@ ALDQORpu+T4C
 -----END CERTIFICATE-----
 `;
 
-const CERT_DER = nodeCrypto.pemToDer(FUZZ_CERT_PEM);
+/** The DER certificate chain of {@link FUZZ_CERT_PEM}. */
+export const CERT_DER = nodeCrypto.pemToDer(FUZZ_CERT_PEM);
 
 // PKCS#8 prefix of an X25519 private key (RFC 8410 §7) before the 32 raw bytes.
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -136,7 +137,7 @@ const signatureChecks = new Memo<boolean>();
 
 const RAW_SIGNING_KEY = nodeCrypto.loadSigningKey(FUZZ_KEY_PEM);
 /** Ed25519 signatures are deterministic (RFC 8032), so they can be memoized. */
-const SIGNING_KEY: SigningKey = {
+export const SIGNING_KEY: SigningKey = {
   schemes: RAW_SIGNING_KEY.schemes,
   sign: (scheme, data) =>
     signatures.get(`${scheme}.${hexOf(data)}`, () => RAW_SIGNING_KEY.sign(scheme, data)).slice(),
@@ -370,7 +371,7 @@ export interface ConnectionInternals {
       readonly recv: {
         readonly bufferedBytes: number;
         readonly highestOffset: number;
-        readonly credit: { readonly limit: number };
+        readonly credit: { readonly limit: number; readonly window: number };
       } | null;
     }
   >;

@@ -24,7 +24,7 @@ import { CloseReason, isSameAddress } from './events.js';
 import type { CloseReasonCode, QuicAddress, QuicEvent } from './events.js';
 import { FrameReader } from './frame/reader.js';
 import { FrameType, isAckEliciting, isFrameAllowedIn, isProbingFrame } from './frame/types.js';
-import type { Frame, StreamFrame } from './frame/types.js';
+import type { EcnCounts, Frame, StreamFrame } from './frame/types.js';
 import {
   ackFrameSize,
   connectionCloseSize,
@@ -76,6 +76,8 @@ import type { PacketKeys } from './packet/protection.js';
 import { PacketType, QUIC_VERSION_1 } from './packet/types.js';
 import type { PacketTypeCode } from './packet/types.js';
 import { AckTracker } from './recovery/ack-tracker.js';
+import { EcnCodepoint, EcnValidator } from './recovery/ecn.js';
+import type { EcnStateCode } from './recovery/ecn.js';
 import type { CongestionControlName } from './recovery/congestion.js';
 import { LossDetection } from './recovery/loss-detection.js';
 import type { SentPacket } from './recovery/loss-detection.js';
@@ -83,6 +85,7 @@ import { Pacer } from './recovery/pacer.js';
 import { BASE_PLPMTU, PathMtuDiscovery } from './recovery/pmtud.js';
 import { CryptoStream } from './stream/crypto-stream.js';
 import { RecvCredit, SendCredit } from './stream/flow-control.js';
+import { DEFAULT_MAX_SEGMENTS } from './stream/reassembly.js';
 import { RecvStream } from './stream/recv-stream.js';
 import { SendStream } from './stream/send-stream.js';
 import { canReceiveOn, canSendOn, isBidi, isLocal } from './stream/stream-id.js';
@@ -206,6 +209,10 @@ export interface QuicConnectionStats {
   readonly mtuBlackHoles: number;
   /** 1-RTT key updates done, started by either side (RFC 9001 §6). */
   readonly keyUpdates: number;
+  /** ECN validation of the path (RFC 9000 §13.4.2): an {@link EcnState} code. */
+  readonly ecnState: EcnStateCode;
+  /** Increases of the peer's ECN-CE counts that reached congestion control (RFC 9002 §7.1). */
+  readonly ecnCeEvents: number;
 }
 
 /** Connection IDs the connection adds to or removes from the endpoint's routing table. */
@@ -271,11 +278,33 @@ type SentRecord =
   | { readonly kind: 'mtuProbe' }
   | { readonly kind: 'other' };
 
+/** Freezes `o` and every object or array it reaches (used for shared stand-ins that must never change). */
+function deepFreeze<T extends object>(o: T): T {
+  const stack: object[] = [o];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (Object.isFrozen(x)) continue;
+    Object.freeze(x);
+    for (const v of Object.values(x)) if (typeof v === 'object' && v !== null) stack.push(v as object);
+  }
+  return o;
+}
+
+/**
+ * Stand-ins for the ACK tracker and CRYPTO stream of a discarded space (RFC 9001 §4.9), shared by every
+ * connection so an idle connection does not keep the Initial and Handshake ones (issue 14). Deeply
+ * frozen: a use after discard that would change them throws, and the connection closes with
+ * INTERNAL_ERROR, instead of sharing state between connections.
+ */
+const DISCARDED_ACK = deepFreeze(new AckTracker(EncryptionLevel.Initial));
+const DISCARDED_CRYPTO = deepFreeze(new CryptoStream(4096));
+
 /** Per packet number space state (RFC 9000 §12.3). */
 class Space {
   readonly level: EncryptionLevelCode;
-  readonly ack: AckTracker;
-  readonly crypto: CryptoStream;
+  /** Replaced by shared frozen stand-ins once the space is discarded. */
+  ack: AckTracker;
+  crypto: CryptoStream;
   readKeys: PacketKeys | null = null;
   writeKeys: PacketKeys | null = null;
   nextPn = 0;
@@ -284,6 +313,9 @@ class Space {
   isDiscarded = false;
   /** Probe packets owed after a PTO (RFC 9002 §6.2.4). */
   probes = 0;
+  /** ECN codepoints of the packets received in this space (RFC 9000 §13.4.1), for ACK_ECN. */
+  readonly ecnReceived = { ect0: 0, ect1: 0, ce: 0 };
+  isEcnReceived = false;
   constructor(level: EncryptionLevelCode, limits: QuicLimits) {
     this.level = level;
     this.ack = new AckTracker(level, {
@@ -335,6 +367,17 @@ const MIN_INITIAL_DATAGRAM = 1200;
 const EMPTY = new Uint8Array(0);
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
+
+/**
+ * A connection ID and its stateless reset token copied into one buffer: connections keep several of each
+ * for their whole life, and one backing store instead of two keeps an idle connection small (issue 14).
+ */
+function packCidAndToken(cid: Uint8Array, token: Uint8Array): { cid: Uint8Array; token: Uint8Array } {
+  const packed = new Uint8Array(cid.length + token.length);
+  packed.set(cid, 0);
+  packed.set(token, cid.length);
+  return { cid: packed.subarray(0, cid.length), token: packed.subarray(cid.length) };
+}
 
 /** Whole-array equality through the shared range comparison. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -408,7 +451,7 @@ export class QuicConnectionCore {
   private receivedDatagrams = 0;
 
   /** Packets that arrived before their keys (RFC 9001 §5.7), copies. */
-  private readonly undecryptable: { bytes: Uint8Array; remote: QuicAddress }[] = [];
+  private readonly undecryptable: { bytes: Uint8Array; remote: QuicAddress; ecn: number }[] = [];
 
   // Paths (RFC 9000 §8.2).
   /** PATH_RESPONSE data to send, each to the address its PATH_CHALLENGE came from (RFC 9000 §8.2.2). */
@@ -454,6 +497,17 @@ export class QuicConnectionCore {
   private bytesSent = 0;
   private bytesReceived = 0;
 
+  // ECN (RFC 9000 §13.4).
+  private readonly ecn = new EcnValidator();
+  /** Codepoint of the datagram being processed, and of the one being built / last returned. */
+  private receivingEcn = 0;
+  private sendingEcn = 0;
+  private transmitEcnValue = 0;
+  private ecnCeEvents = 0;
+
+  /** Time of the last call that supplied one (receive, timeout, transmit): the default `consumed` time. */
+  private clockMs: number;
+
   // Events.
   private events: QuicEvent[] = [];
   private eventHead = 0;
@@ -486,11 +540,12 @@ export class QuicConnectionCore {
       startBytes: limits.maxDatagramBytes,
       ceilingBytes: isLoopback(setup.remote) ? limits.maxLoopbackUdpPayloadBytes : limits.maxUdpPayloadBytes,
     });
-    this.localCids.push({ seq: 0, cid: setup.localCid, resetToken: setup.localResetToken, isRetired: false });
+    const first = packCidAndToken(setup.localCid, setup.localResetToken);
+    this.localCids.push({ seq: 0, cid: first.cid, resetToken: first.token, isRetired: false });
     this.activePeerCid = { seq: 0, cid: setup.remoteCid, resetToken: null };
     this.peerCids.push(this.activePeerCid);
     this.connSend = new SendCredit(0);
-    this.connRecv = new RecvCredit(limits.connectionWindowBytes);
+    this.connRecv = new RecvCredit(limits.connectionWindowBytes, limits.maxConnectionWindowBytes);
     this.streamLimits = new StreamLimits({
       role: setup.role,
       localMaxStreamsBidi: limits.maxStreamsBidi,
@@ -498,6 +553,7 @@ export class QuicConnectionCore {
     });
     this.idleTimeoutMs = limits.idleTimeoutMs;
     this.lastActivityMs = setup.nowMs;
+    this.clockMs = setup.nowMs;
     this.handshakeDeadline = setup.nowMs + limits.handshakeTimeoutMs;
 
     // RFC 9001 §5.2: Initial keys come from the client's first DCID (the Retry's SCID after a Retry).
@@ -578,6 +634,8 @@ export class QuicConnectionCore {
       mtuProbesAcked: this.mtuProbesAcked,
       mtuBlackHoles: this.pmtud.blackHoles,
       keyUpdates: this.keyUpdate.count,
+      ecnState: this.ecn.state,
+      ecnCeEvents: this.ecnCeEvents,
     };
   }
 
@@ -635,19 +693,33 @@ export class QuicConnectionCore {
     this.sendQueue.add(id);
   }
 
-  /** Returns `n` bytes of stream `id` (already delivered in `streamData`) as flow-control credit. */
-  consumed(id: number, n: number): void {
+  /**
+   * Returns `n` bytes of stream `id` (already delivered in `streamData`) as flow-control credit. `nowMs`
+   * (default: the time of the last call that passed one) times the consumption for window auto-tuning.
+   */
+  consumed(id: number, n: number, nowMs: number = this.clockMs): void {
     const entry = this.streams.get(id);
     // Credit of a discarded (reset or stopped) stream already went back when it was discarded.
     if (entry?.recv == null || entry.recv.isDiscardingData) return;
-    entry.recv.consumed(n);
-    this.releaseConnectionCredit(n);
+    entry.recv.consumed(n, nowMs, this.recovery.rtt.smoothedRttMs);
+    // A stream window that grew pulls the connection window along (1.5 times, bounded by its maximum).
+    this.connRecv.ensureWindow(entry.recv.credit.window * 1.5);
+    this.releaseConnectionCredit(n, nowMs);
     const update = entry.recv.maxStreamDataUpdate();
     if (update !== null) {
       entry.pendingMaxStreamData = update;
       this.controlQueue.add(id);
     }
     this.maybeForget(entry);
+  }
+
+  /**
+   * Receive window in force (RFC 9000 §4.1; grown by auto-tuning up to the `max*WindowBytes` limits): of
+   * stream `id`, or of the connection when `id` is omitted; undefined for a stream without a receiving part.
+   */
+  receiveWindow(id?: number): number | undefined {
+    if (id === undefined) return this.connRecv.window;
+    return this.streams.get(id)?.recv?.credit.window;
   }
 
   /**
@@ -704,9 +776,9 @@ export class QuicConnectionCore {
   }
 
   /** Returns connection-level receive credit and schedules MAX_DATA when worth it (RFC 9000 §4.2). */
-  private releaseConnectionCredit(n: number): void {
+  private releaseConnectionCredit(n: number, nowMs = NaN): void {
     if (n <= 0) return;
-    this.connRecv.consume(n);
+    this.connRecv.consume(n, nowMs, this.recovery.rtt.smoothedRttMs);
     if (this.connRecv.takeUpdate() !== null) this.isMaxDataPending = true;
   }
 
@@ -776,8 +848,11 @@ export class QuicConnectionCore {
    * Processes one UDP datagram (possibly several coalesced packets, RFC 9000 §12.2). Never throws: bad
    * packets are dropped, protocol errors close the connection.
    * Lifetime: `bytes` is not retained after the call (data that must outlive it is copied by the modules).
+   * `ecn`: the IP ECN codepoint it arrived with (0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE; RFC 9000 §13.4).
    */
-  receiveDatagram(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void {
+  receiveDatagram(bytes: Uint8Array, remote: QuicAddress, nowMs: number, ecn = 0): void {
+    this.clockMs = nowMs;
+    this.receivingEcn = ecn & 3;
     if (this.stateValue === ConnectionState.Closed || this.stateValue === ConnectionState.Draining) return;
     if (this.stateValue === ConnectionState.Closing) {
       // RFC 9000 §10.2.1: answer packets in the closing state with CONNECTION_CLOSE, at a decreasing rate.
@@ -817,7 +892,7 @@ export class QuicConnectionCore {
     const dcid = firstDcid!;
     if (!isSameAddress(remote, this.remoteAddress)) this.onAddressChange(remote, dcid, nowMs);
     else if (this.isNonProbingPacket && (this.pathDcid === null || !sameBytes(this.pathDcid, dcid))) {
-      this.pathDcid = dcid.slice();
+      this.pathDcid = this.ownCid(dcid);
     }
     if (this.pathChallenge !== null && isSameAddress(remote, this.remoteAddress)) {
       this.pathBytesReceived += bytes.length;
@@ -836,6 +911,7 @@ export class QuicConnectionCore {
       if (!this.isOpen) return;
       const h = parseHeader(u.bytes, 0, this.localCids[0]!.cid.length);
       if (h === null) continue;
+      this.receivingEcn = u.ecn;
       processed = this.recvPacket(u.bytes, h, u.remote, nowMs) || processed;
     }
     if (processed) this.afterReceive(nowMs);
@@ -879,7 +955,11 @@ export class QuicConnectionCore {
     if (keys === null || isEarlyOneRtt) {
       // RFC 9001 §5.7: a packet that arrives before its keys (reordering) may be kept for later, bounded.
       if (this.undecryptable.length < this.limits.maxBufferedUndecryptable) {
-        this.undecryptable.push({ bytes: bytes.slice(h.headerStart, h.packetEnd), remote });
+        this.undecryptable.push({
+          bytes: bytes.slice(h.headerStart, h.packetEnd),
+          remote,
+          ecn: this.receivingEcn,
+        });
       }
       return false;
     }
@@ -970,6 +1050,15 @@ export class QuicConnectionCore {
     if (frames.length === 0) throw quicError('PROTOCOL_VIOLATION', 'packet without frames');
     if (!space.ack.onPacketReceived(packetNumber, isElicting, nowMs)) return; // duplicate
     this.packetsReceived++;
+    // RFC 9000 §13.4.1: count each packet's codepoint per space (duplicates excluded, above).
+    const ecn = this.receivingEcn;
+    if (ecn !== EcnCodepoint.NotEct) {
+      const counts = space.ecnReceived;
+      if (ecn === EcnCodepoint.Ect0) counts.ect0++;
+      else if (ecn === EcnCodepoint.Ect1) counts.ect1++;
+      else counts.ce++;
+      space.isEcnReceived = true;
+    }
     this.hasReceivedPacket = true;
     if (this.role === 'client' && level === EncryptionLevel.Initial && !this.isInitialDcidSwitched) {
       // RFC 9000 §7.2: the client uses the server's first SCID as DCID from now on.
@@ -1155,7 +1244,7 @@ export class QuicConnectionCore {
         return;
       case FrameType.ACK:
       case FrameType.ACK_ECN:
-        this.recvAck(level, f.largest, f.ackDelay, f.ranges, nowMs);
+        this.recvAck(level, f.largest, f.ackDelay, f.ranges, f.ecn, nowMs);
         return;
       case FrameType.CRYPTO: {
         const space = this.spaces[level];
@@ -1289,6 +1378,7 @@ export class QuicConnectionCore {
     largest: number,
     ackDelayRaw: number,
     ranges: readonly number[],
+    ecnCounts: EcnCounts | null,
     nowMs: number,
   ): void {
     // RFC 9000 §19.3: ack delay is scaled by the peer's exponent; Initial and Handshake use 0 (RFC 9002 §5.3).
@@ -1302,13 +1392,35 @@ export class QuicConnectionCore {
     cc.isAppLimited = 2 * cc.bytesInFlight < cc.congestionWindow;
     const result = this.recovery.onAckReceived(level, ranges, ackDelayMs, nowMs);
     const space = this.spaces[level];
-    if (largest > space.largestAcked) space.largestAcked = largest;
+    const isLargestIncreased = largest > space.largestAcked;
+    if (isLargestIncreased) space.largestAcked = largest;
+    this.recvAckEcn(level, largest, isLargestIncreased, result.acked, ecnCounts, nowMs);
     for (const pkt of result.acked) this.onPacketAcked(pkt, nowMs);
     for (const pkt of result.lost) this.onPacketLost(pkt, nowMs);
     // RFC 9001 §4.1.2: a client's handshake is confirmed when a 1-RTT packet it sent is acknowledged.
     if (level === EncryptionLevel.OneRtt && result.acked.length > 0 && this.isHandshakeCompleteValue) {
       this.confirmHandshake(nowMs);
     }
+  }
+
+  /**
+   * ECN of one ACK (RFC 9000 §13.4.2.1): validates the counts against the marked packets it newly
+   * acknowledged, and hands a grown CE count to congestion control (RFC 9002 §7.1, B.7).
+   */
+  private recvAckEcn(
+    level: EncryptionLevelCode,
+    largest: number,
+    isLargestIncreased: boolean,
+    acked: readonly SentPacket<SentRecord[]>[],
+    counts: EcnCounts | null,
+    nowMs: number,
+  ): void {
+    let newlyAckedEct = 0;
+    for (const p of acked) if (p.ecn === EcnCodepoint.Ect0) newlyAckedEct++;
+    const ce = this.ecn.onAck(level, isLargestIncreased, newlyAckedEct, counts);
+    const newest = acked[acked.length - 1];
+    if (ce === undefined || newest?.pn !== largest) return;
+    if (this.recovery.onEcnCeCount(level, ce, newest.timeSentMs, nowMs)) this.ecnCeEvents++;
   }
 
   private onPacketAcked(pkt: SentPacket<SentRecord[]>, nowMs: number): void {
@@ -1370,6 +1482,7 @@ export class QuicConnectionCore {
   /** RFC 9000 §13.3: information in a lost packet is sent again in new frames, when still current. */
   private onPacketLost(pkt: SentPacket<SentRecord[]>, nowMs: number): void {
     this.packetsLost++;
+    this.ecn.onPacketLost(pkt.ecn ?? EcnCodepoint.NotEct);
     if (pkt.space === PacketNumberSpace.Application) {
       if (pkt.isMtuProbe === true) {
         // RFC 9000 §14.4: not a congestion signal (congestion control skips it too); the size may fail.
@@ -1524,7 +1637,10 @@ export class QuicConnectionCore {
             : p.initialMaxStreamDataUni;
       send = new SendStream(max);
     }
-    if (bidi || !local) recv = new RecvStream(this.limits.streamWindowBytes);
+    if (bidi || !local) {
+      const l = this.limits;
+      recv = new RecvStream(l.streamWindowBytes, DEFAULT_MAX_SEGMENTS, l.maxStreamWindowBytes);
+    }
     const entry = new StreamEntry(id, send, recv);
     this.streams.set(id, entry);
     return entry;
@@ -1601,7 +1717,8 @@ export class QuicConnectionCore {
       this.pendingRetireSeqs.push(seq);
       return;
     }
-    this.peerCids.push({ seq, cid: cid.slice(), resetToken: token.slice() });
+    const packed = packCidAndToken(cid, token);
+    this.peerCids.push({ seq, cid: packed.cid, resetToken: packed.token });
     if (retirePriorTo > this.peerRetirePriorTo) {
       this.peerRetirePriorTo = retirePriorTo;
       for (let i = this.peerCids.length - 1; i >= 0; i--) {
@@ -1651,12 +1768,18 @@ export class QuicConnectionCore {
     const peerLimit = this.peerParams?.activeConnectionIdLimit ?? 2;
     const target = Math.min(peerLimit, this.limits.maxIssuedConnectionIds);
     while (this.localCids.length < target) {
-      const cid = this.crypto.randomBytes(this.limits.connectionIdLength);
-      const resetToken = this.hooks.issue(cid);
+      const issued = this.crypto.randomBytes(this.limits.connectionIdLength);
+      const { cid, token } = packCidAndToken(issued, this.hooks.issue(issued));
       const seq = this.nextLocalSeq++;
-      this.localCids.push({ seq, cid, resetToken, isRetired: false });
+      this.localCids.push({ seq, cid, resetToken: token, isRetired: false });
       this.pendingNewCids.push(seq);
     }
+  }
+
+  /** `dcid` as one of our connection IDs (no copy), or a copy when it is none of them. */
+  private ownCid(dcid: Uint8Array): Uint8Array {
+    for (const c of this.localCids) if (sameBytes(c.cid, dcid)) return c.cid;
+    return dcid.slice();
   }
 
   /** Every local connection ID currently routing to this connection. */
@@ -1692,7 +1815,7 @@ export class QuicConnectionCore {
     // RFC 9000 §9.5: a peer that migrated on purpose uses a new connection ID; we must not send to its
     // new address with the one of the old path. (Same DCID = NAT rebinding: the current one may stay.)
     if (this.pathDcid !== null && !sameBytes(dcid, this.pathDcid)) this.rotatePeerCid();
-    this.pathDcid = dcid.slice();
+    this.pathDcid = this.ownCid(dcid);
     if (isSameAddress(remote, this.validatedRemote)) {
       // Back on the validated path: no validation needed.
       this.pathChallenge = null;
@@ -1702,6 +1825,8 @@ export class QuicConnectionCore {
     }
     this.pathChallenge = this.crypto.randomBytes(8);
     this.isPathChallengePending = true;
+    // RFC 9000 §13.4.2: ECN is validated per path.
+    this.ecn.onNewPath();
     this.pathBytesReceived = 0;
     this.pathBytesSent = 0;
     this.pathChallengeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
@@ -1839,6 +1964,8 @@ export class QuicConnectionCore {
     // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
     this.discardSpace(EncryptionLevel.Initial, nowMs);
     this.discardSpace(EncryptionLevel.Handshake, nowMs);
+    // Idle memory (issue 14): the TLS state only the handshake needed goes too.
+    this.tls.releaseHandshakeState();
   }
 
   private discardSpace(level: EncryptionLevelCode, nowMs: number): void {
@@ -1849,6 +1976,8 @@ export class QuicConnectionCore {
     space.writeKeys = null;
     space.probes = 0;
     space.crypto.discard();
+    space.ack = DISCARDED_ACK;
+    space.crypto = DISCARDED_CRYPTO;
     this.recovery.discardSpace(level, nowMs);
   }
 
@@ -1953,6 +2082,7 @@ export class QuicConnectionCore {
 
   /** Runs the timers due at `nowMs` (loss detection, PTO, idle, closing). Never throws. */
   handleTimeout(nowMs: number): void {
+    this.clockMs = nowMs;
     if (this.stateValue === ConnectionState.Closed) return;
     if (!this.isOpen) {
       if (this.closeDeadline !== undefined && nowMs >= this.closeDeadline) {
@@ -2007,6 +2137,7 @@ export class QuicConnectionCore {
    * Lifetime: the returned bytes belong to the caller.
    */
   pollTransmit(nowMs: number): Uint8Array | null {
+    this.clockMs = nowMs;
     if (this.stateValue === ConnectionState.Closed || this.stateValue === ConnectionState.Draining)
       return null;
     this.transmitRemoteAddress = this.remoteAddress;
@@ -2021,6 +2152,7 @@ export class QuicConnectionCore {
       });
       out = this.stateValue === ConnectionState.Closing ? this.buildCloseDatagram() : null;
     }
+    this.transmitEcnValue = out === null ? EcnCodepoint.NotEct : this.sendingEcn;
     if (out !== null) {
       this.datagramsSent++;
       this.bytesSent += out.length;
@@ -2042,6 +2174,14 @@ export class QuicConnectionCore {
   }
 
   /**
+   * The IP ECN codepoint to send the datagram last returned by {@link pollTransmit} with (0 Not-ECT,
+   * 2 ECT(0); RFC 9000 §13.4.2: ECT(0) while the path is being tested or proved ECN-capable).
+   */
+  get transmitEcn(): number {
+    return this.transmitEcnValue;
+  }
+
+  /**
    * A datagram with only the PATH_RESPONSE frames for a path other than the current one (RFC 9000 §8.2.2:
    * sent on the path the PATH_CHALLENGE came on, padded to 1200 bytes unless three times the challenge's
    * datagram is less, the anti-amplification limit of that unvalidated path), or null.
@@ -2055,6 +2195,8 @@ export class QuicConnectionCore {
     const budget = Math.min(this.limits.maxDatagramBytes, 3 * head.datagramBytes);
     const buf = new Uint8Array(budget);
     this.offPathRemote = head.remote;
+    // Another path, whose ECN support is unknown: not marked.
+    this.sendingEcn = EcnCodepoint.NotEct;
     const pkt = this.writePacket(buf, 0, budget, this.spaces[EncryptionLevel.OneRtt], nowMs);
     if (pkt === null) return null;
     let pos = pkt.payloadEnd + AEAD_TAG_BYTES;
@@ -2093,6 +2235,7 @@ export class QuicConnectionCore {
     const probeResponse = this.buildOffPathResponse(nowMs);
     if (probeResponse !== null) return probeResponse;
     this.offPathRemote = null;
+    this.sendingEcn = this.ecn.codepoint;
     let budget = this.datagramBudget();
     if (budget < 64) return null;
     const app = this.spaces[EncryptionLevel.OneRtt];
@@ -2215,13 +2358,15 @@ export class QuicConnectionCore {
 
     const ack = space.ack;
     const exponent = level === EncryptionLevel.OneRtt ? this.limits.ackDelayExponent : 3;
+    // RFC 9000 §13.4.1: ACK_ECN once packets with an ECN codepoint arrived in this space.
+    const ecn = space.isEcnReceived ? space.ecnReceived : null;
     const writeAck = (): void => {
       const a = ack.buildAck(nowMs, exponent);
       if (a === null) return;
       let pairs = a.ranges.length >> 1;
-      while (pairs > 1 && pos + ackFrameSize(a.largest, a.ackDelay, a.ranges, null, pairs) > end) pairs--;
-      if (pos + ackFrameSize(a.largest, a.ackDelay, a.ranges, null, pairs) > end) return;
-      pos = writeAckFrame(buf, pos, a.largest, a.ackDelay, a.ranges, null, pairs);
+      while (pairs > 1 && pos + ackFrameSize(a.largest, a.ackDelay, a.ranges, ecn, pairs) > end) pairs--;
+      if (pos + ackFrameSize(a.largest, a.ackDelay, a.ranges, ecn, pairs) > end) return;
+      pos = writeAckFrame(buf, pos, a.largest, a.ackDelay, a.ranges, ecn, pairs);
       records.push({ kind: 'ack', largest: a.largest });
     };
     const isAckSent = ack.isAckDue(nowMs);
@@ -2326,8 +2471,10 @@ export class QuicConnectionCore {
       // RFC 9002 §2: ack-eliciting and PADDING-bearing packets count toward bytes in flight.
       isInFlight,
       isMtuProbe: pkt.records[0]?.kind === 'mtuProbe',
+      ecn: this.sendingEcn,
       frames: pkt.records,
     });
+    this.ecn.onPacketSent(this.sendingEcn);
     if (pkt.isAckEliciting && !this.isAckElicitingSentSinceRecv) {
       // RFC 9000 §10.1: the first ack-eliciting packet after a receive restarts the idle timer.
       this.isAckElicitingSentSinceRecv = true;
@@ -2515,6 +2662,7 @@ export class QuicConnectionCore {
 
   /** CONNECTION_CLOSE in every packet type with keys (RFC 9000 §10.2.3). */
   private buildCloseDatagram(): Uint8Array | null {
+    this.sendingEcn = EcnCodepoint.NotEct;
     if (!this.isCloseSendPending || this.closeFrame === null) return null;
     this.isCloseSendPending = false;
     const budget = this.datagramBudget();

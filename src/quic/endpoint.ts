@@ -51,6 +51,8 @@ export type QuicEndpointEvent = { readonly type: 'connection'; readonly connecti
 export interface QuicTransmit {
   readonly bytes: Uint8Array;
   readonly remote: QuicAddress;
+  /** IP ECN codepoint to send it with (RFC 9000 §13.4: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE); absent: 0. */
+  readonly ecn?: number;
 }
 
 /** Smallest datagram that may carry a client Initial (RFC 9000 §14.1). */
@@ -210,6 +212,13 @@ export class QuicEndpoint {
     return this.crypto.hmac('sha256', this.staticKey, data).subarray(0, RESET_TOKEN_BYTES);
   }
 
+  /** The limits of server connections, resolved once so every connection shares the object. */
+  private serverLimits(): Readonly<QuicLimits> {
+    this.serverLimitsValue ??= resolveQuicLimits({ ...this.limitOverrides(), ...this.server?.limits });
+    return this.serverLimitsValue;
+  }
+  private serverLimitsValue: Readonly<QuicLimits> | undefined = undefined;
+
   private limitOverrides(): Partial<QuicLimits> {
     return { ...this.limits };
   }
@@ -251,13 +260,14 @@ export class QuicEndpoint {
   /**
    * Processes one UDP datagram from `remote`. Never throws.
    * Lifetime: `bytes` is not retained after the call.
+   * `ecn`: the IP ECN codepoint it arrived with (0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE; RFC 9000 §13.4).
    */
-  receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void {
+  receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number, ecn = 0): void {
     const inv = parseInvariant(bytes, this.limits.connectionIdLength);
     if (inv === null) return;
     const conn = this.routes.get(routeKey(inv.dcid));
     if (conn !== undefined) {
-      conn.receiveDatagram(bytes, remote, nowMs);
+      conn.receiveDatagram(bytes, remote, nowMs, ecn);
       this.reap(conn);
       return;
     }
@@ -284,7 +294,7 @@ export class QuicEndpoint {
     if (inv.typeBits !== 0 || inv.dcid.length < MIN_INITIAL_DCID) return;
     const token = readInitialToken(bytes, inv.afterScid);
     if (token === null) return;
-    this.accept(bytes, inv, token, remote, nowMs);
+    this.accept(bytes, inv, token, remote, nowMs, ecn);
   }
 
   private accept(
@@ -293,6 +303,7 @@ export class QuicEndpoint {
     token: Uint8Array,
     remote: QuicAddress,
     nowMs: number,
+    ecn: number,
   ): void {
     const server = this.server!;
     // Bounded state (RFC 9000 §5.2.2): beyond maxConnections, refuse with CONNECTION_REFUSED.
@@ -323,7 +334,7 @@ export class QuicEndpoint {
     const conn: QuicConnectionCore = new QuicConnectionCore({
       role: 'server',
       crypto: this.crypto,
-      options: { ...server, limits: { ...this.limitOverrides(), ...server.limits } },
+      options: { ...server, limits: this.serverLimits() },
       remote,
       nowMs,
       localCid,
@@ -338,7 +349,7 @@ export class QuicEndpoint {
     // The client keeps using its chosen DCID until it sees our SCID (RFC 9000 §7.2): route both.
     this.register(conn, localCid, inv.dcid);
     this.events.push({ type: 'connection', connection: conn });
-    conn.receiveDatagram(bytes, remote, nowMs);
+    conn.receiveDatagram(bytes, remote, nowMs, ecn);
     this.reap(conn);
   }
 
@@ -477,7 +488,7 @@ export class QuicEndpoint {
       if (bytes !== null) {
         this.nextConn = (idx + 1) % n;
         // Usually conn.remote; a PATH_RESPONSE goes where its challenge came from (RFC 9000 §8.2.2).
-        return { bytes, remote: conn.transmitRemote };
+        return { bytes, remote: conn.transmitRemote, ecn: conn.transmitEcn };
       }
     }
     for (let i = n - 1; i >= 0; i--) this.reap(this.connections[i]!);

@@ -86,3 +86,5 @@ export type { TransportParameters } from './transport-params.js';
 export { TlsSession } from './tls/index.js';
 export type { TlsConfig, TlsEvent } from './tls/index.js';
 export type { CongestionControlName } from './recovery/congestion.js';
+export { EcnCodepoint, EcnState } from './recovery/ecn.js';
+export type { EcnCodepointCode, EcnStateCode } from './recovery/ecn.js';

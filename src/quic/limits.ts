@@ -18,6 +18,14 @@ export interface QuicLimits {
   readonly streamWindowBytes: number;
   /** initial_max_data we announce: receive window of the connection as a whole (RFC 9000 §4.1). */
   readonly connectionWindowBytes: number;
+  /**
+   * Largest receive window of one stream that auto-tuning may reach: the window doubles when the
+   * application consumed half of it in under two round trips (see RecvCredit); at or below
+   * `streamWindowBytes`, no growth.
+   */
+  readonly maxStreamWindowBytes: number;
+  /** Largest connection receive window auto-tuning may reach; at or below `connectionWindowBytes`, no growth. */
+  readonly maxConnectionWindowBytes: number;
   /** Out-of-order CRYPTO bytes buffered per encryption level before CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5). */
   readonly maxCryptoBufferBytes: number;
   /** Largest TLS handshake message accepted. */
@@ -80,6 +88,12 @@ export const DEFAULT_QUIC_LIMITS: Readonly<QuicLimits> = Object.freeze({
   streamWindowBytes: 256 * 1024,
   // 4 MiB: keeps many streams busy; bounds connection-wide buffering.
   connectionWindowBytes: 4 * 1024 * 1024,
+  // 16 MiB: the bandwidth-delay product of 1 Gbit/s at 128 ms (quiche and Chromium cap stream windows at
+  // 16 MiB too); reached only by a stream whose application keeps consuming that fast.
+  maxStreamWindowBytes: 16 * 1024 * 1024,
+  // 24 MiB: 1.5 times the stream maximum, so one tuned stream is not held back by the connection window
+  // and others still progress; this is the bound on what one connection buffers for a reading application.
+  maxConnectionWindowBytes: 24 * 1024 * 1024,
   // 64 KiB: RFC 9000 §7.5 requires at least 4096; a certificate chain fits with room.
   maxCryptoBufferBytes: 64 * 1024,
   // 64 KiB: the TLS default of the design; real certificate chains are a few KiB.
@@ -129,8 +143,15 @@ export const DEFAULT_QUIC_LIMITS: Readonly<QuicLimits> = Object.freeze({
   statelessResetsPerSecond: 100,
 });
 
-/** Merges `overrides` into {@link DEFAULT_QUIC_LIMITS}, validating every value. */
+/** Limit objects this module produced (frozen and valid): passing one back resolves to itself. */
+const resolvedLimits = new WeakSet();
+
+/**
+ * Merges `overrides` into {@link DEFAULT_QUIC_LIMITS}, validating every value. A result of this function
+ * passed back in is returned as is, so connections of one endpoint share one limits object.
+ */
 export function resolveQuicLimits(overrides?: Partial<QuicLimits>): Readonly<QuicLimits> {
+  if (overrides !== undefined && resolvedLimits.has(overrides)) return overrides as Readonly<QuicLimits>;
   const limits = resolveLimits('QuicLimits', DEFAULT_QUIC_LIMITS, overrides);
   const bad = (why: string): UsageError => new UsageError('ERR_INVALID_LIMIT', `QuicLimits: ${why}`);
   // RFC 9000 §5.1: a connection ID is 1..20 bytes here (we route by our own CIDs, so never empty).
@@ -155,5 +176,6 @@ export function resolveQuicLimits(overrides?: Partial<QuicLimits>): Readonly<Qui
   if (limits.maxAckDelayMs >= 16384) throw bad('maxAckDelayMs at or above 2^14');
   // RFC 9000 §7.5: the CRYPTO buffer must hold at least 4096 bytes.
   if (limits.maxCryptoBufferBytes < 4096) throw bad('maxCryptoBufferBytes below 4096');
+  resolvedLimits.add(limits);
   return limits;
 }

@@ -597,7 +597,13 @@ test('pacing spreads a window over the round trip instead of one burst (RFC 9002
 });
 
 test('a flow-control-limited sender does not inflate its congestion window (RFC 9002 §7.8)', () => {
-  const windows = { streamWindowBytes: 65536, connectionWindowBytes: 65536 };
+  // Fixed windows (auto-tuning off): the receiver's flow control, not the path, limits the sender.
+  const windows = {
+    streamWindowBytes: 65536,
+    connectionWindowBytes: 65536,
+    maxStreamWindowBytes: 65536,
+    maxConnectionWindowBytes: 65536,
+  };
   const p = makePair({ clientLimits: windows });
   assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
   download(p, 2_000_000);

@@ -64,6 +64,27 @@ export { hkdfExpandLabel } from '../crypto/hkdf-label.js';
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Secret, IV and AEAD key of one key set copied into one buffer: a connection holds its keys for its whole
+ * life, and one backing store instead of three keeps an idle connection small (issue 14).
+ */
+function packKeyMaterial(
+  secret: Uint8Array,
+  iv: Uint8Array,
+  key: Uint8Array,
+): { secret: Uint8Array; iv: Uint8Array; key: Uint8Array } {
+  const packed = new Uint8Array(secret.length + iv.length + key.length);
+  packed.set(secret, 0);
+  packed.set(iv, secret.length);
+  packed.set(key, secret.length + iv.length);
+  const ivEnd = secret.length + iv.length;
+  return {
+    secret: packed.subarray(0, secret.length),
+    iv: packed.subarray(secret.length, ivEnd),
+    key: packed.subarray(ivEnd),
+  };
+}
+
 /** Derives packet protection keys ("quic key", "quic iv", "quic hp") from a traffic secret (RFC 9001 §5.1). */
 export function derivePacketKeys(
   crypto: CryptoProvider,
@@ -72,15 +93,18 @@ export function derivePacketKeys(
   secret: Uint8Array,
 ): PacketKeys {
   const keyLength = aeadKeyLength(aeadName);
-  const key = hkdfExpandLabel(crypto, hash, secret, 'quic key', EMPTY, keyLength);
-  const iv = hkdfExpandLabel(crypto, hash, secret, 'quic iv', EMPTY, 12);
+  const m = packKeyMaterial(
+    secret,
+    hkdfExpandLabel(crypto, hash, secret, 'quic iv', EMPTY, 12),
+    hkdfExpandLabel(crypto, hash, secret, 'quic key', EMPTY, keyLength),
+  );
   const hpKey = hkdfExpandLabel(crypto, hash, secret, 'quic hp', EMPTY, keyLength);
   return {
     aeadName,
     hash,
-    secret,
-    aead: crypto.createAead(aeadName, key),
-    iv,
+    secret: m.secret,
+    aead: crypto.createAead(aeadName, m.key),
+    iv: m.iv,
     hp: crypto.createHeaderProtection(aeadName, hpKey),
   };
 }
@@ -94,15 +118,17 @@ export { updateTrafficSecret } from '../crypto/hkdf-label.js';
 export function nextGenerationKeys(crypto: CryptoProvider, keys: PacketKeys): PacketKeys {
   const secret = updateTrafficSecret(crypto, keys.hash, keys.secret);
   const keyLength = aeadKeyLength(keys.aeadName);
+  const m = packKeyMaterial(
+    secret,
+    hkdfExpandLabel(crypto, keys.hash, secret, 'quic iv', EMPTY, 12),
+    hkdfExpandLabel(crypto, keys.hash, secret, 'quic key', EMPTY, keyLength),
+  );
   return {
     aeadName: keys.aeadName,
     hash: keys.hash,
-    secret,
-    aead: crypto.createAead(
-      keys.aeadName,
-      hkdfExpandLabel(crypto, keys.hash, secret, 'quic key', EMPTY, keyLength),
-    ),
-    iv: hkdfExpandLabel(crypto, keys.hash, secret, 'quic iv', EMPTY, 12),
+    secret: m.secret,
+    aead: crypto.createAead(keys.aeadName, m.key),
+    iv: m.iv,
     hp: keys.hp,
   };
 }

@@ -39,6 +39,8 @@ export interface SentPacket<F = unknown> {
   readonly isInFlight: boolean;
   /** A DPLPMTUD probe (RFC 9000 §14.4): its loss is no congestion signal. Absent means false. */
   readonly isMtuProbe?: boolean;
+  /** IP ECN codepoint of the datagram that carried it (RFC 9000 §13.4); absent means Not-ECT. */
+  readonly ecn?: number;
   /** The connection's retransmission record; opaque here. */
   readonly frames: F;
 }
@@ -225,9 +227,8 @@ export class LossDetection<F = unknown> {
       rttUpdated = true;
     }
     // RFC 9002 §7.1, B.7: a larger ECN-CE count is a congestion signal for the largest acknowledged packet.
-    if (ecnCeCount !== undefined && ecnCeCount > s.ecnCeCount) {
-      s.ecnCeCount = ecnCeCount;
-      if (newest.pn === largest) this.congestion.onCongestionEvent(newest.timeSentMs, nowMs);
+    if (ecnCeCount !== undefined && newest.pn === largest) {
+      this.onEcnCeCount(space, ecnCeCount, newest.timeSentMs, nowMs);
     }
     // RFC 9002 §6.2.2.1 / A.6: a client's address is validated once a Handshake packet is acknowledged.
     if (space === PacketNumberSpace.Handshake) this.isPeerAddressValidated = true;
@@ -240,6 +241,24 @@ export class LossDetection<F = unknown> {
     if (this.isPeerAddressValidated) this.ptoBackoff = 0;
     this.setLossDetectionTimer(nowMs);
     return { acked, lost, rttUpdated };
+  }
+
+  /**
+   * The ECN-CE count of a validated ACK_ECN frame of `space` (RFC 9002 §7.1, B.7): an increase is a
+   * congestion signal for the largest acknowledged packet, sent at `largestAckedSentMs` (the controller
+   * reduces at most once per round trip). Answers whether the count increased.
+   */
+  onEcnCeCount(
+    space: PacketNumberSpaceCode,
+    ecnCeCount: number,
+    largestAckedSentMs: number,
+    nowMs: number,
+  ): boolean {
+    const s = this.spaces[space];
+    if (s.isDiscarded || ecnCeCount <= s.ecnCeCount) return false;
+    s.ecnCeCount = ecnCeCount;
+    this.congestion.onCongestionEvent(largestAckedSentMs, nowMs);
+    return true;
   }
 
   /**

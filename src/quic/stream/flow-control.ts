@@ -72,22 +72,35 @@ export class SendCredit {
  * What the peer may send: our advertised limit, the highest offset it has reached, and what the
  * application consumed. Credit goes back only for consumed bytes (STYLE §3.1), and a new limit is announced
  * once the peer has used half the window, so updates stay rare but the peer never stalls on a full window.
+ *
+ * Auto-tuning (RFC 9000 §4.2 leaves the window policy to the receiver): when the application consumed half
+ * a window in less than two round trips since the previous announcement, the window, not the path, was
+ * what limited the peer (a sender held to W bytes per round trip hands over W/2 in half a round trip), so
+ * the window doubles, up to `maxWindow`. Growth happens only at an announcement, and announcements happen
+ * only as the application consumes: an application that stops reading never makes the window grow, and
+ * what we buffer stays below the window in force.
  */
 export class RecvCredit {
   /** The limit we advertised last (absolute offset). */
   limit: number;
   /** Window size: the distance from the consumed offset we keep advertising. */
   window: number;
+  /** Largest window auto-tuning may reach (the initial window when tuning is off). */
+  readonly maxWindow: number;
   /** Highest byte count received (sum of highest offsets at the connection level, RFC 9000 §4.1). */
   received = 0;
   /** Bytes the application consumed (or that were discarded). */
   consumed = 0;
   /** True when `limit` must be (re)sent. */
   private isUpdatePending = false;
+  /** When the previous limit was announced (NaN before the first: no growth can be measured yet). */
+  private lastAnnounceMs = NaN;
 
-  constructor(window: number) {
+  /** `maxWindow` below `window` means no auto-tuning. */
+  constructor(window: number, maxWindow: number = window) {
     this.limit = window;
     this.window = window;
+    this.maxWindow = Math.max(window, maxWindow);
   }
 
   /**
@@ -105,8 +118,11 @@ export class RecvCredit {
     this.received += n;
   }
 
-  /** Returns `n` bytes of credit (the application consumed or dropped them). */
-  consume(n: number): void {
+  /**
+   * Returns `n` bytes of credit (the application consumed or dropped them). `nowMs` and `rttMs` (the
+   * smoothed RTT) feed auto-tuning; without them (NaN) the window keeps its size.
+   */
+  consume(n: number, nowMs = NaN, rttMs = NaN): void {
     if (n < 0 || this.consumed + n > this.received) {
       throw new UsageError(
         'ERR_QUIC_FLOW_CONTROL',
@@ -114,12 +130,28 @@ export class RecvCredit {
       );
     }
     this.consumed += n;
-    const next = Math.min(this.consumed + this.window, MAX_VARINT);
+    let next = Math.min(this.consumed + this.window, MAX_VARINT);
     // Announce when less than half the window remains advertised ahead of the consumed offset.
     if (next - this.limit >= this.window / 2 && next > this.limit) {
+      // Half a window consumed in under two round trips: the window limited the peer; double it.
+      if (nowMs - this.lastAnnounceMs < 2 * rttMs && this.window < this.maxWindow) {
+        this.window = Math.min(2 * this.window, this.maxWindow);
+        next = Math.min(this.consumed + this.window, MAX_VARINT);
+      }
+      this.lastAnnounceMs = nowMs;
       this.limit = next;
       this.isUpdatePending = true;
     }
+  }
+
+  /**
+   * Raises the window to at least `window` (bounded by `maxWindow`), e.g. the connection's window after a
+   * stream's grew, so one fast stream is not held back by the connection-level limit. The larger limit
+   * goes out with the next announcement.
+   */
+  ensureWindow(window: number): void {
+    const w = Math.min(window, this.maxWindow);
+    if (w > this.window) this.window = w;
   }
 
   /** The new limit for a MAX_DATA / MAX_STREAM_DATA frame when one is due, once; null otherwise. */

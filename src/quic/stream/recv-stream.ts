@@ -143,9 +143,10 @@ export class RecvStream {
   /**
    * `window`: the initial_max_stream_data_* we advertised for this stream, kept as the window.
    * `maxSegments`: bound on out-of-order pieces held (see {@link Reassembler}).
+   * `maxWindow`: how far auto-tuning may grow the window (see {@link RecvCredit}); none by default.
    */
-  constructor(window: number, maxSegments: number = DEFAULT_MAX_SEGMENTS) {
-    this.credit = new RecvCredit(window);
+  constructor(window: number, maxSegments: number = DEFAULT_MAX_SEGMENTS, maxWindow: number = window) {
+    this.credit = new RecvCredit(window, maxWindow);
     this.reasm = new Reassembler(maxSegments, STREAM_FRAME);
   }
 
@@ -287,9 +288,9 @@ export class RecvStream {
 
   /**
    * The application consumed `n` bytes it read: their credit may go back to the peer (STYLE §3.1). The
-   * caller consumes them at the connection level too.
+   * caller consumes them at the connection level too. `nowMs` and `rttMs` feed window auto-tuning.
    */
-  consumed(n: number): void {
+  consumed(n: number, nowMs = NaN, rttMs = NaN): void {
     // After `discard` every byte already counts as consumed; a late call from the application is harmless.
     if (this.isDiscarding) return;
     if (this.credit.consumed + n > this.reasm.readOffset) {
@@ -298,7 +299,7 @@ export class RecvStream {
         `consuming ${n} bytes with ${this.reasm.readOffset - this.credit.consumed} read and not consumed`,
       );
     }
-    this.credit.consume(n);
+    this.credit.consume(n, nowMs, rttMs);
   }
 
   /**

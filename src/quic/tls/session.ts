@@ -362,6 +362,12 @@ class Transcript {
     this.running = t;
   }
 
+  /** Drops the running hash and any held messages (the handshake no longer needs them). */
+  release(): void {
+    this.pending = [];
+    this.running = undefined;
+  }
+
   digest(): Uint8Array {
     if (this.running === undefined)
       throw tlsAlertError('internal_error', 'transcript hash used before a suite');
@@ -527,6 +533,31 @@ export class TlsSession {
     }
   }
 
+  /**
+   * Drops what only the handshake needed (key share, transcript hash, handshake and Finished secrets, the
+   * peer's extensions, buffered input) so an idle connection keeps a small TLS footprint. The connection
+   * calls it once the handshake is confirmed (RFC 9001 §4.1.2), when nothing more of the handshake can
+   * arrive; the negotiated ALPN, cipher suite and peer certificates stay. A later handshake message still
+   * fails as the state machine says (it never reaches the dropped state).
+   */
+  releaseHandshakeState(): void {
+    if (!this.isHandshakeComplete) return;
+    this.transcript.release();
+    this.keyShare = undefined;
+    this.random = EMPTY;
+    this.sessionId = EMPTY;
+    this.clientExtensions = [];
+    this.offeredGroups = [];
+    this.cookie = undefined;
+    this.handshakeSecret = EMPTY;
+    this.clientHandshakeSecret = EMPTY;
+    this.serverHandshakeSecret = EMPTY;
+    this.clientApplicationSecret = EMPTY;
+    this.expectedClientFinished = EMPTY;
+    this.certificateRequestContext = undefined;
+    for (let i = 0; i < this.inbound.length; i++) if (this.inbound[i]!.length === 0) this.inbound[i] = EMPTY;
+  }
+
   /** The next handshake bytes to send and their level, or null. */
   nextOutput(): { level: EncryptionLevelCode; data: Uint8Array } | null {
     if (this.outputHead === this.outputs.length) return null;
@@ -581,7 +612,8 @@ export class TlsSession {
       this.inbound[level] = buf.subarray(pos);
       this.handleMessage(type, message);
     }
-    this.inbound[level] = buf.subarray(pos);
+    // An empty view would keep the whole message buffer alive for the life of the connection.
+    this.inbound[level] = pos === buf.length ? EMPTY : buf.subarray(pos);
   }
 
   private checkHeader(level: EncryptionLevelCode, type: number, length: number): void {

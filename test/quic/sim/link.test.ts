@@ -78,3 +78,71 @@ test('the PRNG is deterministic and in [0, 1)', () => {
     assert.ok(v >= 0 && v < 1);
   }
 });
+
+/** Sends `count` datagrams of `size` bytes, all with ECN codepoint `ecn`, and records arrivals. */
+class EcnNode implements SimNode {
+  readonly received: { at: number; ecn: number }[] = [];
+  private left: number;
+  private readonly size: number;
+  private readonly ecn: number;
+  constructor(count: number, size: number, ecn: number) {
+    this.left = count;
+    this.size = size;
+    this.ecn = ecn;
+  }
+  receive(_bytes: Uint8Array, _remote: QuicAddress, nowMs: number, ecn?: number): void {
+    this.received.push({ at: nowMs, ecn: ecn ?? -1 });
+  }
+  pollTransmit(): { bytes: Uint8Array; remote: QuicAddress; ecn: number } | null {
+    if (this.left === 0) return null;
+    this.left--;
+    return { bytes: new Uint8Array(this.size), remote: { address: '10.0.0.2', port: 443 }, ecn: this.ecn };
+  }
+  handleTimeout(): void {}
+  nextDeadline(): number | undefined {
+    return undefined;
+  }
+}
+
+test('a bottleneck serializes datagrams at its rate and drops beyond its queue', () => {
+  const a = new EcnNode(10, 1000, 0);
+  const b = new EcnNode(0, 0, 0);
+  // 100 bytes/ms: a 1000-byte datagram takes 10 ms; the queue holds 5000 bytes.
+  const link = new SimLink(a, b, { aToB: { delayMs: 5, bandwidthBytesPerMs: 100, queueBytes: 5000 } });
+  link.run({ untilMs: 5000 });
+  assert.deepEqual(
+    b.received.map((r) => r.at),
+    [1015, 1025, 1035, 1045, 1055],
+  );
+  assert.equal(link.stats[0].queueDrops, 5);
+});
+
+test('the ECN codepoint travels with each datagram; bleaching clears it, CE marking sets CE', () => {
+  const carried = new EcnNode(0, 0, 0);
+  new SimLink(new EcnNode(3, 100, 2), carried).run({ untilMs: 2000 });
+  assert.deepEqual(
+    carried.received.map((r) => r.ecn),
+    [2, 2, 2],
+  );
+  const bleached = new EcnNode(0, 0, 0);
+  new SimLink(new EcnNode(3, 100, 2), bleached, { aToB: { isEcnBleached: true } }).run({ untilMs: 2000 });
+  assert.deepEqual(
+    bleached.received.map((r) => r.ecn),
+    [0, 0, 0],
+  );
+  const marked = new EcnNode(0, 0, 0);
+  const link = new SimLink(new EcnNode(3, 100, 1), marked, { aToB: { ceMarkRate: 1 } });
+  link.run({ untilMs: 2000 });
+  assert.deepEqual(
+    marked.received.map((r) => r.ecn),
+    [3, 3, 3],
+  );
+  assert.equal(link.stats[0].ceMarked, 3);
+  // Not-ECT datagrams are never marked (RFC 3168 §5: routers drop them instead).
+  const notEct = new EcnNode(0, 0, 0);
+  new SimLink(new EcnNode(2, 100, 0), notEct, { aToB: { ceMarkRate: 1 } }).run({ untilMs: 2000 });
+  assert.deepEqual(
+    notEct.received.map((r) => r.ecn),
+    [0, 0],
+  );
+});

@@ -1,14 +1,17 @@
 /**
  * A simulated UDP link in virtual time between two sans-I/O QUIC endpoints (quinn-proto's tests/util.rs
  * shape): datagrams taken from one node's `pollTransmit` arrive at the other's `receive` after a delay,
- * with seeded loss, duplication, reordering (jitter), corruption and an MTU. Nothing here reads a clock.
+ * with seeded loss, duplication, reordering (jitter), corruption, an MTU, an optional bottleneck rate with a
+ * drop-tail queue, and the ECN codepoint of each datagram (carried, CE-marked or bleached). Nothing here
+ * reads a clock.
  */
 import type { QuicAddress } from '../../../src/quic/events.js';
 
 /** What the link drives: the endpoint surface of the design (a QuicEndpoint fits it). */
 export interface SimNode {
-  receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void;
-  pollTransmit(nowMs: number): { bytes: Uint8Array; remote: QuicAddress } | null;
+  /** `ecn`: the IP ECN codepoint the datagram arrived with (0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE). */
+  receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number, ecn?: number): void;
+  pollTransmit(nowMs: number): { bytes: Uint8Array; remote: QuicAddress; ecn?: number } | null;
   handleTimeout(nowMs: number): void;
   nextDeadline(): number | undefined;
 }
@@ -31,6 +34,17 @@ export interface LinkImpairments {
   readonly drop?: (index: number, bytes: Uint8Array) => boolean;
   /** Extra delay in ms for one datagram (index counts datagrams sent in this direction). */
   readonly extraDelayMs?: (index: number, bytes: Uint8Array) => number;
+  /**
+   * Bottleneck rate in bytes per ms (1250 = 10 Mbit/s): datagrams are serialized one after another, so
+   * they queue when sent faster. Unset: infinitely fast.
+   */
+  readonly bandwidthBytesPerMs?: number;
+  /** Drop-tail queue of the bottleneck in bytes (only with `bandwidthBytesPerMs`); unset: unbounded. */
+  readonly queueBytes?: number;
+  /** Probability an ECN-capable datagram (ECT(0) or ECT(1)) is marked CE, as an AQM router would. */
+  readonly ceMarkRate?: number;
+  /** Clears the ECN codepoint of every datagram (a middlebox bleaching ECN, RFC 9000 §13.4.2). */
+  readonly isEcnBleached?: boolean;
 }
 
 /** mulberry32: a small deterministic PRNG so every run is reproducible from its seed. */
@@ -50,6 +64,7 @@ interface InFlight {
   readonly seq: number;
   readonly to: 0 | 1;
   readonly bytes: Uint8Array;
+  readonly ecn: number;
 }
 
 /** Counters of one direction. */
@@ -61,10 +76,27 @@ export interface LinkStats {
   corrupted: number;
   tooBig: number;
   bytesSent: number;
+  /** Dropped because the bottleneck queue was full. */
+  queueDrops: number;
+  /** Datagrams marked CE by the link. */
+  ceMarked: number;
+  /** Datagrams sent with each ECN codepoint (index = codepoint). */
+  readonly ecnSent: [number, number, number, number];
 }
 
 function newStats(): LinkStats {
-  return { sent: 0, delivered: 0, lost: 0, duplicated: 0, corrupted: 0, tooBig: 0, bytesSent: 0 };
+  return {
+    sent: 0,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    corrupted: 0,
+    tooBig: 0,
+    bytesSent: 0,
+    queueDrops: 0,
+    ceMarked: 0,
+    ecnSent: [0, 0, 0, 0],
+  };
 }
 
 /** Two nodes joined by a link; node 0 is at {@link SimLink.addresses}[0]. */
@@ -80,6 +112,8 @@ export class SimLink {
   private readonly rng: () => number;
   private queue: InFlight[];
   private seq: number;
+  /** When the bottleneck of each direction finishes serializing what it holds. */
+  private readonly busyUntil: [number, number];
 
   constructor(
     a: SimNode,
@@ -97,6 +131,7 @@ export class SimLink {
     this.rng = makeRng(options.seed ?? 1);
     this.queue = [];
     this.seq = 0;
+    this.busyUntil = [0, 0];
   }
 
   /** Takes every datagram the nodes want to send now and puts it on the wire. */
@@ -106,16 +141,17 @@ export class SimLink {
       for (let guard = 0; guard < 100000; guard++) {
         const out = node.pollTransmit(this.nowMs);
         if (out === null) break;
-        this.send(from, out.bytes);
+        this.send(from, out.bytes, out.ecn ?? 0);
       }
     }
   }
 
-  private send(from: 0 | 1, bytes: Uint8Array): void {
+  private send(from: 0 | 1, bytes: Uint8Array, ecnSent: number): void {
     const imp = this.impairments[from];
     const stats = this.stats[from];
     const index = stats.sent++;
     stats.bytesSent += bytes.length;
+    stats.ecnSent[ecnSent & 3] = stats.ecnSent[ecnSent & 3]! + 1;
     if (imp.mtu !== undefined && bytes.length > imp.mtu) {
       stats.tooBig++;
       return;
@@ -123,6 +159,24 @@ export class SimLink {
     if (imp.drop?.(index, bytes) === true || this.rng() < (imp.lossRate ?? 0)) {
       stats.lost++;
       return;
+    }
+    // The bottleneck: serialization after what it already holds, drop-tail beyond its queue.
+    let departMs = this.nowMs;
+    const bw = imp.bandwidthBytesPerMs;
+    if (bw !== undefined) {
+      const start = Math.max(this.nowMs, this.busyUntil[from]);
+      if (imp.queueBytes !== undefined && (start - this.nowMs) * bw + bytes.length > imp.queueBytes) {
+        stats.queueDrops++;
+        stats.lost++;
+        return;
+      }
+      departMs = start + bytes.length / bw;
+      this.busyUntil[from] = departMs;
+    }
+    let ecn = imp.isEcnBleached === true ? 0 : ecnSent & 3;
+    if ((ecn === 1 || ecn === 2) && imp.ceMarkRate !== undefined && this.rng() < imp.ceMarkRate) {
+      ecn = 3;
+      stats.ceMarked++;
     }
     let copies = 1;
     if (this.rng() < (imp.duplicateRate ?? 0)) {
@@ -138,8 +192,8 @@ export class SimLink {
         stats.corrupted++;
       }
       const extra = imp.extraDelayMs?.(index, bytes) ?? 0;
-      const at = this.nowMs + (imp.delayMs ?? 0) + extra + this.rng() * (imp.jitterMs ?? 0);
-      this.queue.push({ at, seq: this.seq++, to: from === 0 ? 1 : 0, bytes: data });
+      const at = departMs + (imp.delayMs ?? 0) + extra + this.rng() * (imp.jitterMs ?? 0);
+      this.queue.push({ at, seq: this.seq++, to: from === 0 ? 1 : 0, bytes: data, ecn });
     }
   }
 
@@ -183,7 +237,7 @@ export class SimLink {
       if (due.length > 0) this.queue = this.queue.filter((f) => f.at > this.nowMs);
       for (const f of due) {
         this.stats[f.to === 1 ? 0 : 1].delivered++;
-        this.nodes[f.to].receive(f.bytes, this.addresses[f.to === 1 ? 0 : 1], this.nowMs);
+        this.nodes[f.to].receive(f.bytes, this.addresses[f.to === 1 ? 0 : 1], this.nowMs, f.ecn);
       }
       for (const n of this.nodes) {
         const d = n.nextDeadline();

@@ -79,3 +79,53 @@ test('property: a sender obeying SendCredit never trips RecvCredit, and credit k
     ),
   );
 });
+
+test('RecvCredit auto-tuning: doubles when half a window is consumed within 2 RTTs, up to the maximum', () => {
+  const rtt = 10;
+  const c = new RecvCredit(100, 400);
+  let now = 0;
+  const eat = (n: number, dt: number): number | null => {
+    now += dt;
+    c.receive(n);
+    c.consume(n, now, rtt);
+    return c.takeUpdate();
+  };
+  // First announcement: nothing to measure against, no growth.
+  assert.equal(eat(50, 5), 150);
+  assert.equal(c.window, 100);
+  // Half a window 5 ms later (under 2 RTTs): the window limited the peer, it doubles.
+  assert.equal(eat(50, 5), 100 + 200);
+  assert.equal(c.window, 200);
+  assert.equal(eat(100, 5), 200 + 400);
+  assert.equal(c.window, 400);
+  // At the maximum: no further growth.
+  assert.equal(eat(200, 1), 400 + 400);
+  assert.equal(c.window, 400);
+});
+
+test('RecvCredit auto-tuning: a slow consumer (over 2 RTTs per half window) or none keeps the window', () => {
+  const c = new RecvCredit(100, 1000);
+  c.receive(100);
+  c.consume(50, 0, 10);
+  c.consume(50, 25, 10);
+  assert.equal(c.window, 100);
+  // Received but never consumed: no announcement, no growth.
+  const idle = new RecvCredit(100, 1000);
+  idle.receive(100);
+  assert.equal(idle.takeUpdate(), null);
+  assert.equal(idle.window, 100);
+  // Without a clock (NaN) the window never grows; a maximum below the window disables tuning.
+  const clockless = new RecvCredit(100, 1000);
+  for (let i = 0; i < 4; i++) {
+    clockless.receive(50);
+    clockless.consume(50);
+  }
+  assert.equal(clockless.window, 100);
+  assert.equal(new RecvCredit(100, 10).maxWindow, 100);
+  // ensureWindow raises to a bound, never lowers.
+  const conn = new RecvCredit(100, 300);
+  conn.ensureWindow(1000);
+  assert.equal(conn.window, 300);
+  conn.ensureWindow(50);
+  assert.equal(conn.window, 300);
+});

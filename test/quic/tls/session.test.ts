@@ -976,3 +976,31 @@ describe('TlsSession client alerts on server messages', { skip: skipWithoutOpens
     );
   });
 });
+
+describe('releaseHandshakeState (idle memory, issue 14)', () => {
+  it('drops the handshake state after completion, keeps ALPN and suite, and later messages still fail', () => {
+    const [client, server] = pair();
+    runHandshake(client, server);
+    assert.ok(client.isHandshakeComplete && server.isHandshakeComplete);
+    const fields = (s: TlsSession): Record<string, unknown> => s as unknown as Record<string, unknown>;
+    for (const s of [client, server]) {
+      s.releaseHandshakeState();
+      assert.equal(fields(s)['keyShare'], undefined);
+      assert.equal((fields(s)['clientApplicationSecret'] as Uint8Array).length, 0);
+      assert.equal((fields(s)['expectedClientFinished'] as Uint8Array).length, 0);
+      assert.equal(s.alpn, 'h3');
+      assert.notEqual(s.cipherSuite, undefined);
+    }
+    // A late Finished is still refused by the state machine, as before the release.
+    expectAlert(() => {
+      server.receive(Handshake, encodeHandshake(HandshakeType.finished, new Uint8Array(32)));
+    }, 'unexpected_message');
+  });
+
+  it('does nothing before the handshake completes', () => {
+    const [client] = pair();
+    client.start();
+    client.releaseHandshakeState();
+    assert.notEqual((client as unknown as Record<string, unknown>)['keyShare'], undefined);
+  });
+});
