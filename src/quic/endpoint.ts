@@ -51,6 +51,11 @@ export type QuicEndpointEvent = { readonly type: 'connection'; readonly connecti
 export interface QuicTransmit {
   readonly bytes: Uint8Array;
   readonly remote: QuicAddress;
+  /**
+   * ECN codepoint for the IP header (RFC 3168 §5): 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE. Absent means
+   * Not-ECT. Placeholder until the core marks packets (RFC 9000 §13.4); the transport sets what it gets.
+   */
+  readonly ecn?: number;
 }
 
 /** Smallest datagram that may carry a client Initial (RFC 9000 §14.1). */
@@ -250,9 +255,11 @@ export class QuicEndpoint {
 
   /**
    * Processes one UDP datagram from `remote`. Never throws.
-   * Lifetime: `bytes` is not retained after the call.
+   * Lifetime: `bytes` is not retained after the call. `ecn` is the datagram's ECN codepoint (0 Not-ECT,
+   * 1 ECT(1), 2 ECT(0), 3 CE) when the transport can read it; not used yet (RFC 9000 §13.4 counts).
    */
-  receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number): void {
+  receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number, ecn?: number): void {
+    void ecn;
     const inv = parseInvariant(bytes, this.limits.connectionIdLength);
     if (inv === null) return;
     const conn = this.routes.get(routeKey(inv.dcid));
