@@ -360,6 +360,11 @@ interface UdpPort {
   readonly port: number;
   /** Whether one more datagram can be taken now (false: wait for the port to pump again). */
   canSend(): boolean;
+  /**
+   * Where the next datagram may be built in place (the native send buffer), or undefined. Lifetime:
+   * until the next `send`/`flush`.
+   */
+  scratch(): Uint8Array | undefined;
   send(t: QuicTransmit): void;
   /** Hands everything queued to the kernel (one sendmmsg on the native port). */
   flush(): void;
@@ -399,6 +404,10 @@ class DgramPort implements UdpPort {
 
   canSend(): boolean {
     return true;
+  }
+
+  scratch(): undefined {
+    return undefined;
   }
 
   send(t: QuicTransmit): void {
@@ -445,6 +454,8 @@ class NativePort implements UdpPort, NativeUdpHandler {
   private lastTo: UdpAddress;
   /** The connected peer, whose datagrams use the connected address (no per-send route lookup). */
   private connected: QuicAddress | null;
+  /** The send-buffer view last handed out by `scratch`. */
+  private scratchView: Uint8Array | null;
 
   constructor(driver: UdpQuicDriver, host: string, port: number) {
     this.driver = driver;
@@ -453,6 +464,7 @@ class NativePort implements UdpPort, NativeUdpHandler {
     this.lastRemote = null;
     this.lastTo = CONNECTED_PEER;
     this.connected = null;
+    this.scratchView = null;
     const s = NativeUdpSocket.open({ host, port }, this);
     if (s === undefined) throw new QuicProviderError('ERR_QUIC_UDP_NATIVE', 'native UDP unavailable');
     this.socket = s;
@@ -550,6 +562,11 @@ class NativePort implements UdpPort, NativeUdpHandler {
     return this.socket.canQueue(MAX_DATAGRAM_BYTES);
   }
 
+  scratch(): Uint8Array {
+    this.scratchView = this.socket.reserve();
+    return this.scratchView;
+  }
+
   send(t: QuicTransmit): void {
     const r = t.remote;
     if (r !== this.lastRemote) {
@@ -559,7 +576,15 @@ class NativePort implements UdpPort, NativeUdpHandler {
           ? CONNECTED_PEER
           : encodeUdpAddress(r.address, r.port);
     }
-    this.socket.queue(t.bytes, 0, t.bytes.length, this.lastTo, t.ecn ?? 0);
+    const b = t.bytes;
+    const v = this.scratchView;
+    this.scratchView = null;
+    // Built in place by the core: only the record is added (no copy).
+    if (v !== null && b.buffer === v.buffer && b.byteOffset === v.byteOffset) {
+      this.socket.commit(b.length, this.lastTo, t.ecn ?? 0);
+    } else {
+      this.socket.queue(b, 0, b.length, this.lastTo, t.ecn ?? 0);
+    }
   }
 
   flush(): void {
@@ -666,7 +691,7 @@ class UdpQuicDriver {
     const port = this.port;
     // A port without room (EAGAIN with a full queue) pumps again once writable.
     while (port.canSend()) {
-      const t = this.endpoint.pollTransmit(now);
+      const t = this.endpoint.pollTransmit(now, port.scratch());
       if (t === null) break;
       port.send(t);
     }

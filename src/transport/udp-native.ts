@@ -304,6 +304,28 @@ export class NativeUdpSocket implements FdHandler {
     if (!this.canQueue(len)) return false;
     const off = this.usedBytes;
     this.sendBuffer.set(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), off);
+    this.record(off, len, to, ecn);
+    return true;
+  }
+
+  /**
+   * The free part of the send buffer, for a producer that writes a datagram in place and then calls
+   * {@link commit} (no copy). Check {@link canQueue} first. Lifetime: valid until the next queue, commit
+   * or flush.
+   */
+  reserve(): Uint8Array {
+    return this.sendBuffer.subarray(this.usedBytes);
+  }
+
+  /** Queues the `len` bytes written at the start of {@link reserve}'s array, like {@link queue}. */
+  commit(len: number, to: UdpAddress, ecn: number): void {
+    if (this.queued >= this.batch || this.usedBytes + len > this.sendBuffer.length) {
+      throw new RangeError(`commit of ${String(len)} bytes without room: call canQueue first`);
+    }
+    this.record(this.usedBytes, len, to, ecn);
+  }
+
+  private record(off: number, len: number, to: UdpAddress, ecn: number): void {
     const m = this.sendMeta;
     const b = this.queued * M;
     m[b + UdpMeta.OFFSET] = off;
@@ -318,7 +340,6 @@ export class NativeUdpSocket implements FdHandler {
     m[b + UdpMeta.ADDR3] = to.a3;
     this.queued++;
     this.usedBytes = off + len;
-    return true;
   }
 
   /** Sends the queue (one sendmmsg per call). Returns true when it is empty afterwards. */
