@@ -258,8 +258,8 @@ export class QuicEndpoint {
    * Lifetime: `bytes` is not retained after the call. `ecn` is the datagram's ECN codepoint (0 Not-ECT,
    * 1 ECT(1), 2 ECT(0), 3 CE) when the transport can read it; not used yet (RFC 9000 §13.4 counts).
    */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- placeholder until the core counts ECN
   receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number, ecn?: number): void {
-    void ecn;
     const inv = parseInvariant(bytes, this.limits.connectionIdLength);
     if (inv === null) return;
     const conn = this.routes.get(routeKey(inv.dcid));
