@@ -397,7 +397,7 @@ class DgramPort implements UdpPort {
       if (--this.pendingSends === 0 && this.closeSocket !== null) this.closeSocket();
     };
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-      driver.receive(msg, { address: rinfo.address, port: rinfo.port }, undefined);
+      driver.receive(msg, { address: rinfo.address, port: rinfo.port }, performance.now(), undefined);
       driver.scheduleFlush();
     });
   }
@@ -491,6 +491,8 @@ class NativePort implements UdpPort, NativeUdpHandler {
     const meta = s.recvMeta;
     const buf = s.recvBuffer;
     const driver = this.driver;
+    // One clock reading per batch: the datagrams of one recvmmsg arrived together.
+    const now = performance.now();
     for (let i = 0; i < count; i++) {
       const b = i * UDP_META_INTS;
       const len = meta[b + UdpMeta.LENGTH]!;
@@ -503,9 +505,9 @@ class NativePort implements UdpPort, NativeUdpHandler {
       if (seg > 0 && seg < len) {
         const end = off + len;
         for (let p = off; p < end; p += seg)
-          driver.receive(buf.subarray(p, Math.min(p + seg, end)), remote, ecn);
+          driver.receive(buf.subarray(p, Math.min(p + seg, end)), remote, now, ecn);
       } else {
-        driver.receive(buf.subarray(off, off + len), remote, ecn);
+        driver.receive(buf.subarray(off, off + len), remote, now, ecn);
       }
     }
     driver.scheduleFlush();
@@ -652,9 +654,9 @@ class UdpQuicDriver {
   }
 
   /** One datagram from the socket (the caller schedules the flush once per batch). */
-  receive(bytes: Uint8Array, remote: QuicAddress, ecn: number | undefined): void {
+  receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number, ecn: number | undefined): void {
     if (this.isStopped) return;
-    this.endpoint.receive(bytes, remote, performance.now(), ecn);
+    this.endpoint.receive(bytes, remote, nowMs, ecn);
   }
 
   /** Wraps a core this driver owns. */
