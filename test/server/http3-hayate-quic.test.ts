@@ -23,11 +23,6 @@ import { createServer } from '../../src/server/server.js';
 import type { Handler, ServerRequest } from '../../src/server/types.js';
 import { fdsBackTo, openFds, pattern, sha256, sleep, testCert } from '../support/traffic.js';
 import { lossyRelay } from '../support/udp.js';
-import { NativeLoop } from '../../src/transport/native.js';
-
-// The native poller's epoll fd (hayate/quic's default UDP path) is opened once per process and lives
-// with it: open it before any descriptor baseline.
-NativeLoop.get(undefined, true);
 
 const MIB = 1024 * 1024;
 
