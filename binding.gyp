@@ -7,7 +7,8 @@
         "native/arena.cc",
         "native/io.cc",
         "native/poller_epoll.cc",
-        "native/poller_kqueue.cc"
+        "native/poller_kqueue.cc",
+        "native/udp.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

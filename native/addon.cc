@@ -11,12 +11,14 @@
 #include <uv.h>
 
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include "arena.h"
 #include "gen/constants.h"
 #include "io.h"
 #include "poller.h"
+#include "udp.h"
 
 namespace hayate {
 namespace {
@@ -34,6 +36,12 @@ int32_t MapErr(long negErrno) {
   }
 }
 
+// A UDP socket and references keeping its JS-owned buffers alive while the addon writes into them.
+struct UdpEntry {
+  Udp* udp = nullptr;
+  napi_ref refs[4] = {nullptr, nullptr, nullptr, nullptr};
+};
+
 struct Instance {
   napi_env env = nullptr;
   Poller poller;
@@ -47,6 +55,7 @@ struct Instance {
   napi_ref arenaBuffer = nullptr;
   bool referenced = true;
   RawEvent raw[HAYATE_REC_BATCH_MAX];
+  std::unordered_map<int, UdpEntry> udp;
 };
 
 Instance* Get(const Napi::CallbackInfo& info) { return info.Env().GetInstanceData<Instance>(); }
@@ -96,6 +105,22 @@ int FillBatch(Instance* in) {
     rr[HAYATE_REC_FLAGS] = static_cast<int32_t>(e.mask);
     rr[HAYATE_REC_SLOT] = -1;
     rr[HAYATE_REC_RESULT] = 0;
+    if (e.kind == HAYATE_KIND_UDP) {
+      // One recvmmsg batch into the socket's own buffer; an error flag (an ICMP report) is cleared by it too.
+      rr[HAYATE_REC_FLAGS] &= ~(HAYATE_EV_HANGUP | HAYATE_EV_ERROR);
+      auto it = in->udp.find(e.fd);
+      if (it != in->udp.end() && (e.mask & (HAYATE_EV_READABLE | HAYATE_EV_ERROR))) {
+        const int got = UdpRecv(it->second.udp);
+        rr[HAYATE_REC_FLAGS] &= ~HAYATE_EV_READABLE;
+        if (got != -EAGAIN) {
+          rr[HAYATE_REC_FLAGS] |= HAYATE_EV_READ_DONE;
+          rr[HAYATE_REC_RESULT] = MapErr(got);
+        }
+      }
+      if (rr[HAYATE_REC_FLAGS] == 0) continue;
+      out++;
+      continue;
+    }
     if (e.kind == HAYATE_KIND_SOCKET && (e.mask & HAYATE_EV_READABLE) && in->arena.ready()) {
       const int32_t slot = in->arena.Acquire();
       if (slot >= 0) {
@@ -155,6 +180,8 @@ void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
 
 void Cleanup(void* arg) {
   auto* in = static_cast<Instance*>(arg);
+  for (auto& kv : in->udp) UdpFree(kv.second.udp);
+  in->udp.clear();
   if (in->handle != nullptr) {
     uv_poll_stop(in->handle);
     uv_close(reinterpret_cast<uv_handle_t*>(in->handle),
@@ -398,6 +425,106 @@ Napi::Value SocketPairFn(const Napi::CallbackInfo& info) {
   return a;
 }
 
+template <typename T>
+bool TypedData(napi_env env, napi_value v, napi_typedarray_type want, T** data, size_t* count) {
+  napi_typedarray_type type;
+  size_t length;
+  void* ptr;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, &length, &ptr, &ab, &offset) != napi_ok || type != want) return false;
+  *data = static_cast<T*>(ptr);
+  *count = length;
+  return true;
+}
+
+// udpOpen(host, port, recv: Uint8Array, recvMeta: Int32Array, send: Uint8Array, sendMeta: Int32Array,
+//         batch, slotBytes, bufferBytes) -> fd or -code. The fd is not registered with the poller yet.
+Napi::Value UdpOpenFn(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  Instance* in = Get(info);
+  const std::string host = info[0].As<Napi::String>().Utf8Value();
+  UdpBuffers b{};
+  size_t recvMetaInts = 0;
+  size_t sendMetaInts = 0;
+  if (!TypedData(env, info[2], napi_uint8_array, &b.recv, &b.recvBytes) ||
+      !TypedData(env, info[3], napi_int32_array, &b.recvMeta, &recvMetaInts) ||
+      !TypedData(env, info[4], napi_uint8_array, &b.send, &b.sendBytes) ||
+      !TypedData(env, info[5], napi_int32_array, &b.sendMeta, &sendMetaInts)) {
+    return Num(info, MapErr(-EINVAL));
+  }
+  b.batch = I32(info, 6);
+  b.slotBytes = static_cast<size_t>(I32(info, 7));
+  const size_t need = static_cast<size_t>(b.batch) * HAYATE_UDP_META_INTS;
+  if (b.batch <= 0 || recvMetaInts < need || sendMetaInts < need) return Num(info, MapErr(-EINVAL));
+  int err = 0;
+  Udp* u = UdpOpen(host.c_str(), I32(info, 1), b, I32(info, 8), &err);
+  if (u == nullptr) return Num(info, MapErr(err));
+  UdpEntry entry;
+  entry.udp = u;
+  for (int i = 0; i < 4; i++) napi_create_reference(env, info[static_cast<size_t>(2 + i)], 1, &entry.refs[i]);
+  in->udp[UdpFd(u)] = entry;
+  return Num(info, UdpFd(u));
+}
+
+Udp* FindUdp(const Napi::CallbackInfo& info) {
+  Instance* in = Get(info);
+  auto it = in->udp.find(I32(info, 0));
+  return it == in->udp.end() ? nullptr : it->second.udp;
+}
+
+Napi::Value UdpConnectFn(const Napi::CallbackInfo& info) {
+  Udp* u = FindUdp(info);
+  if (u == nullptr) return Num(info, MapErr(-EBADF));
+  const std::string host = info[1].As<Napi::String>().Utf8Value();
+  return Num(info, MapErr(UdpConnect(u, host.c_str(), I32(info, 2))));
+}
+
+// udpSend(fd, count) -> records consumed or -code (-EAGAIN: arm WRITABLE and retry).
+Napi::Value UdpSendFn(const Napi::CallbackInfo& info) {
+  Udp* u = FindUdp(info);
+  if (u == nullptr) return Num(info, MapErr(-EBADF));
+  return Num(info, MapErr(UdpSend(u, I32(info, 1))));
+}
+
+// udpInfo(fd) -> HAYATE_UDP_INFO_* bits, or -code.
+Napi::Value UdpInfoFn(const Napi::CallbackInfo& info) {
+  Udp* u = FindUdp(info);
+  if (u == nullptr) return Num(info, MapErr(-EBADF));
+  return Num(info, UdpInfo(u));
+}
+
+// udpDropped(fd) -> datagrams dropped by udpSend for non-retryable errors, or -code.
+Napi::Value UdpDroppedFn(const Napi::CallbackInfo& info) {
+  Udp* u = FindUdp(info);
+  if (u == nullptr) return Num(info, MapErr(-EBADF));
+  return Num(info, static_cast<double>(UdpDropped(u)));
+}
+
+// udpFailSends(fd, count): test hook, the next `count` udpSend calls return -EAGAIN.
+Napi::Value UdpFailSendsFn(const Napi::CallbackInfo& info) {
+  Udp* u = FindUdp(info);
+  if (u == nullptr) return Num(info, MapErr(-EBADF));
+  UdpFailSends(u, I32(info, 1));
+  return Num(info, 0);
+}
+
+// udpClose(fd): unregisters, closes and releases the buffers.
+Napi::Value UdpCloseFn(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  Instance* in = Get(info);
+  const int fd = I32(info, 0);
+  auto it = in->udp.find(fd);
+  if (it == in->udp.end()) return Num(info, MapErr(-EBADF));
+  if (in->pollerOpen) in->poller.Remove(fd);
+  UdpFree(it->second.udp);
+  for (napi_ref ref : it->second.refs) {
+    if (ref != nullptr) napi_delete_reference(env, ref);
+  }
+  in->udp.erase(it);
+  return Num(info, 0);
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -417,6 +544,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"peerName", PeerNameFn},         {"read", ReadFn},                 {"write", WriteFn},
       {"writev", WritevFn},             {"sendfile", SendFileFn},         {"shutdown", ShutdownFn},
       {"close", CloseFn},               {"setSendBuffer", SetSendBufferFn}, {"socketpair", SocketPairFn},
+      {"udpOpen", UdpOpenFn},           {"udpConnect", UdpConnectFn},     {"udpSend", UdpSendFn},
+      {"udpInfo", UdpInfoFn},           {"udpDropped", UdpDroppedFn},     {"udpClose", UdpCloseFn},
+      {"udpFailSends", UdpFailSendsFn},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

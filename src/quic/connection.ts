@@ -461,6 +461,8 @@ export class QuicConnectionCore {
   private receivingBytes = 0;
   /** Where the datagram last built goes: {@link remote}, or a probed path for a PATH_RESPONSE. */
   private transmitRemoteAddress: QuicAddress;
+  /** The caller's output array during one {@link pollTransmit} call with `into`, else null. */
+  private transmitInto: Uint8Array | null;
   /** Set while building a datagram that carries only PATH_RESPONSE frames to this address. */
   private offPathRemote: QuicAddress | null = null;
   private pathChallenge: Uint8Array | null = null;
@@ -522,6 +524,7 @@ export class QuicConnectionCore {
     this.validatedRemote = setup.remote;
     this.receivingRemote = setup.remote;
     this.transmitRemoteAddress = setup.remote;
+    this.transmitInto = null;
     this.originalDcid = setup.originalDcid;
     this.retrySourceCid = setup.retrySourceCid;
     this.isAddressValidated = setup.role === 'client' || setup.isAddressValidated === true;
@@ -2134,13 +2137,16 @@ export class QuicConnectionCore {
   /**
    * The next UDP datagram to send (coalesced Initial, Handshake and 1-RTT packets, RFC 9000 §12.2), or null
    * when nothing is due. Call until null after every receive, timeout or action. Never throws.
-   * Lifetime: the returned bytes belong to the caller.
+   * Lifetime: the returned bytes belong to the caller. With `into` (at least the largest datagram size,
+   * 65535 bytes), the datagram is usually built in `into` itself and returned as a view of it starting at
+   * index 0 (no allocation per datagram); the caller owns `into` and must not reuse it while it needs them.
    */
-  pollTransmit(nowMs: number): Uint8Array | null {
+  pollTransmit(nowMs: number, into?: Uint8Array): Uint8Array | null {
     this.clockMs = nowMs;
     if (this.stateValue === ConnectionState.Closed || this.stateValue === ConnectionState.Draining)
       return null;
     this.transmitRemoteAddress = this.remoteAddress;
+    this.transmitInto = into ?? null;
     let out: Uint8Array | null = null;
     try {
       out =
@@ -2162,6 +2168,7 @@ export class QuicConnectionCore {
       this.pathBytesSent += out.length;
     }
     this.offPathRemote = null;
+    this.transmitInto = null;
     return out;
   }
 
@@ -2257,7 +2264,10 @@ export class QuicConnectionCore {
     // PTO probes go at BASE_PLPMTU: they then cross a path that turned into a black hole, and their ACK
     // declares the large packets lost so black hole detection sees them (RFC 8899 §4.3).
     if (app.probes > 0 && budget > BASE_PLPMTU) budget = BASE_PLPMTU;
-    const buf = new Uint8Array(budget);
+    // The caller's array when it gave one (cleared: the writers expect zeros, as in a new array).
+    const into = this.transmitInto;
+    const buf =
+      into !== null && into.length >= budget ? into.subarray(0, budget).fill(0) : new Uint8Array(budget);
     const packets: OpenPacket[] = [];
     let pos = 0;
     let hasInitial = false;

@@ -476,15 +476,19 @@ export class QuicEndpoint {
     this.enqueue({ bytes: reset, remote });
   }
 
-  /** The next datagram to send, from the endpoint's own queue or a connection (round robin). */
-  pollTransmit(nowMs: number): QuicTransmit | null {
+  /**
+   * The next datagram to send, from the endpoint's own queue or a connection (round robin). With `into`
+   * (at least 65535 bytes) a connection's datagram is usually built in it: `bytes` is then a view of `into`
+   * from index 0 (see `QuicConnectionCore.pollTransmit`); the endpoint's own datagrams are separate arrays.
+   */
+  pollTransmit(nowMs: number, into?: Uint8Array): QuicTransmit | null {
     const queued = this.queue.shift();
     if (queued !== undefined) return queued;
     const n = this.connections.length;
     for (let i = 0; i < n; i++) {
       const idx = (this.nextConn + i) % n;
       const conn = this.connections[idx]!;
-      const bytes = conn.pollTransmit(nowMs);
+      const bytes = conn.pollTransmit(nowMs, into);
       if (bytes !== null) {
         this.nextConn = (idx + 1) % n;
         // Usually conn.remote; a PATH_RESPONSE goes where its challenge came from (RFC 9000 §8.2.2).

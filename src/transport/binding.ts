@@ -60,6 +60,33 @@ export interface NativeBinding {
   close(fd: number): number;
   setSendBuffer(fd: number, bytes: number): number;
   socketpair(): [number, number] | number;
+  /**
+   * Opens a UDP socket bound to host:port (Linux; -ENOSYS elsewhere) whose recvmmsg batches land in
+   * `recv`/`recvMeta` and whose sends read `send`/`sendMeta` (UdpMeta layout, `batch` records each).
+   * Returns the fd (not yet registered with the poller) or -code.
+   */
+  udpOpen(
+    host: string,
+    port: number,
+    recv: Uint8Array,
+    recvMeta: Int32Array,
+    send: Uint8Array,
+    sendMeta: Int32Array,
+    batch: number,
+    slotBytes: number,
+    bufferBytes: number,
+  ): number;
+  udpConnect(fd: number, host: string, port: number): number;
+  /** Sends the first `count` send records (sendmmsg, GSO runs): records consumed, or -EAGAIN. */
+  udpSend(fd: number, count: number): number;
+  /** UdpMeta.INFO_* bits of the socket. */
+  udpInfo(fd: number): number;
+  /** Datagrams dropped by udpSend for non-retryable errors. */
+  udpDropped(fd: number): number;
+  /** Test hook: the next `count` udpSend calls return -EAGAIN without sending. */
+  udpFailSends(fd: number, count: number): number;
+  /** Unregisters, closes and frees the socket. */
+  udpClose(fd: number): number;
 }
 
 const errnoNames = new Map<number, NativeErrnoName>();

@@ -30,6 +30,11 @@ export const PollKind = {
   LISTENER: 1,
   /** Any fd: readiness is reported as is, nothing is read or accepted. */
   RAW: 2,
+  /**
+   * A UDP socket made by `udpOpen` (Linux): on READABLE the addon drains one recvmmsg batch into the
+   * socket's receive buffer and reports READ_DONE with `result` = datagram count (negative = -code).
+   */
+  UDP: 3,
 } as const;
 /** One fd kind. */
 export type PollKindValue = (typeof PollKind)[keyof typeof PollKind];
@@ -45,6 +50,38 @@ export const PollRecord = {
   RESULT: 3,
   /** Written by JS into SLOT to keep the slot after the callback returns (it then releases it itself). */
   SLOT_KEPT: -2,
+} as const;
+
+/**
+ * Layout of a UDP socket's metadata arrays (Int32Array, `META_INTS` per datagram), shared by the receive
+ * side (filled by recvmmsg) and the send side (filled by JS before `udpSend`). Addresses are raw: IPv4 in
+ * `ADDR0` (network order read as big-endian u32), IPv6 in `ADDR0..ADDR3`; FAMILY 0 on send means the
+ * socket's connected peer.
+ */
+export const UdpMeta = {
+  META_INTS: 10,
+  /** Byte offset of the datagram in the buffer. */
+  OFFSET: 0,
+  /** Bytes (receive: a GRO buffer may hold several datagrams, see SEGMENT). */
+  LENGTH: 1,
+  /** Receive: the GRO segment size (every datagram but the last is this long), 0 without GRO. */
+  SEGMENT: 2,
+  /** ECN codepoint of the IP header (RFC 3168 §5): 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE. */
+  ECN: 3,
+  /** 4 or 6 (0 on send: the connected peer). */
+  FAMILY: 4,
+  PORT: 5,
+  ADDR0: 6,
+  ADDR1: 7,
+  ADDR2: 8,
+  ADDR3: 9,
+  /** Bits of `udpInfo`: the kernel accepted UDP_SEGMENT (GSO) / UDP_GRO on this socket. */
+  INFO_GSO: 1,
+  INFO_GRO: 2,
+  /** Largest bytes of one GSO send (one UDP payload of the IPv4 limit, RFC 768 length field minus headers). */
+  GSO_MAX_BYTES: 65000,
+  /** Most segments in one GSO send (Linux UDP_MAX_SEGMENTS is 64 before 6.x, 128 after). */
+  GSO_MAX_SEGMENTS: 64,
 } as const;
 
 /**
@@ -82,6 +119,7 @@ export const NativeErrno = {
   EIO: 28,
   ESPIPE: 29,
   EOPNOTSUPP: 30,
+  EMSGSIZE: 31,
 } as const;
 /** One portable error name. */
 export type NativeErrnoName = keyof typeof NativeErrno;
@@ -90,7 +128,7 @@ export type NativeErrnoName = keyof typeof NativeErrno;
 export const ERRNO_UNMAPPED_BASE = 1000;
 
 /** Version of the JS/native contract; bump when a call or record layout changes. */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 /** Renders the C header the addon includes (`native/gen/constants.h`). */
 export function renderNativeHeader(): string {
@@ -107,6 +145,8 @@ export function renderNativeHeader(): string {
   for (const [k, v] of Object.entries(PollKind)) lines.push(`#define HAYATE_KIND_${k} ${v}`);
   lines.push('');
   for (const [k, v] of Object.entries(PollRecord)) lines.push(`#define HAYATE_REC_${k} (${v})`);
+  lines.push('');
+  for (const [k, v] of Object.entries(UdpMeta)) lines.push(`#define HAYATE_UDP_${k} (${v})`);
   lines.push('', '// X(name, portable code): the platform errno `name` maps to -code.');
   lines.push('#define HAYATE_ERRNO_LIST(X) \\');
   const entries = Object.entries(NativeErrno);

@@ -112,11 +112,16 @@ export class NativeLoop {
 
   /** Forgets `fd` and closes it (close also unregisters it from the poller). */
   closeFd(fd: number): void {
+    this.unregister(fd);
+    this.native.close(fd);
+  }
+
+  /** Forgets `fd`'s handler without closing it (its owner closes it, e.g. `udpClose`). */
+  unregister(fd: number): void {
     if (this.handlers[fd] !== undefined) {
       this.handlers[fd] = undefined;
       if (--this.registered === 0) this.native.pollerRef(false);
     }
-    this.native.close(fd);
   }
 
   /** Number of fds registered (sockets and listeners). */

@@ -1,11 +1,14 @@
 /**
- * hayate/quic on UDP: one node:dgram socket per {@link QuicEndpoint}, the endpoint's deadlines on one timer,
- * and each connection presented to HTTP/3 as a {@link QuicConnection} (src/transport/quic.ts), so
+ * hayate/quic on UDP: one UDP socket per {@link QuicEndpoint}, the endpoint's deadlines on one timer, and
+ * each connection presented to HTTP/3 as a {@link QuicConnection} (src/transport/quic.ts), so
  * `Http3Session`, the HTTP/3 server and the client run on it exactly as on the quiche adapter.
  *
- * The core is sans-I/O (src/quic): this file feeds it datagrams with `performance.now()` timestamps, drains
- * `pollTransmit` after every input and every user action (coalesced into one microtask), and arms a single
- * timer at the endpoint's next deadline.
+ * The socket is the native addon's (udp-native.ts: one JS call per recvmmsg batch, one sendmmsg per
+ * flush with UDP GSO runs, ECN both ways) by default where the addon has it, node:dgram otherwise or when
+ * asked (`udp: 'dgram'`). The core is sans-I/O (src/quic): this file feeds it datagrams with
+ * `performance.now()` timestamps, drains `pollTransmit` after every input batch and every user action
+ * (coalesced into one microtask, so one flush sends everything in one batch), and arms a single timer at
+ * the endpoint's next deadline.
  */
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
@@ -13,13 +16,25 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { QuicConnectionCore } from '../quic/connection.js';
 import { QuicEndpoint } from '../quic/endpoint.js';
+import type { QuicTransmit } from '../quic/endpoint.js';
 import type { QuicAddress, QuicEvent } from '../quic/events.js';
-import { CloseReason } from '../quic/events.js';
+import { CloseReason, isSameAddress } from '../quic/events.js';
 import type { QuicLimits } from '../quic/limits.js';
 import type { CongestionControlName } from '../quic/recovery/congestion.js';
 import { nodeCrypto } from '../quic/crypto/node.js';
 import { QuicCloseKind, QuicProviderError } from './quic.js';
 import type { QuicCloseKindCode, QuicConnection, QuicConnectionHandlers } from './quic.js';
+import { UdpMeta } from './constants.js';
+import {
+  CONNECTED_PEER,
+  encodeUdpAddress,
+  formatUdpAddress,
+  NativeUdpSocket,
+  type NativeUdpHandler,
+  type UdpAddress,
+} from './udp-native.js';
+
+const UDP_META_INTS = UdpMeta.META_INTS;
 
 /** Receive buffer asked of the kernel: a burst of full-size datagrams at 1 Gbit/s for a few ms. */
 const UDP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -133,6 +148,11 @@ export class HayateQuicConnection implements QuicConnection {
 
   get isDatagramSupported(): boolean {
     return this.core.isDatagramSupported;
+  }
+
+  /** The UDP implementation carrying this connection. */
+  get udp(): UdpImplementation {
+    return this.driver.port.kind;
   }
 
   /** True once the connection has ended. */
@@ -319,10 +339,271 @@ export class HayateQuicConnection implements QuicConnection {
   }
 }
 
+/** Which UDP implementation carries an endpoint: the addon's batched socket or node:dgram. */
+export type UdpImplementation = 'native' | 'dgram';
+
+/**
+ * The UDP implementation used when an option does not choose: `'native'` (falling back to node:dgram when
+ * the addon or its UDP support is missing), or what `HAYATE_QUIC_UDP=dgram|native` says.
+ */
+function defaultUdp(): UdpImplementation {
+  return process.env['HAYATE_QUIC_UDP'] === 'dgram' ? 'dgram' : 'native';
+}
+
+/** Largest datagram the driver ever queues (an IPv6 UDP payload limit rounded up). */
+const MAX_DATAGRAM_BYTES = 65535;
+
+/** A UDP socket as the driver sees it: datagrams in through the driver, out through `send` + `flush`. */
+interface UdpPort {
+  readonly kind: UdpImplementation;
+  readonly address: string;
+  readonly port: number;
+  /** Whether one more datagram can be taken now (false: wait for the port to pump again). */
+  canSend(): boolean;
+  /**
+   * Where the next datagram may be built in place (the native send buffer), or undefined. Lifetime:
+   * until the next `send`/`flush`.
+   */
+  scratch(): Uint8Array | undefined;
+  send(t: QuicTransmit): void;
+  /** Hands everything queued to the kernel (one sendmmsg on the native port). */
+  flush(): void;
+  /** Closes once every datagram already handed over has left (a CONNECTION_CLOSE must leave first). */
+  close(): Promise<void>;
+}
+
+/** node:dgram: one send call per datagram, the portable path. */
+class DgramPort implements UdpPort {
+  readonly kind = 'dgram';
+  readonly address: string;
+  readonly port: number;
+  private readonly socket: Socket;
+  /** Datagrams handed to the socket whose send callback has not run yet. */
+  private pendingSends: number;
+  /** Set by `close`: close the socket once `pendingSends` reaches 0. */
+  private closeSocket: (() => void) | null;
+  private readonly onSent: () => void;
+  private closing: Promise<void> | null;
+
+  constructor(socket: Socket, driver: UdpQuicDriver) {
+    this.socket = socket;
+    const a = socket.address();
+    this.address = a.address;
+    this.port = a.port;
+    this.pendingSends = 0;
+    this.closeSocket = null;
+    this.closing = null;
+    this.onSent = () => {
+      if (--this.pendingSends === 0 && this.closeSocket !== null) this.closeSocket();
+    };
+    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      driver.receive(msg, { address: rinfo.address, port: rinfo.port }, performance.now(), undefined);
+      driver.scheduleFlush();
+    });
+  }
+
+  canSend(): boolean {
+    return true;
+  }
+
+  scratch(): undefined {
+    return undefined;
+  }
+
+  send(t: QuicTransmit): void {
+    this.pendingSends++;
+    this.socket.send(t.bytes, t.remote.port, t.remote.address, this.onSent);
+  }
+
+  flush(): void {
+    // node:dgram sends on its own.
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise((resolve) => {
+      this.closeSocket = () => {
+        this.socket.close(() => {
+          resolve();
+        });
+      };
+      if (this.pendingSends === 0) this.closeSocket();
+    });
+    return this.closing;
+  }
+}
+
+/** Bound on the receive-side address cache of a native port (peers remembered as QuicAddress objects). */
+const ADDRESS_CACHE_ENTRIES = 4096;
+
+/**
+ * The addon's socket: one JS call per recvmmsg batch, datagrams out in one sendmmsg per pump with GSO
+ * runs, ECN both ways. Source addresses arrive as integers and map to cached {@link QuicAddress} objects,
+ * so a batch from known peers builds no strings.
+ */
+class NativePort implements UdpPort, NativeUdpHandler {
+  readonly kind = 'native';
+  readonly address: string;
+  readonly port: number;
+  readonly socket: NativeUdpSocket;
+  private readonly driver: UdpQuicDriver;
+  /** Peers by a hash of their integer form; each bucket is checked field by field. */
+  private readonly peers: Map<number, { meta: Int32Array; remote: QuicAddress }[]>;
+  private peerCount: number;
+  /** The last destination encoded, by object identity (a connection sends to one remote object). */
+  private lastRemote: QuicAddress | null;
+  private lastTo: UdpAddress;
+  /** The connected peer, whose datagrams use the connected address (no per-send route lookup). */
+  private connected: QuicAddress | null;
+  /** The send-buffer view last handed out by `scratch`. */
+  private scratchView: Uint8Array | null;
+
+  constructor(driver: UdpQuicDriver, host: string, port: number) {
+    this.driver = driver;
+    this.peers = new Map();
+    this.peerCount = 0;
+    this.lastRemote = null;
+    this.lastTo = CONNECTED_PEER;
+    this.connected = null;
+    this.scratchView = null;
+    const s = NativeUdpSocket.open({ host, port }, this);
+    if (s === undefined) throw new QuicProviderError('ERR_QUIC_UDP_NATIVE', 'native UDP unavailable');
+    this.socket = s;
+    this.address = host;
+    this.port = s.localPort;
+  }
+
+  /** Opens a native port, or returns undefined when the addon has no UDP here (the caller uses dgram). */
+  static open(driver: UdpQuicDriver, host: string, port: number): NativePort | undefined {
+    try {
+      return new NativePort(driver, host, port);
+    } catch (err) {
+      if (err instanceof QuicProviderError) return undefined;
+      throw err;
+    }
+  }
+
+  connect(remote: QuicAddress): void {
+    this.socket.connect(remote.address, remote.port);
+    this.connected = remote;
+  }
+
+  onReceive(s: NativeUdpSocket, count: number): void {
+    const meta = s.recvMeta;
+    const buf = s.recvBuffer;
+    const driver = this.driver;
+    // One clock reading per batch: the datagrams of one recvmmsg arrived together.
+    const now = performance.now();
+    for (let i = 0; i < count; i++) {
+      const b = i * UDP_META_INTS;
+      const len = meta[b + UdpMeta.LENGTH]!;
+      if (len <= 0) continue;
+      const off = meta[b + UdpMeta.OFFSET]!;
+      const seg = meta[b + UdpMeta.SEGMENT]!;
+      const ecn = meta[b + UdpMeta.ECN]!;
+      const remote = this.peerOf(meta, b);
+      // Lifetime: the views die with this call; the endpoint keeps no reference to a datagram's bytes.
+      if (seg > 0 && seg < len) {
+        const end = off + len;
+        for (let p = off; p < end; p += seg)
+          driver.receive(buf.subarray(p, Math.min(p + seg, end)), remote, now, ecn);
+      } else {
+        driver.receive(buf.subarray(off, off + len), remote, now, ecn);
+      }
+    }
+    driver.scheduleFlush();
+  }
+
+  onWritable(): void {
+    this.driver.scheduleFlush();
+  }
+
+  private peerOf(meta: Int32Array, b: number): QuicAddress {
+    const port = meta[b + UdpMeta.PORT]!;
+    const key = (meta[b + UdpMeta.ADDR0]! ^ meta[b + UdpMeta.ADDR3]! ^ (port << 7)) | 0;
+    let bucket = this.peers.get(key);
+    if (bucket !== undefined) {
+      for (let k = 0; k < bucket.length; k++) {
+        const e = bucket[k]!;
+        const m = e.meta;
+        if (
+          m[0] === meta[b + UdpMeta.FAMILY] &&
+          m[1] === port &&
+          m[2] === meta[b + UdpMeta.ADDR0] &&
+          m[3] === meta[b + UdpMeta.ADDR1] &&
+          m[4] === meta[b + UdpMeta.ADDR2] &&
+          m[5] === meta[b + UdpMeta.ADDR3]
+        ) {
+          return e.remote;
+        }
+      }
+    }
+    if (this.peerCount >= ADDRESS_CACHE_ENTRIES) {
+      this.peers.clear();
+      this.peerCount = 0;
+      bucket = undefined;
+    }
+    const remote: QuicAddress = { address: formatUdpAddress(meta, b), port };
+    const entry = {
+      meta: Int32Array.of(
+        meta[b + UdpMeta.FAMILY]!,
+        port,
+        meta[b + UdpMeta.ADDR0]!,
+        meta[b + UdpMeta.ADDR1]!,
+        meta[b + UdpMeta.ADDR2]!,
+        meta[b + UdpMeta.ADDR3]!,
+      ),
+      remote,
+    };
+    if (bucket === undefined) this.peers.set(key, [entry]);
+    else bucket.push(entry);
+    this.peerCount++;
+    return remote;
+  }
+
+  canSend(): boolean {
+    return this.socket.canQueue(MAX_DATAGRAM_BYTES);
+  }
+
+  scratch(): Uint8Array {
+    this.scratchView = this.socket.reserve();
+    return this.scratchView;
+  }
+
+  send(t: QuicTransmit): void {
+    const r = t.remote;
+    if (r !== this.lastRemote) {
+      this.lastRemote = r;
+      this.lastTo =
+        this.connected !== null && isSameAddress(r, this.connected)
+          ? CONNECTED_PEER
+          : encodeUdpAddress(r.address, r.port);
+    }
+    const b = t.bytes;
+    const v = this.scratchView;
+    this.scratchView = null;
+    // Built in place by the core: only the record is added (no copy).
+    if (v !== null && b.buffer === v.buffer && b.byteOffset === v.byteOffset) {
+      this.socket.commit(b.length, this.lastTo, t.ecn ?? 0);
+    } else {
+      this.socket.queue(b, 0, b.length, this.lastTo, t.ecn ?? 0);
+    }
+  }
+
+  flush(): void {
+    this.socket.flush();
+  }
+
+  close(): Promise<void> {
+    this.socket.close();
+    return Promise.resolve();
+  }
+}
+
 /** Drives one endpoint on one UDP socket. */
 class UdpQuicDriver {
-  readonly socket: Socket;
   readonly endpoint: QuicEndpoint;
+  /** Set by {@link attach} right after construction. */
+  port!: UdpPort;
   private readonly connections: Set<HayateQuicConnection>;
   private readonly onConnection: ((c: HayateQuicConnection) => void) | undefined;
   /**
@@ -335,18 +616,13 @@ class UdpQuicDriver {
   private timerAt: number;
   private isFlushScheduled: boolean;
   private isStopped: boolean;
-  /** Datagrams handed to the socket whose send callback has not run yet. */
-  private pendingSends: number;
-  /** Set by `shutdown`: close the socket once `pendingSends` reaches 0. */
-  private closeSocket: (() => void) | null;
+  private closing: Promise<void> | null;
   private readonly flushNow: () => void;
   private readonly onTimer: () => void;
-  private readonly onSent: () => void;
   /** Called after a pump that leaves the endpoint without connections (a client's socket then closes). */
   onIdle: (() => Promise<void>) | null = null;
 
-  constructor(socket: Socket, endpoint: QuicEndpoint, onConnection?: (c: HayateQuicConnection) => void) {
-    this.socket = socket;
+  constructor(endpoint: QuicEndpoint, onConnection?: (c: HayateQuicConnection) => void) {
     this.endpoint = endpoint;
     this.connections = new Set();
     this.onConnection = onConnection;
@@ -355,11 +631,7 @@ class UdpQuicDriver {
     this.timerAt = Infinity;
     this.isFlushScheduled = false;
     this.isStopped = false;
-    this.pendingSends = 0;
-    this.closeSocket = null;
-    this.onSent = () => {
-      if (--this.pendingSends === 0 && this.closeSocket !== null) this.closeSocket();
-    };
+    this.closing = null;
     this.flushNow = () => {
       this.isFlushScheduled = false;
       this.pump();
@@ -371,11 +643,27 @@ class UdpQuicDriver {
       this.endpoint.handleTimeout(performance.now());
       this.pump();
     };
-    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-      if (this.isStopped) return;
-      this.endpoint.receive(msg, { address: rinfo.address, port: rinfo.port }, performance.now());
-      this.scheduleFlush();
-    });
+  }
+
+  /**
+   * Opens the socket: the addon's when `udp` is `'native'` and it has UDP here, node:dgram otherwise.
+   * A bind failure rejects.
+   */
+  async attach(udp: UdpImplementation, host: string, port: number): Promise<void> {
+    if (udp === 'native') {
+      const p = NativePort.open(this, host, port);
+      if (p !== undefined) {
+        this.port = p;
+        return;
+      }
+    }
+    this.port = new DgramPort(await bindSocket(host, port), this);
+  }
+
+  /** One datagram from the socket (the caller schedules the flush once per batch). */
+  receive(bytes: Uint8Array, remote: QuicAddress, nowMs: number, ecn: number | undefined): void {
+    if (this.isStopped) return;
+    this.endpoint.receive(bytes, remote, nowMs, ecn);
   }
 
   /** Wraps a core this driver owns. */
@@ -400,7 +688,7 @@ class UdpQuicDriver {
     queueMicrotask(this.flushNow);
   }
 
-  /** New connections, events, datagrams out, then the timer: until nothing changes. */
+  /** New connections, events, datagrams out (one batch), then the timer: until nothing changes. */
   pump(): void {
     if (this.isStopped) return;
     for (let ev = this.endpoint.nextEvent(); ev !== null; ev = this.endpoint.nextEvent()) {
@@ -409,10 +697,14 @@ class UdpQuicDriver {
     for (const c of this.connections) c.dispatch();
     if (this.unannounced.length > 0) this.announce();
     const now = performance.now();
-    for (let t = this.endpoint.pollTransmit(now); t !== null; t = this.endpoint.pollTransmit(now)) {
-      this.pendingSends++;
-      this.socket.send(t.bytes, t.remote.port, t.remote.address, this.onSent);
+    const port = this.port;
+    // A port without room (EAGAIN with a full queue) pumps again once writable.
+    while (port.canSend()) {
+      const t = this.endpoint.pollTransmit(now, port.scratch());
+      if (t === null) break;
+      port.send(t);
     }
+    port.flush();
     // Handlers run during dispatch may have queued more; they scheduled another flush.
     this.arm();
     if (this.onIdle !== null && this.endpoint.connectionCount === 0) void this.onIdle();
@@ -461,15 +753,8 @@ class UdpQuicDriver {
     this.isStopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.closeSocket !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.closeSocket = () => {
-        this.socket.close(() => {
-          resolve();
-        });
-      };
-      if (this.pendingSends === 0) this.closeSocket();
-    });
+    this.closing ??= this.port.close();
+    return this.closing;
   }
 }
 
@@ -511,6 +796,12 @@ export interface HayateQuicListenOptions {
   readonly congestionControl?: CongestionControlName;
   /** Answer every new client with a Retry first (address validation, RFC 9000 §8.1.2). Default false. */
   readonly retry?: boolean;
+  /**
+   * UDP implementation: `'native'` (default: the addon's recvmmsg/sendmmsg socket with GSO, GRO and ECN,
+   * Linux; node:dgram where it is unavailable) or `'dgram'` (force node:dgram). `HAYATE_QUIC_UDP` sets
+   * the default.
+   */
+  readonly udp?: UdpImplementation;
   /** Called for every new connection, before any stream data is delivered. */
   readonly onConnection: (conn: HayateQuicConnection) => void;
 }
@@ -519,6 +810,8 @@ export interface HayateQuicListenOptions {
 export interface HayateQuicListener {
   readonly host: string;
   readonly port: number;
+  /** The UDP implementation in use (`'dgram'` when native was asked for but is unavailable). */
+  readonly udp: UdpImplementation;
   /** Live connections. */
   readonly connectionCount: number;
   /** Closes every connection (CONNECTION_CLOSE, NO_ERROR) and the socket. */
@@ -535,7 +828,6 @@ function limitsWithIdle(
 /** Listens for QUIC connections on UDP with hayate/quic. */
 export async function listenHayateQuic(options: HayateQuicListenOptions): Promise<HayateQuicListener> {
   const host = options.host ?? '127.0.0.1';
-  const socket = await bindSocket(host, options.port ?? 0);
   const limits = limitsWithIdle(options.limits, options.maxIdleTimeoutMs);
   const endpoint = new QuicEndpoint({
     crypto: nodeCrypto,
@@ -549,11 +841,12 @@ export async function listenHayateQuic(options: HayateQuicListenOptions): Promis
       retry: options.retry ?? false,
     },
   });
-  const driver = new UdpQuicDriver(socket, endpoint, options.onConnection);
-  const address = socket.address();
+  const driver = new UdpQuicDriver(endpoint, options.onConnection);
+  await driver.attach(options.udp ?? defaultUdp(), host, options.port ?? 0);
   return {
-    host: address.address,
-    port: address.port,
+    host: driver.port.address,
+    port: driver.port.port,
+    udp: driver.port.kind,
     get connectionCount(): number {
       return driver.connectionCount;
     },
@@ -578,6 +871,8 @@ export interface HayateQuicConnectOptions {
   readonly limits?: Partial<QuicLimits>;
   /** Congestion controller of every connection: `'cubic'` (default, RFC 9438) or `'newreno'` (RFC 9002). */
   readonly congestionControl?: CongestionControlName;
+  /** UDP implementation, as {@link HayateQuicListenOptions.udp}. */
+  readonly udp?: UdpImplementation;
 }
 
 /** A client connection; `destroy()` closes it and its socket. */
@@ -589,11 +884,14 @@ export interface HayateQuicClientConnection extends HayateQuicConnection {
 export async function connectHayateQuic(
   options: HayateQuicConnectOptions,
 ): Promise<HayateQuicClientConnection> {
-  const socket = await bindSocket(isIP(options.host) === 6 ? '::' : '0.0.0.0', 0);
   const limits = limitsWithIdle(options.limits, options.maxIdleTimeoutMs);
   const endpoint = new QuicEndpoint({ crypto: nodeCrypto, limits });
-  const driver = new UdpQuicDriver(socket, endpoint);
+  const driver = new UdpQuicDriver(endpoint);
+  const family = isIP(options.host);
+  await driver.attach(options.udp ?? defaultUdp(), family === 6 ? '::' : '0.0.0.0', 0);
   const remote = { address: options.host, port: options.port };
+  // A connected socket skips the route lookup per send and hears only its server.
+  if (driver.port instanceof NativePort && family !== 0) driver.port.connect(remote);
   const serverName = options.serverName ?? options.host;
   const core = endpoint.connect(
     remote,

@@ -18,7 +18,13 @@ import type {
   HayateQuicListener,
   HayateQuicListenOptions,
 } from '../../src/transport/quic-udp.js';
+import { NativeLoop } from '../../src/transport/native.js';
 import { fdsBackTo, openFds, pattern, sleep, testCert } from '../support/traffic.js';
+
+// The native poller's epoll fd is opened once per process and lives with it: open it before any baseline.
+const hasNativeUdp = process.platform === 'linux' && NativeLoop.get(undefined, true) !== undefined;
+/** The path these tests run on: native by default, node:dgram with HAYATE_QUIC_UDP=dgram or no addon. */
+const expectedUdp = process.env['HAYATE_QUIC_UDP'] !== 'dgram' && hasNativeUdp ? 'native' : 'dgram';
 
 /** Records everything a provider reports on one connection. */
 class Recorder implements QuicConnectionHandlers {
@@ -182,6 +188,9 @@ test('handshake: ALPN h3, addresses, roles, DATAGRAM negotiated by default', asy
     assert.equal(client.isDatagramSupported, true);
     assert.equal(server.isDatagramSupported, true);
     assert.equal(listener.connectionCount, 1);
+    assert.equal(listener.udp, expectedUdp);
+    assert.equal(client.udp, expectedUdp);
+    assert.equal(server.udp, expectedUdp);
   });
 });
 
@@ -249,6 +258,16 @@ test('a ClientHello that never completes: the connection is never announced and 
     });
   }
   await fdsBackTo(fds);
+});
+
+test('udp option: dgram forced on one side, native on the other, both talk', async () => {
+  await withPair(
+    ({ listener, client }) => {
+      assert.equal(listener.udp, 'dgram');
+      assert.equal(client.udp, hasNativeUdp ? 'native' : 'dgram');
+    },
+    { listen: { udp: 'dgram' }, connect: { udp: 'native' } },
+  );
 });
 
 test('a certificate the client does not trust fails connect; nothing is left open', async () => {

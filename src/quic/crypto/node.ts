@@ -90,6 +90,17 @@ class NodeAead implements Aead {
     return out;
   }
 
+  sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, start: number, end: number): void {
+    const c = createCipheriv(this.name as 'aes-128-gcm', this.key, nonce, { authTagLength: TAG_LENGTH });
+    c.setAAD(aad, { plaintextLength: end - start });
+    // GCM and ChaCha20-Poly1305 are stream modes: update returns every byte, final none.
+    const head = c.update(buf.subarray(start, end));
+    buf.set(head, start);
+    const tail = c.final();
+    if (tail.length > 0) buf.set(tail, start + head.length);
+    buf.set(c.getAuthTag(), end);
+  }
+
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
     if (ciphertext.length < TAG_LENGTH) return null;
     const body = ciphertext.subarray(0, ciphertext.length - TAG_LENGTH);

@@ -25,6 +25,11 @@ export interface TranscriptHash {
 export interface Aead {
   /** Encrypts `plaintext`, returning ciphertext followed by the 16-byte tag. */
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /**
+   * Optional fast path of {@link seal}: encrypts `buf[start, end)` in place and writes the 16-byte tag at
+   * `buf[end, end + 16)` (the caller leaves that room), so a packet is sealed without an output array.
+   */
+  sealInPlace?(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, start: number, end: number): void;
   /** Decrypts `ciphertext` (tag last); `null` when authentication fails. Never throws on bad input. */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null;
 }

@@ -192,12 +192,14 @@ export function protectPacket(
   if (sampleOffset + HP_SAMPLE_LENGTH > packetEnd) {
     throw new RangeError(`packet too short for a header protection sample: ${packetEnd - pnOffset} bytes`);
   }
-  const sealed = keys.aead.seal(
-    packetNonce(keys.iv, pn),
-    buf.subarray(headerStart, payloadStart),
-    buf.subarray(payloadStart, payloadEnd),
-  );
-  buf.set(sealed, payloadStart);
+  const aead = keys.aead;
+  const nonce = packetNonce(keys.iv, pn);
+  const aad = buf.subarray(headerStart, payloadStart);
+  if (aead.sealInPlace !== undefined) {
+    aead.sealInPlace(nonce, aad, buf, payloadStart, payloadEnd);
+  } else {
+    buf.set(aead.seal(nonce, aad, buf.subarray(payloadStart, payloadEnd)), payloadStart);
+  }
   // RFC 9001 §5.4.1: 4 low bits of a long header's first byte, 5 of a short header's
   const mask = keys.hp.mask(buf, sampleOffset);
   const isLong = (buf[headerStart]! & 0x80) !== 0;

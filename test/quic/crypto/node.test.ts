@@ -58,6 +58,14 @@ test('AEADs seal and open; any tampering, wrong AAD or short input opens to null
     assert.equal(aead.open(nonce, Uint8Array.of(1, 2), sealed), null, `${name}: other AAD`);
     assert.equal(aead.open(nonce, aad, sealed.subarray(0, 15)), null, `${name}: shorter than a tag`);
     assert.deepEqual(aead.open(nonce, aad, aead.seal(nonce, aad, new Uint8Array(0))), new Uint8Array(0));
+    // sealInPlace writes exactly what seal returns, at an offset, tag after, bytes around untouched.
+    const buf = new Uint8Array(7 + plain.length + 16 + 5).fill(0xee);
+    buf.set(plain, 7);
+    assert.ok(aead.sealInPlace !== undefined);
+    aead.sealInPlace(nonce, aad, buf, 7, 7 + plain.length);
+    assert.deepEqual(buf.subarray(7, 7 + sealed.length), sealed, `${name}: sealInPlace`);
+    assert.deepEqual(buf.subarray(0, 7), new Uint8Array(7).fill(0xee));
+    assert.deepEqual(buf.subarray(7 + sealed.length), new Uint8Array(5).fill(0xee));
   }
 });
 
