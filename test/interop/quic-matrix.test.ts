@@ -38,7 +38,7 @@ test('matrix: gtlsclient → hayate/quic, handshake and 4 MiB + 20 small under 2
   const { r, dir, qlog, seen, sessions, leftOpen, relay } = await gtlsclientFetch(paths, [], {
     relay: LOSSY,
   });
-  assertCleanClientClose(r, qlog, seen, sessions);
+  assertCleanClientClose(r, qlog, seen, sessions, true);
   assert.ok(readDownloaded(dir, 'medium').equals(Buffer.from(MEDIUM)), '4 MiB intact');
   for (let i = 0; i < 20; i++) assert.equal(readFileSync(join(dir, `s${i}`), 'utf8'), `resource /s${i}\n`);
   assert.ok(relay!.stats.dropped > 0, `the relay dropped ${relay!.stats.dropped} datagrams`);
@@ -53,7 +53,7 @@ test('matrix: gtlsclient → hayate/quic, key updates every 50 ms under loss', a
       relay: LOSSY,
     },
   );
-  assertCleanClientClose(r, qlog, seen, sessions);
+  assertCleanClientClose(r, qlog, seen, sessions, true);
   assert.ok(readDownloaded(dir, 'medium').equals(Buffer.from(MEDIUM)));
   // RFC 9001 §6.2: hayate followed each of the client's updates with its own keys.
   assert.equal(keyUpdates.length, 1);
@@ -65,7 +65,7 @@ test('matrix: gtlsclient → hayate/quic, the client moves to a new port mid-tra
   const { r, dir, qlog, seen, sessions, remotePorts, relay } = await gtlsclientFetch(['/medium'], [], {
     relay: { ...LOSSY, lossRate: 0.01, rebindAfter: 60 },
   });
-  assertCleanClientClose(r, qlog, seen, sessions);
+  assertCleanClientClose(r, qlog, seen, sessions, true);
   assert.ok(readDownloaded(dir, 'medium').equals(Buffer.from(MEDIUM)), 'transfer intact across the move');
   // RFC 9000 §9.3: hayate validated the new path and sends there; the relay's original port is gone.
   assert.equal(remotePorts.length, 1);

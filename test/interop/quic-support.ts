@@ -142,6 +142,7 @@ export function assertCleanClientClose(
   qlog: string,
   seen: number,
   sessions: readonly Http3Session[],
+  lossy = false,
 ): void {
   assert.equal(r.code, 0, r.out);
   assert.match(
@@ -149,7 +150,10 @@ export function assertCleanClientClose(
     /"frame_type":"connection_close","error_space":"application","error_code":256/,
     'gtlsclient sent CONNECTION_CLOSE with H3_NO_ERROR',
   );
-  assert.equal(seen, H3ErrorCode.H3_NO_ERROR, 'hayate saw the H3_NO_ERROR close');
+  // Through a lossy relay the client's one CONNECTION_CLOSE may be lost (it exits at once, RFC 9000 §10.2
+  // does not retransmit): hayate then ends at its idle timeout, with no error either.
+  if (lossy && seen === 0) assert.equal(sessions[0]?.closeCode ?? 0, 0);
+  else assert.equal(seen, H3ErrorCode.H3_NO_ERROR, 'hayate saw the H3_NO_ERROR close');
   assert.equal(sessions.length, 1);
   assert.equal(sessions[0]!.error, undefined);
 }
