@@ -256,7 +256,7 @@ export class WebTransportRouter {
       if (n <= 1) this.h2Counts.delete(key);
       else this.h2Counts.set(key, n - 1);
     });
-    this.accept(res);
+    this.accept(req, res);
     const wt = new WebTransport(core, carrier, {
       httpVersion: 'h2',
       maxDatagramSize: core.limits.maxDatagramBytes,
@@ -273,7 +273,7 @@ export class WebTransportRouter {
     req: ServerRequest,
     res: ServerResponse,
   ): void {
-    this.accept(res);
+    this.accept(req, res);
     const limits = { ...this.limits.sessionLimits, ...route.options.limits };
     const b = demux.bind(sessionId, 'server', limits, (data, fin) => {
       if (res.finished) return;
@@ -294,11 +294,11 @@ export class WebTransportRouter {
   }
 
   /** RFC 9220 §3 / RFC 8441 §5: a 2xx answer opens the session; the head goes out now. */
-  private accept(res: ServerResponse): void {
+  private accept(req: ServerRequest, res: ServerResponse): void {
     res.status = 200;
     res.compress = false;
-    // draft-ietf-webtrans-http3 §3.3 (and -http2): the version both sides speak.
-    res.setHeader('sec-webtransport-http3-draft', 'draft02');
+    // Chromium (draft-ietf-webtrans-http3 -02 era) looks for this answer to accept the session.
+    if (req.protocol === 'h3') res.setHeader('sec-webtransport-http3-draft', 'draft02');
     res.write(new Uint8Array(0));
   }
 
