@@ -416,6 +416,81 @@ for (const proto of ['h2', 'h3'] as const) {
   });
 }
 
+for (const proto of ['h2', 'h3'] as const) {
+  test(`${proto}: refusals (404, verify: 401) and a client whose connection drops`, async () => {
+    const fds0 = openFds();
+    const lost: Array<Promise<unknown>> = [];
+    const s = await start(proto, (server) => {
+      server.onWebTransport('/private', () => undefined, {
+        verify: (req) => req.headers.get('authorization') === 'secret' || 401,
+      });
+      server.onWebTransport('/live', (wt) => {
+        lost.push(
+          wt.closed.then(
+            () => 'closed',
+            (e: unknown) => e,
+          ),
+        );
+        echo(wt);
+      });
+    });
+    const h2 =
+      proto === 'h2'
+        ? new Http2ClientSession(new URL(`https://127.0.0.1:${s.port}`), {
+            tls: { servername: 'localhost', rejectUnauthorized: false },
+            extraSettings: http2WebTransportSettings(),
+          })
+        : undefined;
+    const quic =
+      proto === 'h3'
+        ? await connectHayateQuic({
+            host: '127.0.0.1',
+            port: s.port,
+            serverName: 'localhost',
+            verifyPeer: false,
+            maxIdleTimeoutMs: 5000,
+          })
+        : undefined;
+    const opts: WebTransportClientOptions = {
+      ...s.client,
+      ...(h2 === undefined ? {} : { http2Session: h2 }),
+      ...(quic === undefined ? {} : { quic }),
+    };
+    try {
+      const status = (e: unknown): number => (e instanceof WebTransportConnectError ? e.status : -1);
+      await assert.rejects(connectWebTransport(s.url('/nowhere'), opts), (e) => status(e) === 404);
+      await assert.rejects(connectWebTransport(s.url('/private'), opts), (e) => status(e) === 401);
+      const ok = await connectWebTransport(s.url('/private'), {
+        ...opts,
+        headers: [['authorization', 'secret']],
+      });
+      ok.close();
+      await ok.closed;
+      const wt = await connectWebTransport(s.url('/live'), opts);
+      const bi = await wt.createBidirectionalStream();
+      const w = bi.writable.getWriter();
+      await w.write(enc('before the drop'));
+      await waitFor(() => lost.length === 1);
+      // The connection goes away under the session: both sides see it lost, not closed.
+      if (h2 !== undefined) h2.destroy();
+      if (quic !== undefined) await quic.destroy();
+      await assert.rejects(withTimeout(wt.closed, 'client lost'), {
+        code: WebTransportStreamErrorCode.SESSION_LOST,
+      });
+      const serverSide = await withTimeout(lost[0]!, 'server lost');
+      assert.ok(serverSide instanceof WebTransportStreamError, String(serverSide));
+      assert.equal(serverSide.code, WebTransportStreamErrorCode.SESSION_LOST);
+      await assert.rejects(w.write(enc('after')), WebTransportStreamError);
+      await waitFor(() => s.server.webTransportCount === 0);
+    } finally {
+      h2?.destroy();
+      if (quic !== undefined) await quic.destroy();
+      await stop(s);
+    }
+    await fdsBackTo(fds0);
+  });
+}
+
 async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!pred()) {
