@@ -393,11 +393,21 @@ async function connectHttp3(
           // RFC 9220 §3: a 2xx answer opens the session. Bound at once: capsules may follow in the same
           // batch of events, before the promise below settles.
           if (e.status >= 200 && e.status <= 299) {
-            b = shared.demux.bind(id, 'client', options.limits, (data, fin) => {
-              if (session.h3.isClosed) return;
-              if (data.length > 0) session.h3.sendData(id, data);
-              if (fin) session.h3.endStream(id);
-            });
+            b = shared.demux.bind(
+              id,
+              'client',
+              options.limits,
+              (data, fin) => {
+                if (session.h3.isClosed) return;
+                if (data.length > 0) session.h3.sendData(id, data);
+                if (fin) session.h3.endStream(id);
+              },
+              (wireCode) => {
+                session.guard(() => {
+                  if (!session.h3.isClosed) session.h3.resetStream(id, wireCode);
+                });
+              },
+            );
             isReserved = false;
           }
           resolve(e.status);

@@ -108,8 +108,9 @@ export class WtH3Demux {
     role: 'client' | 'server',
     limits: Partial<WebTransportLimits> | undefined,
     sendCapsules: (data: Uint8Array, fin: boolean) => void,
+    resetConnect: (wireCode: number) => void,
   ): WtH3Binding {
-    const b = new WtH3Binding(this, sessionId, role, limits, sendCapsules);
+    const b = new WtH3Binding(this, sessionId, role, limits, sendCapsules, resetConnect);
     this.bindings.set(sessionId, b);
     const early = this.early.get(sessionId);
     if (early !== undefined) {
@@ -166,7 +167,7 @@ export class WtH3Demux {
     if (b !== undefined) {
       b.core.receiveStreamData(e.streamId, e.data, e.fin);
       b.wt?.pump();
-      if (e.fin) this.forgetIfDone(e.streamId);
+      if (e.fin) this.forgetIfDone(b, e.streamId);
       return;
     }
     for (const list of this.early.values()) {
@@ -208,6 +209,7 @@ export class WtH3Demux {
           b.core.receiveStopSending(e.streamId, e.errorCode);
         }
         b.wt?.pump();
+        this.forgetIfDone(b, e.streamId);
         return true;
       }
       case 'closed': {
@@ -244,8 +246,9 @@ export class WtH3Demux {
     return false;
   }
 
-  private forgetIfDone(streamId: number): void {
-    if ((streamId & 2) !== 0) this.owners.delete(streamId);
+  /** @internal Forgets the owner of a stream the session is done with (both directions). */
+  forgetIfDone(b: WtH3Binding, streamId: number): void {
+    if (!b.core.hasStream(streamId)) this.owners.delete(streamId);
   }
 
   /** draft-ietf-webtrans-http3 §4.6: WT_BUFFERED_STREAM_REJECTED for a stream nobody will take. */
@@ -268,7 +271,10 @@ export class WtH3Binding implements WtHttp3Host, WebTransportCarrier {
   wt: WebTransport | undefined = undefined;
   private readonly demux: WtH3Demux;
   private readonly sendCapsules: (data: Uint8Array, fin: boolean) => void;
+  private readonly resetConnect: (wireCode: number) => void;
   private isReleased = false;
+  /** Streams a local action may have finished; their owner entries are pruned at the next flush. */
+  private touched: number[] = [];
 
   constructor(
     demux: WtH3Demux,
@@ -276,10 +282,12 @@ export class WtH3Binding implements WtHttp3Host, WebTransportCarrier {
     role: 'client' | 'server',
     limits: Partial<WebTransportLimits> | undefined,
     sendCapsules: (data: Uint8Array, fin: boolean) => void,
+    resetConnect: (wireCode: number) => void,
   ) {
     this.demux = demux;
     this.sessionId = sessionId;
     this.sendCapsules = sendCapsules;
+    this.resetConnect = resetConnect;
     this.core = new Http3WebTransportSession({ host: this, sessionId, role, limits });
   }
 
@@ -307,17 +315,20 @@ export class WtH3Binding implements WtHttp3Host, WebTransportCarrier {
 
   sendWebTransportData(streamId: number, data: Uint8Array, fin?: boolean): void {
     this.h3.sendWebTransportData(streamId, data, fin);
+    if (fin === true) this.touched.push(streamId);
   }
 
   resetWebTransportStream(streamId: number, errorCode: number): void {
     if (this.h3.isClosed) return;
     this.h3.resetWebTransportStream(streamId, errorCode);
     this.demux.session.forgetStream(streamId);
+    this.touched.push(streamId);
   }
 
   stopWebTransportStream(streamId: number, errorCode: number): void {
     if (this.h3.isClosed) return;
     this.h3.stopWebTransportStream(streamId, errorCode);
+    this.touched.push(streamId);
     // Bytes still arriving are dropped by the connection: their credit is not owed to anyone.
     this.demux.session.discardBody(streamId);
   }
@@ -339,6 +350,10 @@ export class WtH3Binding implements WtHttp3Host, WebTransportCarrier {
   // ---------------------------------------------------------------- WebTransportCarrier
 
   flush(): void {
+    if (this.touched.length > 0) {
+      for (const id of this.touched) this.demux.forgetIfDone(this, id);
+      this.touched.length = 0;
+    }
     this.demux.session.guard(noop);
   }
 
@@ -357,10 +372,14 @@ export class WtH3Binding implements WtHttp3Host, WebTransportCarrier {
     this.demux.session.trackStream(streamId);
   }
 
-  release(): void {
+  release(error?: { readonly wireCode?: number | undefined }): void {
     if (this.isReleased) return;
     this.isReleased = true;
     this.demux.unbind(this);
+    // draft-ietf-webtrans-http3 §5 / RFC 9297 §3.3: a malformed capsule stream makes the CONNECT message
+    // malformed: the stream is reset with the code the session error names (H3_MESSAGE_ERROR...).
+    const code = error?.wireCode;
+    if (code !== undefined && !this.h3.isClosed) this.resetConnect(code);
   }
 
   // ---------------------------------------------------------------- input from the CONNECT stream

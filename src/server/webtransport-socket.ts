@@ -30,8 +30,11 @@ export interface WebTransportCarrier {
   whenWritable(streamId: number): Promise<void> | undefined;
   /** A local unidirectional stream was opened (HTTP/3 counts its unacknowledged bytes). */
   opened(streamId: number): void;
-  /** The session is over: release the CONNECT stream and routes. Called once. */
-  release(): void;
+  /**
+   * The session is over: release the CONNECT stream and routes. Called once. `error` is set when the
+   * peer broke a rule: the CONNECT stream is then reset with its `wireCode`.
+   */
+  release(error: { readonly wireCode?: number | undefined } | undefined): void;
 }
 
 /** `closed` resolves with this (W3C WebTransportCloseInfo). */
@@ -458,7 +461,7 @@ export class WebTransport {
     this.resolveDraining();
     if (lost === undefined) this.resolveClosed({ closeCode: code, reason });
     else this.rejectClosed(lost);
-    this.carrier.release();
+    this.carrier.release(error as { readonly wireCode?: number | undefined } | undefined);
   }
 
   private sessionLost(cause: Error): WebTransportStreamError {

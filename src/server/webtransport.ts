@@ -275,11 +275,22 @@ export class WebTransportRouter {
   ): void {
     this.accept(req, res);
     const limits = { ...this.limits.sessionLimits, ...route.options.limits };
-    const b = demux.bind(sessionId, 'server', limits, (data, fin) => {
-      if (res.finished) return;
-      if (data.length > 0) res.write(data);
-      if (fin) res.end();
-    });
+    const x = tunnelExchange(req);
+    const b = demux.bind(
+      sessionId,
+      'server',
+      limits,
+      (data, fin) => {
+        if (res.finished) return;
+        if (data.length > 0) res.write(data);
+        if (fin) res.end();
+      },
+      (wireCode) => {
+        x?.resetTunnel(
+          new ServerError(ServerErrorCode.StreamReset, 'WebTransport session error', { wireCode }),
+        );
+      },
+    );
     const wt = b.open();
     this.run(route, wt, req);
     void (async (): Promise<void> => {
@@ -398,7 +409,7 @@ class H2ServerCarrier implements WebTransportCarrier {
     // Counted by the core (bufferedAmount).
   }
 
-  release(): void {
+  release(error: { readonly wireCode?: number | undefined } | undefined): void {
     if (this.isReleased) return;
     this.isReleased = true;
     this.onRelease();
@@ -406,7 +417,14 @@ class H2ServerCarrier implements WebTransportCarrier {
     if (!this.core.isOutputFinished && !this.res.finished) {
       this.flush();
       if (!isFinished(this.res)) {
-        this.x.resetTunnel(new ServerError(ServerErrorCode.StreamReset, 'WebTransport session ended'));
+        const wireCode = error?.wireCode;
+        this.x.resetTunnel(
+          new ServerError(
+            ServerErrorCode.StreamReset,
+            'WebTransport session ended',
+            wireCode === undefined ? {} : { wireCode },
+          ),
+        );
       }
     }
   }

@@ -99,6 +99,11 @@ export class Http3WebTransportSession implements WebTransportSession {
     return this.isDrainingFlag;
   }
 
+  /** Whether `streamId` is one of this session's streams with a direction still open. */
+  hasStream(streamId: number): boolean {
+    return this.streams.has(streamId);
+  }
+
   /** Open while not closed or draining; QUIC's MAX_STREAMS is the provider's to enforce. */
   canOpenStream(): boolean {
     return !this.isClosedFlag && !this.isDrainingFlag;
