@@ -90,6 +90,11 @@ export class WtH3Demux {
     return this.reserved;
   }
 
+  /** WebTransport streams routed now (of every session); finished ones are forgotten. */
+  get streamCount(): number {
+    return this.owners.size;
+  }
+
   /** Reserves a session slot; false at `maxSessions`. */
   reserve(): boolean {
     if (this.reserved >= this.limits.maxSessions) return false;

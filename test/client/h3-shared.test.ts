@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connectWebSocketOverQuic } from '../../src/client/websocket-h3.js';
+import { SharedHttp3 } from '../../src/client/h3-shared.js';
 import { connectWebTransport } from '../../src/client/webtransport.js';
 import { serveConnection } from '../../src/server/http3.js';
 import { createServer } from '../../src/server/server.js';
@@ -76,6 +77,15 @@ test('two WebSockets and a WebTransport session over one QUIC connection (in-mem
     const parts: Uint8Array[] = [];
     for await (const c of bi.readable) parts.push(c);
     assert.equal(Buffer.concat(parts).toString(), 'wt');
+    // Twenty more streams each way, finished: the routes of finished streams are forgotten.
+    for (let i = 0; i < 20; i++) {
+      const s = await session.createBidirectionalStream();
+      const sw = s.writable.getWriter();
+      await sw.write(new TextEncoder().encode(`n${i}`));
+      await sw.close();
+      for await (const c of s.readable) assert.equal(Buffer.from(c).toString(), `n${i}`);
+    }
+    assert.equal(SharedHttp3.of(pair.client).demux.streamCount, 0);
     await echoOver(b, 'second again');
     session.close({ closeCode: 3, reason: 'done' });
     assert.deepEqual(await session.closed, { closeCode: 3, reason: 'done' });
