@@ -303,6 +303,14 @@ async function connectHttp3(
   setAbort: (f: () => void) => void,
 ): Promise<WebTransport> {
   let owned: OwnedQuic | undefined;
+  let isAborted = false;
+  // A QUIC handshake cannot be cancelled: a connection that completes after the timeout is closed at once,
+  // and one that never does lets its socket go at its idle timeout (`idleTimeoutMs`).
+  setAbort(() => {
+    isAborted = true;
+  });
+  // Read through a call: the timeout sets the flag while the connect is awaited.
+  const wasAborted = (): boolean => isAborted;
   let quic = options.quic;
   if (quic === undefined) {
     const connectQuic = options.quicProvider === 'hayate' ? connectHayateQuic : connectQuiche;
@@ -319,12 +327,19 @@ async function connectHttp3(
     } catch (err) {
       throw new ClientError(ClientErrorCode.CONNECT_FAILED, 'QUIC connection failed', { cause: err });
     }
+    if (wasAborted()) {
+      await owned.destroy();
+      throw new ClientError(ClientErrorCode.CONNECT_TIMEOUT, 'WebTransport handshake timed out');
+    }
     quic = owned;
   }
   const destroyOwned = (): void => {
     if (owned !== undefined) void owned.destroy();
   };
-  setAbort(destroyOwned);
+  setAbort(() => {
+    isAborted = true;
+    destroyOwned();
+  });
   const shared = SharedHttp3.of(quic);
   const session = shared.session;
   let streamId = -1;
