@@ -78,6 +78,8 @@ export class WebTransportConnectError extends ClientError {
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** HTTP/2 client: unsent capsule bytes above which datagrams are dropped (the session's default buffer). */
+const DATAGRAM_BACKLOG_BYTES = 1 << 20;
 
 function handshakeError(message: string, cause?: unknown): ClientError {
   return new ClientError(ClientErrorCode.PROTOCOL, `WebTransport handshake failed: ${message}`, {
@@ -268,6 +270,11 @@ class H2ClientCarrier implements WebTransportCarrier {
 
   whenWritable(): undefined {
     return undefined;
+  }
+
+  /** Capsules waiting for the request body to be pulled (HTTP/2 flow control) stay under 1 MiB. */
+  hasDatagramRoom(): boolean {
+    return this.queued < DATAGRAM_BACKLOG_BYTES;
   }
 
   opened(): void {

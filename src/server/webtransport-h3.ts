@@ -377,6 +377,11 @@ export class WtH3Binding implements WtHttp3Host, WebTransportCarrier {
     this.demux.session.trackStream(streamId);
   }
 
+  /** The QUIC provider bounds its own datagram queue (hayate/quic: `maxPendingDatagrams`, oldest dropped). */
+  hasDatagramRoom(): boolean {
+    return true;
+  }
+
   release(error?: { readonly wireCode?: number | undefined }): void {
     if (this.isReleased) return;
     this.isReleased = true;

@@ -28,6 +28,11 @@ export interface WebTransportCarrier {
    * stream or connection is gone). HTTP/2 answers undefined: its core reports backpressure itself.
    */
   whenWritable(streamId: number): Promise<void> | undefined;
+  /**
+   * False while the connection under the session holds too much unsent output: datagrams are then dropped
+   * (RFC 9297 §5 allows it) rather than queued without bound behind a peer that does not read.
+   */
+  hasDatagramRoom(): boolean;
   /** A local unidirectional stream was opened (HTTP/3 counts its unacknowledged bytes). */
   opened(streamId: number): void;
   /**
@@ -623,7 +628,7 @@ export class WebTransport {
     if (!(chunk instanceof Uint8Array)) throw new TypeError('datagrams are Uint8Array');
     if (this.isFinished || this.core.isClosed) throw this.sessionError('the session is closed');
     // Lifetime: the core queues the payload by reference (HTTP/2) until the next flush; copy it.
-    if (chunk.length > this.datagrams.maxDatagramSize) return;
+    if (chunk.length > this.datagrams.maxDatagramSize || !this.carrier.hasDatagramRoom()) return;
     this.core.sendDatagram(chunk.slice());
     this.carrier.flush();
   }

@@ -405,6 +405,11 @@ class H2ServerCarrier implements WebTransportCarrier {
     return undefined;
   }
 
+  /** The CONNECT stream holds less than the server's high-water mark (HTTP/2 flow control lets it go). */
+  hasDatagramRoom(): boolean {
+    return this.x.isClosed || this.x.pendingBytes < this.x.highWaterMark;
+  }
+
   opened(): void {
     // Counted by the core (bufferedAmount).
   }

@@ -47,6 +47,12 @@ class MemoryCarrier implements WebTransportCarrier {
     // The core counts buffered bytes.
   }
 
+  room = true;
+
+  hasDatagramRoom(): boolean {
+    return this.room;
+  }
+
   release(): void {
     this.released++;
   }
@@ -151,4 +157,23 @@ test('stream errors carry codes; usage errors throw at the call; close reaches t
   assert.equal(c.released, 1);
   assert.equal(s.released, 1);
   await assert.rejects(client.createBidirectionalStream(), { code: 'ERR_WT_SESSION_CLOSED' });
+});
+
+test('datagrams: delivered, dropped (not queued) when too large or the connection is backed up', async () => {
+  const { client, server, c } = pair({});
+  const got: string[] = [];
+  void (async () => {
+    for await (const d of server.datagrams.readable) got.push(Buffer.from(d).toString());
+  })();
+  const w = client.datagrams.writable.getWriter();
+  await w.write(new TextEncoder().encode('one'));
+  await w.write(new Uint8Array(client.datagrams.maxDatagramSize + 1));
+  c.room = false;
+  await w.write(new TextEncoder().encode('dropped'));
+  c.room = true;
+  await w.write(new TextEncoder().encode('two'));
+  for (let i = 0; i < 10; i++) await tick();
+  assert.deepEqual(got, ['one', 'two']);
+  client.close();
+  await server.closed;
 });
