@@ -320,7 +320,10 @@ export class WtH3Binding implements WtHttp3Host, WebTransportCarrier {
 
   sendWebTransportData(streamId: number, data: Uint8Array, fin?: boolean): void {
     this.h3.sendWebTransportData(streamId, data, fin);
-    if (fin === true) this.touched.push(streamId);
+    if (fin !== true) return;
+    this.touched.push(streamId);
+    // A finished unidirectional stream has nobody waiting on it any more: stop counting its bytes.
+    if ((streamId & 2) !== 0) this.demux.session.forgetStream(streamId);
   }
 
   resetWebTransportStream(streamId: number, errorCode: number): void {
