@@ -135,9 +135,15 @@ export class Http2Exchange extends ServerExchange {
     return true;
   }
 
-  protected abortResponse(): void {
+  protected abortResponse(error: Error): void {
     if (this.isClosed) return;
-    this.c.conn.resetStream(this.id, H2ErrorCode.INTERNAL_ERROR);
+    // A tunnel ended by its protocol's own error (WebTransport: PROTOCOL_ERROR, FLOW_CONTROL_ERROR...)
+    // resets with that error's code.
+    const code =
+      this.connectProtocol !== undefined && error instanceof ServerError && error.wireCode !== undefined
+        ? error.wireCode
+        : H2ErrorCode.INTERNAL_ERROR;
+    this.c.conn.resetStream(this.id, code);
     this.isReset = true;
     this.c.flushSoon();
   }

@@ -171,10 +171,15 @@ export class Http3Exchange extends ServerExchange {
     return this.session.whenBelow(this.streamId, this.highWaterMark);
   }
 
-  protected abortResponse(): void {
+  protected abortResponse(error: Error): void {
     if (this.isClosed) return;
+    // A tunnel ended by its protocol's own error (WebTransport: H3_MESSAGE_ERROR...) resets with its code.
+    const code =
+      this.connectProtocol !== undefined && error instanceof ServerError && error.wireCode !== undefined
+        ? error.wireCode
+        : H3ErrorCode.H3_INTERNAL_ERROR;
     this.session.guard(() => {
-      this.session.h3.resetStream(this.streamId, H3ErrorCode.H3_INTERNAL_ERROR);
+      this.session.h3.resetStream(this.streamId, code);
     });
     this.markClosed();
   }

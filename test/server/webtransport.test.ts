@@ -20,6 +20,8 @@ import {
 import { connectHayateQuic } from '../../src/transport/quic-udp.js';
 import { http2WebTransportSettings } from '../../src/webtransport/http2-session.js';
 import { fdsBackTo, openFds, pattern, sleep, testCert } from '../support/traffic.js';
+import { H2WtEndpoint } from '../webtransport/h2-binding.js';
+import { connect as netConnect } from 'node:net';
 
 type Proto = 'h2' | 'h2c' | 'h3';
 
@@ -490,6 +492,47 @@ for (const proto of ['h2', 'h3'] as const) {
     await fdsBackTo(fds0);
   });
 }
+
+test('h2c: a peer breaking a capsule rule ends the session; the CONNECT stream is reset with its code', async () => {
+  const fds0 = openFds();
+  const lost: Array<Promise<unknown>> = [];
+  const s = await start('h2c', (server) => {
+    server.onWebTransport('/x', (wt) => {
+      lost.push(
+        wt.closed.then(
+          () => 'closed',
+          (e: unknown) => e,
+        ),
+      );
+    });
+  });
+  const sock = netConnect({ host: '127.0.0.1', port: s.port });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sock.once('connect', resolve);
+      sock.once('error', reject);
+    });
+    // The test-only binding (test/webtransport/h2-binding.ts) lets us write raw capsules.
+    const ep = new H2WtEndpoint('client', sock);
+    const session = await ep.open('/x', `127.0.0.1:${s.port}`);
+    await waitFor(() => lost.length === 1);
+    // WT_CLOSE_SESSION (0x2843) claiming 100000 bytes: above maxCapsuleBytes (ERR_WT_EXCESSIVE_LOAD).
+    ep.conn.sendData(session.streamId, new Uint8Array([0x68, 0x43, 0x80, 0x01, 0x86, 0xa0, 0, 0, 0, 0]));
+    ep.flush();
+    const serverSide = await withTimeout(lost[0]!, 'server session failed');
+    assert.ok(serverSide instanceof WebTransportStreamError, String(serverSide));
+    assert.equal(serverSide.code, WebTransportStreamErrorCode.SESSION_LOST);
+    assert.equal((serverSide.cause as { code?: string }).code, 'ERR_WT_EXCESSIVE_LOAD');
+    // draft-ietf-webtrans-http2: the session error's code, ENHANCE_YOUR_CALM (0xb), on RST_STREAM.
+    await waitFor(() => ep.resets.has(session.streamId));
+    assert.equal(ep.resets.get(session.streamId), 0xb);
+    await waitFor(() => s.server.webTransportCount === 0);
+  } finally {
+    sock.destroy();
+    await stop(s);
+  }
+  await fdsBackTo(fds0);
+});
 
 async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
