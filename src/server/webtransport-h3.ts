@@ -298,9 +298,13 @@ export class WtH3Binding implements WtHttp3Host, WebTransportCarrier {
 
   /** Builds the W3C object over this binding. */
   open(): WebTransport {
+    // RFC 9297 §2.1.1: datagrams need SETTINGS_H3_DATAGRAM from the peer and QUIC DATAGRAM frames (RFC 9221);
+    // without them (the quiche adapter has none) every datagram is dropped: maxDatagramSize 0.
+    const s = this.demux.session;
+    const canDatagram = s.quic.isDatagramSupported && s.h3.peerSettings.h3Datagram;
     const wt = new WebTransport(this.core, this, {
       httpVersion: 'h3',
-      maxDatagramSize: H3_MAX_DATAGRAM_PAYLOAD,
+      maxDatagramSize: canDatagram ? H3_MAX_DATAGRAM_PAYLOAD : 0,
     });
     this.wt = wt;
     return wt;
