@@ -31,6 +31,24 @@ export type { ZlibDeflaterOptions } from './server/websocket-deflate.js';
 export { connectWebSocket } from './client/websocket.js';
 export { connectWebSocketOverQuic } from './client/websocket-h3.js';
 export type { WebSocketClientOptions } from './client/websocket.js';
+export {
+  WebTransport,
+  WebTransportStreamError,
+  WebTransportStreamErrorCode,
+} from './server/webtransport-socket.js';
+export type {
+  WebTransportBidirectionalStream,
+  WebTransportCloseInfo,
+  WebTransportDatagramDuplexStream,
+} from './server/webtransport-socket.js';
+export { WebTransportRouter, DEFAULT_WEBTRANSPORT_SERVER_LIMITS } from './server/webtransport.js';
+export type {
+  WebTransportHandler,
+  WebTransportRouteOptions,
+  WebTransportServerLimits,
+} from './server/webtransport.js';
+export { connectWebTransport, WebTransportConnectError } from './client/webtransport.js';
+export type { WebTransportClientOptions } from './client/webtransport.js';
 
 export { ProtocolError, UsageError, WebSocketError } from './common/errors.js';
 export type { ErrorScope, ErrorInitiator, ProtocolLayer, ProtocolErrorDetails } from './common/errors.js';

@@ -18,6 +18,8 @@ export interface Http2ClientOptions {
   readonly limits?: Partial<Http2Limits>;
   /** Extra node:tls options for `https:` URLs (ca, rejectUnauthorized, servername...). */
   readonly tls?: ConnectionOptions;
+  /** Extension settings to announce (WebTransport's SETTINGS_WT_INITIAL_*, set by `connectWebTransport`). */
+  readonly extraSettings?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** A request. `body` is sent as DATA; an async iterable is streamed with backpressure. */
@@ -244,6 +246,7 @@ export class Http2ClientSession {
       role: 'client',
       nowMs: Date.now(),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.extraSettings === undefined ? {} : { extraSettings: options.extraSettings }),
     });
     const port = Number(url.port || (this.scheme === 'https' ? 443 : 80));
     const host = url.hostname.replace(/^\[|\]$/g, '');

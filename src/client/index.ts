@@ -19,6 +19,18 @@ export type { Http3ClientOptions, Http3ClientRequest, Http3ClientResponse } from
 export { connectWebSocket } from './websocket.js';
 export { connectWebSocketOverQuic } from './websocket-h3.js';
 export type { WebSocketClientOptions } from './websocket.js';
+export { connectWebTransport, WebTransportConnectError } from './webtransport.js';
+export type { WebTransportClientOptions } from './webtransport.js';
+export {
+  WebTransport,
+  WebTransportStreamError,
+  WebTransportStreamErrorCode,
+} from '../server/webtransport-socket.js';
+export type {
+  WebTransportBidirectionalStream,
+  WebTransportCloseInfo,
+  WebTransportDatagramDuplexStream,
+} from '../server/webtransport-socket.js';
 export { WebSocket } from '../server/websocket-socket.js';
 export type {
   WebSocketCloseInfo,

@@ -7,7 +7,7 @@
  */
 import type { Http3Event } from '../http3/connection.js';
 import { H3ErrorCode } from '../http3/errors.js';
-import { Http3Session } from '../server/http3-session.js';
+import type { Http3Session } from '../server/http3-session.js';
 import { ZlibMessageDeflater } from '../server/websocket-deflate.js';
 import { WebSocket, checkWebSocketOptions } from '../server/websocket-socket.js';
 import type { WebSocketPipe, WebSocketPipeSink } from '../server/websocket-socket.js';
@@ -16,6 +16,7 @@ import { acceptPerMessageDeflateResponse, buildPerMessageDeflateOffer } from '..
 import type { PerMessageDeflateOptions } from '../websocket/extensions.js';
 import { WEBSOCKET_VERSION } from '../websocket/handshake.js';
 import { ClientError, ClientErrorCode } from './errors.js';
+import { SharedHttp3 } from './h3-shared.js';
 import type { WebSocketClientOptions } from './websocket.js';
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -27,9 +28,10 @@ function handshakeError(message: string, cause?: unknown): ClientError {
 }
 
 /**
- * Opens a WebSocket to `url` (its authority and path) over `quic`, a client-role QUIC connection whose
- * HTTP/3 session this call starts (one WebSocket per QUIC connection). Waits for the server's SETTINGS and
- * fails unless they enable extended CONNECT (RFC 9220 §3).
+ * Opens a WebSocket to `url` (its authority and path) over `quic`, a client-role QUIC connection. The first
+ * tunnel on `quic` starts its HTTP/3 session; later WebSockets (and WebTransport sessions) on the same QUIC
+ * connection share it. Waits for the server's SETTINGS and fails unless they enable extended CONNECT
+ * (RFC 9220 §3).
  */
 export async function connectWebSocketOverQuic(
   quic: QuicConnection,
@@ -46,41 +48,40 @@ export async function connectWebSocketOverQuic(
     (resolve) => (onResponse = resolve),
   );
   let streamId = -1;
-  const session = new Http3Session(quic, { isBodyCreditManual: true }, (e: Http3Event) => {
+  // One HTTP/3 connection per QUIC connection, shared by every tunnel on it (src/client/h3-shared.ts).
+  const shared = SharedHttp3.of(quic);
+  const session = shared.session;
+  void shared.settings.then((s) => {
+    onSettings(s?.enableConnectProtocol === true);
+  });
+  const onStreamEvent = (e: Http3Event): void => {
     switch (e.type) {
-      case 'settings':
-        onSettings(e.settings.enableConnectProtocol);
-        return;
       case 'response':
-        if (e.streamId === streamId && !e.isInformational) onResponse(e);
+        if (!e.isInformational) onResponse(e);
         return;
       case 'closed':
-        onSettings(false);
         onResponse(new ClientError(ClientErrorCode.CONNECTION_CLOSED, 'QUIC connection closed'));
         pipe.onClosed();
         return;
       case 'streamReset':
       case 'stopSending':
-        if (e.streamId === streamId) {
-          onResponse(
-            new ClientError(ClientErrorCode.STREAM_RESET, 'stream reset', { wireCode: e.errorCode }),
-          );
-          pipe.onReset();
-        }
+        onResponse(new ClientError(ClientErrorCode.STREAM_RESET, 'stream reset', { wireCode: e.errorCode }));
+        pipe.onReset();
         return;
       case 'data':
-        if (e.streamId === streamId) pipe.onData(e.data);
+        pipe.onData(e.data);
         return;
       case 'end':
-        if (e.streamId === streamId) pipe.onEnd();
+        pipe.onEnd();
         return;
+      case 'settings':
       case 'request':
       case 'trailers':
       case 'goaway':
       case 'datagram':
         return;
     }
-  });
+  };
   const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -115,9 +116,14 @@ export async function connectWebSocketOverQuic(
     if (offered.length > 0) fields.push(['sec-websocket-protocol', offered.join(', ')]);
     if (offer !== undefined) fields.push(['sec-websocket-extensions', buildPerMessageDeflateOffer(offer)]);
     for (const [n, v] of options.headers ?? []) fields.push([n.toLowerCase(), v]);
+    if (shared.isClosed) throw handshakeError('the QUIC connection is closed');
     session.guard(() => {
       streamId = session.h3.request(fields, false);
     });
+    shared.listen(streamId, onStreamEvent);
+    pipe.onDone = () => {
+      shared.unlisten(streamId);
+    };
     const res = await Promise.race([response, timeout]);
     if (res instanceof Error) throw handshakeError('extended CONNECT failed', res);
     // RFC 9220 §3 (RFC 8441 §5): a 2xx answer opens the WebSocket.
@@ -145,6 +151,7 @@ export async function connectWebSocketOverQuic(
     return ws;
   } catch (err) {
     if (streamId >= 0) {
+      shared.unlisten(streamId);
       session.guard(() => {
         if (!session.h3.isClosed) session.h3.resetStream(streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
       });
@@ -168,6 +175,8 @@ class Http3Pipe implements WebSocketPipe {
   private isWriteDone = false;
   private isClosed = false;
   private isDrainArmed = false;
+  /** Called once when the pipe closes (the shared session stops routing its stream). */
+  onDone: (() => void) | undefined = undefined;
 
   constructor(highWaterMark: number) {
     this.highWaterMark = highWaterMark;
@@ -273,6 +282,7 @@ class Http3Pipe implements WebSocketPipe {
   private close(error: Error | undefined): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.onDone?.();
     this.sink?.onPipeClose(error);
   }
 }

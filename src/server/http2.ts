@@ -28,6 +28,8 @@ export interface Http2ServerOptions {
   readonly enableConnectProtocol?: boolean;
   /** Idle time with no open stream before a graceful GOAWAY; default 120 s. */
   readonly idleTimeoutMs?: number;
+  /** Extension settings to announce (WebTransport's SETTINGS_WT_INITIAL_*, set by `onWebTransport`). */
+  readonly extraSettings?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** The request of an h2c upgrade (RFC 7540 §3.2), which becomes stream 1. */
@@ -43,7 +45,7 @@ const FILE_CHUNK = 256 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /** One stream's exchange: the HTTP/2 operations under the shared exchange layer. */
-class Http2Exchange extends ServerExchange {
+export class Http2Exchange extends ServerExchange {
   readonly c: Http2ServerConnection;
   readonly id: number;
   isReset = false;
@@ -133,9 +135,15 @@ class Http2Exchange extends ServerExchange {
     return true;
   }
 
-  protected abortResponse(): void {
+  protected abortResponse(error: Error): void {
     if (this.isClosed) return;
-    this.c.conn.resetStream(this.id, H2ErrorCode.INTERNAL_ERROR);
+    // A tunnel ended by its protocol's own error (WebTransport: PROTOCOL_ERROR, FLOW_CONTROL_ERROR...)
+    // resets with that error's code.
+    const code =
+      this.connectProtocol !== undefined && error instanceof ServerError && error.wireCode !== undefined
+        ? error.wireCode
+        : H2ErrorCode.INTERNAL_ERROR;
+    this.c.conn.resetStream(this.id, code);
     this.isReset = true;
     this.c.flushSoon();
   }
@@ -226,6 +234,7 @@ export class Http2ServerConnection implements SocketHandler {
       ...(options.enableConnectProtocol === undefined
         ? {}
         : { enableConnectProtocol: options.enableConnectProtocol }),
+      ...(options.extraSettings === undefined ? {} : { extraSettings: options.extraSettings }),
     });
     socket.setHandler(this);
   }

@@ -9,12 +9,15 @@
  */
 import { ProtocolError } from '../common/errors.js';
 import { Http3Connection } from '../http3/connection.js';
-import type { Http3ConnectionOptions, Http3Event } from '../http3/connection.js';
+import type { Http3ConnectionOptions, Http3Event, Http3WebTransportEvent } from '../http3/connection.js';
 import { QuicCloseKind, QuicProviderError } from '../transport/quic.js';
 import type { QuicCloseKindCode, QuicConnection } from '../transport/quic.js';
 
 /** Called for every HTTP/3 event; may call actions on `session.h3` (output is flushed afterwards). */
 export type Http3EventHandler = (event: Http3Event, session: Http3Session) => void;
+
+/** Called for every WebTransport stream event (`webTransportMaxSessions` above 0), after the HTTP events. */
+export type Http3WebTransportHandler = (event: Http3WebTransportEvent, session: Http3Session) => void;
 
 /** Options of {@link Http3Session}: the core's, plus how request-body credit is returned. */
 export interface Http3SessionOptions extends Omit<Http3ConnectionOptions, 'role'> {
@@ -24,6 +27,11 @@ export interface Http3SessionOptions extends Omit<Http3ConnectionOptions, 'role'
    * false (default) every byte is returned as soon as the core has taken it.
    */
   readonly isBodyCreditManual?: boolean;
+  /**
+   * WebTransport streams (draft-ietf-webtrans-http3). With `isBodyCreditManual`, their payload is returned
+   * as credit only through {@link Http3Session.consumeBody}, as request bodies are.
+   */
+  readonly onWebTransportEvent?: Http3WebTransportHandler;
 }
 
 /** Receive-side books of one request stream (see {@link Http3Session.returnCredit}). */
@@ -65,10 +73,15 @@ export class Http3Session {
   private readonly unacked: Map<number, number>;
   private readonly drainWaiters: Map<number, DrainWaiter[]>;
   private readonly credits: Map<number, RecvCredit>;
+  private readonly onWtEvent: Http3WebTransportHandler | undefined;
+  /** Local unidirectional streams whose unacknowledged bytes are counted (WebTransport). */
+  private readonly trackedUni: Set<number>;
 
   constructor(quic: QuicConnection, options: Http3SessionOptions, onEvent: Http3EventHandler) {
     this.quic = quic;
-    const { isBodyCreditManual, ...core } = options;
+    const { isBodyCreditManual, onWebTransportEvent, ...core } = options;
+    this.onWtEvent = onWebTransportEvent;
+    this.trackedUni = new Set();
     this.h3 = new Http3Connection({
       ...core,
       role: quic.role,
@@ -87,7 +100,12 @@ export class Http3Session {
     this.credits = new Map();
     quic.setHandlers({
       onStreamData: (id, bytes, fin) => {
-        const c = this.isBodyCreditManual && (id & 2) === 0 ? this.creditOf(id) : undefined;
+        // WebTransport unidirectional streams carry payload too: every stream gets books (bytes that are
+        // not payload, such as control streams', go back at once).
+        const c =
+          this.isBodyCreditManual && ((id & 2) === 0 || this.onWtEvent !== undefined)
+            ? this.creditOf(id)
+            : undefined;
         if (c !== undefined) c.received += bytes.length;
         this.guard(() => {
           this.h3.receiveStream(id, bytes, fin);
@@ -181,9 +199,15 @@ export class Http3Session {
     if (c.isEnded) this.credits.delete(streamId);
   }
 
+  /** Counts the unacknowledged bytes of local unidirectional stream `streamId` (see {@link whenBelow}). */
+  trackStream(streamId: number): void {
+    if ((streamId & 2) !== 0) this.trackedUni.add(streamId);
+  }
+
   /** Stops tracking `streamId` (reset, or both sides finished); wakes whoever waits on it. */
   forgetStream(streamId: number): void {
     this.unacked.delete(streamId);
+    this.trackedUni.delete(streamId);
     this.discardBody(streamId);
     this.credits.delete(streamId);
     const list = this.drainWaiters.get(streamId);
@@ -271,7 +295,7 @@ export class Http3Session {
       for (let o = this.h3.takeOutput(); o !== null; o = this.h3.takeOutput()) {
         switch (o.type) {
           case 'stream': {
-            if ((o.streamId & 2) === 0) {
+            if ((o.streamId & 2) === 0 || this.trackedUni.has(o.streamId)) {
               let n = 0;
               for (const c of o.chunks) n += c.length;
               if (n > 0) this.unacked.set(o.streamId, this.unackedBytes(o.streamId) + n);
@@ -308,6 +332,24 @@ export class Http3Session {
       if (this.isBodyCreditManual) this.noteCredit(e);
       try {
         this.onEvent(e, this);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        this.error ??= err;
+      }
+    }
+    const onWt = this.onWtEvent;
+    if (onWt === undefined) return;
+    for (let w = this.h3.nextWebTransportEvent(); w !== null; w = this.h3.nextWebTransportEvent()) {
+      if (this.isBodyCreditManual && w.type === 'webtransportData') {
+        const c = this.credits.get(w.streamId);
+        if (c !== undefined) {
+          c.body += w.data.length;
+          if (w.fin) c.isEnded = true;
+          if (c.isEnded && c.consumed >= c.body) this.credits.delete(w.streamId);
+        }
+      }
+      try {
+        onWt(w, this);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
         this.error ??= err;

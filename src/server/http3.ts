@@ -18,6 +18,7 @@ import { ServerExchange, type ExchangeHost } from './exchange.js';
 import { FieldSectionView, PairFields, responseFieldList } from './fields.js';
 import { Http3Session } from './http3-session.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
+import { WtH3Demux, type WtH3ConnectionLimits } from './webtransport-h3.js';
 import type { Handler } from './types.js';
 
 export { Http3Client } from '../client/http3-client.js';
@@ -33,8 +34,8 @@ const MAX_FILE_CHUNK = 256 * 1024;
  * plus those the QUIC provider retains (handed over, not yet acknowledged), so a client that reads slowly
  * (its QUIC stream window stays closed) makes `write()` return false once `highWaterMark` is reached.
  */
-class Http3Exchange extends ServerExchange {
-  private readonly session: Http3Session;
+export class Http3Exchange extends ServerExchange {
+  readonly session: Http3Session;
   readonly streamId: number;
   private closed = false;
   /** Body bytes queued in the core since flush number `queuedAtFlush` (not yet counted by the session). */
@@ -170,10 +171,15 @@ class Http3Exchange extends ServerExchange {
     return this.session.whenBelow(this.streamId, this.highWaterMark);
   }
 
-  protected abortResponse(): void {
+  protected abortResponse(error: Error): void {
     if (this.isClosed) return;
+    // A tunnel ended by its protocol's own error (WebTransport: H3_MESSAGE_ERROR...) resets with its code.
+    const code =
+      this.connectProtocol !== undefined && error instanceof ServerError && error.wireCode !== undefined
+        ? error.wireCode
+        : H3ErrorCode.H3_INTERNAL_ERROR;
     this.session.guard(() => {
-      this.session.h3.resetStream(this.streamId, H3ErrorCode.H3_INTERNAL_ERROR);
+      this.session.h3.resetStream(this.streamId, code);
     });
     this.markClosed();
   }
@@ -212,6 +218,11 @@ export interface ListenHttp3Options {
   readonly highWaterMarkBytes?: number;
   /** Server limits for the exchanges (`responseTimeoutMs`, `timerTickMs`...); see `ServerLimits`. */
   readonly serverLimits?: Partial<ServerLimits>;
+  /**
+   * Internal (createServer's `onWebTransport`): serve WebTransport (draft-ietf-webtrans-http3) with these
+   * per-connection limits: SETTINGS_H3_DATAGRAM, SETTINGS_WEBTRANSPORT_MAX_SESSIONS and stream routing.
+   */
+  readonly webTransport?: WtH3ConnectionLimits;
   /**
    * Internal (createServer): run exchanges on this server's host (limits, timer wheel, error reporting)
    * instead of a standalone one built from the options above.
@@ -325,7 +336,7 @@ export function serveConnection(
   quic: QuicConnection,
   options: Pick<
     ListenHttp3Options,
-    'limits' | 'enableConnectProtocol' | 'highWaterMarkBytes' | 'serverLimits'
+    'limits' | 'enableConnectProtocol' | 'highWaterMarkBytes' | 'serverLimits' | 'webTransport'
   >,
   handler: Handler,
   onError?: (error: unknown) => void,
@@ -340,20 +351,33 @@ export function serveConnection(
 
 function serveHttp3(
   quic: QuicConnection,
-  options: Pick<ListenHttp3Options, 'limits' | 'enableConnectProtocol'>,
+  options: Pick<ListenHttp3Options, 'limits' | 'enableConnectProtocol' | 'webTransport'>,
   host: ExchangeHost,
   sessions: Set<Http3Session> | undefined,
 ): Http3Session {
   const exchanges = new Map<number, Http3Exchange>();
-  return new Http3Session(
+  const wt = options.webTransport;
+  let demux: WtH3Demux | undefined;
+  const session = new Http3Session(
     quic,
     {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
-      enableConnectProtocol: options.enableConnectProtocol === true,
+      enableConnectProtocol: options.enableConnectProtocol === true || wt !== undefined,
       // Request bodies are returned as QUIC stream credit only as the handler reads them.
       isBodyCreditManual: true,
+      ...(wt === undefined
+        ? {}
+        : {
+            // draft-ietf-webtrans-http3 §3.1: WebTransport needs HTTP Datagrams (RFC 9297) and the settings.
+            enableDatagrams: true,
+            webTransportMaxSessions: wt.maxSessions,
+            onWebTransportEvent: (e, s): void => {
+              (demux ??= WtH3Demux.of(s, wt)).onWebTransportEvent(e);
+            },
+          }),
     },
     (e: Http3Event, s) => {
+      if (wt !== undefined && (demux ??= WtH3Demux.of(s, wt)).onHttpEvent(e)) return;
       switch (e.type) {
         case 'request': {
           const x = new Http3Exchange(host, s, quic, e);
@@ -432,4 +456,6 @@ function serveHttp3(
       }
     },
   );
+  if (wt !== undefined) demux ??= WtH3Demux.of(session, wt);
+  return session;
 }

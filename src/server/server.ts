@@ -24,6 +24,12 @@ import type { ConnectionFactory, ServerConnection } from './server-core.js';
 import type { Handler, ServerRequest, UpgradeHandler } from './types.js';
 import { isHayateWorker } from './workers.js';
 import { WebSocketRouter, type WebSocketHandler, type WebSocketRouteOptions } from './websocket.js';
+import {
+  WebTransportRouter,
+  type WebTransportHandler,
+  type WebTransportRouteOptions,
+  type WebTransportServerLimits,
+} from './webtransport.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -52,7 +58,15 @@ export interface ServerOptions {
     | boolean
     | Omit<
         ListenHttp3Options,
-        'host' | 'port' | 'key' | 'cert' | 'exchangeHost' | 'onError' | 'highWaterMarkBytes' | 'serverLimits'
+        | 'host'
+        | 'port'
+        | 'key'
+        | 'cert'
+        | 'exchangeHost'
+        | 'onError'
+        | 'highWaterMarkBytes'
+        | 'serverLimits'
+        | 'webTransport'
       >;
   /** Limits and timeouts; see {@link DEFAULT_SERVER_LIMITS}. */
   readonly limits?: Partial<ServerLimits>;
@@ -89,6 +103,8 @@ export interface ServerOptions {
    * reads it. Costs an AsyncLocalStorage context per request. `req.traceparent` is parsed either way.
    */
   readonly tracing?: boolean;
+  /** Server-wide WebTransport limits (`onWebTransport`); see {@link WebTransportServerLimits}. */
+  readonly webTransport?: Partial<WebTransportServerLimits>;
 }
 
 /** Where a server listens. */
@@ -117,6 +133,8 @@ export class Server implements ProtocolStarter {
   private http2: Http2ServerOptions | undefined;
   /** WebSocket routes (`onWebSocket`); undefined until the first one. */
   private webSockets: WebSocketRouter | undefined = undefined;
+  /** WebTransport routes (`onWebTransport`); undefined until the first one. */
+  private webTransports: WebTransportRouter | undefined = undefined;
   private readonly connections = new Set<ServerConnection>();
   private listener: TransportListener | undefined;
   private isClosing = false;
@@ -184,6 +202,41 @@ export class Server implements ProtocolStarter {
     return this;
   }
 
+  /**
+   * Serves WebTransport sessions on `path` over HTTP/2 (RFC 8441, draft-ietf-webtrans-http2) and HTTP/3
+   * (RFC 9220, draft-ietf-webtrans-http3) with one handler, which gets a W3C-shaped session
+   * (src/server/webtransport.ts). Call it before `listen`: connections announce the settings WebTransport
+   * needs from their first SETTINGS.
+   */
+  onWebTransport(path: string, handler: WebTransportHandler, options?: WebTransportRouteOptions): this {
+    if (this.webTransports === undefined) {
+      this.webTransports = new WebTransportRouter(
+        {
+          reportError: (error) => {
+            this.reportError(error);
+          },
+        },
+        this.options.webTransport,
+      );
+      this.handler = this.webTransports.wrap(this.handler);
+      this.userHandler = this.webTransports.wrap(this.userHandler);
+      if (this.http2 !== undefined) {
+        this.http2 = {
+          ...this.http2,
+          enableConnectProtocol: true,
+          extraSettings: [...(this.http2.extraSettings ?? []), ...this.webTransports.http2Settings()],
+        };
+      }
+    }
+    this.webTransports.add(path, handler, options);
+    return this;
+  }
+
+  /** WebTransport sessions open now, on both HTTP versions. */
+  get webTransportCount(): number {
+    return this.webTransports?.size ?? 0;
+  }
+
   /** WebSockets open now, on every HTTP version. */
   get webSocketCount(): number {
     return this.webSockets?.size ?? 0;
@@ -230,6 +283,7 @@ export class Server implements ProtocolStarter {
           {
             ...(h3 === true ? {} : h3),
             ...(this.webSockets === undefined ? {} : { enableConnectProtocol: true }),
+            ...(this.webTransports === undefined ? {} : { webTransport: this.webTransports.http3Limits() }),
             host,
             port: this.listener.port,
             key,
@@ -363,6 +417,7 @@ export class Server implements ProtocolStarter {
     this.h3 = undefined;
     // RFC 6455 §7.4.1: 1001 "going away" to every WebSocket, on every HTTP version.
     this.webSockets?.closeAll();
+    this.webTransports?.closeAll();
     // HTTP/3 drains (GOAWAY) during the same grace period as the TCP connections.
     const h3Closed = h3?.close(timeoutMs);
     h3Closed?.catch(() => undefined);

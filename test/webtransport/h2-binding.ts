@@ -97,6 +97,8 @@ export class BoundSession {
 export class H2WtEndpoint {
   readonly conn: Http2Connection;
   readonly sessions = new Map<number, BoundSession>();
+  /** RST_STREAM codes received, by stream. */
+  readonly resets = new Map<number, number>();
   private readonly pendingOpens = new Map<
     number,
     { resolve: (s: BoundSession) => void; reject: (e: Error) => void }
@@ -202,6 +204,7 @@ export class H2WtEndpoint {
           break;
         }
         case 'streamReset': {
+          this.resets.set(ev.streamId, ev.errorCode);
           const s = this.sessions.get(ev.streamId);
           if (s === undefined) break;
           s.core.receiveReset();
