@@ -1771,6 +1771,10 @@ export class QuicConnectionCore {
       case 'handshakeComplete':
         this.onHandshakeComplete(nowMs);
         return;
+      case 'earlyKeys':
+      case 'earlyData':
+      case 'sessionTicket':
+        return;
       default:
         assertNeverTls(ev);
     }
