@@ -317,6 +317,8 @@ class StreamEntry {
   /** MAX_STREAM_DATA limit to announce (after a loss or consumption), -1 when none. */
   pendingMaxStreamData = -1;
   stopSendingCode = -1;
+  /** Server: the peer opened it in 0-RTT (before the handshake completed), so it may be replayed. */
+  isEarly = false;
   constructor(id: number, send: SendStream | null, recv: RecvStream | null) {
     this.id = id;
     this.send = send;
@@ -597,6 +599,14 @@ export class QuicConnectionCore {
    */
   get canSendEarlyData(): boolean {
     return this.role === 'client' && this.earlyKeys !== null && !this.isHandshakeCompleteValue && this.isOpen;
+  }
+
+  /**
+   * Server: true when the peer opened stream `id` in 0-RTT (RFC 9001 §4.6): its first bytes may be a
+   * replay (RFC 8470 §1). False for unknown (or already forgotten) streams.
+   */
+  isEarlyStream(id: number): boolean {
+    return this.streams.get(id)?.isEarly === true;
   }
 
   /**
@@ -1631,6 +1641,9 @@ export class QuicConnectionCore {
     }
     if (bidi || !local) recv = new RecvStream(this.limits.streamWindowBytes);
     const entry = new StreamEntry(id, send, recv);
+    // A server processes no 1-RTT packet before the handshake completes (RFC 9001 §5.7): a peer stream
+    // opened now came in 0-RTT.
+    if (!local && this.role === 'server' && !this.isHandshakeCompleteValue) entry.isEarly = true;
     this.streams.set(id, entry);
     return entry;
   }

@@ -1,0 +1,147 @@
+/**
+ * Session resumption and 0-RTT for HTTP/3 on hayate/quic over real loopback UDP (RFC 9001 §4.6, RFC 9114
+ * §10.9, RFC 8470): a second connection resumes with the ticket of the first, sends a GET in 0-RTT which
+ * the handler sees marked `earlyData`, gets 425 for a method the server does not take in early data and
+ * retries it after the handshake. Descriptors return to their baseline after every test.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Http3Client } from '../../src/client/http3-client.js';
+import type { Http3ClientOptions } from '../../src/client/http3-client.js';
+import { listenHttp3 } from '../../src/server/http3.js';
+import type { Http3Server, ListenHttp3Options } from '../../src/server/http3.js';
+import type { Handler } from '../../src/server/types.js';
+import { fdsBackTo, openFds, sleep, testCert } from '../support/traffic.js';
+
+interface Seen {
+  readonly method: string;
+  readonly path: string;
+  readonly earlyData: boolean;
+  readonly header: string | undefined;
+}
+
+function clientOptions(extra: Partial<Http3ClientOptions> = {}): Http3ClientOptions {
+  return { quicProvider: 'hayate', verifyPeer: false, serverName: 'localhost', ...extra };
+}
+
+async function withServer(
+  extra: Partial<ListenHttp3Options>,
+  body: (server: Http3Server, seen: Seen[]) => Promise<void>,
+): Promise<void> {
+  const fds = openFds();
+  const seen: Seen[] = [];
+  const handler: Handler = async (req, res) => {
+    let size = 0;
+    for await (const c of req.body) size += c.length;
+    seen.push({
+      method: req.method,
+      path: req.path,
+      earlyData: req.earlyData,
+      header: req.headers.get('early-data'),
+    });
+    res.end(`${req.method} ${req.path} early=${String(req.earlyData)} body=${String(size)}`);
+  };
+  const tls = testCert();
+  const server = await listenHttp3(
+    { key: tls.key, cert: tls.cert, quicProvider: 'hayate', idleTimeoutMs: 10_000, ...extra },
+    handler,
+  );
+  try {
+    await body(server, seen);
+  } finally {
+    await server.close();
+    await fdsBackTo(fds);
+  }
+}
+
+/** A first connection: one GET, then the session ticket the server sent. */
+async function firstVisit(server: Http3Server): Promise<Uint8Array> {
+  let ticket: Uint8Array | undefined;
+  const c = await Http3Client.connect(
+    server.host,
+    server.port,
+    clientOptions({ onSessionTicket: (t) => (ticket = t) }),
+  );
+  try {
+    const r = await c.request('GET', '/first');
+    assert.equal(r.status, 200);
+    assert.equal(c.isResumed, false);
+    for (let i = 0; i < 200 && ticket === undefined; i++) await sleep(5);
+    assert.ok(ticket, 'the server sent a session ticket');
+    return ticket;
+  } finally {
+    await c.close();
+  }
+}
+
+test('a second connection resumes and its GET is answered from 0-RTT, marked earlyData', async () => {
+  await withServer({ enableEarlyData: true }, async (server, seen) => {
+    const ticket = await firstVisit(server);
+    const c = await Http3Client.connect(
+      server.host,
+      server.port,
+      clientOptions({ sessionTicket: ticket, earlyData: true }),
+    );
+    try {
+      const get = c.request('GET', '/early');
+      // A POST is not sent in 0-RTT: it waits for the handshake (RFC 8470 §4).
+      const post = c.request('POST', '/submit', [], new TextEncoder().encode('payload'));
+      const [g, p] = await Promise.all([get, post]);
+      assert.equal(g.status, 200);
+      assert.equal(Buffer.from(g.body).toString(), 'GET /early early=true body=0');
+      assert.equal(p.status, 200);
+      assert.equal(Buffer.from(p.body).toString(), 'POST /submit early=false body=7');
+      assert.equal(c.isResumed, true);
+      assert.equal(c.isEarlyDataAccepted, true);
+      const early = seen.find((s) => s.path === '/early');
+      assert.deepEqual(early, { method: 'GET', path: '/early', earlyData: true, header: '1' });
+      assert.equal(seen.find((s) => s.path === '/submit')?.header, undefined);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+test('a method the server does not take in 0-RTT is answered 425 and retried after the handshake', async () => {
+  await withServer({ enableEarlyData: true, earlyDataMethods: ['OPTIONS'] }, async (server, seen) => {
+    const ticket = await firstVisit(server);
+    const c = await Http3Client.connect(
+      server.host,
+      server.port,
+      clientOptions({ sessionTicket: ticket, earlyData: true }),
+    );
+    try {
+      const r = await c.request('GET', '/retry');
+      assert.equal(r.status, 200);
+      assert.equal(Buffer.from(r.body).toString(), 'GET /retry early=false body=0');
+      assert.equal(c.isEarlyDataAccepted, true);
+      // The handler ran once, for the retry; the 0-RTT attempt never reached it.
+      assert.deepEqual(
+        seen.filter((s) => s.path === '/retry').map((s) => s.earlyData),
+        [false],
+      );
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+test('with early data off (the default) the second connection resumes and its GET goes in 1-RTT', async () => {
+  await withServer({}, async (server, seen) => {
+    const ticket = await firstVisit(server);
+    const c = await Http3Client.connect(
+      server.host,
+      server.port,
+      clientOptions({ sessionTicket: ticket, earlyData: true }),
+    );
+    try {
+      const r = await c.request('GET', '/late');
+      assert.equal(Buffer.from(r.body).toString(), 'GET /late early=false body=0');
+      assert.equal(c.isResumed, true);
+      assert.equal(c.isEarlyDataAccepted, false);
+      assert.equal(seen.find((s) => s.path === '/late')?.earlyData, false);
+    } finally {
+      await c.close();
+    }
+  });
+});
