@@ -410,6 +410,7 @@ export class QuicConnectionCore {
   // 0-RTT (RFC 9001 §4.6): client write keys, server read keys; they share the application space.
   private earlyKeys: PacketKeys | null = null;
   private readonly resumeTicket: ClientSessionTicket | undefined;
+  private readonly wallClockOffsetMs: number;
 
   // Streams and flow control (RFC 9000 §2-4).
   private readonly streams = new Map<number, StreamEntry>();
@@ -524,6 +525,7 @@ export class QuicConnectionCore {
     this.installInitialKeys(setup.role === 'client' ? setup.remoteCid : setup.initialDcid);
 
     const o = setup.options;
+    this.wallClockOffsetMs = o.wallClockOffsetMs ?? 0;
     this.resumeTicket =
       setup.role === 'client' && o.sessionTicket !== undefined
         ? decodeClientSessionTicket(o.sessionTicket)
@@ -1901,7 +1903,12 @@ export class QuicConnectionCore {
         if (!ev.accepted) this.onEarlyDataRejected(nowMs);
         return;
       case 'sessionTicket':
-        this.emit({ type: 'sessionTicket', ticket: encodeClientSessionTicket(ev.ticket) });
+        // The age a client reports counts from receipt (RFC 8446 §4.2.11.1); a server rejects early data
+        // whose age exceeds its own view of it (the ticket was made after this connection began).
+        this.emit({
+          type: 'sessionTicket',
+          ticket: encodeClientSessionTicket({ ...ev.ticket, receivedMs: nowMs + this.wallClockOffsetMs }),
+        });
         return;
       default:
         assertNeverTls(ev);
