@@ -6,10 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Client } from '../../src/client/client.js';
 import { Http3Client } from '../../src/client/http3-client.js';
 import type { Http3ClientOptions } from '../../src/client/http3-client.js';
 import { listenHttp3 } from '../../src/server/http3.js';
 import type { Http3Server, ListenHttp3Options } from '../../src/server/http3.js';
+import { createServer } from '../../src/server/server.js';
 import type { Handler } from '../../src/server/types.js';
 import { fdsBackTo, openFds, sleep, testCert } from '../support/traffic.js';
 
@@ -144,4 +146,36 @@ test('with early data off (the default) the second connection resumes and its GE
       await c.close();
     }
   });
+});
+
+test('Client keeps the ticket per origin: a later HTTP/3 connection resumes and sends its GET in 0-RTT', async () => {
+  const fds = openFds();
+  const tls = testCert();
+  const server = createServer(
+    (req, res) => {
+      res.end(`${req.protocol} early=${String(req.earlyData)}`);
+    },
+    { tls, http3: { quicProvider: 'hayate', enableEarlyData: true } },
+  );
+  const { port } = await server.listen(0, '127.0.0.1');
+  // QUIC idle timeout = max(connectTimeoutMs, idleTimeoutMs): the h3 connection ends after 1 s idle.
+  const client = new Client({
+    http3: true,
+    quicProvider: 'hayate',
+    http3EarlyData: true,
+    connectTimeoutMs: 1000,
+    idleTimeoutMs: 200,
+    tls: { rejectUnauthorized: false, servername: 'localhost' },
+  });
+  const url = `https://127.0.0.1:${port}/`;
+  try {
+    assert.notEqual(await (await client.request(url)).text(), 'h3 early=false', 'Alt-Svc learnt over TCP');
+    assert.equal(await (await client.request(url)).text(), 'h3 early=false');
+    await sleep(1500);
+    assert.equal(await (await client.request(url)).text(), 'h3 early=true');
+  } finally {
+    await client.close();
+    await server.close(500);
+  }
+  await fdsBackTo(fds);
 });
