@@ -1220,6 +1220,11 @@ export class QuicConnectionCore {
     this.installInitialKeys(h.scid);
     // Everything sent in Initial packets so far is lost; the space stays usable (not discarded).
     for (const pkt of [...this.recovery.outstanding(PacketNumberSpace.Initial)]) this.onPacketLost(pkt, 0);
+    // RFC 9000 §17.2.5.3: the server dropped our 0-RTT packets with the first Initial; they go again, as
+    // 0-RTT to the new connection ID (their packet numbers continue).
+    if (this.earlyKeys !== null) {
+      for (const pkt of this.recovery.abandon(PacketNumberSpace.Application, 0)) this.onPacketLost(pkt, 0);
+    }
   }
   private retrySource: Uint8Array | null = null;
 

@@ -35,10 +35,14 @@ function firstTicket(keys: SessionTicketKeys): Uint8Array {
 function resumeAndSend(
   keys: SessionTicketKeys,
   ticket: Uint8Array,
-  server: { enableEarlyData?: boolean; limits?: Partial<QuicLimits> } = {},
+  server: { enableEarlyData?: boolean; limits?: Partial<QuicLimits>; retry?: boolean } = {},
 ): { client: Complete; server: Complete; dataBeforeHandshake: boolean; wasEarly: boolean; received: string } {
   const p = makePair({
-    server: { sessionTickets: keys, enableEarlyData: server.enableEarlyData ?? true },
+    server: {
+      sessionTickets: keys,
+      enableEarlyData: server.enableEarlyData ?? true,
+      ...(server.retry === true ? { retry: true } : {}),
+    },
     ...(server.limits !== undefined ? { serverLimits: server.limits } : {}),
     client: { sessionTicket: ticket, earlyData: true },
   });
@@ -102,6 +106,15 @@ describe('QUIC session resumption and 0-RTT (simulated link)', () => {
     assert.equal(r.client.resumed, true);
     assert.equal(r.client.earlyDataAccepted, false);
     assert.equal(r.dataBeforeHandshake, false);
+    assert.equal(r.received, 'early hello');
+  });
+
+  it('after a Retry the 0-RTT data goes again to the new connection ID and is accepted', () => {
+    const keys = new SessionTicketKeys(nodeCrypto);
+    const r = resumeAndSend(keys, firstTicket(keys), { retry: true });
+    assert.equal(r.client.resumed, true);
+    assert.equal(r.client.earlyDataAccepted, true);
+    assert.equal(r.dataBeforeHandshake, true);
     assert.equal(r.received, 'early hello');
   });
 
