@@ -478,7 +478,6 @@ export class TlsSession {
   private readonly wallClockMs: number;
   /** Client: the ticket offered as PSK, if any; server: the ticket accepted. */
   private offeredTicket: ClientSessionTicket | undefined = undefined;
-  private acceptedTicket: OpenedTicket | undefined = undefined;
   private isEarlyDataOffered = false;
   private isPskAccepted = false;
   private isEarlyDataAcceptedValue = false;
@@ -1617,7 +1616,6 @@ export class TlsSession {
     if (!equalBytes(expected, binderList[0]!))
       throw tlsAlertError('decrypt_error', 'pre_shared_key: bad binder');
     this.isPskAccepted = true;
-    this.acceptedTicket = t;
     // The age the client reported, kept for the 0-RTT freshness check.
     this.clientTicketAge = age;
     return t;
