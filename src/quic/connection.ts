@@ -2306,7 +2306,12 @@ export class QuicConnectionCore {
       this.isWritingZeroRtt =
         level === EncryptionLevel.OneRtt && !this.isHandshakeCompleteValue && this.canSendEarlyData;
       if ((space.writeKeys === null && !this.isWritingZeroRtt) || space.isDiscarded) continue;
-      if (level === EncryptionLevel.OneRtt && !this.isHandshakeCompleteValue && !this.isWritingZeroRtt)
+      if (
+        level === EncryptionLevel.OneRtt &&
+        !this.isHandshakeCompleteValue &&
+        !this.isWritingZeroRtt &&
+        !this.canSendHalfRtt
+      )
         continue;
       const pkt = this.writePacket(buf, pos, budget, space, nowMs);
       this.isWritingZeroRtt = false;
@@ -2843,6 +2848,15 @@ export class QuicConnectionCore {
       isPadded: false,
       needsPadding: false,
     };
+  }
+
+  /**
+   * Server: answers to 0-RTT requests may leave in 1-RTT packets before the client's Finished (0.5-RTT,
+   * RFC 9001 §4.1.1, RFC 8446 §4.4.4), saving the round trip 0-RTT exists for. Only once early data was
+   * accepted: the client is then as authenticated as its 0-RTT data (the PSK binder).
+   */
+  private get canSendHalfRtt(): boolean {
+    return this.role === 'server' && this.earlyKeys !== null && this.tls.isEarlyDataAccepted;
   }
 
   /** True while {@link buildDatagram} writes the application space as a 0-RTT packet. */

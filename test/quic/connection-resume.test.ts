@@ -90,6 +90,30 @@ describe('QUIC session resumption and 0-RTT (simulated link)', () => {
     assert.equal(r.received, 'early hello');
   });
 
+  it('the server answers a 0-RTT request in 0.5-RTT: the reply reaches the client one round trip after it began', () => {
+    const keys = new SessionTicketKeys(nodeCrypto);
+    const ticket = firstTicket(keys);
+    // 10 ms each way on the simulated link: one round trip is 20 ms of virtual time.
+    const p = makePair({
+      server: { sessionTickets: keys, enableEarlyData: true },
+      client: { sessionTicket: ticket, earlyData: true },
+    });
+    const startMs = p.link.nowMs;
+    p.server.onEvent = (e, side) => {
+      if (e.type === 'streamData' && e.fin) {
+        assert.equal(side.isHandshakeComplete, false, 'the request came in 0-RTT');
+        side.conn!.writeStream(e.id, [new TextEncoder().encode('pong')], true);
+      }
+    };
+    const conn = p.client.conn!;
+    const id = conn.openStream(true)!;
+    conn.writeStream(id, [new TextEncoder().encode('ping')], true);
+    assert.ok(p.runUntil(() => (p.client.streams.get(id)?.finCount ?? 0) > 0));
+    assert.equal(new TextDecoder().decode(p.client.bytes(id)), 'pong');
+    // Without 0.5-RTT the reply would wait for the client's Finished (1.5 round trips) and land at 2.
+    assert.ok(p.link.nowMs - startMs < 30, `reply after ${String(p.link.nowMs - startMs)} ms`);
+  });
+
   it('rejected 0-RTT (server with early data off) resends the data in 1-RTT; still resumed', () => {
     const keys = new SessionTicketKeys(nodeCrypto);
     const r = resumeAndSend(keys, firstTicket(keys), { enableEarlyData: false });
