@@ -13,6 +13,9 @@ import { listenHttp3 } from '../../src/server/http3.js';
 import type { Http3Server, ListenHttp3Options } from '../../src/server/http3.js';
 import { createServer } from '../../src/server/server.js';
 import type { Handler } from '../../src/server/types.js';
+import { Http3Session } from '../../src/server/http3-session.js';
+import { connectHayateQuic } from '../../src/transport/quic-udp.js';
+import type { QuicConnection } from '../../src/transport/quic.js';
 import { fdsBackTo, openFds, sleep, testCert } from '../support/traffic.js';
 
 interface Seen {
@@ -178,4 +181,69 @@ test('Client keeps the ticket per origin: a later HTTP/3 connection resumes and 
     await server.close(500);
   }
   await fdsBackTo(fds);
+});
+
+/** An HTTP/3 session over `quic` that sends requests as soon as asked (in 0-RTT when the connection can). */
+function rawSession(quic: QuicConnection): {
+  send(method: string, path: string, body: Uint8Array): Promise<{ status: number; body: string }>;
+} {
+  const waiting = new Map<
+    number,
+    { status: number; body: string; done: (r: { status: number; body: string }) => void }
+  >();
+  const session = new Http3Session(quic, {}, (e) => {
+    if (e.type !== 'response' && e.type !== 'data' && e.type !== 'end') return;
+    const w = waiting.get(e.streamId);
+    if (w === undefined) return;
+    if (e.type === 'response') w.status = e.status;
+    else if (e.type === 'data') w.body += Buffer.from(e.data).toString();
+    else w.done({ status: w.status, body: w.body });
+  });
+  return {
+    send: (method, path, body) =>
+      new Promise((done) => {
+        session.guard(() => {
+          const id = session.h3.request(
+            [
+              [':method', method],
+              [':scheme', 'https'],
+              [':authority', 'localhost'],
+              [':path', path],
+            ],
+            false,
+          );
+          waiting.set(id, { status: 0, body: '', done });
+          session.h3.sendData(id, body, true);
+        });
+      }),
+  };
+}
+
+test('a POST that arrives in 0-RTT is answered 425 without reaching the handler; sent again after the handshake it is served', async () => {
+  await withServer({ enableEarlyData: true }, async (server, seen) => {
+    const ticket = await firstVisit(server);
+    const quic = await connectHayateQuic({
+      host: server.host,
+      port: server.port,
+      serverName: 'localhost',
+      verifyPeer: false,
+      sessionTicket: ticket,
+      earlyData: true,
+    });
+    try {
+      assert.equal(quic.canSendEarlyData, true);
+      const h3 = rawSession(quic);
+      const payload = new TextEncoder().encode('payload');
+      const early = await h3.send('POST', '/submit', payload);
+      assert.equal(early.status, 425);
+      assert.equal(quic.isEarlyDataAccepted, true, 'the POST went in accepted 0-RTT');
+      assert.equal(seen.length, 1, 'only the first visit reached the handler');
+      await quic.handshakeCompleted;
+      const again = await h3.send('POST', '/submit', payload);
+      assert.equal(again.status, 200);
+      assert.equal(again.body, 'POST /submit early=false body=7');
+    } finally {
+      await quic.destroy();
+    }
+  });
 });
