@@ -7,6 +7,7 @@
  *
  * Moved from src/server/http3.ts (issue #10); `hayate/server` keeps deprecated aliases for one minor version.
  */
+import { UsageError } from '../common/errors.js';
 import type { ProtocolError } from '../common/errors.js';
 import type { Http3Event } from '../http3/connection.js';
 import { H3ErrorCode } from '../http3/errors.js';
@@ -124,6 +125,9 @@ export class Http3Client {
   static async connect(host: string, port: number, options: Http3ClientOptions = {}): Promise<Http3Client> {
     const connectQuic = options.quicProvider === 'hayate' ? connectHayateQuic : connectQuiche;
     const isHayate = options.quicProvider === 'hayate';
+    if (!isHayate && (options.sessionTicket !== undefined || options.earlyData === true)) {
+      throw new UsageError('ERR_INVALID_ARG', "sessionTicket and earlyData need quicProvider: 'hayate'");
+    }
     const quicPending: Promise<ClientQuic> = connectQuic({
       host,
       port,

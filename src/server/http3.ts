@@ -7,6 +7,7 @@
 import { connectionClosed, connectionProtocol } from './diagnostics.js';
 import { read } from 'node:fs';
 import type { Http3Event, Http3RequestEvent } from '../http3/connection.js';
+import { UsageError } from '../common/errors.js';
 import { H3ErrorCode } from '../http3/errors.js';
 import type { Http3Limits } from '../http3/limits.js';
 import type { QuicConnection } from '../transport/quic.js';
@@ -266,6 +267,9 @@ export function withAltSvc(handler: Handler, altSvc: string): Handler {
 
 /** Serves `handler` over HTTP/3 on UDP. */
 export async function listenHttp3(options: ListenHttp3Options, handler: Handler): Promise<Http3Server> {
+  if (options.enableEarlyData === true && options.quicProvider !== 'hayate') {
+    throw new UsageError('ERR_INVALID_ARG', "enableEarlyData needs quicProvider: 'hayate'");
+  }
   const sessions = new Set<Http3Session>();
   const host = options.exchangeHost ?? standaloneHost(handler, options);
   const listen = options.quicProvider === 'hayate' ? listenHayateQuic : listenQuiche;

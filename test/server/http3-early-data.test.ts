@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client } from '../../src/client/client.js';
+import { UsageError } from '../../src/common/errors.js';
 import { Http3Client } from '../../src/client/http3-client.js';
 import type { Http3ClientOptions } from '../../src/client/http3-client.js';
 import { listenHttp3 } from '../../src/server/http3.js';
@@ -246,4 +247,18 @@ test('a POST that arrives in 0-RTT is answered 425 without reaching the handler;
       await quic.destroy();
     }
   });
+});
+
+test('0-RTT options on the quiche provider throw at the call', async () => {
+  const tls = testCert();
+  await assert.rejects(
+    listenHttp3({ key: tls.key, cert: tls.cert, enableEarlyData: true }, (_req, res) => {
+      res.end();
+    }),
+    UsageError,
+  );
+  await assert.rejects(
+    Http3Client.connect('127.0.0.1', 9, { sessionTicket: Uint8Array.of(1), earlyData: true }),
+    UsageError,
+  );
 });
