@@ -530,6 +530,7 @@ export class QuicConnectionCore {
       setup.role === 'client' && o.sessionTicket !== undefined
         ? decodeClientSessionTicket(o.sessionTicket)
         : undefined;
+    if (this.resumeTicket !== undefined) rememberedParameters(this.resumeTicket);
     this.tls = new TlsSession({
       role: setup.role,
       crypto: setup.crypto,
@@ -1906,6 +1907,7 @@ export class QuicConnectionCore {
         return;
       case 'earlyData':
         if (!ev.accepted) this.onEarlyDataRejected(nowMs);
+        else if (this.role === 'client') this.checkAcceptedParameters();
         return;
       case 'sessionTicket':
         // The age a client reports counts from receipt (RFC 8446 §4.2.11.1); a server rejects early data
@@ -1926,14 +1928,7 @@ export class QuicConnectionCore {
    * preferred address are never taken from memory.
    */
   private useRememberedParameters(): void {
-    const t = this.resumeTicket!;
-    let r: TransportParameters;
-    try {
-      r = decodeTransportParameters(t.transportParameters, 'server');
-    } catch {
-      this.earlyKeys = null;
-      return;
-    }
+    const r = rememberedParameters(this.resumeTicket!);
     const p: TransportParameters = {
       ...DEFAULT_TRANSPORT_PARAMETERS,
       initialMaxData: r.initialMaxData,
@@ -1949,6 +1944,22 @@ export class QuicConnectionCore {
     this.connSend.onMaxUpdate(p.initialMaxData);
     this.streamLimits.onMaxStreams(true, p.initialMaxStreamsBidi);
     this.streamLimits.onMaxStreams(false, p.initialMaxStreamsUni);
+  }
+
+  /**
+   * Client: RFC 9000 §7.4.1: a server that accepts 0-RTT must not lower a limit the client used from its
+   * memory; one that does is a PROTOCOL_VIOLATION. (The server's parameters came in the same
+   * EncryptedExtensions, just before.)
+   */
+  private checkAcceptedParameters(): void {
+    const p = this.peerParams;
+    const remembered = rememberedParameters(this.resumeTicket!);
+    if (p === null || !isZeroRttCompatible(remembered, p)) {
+      throw quicError(
+        'PROTOCOL_VIOLATION',
+        '0-RTT accepted with transport parameters below the remembered ones',
+      );
+    }
   }
 
   /**
@@ -2905,6 +2916,15 @@ function assertNeverFrame(f: never): never {
 function assertNeverRecord(r: never): never {
   throw new UsageError('ERR_QUIC_INTERNAL', `unhandled sent record ${JSON.stringify(r)}`);
 }
+/** The server's parameters kept in a client ticket; bad ones are API misuse (checked at construction). */
+function rememberedParameters(t: ClientSessionTicket): TransportParameters {
+  try {
+    return decodeTransportParameters(t.transportParameters, 'server');
+  } catch {
+    throw new UsageError('ERR_QUIC_SESSION_TICKET', 'sessionTicket holds invalid transport parameters');
+  }
+}
+
 function assertNeverTls(e: never): never {
   throw new UsageError('ERR_QUIC_INTERNAL', `unhandled TLS event ${JSON.stringify(e)}`);
 }

@@ -4,7 +4,12 @@ import { UsageError } from '../../src/common/errors.js';
 import { nodeCrypto } from '../../src/quic/crypto/node.js';
 import type { QuicEvent } from '../../src/quic/events.js';
 import type { QuicLimits } from '../../src/quic/limits.js';
-import { SessionTicketKeys } from '../../src/quic/tls/ticket.js';
+import {
+  SessionTicketKeys,
+  decodeClientSessionTicket,
+  encodeClientSessionTicket,
+} from '../../src/quic/tls/ticket.js';
+import { decodeTransportParameters, encodeTransportParameters } from '../../src/quic/transport-params.js';
 import { makePair, testCertificate } from './sim/harness.js';
 import { QuicEndpoint } from '../../src/quic/endpoint.js';
 
@@ -159,6 +164,26 @@ describe('QUIC session resumption and 0-RTT (simulated link)', () => {
     assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
     assert.equal(completeOf(p.client.events).resumed, false);
     assert.equal(completeOf(p.client.events).earlyDataAccepted, false);
+  });
+
+  it('a client whose remembered limits exceed what an accepting server grants closes with PROTOCOL_VIOLATION', () => {
+    const keys = new SessionTicketKeys(nodeCrypto);
+    const real = decodeClientSessionTicket(firstTicket(keys));
+    const remembered = decodeTransportParameters(real.transportParameters, 'server');
+    // The server checks the parameters sealed in its ticket and accepts; the client believes in more.
+    const inflated = encodeClientSessionTicket({
+      ...real,
+      transportParameters: encodeTransportParameters(
+        { ...remembered, initialMaxData: remembered.initialMaxData + 1 },
+        'server',
+      ),
+    });
+    const p = makePair({
+      server: { sessionTickets: keys, enableEarlyData: true },
+      client: { sessionTicket: inflated, earlyData: true },
+    });
+    assert.ok(p.runUntil(() => p.client.closed !== undefined));
+    assert.equal(p.client.closed!.error?.code, 'ERR_QUIC_PROTOCOL_VIOLATION');
   });
 
   it('a malformed sessionTicket throws at connect', () => {
