@@ -33,10 +33,19 @@ export interface SessionTicketOptions {
    * is declined (the handshake still resumes), so memory stays bounded (RFC 8446 §8.2).
    */
   readonly maxEarlyDataRecords?: number;
+  /**
+   * A secret of at least 32 bytes from which the ticket keys are derived, one per rotation period of wall
+   * time: every process (and restart) given the same secret opens the others' tickets. Random keys held in
+   * memory when absent. The 0-RTT anti-replay record stays per instance.
+   */
+  readonly secret?: Uint8Array;
 }
 
+/** The tunable limits of {@link SessionTicketOptions} (all but the secret). */
+export type SessionTicketLimits = Required<Omit<SessionTicketOptions, 'secret'>>;
+
 /** Defaults of {@link SessionTicketOptions}. */
-export const DEFAULT_SESSION_TICKET_OPTIONS: Required<SessionTicketOptions> = Object.freeze({
+export const DEFAULT_SESSION_TICKET_OPTIONS: SessionTicketLimits = Object.freeze({
   ticketLifetimeSeconds: 86400,
   keyRotationMs: 3_600_000,
   earlyDataWindowMs: 10_000,
@@ -75,7 +84,11 @@ interface TicketKey {
   readonly id: Uint8Array;
   readonly aead: Aead;
   readonly createdMs: number;
+  /** Rotation period the key was derived for (with a secret), or -1 for a random key. */
+  readonly epoch: number;
 }
+
+const SECRET_SALT = new TextEncoder().encode('hayate quic session ticket keys');
 
 function writeF64(w: TlsWriter, v: number): void {
   const b = new Uint8Array(8);
@@ -107,33 +120,80 @@ function checkLimit(name: string, v: number, min: number, max: number): void {
 
 /**
  * Server ticket keys with rotation, and the 0-RTT anti-replay record. One instance serves every connection
- * of an endpoint; tickets of another process (or one made before a restart) fail to open and the
- * handshake falls back to a full one.
+ * of an endpoint; without a `secret`, tickets of another process (or one made before a restart) fail to
+ * open and the handshake falls back to a full one.
  */
 export class SessionTicketKeys {
-  readonly options: Required<SessionTicketOptions>;
+  readonly options: SessionTicketLimits;
   private readonly crypto: CryptoProvider;
   private keys: TicketKey[] = [];
+  /** HKDF-Extract of the secret, or null for random keys. */
+  private readonly prk: Uint8Array | null;
   /** Ticket id -> time it was used for 0-RTT; oldest first (Map keeps insertion order). */
   private readonly used = new Map<string, number>();
 
   constructor(crypto: CryptoProvider, options: SessionTicketOptions = {}) {
-    const o = { ...DEFAULT_SESSION_TICKET_OPTIONS, ...options };
+    const { secret, ...limits } = options;
+    const o = { ...DEFAULT_SESSION_TICKET_OPTIONS, ...limits };
+    if (secret !== undefined && secret.length < 32) {
+      throw new UsageError(
+        'ERR_QUIC_TICKET_OPTIONS',
+        `secret of ${String(secret.length)} bytes; at least 32 needed`,
+      );
+    }
     checkLimit('ticketLifetimeSeconds', o.ticketLifetimeSeconds, 1, MAX_TICKET_LIFETIME_SECONDS);
     checkLimit('keyRotationMs', o.keyRotationMs, 1000, 2 ** 31);
     checkLimit('earlyDataWindowMs', o.earlyDataWindowMs, 0, 600_000);
     checkLimit('maxEarlyDataRecords', o.maxEarlyDataRecords, 0, 2 ** 24);
     this.options = Object.freeze(o);
     this.crypto = crypto;
+    this.prk = secret === undefined ? null : crypto.hkdfExtract('sha256', SECRET_SALT, secret);
+  }
+
+  /** HKDF-Expand of the secret for one rotation period: 4 bytes of key id, then the 32-byte key. */
+  private derivedKey(epoch: number): TicketKey {
+    const info = Uint8Array.of(
+      (epoch / 2 ** 24) & 0xff,
+      (epoch >>> 16) & 0xff,
+      (epoch >>> 8) & 0xff,
+      epoch & 0xff,
+    );
+    const m = this.crypto.hkdfExpand('sha256', this.prk!, info, KEY_ID_BYTES + 32);
+    return {
+      id: m.slice(0, KEY_ID_BYTES),
+      aead: this.crypto.createAead('aes-256-gcm', m.subarray(KEY_ID_BYTES)),
+      createdMs: epoch * this.options.keyRotationMs,
+      epoch,
+    };
+  }
+
+  /**
+   * With a secret: the keys of every period whose tickets may be alive, newest first, derived once per
+   * period (so a flood of foreign tickets costs no key derivation).
+   */
+  private derivedKeys(nowMs: number): TicketKey {
+    const rotation = this.options.keyRotationMs;
+    const epoch = Math.floor(nowMs / rotation);
+    const head = this.keys[0];
+    if (head?.epoch === epoch) return head;
+    const oldest = Math.floor((nowMs - rotation - this.options.ticketLifetimeSeconds * 1000) / rotation);
+    const next: TicketKey[] = [];
+    for (let e = epoch; e >= oldest && e >= 0; e--) {
+      next.push(this.keys.find((k) => k.epoch === e) ?? this.derivedKey(e));
+    }
+    this.keys = next;
+    return next[0]!;
   }
 
   private currentKey(nowMs: number): TicketKey {
+    if (this.prk !== null) return this.derivedKeys(nowMs);
     const head = this.keys[0];
     if (head !== undefined && nowMs - head.createdMs < this.options.keyRotationMs) return head;
     const key: TicketKey = {
       id: this.crypto.randomBytes(KEY_ID_BYTES),
       aead: this.crypto.createAead('aes-256-gcm', this.crypto.randomBytes(32)),
       createdMs: nowMs,
+      epoch: -1,
     };
     this.keys.unshift(key);
     // A key is kept while a ticket sealed under it can still be alive: one lifetime past its retirement.
@@ -177,6 +237,7 @@ export class SessionTicketKeys {
    */
   open(ticket: Uint8Array, nowMs: number): OpenedTicket | null {
     if (ticket.length < KEY_ID_BYTES + NONCE_BYTES + TAG_BYTES) return null;
+    if (this.prk !== null) this.derivedKeys(nowMs);
     let key: TicketKey | undefined;
     for (const k of this.keys) {
       if (k.id[0] === ticket[0] && k.id[1] === ticket[1] && k.id[2] === ticket[2] && k.id[3] === ticket[3]) {

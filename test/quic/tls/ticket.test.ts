@@ -133,6 +133,21 @@ describe('SessionTicketKeys', () => {
     assert.equal(keys.earlyDataRecords, 1);
   });
 
+  it('with a shared secret, another instance (a restart, another process) opens the tickets', () => {
+    const secret = new Uint8Array(32).fill(3);
+    const a = new SessionTicketKeys(nodeCrypto, { secret, keyRotationMs: 10_000, ticketLifetimeSeconds: 60 });
+    const b = new SessionTicketKeys(nodeCrypto, { secret, keyRotationMs: 10_000, ticketLifetimeSeconds: 60 });
+    const t = a.seal(state({ lifetimeSeconds: 60 }), T0);
+    assert.ok(b.open(t, T0 + 1000));
+    // Three rotations later the period's key is derived again on demand; past the lifetime it is gone.
+    assert.ok(b.open(t, T0 + 35_000));
+    assert.equal(b.open(t, T0 + 61_000), null);
+    assert.ok(b.keyCount <= 8, `keys ${String(b.keyCount)}`);
+    const other = new SessionTicketKeys(nodeCrypto, { secret: new Uint8Array(32).fill(4) });
+    assert.equal(other.open(t, T0 + 1000), null);
+    assert.throws(() => new SessionTicketKeys(nodeCrypto, { secret: new Uint8Array(31) }), UsageError);
+  });
+
   it('rejects options out of range at the call', () => {
     assert.throws(() => new SessionTicketKeys(nodeCrypto, { ticketLifetimeSeconds: 604801 }), UsageError);
     assert.throws(() => new SessionTicketKeys(nodeCrypto, { maxEarlyDataRecords: -1 }), UsageError);
