@@ -88,7 +88,7 @@ export {
   isZeroRttCompatible,
 } from './transport-params.js';
 export { SessionTicketKeys, DEFAULT_SESSION_TICKET_OPTIONS } from './tls/ticket.js';
-export type { SessionTicketOptions } from './tls/ticket.js';
+export type { SessionTicketOptions, SessionTicketLimits } from './tls/ticket.js';
 export type { TransportParameters } from './transport-params.js';
 export { TlsSession } from './tls/index.js';
 export type { TlsConfig, TlsEvent } from './tls/index.js';

@@ -16,4 +16,10 @@ export {
   encodeClientSessionTicket,
   decodeClientSessionTicket,
 } from './ticket.js';
-export type { SessionTicketOptions, ClientSessionTicket, TicketState, OpenedTicket } from './ticket.js';
+export type {
+  SessionTicketOptions,
+  SessionTicketLimits,
+  ClientSessionTicket,
+  TicketState,
+  OpenedTicket,
+} from './ticket.js';
