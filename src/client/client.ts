@@ -18,6 +18,7 @@ import { abortError, ClientError, ClientErrorCode, toClientError } from './error
 import { Http1ClientConnection, type Http1DriverOptions } from './http1.js';
 import { Http2ClientSession, Http2StreamError, type Http2ClientResponse } from './http2.js';
 import { Http3ClientConnection, type Http3DriverOptions } from './http3.js';
+import { DEFAULT_MAX_SESSION_TICKETS, SessionTicketCache } from './ticket-cache.js';
 import {
   prepareRequest,
   type ClientRequestOptions,
@@ -62,6 +63,16 @@ export interface ClientOptions {
   readonly highWaterMark?: number;
   /** HTTP/2 connection limits (`maxHeaderListSize` defaults to `maxResponseHeadBytes`). */
   readonly http2Limits?: Partial<Http2Limits>;
+  /**
+   * hayate/quic: session tickets kept to resume HTTP/3 connections (RFC 8446 §4.6.1), one per origin, the
+   * least recently stored dropped beyond it; default 100, 0 turns resumption off.
+   */
+  readonly maxSessionTickets?: number;
+  /**
+   * hayate/quic, resuming: send GET, HEAD and OPTIONS in 0-RTT (RFC 9114 §10.9); a 425 answer is retried
+   * after the handshake (RFC 8470 §5.2). Default false: 0-RTT requests can be replayed by an attacker.
+   */
+  readonly http3EarlyData?: boolean;
 }
 
 /** Resolved settings (defaults applied). */
@@ -77,6 +88,8 @@ interface Settings {
   readonly idleTimeoutMs: number;
   readonly highWaterMark: number;
   readonly http2Limits: Partial<Http2Limits>;
+  readonly maxSessionTickets: number;
+  readonly http3EarlyData: boolean;
 }
 
 /** Defaults of {@link ClientOptions}, each with its reason in the option's TSDoc. */
@@ -118,6 +131,8 @@ function resolveSettings(o: ClientOptions): Settings {
     idleTimeoutMs: positive('idleTimeoutMs', o.idleTimeoutMs, d.idleTimeoutMs),
     highWaterMark: positive('highWaterMark', o.highWaterMark, d.highWaterMark),
     http2Limits: o.http2Limits ?? {},
+    maxSessionTickets: o.maxSessionTickets ?? DEFAULT_MAX_SESSION_TICKETS,
+    http3EarlyData: o.http3EarlyData === true,
   };
 }
 
@@ -184,10 +199,13 @@ export class Client {
   private readonly sockets = new Set<Socket>();
   private sweepTimer: ReturnType<typeof setInterval> | undefined = undefined;
   private isClosing = false;
+  /** HTTP/3 session tickets by origin (hayate/quic). */
+  private readonly tickets: SessionTicketCache;
 
   /** Throws `UsageError` `ERR_CLIENT_INVALID_OPTION` for a bad option. */
   constructor(options: ClientOptions = {}) {
     this.settings = resolveSettings(options);
+    this.tickets = new SessionTicketCache(this.settings.maxSessionTickets);
   }
 
   /**
@@ -278,14 +296,22 @@ export class Client {
     if (o.h3Connecting !== undefined) return o.h3Connecting;
     const host = o.url.hostname.replace(/^\[|\]$/g, '');
     const tls = this.settings.tls;
+    const serverName = tls.servername ?? host;
+    const ticketKey = `${host}|${String(port)}|${serverName}`;
+    const tickets = this.tickets;
+    const ticket = tickets.take(ticketKey);
     const options: Http3DriverOptions = {
-      serverName: tls.servername ?? host,
+      serverName,
       verifyPeer: tls.rejectUnauthorized !== false,
       ca: tls.ca === undefined ? undefined : pemText(tls.ca),
       maxBodyBytes: this.settings.maxBodyBytes,
       connectTimeoutMs: this.settings.connectTimeoutMs,
       quicIdleTimeoutMs: Math.max(this.settings.connectTimeoutMs, this.settings.idleTimeoutMs),
       quicProvider: this.settings.quicProvider,
+      ...(ticket === undefined ? {} : { sessionTicket: ticket, earlyData: this.settings.http3EarlyData }),
+      onSessionTicket: (t: Uint8Array): void => {
+        tickets.put(ticketKey, t);
+      },
     };
     const p = Http3ClientConnection.connect(host, port, options).then(
       (c) => {

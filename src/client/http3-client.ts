@@ -7,6 +7,7 @@
  *
  * Moved from src/server/http3.ts (issue #10); `hayate/server` keeps deprecated aliases for one minor version.
  */
+import { UsageError } from '../common/errors.js';
 import type { ProtocolError } from '../common/errors.js';
 import type { Http3Event } from '../http3/connection.js';
 import { H3ErrorCode } from '../http3/errors.js';
@@ -55,6 +56,28 @@ export interface Http3ClientOptions {
    * optional `@matrixai/quic` package, kept as a fallback).
    */
   readonly quicProvider?: 'quiche' | 'hayate';
+  /** hayate/quic: a ticket from `onSessionTicket` of an earlier connection to this origin, to resume. */
+  readonly sessionTicket?: Uint8Array;
+  /**
+   * hayate/quic with `sessionTicket`: send safe requests (GET, HEAD, OPTIONS) in 0-RTT (RFC 9114 §10.9).
+   * Other requests wait for the handshake; one answered 425 Too Early is sent again after it (RFC 8470 §5.2).
+   */
+  readonly earlyData?: boolean;
+  /** hayate/quic: called with each session ticket the server sends. */
+  readonly onSessionTicket?: (ticket: Uint8Array) => void;
+}
+
+/** Methods sent in 0-RTT: the safe ones (RFC 9110 §9.2.1), harmless when replayed (RFC 8470 §4). */
+const EARLY_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** RFC 8470 §5.2: 425 Too Early. */
+const STATUS_TOO_EARLY = 425;
+
+/** What a hayate/quic client connection adds for 0-RTT. */
+interface EarlyCapable {
+  readonly canSendEarlyData?: boolean;
+  readonly handshakeCompleted?: Promise<void>;
+  readonly isResumed?: boolean;
+  readonly isEarlyDataAccepted?: boolean;
 }
 
 /** A request started with {@link Http3Client.start}. */
@@ -70,6 +93,8 @@ interface Pending {
   chunks: Uint8Array[];
   size: number;
   trailers: Array<[string, string]> | null;
+  /** Sent in 0-RTT: a 425 answer is retried once the handshake completes (RFC 8470 §5.2). */
+  retry: (() => void) | null;
   resolve(r: Http3ClientResponse): void;
   reject(e: Error): void;
 }
@@ -99,11 +124,21 @@ export class Http3Client {
   /** Opens a QUIC connection (ALPN h3) to `host:port`. */
   static async connect(host: string, port: number, options: Http3ClientOptions = {}): Promise<Http3Client> {
     const connectQuic = options.quicProvider === 'quiche' ? connectQuiche : connectHayateQuic;
+    const isHayate = options.quicProvider !== 'quiche';
+    if (!isHayate && (options.sessionTicket !== undefined || options.earlyData === true)) {
+      throw new UsageError('ERR_INVALID_ARG', "sessionTicket and earlyData need quicProvider: 'hayate'");
+    }
     const quicPending: Promise<ClientQuic> = connectQuic({
       host,
       port,
       serverName: options.serverName ?? host,
       verifyPeer: options.verifyPeer ?? true,
+      ...(isHayate && options.sessionTicket !== undefined
+        ? { sessionTicket: options.sessionTicket, earlyData: options.earlyData === true }
+        : {}),
+      ...(isHayate && options.onSessionTicket !== undefined
+        ? { onSessionTicket: options.onSessionTicket }
+        : {}),
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.idleTimeoutMs === undefined ? {} : { maxIdleTimeoutMs: options.idleTimeoutMs }),
     });
@@ -137,6 +172,16 @@ export class Http3Client {
     return this.session.error;
   }
 
+  /** True when the QUIC handshake resumed a session (hayate/quic). */
+  get isResumed(): boolean {
+    return (this.quic as EarlyCapable).isResumed === true;
+  }
+
+  /** True when the server accepted this connection's 0-RTT (hayate/quic). */
+  get isEarlyDataAccepted(): boolean {
+    return (this.quic as EarlyCapable).isEarlyDataAccepted === true;
+  }
+
   /** Requests waiting for their response. */
   get activeRequests(): number {
     return this.pending.size;
@@ -159,6 +204,14 @@ export class Http3Client {
     headers: ReadonlyArray<readonly [string, string]> = [],
     body?: Uint8Array,
   ): Http3ClientRequest {
+    const q = this.quic as EarlyCapable;
+    const isEarly = q.canSendEarlyData === true;
+    if (isEarly && !EARLY_METHODS.has(method)) {
+      // RFC 8470 §4 / RFC 9114 §10.9: only safe requests go in 0-RTT; this one waits for the handshake
+      // (its stream id is not known yet: -1).
+      const response = q.handshakeCompleted!.then(() => this.start(method, path, headers, body).response);
+      return { streamId: -1, response };
+    }
     let streamId = -1;
     const response = new Promise<Http3ClientResponse>((resolve, reject) => {
       this.session.guard(() => {
@@ -179,6 +232,13 @@ export class Http3Client {
           chunks: [],
           size: 0,
           trailers: null,
+          retry: isEarly
+            ? () => {
+                q.handshakeCompleted!.then(() => {
+                  this.start(method, path, headers, body).response.then(resolve, reject);
+                }, reject);
+              }
+            : null,
           resolve,
           reject,
         });
@@ -257,6 +317,11 @@ export class Http3Client {
         const p = this.pending.get(e.streamId);
         if (p === undefined) return;
         this.pending.delete(e.streamId);
+        if (p.status === STATUS_TOO_EARLY && p.retry !== null) {
+          // RFC 8470 §5.2: the server would not process it in early data; send it again in 1-RTT.
+          p.retry();
+          return;
+        }
         const body = new Uint8Array(p.size);
         let pos = 0;
         for (const c of p.chunks) {

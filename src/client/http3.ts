@@ -19,6 +19,12 @@ export interface Http3DriverOptions {
   readonly quicIdleTimeoutMs: number;
   /** The QUIC implementation (`Http3ClientOptions.quicProvider`). */
   readonly quicProvider: 'quiche' | 'hayate';
+  /** hayate/quic: resume with this ticket (`Http3ClientOptions.sessionTicket`). */
+  readonly sessionTicket?: Uint8Array;
+  /** hayate/quic: safe requests in 0-RTT (`Http3ClientOptions.earlyData`). */
+  readonly earlyData?: boolean;
+  /** hayate/quic: told of each session ticket. */
+  readonly onSessionTicket?: (ticket: Uint8Array) => void;
 }
 
 /** A buffered body served as a {@link ResponseBodySource}. */
@@ -105,6 +111,10 @@ export class Http3ClientConnection {
       connectTimeoutMs: options.connectTimeoutMs,
       quicProvider: options.quicProvider,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
+      ...(options.sessionTicket === undefined
+        ? {}
+        : { sessionTicket: options.sessionTicket, earlyData: options.earlyData === true }),
+      ...(options.onSessionTicket === undefined ? {} : { onSessionTicket: options.onSessionTicket }),
     };
     try {
       return new Http3ClientConnection(await Http3Client.connect(host, port, o), options);

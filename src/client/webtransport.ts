@@ -56,7 +56,7 @@ export interface WebTransportClientOptions {
   readonly http2Session?: Http2ClientSession;
   /** HTTP/3: run over this client QUIC connection (kept open when the session ends) instead of a new one. */
   readonly quic?: QuicConnection;
-  /** HTTP/3: `'quiche'` (default; the optional `@matrixai/quic`) or `'hayate'` (hayate/quic). */
+  /** HTTP/3: `'hayate'` (default; hayate/quic) or `'quiche'` (the optional `@matrixai/quic`, no datagrams). */
   readonly quicProvider?: 'quiche' | 'hayate';
   /** HTTP/3: verify the server certificate (default true) against `ca` (PEM) or the system roots. */
   readonly verifyPeer?: boolean;
@@ -320,7 +320,7 @@ async function connectHttp3(
   const wasAborted = (): boolean => isAborted;
   let quic = options.quic;
   if (quic === undefined) {
-    const connectQuic = options.quicProvider === 'hayate' ? connectHayateQuic : connectQuiche;
+    const connectQuic = options.quicProvider === 'quiche' ? connectQuiche : connectHayateQuic;
     const host = u.hostname.replace(/^\[|\]$/g, '');
     try {
       owned = await connectQuic({

@@ -92,7 +92,10 @@ import { canReceiveOn, canSendOn, isBidi, isLocal } from './stream/stream-id.js'
 import { StreamLimits } from './stream/stream-limits.js';
 import { TlsSession } from './tls/session.js';
 import type { TlsEvent } from './tls/session.js';
+import { decodeClientSessionTicket, encodeClientSessionTicket } from './tls/ticket.js';
+import type { ClientSessionTicket, SessionTicketKeys } from './tls/ticket.js';
 import {
+  isZeroRttCompatible,
   checkConnectionIdParameters,
   DEFAULT_TRANSPORT_PARAMETERS,
   decodeTransportParameters,
@@ -184,6 +187,19 @@ export interface QuicConnectionOptions {
    * is what Linux TCP, quiche, quinn and msquic default to) or 'newreno' (RFC 9002 Appendix B).
    */
   readonly congestionControl?: CongestionControlName;
+  /**
+   * Server: issue session tickets and resume sessions under these keys (RFC 8446 §4.6.1); give every
+   * connection of an endpoint the same instance. No tickets without it.
+   */
+  readonly sessionTickets?: SessionTicketKeys;
+  /** Server: accept 0-RTT from resumed clients (RFC 9001 §4.6; default false, needs `sessionTickets`). */
+  readonly enableEarlyData?: boolean;
+  /** Client: the bytes of a `sessionTicket` event of an earlier connection, to resume that session. */
+  readonly sessionTicket?: Uint8Array;
+  /** Client: send 0-RTT when `sessionTicket` allows it (default false). */
+  readonly earlyData?: boolean;
+  /** Added to `nowMs` to get wall-clock time (ms since the epoch) for ticket ages; default 0. */
+  readonly wallClockOffsetMs?: number;
 }
 
 /** Snapshot of a connection's counters and recovery state. */
@@ -335,6 +351,8 @@ class StreamEntry {
   /** MAX_STREAM_DATA limit to announce (after a loss or consumption), -1 when none. */
   pendingMaxStreamData = -1;
   stopSendingCode = -1;
+  /** Server: the peer opened it in 0-RTT (before the handshake completed), so it may be replayed. */
+  isEarly = false;
   constructor(id: number, send: SendStream | null, recv: RecvStream | null) {
     this.id = id;
     this.send = send;
@@ -433,6 +451,11 @@ export class QuicConnectionCore {
   private isPeerParamsReceived = false;
   private peerParams: TransportParameters | null = null;
   private hasReceivedPacket = false;
+
+  // 0-RTT (RFC 9001 §4.6): client write keys, server read keys; they share the application space.
+  private earlyKeys: PacketKeys | null = null;
+  private readonly resumeTicket: ClientSessionTicket | undefined;
+  private readonly wallClockOffsetMs: number;
 
   // Streams and flow control (RFC 9000 §2-4).
   private readonly streams = new Map<number, StreamEntry>();
@@ -563,6 +586,12 @@ export class QuicConnectionCore {
     this.installInitialKeys(setup.role === 'client' ? setup.remoteCid : setup.initialDcid);
 
     const o = setup.options;
+    this.wallClockOffsetMs = o.wallClockOffsetMs ?? 0;
+    this.resumeTicket =
+      setup.role === 'client' && o.sessionTicket !== undefined
+        ? decodeClientSessionTicket(o.sessionTicket)
+        : undefined;
+    if (this.resumeTicket !== undefined) rememberedParameters(this.resumeTicket);
     this.tls = new TlsSession({
       role: setup.role,
       crypto: setup.crypto,
@@ -576,6 +605,18 @@ export class QuicConnectionCore {
       ...(o.signingKey !== undefined ? { signingKey: o.signingKey } : {}),
       ...(o.cipherSuites !== undefined ? { cipherSuites: o.cipherSuites } : {}),
       ...(o.groups !== undefined ? { groups: o.groups } : {}),
+      wallClockMs: setup.nowMs + (o.wallClockOffsetMs ?? 0),
+      ...(o.sessionTickets !== undefined && setup.role === 'server'
+        ? {
+            sessionTickets: o.sessionTickets,
+            enableEarlyData: o.enableEarlyData === true,
+            isEarlyDataCompatible: (remembered: Uint8Array): boolean =>
+              this.isEarlyDataCompatible(remembered),
+          }
+        : {}),
+      ...(this.resumeTicket !== undefined
+        ? { sessionTicket: this.resumeTicket, earlyData: o.earlyData === true }
+        : {}),
     });
     this.guard(setup.nowMs, () => {
       this.tls.start();
@@ -604,6 +645,40 @@ export class QuicConnectionCore {
   /** The negotiated ALPN protocol, once known. */
   get alpn(): string | undefined {
     return this.tls.alpn;
+  }
+
+  /** True once the handshake resumed a session (RFC 8446 §2.2). */
+  get isResumed(): boolean {
+    return this.tls.isResumed;
+  }
+
+  /** True once the peer accepted (client) or this side accepted (server) 0-RTT data (RFC 9001 §4.6). */
+  get isEarlyDataAccepted(): boolean {
+    return this.tls.isEarlyDataAccepted;
+  }
+
+  /**
+   * Client: true while streams may be opened and written before the handshake completes, their data going
+   * in 0-RTT packets (RFC 9001 §4.6.1). It is replayable: send only what is safe to repeat.
+   */
+  get canSendEarlyData(): boolean {
+    return this.role === 'client' && this.earlyKeys !== null && !this.isHandshakeCompleteValue && this.isOpen;
+  }
+
+  /**
+   * Server: true when the peer opened stream `id` in 0-RTT (RFC 9001 §4.6): its first bytes may be a
+   * replay (RFC 8470 §1). False for unknown (or already forgotten) streams.
+   */
+  isEarlyStream(id: number): boolean {
+    return this.streams.get(id)?.isEarly === true;
+  }
+
+  /**
+   * Server: true while the handshake is not complete. Stream data received then came in 0-RTT packets
+   * (a server processes no 1-RTT packet before completion, RFC 9001 §5.7), so it may be a replay.
+   */
+  get isInEarlyData(): boolean {
+    return this.role === 'server' && !this.isHandshakeCompleteValue;
   }
 
   /** True while a new peer address is being validated (RFC 9000 §8.2, §9.3). */
@@ -930,8 +1005,8 @@ export class QuicConnectionCore {
         this.recvRetry(bytes, h);
         return false;
       case PacketType.ZeroRtt:
+        return this.recvZeroRtt(bytes, h, nowMs);
       case PacketType.UnsupportedVersion:
-        // 0-RTT is out of scope: we never accept it (RFC 9001 §4.6.2 lets a server drop it).
         return false;
       case PacketType.Initial:
       case PacketType.Handshake:
@@ -988,7 +1063,54 @@ export class QuicConnectionCore {
     // RFC 9000 §17.2, §17.3.1: reserved bits must be zero after removing header protection.
     if (!res.reservedBitsValid) throw quicError('PROTOCOL_VIOLATION', 'reserved header bits are not zero');
     this.processPayload(level, h.packetType, res.packetNumber, res.payload, h.dcid, h.scid, nowMs);
+    // RFC 9001 §4.9.3: a server may drop 0-RTT keys once 1-RTT packets arrive.
+    if (level === EncryptionLevel.OneRtt) this.earlyKeys = null;
     return true;
+  }
+
+  /**
+   * A 0-RTT packet (RFC 9001 §4.6): processed in the application space with the early keys when the
+   * server accepted early data; dropped otherwise (RFC 9001 §4.6.2 lets a server ignore it).
+   */
+  private recvZeroRtt(bytes: Uint8Array, h: PacketHeader, nowMs: number): boolean {
+    const keys = this.earlyKeys;
+    if (this.role !== 'server' || keys === null || h.version !== QUIC_VERSION_1) return false;
+    const space = this.spaces[EncryptionLevel.OneRtt];
+    const res = unprotectPacket(
+      keys,
+      bytes,
+      h.headerStart,
+      h.pnOffset,
+      h.packetEnd,
+      space.ack.largestReceived,
+    );
+    if (res === null) return false;
+    // RFC 9000 §17.2: reserved bits must be zero after removing header protection.
+    if (!res.reservedBitsValid) throw quicError('PROTOCOL_VIOLATION', 'reserved header bits are not zero');
+    this.processPayload(
+      EncryptionLevel.OneRtt,
+      PacketType.ZeroRtt,
+      res.packetNumber,
+      res.payload,
+      h.dcid,
+      h.scid,
+      nowMs,
+    );
+    return true;
+  }
+
+  /**
+   * Server: RFC 9001 §4.6.3 / RFC 9000 §7.4.1: 0-RTT only when no limit the client remembered (in the
+   * ticket) is above what this connection grants.
+   */
+  private isEarlyDataCompatible(remembered: Uint8Array): boolean {
+    let p: TransportParameters;
+    try {
+      p = decodeTransportParameters(remembered, 'server');
+    } catch {
+      return false;
+    }
+    return isZeroRttCompatible(p, this.localTransportParameters());
   }
 
   /**
@@ -1195,6 +1317,11 @@ export class QuicConnectionCore {
     this.installInitialKeys(h.scid);
     // Everything sent in Initial packets so far is lost; the space stays usable (not discarded).
     for (const pkt of [...this.recovery.outstanding(PacketNumberSpace.Initial)]) this.onPacketLost(pkt, 0);
+    // RFC 9000 §17.2.5.3: the server dropped our 0-RTT packets with the first Initial; they go again, as
+    // 0-RTT to the new connection ID (their packet numbers continue).
+    if (this.earlyKeys !== null) {
+      for (const pkt of this.recovery.abandon(PacketNumberSpace.Application, 0)) this.onPacketLost(pkt, 0);
+    }
   }
   private retrySource: Uint8Array | null = null;
 
@@ -1645,6 +1772,9 @@ export class QuicConnectionCore {
       recv = new RecvStream(l.streamWindowBytes, DEFAULT_MAX_SEGMENTS, l.maxStreamWindowBytes);
     }
     const entry = new StreamEntry(id, send, recv);
+    // A server processes no 1-RTT packet before the handshake completes (RFC 9001 §5.7): a peer stream
+    // opened now came in 0-RTT.
+    if (!local && this.role === 'server' && !this.isHandshakeCompleteValue) entry.isEarly = true;
     this.streams.set(id, entry);
     return entry;
   }
@@ -1903,9 +2033,76 @@ export class QuicConnectionCore {
       case 'handshakeComplete':
         this.onHandshakeComplete(nowMs);
         return;
+      case 'earlyKeys':
+        this.earlyKeys = derivePacketKeys(this.crypto, ev.aead, ev.hash, ev.secret);
+        if (this.role === 'client') this.useRememberedParameters();
+        return;
+      case 'earlyData':
+        if (!ev.accepted) this.onEarlyDataRejected(nowMs);
+        else if (this.role === 'client') this.checkAcceptedParameters();
+        return;
+      case 'sessionTicket':
+        // The age a client reports counts from receipt (RFC 8446 §4.2.11.1); a server rejects early data
+        // whose age exceeds its own view of it (the ticket was made after this connection began).
+        this.emit({
+          type: 'sessionTicket',
+          ticket: encodeClientSessionTicket({ ...ev.ticket, receivedMs: nowMs + this.wallClockOffsetMs }),
+        });
+        return;
       default:
         assertNeverTls(ev);
     }
+  }
+
+  /**
+   * Client sending 0-RTT: RFC 9000 §7.4.1: flow-control and stream limits come from the parameters
+   * remembered with the ticket until the server's arrive; ack delays, connection IDs, tokens and the
+   * preferred address are never taken from memory.
+   */
+  private useRememberedParameters(): void {
+    const r = rememberedParameters(this.resumeTicket!);
+    const p: TransportParameters = {
+      ...DEFAULT_TRANSPORT_PARAMETERS,
+      initialMaxData: r.initialMaxData,
+      initialMaxStreamDataBidiLocal: r.initialMaxStreamDataBidiLocal,
+      initialMaxStreamDataBidiRemote: r.initialMaxStreamDataBidiRemote,
+      initialMaxStreamDataUni: r.initialMaxStreamDataUni,
+      initialMaxStreamsBidi: r.initialMaxStreamsBidi,
+      initialMaxStreamsUni: r.initialMaxStreamsUni,
+      activeConnectionIdLimit: r.activeConnectionIdLimit,
+      maxDatagramFrameSize: r.maxDatagramFrameSize,
+    };
+    this.peerParams = p;
+    this.connSend.onMaxUpdate(p.initialMaxData);
+    this.streamLimits.onMaxStreams(true, p.initialMaxStreamsBidi);
+    this.streamLimits.onMaxStreams(false, p.initialMaxStreamsUni);
+  }
+
+  /**
+   * Client: RFC 9000 §7.4.1: a server that accepts 0-RTT must not lower a limit the client used from its
+   * memory; one that does is a PROTOCOL_VIOLATION. (The server's parameters came in the same
+   * EncryptedExtensions, just before.)
+   */
+  private checkAcceptedParameters(): void {
+    const p = this.peerParams;
+    const remembered = rememberedParameters(this.resumeTicket!);
+    if (p === null || !isZeroRttCompatible(remembered, p)) {
+      throw quicError(
+        'PROTOCOL_VIOLATION',
+        '0-RTT accepted with transport parameters below the remembered ones',
+      );
+    }
+  }
+
+  /**
+   * Client: RFC 9001 §4.6.2: rejected 0-RTT is treated as lost; its stream data goes again in 1-RTT
+   * packets. The packets leave flight without a congestion signal, like those of a discarded space.
+   */
+  private onEarlyDataRejected(nowMs: number): void {
+    this.earlyKeys = null;
+    if (this.role !== 'client') return;
+    for (const pkt of this.recovery.abandon(PacketNumberSpace.Application, nowMs))
+      this.onPacketLost(pkt, nowMs);
   }
 
   private applyPeerParameters(p: TransportParameters): void {
@@ -1949,7 +2146,14 @@ export class QuicConnectionCore {
     this.stateValue = transition(this.stateValue, ConnInput.HandshakeComplete);
     // RFC 9001 §8.2: transport parameters are mandatory.
     if (!this.isPeerParamsReceived) throw quicError('TRANSPORT_PARAMETER_ERROR', 'no transport parameters');
-    this.emit({ type: 'handshakeComplete', alpn: this.tls.alpn ?? '' });
+    this.emit({
+      type: 'handshakeComplete',
+      alpn: this.tls.alpn ?? '',
+      resumed: this.tls.isResumed,
+      earlyDataAccepted: this.tls.isEarlyDataAccepted,
+    });
+    // RFC 9001 §4.9.3: a client stops sending 0-RTT once it has 1-RTT keys.
+    if (this.role === 'client') this.earlyKeys = null;
     if (this.role === 'server') {
       // RFC 9001 §4.1.2: the server's handshake is confirmed at completion; it sends HANDSHAKE_DONE.
       this.isHandshakeDonePending = true;
@@ -2276,9 +2480,20 @@ export class QuicConnectionCore {
     let needsPadding = false;
     for (const level of LEVELS) {
       const space = this.spaces[level];
-      if (space.writeKeys === null || space.isDiscarded) continue;
-      if (level === EncryptionLevel.OneRtt && !this.isHandshakeCompleteValue) continue;
+      // RFC 9001 §4.6.1: before the handshake completes, a client with 0-RTT keys sends application data in
+      // 0-RTT packets (long header type 1) in the application space.
+      this.isWritingZeroRtt =
+        level === EncryptionLevel.OneRtt && !this.isHandshakeCompleteValue && this.canSendEarlyData;
+      if ((space.writeKeys === null && !this.isWritingZeroRtt) || space.isDiscarded) continue;
+      if (
+        level === EncryptionLevel.OneRtt &&
+        !this.isHandshakeCompleteValue &&
+        !this.isWritingZeroRtt &&
+        !this.canSendHalfRtt
+      )
+        continue;
       const pkt = this.writePacket(buf, pos, budget, space, nowMs);
+      this.isWritingZeroRtt = false;
       if (pkt === null) continue;
       packets.push(pkt);
       pos = pkt.payloadEnd + AEAD_TAG_BYTES;
@@ -2302,6 +2517,7 @@ export class QuicConnectionCore {
       }
     }
     for (const pkt of packets) this.sealPacket(buf, pkt, nowMs);
+    this.isWritingZeroRtt = false;
     // RFC 9001 §4.9.1: a client drops its Initial keys when it first sends a Handshake packet.
     if (this.role === 'client' && hasHandshake) this.discardSpace(EncryptionLevel.Initial, nowMs);
     return buf.subarray(0, pos);
@@ -2449,7 +2665,8 @@ export class QuicConnectionCore {
 
   private sealPacket(buf: Uint8Array, pkt: OpenPacket, nowMs: number): void {
     const space = this.spaces[pkt.level];
-    const keys = space.writeKeys!;
+    const isZeroRtt = pkt.level === EncryptionLevel.OneRtt && pkt.lengthOffset >= 0;
+    const keys = isZeroRtt ? this.earlyKeys! : space.writeKeys!;
     if (pkt.lengthOffset >= 0) {
       // RFC 9000 §17.2: Length covers the packet number, the payload and the AEAD tag; a 2-byte varint.
       const length = pkt.payloadEnd - pkt.pnOffset + AEAD_TAG_BYTES;
@@ -2458,7 +2675,7 @@ export class QuicConnectionCore {
     }
     const end = protectPacket(keys, buf, pkt.start, pkt.pnOffset, pkt.pnLength, pkt.pn, pkt.payloadEnd);
     const size = end - pkt.start;
-    if (pkt.level === EncryptionLevel.OneRtt) {
+    if (pkt.level === EncryptionLevel.OneRtt && !isZeroRtt) {
       // RFC 9001 §6.6: update keys before the confidentiality limit of the AEAD is reached.
       const ku = this.keyUpdate;
       ku.packetsWithWriteKeys++;
@@ -2729,7 +2946,7 @@ export class QuicConnectionCore {
 
   private headerLength(level: EncryptionLevelCode, pnLength: number, token: Uint8Array): number {
     const dcid = this.activePeerCid.cid;
-    if (level === EncryptionLevel.OneRtt) return 1 + dcid.length + pnLength;
+    if (level === EncryptionLevel.OneRtt && !this.isWritingZeroRtt) return 1 + dcid.length + pnLength;
     const scid = this.localCids[0]?.cid ?? EMPTY;
     const tokenBytes = level === EncryptionLevel.Initial ? varintSize(token.length) + token.length : 0;
     return 1 + 4 + 1 + dcid.length + 1 + scid.length + tokenBytes + 2 + pnLength;
@@ -2750,10 +2967,11 @@ export class QuicConnectionCore {
     const dcid = this.activePeerCid.cid;
     let p = start;
     let lengthOffset = -1;
-    if (level !== EncryptionLevel.OneRtt) {
+    if (level !== EncryptionLevel.OneRtt || this.isWritingZeroRtt) {
       const scid = this.localCids[0]?.cid ?? EMPTY;
-      // RFC 9000 §17.2: header form 1, fixed bit 1, type (Initial 0, Handshake 2), packet number length.
-      const typeBits = level === EncryptionLevel.Initial ? 0 : 2;
+      // RFC 9000 §17.2: header form 1, fixed bit 1, type (Initial 0, 0-RTT 1, Handshake 2), packet number
+      // length.
+      const typeBits = level === EncryptionLevel.Initial ? 0 : level === EncryptionLevel.OneRtt ? 1 : 2;
       buf[p++] = 0xc0 | (typeBits << 4) | (pnLength - 1);
       buf[p++] = (QUIC_VERSION_1 >>> 24) & 0xff;
       buf[p++] = (QUIC_VERSION_1 >>> 16) & 0xff;
@@ -2816,6 +3034,18 @@ export class QuicConnectionCore {
     };
   }
 
+  /**
+   * Server: answers to 0-RTT requests may leave in 1-RTT packets before the client's Finished (0.5-RTT,
+   * RFC 9001 §4.1.1, RFC 8446 §4.4.4), saving the round trip 0-RTT exists for. Only once early data was
+   * accepted: the client is then as authenticated as its 0-RTT data (the PSK binder).
+   */
+  private get canSendHalfRtt(): boolean {
+    return this.role === 'server' && this.earlyKeys !== null && this.tls.isEarlyDataAccepted;
+  }
+
+  /** True while {@link buildDatagram} writes the application space as a 0-RTT packet. */
+  private isWritingZeroRtt = false;
+
   /** 1-RTT key phases (RFC 9001 §6). */
   private readonly keyUpdate = {
     sendPhase: 0,
@@ -2861,6 +3091,15 @@ function assertNeverFrame(f: never): never {
 function assertNeverRecord(r: never): never {
   throw new UsageError('ERR_QUIC_INTERNAL', `unhandled sent record ${JSON.stringify(r)}`);
 }
+/** The server's parameters kept in a client ticket; bad ones are API misuse (checked at construction). */
+function rememberedParameters(t: ClientSessionTicket): TransportParameters {
+  try {
+    return decodeTransportParameters(t.transportParameters, 'server');
+  } catch {
+    throw new UsageError('ERR_QUIC_SESSION_TICKET', 'sessionTicket holds invalid transport parameters');
+  }
+}
+
 function assertNeverTls(e: never): never {
   throw new UsageError('ERR_QUIC_INTERNAL', `unhandled TLS event ${JSON.stringify(e)}`);
 }

@@ -38,6 +38,19 @@ export interface HandshakeCompleteEvent {
   readonly type: 'handshakeComplete';
   /** The negotiated application protocol (RFC 9001 §8.1). */
   readonly alpn: string;
+  /** The handshake resumed a session with a ticket (RFC 8446 §2.2). */
+  readonly resumed: boolean;
+  /** The server accepted the client's 0-RTT data (RFC 9001 §4.6). */
+  readonly earlyDataAccepted: boolean;
+}
+/**
+ * Client: a session ticket to resume a later connection with (RFC 8446 §4.6.1), as opaque bytes for the
+ * `sessionTicket` option; it holds the server's transport parameters for 0-RTT (RFC 9001 §4.6.3) and a
+ * secret, so store it like a credential.
+ */
+export interface SessionTicketEvent {
+  readonly type: 'sessionTicket';
+  readonly ticket: Uint8Array;
 }
 /** The peer opened a stream (first frame seen on it, RFC 9000 §3.2). */
 export interface StreamOpenedEvent {
@@ -102,6 +115,7 @@ export interface ClosedEvent {
 /** Every event of a QUIC connection. */
 export type QuicEvent =
   | HandshakeCompleteEvent
+  | SessionTicketEvent
   | StreamOpenedEvent
   | StreamDataEvent
   | StreamResetEvent

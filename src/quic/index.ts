@@ -15,6 +15,7 @@ export type {
   HandshakeCompleteEvent,
   QuicAddress,
   QuicEvent,
+  SessionTicketEvent,
   StopSendingEvent,
   StreamAckedEvent,
   StreamDataEvent,
@@ -81,7 +82,13 @@ export { FrameType, isAckEliciting, isFrameAllowedIn } from './frame/types.js';
 export type { Frame, FrameTypeCode } from './frame/types.js';
 export { FrameReader, decodeFrames } from './frame/reader.js';
 export { encodeFrame, frameSize, writeFrame } from './frame/writer.js';
-export { decodeTransportParameters, encodeTransportParameters } from './transport-params.js';
+export {
+  decodeTransportParameters,
+  encodeTransportParameters,
+  isZeroRttCompatible,
+} from './transport-params.js';
+export { SessionTicketKeys, DEFAULT_SESSION_TICKET_OPTIONS } from './tls/ticket.js';
+export type { SessionTicketOptions, SessionTicketLimits } from './tls/ticket.js';
 export type { TransportParameters } from './transport-params.js';
 export { TlsSession } from './tls/index.js';
 export type { TlsConfig, TlsEvent } from './tls/index.js';

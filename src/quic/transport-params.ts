@@ -428,3 +428,21 @@ export function checkConnectionIdParameters(
 function equalBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && bytesEqual(a, 0, a.length, b, 0, b.length);
 }
+
+/**
+ * RFC 9001 §4.6.3 / RFC 9000 §7.4.1: 0-RTT may be accepted only when none of the limits a client
+ * remembered from the previous connection shrank (the client already spent them). True when every limit
+ * in `current` is at least the `remembered` one.
+ */
+export function isZeroRttCompatible(remembered: TransportParameters, current: TransportParameters): boolean {
+  return (
+    current.activeConnectionIdLimit >= remembered.activeConnectionIdLimit &&
+    current.initialMaxData >= remembered.initialMaxData &&
+    current.initialMaxStreamDataBidiLocal >= remembered.initialMaxStreamDataBidiLocal &&
+    current.initialMaxStreamDataBidiRemote >= remembered.initialMaxStreamDataBidiRemote &&
+    current.initialMaxStreamDataUni >= remembered.initialMaxStreamDataUni &&
+    current.initialMaxStreamsBidi >= remembered.initialMaxStreamsBidi &&
+    current.initialMaxStreamsUni >= remembered.initialMaxStreamsUni &&
+    (current.maxDatagramFrameSize ?? 0) >= (remembered.maxDatagramFrameSize ?? 0)
+  );
+}

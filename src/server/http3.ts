@@ -7,6 +7,7 @@
 import { connectionClosed, connectionProtocol } from './diagnostics.js';
 import { read } from 'node:fs';
 import type { Http3Event, Http3RequestEvent } from '../http3/connection.js';
+import { UsageError } from '../common/errors.js';
 import { H3ErrorCode } from '../http3/errors.js';
 import type { Http3Limits } from '../http3/limits.js';
 import type { QuicConnection } from '../transport/quic.js';
@@ -224,6 +225,17 @@ export interface ListenHttp3Options {
    */
   readonly webTransport?: WtH3ConnectionLimits;
   /**
+   * hayate/quic: accept 0-RTT requests from clients resuming a session (RFC 9001 §4.6; default false,
+   * see `HayateQuicListenOptions.enableEarlyData`). Session resumption itself is always on.
+   */
+  readonly enableEarlyData?: boolean;
+  /**
+   * Methods whose requests are handled when they arrive in 0-RTT (RFC 9114 §10.9, RFC 8470 §3); any other
+   * is answered 425 Too Early without calling the handler and the client retries it after the handshake
+   * (RFC 8470 §5.2). Default GET, HEAD, OPTIONS: safe methods (RFC 9110 §9.2.1), so a replay changes nothing.
+   */
+  readonly earlyDataMethods?: readonly string[];
+  /**
    * Internal (createServer): run exchanges on this server's host (limits, timer wheel, error reporting)
    * instead of a standalone one built from the options above.
    */
@@ -266,6 +278,9 @@ export function withAltSvc(handler: Handler, altSvc: string): Handler {
 
 /** Serves `handler` over HTTP/3 on UDP. */
 export async function listenHttp3(options: ListenHttp3Options, handler: Handler): Promise<Http3Server> {
+  if (options.enableEarlyData === true && options.quicProvider === 'quiche') {
+    throw new UsageError('ERR_INVALID_ARG', "enableEarlyData needs quicProvider: 'hayate'");
+  }
   const sessions = new Set<Http3Session>();
   const host = options.exchangeHost ?? standaloneHost(handler, options);
   const listen = options.quicProvider === 'quiche' ? listenQuiche : listenHayateQuic;
@@ -275,6 +290,9 @@ export async function listenHttp3(options: ListenHttp3Options, handler: Handler)
     key: options.key,
     cert: options.cert,
     ...(options.idleTimeoutMs === undefined ? {} : { maxIdleTimeoutMs: options.idleTimeoutMs }),
+    ...(options.enableEarlyData === true && options.quicProvider !== 'quiche'
+      ? { enableEarlyData: true }
+      : {}),
     onConnection: (quic) => {
       const session = serveHttp3(quic, options, host, sessions);
       sessions.add(session);
@@ -349,15 +367,26 @@ export function serveConnection(
   );
 }
 
+/** Default {@link ListenHttp3Options.earlyDataMethods}: the safe methods (RFC 9110 §9.2.1). */
+export const DEFAULT_EARLY_DATA_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD', 'OPTIONS']);
+
+/** RFC 8470 §5.2: the answer to a request the server will not process in early data. */
+function tooEarly(_req: unknown, res: { status: number; end(body: string): void }): void {
+  res.status = 425;
+  res.end('Too Early\n');
+}
+
 function serveHttp3(
   quic: QuicConnection,
-  options: Pick<ListenHttp3Options, 'limits' | 'enableConnectProtocol' | 'webTransport'>,
+  options: Pick<ListenHttp3Options, 'limits' | 'enableConnectProtocol' | 'webTransport' | 'earlyDataMethods'>,
   host: ExchangeHost,
   sessions: Set<Http3Session> | undefined,
 ): Http3Session {
   const exchanges = new Map<number, Http3Exchange>();
   const wt = options.webTransport;
   let demux: WtH3Demux | undefined;
+  const earlyMethods = options.earlyDataMethods ?? DEFAULT_EARLY_DATA_METHODS;
+  let tooEarlyHost: ExchangeHost | undefined;
   const session = new Http3Session(
     quic,
     {
@@ -380,7 +409,20 @@ function serveHttp3(
       if (wt !== undefined && (demux ??= WtH3Demux.of(s, wt)).onHttpEvent(e)) return;
       switch (e.type) {
         case 'request': {
-          const x = new Http3Exchange(host, s, quic, e);
+          // RFC 9114 §10.9 / RFC 8470 §3: a request in 0-RTT may be replayed; only the allowed methods
+          // reach the handler (marked), the rest is answered 425 for the client to retry after the handshake.
+          const isEarly = quic.isEarlyStream?.(e.streamId) === true;
+          let x: Http3Exchange;
+          if (!isEarly) x = new Http3Exchange(host, s, quic, e);
+          else if (earlyMethods.includes(e.method) && e.protocol === undefined) {
+            e.headers.push(['early-data', '1']);
+            x = new Http3Exchange(host, s, quic, e);
+            x.request.earlyData = true;
+          } else {
+            tooEarlyHost ??= { ...host, handler: tooEarly };
+            x = new Http3Exchange(tooEarlyHost, s, quic, e);
+            x.request.earlyData = true;
+          }
           exchanges.set(e.streamId, x);
           x.onDone = () => exchanges.delete(e.streamId);
           x.run();

@@ -60,6 +60,8 @@ export class IncomingRequest implements ServerRequest {
   trailers: HeadersView | null = null;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Set by the HTTP/3 binding for a request received in 0-RTT (RFC 8470). */
+  earlyData = false;
   aborted = false;
   private controller: AbortController | undefined = undefined;
   private abortReason: Error | undefined = undefined;

@@ -56,6 +56,11 @@ export interface ServerRequest {
   readonly trailers: HeadersView | null;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /**
+   * True when the request arrived in TLS early data (HTTP/3 0-RTT) and may be a replay (RFC 8470 §1); the
+   * request then also carries `early-data: 1` (RFC 8470 §5.1) so a proxying handler passes it on.
+   */
+  readonly earlyData: boolean;
   /** Body chunks. Each chunk is the request's own copy. Reading it sends `100 Continue` when asked for. */
   readonly body: AsyncIterable<Uint8Array>;
   /**

@@ -22,6 +22,8 @@ import { CloseReason, isSameAddress } from '../quic/events.js';
 import type { QuicLimits } from '../quic/limits.js';
 import type { CongestionControlName } from '../quic/recovery/congestion.js';
 import { nodeCrypto } from '../quic/crypto/node.js';
+import { SessionTicketKeys } from '../quic/tls/ticket.js';
+import type { SessionTicketOptions } from '../quic/tls/ticket.js';
 import { QuicCloseKind, QuicProviderError } from './quic.js';
 import type { QuicCloseKindCode, QuicConnection, QuicConnectionHandlers } from './quic.js';
 import { UdpMeta } from './constants.js';
@@ -112,6 +114,14 @@ export class HayateQuicConnection implements QuicConnection {
   readonly remotePort: number;
   /** Set once the handshake completes, rejected if the connection ends first (client connect). */
   handshake: { resolve: () => void; reject: (e: Error) => void } | null;
+  /** Client: called with each session ticket the server sends (RFC 8446 §4.6.1), for `sessionTicket`. */
+  onSessionTicket: ((ticket: Uint8Array) => void) | null;
+  private settleHandshake: { resolve: () => void; reject: (e: Error) => void } | null;
+  /**
+   * Resolves when the handshake completes, rejects if the connection ends first. A client that sent
+   * 0-RTT awaits it before retrying what the server answered with 425 (RFC 8470 §5.2).
+   */
+  readonly handshakeCompleted: Promise<void>;
 
   constructor(
     driver: UdpQuicDriver,
@@ -136,6 +146,37 @@ export class HayateQuicConnection implements QuicConnection {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
+    this.onSessionTicket = null;
+    this.settleHandshake = null;
+    this.handshakeCompleted = new Promise((resolve, reject) => {
+      this.settleHandshake = { resolve, reject };
+    });
+    // Awaiting it is optional: a failed handshake also reaches the handlers' onClose.
+    this.handshakeCompleted.catch(() => undefined);
+  }
+
+  /** True once the handshake resumed a session with a ticket (RFC 8446 §2.2). */
+  get isResumed(): boolean {
+    return this.core.isResumed;
+  }
+
+  /** True once 0-RTT data was accepted (client: by the server; server: by this side), RFC 9001 §4.6. */
+  get isEarlyDataAccepted(): boolean {
+    return this.core.isEarlyDataAccepted;
+  }
+
+  /** Server: true while stream data arriving now came in 0-RTT packets (replayable, RFC 8470 §1). */
+  get isInEarlyData(): boolean {
+    return this.core.isInEarlyData;
+  }
+
+  /** Client: true while writes go in 0-RTT packets, before the handshake completes (RFC 9001 §4.6.1). */
+  get canSendEarlyData(): boolean {
+    return this.core.canSendEarlyData;
+  }
+
+  isEarlyStream(streamId: number): boolean {
+    return this.core.isEarlyStream(streamId);
   }
 
   /**
@@ -297,6 +338,11 @@ export class HayateQuicConnection implements QuicConnection {
         this.alpnValue = e.alpn;
         this.handshake?.resolve();
         this.handshake = null;
+        this.settleHandshake?.resolve();
+        this.settleHandshake = null;
+        return;
+      case 'sessionTicket':
+        this.onSessionTicket?.(e.ticket);
         return;
       case 'streamOpened':
         return;
@@ -324,6 +370,10 @@ export class HayateQuicConnection implements QuicConnection {
           );
           this.handshake = null;
         }
+        this.settleHandshake?.reject(
+          new QuicProviderError('ERR_QUIC_HANDSHAKE', `QUIC connection ended before its handshake completed`),
+        );
+        this.settleHandshake = null;
         this.emit(e);
         this.driver.forget(this);
         this.resolveClosed();
@@ -802,6 +852,17 @@ export interface HayateQuicListenOptions {
    * the default.
    */
   readonly udp?: UdpImplementation;
+  /**
+   * Session tickets for resumption (RFC 8446 §4.6.1): on by default (true = default options); false turns
+   * resumption off. Keys live in this listener's memory and rotate; see `SessionTicketOptions`.
+   */
+  readonly sessionTickets?: boolean | SessionTicketOptions;
+  /**
+   * Accept 0-RTT from resumed clients (RFC 9001 §4.6). Default false: early data can be replayed, and the
+   * anti-replay record is per listener, so a deployment with several listeners or processes behind one
+   * name must opt in knowing that (RFC 8446 §8). HTTP/3 on top also limits it to safe methods.
+   */
+  readonly enableEarlyData?: boolean;
   /** Called for every new connection, before any stream data is delivered. */
   readonly onConnection: (conn: HayateQuicConnection) => void;
 }
@@ -829,12 +890,21 @@ function limitsWithIdle(
 export async function listenHayateQuic(options: HayateQuicListenOptions): Promise<HayateQuicListener> {
   const host = options.host ?? '127.0.0.1';
   const limits = limitsWithIdle(options.limits, options.maxIdleTimeoutMs);
+  const ticketOptions = options.sessionTickets ?? true;
   const endpoint = new QuicEndpoint({
     crypto: nodeCrypto,
     limits,
     server: {
       alpn: options.alpn ?? ['h3'],
       limits,
+      ...(ticketOptions === false
+        ? {}
+        : {
+            sessionTickets: new SessionTicketKeys(nodeCrypto, ticketOptions === true ? {} : ticketOptions),
+            enableEarlyData: options.enableEarlyData ?? false,
+            // Ticket ages are wall-clock; the core's clock is performance.now().
+            wallClockOffsetMs: Date.now() - performance.now(),
+          }),
       ...(options.congestionControl === undefined ? {} : { congestionControl: options.congestionControl }),
       certificateChain: nodeCrypto.pemToDer(options.cert),
       signingKey: nodeCrypto.loadSigningKey(options.key),
@@ -873,6 +943,15 @@ export interface HayateQuicConnectOptions {
   readonly congestionControl?: CongestionControlName;
   /** UDP implementation, as {@link HayateQuicListenOptions.udp}. */
   readonly udp?: UdpImplementation;
+  /** A ticket given to `onSessionTicket` by an earlier connection to this server: resume that session. */
+  readonly sessionTicket?: Uint8Array;
+  /**
+   * With `sessionTicket`: send 0-RTT (RFC 9001 §4.6.1). The connection then resolves at once, before the
+   * handshake, and what is written goes in 0-RTT packets; send only what is safe to replay.
+   */
+  readonly earlyData?: boolean;
+  /** Called with each session ticket the server sends; store it (it holds a secret) to resume later. */
+  readonly onSessionTicket?: (ticket: Uint8Array) => void;
 }
 
 /** A client connection; `destroy()` closes it and its socket. */
@@ -902,10 +981,15 @@ export async function connectHayateQuic(
       serverName,
       verifyPeer: options.verifyPeer ?? true,
       ...(options.ca === undefined ? {} : { ca: [options.ca] }),
+      ...(options.sessionTicket === undefined
+        ? {}
+        : { sessionTicket: options.sessionTicket, earlyData: options.earlyData === true }),
+      wallClockOffsetMs: Date.now() - performance.now(),
     },
     performance.now(),
   );
   const conn = driver.adopt(core, 'client', remote);
+  conn.onSessionTicket = options.onSessionTicket ?? null;
   const ready = new Promise<void>((resolve, reject) => {
     conn.handshake = { resolve, reject };
   });
@@ -915,7 +999,9 @@ export async function connectHayateQuic(
   driver.onIdle = closeSocket;
   driver.pump();
   try {
-    await ready;
+    // RFC 9001 §4.6.1: with 0-RTT keys the application may write before the handshake completes.
+    if (!core.canSendEarlyData) await ready;
+    else ready.catch(() => undefined);
   } catch (err) {
     await closeSocket();
     throw err;

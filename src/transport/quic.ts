@@ -61,6 +61,11 @@ export interface QuicConnection {
   readonly isDatagramSupported: boolean;
   /** The peer's IP address ('' when unknown) and UDP port (0 when unknown). */
   readonly remoteAddress: string;
+  /**
+   * Server: true when the client opened `streamId` in 0-RTT (RFC 9001 §4.6), so the request on it may be
+   * replayed (RFC 8470). Providers without 0-RTT leave it out.
+   */
+  isEarlyStream?(streamId: number): boolean;
   readonly remotePort: number;
   /** Installs the callbacks. Data that arrived before this call is delivered right after it. */
   setHandlers(handlers: QuicConnectionHandlers): void;

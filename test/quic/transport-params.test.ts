@@ -7,6 +7,7 @@ import {
   checkConnectionIdParameters,
   decodeTransportParameters,
   encodeTransportParameters,
+  isZeroRttCompatible,
 } from '../../src/quic/transport-params.js';
 import type { TransportParameters } from '../../src/quic/transport-params.js';
 
@@ -144,4 +145,32 @@ test('connection ID authentication (RFC 9000 §7.3)', () => {
   assert.throws(() => {
     checkConnectionIdParameters(DEFAULT_TRANSPORT_PARAMETERS, 'client', { peerInitialScid: hex('') });
   });
+});
+
+test('0-RTT compatibility: equal or larger limits pass, any shrunk limit fails (RFC 9001 §4.6.3)', () => {
+  const base: TransportParameters = {
+    ...DEFAULT_TRANSPORT_PARAMETERS,
+    initialMaxData: 1000,
+    initialMaxStreamDataBidiLocal: 100,
+    initialMaxStreamDataBidiRemote: 100,
+    initialMaxStreamDataUni: 100,
+    initialMaxStreamsBidi: 10,
+    initialMaxStreamsUni: 3,
+    activeConnectionIdLimit: 4,
+    maxDatagramFrameSize: 1200,
+  };
+  assert.equal(isZeroRttCompatible(base, base), true);
+  assert.equal(isZeroRttCompatible(base, { ...base, initialMaxData: 2000, maxIdleTimeoutMs: 1 }), true);
+  for (const key of [
+    'initialMaxData',
+    'initialMaxStreamDataBidiLocal',
+    'initialMaxStreamDataBidiRemote',
+    'initialMaxStreamDataUni',
+    'initialMaxStreamsBidi',
+    'initialMaxStreamsUni',
+    'activeConnectionIdLimit',
+    'maxDatagramFrameSize',
+  ] as const) {
+    assert.equal(isZeroRttCompatible(base, { ...base, [key]: base[key]! - 1 }), false, key);
+  }
 });

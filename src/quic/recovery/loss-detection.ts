@@ -317,6 +317,21 @@ export class LossDetection<F = unknown> {
     return dropped;
   }
 
+  /**
+   * Forgets every packet of `space` in flight without a congestion signal and returns them, the space
+   * staying usable: rejected 0-RTT packets (RFC 9001 §4.6.2) are lost by definition, not by congestion.
+   */
+  abandon(space: PacketNumberSpaceCode, nowMs: number): SentPacket<F>[] {
+    const s = this.spaces[space];
+    const dropped = [...s.sent.values()];
+    this.congestion.removeFromBytesInFlight(dropped);
+    s.sent.clear();
+    s.ackElicitingInFlight = 0;
+    s.lossTimeMs = undefined;
+    this.setLossDetectionTimer(nowMs);
+    return dropped;
+  }
+
   /** Handshake keys are installed: an anti-deadlock probe goes in a Handshake packet (RFC 9002 A.9). */
   onHandshakeKeysAvailable(nowMs: number): void {
     this.hasHandshakeKeys = true;

@@ -9,3 +9,17 @@ export {
   updateTrafficSecret,
 } from './key-schedule.js';
 export type { CipherSuiteInfo } from './key-schedule.js';
+export {
+  SessionTicketKeys,
+  DEFAULT_SESSION_TICKET_OPTIONS,
+  MAX_TICKET_LIFETIME_SECONDS,
+  encodeClientSessionTicket,
+  decodeClientSessionTicket,
+} from './ticket.js';
+export type {
+  SessionTicketOptions,
+  SessionTicketLimits,
+  ClientSessionTicket,
+  TicketState,
+  OpenedTicket,
+} from './ticket.js';

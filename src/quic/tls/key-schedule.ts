@@ -64,8 +64,44 @@ export interface ApplicationSecrets {
   readonly serverApplicationTrafficSecret: Uint8Array;
 }
 
+/** RFC 8446 §7.1: Early Secret = HKDF-Extract(0, PSK), with a zero PSK when none is used. */
+export function deriveEarlySecret(crypto: CryptoProvider, hash: HashName, psk?: Uint8Array): Uint8Array {
+  const zeros = new Uint8Array(hashLength(hash));
+  return crypto.hkdfExtract(hash, zeros, psk ?? zeros);
+}
+
+/** RFC 8446 §4.2.11.2 / §7.1: binder_key = Derive-Secret(Early Secret, "res binder", ""). */
+export function deriveBinderKey(crypto: CryptoProvider, hash: HashName, earlySecret: Uint8Array): Uint8Array {
+  return deriveSecret(crypto, hash, earlySecret, 'res binder', crypto.hash(hash, new Uint8Array(0)));
+}
+
+/** RFC 8446 §7.1: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello). */
+export function deriveClientEarlyTrafficSecret(
+  crypto: CryptoProvider,
+  hash: HashName,
+  earlySecret: Uint8Array,
+  clientHelloHash: Uint8Array,
+): Uint8Array {
+  return deriveSecret(crypto, hash, earlySecret, 'c e traffic', clientHelloHash);
+}
+
 /**
- * RFC 8446 §7.1 without a PSK: Early Secret = HKDF-Extract(0, 0), Handshake Secret =
+ * RFC 8446 §7.1, §4.6.1: resumption_master_secret = Derive-Secret(Master Secret, "res master",
+ * ClientHello..client Finished); the PSK of one ticket = HKDF-Expand-Label(that, "resumption", nonce).
+ */
+export function deriveResumptionPsk(
+  crypto: CryptoProvider,
+  hash: HashName,
+  masterSecret: Uint8Array,
+  clientFinishedHash: Uint8Array,
+  ticketNonce: Uint8Array,
+): Uint8Array {
+  const rms = deriveSecret(crypto, hash, masterSecret, 'res master', clientFinishedHash);
+  return hkdfExpandLabel(crypto, hash, rms, 'resumption', ticketNonce, hashLength(hash));
+}
+
+/**
+ * RFC 8446 §7.1: Early Secret = HKDF-Extract(0, PSK or 0), Handshake Secret =
  * HKDF-Extract(Derive-Secret(Early, "derived", ""), (EC)DHE), then the two handshake traffic secrets over
  * the transcript hash of ClientHello..ServerHello.
  */
@@ -74,9 +110,9 @@ export function deriveHandshakeSecrets(
   hash: HashName,
   sharedSecret: Uint8Array,
   helloHash: Uint8Array,
+  psk?: Uint8Array,
 ): HandshakeSecrets {
-  const zeros = new Uint8Array(hashLength(hash));
-  const early = crypto.hkdfExtract(hash, zeros, zeros);
+  const early = deriveEarlySecret(crypto, hash, psk);
   const derived = deriveSecret(crypto, hash, early, 'derived', crypto.hash(hash, new Uint8Array(0)));
   const handshakeSecret = crypto.hkdfExtract(hash, derived, sharedSecret);
   return {

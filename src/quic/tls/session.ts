@@ -2,7 +2,8 @@
  * TLS 1.3 handshake in QUIC mode (RFC 8446, RFC 9001 §4, §8): no record layer; handshake messages go in
  * and out per encryption level and secrets come out as events for the packet protection layer.
  *
- * Handshake states (RFC 8446 §A.1 client, §A.2 server), QUIC subset (no PSK, no 0-RTT, no client auth):
+ * Handshake states (RFC 8446 §A.1 client, §A.2 server), QUIC subset (PSK only as psk_dhe_ke resumption,
+ * no client auth):
  *
  * ```
  *  client                                      server
@@ -13,8 +14,9 @@
  *                     | SH                        | CH
  *                     v                           |  (SH..Finished sent)
  *            WaitEncryptedExtensions              v
- *                     | EE                 WaitClientFinished
- *                     v                           | Finished
+ *                     | EE  (EE with an accepted PSK skips to WaitFinished, RFC 8446 §2.2)
+ *                     v                    WaitClientFinished
+ *                     |                           | Finished
  *              WaitCertificate --CertificateRequest--> WaitCertificateAfterRequest
  *                     | Certificate             v     | Certificate
  *                     v  <------------------------------+
@@ -26,6 +28,10 @@
  *                     v
  *              ClientConnected --NewSessionTicket--> ClientConnected
  * ```
+ * Resumption (RFC 8446 §2.2, §4.6.1): a server with `sessionTickets` sends a NewSessionTicket after the
+ * client's Finished; a client given `sessionTicket` offers it as a PSK (with binder), and with `earlyData`
+ * also early data, whose keys come out as an 'earlyKeys' event (RFC 9001 §4.6.1). QUIC has no
+ * EndOfEarlyData (RFC 9001 §8.3).
  * (server side: WaitClientFinished --Finished--> ServerConnected.) A ServerHello from WaitServerHello with
  * no HRR goes straight to WaitEncryptedExtensions; a ClientHello with an acceptable key share goes straight
  * to WaitClientFinished. A client asked for a certificate answers with an empty one (RFC 8446 §4.4.2).
@@ -49,9 +55,14 @@ import {
   CipherSuite,
   cipherSuiteInfo,
   deriveApplicationSecrets,
+  deriveBinderKey,
+  deriveClientEarlyTrafficSecret,
+  deriveEarlySecret,
   deriveHandshakeSecrets,
+  deriveResumptionPsk,
   finishedVerifyData,
 } from './key-schedule.js';
+import type { ClientSessionTicket, OpenedTicket, SessionTicketKeys } from './ticket.js';
 import type { CipherSuiteInfo } from './key-schedule.js';
 import {
   ExtensionType,
@@ -109,6 +120,21 @@ export interface TlsConfig {
    * another TLS stack through a test-side record layer. Never set in a QUIC connection.
    */
   readonly withoutQuic?: boolean;
+  /** Time in ms since the epoch when the handshake starts: ticket ages are wall-clock (RFC 8446 §4.6.1). */
+  readonly wallClockMs?: number;
+  /** Server: issue NewSessionTickets and accept them as PSKs (RFC 8446 §4.6.1); no resumption without. */
+  readonly sessionTickets?: SessionTicketKeys;
+  /** Server: accept 0-RTT from resumed clients and allow it in tickets (default false). */
+  readonly enableEarlyData?: boolean;
+  /**
+   * Server: whether 0-RTT may be accepted given the server transport parameters remembered in the ticket
+   * (RFC 9001 §4.6.3: no limit may have shrunk); without it 0-RTT is declined.
+   */
+  readonly isEarlyDataCompatible?: (rememberedTransportParameters: Uint8Array) => boolean;
+  /** Client: resume with this ticket (RFC 8446 §4.2.11); ignored when it does not fit this connection. */
+  readonly sessionTicket?: ClientSessionTicket;
+  /** Client: send early data (0-RTT) when the ticket allows it. */
+  readonly earlyData?: boolean;
 }
 
 /** What the handshake tells the connection. */
@@ -122,6 +148,18 @@ export type TlsEvent =
       readonly hash: HashName;
     }
   | { readonly type: 'peerTransportParameters'; readonly bytes: Uint8Array }
+  | {
+      /** 0-RTT keys (RFC 9001 §4.6.1): client write, server read. */
+      readonly type: 'earlyKeys';
+      readonly direction: 'read' | 'write';
+      readonly secret: Uint8Array;
+      readonly aead: AeadName;
+      readonly hash: HashName;
+    }
+  /** Whether the peer accepted early data; only when early data was offered (RFC 8446 §4.2.10). */
+  | { readonly type: 'earlyData'; readonly accepted: boolean }
+  /** Client: a ticket to resume with later (RFC 8446 §4.6.1). */
+  | { readonly type: 'sessionTicket'; readonly ticket: ClientSessionTicket }
   | { readonly type: 'handshakeComplete' };
 
 /** Handshake states; see the diagram at the top of this file. */
@@ -151,6 +189,8 @@ export const HandshakeInput = {
   hello_retry_request: 0x101,
   /** A failure (alert sent or received): every state moves to Failed. */
   fail: 0x102,
+  /** EncryptedExtensions after a ServerHello that accepted a PSK: no certificate follows (RFC 8446 §2.2). */
+  encrypted_extensions_psk: 0x103,
 } as const;
 
 /**
@@ -175,6 +215,7 @@ export function transition(state: HandshakeStateCode, input: number): HandshakeS
       break;
     case S.WaitEncryptedExtensions:
       if (input === H.encrypted_extensions) return S.WaitCertificate;
+      if (input === H.encrypted_extensions_psk) return S.WaitFinished;
       break;
     case S.WaitCertificate:
       if (input === H.certificate) return S.WaitCertificateVerify;
@@ -190,7 +231,7 @@ export function transition(state: HandshakeStateCode, input: number): HandshakeS
       if (input === H.finished) return S.ClientConnected;
       break;
     case S.ClientConnected:
-      // RFC 9001 §4.6.1 / RFC 8446 §4.6.1: tickets may follow; this client does not resume, so it ignores them.
+      // RFC 9001 §4.6.1 / RFC 8446 §4.6.1: tickets may follow, any number of them.
       if (input === H.new_session_ticket) return S.ClientConnected;
       break;
     case S.WaitClientHello:
@@ -336,12 +377,15 @@ class Transcript {
   private readonly crypto: CryptoProvider;
   private pending: Uint8Array[] = [];
   private running: TranscriptHash | undefined = undefined;
+  /** Messages since the start or the HelloRetryRequest restart, kept only while a PSK binder may need them. */
+  private log: Uint8Array[] | null = [];
 
   constructor(crypto: CryptoProvider) {
     this.crypto = crypto;
   }
 
   add(message: Uint8Array): void {
+    if (this.log !== null) this.log.push(message);
     if (this.running === undefined) this.pending.push(message);
     else this.running.update(message);
   }
@@ -358,8 +402,26 @@ class Transcript {
     this.start(hash);
     const ch1Hash = this.running!.digest();
     const t = this.crypto.createTranscript(hash);
-    t.update(encodeMessageHash(ch1Hash));
+    const mh = encodeMessageHash(ch1Hash);
+    t.update(mh);
     this.running = t;
+    if (this.log !== null) this.log = [mh];
+  }
+
+  /**
+   * RFC 8446 §4.2.11.2: the hash of the transcript so far plus `extra` (a truncated ClientHello), under
+   * `hash`, without changing the running transcript.
+   */
+  digestWith(hash: HashName, extra: Uint8Array): Uint8Array {
+    const t = this.crypto.createTranscript(hash);
+    for (const m of this.log ?? []) t.update(m);
+    t.update(extra);
+    return t.digest();
+  }
+
+  /** Binders are done: the message log is dropped. */
+  stopLog(): void {
+    this.log = null;
   }
 
   /** Drops the running hash and any held messages (the handshake no longer needs them). */
@@ -419,6 +481,17 @@ export class TlsSession {
   private hasRetried = false;
   /** Client: the certificate_request_context to answer with an empty Certificate, when one was requested. */
   private certificateRequestContext: Uint8Array | undefined = undefined;
+  private readonly wallClockMs: number;
+  /** Client: the ticket offered as PSK, if any; server: the ticket accepted. */
+  private offeredTicket: ClientSessionTicket | undefined = undefined;
+  private isEarlyDataOffered = false;
+  private isPskAccepted = false;
+  private isEarlyDataAcceptedValue = false;
+  private masterSecret: Uint8Array = EMPTY;
+  private resumptionHash: Uint8Array = EMPTY;
+  private peerTransportParameters: Uint8Array = EMPTY;
+  private ticketsSent = 0;
+  private clientTicketAge = 0;
 
   constructor(config: TlsConfig) {
     this.config = config;
@@ -430,6 +503,7 @@ export class TlsSession {
     this.isQuic = config.withoutQuic !== true;
     this.transcript = new Transcript(config.crypto);
     this.state = this.isClient ? HandshakeState.Start : HandshakeState.WaitClientHello;
+    this.wallClockMs = config.wallClockMs ?? 0;
     if (this.suites.length === 0 || this.suites.some((s) => cipherSuiteInfo(s) === undefined)) {
       throw new UsageError('ERR_QUIC_TLS_CONFIG', `unsupported cipher suite list ${this.suites.join(',')}`);
     }
@@ -479,6 +553,21 @@ export class TlsSession {
     return this.receivedServerName;
   }
 
+  /** True once the handshake resumed a session with a PSK (RFC 8446 §2.2). */
+  get isResumed(): boolean {
+    return this.isPskAccepted;
+  }
+
+  /** True once the peer accepted early data (client: seen in EncryptedExtensions; server: accepted). */
+  get isEarlyDataAccepted(): boolean {
+    return this.isEarlyDataAcceptedValue;
+  }
+
+  /** True when this side offered (client) or was offered (server) early data. */
+  get hasEarlyDataOffer(): boolean {
+    return this.isEarlyDataOffered;
+  }
+
   /** True once a HelloRetryRequest was sent (server) or received (client). */
   get isRetried(): boolean {
     return this.hasRetried;
@@ -508,8 +597,60 @@ export class TlsSession {
     exts.push([ExtensionType.supported_versions, Uint8Array.of(2, TLS13 >>> 8, TLS13 & 0xff)]);
     exts.push([ExtensionType.key_share, this.encodeClientShare()]);
     if (this.isQuic) exts.push([ExtensionType.quic_transport_parameters, this.config.transportParameters]);
+    const ticket = this.usableTicket();
+    if (ticket !== undefined) {
+      this.offeredTicket = ticket;
+      // RFC 8446 §4.2.9: psk_dhe_ke (1) only; a PSK-only handshake gives no forward secrecy.
+      exts.push([ExtensionType.psk_key_exchange_modes, Uint8Array.of(1, 1)]);
+      // RFC 8446 §4.2.10 / RFC 9001 §4.6.1: early data only when the ticket allows it.
+      if (this.config.earlyData === true && ticket.maxEarlyDataSize > 0) {
+        this.isEarlyDataOffered = true;
+        exts.push([ExtensionType.early_data, EMPTY]);
+      }
+      // RFC 8446 §4.2.11: pre_shared_key goes last; the binder is filled in by sendClientHello.
+      exts.push([ExtensionType.pre_shared_key, this.encodeOfferedPsk(ticket)]);
+    }
     this.clientExtensions = exts;
     this.sendClientHello();
+    if (this.isEarlyDataOffered && ticket !== undefined) {
+      const info = cipherSuiteInfo(ticket.cipherSuite)!;
+      const early = deriveEarlySecret(this.crypto, info.hash, ticket.psk);
+      const secret = deriveClientEarlyTrafficSecret(
+        this.crypto,
+        info.hash,
+        early,
+        this.transcript.digestWith(info.hash, EMPTY),
+      );
+      this.events.push({ type: 'earlyKeys', direction: 'write', secret, aead: info.aead, hash: info.hash });
+    }
+  }
+
+  /** Client: the configured ticket when it can be offered on this connection (RFC 8446 §4.6.1). */
+  private usableTicket(): ClientSessionTicket | undefined {
+    const t = this.config.sessionTicket;
+    if (t === undefined || !this.isQuic) return undefined;
+    const info = cipherSuiteInfo(t.cipherSuite);
+    if (info === undefined || !this.suites.includes(t.cipherSuite)) return undefined;
+    // RFC 8446 §4.6.1: a ticket is not used past its lifetime, nor for another server name.
+    if (this.wallClockMs - t.receivedMs > t.lifetimeSeconds * 1000) return undefined;
+    if (t.serverName !== (this.config.serverName ?? '')) return undefined;
+    if (t.psk.length !== info.hashLength) return undefined;
+    return t;
+  }
+
+  /** RFC 8446 §4.2.11: OfferedPsks with one identity and a zero binder (patched once the hello is built). */
+  private encodeOfferedPsk(t: ClientSessionTicket): Uint8Array {
+    const hashLen = cipherSuiteInfo(t.cipherSuite)!.hashLength;
+    // RFC 8446 §4.2.11.1: obfuscated_ticket_age = age in ms + ticket_age_add, mod 2^32.
+    const age = Math.max(0, Math.floor(this.wallClockMs - t.receivedMs));
+    const obfuscated = (age + t.ageAdd) >>> 0;
+    const w = new TlsWriter(t.ticket.length + hashLen + 16);
+    w.vector(2, (x) => {
+      x.vector(2, (y) => y.bytes(t.ticket));
+      x.u16(obfuscated >>> 16).u16(obfuscated & 0xffff);
+    });
+    w.vector(2, (x) => x.vector(1, (y) => y.bytes(new Uint8Array(hashLen))));
+    return w.finish();
   }
 
   /**
@@ -664,7 +805,7 @@ export class TlsSession {
         return;
       case HandshakeType.finished:
         if (this.isClient) this.recvServerFinished(message, body);
-        else this.recvClientFinished(body);
+        else this.recvClientFinished(message, body);
         return;
       case HandshakeType.new_session_ticket:
         this.recvNewSessionTicket(body);
@@ -706,6 +847,26 @@ export class TlsSession {
 
   private sendClientHello(): void {
     const ch = encodeClientHello(this.random, this.sessionId, this.suites, this.clientExtensions);
+    const ticket = this.offeredTicket;
+    if (ticket !== undefined) {
+      // RFC 8446 §4.2.11.2: the binder is an HMAC over the ClientHello up to the binders list (the transcript
+      // before it included), keyed from the PSK; the binders list is the last thing in the message.
+      const info = cipherSuiteInfo(ticket.cipherSuite)!;
+      const bindersBytes = 2 + 1 + info.hashLength;
+      const truncated = ch.subarray(0, ch.length - bindersBytes);
+      const binderKey = deriveBinderKey(
+        this.crypto,
+        info.hash,
+        deriveEarlySecret(this.crypto, info.hash, ticket.psk),
+      );
+      const binder = finishedVerifyData(
+        this.crypto,
+        info.hash,
+        binderKey,
+        this.transcript.digestWith(info.hash, truncated),
+      );
+      ch.set(binder, ch.length - info.hashLength);
+    }
     this.transcript.add(ch);
     this.send(EncryptionLevel.Initial, ch);
   }
@@ -760,9 +921,24 @@ export class TlsSession {
     const suite = this.checkServerHelloCommon(sh, 'ServerHello');
     this.checkResponseExtensions(
       sh.extensions,
-      [ExtensionType.supported_versions, ExtensionType.key_share],
+      [ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.pre_shared_key],
       'ServerHello',
     );
+    let psk: Uint8Array | undefined;
+    const selectedPsk = sh.extensions.map.get(ExtensionType.pre_shared_key);
+    if (selectedPsk !== undefined) {
+      const ticket = this.offeredTicket;
+      const pr = new TlsReader(selectedPsk, 0, selectedPsk.length, 'pre_shared_key');
+      const selected = pr.u16();
+      pr.expectEnd();
+      // RFC 8446 §4.2.11: the selected identity must be one offered, and its hash the suite's.
+      if (ticket === undefined) throw tlsAlertError('unsupported_extension', 'ServerHello: PSK not offered');
+      if (selected !== 0) throw tlsAlertError('illegal_parameter', 'ServerHello: selected PSK out of range');
+      if (cipherSuiteInfo(ticket.cipherSuite)!.hash !== suite.hash) {
+        throw tlsAlertError('illegal_parameter', 'ServerHello: suite hash differs from the PSK');
+      }
+      psk = ticket.psk;
+    }
     // RFC 8446 §4.1.4: the suite must be the one the HelloRetryRequest chose.
     if (this.hasRetried && sh.cipherSuite !== this.retrySuite) {
       throw tlsAlertError('illegal_parameter', 'ServerHello: cipher suite differs from HelloRetryRequest');
@@ -792,7 +968,9 @@ export class TlsSession {
       this.transcript.start(suite.hash);
     }
     this.requireEmpty(EncryptionLevel.Initial, 'ServerHello');
-    const secrets = deriveHandshakeSecrets(this.crypto, suite.hash, shared, this.transcript.digest());
+    this.transcript.stopLog();
+    this.isPskAccepted = psk !== undefined;
+    const secrets = deriveHandshakeSecrets(this.crypto, suite.hash, shared, this.transcript.digest(), psk);
     this.handshakeSecret = secrets.handshakeSecret;
     this.clientHandshakeSecret = secrets.clientHandshakeTrafficSecret;
     this.serverHandshakeSecret = secrets.serverHandshakeTrafficSecret;
@@ -852,8 +1030,17 @@ export class TlsSession {
     }
     // RFC 8446 §4.1.2: the second ClientHello is the first with key_share replaced and the cookie added.
     const exts: (readonly [number, Uint8Array])[] = [];
+    // RFC 8446 §4.1.2: early_data goes; a PSK whose hash does not fit the chosen suite goes too.
+    const t = this.offeredTicket;
+    if (t !== undefined && cipherSuiteInfo(t.cipherSuite)!.hash !== suite.hash)
+      this.offeredTicket = undefined;
+    if (this.isEarlyDataOffered) {
+      this.isEarlyDataOffered = false;
+      this.events.push({ type: 'earlyData', accepted: false });
+    }
     for (const e of this.clientExtensions) {
-      if (e[0] === ExtensionType.cookie) continue;
+      if (e[0] === ExtensionType.cookie || e[0] === ExtensionType.early_data) continue;
+      if (e[0] === ExtensionType.pre_shared_key) continue;
       exts.push(e[0] === ExtensionType.key_share ? [ExtensionType.key_share, this.encodeClientShare()] : e);
     }
     if (this.cookie !== undefined) {
@@ -861,6 +1048,10 @@ export class TlsSession {
       const w = new TlsWriter(c.length + 2);
       w.vector(2, (x) => x.bytes(c));
       exts.push([ExtensionType.cookie, w.finish()]);
+    }
+    // RFC 8446 §4.2.11: still last, with a fresh age and (in sendClientHello) binder.
+    if (this.offeredTicket !== undefined) {
+      exts.push([ExtensionType.pre_shared_key, this.encodeOfferedPsk(this.offeredTicket)]);
     }
     this.clientExtensions = exts;
     this.sendClientHello();
@@ -874,7 +1065,16 @@ export class TlsSession {
       ExtensionType.supported_groups,
     ];
     if (this.isQuic) allowed.push(ExtensionType.quic_transport_parameters);
+    if (this.isEarlyDataOffered) allowed.push(ExtensionType.early_data);
     this.checkResponseExtensions(exts, allowed, 'EncryptedExtensions');
+    const early = exts.map.get(ExtensionType.early_data);
+    // RFC 8446 §4.2.10: the server accepts early data only with the first PSK; its answer is empty.
+    if (early !== undefined) {
+      if (!this.isPskAccepted)
+        throw tlsAlertError('illegal_parameter', 'early_data accepted without the PSK');
+      if (early.length !== 0)
+        throw tlsAlertError('decode_error', 'EncryptedExtensions: non-empty early_data');
+    }
     const sni = exts.map.get(ExtensionType.server_name);
     // RFC 6066 §3: the server's server_name response is empty, and only answers a client's SNI.
     if (sni !== undefined) {
@@ -906,10 +1106,24 @@ export class TlsSession {
       if (tp === undefined)
         throw tlsAlertError('missing_extension', 'no quic_transport_parameters from server');
     }
-    this.state = transition(this.state, HandshakeInput.encrypted_extensions);
+    // RFC 9001 §4.6.1 / RFC 8446 §4.2.10: 0-RTT needs the ALPN of the ticket.
+    if (early !== undefined && chosen !== this.offeredTicket!.alpn) {
+      throw tlsAlertError('illegal_parameter', 'early data accepted under another ALPN');
+    }
+    this.state = transition(
+      this.state,
+      this.isPskAccepted ? HandshakeInput.encrypted_extensions_psk : HandshakeInput.encrypted_extensions,
+    );
     this.transcript.add(message);
     this.selectedAlpn = chosen;
-    if (tp !== undefined) this.events.push({ type: 'peerTransportParameters', bytes: tp.slice() });
+    if (tp !== undefined) {
+      this.peerTransportParameters = tp.slice();
+      this.events.push({ type: 'peerTransportParameters', bytes: this.peerTransportParameters });
+    }
+    if (this.isEarlyDataOffered) {
+      this.isEarlyDataAcceptedValue = early !== undefined;
+      this.events.push({ type: 'earlyData', accepted: early !== undefined });
+    }
   }
 
   private recvCertificate(message: Uint8Array, body: Uint8Array): void {
@@ -1004,18 +1218,53 @@ export class TlsSession {
     const fin = encodeHandshake(HandshakeType.finished, verify);
     this.transcript.add(fin);
     this.send(EncryptionLevel.Handshake, fin);
+    this.masterSecret = app.masterSecret;
+    this.resumptionHash = this.transcript.digest();
     this.events.push({ type: 'handshakeComplete' });
   }
 
   private recvNewSessionTicket(body: Uint8Array): void {
-    // RFC 8446 §4.6.1: parsed for form only; this client never resumes.
+    // RFC 8446 §4.6.1: ticket_lifetime, ticket_age_add, ticket_nonce, ticket, extensions.
     const r = new TlsReader(body, 0, body.length, 'NewSessionTicket');
-    r.take(8);
-    r.vector(1, 0, 255);
-    r.vector(2, 1, 0xffff);
-    readExtensionsForm(r);
+    const lifetimeSeconds = ((r.u16() << 16) | r.u16()) >>> 0;
+    const ageAdd = ((r.u16() << 16) | r.u16()) >>> 0;
+    const nonce = r.vector(1, 0, 255);
+    const ticket = r.vector(2, 1, 0xffff);
+    const exts = readExtensions(r, 0, 'NewSessionTicket.extensions');
     r.expectEnd();
+    // RFC 8446 §4.6.1: a lifetime above 7 days is illegal_parameter.
+    if (lifetimeSeconds > 604800)
+      throw tlsAlertError('illegal_parameter', 'NewSessionTicket: lifetime above 7 days');
+    let maxEarlyDataSize = 0;
+    const early = exts.map.get(ExtensionType.early_data);
+    if (early !== undefined) {
+      const er = new TlsReader(early, 0, early.length, 'early_data');
+      maxEarlyDataSize = ((er.u16() << 16) | er.u16()) >>> 0;
+      er.expectEnd();
+      // RFC 9001 §4.6.1: a value other than 0xffffffff is a PROTOCOL_VIOLATION.
+      if (this.isQuic && maxEarlyDataSize !== 0xffffffff) {
+        throw quicError('PROTOCOL_VIOLATION', `max_early_data_size ${String(maxEarlyDataSize)} in QUIC`);
+      }
+    }
     this.state = transition(this.state, HandshakeInput.new_session_ticket);
+    // A lifetime of 0 means the ticket must be discarded at once (RFC 8446 §4.6.1).
+    if (lifetimeSeconds === 0) return;
+    const suite = this.suite!;
+    this.events.push({
+      type: 'sessionTicket',
+      ticket: {
+        cipherSuite: suite.id,
+        psk: deriveResumptionPsk(this.crypto, suite.hash, this.masterSecret, this.resumptionHash, nonce),
+        ticket: ticket.slice(),
+        receivedMs: this.wallClockMs,
+        lifetimeSeconds,
+        ageAdd,
+        maxEarlyDataSize,
+        alpn: this.selectedAlpn ?? '',
+        serverName: this.config.serverName ?? '',
+        transportParameters: this.peerTransportParameters,
+      },
+    });
   }
 
   // ---------------------------------------------------------------- server
@@ -1050,11 +1299,11 @@ export class TlsSession {
     }
     if (isSecond) this.checkSecondClientHello(ch);
 
-    const suiteId = this.suites.find((s) => ch.cipherSuites.includes(s));
+    let suiteId = this.suites.find((s) => ch.cipherSuites.includes(s));
     // RFC 8446 §4.1.1: no common suite is handshake_failure.
     if (suiteId === undefined)
       throw tlsAlertError('handshake_failure', 'ClientHello: no common cipher suite');
-    const suite = cipherSuiteInfo(suiteId)!;
+    let suite = cipherSuiteInfo(suiteId)!;
     // RFC 8446 §4.1.4: the second ClientHello must lead to the suite of the HelloRetryRequest.
     if (isSecond && suiteId !== this.retrySuite) {
       throw tlsAlertError('illegal_parameter', 'second ClientHello changes the cipher suite');
@@ -1109,6 +1358,13 @@ export class TlsSession {
     const sni = exts.get(ExtensionType.server_name);
     const host = sni === undefined ? undefined : decodeServerName(sni);
 
+    const resumed = this.acceptPsk(message, ch, isSecond, host ?? '');
+    if (resumed !== undefined && resumed.cipherSuite !== suiteId) {
+      // RFC 8446 §4.2.11: the suite must fit the PSK; the ticket's own suite does (the client offered it).
+      suiteId = resumed.cipherSuite;
+      suite = cipherSuiteInfo(suiteId)!;
+    }
+
     let chosen: GroupName | undefined;
     for (const g of this.groups) {
       if (shares.has(groupCode(g))) {
@@ -1147,10 +1403,27 @@ export class TlsSession {
       [ExtensionType.supported_versions, u16Bytes(TLS13)],
       [ExtensionType.key_share, encodeServerShare(share)],
     ];
+    // RFC 8446 §4.2.11: selected_identity; only the first identity is ever accepted here.
+    if (resumed !== undefined) shExts.push([ExtensionType.pre_shared_key, u16Bytes(0)]);
+    const isEarly = resumed !== undefined && this.acceptEarlyData(ch, resumed, isSecond, alpn);
+    if (isEarly) {
+      const early = deriveEarlySecret(this.crypto, suite.hash, resumed.psk);
+      const secret = deriveClientEarlyTrafficSecret(this.crypto, suite.hash, early, this.transcript.digest());
+      this.events.push({ type: 'earlyKeys', direction: 'read', secret, aead: suite.aead, hash: suite.hash });
+    }
+    if (this.isEarlyDataOffered) this.events.push({ type: 'earlyData', accepted: isEarly });
+    this.isEarlyDataAcceptedValue = isEarly;
+    this.transcript.stopLog();
     const sh = encodeServerHello(this.crypto.randomBytes(32), ch.sessionId, suiteId, shExts);
     this.transcript.add(sh);
     this.send(EncryptionLevel.Initial, sh);
-    const hs = deriveHandshakeSecrets(this.crypto, suite.hash, shared, this.transcript.digest());
+    const hs = deriveHandshakeSecrets(
+      this.crypto,
+      suite.hash,
+      shared,
+      this.transcript.digest(),
+      resumed?.psk,
+    );
     this.emitKeys(EncryptionLevel.Handshake, 'read', hs.clientHandshakeTrafficSecret);
     this.emitKeys(EncryptionLevel.Handshake, 'write', hs.serverHandshakeTrafficSecret);
 
@@ -1158,16 +1431,22 @@ export class TlsSession {
     if (host !== undefined) eeExts.push([ExtensionType.server_name, EMPTY]);
     eeExts.push([ExtensionType.application_layer_protocol_negotiation, encodeAlpn([alpn])]);
     if (this.isQuic) eeExts.push([ExtensionType.quic_transport_parameters, this.config.transportParameters]);
+    if (isEarly) eeExts.push([ExtensionType.early_data, EMPTY]);
     const ee = encodeEncryptedExtensions(eeExts);
     this.transcript.add(ee);
-    const cert = encodeCertificate(this.config.certificateChain!);
-    this.transcript.add(cert);
-    const signature = this.config.signingKey!.sign(
-      scheme,
-      certificateVerifyContent('server', this.transcript.digest()),
-    );
-    const cv = encodeCertificateVerify(scheme, signature);
-    this.transcript.add(cv);
+    let cert: Uint8Array = EMPTY;
+    let cv: Uint8Array = EMPTY;
+    // RFC 8446 §2.2: a PSK handshake authenticates with the PSK; no Certificate or CertificateVerify.
+    if (resumed === undefined) {
+      cert = encodeCertificate(this.config.certificateChain!);
+      this.transcript.add(cert);
+      const signature = this.config.signingKey!.sign(
+        scheme,
+        certificateVerifyContent('server', this.transcript.digest()),
+      );
+      cv = encodeCertificateVerify(scheme, signature);
+      this.transcript.add(cv);
+    }
     const verify = finishedVerifyData(
       this.crypto,
       suite.hash,
@@ -1185,6 +1464,7 @@ export class TlsSession {
 
     const finishedHash = this.transcript.digest();
     const app = deriveApplicationSecrets(this.crypto, suite.hash, hs.handshakeSecret, finishedHash);
+    this.masterSecret = app.masterSecret;
     this.clientApplicationSecret = app.clientApplicationTrafficSecret;
     this.expectedClientFinished = finishedVerifyData(
       this.crypto,
@@ -1241,15 +1521,155 @@ export class TlsSession {
     this.send(EncryptionLevel.Initial, hrr);
   }
 
-  private recvClientFinished(body: Uint8Array): void {
+  private recvClientFinished(message: Uint8Array, body: Uint8Array): void {
     const expected = this.expectedClientFinished;
     // RFC 8446 §4.4.4: wrong length is decode_error, wrong MAC decrypt_error.
     if (body.length !== expected.length) throw tlsAlertError('decode_error', 'Finished: wrong length');
     if (!equalBytes(body, expected)) throw tlsAlertError('decrypt_error', 'Finished: verify_data mismatch');
     this.requireEmpty(EncryptionLevel.Handshake, 'client Finished');
     this.state = transition(this.state, HandshakeInput.finished);
+    this.transcript.add(message);
     this.emitKeys(EncryptionLevel.OneRtt, 'read', this.clientApplicationSecret);
     this.events.push({ type: 'handshakeComplete' });
+    if (this.config.sessionTickets !== undefined && this.isQuic) this.sendNewSessionTicket();
+  }
+
+  /** RFC 8446 §4.6.1 / RFC 9001 §4.6.1: one ticket after the handshake, sealed under the ticket keys. */
+  private sendNewSessionTicket(): void {
+    const keys = this.config.sessionTickets!;
+    const suite = this.suite!;
+    const nonce = Uint8Array.of(this.ticketsSent++);
+    const rnd = this.crypto.randomBytes(4);
+    const ageAdd = ((rnd[0]! << 24) | (rnd[1]! << 16) | (rnd[2]! << 8) | rnd[3]!) >>> 0;
+    const lifetimeSeconds = keys.options.ticketLifetimeSeconds;
+    const isEarly = this.config.enableEarlyData === true;
+    // RFC 9001 §4.6.1: a server allowing 0-RTT sends max_early_data_size 0xffffffff.
+    const maxEarlyDataSize = isEarly ? 0xffffffff : 0;
+    const ticket = keys.seal(
+      {
+        cipherSuite: suite.id,
+        psk: deriveResumptionPsk(this.crypto, suite.hash, this.masterSecret, this.transcript.digest(), nonce),
+        issuedMs: this.wallClockMs,
+        lifetimeSeconds,
+        ageAdd,
+        maxEarlyDataSize,
+        alpn: this.selectedAlpn ?? '',
+        serverName: this.receivedServerName ?? '',
+        transportParameters: this.config.transportParameters,
+      },
+      this.wallClockMs,
+    );
+    const w = new TlsWriter(ticket.length + 32);
+    w.u16(lifetimeSeconds >>> 16).u16(lifetimeSeconds & 0xffff);
+    w.u16(ageAdd >>> 16).u16(ageAdd & 0xffff);
+    w.vector(1, (x) => x.bytes(nonce));
+    w.vector(2, (x) => x.bytes(ticket));
+    w.vector(2, (x) => {
+      if (isEarly) x.u16(ExtensionType.early_data).u16(4).u16(0xffff).u16(0xffff);
+    });
+    this.send(EncryptionLevel.OneRtt, encodeHandshake(HandshakeType.new_session_ticket, w.finish()));
+  }
+
+  /**
+   * Server: the ticket of the client's pre_shared_key offer when it can be accepted, else undefined (a
+   * full handshake follows). A ticket that opens but whose binder fails aborts (RFC 8446 §4.2.11).
+   */
+  private acceptPsk(
+    message: Uint8Array,
+    ch: ClientHello,
+    isSecond: boolean,
+    host: string,
+  ): OpenedTicket | undefined {
+    const keys = this.config.sessionTickets;
+    const ext = ch.extensions.map.get(ExtensionType.pre_shared_key);
+    if (ext === undefined) return undefined;
+    const modes = ch.extensions.map.get(ExtensionType.psk_key_exchange_modes);
+    // RFC 8446 §4.2.9: a client offering a PSK must send psk_key_exchange_modes.
+    if (modes === undefined)
+      throw tlsAlertError('missing_extension', 'pre_shared_key without psk_key_exchange_modes');
+    const mr = new TlsReader(modes, 0, modes.length, 'psk_key_exchange_modes');
+    const modeList = mr.vector(1, 1, 255);
+    mr.expectEnd();
+    const r = new TlsReader(ext, 0, ext.length, 'pre_shared_key');
+    const ids = r.sub(2, 7, 0xffff, 'identities');
+    const binders = r.sub(2, 33, 0xffff, 'binders');
+    r.expectEnd();
+    const identities: { ticket: Uint8Array; age: number }[] = [];
+    while (ids.remaining > 0) {
+      const ticket = ids.vector(2, 1, 0xffff);
+      const age = ((ids.u16() << 16) | ids.u16()) >>> 0;
+      identities.push({ ticket, age });
+    }
+    const binderList: Uint8Array[] = [];
+    let bindersBytes = 2;
+    while (binders.remaining > 0) {
+      const b = binders.vector(1, 32, 255);
+      binderList.push(b);
+      bindersBytes += 1 + b.length;
+    }
+    // RFC 8446 §4.2.11: one binder per identity.
+    if (binderList.length !== identities.length) {
+      throw tlsAlertError('illegal_parameter', 'pre_shared_key: binder count differs from identity count');
+    }
+    // psk_dhe_ke (1) only: psk_ke would give up forward secrecy (RFC 8446 §4.2.9).
+    if (keys === undefined || !modeList.includes(1)) return undefined;
+    // Only the first identity is tried: it is the only one 0-RTT may use (RFC 8446 §4.2.10) and clients
+    // of this library offer one.
+    const first = identities[0]!;
+    const t = keys.open(first.ticket, this.wallClockMs);
+    if (t === null) return undefined;
+    const info = cipherSuiteInfo(t.cipherSuite);
+    if (
+      info === undefined ||
+      !ch.cipherSuites.includes(t.cipherSuite) ||
+      !this.suites.includes(t.cipherSuite)
+    ) {
+      return undefined;
+    }
+    if (isSecond && t.cipherSuite !== this.retrySuite) return undefined;
+    // RFC 8446 §4.6.1: a ticket is for the server name it was issued under.
+    if (t.serverName !== host) return undefined;
+    // RFC 8446 §4.2.11: a ticket age beyond its lifetime is not used.
+    const age = (first.age - t.ageAdd) >>> 0;
+    if (age > t.lifetimeSeconds * 1000) return undefined;
+    const truncated = message.subarray(0, message.length - bindersBytes);
+    const binderKey = deriveBinderKey(
+      this.crypto,
+      info.hash,
+      deriveEarlySecret(this.crypto, info.hash, t.psk),
+    );
+    const expected = finishedVerifyData(
+      this.crypto,
+      info.hash,
+      binderKey,
+      this.transcript.digestWith(info.hash, truncated),
+    );
+    // RFC 8446 §4.2.11: a binder that does not validate aborts the handshake.
+    if (!equalBytes(expected, binderList[0]!))
+      throw tlsAlertError('decrypt_error', 'pre_shared_key: bad binder');
+    this.isPskAccepted = true;
+    // The age the client reported, kept for the 0-RTT freshness check.
+    this.clientTicketAge = age;
+    return t;
+  }
+
+  /** Server: whether to accept the client's early data (RFC 8446 §4.2.10, §8; RFC 9001 §4.6). */
+  private acceptEarlyData(ch: ClientHello, t: OpenedTicket, isSecond: boolean, alpn: string): boolean {
+    if (!ch.extensions.map.has(ExtensionType.early_data)) return false;
+    this.isEarlyDataOffered = true;
+    // RFC 8446 §4.2.10: never after a HelloRetryRequest; only when allowed by config and ticket.
+    if (isSecond || this.config.enableEarlyData !== true || t.maxEarlyDataSize === 0) return false;
+    // RFC 8446 §4.2.10: the ALPN must be the ticket's.
+    if (t.alpn !== alpn) return false;
+    // RFC 8446 §8.3: the client's view of the ticket age must match ours within the window.
+    const keys = this.config.sessionTickets!;
+    const serverAge = this.wallClockMs - t.issuedMs;
+    if (Math.abs(serverAge - this.clientTicketAge) > keys.options.earlyDataWindowMs) return false;
+    // RFC 9001 §4.6.3: no remembered limit may have shrunk.
+    const check = this.config.isEarlyDataCompatible;
+    if (check === undefined || !check(t.transportParameters)) return false;
+    // RFC 8446 §8.1: each ticket carries 0-RTT once (within the window; later ones fail freshness).
+    return keys.recordEarlyData(t.id, this.wallClockMs);
   }
 }
 
@@ -1276,12 +1696,4 @@ function decodeServerName(body: Uint8Array): string | undefined {
     }
   }
   return host;
-}
-
-function readExtensionsForm(r: TlsReader): void {
-  const er = r.sub(2, 0, 0xfffe, 'extensions');
-  while (er.remaining > 0) {
-    er.u16();
-    er.vector(2, 0, 0xffff);
-  }
 }

@@ -85,6 +85,7 @@ export class AppSide {
           this.closed = e;
           break;
         case 'streamOpened':
+        case 'sessionTicket':
         case 'stopSending':
         case 'streamsAvailable':
           break;

@@ -117,7 +117,13 @@ describe('handshake transition table', () => {
         ],
       ],
       [S.WaitServerHelloAfterRetry, [[H.server_hello, S.WaitEncryptedExtensions]]],
-      [S.WaitEncryptedExtensions, [[H.encrypted_extensions, S.WaitCertificate]]],
+      [
+        S.WaitEncryptedExtensions,
+        [
+          [H.encrypted_extensions, S.WaitCertificate],
+          [H.encrypted_extensions_psk, S.WaitFinished],
+        ],
+      ],
       [
         S.WaitCertificate,
         [
@@ -296,7 +302,7 @@ describe('TlsSession handshake in memory', { skip: skipWithoutOpenssl }, () => {
     assert.ok(client.isHandshakeComplete);
   });
 
-  it('ignores NewSessionTicket after the handshake', () => {
+  it('turns a NewSessionTicket after the handshake into a sessionTicket event (any split)', () => {
     const [client, server] = pair();
     runHandshake(client, server);
     const nst = encodeHandshake(
@@ -305,6 +311,12 @@ describe('TlsSession handshake in memory', { skip: skipWithoutOpenssl }, () => {
     );
     client.receive(OneRtt, nst.subarray(0, 5));
     client.receive(OneRtt, nst.subarray(5));
+    const ev = client.nextEvent();
+    assert.ok(ev !== null && ev.type === 'sessionTicket', `event ${JSON.stringify(ev?.type)}`);
+    assert.equal(ev.ticket.lifetimeSeconds, 60);
+    assert.equal(ev.ticket.ageAdd, 0x01020304);
+    assert.deepEqual(ev.ticket.ticket, Uint8Array.of(0xaa, 0xbb));
+    assert.equal(ev.ticket.maxEarlyDataSize, 0);
     assert.equal(client.nextEvent(), null);
   });
 });
