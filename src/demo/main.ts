@@ -21,6 +21,8 @@ import { createServer, runWorkers, serveStatic, type Server, type WorkerGroup } 
 import type { Handler, ServerRequest, ServerResponse } from '../server/types.js';
 import type { QuicProviderName } from '../server/http3.js';
 import type { WebSocket } from '../server/websocket-socket.js';
+import type { WebTransport } from '../server/webtransport-socket.js';
+import { webTransportCertificateHash } from '../server/cert.js';
 import type { WebSocketMessageEvent } from '../websocket/connection.js';
 import { findPackageRoot } from '../transport/binding.js';
 import { defaultCertDir, loadOrCreateCertificate } from './cert-cache.js';
@@ -141,7 +143,16 @@ function metricsOfThisThread(): Metrics {
   return demoMetrics;
 }
 
-export function demoHandler(where: () => Listening): Handler {
+/** What {@link demoHandler} tells live.html about WebTransport. */
+export interface DemoWebTransportInfo {
+  /**
+   * SHA-256 of the certificate, hex, for `serverCertificateHashes` (W3C WebTransport): present when the
+   * certificate qualifies (ECDSA P-256, at most 14 days; the demo's own one-day certificates do).
+   */
+  readonly certificateHash?: string;
+}
+
+export function demoHandler(where: () => Listening, wt: DemoWebTransportInfo = {}): Handler {
   const metrics = metricsOfThisThread();
   const requestPage: Handler = async (req, res) => {
     const bodyBytes = await drain(req);
@@ -152,6 +163,11 @@ export function demoHandler(where: () => Listening): Handler {
   const site = serveStatic(SITE_DIR, { fallback: requestPage, index: 'index.html' });
   return async (req, res) => {
     if (req.path === '/metrics') return metrics.handler(req, res);
+    if (req.path === '/api/webtransport') {
+      await drain(req);
+      sendJson(res, { path: '/wt/echo', certificateHash: wt.certificateHash ?? null });
+      return;
+    }
     if (req.path === '/api/info') {
       await drain(req);
       sendJson(res, {
@@ -212,11 +228,44 @@ function echoWebSocket(ws: WebSocket): void {
   });
 }
 
+/**
+ * The `/wt/echo` route: each bidirectional stream is echoed on itself, each unidirectional stream comes
+ * back on a new one of ours, each datagram is sent back. Errors end only the stream they happen on.
+ */
+function echoWebTransport(wt: WebTransport): void {
+  const ignore = (): void => undefined;
+  void eachOf(wt.incomingBidirectionalStreams, (s) => s.readable.pipeTo(s.writable)).catch(ignore);
+  void eachOf(wt.incomingUnidirectionalStreams, async (r) => {
+    await r.pipeTo(await wt.createUnidirectionalStream());
+  }).catch(ignore);
+  void wt.datagrams.readable.pipeTo(wt.datagrams.writable).catch(ignore);
+}
+
+/** `certificateHash` for `cert` when browsers accept it in serverCertificateHashes; none otherwise. */
+function webTransportHashOf(cert: string | undefined): DemoWebTransportInfo {
+  if (cert === undefined) return {};
+  try {
+    return { certificateHash: Buffer.from(webTransportCertificateHash(cert).value).toString('hex') };
+  } catch {
+    return {};
+  }
+}
+
+/** Runs `each` on every item of `items` as it arrives, without waiting for the previous one. */
+async function eachOf<T>(items: ReadableStream<T>, each: (item: T) => Promise<void>): Promise<void> {
+  const reader = items.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    each(value).catch(() => undefined);
+  }
+}
+
 /** Starts one demo server in this thread; resolves once it listens (port 0 picks a free port). */
 export async function startDemo(options: DemoOptions = {}): Promise<Server> {
   let at: Listening = { port: 0, transport: '?' };
   const s = createServer(
-    demoHandler(() => at),
+    demoHandler(() => at, { ...webTransportHashOf(options.tls?.cert) }),
     options.tls === undefined
       ? { transport: options.transport ?? 'auto' }
       : {
@@ -224,8 +273,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Server> {
           http3: options.http3 === true ? { quicProvider: options.quic ?? 'hayate' } : false,
         },
   );
-  // `/ws/echo`: a WebSocket echo on every protocol the server speaks (live.html opens it).
+  // `/ws/echo`: a WebSocket echo on every protocol the server speaks (live.html opens it);
+  // `/wt/echo`: a WebTransport echo over HTTP/2 and HTTP/3.
   s.onWebSocket('/ws/echo', echoWebSocket, { perMessageDeflate: true });
+  s.onWebTransport('/wt/echo', echoWebTransport);
   try {
     const a = await s.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
     at = { port: a.port, transport: a.transport };
