@@ -356,3 +356,47 @@ test(
     }
   },
 );
+
+test(
+  "Chromium opens the demo's live.html over h3: WebSocket and WebTransport (hayate/quic) both echo",
+  { timeout: 60_000 },
+  async (t) => {
+    if (missing !== undefined || launchBrowser === undefined || demo?.h3Port === undefined) {
+      t.skip(missing);
+      return;
+    }
+    const origin = `localhost:${demo.h3Port}`;
+    const { browser, close } = await launchChromium(launchBrowser, 'hayate-chromium-live-', () => [
+      `--origin-to-force-quic-on=${origin}`,
+      `--ignore-certificate-errors-spki-list=${demo!.spkiSha256!}`,
+    ]);
+    try {
+      const page = await browser.newPage();
+      const r = await page.goto(`https://${origin}/live.html`, { waitUntil: 'load', timeout: 20_000 });
+      assert.equal(r?.status(), 200);
+      type Live = {
+        ws: { status: string; echoed: string[] };
+        wt: { status: string; bidi?: string; uni?: string; datagram?: string; closed?: unknown };
+      };
+      await page.waitForFunction(
+        () => {
+          const l = (globalThis as unknown as { hayateLive?: Live }).hayateLive;
+          return l !== undefined && l.ws.status !== 'pending' && l.wt.status !== 'pending';
+        },
+        { timeout: 30_000 },
+      );
+      const got: Live = await page.evaluate(() => (globalThis as unknown as { hayateLive: Live }).hayateLive);
+      assert.deepEqual(got.ws, {
+        status: 'done',
+        echoed: ['hello', 'hayate', 'xxxxxxxxxx…(70000)', 'binary:binary'],
+      });
+      assert.equal(got.wt.status, 'done', JSON.stringify(got.wt));
+      assert.equal(got.wt.bidi, 'hello over a bidirectional stream');
+      assert.equal(got.wt.uni, 'hello over a unidirectional stream');
+      assert.match(got.wt.datagram ?? '', /^datagram \d+$/);
+      assert.deepEqual(got.wt.closed, { closeCode: 0, reason: 'done' });
+    } finally {
+      await close();
+    }
+  },
+);
