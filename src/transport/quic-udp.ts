@@ -12,6 +12,7 @@
  */
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { QuicConnectionCore } from '../quic/connection.js';
@@ -912,7 +913,11 @@ export async function listenHayateQuic(options: HayateQuicListenOptions): Promis
     },
   });
   const driver = new UdpQuicDriver(endpoint, options.onConnection);
-  await driver.attach(options.udp ?? defaultUdp(), host, options.port ?? 0);
+  // The native socket binds numeric addresses only: a name (`localhost`) resolves first, to IPv4 as a
+  // client's name does (connectHayateQuic), else to whatever it has.
+  const bindAddress =
+    isIP(host) !== 0 ? host : (await lookup(host, { family: 4 }).catch(() => lookup(host))).address;
+  await driver.attach(options.udp ?? defaultUdp(), bindAddress, options.port ?? 0);
   return {
     host: driver.port.address,
     port: driver.port.port,
@@ -967,10 +972,13 @@ export async function connectHayateQuic(
   const endpoint = new QuicEndpoint({ crypto: nodeCrypto, limits });
   const driver = new UdpQuicDriver(endpoint);
   const family = isIP(options.host);
+  // A host name resolves first (IPv4, as node:dgram resolves for an IPv4 socket): the native socket takes
+  // numeric addresses only, and the core compares each datagram's source with this address (RFC 9000 §9.3).
+  const address = family === 0 ? (await lookup(options.host, { family: 4 })).address : options.host;
   await driver.attach(options.udp ?? defaultUdp(), family === 6 ? '::' : '0.0.0.0', 0);
-  const remote = { address: options.host, port: options.port };
+  const remote = { address, port: options.port };
   // A connected socket skips the route lookup per send and hears only its server.
-  if (driver.port instanceof NativePort && family !== 0) driver.port.connect(remote);
+  if (driver.port instanceof NativePort) driver.port.connect(remote);
   const serverName = options.serverName ?? options.host;
   const core = endpoint.connect(
     remote,

@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import type http from 'node:http';
 import type http2 from 'node:http2';
 import type { Handler } from '../../src/server/types.js';
+import { NativeLoop } from '../../src/transport/native.js';
 
 /** 5 MiB of random bytes and their SHA-256. */
 export const BIG = new Uint8Array(randomBytes(5 * 1024 * 1024));
@@ -13,8 +14,12 @@ export function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-/** Open descriptors of this process. */
+/**
+ * Open descriptors of this process. The native poller's descriptor opens on first use and lives as long as
+ * the process (HTTP/3 on hayate/quic uses it for its UDP socket), so it is opened before counting.
+ */
 export function fdCount(): number {
+  NativeLoop.get(undefined, true);
   return readdirSync('/proc/self/fd').length;
 }
 

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { isIP } from 'node:net';
 import { test } from 'node:test';
 import { QuicCloseKind } from '../../src/transport/quic.js';
 import type { QuicCloseKindCode, QuicConnectionHandlers } from '../../src/transport/quic.js';
@@ -641,4 +642,27 @@ test('connecting to a port where nobody answers fails at the idle timeout; nothi
   const deadline = Date.now() + 2000;
   while (timerCount() > timers && Date.now() < deadline) await sleep(10);
   assert.equal(timerCount(), timers, 'timers left behind');
+});
+
+test('host names: a listener on "localhost" and a client to "localhost" work on both UDP paths', async () => {
+  // Regression: the native socket took numeric addresses only ("not a numeric IP address"), so the
+  // Client's Alt-Svc upgrade to h3 on https://localhost fell back to TCP.
+  const tls = testCert();
+  for (const udp of ['native', 'dgram'] as const) {
+    const listener = await listenHayateQuic({
+      host: 'localhost',
+      key: tls.key,
+      cert: tls.cert,
+      udp,
+      onConnection: () => {},
+    });
+    try {
+      const client = await connectHayateQuic({ host: 'localhost', port: listener.port, ca: tls.cert, udp });
+      assert.equal(client.alpn, 'h3');
+      assert.ok(isIP(client.core.remote.address) !== 0, `numeric remote ${client.core.remote.address}`);
+      await client.destroy();
+    } finally {
+      await listener.close();
+    }
+  }
 });
