@@ -67,7 +67,10 @@ export class WebSocketMessageEvent {
   readonly type = 'message' as const;
   /** True for a binary message (opcode 0x2), false for text (0x1). */
   readonly isBinary: boolean;
-  /** The payload. Lifetime: owned by the event; the connection never touches it again. */
+  /**
+   * The payload. Lifetime: owned by the event; the connection never touches it again. Small messages are
+   * views into a shared slab: use `byteOffset`/`length`, not the whole `buffer`.
+   */
   readonly data: Uint8Array;
   private cachedText: string | undefined = undefined;
 
@@ -354,7 +357,9 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
         `message of at least ${total} bytes above maxMessageBytes ${this.limits.maxMessageBytes}`,
       );
     }
-    if (total > this.msgBuf.length) {
+    if (fin && this.msgLen === 0 && total <= POOL_MAX_MESSAGE) {
+      this.msgBuf = poolAlloc(total);
+    } else if (total > this.msgBuf.length) {
       // A single-frame message gets an exact buffer; a fragmented one grows geometrically.
       const cap =
         fin && this.msgLen === 0
@@ -821,6 +826,28 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
       this.spanStart = this.arenaPos;
     }
   }
+}
+
+/**
+ * Single-frame messages up to POOL_MAX_MESSAGE bytes are carved from a shared slab (as Node's Buffer pool
+ * does) instead of one zero-filled ArrayBuffer each: on small and mid-size echo traffic the per-message
+ * allocation and its GC were the core's largest cost. A slab region is never reused, so a message's bytes
+ * stay valid as long as the application holds them; regions start on 8-byte boundaries so unmasking
+ * takes the 32-bit word path.
+ */
+const POOL_BYTES = 256 * 1024;
+const POOL_MAX_MESSAGE = 16 * 1024;
+let pool = new Uint8Array(POOL_BYTES);
+let poolPos = 0;
+
+function poolAlloc(n: number): Uint8Array {
+  if (poolPos + n > POOL_BYTES) {
+    pool = new Uint8Array(POOL_BYTES);
+    poolPos = 0;
+  }
+  const out = pool.subarray(poolPos, poolPos + n);
+  poolPos = (poolPos + n + 7) & ~7;
+  return out;
 }
 
 function defaultRandomFill(dst: Uint8Array): void {
