@@ -11,12 +11,15 @@
  * one read delivered), as a batching client would; `ws` itself issues one write(2) per message, and
  * uncorked that syscall made the client, not the server, the bottleneck: profiles showed either server
  * idle most of the time while the client spent about half its time in write(2). Both servers face the
- * same client either way; `clientWrites` in each record says which. `--websocket-uncorked` in the
+ * same client either way; `clientWrites` in each record says which. Each record also carries
+ * `serverCpuUsPerMsg`, the server process's CPU time per echoed message (median of the runs), which a
+ * busy machine disturbs less than `hz`. `--websocket-uncorked` in the
  * arguments (or WS_BENCH_UNCORKED=1) brings back one write per message for comparison.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
+import type { ChildProcess } from 'node:child_process';
 import { startChild, stopChild } from './lib/wrk.js';
 
 export const area = 'websocket';
@@ -52,6 +55,13 @@ async function serve(kind: string): Promise<void> {
   const send = (port: number): void => {
     process.send?.({ port });
   };
+  // The parent asks for this process's CPU time around the measured interval.
+  process.on('message', (m: unknown) => {
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      process.send?.({ cpuUs: u.user + u.system });
+    }
+  });
   if (kind === 'hayate') {
     const { createServer } = await import('../src/server/index.js');
     const server = createServer(
@@ -90,13 +100,27 @@ async function serve(kind: string): Promise<void> {
 }
 
 /** Opens `n` `ws` clients, keeps WINDOW messages in flight on each, counts echoes between the marks. */
+/** The child's CPU time so far (user + system, µs). */
+function childCpuUs(proc: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { cpuUs?: number }): void => {
+      if (typeof m.cpuUs !== 'number') return;
+      proc.off('message', onMessage);
+      resolve(m.cpuUs);
+    };
+    proc.on('message', onMessage);
+    proc.send('cpu');
+  });
+}
+
 async function drive(
+  proc: ChildProcess,
   port: number,
   n: number,
   bytes: number,
   warmMs: number,
   timeMs: number,
-): Promise<number> {
+): Promise<{ hz: number; cpuUsPerMsg: number }> {
   const WebSocket = require('ws') as WsClientClass;
   const payload = new Uint8Array(bytes).fill(0x61);
   const clients = await Promise.all(
@@ -134,14 +158,16 @@ async function drive(
     for (let i = 0; i < WINDOW; i++) c.send(payload, { binary: true });
   }
   await new Promise((r) => setTimeout(r, warmMs));
+  const cpu0 = await childCpuUs(proc);
   const start = count;
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, timeMs));
   const echoed = count - start;
+  const cpu1 = await childCpuUs(proc);
   const seconds = (performance.now() - t0) / 1000;
   isRunning = false;
   for (const c of clients) c.terminate();
-  return echoed / seconds;
+  return { hz: echoed / seconds, cpuUsPerMsg: (cpu1 - cpu0) / Math.max(1, echoed) };
 }
 
 /** Runs per case and subject; the record carries the median (the machine is shared: single runs swing). */
@@ -153,13 +179,16 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
   for (const s of SIZES) {
     for (const n of CONNECTIONS) {
       const runs = new Map<string, number[]>(SUBJECTS.map((x) => [x.id, []]));
+      const cpus = new Map<string, number[]>(SUBJECTS.map((x) => [x.id, []]));
       for (let round = 0; round < ROUNDS; round++) {
         // Alternate the order so a load spike on the machine does not always hit the same subject.
         const order = round % 2 === 0 ? SUBJECTS : [...SUBJECTS].reverse();
         for (const subject of order) {
           const child = await startChild(self, ['--websocket-server', subject.id]);
           try {
-            runs.get(subject.id)!.push(await drive(child.port, n, s.bytes, 300, timeMs));
+            const r = await drive(child.proc, child.port, n, s.bytes, 300, timeMs);
+            runs.get(subject.id)!.push(r.hz);
+            cpus.get(subject.id)!.push(r.cpuUsPerMsg);
           } finally {
             await stopChild(child);
           }
@@ -173,6 +202,8 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
           peer: subject.peer,
           hz: median(hzs),
           runs: hzs.map((h) => Math.round(h)),
+          // Server CPU (user + system) per echoed message: less sensitive to a shared machine than hz.
+          serverCpuUsPerMsg: Math.round(median(cpus.get(subject.id)!) * 100) / 100,
           connections: n,
           window: WINDOW,
           messageBytes: s.bytes,
