@@ -221,6 +221,8 @@ export class WebSocket extends EventEmitter {
   private isInflatingBinary = false;
   /** The pipe closed while messages were still being inflated: the close is reported after them. */
   private isPipeClosePending = false;
+  /** sendStream has queued fragments but not yet the last one. */
+  private isStreamQueued = false;
   private pipeCloseError: Error | undefined = undefined;
 
   constructor(init: WebSocketInit) {
@@ -320,6 +322,13 @@ export class WebSocket extends EventEmitter {
     if (this.conn.isCloseSent || this.final !== undefined || this.pendingClose !== null) return false;
     const isBinary = options?.binary ?? typeof data !== 'string';
     if (this.deflater !== null && (options?.compress !== false || this.sendQueue.length > 0)) {
+      // As the core does without deflate: no message inside another's fragments (RFC 6455 §5.4).
+      if (this.isStreamQueued) {
+        throw new UsageError(
+          'ERR_WS_FRAGMENT_IN_PROGRESS',
+          'a fragmented message is being sent; finish it first',
+        );
+      }
       const bytes = typeof data === 'string' ? encoder.encode(data) : data;
       return this.enqueueSend(bytes, isBinary, true, options?.compress !== false);
     }
@@ -349,6 +358,7 @@ export class WebSocket extends EventEmitter {
       if (pending !== undefined) {
         if (this.deflater !== null) {
           const bytes = typeof pending === 'string' ? encoder.encode(pending) : pending;
+          this.isStreamQueued = true;
           if (!this.enqueueSend(bytes, isBinary, false, isDeflated)) await this.drained();
         } else {
           this.conn.sendFragment(pending, { isBinary, fin: false, ...compress });
@@ -359,6 +369,7 @@ export class WebSocket extends EventEmitter {
     }
     if (this.deflater !== null) {
       const last = pending ?? EMPTY;
+      this.isStreamQueued = false;
       this.enqueueSend(typeof last === 'string' ? encoder.encode(last) : last, isBinary, true, isDeflated);
       return;
     }

@@ -481,3 +481,39 @@ test('keep-alive over HTTP/2: a live client answers; a silent extended CONNECT s
   await ws.closed;
   await settle(server, fds0);
 });
+
+test('sendStream with deflate: fragments arrive as one message; a message inside it throws at the call', async () => {
+  const fds0 = openFds();
+  const { server, port } = await start({ perMessageDeflate: true }, (ws) => {
+    ws.on('message', (m: { isBinary: boolean; data: Uint8Array; text: string }) => {
+      ws.send(m.isBinary ? m.data : m.text);
+    });
+  });
+  const ws = await connectWebSocket(`ws://127.0.0.1:${port}/ws`, { perMessageDeflate: true });
+  const received: string[] = [];
+  ws.on('message', (m: { text: string }) => received.push(m.text));
+  let thrown = '';
+  await ws.sendStream(
+    (function* () {
+      yield 'one-';
+      yield 'two-';
+      try {
+        ws.send('inside');
+      } catch (err) {
+        thrown = err instanceof UsageError ? err.code : String(err);
+      }
+      yield 'three';
+    })(),
+    { binary: false },
+  );
+  ws.send('after', { compress: false });
+  await waitFor(
+    () => `2 echoes (have ${received.length})`,
+    () => received.length === 2,
+  );
+  assert.equal(thrown, 'ERR_WS_FRAGMENT_IN_PROGRESS');
+  assert.deepEqual(received, ['one-two-three', 'after']);
+  ws.close();
+  await ws.closed;
+  await settle(server, fds0);
+});
