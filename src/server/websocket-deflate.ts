@@ -83,6 +83,8 @@ export class ZlibMessageDeflater implements AsyncMessageDeflater {
   private inflateMax = 0;
   private inflateChunks: Buffer[] = [];
   private inflateBytes = 0;
+  /** Bytes handed to the current inflate stream (compared with what zlib consumed). */
+  private inflateWritten = 0;
 
   constructor(params: PerMessageDeflateParams, role: WebSocketRole, options: ZlibDeflaterOptions = {}) {
     const isServer = role === 'server';
@@ -167,6 +169,7 @@ export class ZlibMessageDeflater implements AsyncMessageDeflater {
     this.inflateDone = done;
     this.inflateMax = maxBytes;
     const z = this.inflate ?? this.openInflate();
+    this.inflateWritten += data.length + TAIL.length;
     if (data.length > 0) z.write(data);
     // RFC 7692 §7.2.2: append the tail the sender removed, then flush what it completes.
     z.write(TAIL);
@@ -195,14 +198,24 @@ export class ZlibMessageDeflater implements AsyncMessageDeflater {
       this.finishInflate(err, null);
     });
     this.inflate = z;
+    this.inflateWritten = 0;
     return z;
   }
 
   private readonly onInflateFlushed = (): void => {
     if (this.inflateDone === null) return;
     const out = joinChunks(this.inflateChunks, this.inflateBytes);
-    // RFC 7692 §7.2.3.2: a peer without context takeover starts each message from an empty window.
-    if (!this.isRecvTakeover) this.inflate?.reset();
+    const z = this.inflate;
+    if (z !== null && z.bytesWritten < this.inflateWritten) {
+      // RFC 7692 §7.2.3.3: the peer ended the message with a BFINAL block, so zlib stopped consuming (the
+      // tail we appended is left over) and the stream is finished; the next message is a new DEFLATE
+      // stream, which a fresh inflater reads.
+      this.inflate = null;
+      z.destroy();
+    } else if (!this.isRecvTakeover) {
+      // RFC 7692 §7.2.3.2: a peer without context takeover starts each message from an empty window.
+      z?.reset();
+    }
     this.finishInflate(null, out);
   };
 

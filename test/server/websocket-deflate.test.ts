@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { connect as http2Connect } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { test } from 'node:test';
-import { createDeflateRaw, constants } from 'node:zlib';
+import { constants, createDeflateRaw, deflateRawSync } from 'node:zlib';
 import { connectWebSocket } from '../../src/client/websocket.js';
 import { createServer, type Server } from '../../src/server/index.js';
 import { ZlibMessageDeflater } from '../../src/server/websocket-deflate.js';
@@ -167,6 +167,19 @@ test('codec: inflation stops as soon as the output passes maxBytes; corrupt data
   await assert.rejects(decompress(d, new Uint8Array([0xff, 0xff, 0xff]), 100), Error);
   d.destroy();
   await assert.rejects(decompress(d, z, 1 << 21), /destroyed/);
+});
+
+test('codec: a message ending in a BFINAL block (RFC 7692 §7.2.3.3) does not swallow the next ones', async () => {
+  const d = new ZlibMessageDeflater(TAKEOVER, 'server');
+  const text = (u: Uint8Array | null): string => Buffer.from(u!).toString();
+  // deflateRawSync finishes the stream: its last block has BFINAL set.
+  assert.equal(text(await decompress(d, deflateRawSync(Buffer.from('final block')), 1000)), 'final block');
+  const peer = new ZlibMessageDeflater(TAKEOVER, 'client');
+  for (const t of ['after one', 'after two', 'after two']) {
+    assert.equal(text(await decompress(d, await compress(peer, Buffer.from(t)), 1000)), t);
+  }
+  d.destroy();
+  peer.destroy();
 });
 
 /** A raw DEFLATE stream of `mib` MiB of zeros, built in pieces so this process never holds the plaintext. */
