@@ -240,6 +240,7 @@ export class WebSocket extends EventEmitter {
       role: init.role,
       ...(o.limits === undefined ? {} : { limits: o.limits }),
       hasDeferredDeflate: this.deflater !== null,
+      allocate: allocUnsafe,
       keepAliveIntervalMs: interval,
       ...(o.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: o.keepAliveTimeoutMs }),
       nowMs: Date.now(),
@@ -785,6 +786,14 @@ export class WebSocket extends EventEmitter {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * Message buffers without zero-filling: the core asks only for single-frame messages, whose payload fills
+ * the whole buffer. Below 4 KiB Node carves them from its shared 8 KiB pool.
+ */
+function allocUnsafe(sizeBytes: number): Uint8Array {
+  return Buffer.allocUnsafe(sizeBytes);
+}
 
 /** A message or fragment waiting in the permessage-deflate send queue. */
 interface SendItem {

@@ -60,6 +60,12 @@ export interface WebSocketConnectionOptions {
   readonly keepAliveTimeoutMs?: number;
   /** The caller's clock at creation, the base of the first keep-alive deadline (default 0). */
   readonly nowMs?: number;
+  /**
+   * Allocates the buffer of a single-frame message, which the payload then fills completely (so it may
+   * skip zero-filling: the server and client bindings pass Node's `Buffer.allocUnsafe`). Default: views
+   * into a shared slab for small messages, a fresh `Uint8Array` for larger ones.
+   */
+  readonly allocate?: (sizeBytes: number) => Uint8Array;
 }
 
 /** A complete message (RFC 6455 §5.6), reassembled and, when compressed, inflated. */
@@ -171,6 +177,7 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
   private readonly deflater: MessageDeflater | null;
   private readonly hasDeferredDeflate: boolean;
   private readonly randomFill: (dst: Uint8Array) => void;
+  private readonly allocate: (sizeBytes: number) => Uint8Array;
 
   // Receive side: the frame being decoded and the message being reassembled.
   private frameOpcode = 0;
@@ -221,6 +228,7 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
       throw new UsageError('ERR_INVALID_ARG', 'deflater and hasDeferredDeflate are exclusive');
     }
     this.randomFill = options.randomFill ?? defaultRandomFill;
+    this.allocate = options.allocate ?? poolAlloc;
     this.keyPool = new Uint8Array(this.role === 'client' ? KEY_POOL_BYTES : 0);
     this.keyPos = KEY_POOL_BYTES;
     this.decoder = new FrameDecoder(
@@ -357,8 +365,10 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
         `message of at least ${total} bytes above maxMessageBytes ${this.limits.maxMessageBytes}`,
       );
     }
-    if (fin && this.msgLen === 0 && total <= POOL_MAX_MESSAGE) {
-      this.msgBuf = poolAlloc(total);
+    if (fin && this.msgLen === 0) {
+      // Exactly the payload's size, so every byte is overwritten before anyone sees the buffer: an
+      // allocator that skips zero-filling is safe here (and only here).
+      this.msgBuf = this.allocate(total);
     } else if (total > this.msgBuf.length) {
       // A single-frame message gets an exact buffer; a fragmented one grows geometrically.
       const cap =
@@ -829,18 +839,19 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
 }
 
 /**
- * Single-frame messages up to POOL_MAX_MESSAGE bytes are carved from a shared slab (as Node's Buffer pool
- * does) instead of one zero-filled ArrayBuffer each: on small and mid-size echo traffic the per-message
- * allocation and its GC were the core's largest cost. A slab region is never reused, so a message's bytes
- * stay valid as long as the application holds them; regions start on 8-byte boundaries so unmasking
- * takes the 32-bit word path.
+ * The default allocator of single-frame messages: up to POOL_MAX_MESSAGE bytes they are carved from a
+ * shared slab (as Node's Buffer pool does) instead of one zero-filled ArrayBuffer each, which on small-message
+ * echo traffic was the core's largest cost. A slab region is never reused, so a message's bytes stay valid
+ * as long as the application holds them; regions start on 8-byte boundaries so unmasking takes the 32-bit
+ * word path. The slab stays below glibc's 128 KiB mmap threshold (a larger one costs page faults on each).
  */
-const POOL_BYTES = 256 * 1024;
-const POOL_MAX_MESSAGE = 16 * 1024;
+const POOL_BYTES = 64 * 1024;
+const POOL_MAX_MESSAGE = 4 * 1024;
 let pool = new Uint8Array(POOL_BYTES);
 let poolPos = 0;
 
 function poolAlloc(n: number): Uint8Array {
+  if (n > POOL_MAX_MESSAGE) return new Uint8Array(n);
   if (poolPos + n > POOL_BYTES) {
     pool = new Uint8Array(POOL_BYTES);
     poolPos = 0;
