@@ -6,10 +6,20 @@
  * echoed messages per second over the measured interval (after a warm-up). Issue 15 goal: at least 2x `ws`.
  * The client shares the machine's cores with the server, and `ws` is the client for both, so its own cost
  * is in both figures (the ratio understates the servers' difference).
+ *
+ * The client corks its socket for the rest of the tick when an echo makes it send (one writev for every echo
+ * one read delivered), as a batching client would; `ws` itself issues one write(2) per message, and
+ * uncorked that syscall made the client, not the server, the bottleneck: profiles showed either server
+ * idle most of the time while the client spent about half its time in write(2). Both servers face the
+ * same client either way; `clientWrites` in each record says which. Each record also carries
+ * `serverCpuUsPerMsg`, the server process's CPU time per echoed message (median of the runs), which a
+ * busy machine disturbs less than `hz`. `--websocket-uncorked` in the
+ * arguments (or WS_BENCH_UNCORKED=1) brings back one write per message for comparison.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
+import type { ChildProcess } from 'node:child_process';
 import { startChild, stopChild } from './lib/wrk.js';
 
 export const area = 'websocket';
@@ -18,6 +28,8 @@ const require = createRequire(import.meta.url);
 const self = fileURLToPath(import.meta.url);
 
 interface WsClient {
+  /** The underlying net.Socket (ws's internal field; corked per tick below). */
+  readonly _socket: { cork(): void; uncork(): void };
   on(event: string, listener: (...args: never[]) => void): void;
   once(event: string, listener: (...args: never[]) => void): void;
   send(data: Uint8Array, options: { binary: boolean }): void;
@@ -36,12 +48,20 @@ const SIZES = [
 const CONNECTIONS = [1, 100] as const;
 /** Messages in flight per connection. */
 const WINDOW = 16;
+const isUncorked = process.argv.includes('--websocket-uncorked') || process.env['WS_BENCH_UNCORKED'] === '1';
 
 /** The server child: echo on `/`. */
 async function serve(kind: string): Promise<void> {
   const send = (port: number): void => {
     process.send?.({ port });
   };
+  // The parent asks for this process's CPU time around the measured interval.
+  process.on('message', (m: unknown) => {
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      process.send?.({ cpuUs: u.user + u.system });
+    }
+  });
   if (kind === 'hayate') {
     const { createServer } = await import('../src/server/index.js');
     const server = createServer(
@@ -80,13 +100,27 @@ async function serve(kind: string): Promise<void> {
 }
 
 /** Opens `n` `ws` clients, keeps WINDOW messages in flight on each, counts echoes between the marks. */
+/** The child's CPU time so far (user + system, µs). */
+function childCpuUs(proc: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { cpuUs?: number }): void => {
+      if (typeof m.cpuUs !== 'number') return;
+      proc.off('message', onMessage);
+      resolve(m.cpuUs);
+    };
+    proc.on('message', onMessage);
+    proc.send('cpu');
+  });
+}
+
 async function drive(
+  proc: ChildProcess,
   port: number,
   n: number,
   bytes: number,
   warmMs: number,
   timeMs: number,
-): Promise<number> {
+): Promise<{ hz: number; cpuUsPerMsg: number }> {
   const WebSocket = require('ws') as WsClientClass;
   const payload = new Uint8Array(bytes).fill(0x61);
   const clients = await Promise.all(
@@ -105,48 +139,90 @@ async function drive(
   let count = 0;
   let isRunning = true;
   for (const c of clients) {
+    const socket = c._socket;
+    let isCorked = false;
+    const uncork = (): void => {
+      isCorked = false;
+      socket.uncork();
+    };
     c.on('message', () => {
       count++;
-      if (isRunning) c.send(payload, { binary: true });
+      if (!isRunning) return;
+      if (!isUncorked && !isCorked) {
+        isCorked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
+      c.send(payload, { binary: true });
     });
+    // The first window goes out as one batch too; uncorked, its WINDOW separate segments can settle into
+    // WINDOW independent one-message ping-pongs for the rest of the run when the server answers each at
+    // once (seen at low load: the client then pays a read and a write per message).
+    if (!isUncorked) socket.cork();
     for (let i = 0; i < WINDOW; i++) c.send(payload, { binary: true });
+    if (!isUncorked) socket.uncork();
   }
   await new Promise((r) => setTimeout(r, warmMs));
+  const cpu0 = await childCpuUs(proc);
   const start = count;
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, timeMs));
   const echoed = count - start;
+  const cpu1 = await childCpuUs(proc);
   const seconds = (performance.now() - t0) / 1000;
   isRunning = false;
   for (const c of clients) c.terminate();
-  return echoed / seconds;
+  return { hz: echoed / seconds, cpuUsPerMsg: (cpu1 - cpu0) / Math.max(1, echoed) };
 }
+
+/** Runs per case and subject; the record carries the median (the machine is shared: single runs swing). */
+const ROUNDS = 3;
 
 export async function run(options: BenchOptions): Promise<BenchRecord[]> {
   const out: BenchRecord[] = [];
   const timeMs = Math.max(1000, options.timeMs * 2);
   for (const s of SIZES) {
     for (const n of CONNECTIONS) {
-      for (const subject of SUBJECTS) {
-        const child = await startChild(self, ['--websocket-server', subject.id]);
-        try {
-          const hz = await drive(child.port, n, s.bytes, 300, timeMs);
-          out.push({
-            bench: `websocket/echo-${s.name}-c${n}`,
-            subject: subject.label,
-            peer: subject.peer,
-            hz,
-            connections: n,
-            window: WINDOW,
-            messageBytes: s.bytes,
-          });
-        } finally {
-          await stopChild(child);
+      const runs = new Map<string, number[]>(SUBJECTS.map((x) => [x.id, []]));
+      const cpus = new Map<string, number[]>(SUBJECTS.map((x) => [x.id, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        // Alternate the order so a load spike on the machine does not always hit the same subject.
+        const order = round % 2 === 0 ? SUBJECTS : [...SUBJECTS].reverse();
+        for (const subject of order) {
+          const child = await startChild(self, ['--websocket-server', subject.id]);
+          try {
+            const r = await drive(child.proc, child.port, n, s.bytes, 300, timeMs);
+            runs.get(subject.id)!.push(r.hz);
+            cpus.get(subject.id)!.push(r.cpuUsPerMsg);
+          } finally {
+            await stopChild(child);
+          }
         }
+      }
+      for (const subject of SUBJECTS) {
+        const hzs = runs.get(subject.id)!;
+        out.push({
+          bench: `websocket/echo-${s.name}-c${n}`,
+          subject: subject.label,
+          peer: subject.peer,
+          hz: median(hzs),
+          runs: hzs.map((h) => Math.round(h)),
+          // Server CPU (user + system) per echoed message: less sensitive to a shared machine than hz.
+          serverCpuUsPerMsg: Math.round(median(cpus.get(subject.id)!) * 100) / 100,
+          connections: n,
+          window: WINDOW,
+          messageBytes: s.bytes,
+          clientWrites: isUncorked ? 'per-message' : 'corked-per-tick',
+        });
       }
     }
   }
   return out;
+}
+
+function median(xs: readonly number[]): number {
+  const v = [...xs].sort((x, y) => x - y);
+  return v[v.length >> 1]!;
 }
 
 if (process.argv[2] === '--websocket-server' && process.argv[1] === self) {

@@ -27,7 +27,7 @@ export type {
 export { WebSocketRouter } from './server/websocket.js';
 export type { WebSocketHandler, WebSocketRouteOptions } from './server/websocket.js';
 export { ZlibMessageDeflater } from './server/websocket-deflate.js';
-export type { ZlibDeflaterOptions } from './server/websocket-deflate.js';
+export type { AsyncMessageDeflater, DeflateDone, ZlibDeflaterOptions } from './server/websocket-deflate.js';
 export { connectWebSocket } from './client/websocket.js';
 export { connectWebSocketOverQuic } from './client/websocket-h3.js';
 export type { WebSocketClientOptions } from './client/websocket.js';

@@ -1,22 +1,19 @@
 /**
- * permessage-deflate (RFC 7692) over node:zlib, behind the core's synchronous {@link MessageDeflater}.
+ * permessage-deflate (RFC 7692) over node:zlib streams, which run in libuv's thread pool: nothing is
+ * compressed or inflated on the event loop. One raw-deflate stream per direction lives as long as the
+ * connection, so context takeover (RFC 7692 §7.2.3) is the stream's own LZ77 window; without it the stream
+ * is reset after each message. Each direction handles one message at a time (the caller queues the rest,
+ * see src/server/websocket-socket.ts), which keeps messages in order and makes the reset safe.
  *
- * Why synchronous, and how context takeover works without a persistent zlib stream: the core calls
- * `compress`/`decompress` inline, so the codec cannot wait for zlib's thread pool, and node:zlib's only
- * public synchronous API is one-shot (`deflateRawSync`, `inflateRawSync`): every call starts a fresh zlib
- * context. Context takeover is still exact: "the LZ77 sliding window" the peer keeps (RFC 7692 §7.2.3) is
- * just the last 2^windowBits bytes of plaintext of earlier messages, and zlib's preset dictionary
- * (`deflateSetDictionary` / `inflateSetDictionary`, node:zlib's `dictionary` option, honoured for raw
- * deflate) is precisely a window preloaded with such bytes. So each side keeps its own plaintext history
- * (at most 32 KiB per direction, nothing when that direction has no context takeover) and passes it as the
- * dictionary: the compressor may refer into earlier messages, and the inflater resolves references into
- * them, bit-for-bit what a long-lived zlib stream does. Costs: a zlib init per message and a copy of up to
- * 32 KiB of history; in exchange nothing runs off-thread and memory per connection is bounded by 64 KiB
- * of history plus the current message (limits.maxMessageBytes bounds the inflated size via zlib's
- * `maxOutputLength`).
+ * Bounded memory: inflation counts the output as zlib's thread hands it over (at most one chunk of
+ * `chunkSize`, 16 KiB, at a time) and destroys the stream as soon as the total passes the caller's limit,
+ * so a deflate bomb costs at most the limit plus one chunk. The core's synchronous
+ * {@link MessageDeflater} interface is not used here; this codec is injected by the binding
+ * (option `hasDeferredDeflate` of the core).
  */
-import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { MessageDeflater, PerMessageDeflateParams } from '../websocket/extensions.js';
+import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
+import type { DeflateRaw, InflateRaw } from 'node:zlib';
+import type { PerMessageDeflateParams } from '../websocket/extensions.js';
 import type { WebSocketRole } from '../websocket/connection.js';
 
 /** RFC 7692 §7.2.1: the tail of a sync flush, removed before sending and restored before inflating. */
@@ -25,68 +22,69 @@ const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 /** Compression level of outgoing messages (zlib's default trades size for speed well for text). */
 const DEFAULT_LEVEL = 6;
 
+/** Completion of one {@link AsyncMessageDeflater} call: an error, or the output (null: over the limit). */
+export type DeflateDone = (error: Error | null, data: Uint8Array | null) => void;
+
+/**
+ * An asynchronous permessage-deflate codec for one connection, as the binding uses it. At most one
+ * `compress` and one `decompress` are outstanding at a time; each calls its `done` exactly once (never
+ * synchronously inside the call), in call order.
+ */
+export interface AsyncMessageDeflater {
+  /**
+   * Compresses a message, or one fragment of one (`fin` false), ending with a sync flush; at `fin` the
+   * 4-byte tail is removed (RFC 7692 §7.2.1) and, without context takeover, the context reset.
+   */
+  compress(data: Uint8Array, fin: boolean, done: DeflateDone): void;
+  /**
+   * Inflates a whole compressed message after appending the tail (RFC 7692 §7.2.2). `done(null, null)` as
+   * soon as the output passes `maxBytes` (inflation stops there); `done(error)` on corrupt data.
+   */
+  decompress(data: Uint8Array, maxBytes: number, done: DeflateDone): void;
+  /** Frees the zlib streams; outstanding calls complete with an error. */
+  destroy(): void;
+}
+
 /** Options of {@link ZlibMessageDeflater} beyond the negotiated parameters. */
 export interface ZlibDeflaterOptions {
   /** zlib level 0-9; default 6. */
   readonly level?: number;
-  /** zlib memLevel 1-9; default 8 (zlib's). Lower saves memory per call at some ratio. */
+  /** zlib memLevel 1-9; default 8 (zlib's). Lower saves memory per connection at some ratio. */
   readonly memLevel?: number;
 }
 
-/** A sliding plaintext history of at most `cap` bytes (the peer's view of our LZ77 window). */
-class History {
-  private buf: Uint8Array;
-  private len = 0;
-  private readonly cap: number;
-
-  constructor(cap: number) {
-    this.cap = cap;
-    this.buf = new Uint8Array(0);
-  }
-
-  get bytes(): Uint8Array | undefined {
-    return this.len === 0 ? undefined : this.buf.subarray(0, this.len);
-  }
-
-  append(data: Uint8Array): void {
-    const n = data.length;
-    if (n === 0) return;
-    if (this.buf.length < this.cap) this.buf = grow(this.buf, this.len, Math.min(this.cap, this.len + n));
-    if (n >= this.cap) {
-      this.buf.set(data.subarray(n - this.cap), 0);
-      this.len = this.cap;
-      return;
-    }
-    const keep = Math.min(this.len, this.cap - n);
-    if (keep < this.len) this.buf.copyWithin(0, this.len - keep, this.len);
-    this.buf.set(data, keep);
-    this.len = keep + n;
-  }
-
-  clear(): void {
-    this.len = 0;
-  }
-}
-
-function grow(buf: Uint8Array, used: number, size: number): Uint8Array {
-  if (buf.length >= size) return buf;
-  const next = new Uint8Array(size);
-  next.set(buf.subarray(0, used), 0);
-  return next;
+/** The error outstanding calls complete with when the codec is destroyed. */
+function destroyedError(): Error {
+  return new Error('permessage-deflate codec destroyed');
 }
 
 /**
  * The node:zlib codec for one WebSocket connection, built from the negotiated parameters and the role
  * (a server compresses with the `server_*` parameters and inflates with the `client_*` ones).
  */
-export class ZlibMessageDeflater implements MessageDeflater {
+export class ZlibMessageDeflater implements AsyncMessageDeflater {
   private readonly sendBits: number;
   private readonly isSendTakeover: boolean;
   private readonly isRecvTakeover: boolean;
-  private readonly sendHistory: History | null;
-  private readonly recvHistory: History | null;
   private readonly level: number;
   private readonly memLevel: number;
+  private isDestroyed = false;
+
+  // Send direction.
+  private deflate: DeflateRaw | null = null;
+  private deflateDone: DeflateDone | null = null;
+  private deflateFin = false;
+  private deflateChunks: Buffer[] = [];
+  private deflateBytes = 0;
+
+  // Receive direction.
+  private inflate: InflateRaw | null = null;
+  private inflateDone: DeflateDone | null = null;
+  private inflateMax = 0;
+  private inflateChunks: Buffer[] = [];
+  private inflateBytes = 0;
+  /** Bytes handed to the current inflate stream (compared with what zlib consumed). */
+  private inflateWritten = 0;
 
   constructor(params: PerMessageDeflateParams, role: WebSocketRole, options: ZlibDeflaterOptions = {}) {
     const isServer = role === 'server';
@@ -95,62 +93,171 @@ export class ZlibMessageDeflater implements MessageDeflater {
     this.sendBits = Math.max(9, isServer ? params.serverMaxWindowBits : params.clientMaxWindowBits);
     this.isSendTakeover = !(isServer ? params.serverNoContextTakeover : params.clientNoContextTakeover);
     this.isRecvTakeover = !(isServer ? params.clientNoContextTakeover : params.serverNoContextTakeover);
-    const recvBits = isServer ? params.clientMaxWindowBits : params.serverMaxWindowBits;
-    this.sendHistory = this.isSendTakeover ? new History(1 << this.sendBits) : null;
-    this.recvHistory = this.isRecvTakeover ? new History(1 << recvBits) : null;
     this.level = options.level ?? DEFAULT_LEVEL;
     this.memLevel = options.memLevel ?? 8;
   }
 
-  /** RFC 7692 §7.2.1: compress with a sync flush; at `fin` drop the 4-byte tail. */
-  compress(data: Uint8Array, fin: boolean): Uint8Array {
-    const dict = (this.sendHistory ?? this.fragments)?.bytes;
-    const out = deflateRawSync(data, {
-      finishFlush: constants.Z_SYNC_FLUSH,
+  // ---- compress -------------------------------------------------------------------------------------
+
+  compress(data: Uint8Array, fin: boolean, done: DeflateDone): void {
+    if (this.isDestroyed) {
+      queueMicrotask(() => {
+        done(destroyedError(), null);
+      });
+      return;
+    }
+    this.deflateDone = done;
+    this.deflateFin = fin;
+    const z = this.deflate ?? this.openDeflate();
+    if (data.length > 0) z.write(data);
+    // RFC 7692 §7.2.1: end the message's bytes on a byte boundary with an empty stored block.
+    z.flush(constants.Z_SYNC_FLUSH, this.onDeflateFlushed);
+  }
+
+  private openDeflate(): DeflateRaw {
+    const z = createDeflateRaw({
       windowBits: this.sendBits,
       level: this.level,
       memLevel: this.memLevel,
-      ...(dict === undefined ? {} : { dictionary: dict }),
     });
-    if (this.sendHistory !== null) this.sendHistory.append(data);
-    else if (fin) this.fragments = null;
-    else {
-      // Without context takeover, later fragments of one message may still refer to earlier ones.
-      this.fragments ??= new History(1 << this.sendBits);
-      this.fragments.append(data);
-    }
-    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.length);
-    return fin ? bytes.subarray(0, bytes.length - 4) : bytes;
+    // Bound once per stream, not per message; a destroyed stream's late events find another stream here.
+    z.on('data', (chunk: Buffer) => {
+      if (z !== this.deflate) return;
+      this.deflateChunks.push(chunk);
+      this.deflateBytes += chunk.length;
+    });
+    z.on('error', (err: Error) => {
+      if (z !== this.deflate) return;
+      this.deflate = null;
+      z.destroy();
+      this.finishDeflate(err, null);
+    });
+    this.deflate = z;
+    return z;
   }
 
-  /** Plaintext of the fragments of the message being sent, when there is no context takeover. */
-  private fragments: History | null = null;
+  private readonly onDeflateFlushed = (): void => {
+    if (this.deflateDone === null) return;
+    let out = joinChunks(this.deflateChunks, this.deflateBytes);
+    this.deflateChunks.length = 0;
+    this.deflateBytes = 0;
+    if (this.deflateFin) {
+      // A flush right after another (an empty message) writes nothing; RFC 7692 §7.2.3.6: send one 0x00
+      // then, an empty non-final stored block, which inflates to nothing whatever follows.
+      out = hasTail(out) ? out.subarray(0, out.length - 4) : out.length === 0 ? EMPTY_BLOCK : out;
+      // RFC 7692 §7.2.3.1 / §8.1.1.1: without context takeover each message starts from an empty window.
+      if (!this.isSendTakeover) this.deflate?.reset();
+    }
+    this.finishDeflate(null, out);
+  };
 
-  /**
-   * RFC 7692 §7.2.2: append the tail and inflate; null when the output would exceed `maxBytes`. Throws on
-   * corrupt input (the core fails the connection with 1007).
-   */
-  decompress(data: Uint8Array, fin: boolean, maxBytes: number): Uint8Array | null {
-    const input = new Uint8Array(data.length + (fin ? 4 : 0));
-    input.set(data, 0);
-    if (fin) input.set(TAIL, data.length);
-    const dict = this.recvHistory?.bytes;
-    let out: Buffer;
-    try {
-      out = inflateRawSync(input, {
-        finishFlush: constants.Z_SYNC_FLUSH,
-        // Always the largest window: it accepts any window the peer used (RFC 7692 §7.1.2).
-        windowBits: 15,
-        maxOutputLength: Math.max(1, maxBytes),
-        ...(dict === undefined ? {} : { dictionary: dict }),
+  private finishDeflate(err: Error | null, out: Uint8Array | null): void {
+    const done = this.deflateDone;
+    this.deflateDone = null;
+    done?.(err, out);
+  }
+
+  // ---- decompress -----------------------------------------------------------------------------------
+
+  decompress(data: Uint8Array, maxBytes: number, done: DeflateDone): void {
+    if (this.isDestroyed) {
+      queueMicrotask(() => {
+        done(destroyedError(), null);
       });
-    } catch (err) {
-      if (err instanceof RangeError || (err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
-        return null;
-      throw err;
+      return;
     }
-    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.length);
-    this.recvHistory?.append(bytes);
-    return bytes;
+    this.inflateDone = done;
+    this.inflateMax = maxBytes;
+    const z = this.inflate ?? this.openInflate();
+    this.inflateWritten += data.length + TAIL.length;
+    if (data.length > 0) z.write(data);
+    // RFC 7692 §7.2.2: append the tail the sender removed, then flush what it completes.
+    z.write(TAIL);
+    z.flush(constants.Z_SYNC_FLUSH, this.onInflateFlushed);
   }
+
+  private openInflate(): InflateRaw {
+    // Always the largest window: it accepts any window the peer used (RFC 7692 §7.1.2).
+    const z = createInflateRaw({ windowBits: 15 });
+    z.on('data', (chunk: Buffer) => {
+      if (z !== this.inflate || this.inflateDone === null) return;
+      this.inflateBytes += chunk.length;
+      if (this.inflateBytes > this.inflateMax) {
+        // Over the limit: stop zlib here (a bomb allocates no further output) and report it.
+        this.inflate = null;
+        z.destroy();
+        this.finishInflate(null, null);
+        return;
+      }
+      this.inflateChunks.push(chunk);
+    });
+    z.on('error', (err: Error) => {
+      if (z !== this.inflate) return;
+      this.inflate = null;
+      z.destroy();
+      this.finishInflate(err, null);
+    });
+    this.inflate = z;
+    this.inflateWritten = 0;
+    return z;
+  }
+
+  private readonly onInflateFlushed = (): void => {
+    if (this.inflateDone === null) return;
+    const out = joinChunks(this.inflateChunks, this.inflateBytes);
+    const z = this.inflate;
+    if (z !== null && z.bytesWritten < this.inflateWritten) {
+      // RFC 7692 §7.2.3.3: the peer ended the message with a BFINAL block, so zlib stopped consuming (the
+      // tail we appended is left over) and the stream is finished; the next message is a new DEFLATE
+      // stream, which a fresh inflater reads.
+      this.inflate = null;
+      z.destroy();
+    } else if (!this.isRecvTakeover) {
+      // RFC 7692 §7.2.3.2: a peer without context takeover starts each message from an empty window.
+      z?.reset();
+    }
+    this.finishInflate(null, out);
+  };
+
+  private finishInflate(err: Error | null, out: Uint8Array | null): void {
+    this.inflateChunks.length = 0;
+    this.inflateBytes = 0;
+    const done = this.inflateDone;
+    this.inflateDone = null;
+    done?.(err, out);
+  }
+
+  destroy(): void {
+    if (this.isDestroyed) return;
+    this.isDestroyed = true;
+    const d = this.deflate;
+    const i = this.inflate;
+    this.deflate = null;
+    this.inflate = null;
+    d?.destroy();
+    i?.destroy();
+    if (this.deflateDone !== null) this.finishDeflate(destroyedError(), null);
+    if (this.inflateDone !== null) this.finishInflate(destroyedError(), null);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const EMPTY_BLOCK = new Uint8Array([0x00]);
+
+function hasTail(b: Uint8Array): boolean {
+  const n = b.length;
+  return n >= 4 && b[n - 4] === 0x00 && b[n - 3] === 0x00 && b[n - 2] === 0xff && b[n - 1] === 0xff;
+}
+
+/** One buffer of the chunks (the single chunk itself when there is one). */
+function joinChunks(chunks: readonly Buffer[], total: number): Uint8Array {
+  if (chunks.length === 0) return EMPTY;
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let pos = 0;
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.length;
+  }
+  return out;
 }

@@ -13,10 +13,10 @@
 import { EventEmitter } from 'node:events';
 import { UsageError, WebSocketError } from '../common/errors.js';
 import { WebSocketConnection, WebSocketMessageEvent } from '../websocket/connection.js';
-import type { WebSocketRole } from '../websocket/connection.js';
-import { CloseCode } from '../websocket/errors.js';
-import type { MessageDeflater } from '../websocket/extensions.js';
+import type { WebSocketEvent, WebSocketRole } from '../websocket/connection.js';
+import { CloseCode, isValidWireCloseCode } from '../websocket/errors.js';
 import type { WebSocketLimits } from '../websocket/limits.js';
+import type { AsyncMessageDeflater } from './websocket-deflate.js';
 
 /** The byte pipe under a {@link WebSocket}: one per HTTP version (see src/server/websocket.ts). */
 export interface WebSocketPipe {
@@ -114,6 +114,14 @@ export interface WebSocketOptions {
    * async iterator, before reading pauses); default 64 KiB.
    */
   readonly highWaterMarkBytes?: number;
+  /**
+   * permessage-deflate: bytes of messages waiting for compression (zlib runs one message of a connection
+   * at a time, in its thread pool). `send` already returns false once they reach `highWaterMarkBytes`; a
+   * sender that ignores that and queues past this bound gets a `UsageError` (ERR_WS_SEND_QUEUE_FULL)
+   * instead of unbounded memory. A single message is always accepted into an empty queue. Default 16 MiB
+   * (one message of the default `maxMessageBytes`).
+   */
+  readonly maxDeflateQueueBytes?: number;
 }
 
 /** How a WebSocket ended (the `close` event and {@link WebSocket.closed}). */
@@ -142,6 +150,7 @@ export type WebSocketReadyState = 'open' | 'closing' | 'closed';
 const DEFAULT_KEEPALIVE_MS = 30_000;
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+const DEFAULT_MAX_DEFLATE_QUEUE = 16 << 20;
 const EMPTY = new Uint8Array(0);
 
 /** Construction details (internal: the server and client layers build WebSockets). */
@@ -150,7 +159,7 @@ export interface WebSocketInit {
   readonly protocol: string;
   readonly extensions: string;
   readonly httpVersion: WebSocketHttpVersion;
-  readonly deflater?: MessageDeflater | undefined;
+  readonly deflater?: AsyncMessageDeflater | undefined;
   readonly options: WebSocketOptions;
 }
 
@@ -193,6 +202,29 @@ export class WebSocket extends EventEmitter {
   /** Message bytes sent since the last flush (a deferred flush happens early past the high-water mark). */
   private unflushedBytes = 0;
 
+  // permessage-deflate runs off the event loop (src/server/websocket-deflate.ts), one message per direction
+  // at a time; these queues keep everything after a message being (de)compressed in order behind it.
+  private readonly deflater: AsyncMessageDeflater | null;
+  private readonly maxDeflateQueueBytes: number;
+  /** Messages and fragments to send, in order; the head is being compressed when `isCompressing`. */
+  private readonly sendQueue: SendItem[] = [];
+  private sendQueuedBytes = 0;
+  private isCompressing = false;
+  /** `send` returned false because of the queue: `drain` fires once it is below the mark again. */
+  private isDeflateFull = false;
+  /** `close()` waits for queued messages (RFC 6455 §5.5.1: nothing is sent after Close). */
+  private pendingClose: { code: number; reason: string } | null = null;
+  /** Core events behind a message being inflated (data messages keep their order, RFC 6455 §5.4). */
+  private readonly inbound: WebSocketEvent[] = [];
+  private inboundBytes = 0;
+  private isInflating = false;
+  private isInflatingBinary = false;
+  /** The pipe closed while messages were still being inflated: the close is reported after them. */
+  private isPipeClosePending = false;
+  /** sendStream has queued fragments but not yet the last one. */
+  private isStreamQueued = false;
+  private pipeCloseError: Error | undefined = undefined;
+
   constructor(init: WebSocketInit) {
     super();
     const o = init.options;
@@ -202,10 +234,13 @@ export class WebSocket extends EventEmitter {
     this.highWaterMark = o.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK;
     this.closeTimeoutMs = o.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     const interval = o.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_MS;
+    this.deflater = init.deflater ?? null;
+    this.maxDeflateQueueBytes = o.maxDeflateQueueBytes ?? DEFAULT_MAX_DEFLATE_QUEUE;
     this.conn = new WebSocketConnection({
       role: init.role,
       ...(o.limits === undefined ? {} : { limits: o.limits }),
-      ...(init.deflater === undefined ? {} : { deflater: init.deflater }),
+      hasDeferredDeflate: this.deflater !== null,
+      allocate: allocUnsafe,
       keepAliveIntervalMs: interval,
       ...(o.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: o.keepAliveTimeoutMs }),
       nowMs: Date.now(),
@@ -226,10 +261,16 @@ export class WebSocket extends EventEmitter {
       this.queuedBytes -= m.data.length;
       this.emitSafely('message', m);
     }
-    if (this.isPaused && this.queuedBytes < this.highWaterMark) {
-      this.isPaused = false;
-      this.pipe?.resume();
-    }
+    this.updatePause();
+  }
+
+  /** Reading pauses while unread messages or compressed ones waiting for inflation pass the mark. */
+  private updatePause(): void {
+    const shouldPause = this.queuedBytes >= this.highWaterMark || this.inboundBytes >= this.highWaterMark;
+    if (shouldPause === this.isPaused) return;
+    this.isPaused = shouldPause;
+    if (shouldPause) this.pipe?.pause();
+    else this.pipe?.resume();
   }
 
   /** Internal: connects the pipe (the handshake is done); `initial` holds bytes that followed the head. */
@@ -257,12 +298,12 @@ export class WebSocket extends EventEmitter {
 
   get readyState(): WebSocketReadyState {
     if (this.final !== undefined) return 'closed';
-    return this.conn.isCloseSent || this.conn.isClosed ? 'closing' : 'open';
+    return this.conn.isCloseSent || this.conn.isClosed || this.pendingClose !== null ? 'closing' : 'open';
   }
 
   /** Bytes sent and not yet handed to the kernel or the stream (RFC 6455 has no such notion: ours). */
   get bufferedAmount(): number {
-    return this.pipe?.pendingBytes ?? 0;
+    return (this.pipe?.pendingBytes ?? 0) + this.sendQueuedBytes;
   }
 
   /** Resolves once the pipe is closed, with how it ended. */
@@ -279,9 +320,20 @@ export class WebSocket extends EventEmitter {
   send(data: string | Uint8Array, options?: WebSocketSendOptions): boolean {
     // Once closing (either side sent Close) messages are dropped, as the peer would ignore them anyway
     // (RFC 6455 §5.5.1); a sender racing the peer's Close needs no try/catch.
-    if (this.conn.isCloseSent || this.final !== undefined) return false;
-    const compress = options?.compress === undefined ? undefined : { compress: options.compress };
+    if (this.conn.isCloseSent || this.final !== undefined || this.pendingClose !== null) return false;
     const isBinary = options?.binary ?? typeof data !== 'string';
+    if (this.deflater !== null && (options?.compress !== false || this.sendQueue.length > 0)) {
+      // As the core does without deflate: no message inside another's fragments (RFC 6455 §5.4).
+      if (this.isStreamQueued) {
+        throw new UsageError(
+          'ERR_WS_FRAGMENT_IN_PROGRESS',
+          'a fragmented message is being sent; finish it first',
+        );
+      }
+      const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+      return this.enqueueSend(bytes, isBinary, true, options?.compress !== false);
+    }
+    const compress = options?.compress === undefined ? undefined : { compress: options.compress };
     this.unflushedBytes += data.length;
     if (isBinary) {
       this.conn.sendBinary(typeof data === 'string' ? encoder.encode(data) : data, compress);
@@ -301,21 +353,107 @@ export class WebSocket extends EventEmitter {
   ): Promise<void> {
     const isBinary = options.binary ?? true;
     const compress = options.compress === undefined ? {} : { compress: options.compress };
+    const isDeflated = this.deflater !== null && options.compress !== false;
     let pending: Uint8Array | string | undefined;
     for await (const chunk of source) {
       if (pending !== undefined) {
-        this.conn.sendFragment(pending, { isBinary, fin: false, ...compress });
-        if (!this.flush()) await this.drained();
+        if (this.deflater !== null) {
+          const bytes = typeof pending === 'string' ? encoder.encode(pending) : pending;
+          this.isStreamQueued = true;
+          if (!this.enqueueSend(bytes, isBinary, false, isDeflated)) await this.drained();
+        } else {
+          this.conn.sendFragment(pending, { isBinary, fin: false, ...compress });
+          if (!this.flush()) await this.drained();
+        }
       }
       pending = chunk;
+    }
+    if (this.deflater !== null) {
+      const last = pending ?? EMPTY;
+      this.isStreamQueued = false;
+      this.enqueueSend(typeof last === 'string' ? encoder.encode(last) : last, isBinary, true, isDeflated);
+      return;
     }
     this.conn.sendFragment(pending ?? EMPTY, { isBinary, fin: true, ...compress });
     this.flush();
   }
 
+  /** permessage-deflate: queues a message or fragment behind those being compressed. */
+  private enqueueSend(data: Uint8Array, isBinary: boolean, fin: boolean, compress: boolean): boolean {
+    if (this.sendQueue.length > 0 && this.sendQueuedBytes + data.length > this.maxDeflateQueueBytes) {
+      throw new UsageError(
+        'ERR_WS_SEND_QUEUE_FULL',
+        `${this.sendQueuedBytes + data.length} bytes queued for compression, above maxDeflateQueueBytes ` +
+          `${this.maxDeflateQueueBytes}: wait for 'drain' when send returns false`,
+      );
+    }
+    this.sendQueue.push({ data, isBinary, fin, compress });
+    this.sendQueuedBytes += data.length;
+    this.pumpSend();
+    if (this.sendQueuedBytes >= this.highWaterMark) this.isDeflateFull = true;
+    const isBelow = this.flush();
+    return isBelow && !this.isDeflateFull;
+  }
+
+  /** Sends queued uncompressed items and starts compressing the next compressed one. */
+  private pumpSend(): void {
+    const q = this.sendQueue;
+    while (!this.isCompressing && q.length > 0) {
+      if (this.conn.isCloseSent || this.isPipeClosed) {
+        q.length = 0;
+        this.sendQueuedBytes = 0;
+        break;
+      }
+      const item = q[0]!;
+      if (item.compress) {
+        this.isCompressing = true;
+        this.deflater!.compress(item.data, item.fin, this.onCompressed);
+        return;
+      }
+      q.shift();
+      this.sendQueuedBytes -= item.data.length;
+      this.unflushedBytes += item.data.length;
+      this.conn.sendFragment(item.data, { isBinary: item.isBinary, fin: item.fin, compress: false });
+    }
+    const c = this.pendingClose;
+    if (c !== null && q.length === 0 && !this.isCompressing) {
+      this.pendingClose = null;
+      this.close(c.code, c.reason);
+    }
+  }
+
+  /** Bound once: the deflater's completion of the queue's head. */
+  private readonly onCompressed = (error: Error | null, payload: Uint8Array | null): void => {
+    this.isCompressing = false;
+    const item = this.sendQueue.shift();
+    if (item === undefined) return; // the queue was dropped (closed meanwhile)
+    this.sendQueuedBytes -= item.data.length;
+    if (this.final !== undefined || this.isPipeClosed || this.conn.isCloseSent) {
+      this.sendQueue.length = 0;
+      this.sendQueuedBytes = 0;
+      return;
+    }
+    if (error !== null || payload === null) {
+      // zlib itself failed: RFC 6455 §7.4.1 1011, an unexpected condition on our side.
+      this.sendQueue.length = 0;
+      this.sendQueuedBytes = 0;
+      this.pendingClose = null;
+      this.close(CloseCode.INTERNAL_ERROR, '');
+      return;
+    }
+    this.unflushedBytes += payload.length;
+    this.conn.sendCompressed(payload, item.isBinary, item.fin);
+    this.pumpSend();
+    this.flushNow();
+    if (this.isDeflateFull && this.sendQueuedBytes < this.highWaterMark) {
+      this.isDeflateFull = false;
+      this.notifyDrain();
+    }
+  };
+
   /** Resolves when the pipe is below the high-water mark (at once when it is, or when closed). */
   drained(): Promise<void> {
-    if (this.isPipeClosed || this.isPipeWritable) return Promise.resolve();
+    if (this.isPipeClosed || (this.isPipeWritable && !this.isDeflateFull)) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -338,7 +476,15 @@ export class WebSocket extends EventEmitter {
    * UTF-8 bytes. A no-op once closing.
    */
   close(code: number = CloseCode.NORMAL_CLOSURE, reason = ''): void {
-    if (this.final !== undefined || this.conn.isCloseSent) return;
+    if (this.final !== undefined || this.conn.isCloseSent || this.pendingClose !== null) return;
+    if (this.sendQueue.length > 0 || this.isCompressing) {
+      // Misuse still throws at the call, although Close goes out after the queued messages.
+      if (!isValidWireCloseCode(code) || encoder.encode(reason).length > 123) {
+        throw new UsageError('ERR_WS_INVALID_CLOSE_CODE', `close code ${code} or its reason may not be sent`);
+      }
+      this.pendingClose = { code, reason };
+      return;
+    }
     this.conn.close(code, reason);
     this.flush();
     this.afterClose();
@@ -355,10 +501,7 @@ export class WebSocket extends EventEmitter {
       const m = this.queue.shift();
       if (m !== undefined) {
         this.queuedBytes -= m.data.length;
-        if (this.isPaused && this.queuedBytes < this.highWaterMark) {
-          this.isPaused = false;
-          this.pipe?.resume();
-        }
+        this.updatePause();
         yield m;
         continue;
       }
@@ -391,29 +534,80 @@ export class WebSocket extends EventEmitter {
     this.isDispatching = true;
     try {
       for (let e = this.conn.nextEvent(); e !== null; e = this.conn.nextEvent()) {
-        switch (e.type) {
-          case 'message':
-            this.deliver(e);
-            break;
-          case 'ping':
-            if (this.listenerCount('ping') > 0) this.emitSafely('ping', e.data);
-            break;
-          case 'pong':
-            if (this.listenerCount('pong') > 0) this.emitSafely('pong', e.data);
-            break;
-          case 'close':
-            this.closeInfo = { code: e.code, reason: e.reason };
-            break;
-          case 'error':
-            this.error = e.error;
-            if (this.listenerCount('error') > 0) this.emitSafely('error', e.error);
-            break;
+        if (e.type === 'compressed' || this.isInflating || this.inbound.length > 0) {
+          this.inbound.push(e);
+          if (e.type === 'compressed') this.inboundBytes += e.data.length;
+          continue;
         }
+        this.handleEvent(e);
       }
+      this.pumpInbound();
     } finally {
       this.isDispatching = false;
     }
     if (this.conn.isCloseSent || this.conn.isClosed) this.afterClose();
+  }
+
+  /** Handles events in order until one needs inflating; reports a deferred pipe close once all are out. */
+  private pumpInbound(): void {
+    const q = this.inbound;
+    while (!this.isInflating && q.length > 0) {
+      const e = q.shift()!;
+      if (e.type === 'compressed') {
+        this.inboundBytes -= e.data.length;
+        this.isInflating = true;
+        this.isInflatingBinary = e.isBinary;
+        this.deflater!.decompress(e.data, this.conn.limits.maxMessageBytes, this.onInflated);
+        break;
+      }
+      this.handleEvent(e);
+    }
+    this.updatePause();
+    if (this.isPipeClosePending && !this.isInflating && q.length === 0) {
+      this.isPipeClosePending = false;
+      this.finishPipeClose(this.pipeCloseError);
+    }
+  }
+
+  /** Bound once: the deflater's inflation of the message at the head of the inbound queue. */
+  private readonly onInflated = (error: Error | null, data: Uint8Array | null): void => {
+    this.isInflating = false;
+    if (this.final !== undefined) return;
+    let m: WebSocketMessageEvent | null = null;
+    try {
+      m = this.conn.recvInflated(this.isInflatingBinary, error ?? data);
+    } catch (err) {
+      if (!(err instanceof WebSocketError)) throw err;
+      // RFC 6455 §7.1.7: once failed, nothing more the peer sent is processed.
+      this.inbound.length = 0;
+      this.inboundBytes = 0;
+    }
+    if (m !== null) this.deliver(m);
+    this.dispatch();
+    this.flush();
+  };
+
+  private handleEvent(e: WebSocketEvent): void {
+    switch (e.type) {
+      case 'message':
+        this.deliver(e);
+        break;
+      case 'compressed':
+        break; // queued by dispatch, never handled here
+      case 'ping':
+        if (this.listenerCount('ping') > 0) this.emitSafely('ping', e.data);
+        break;
+      case 'pong':
+        if (this.listenerCount('pong') > 0) this.emitSafely('pong', e.data);
+        break;
+      case 'close':
+        this.closeInfo = { code: e.code, reason: e.reason };
+        break;
+      case 'error':
+        this.error = e.error;
+        if (this.listenerCount('error') > 0) this.emitSafely('error', e.error);
+        break;
+    }
   }
 
   private deliver(m: WebSocketMessageEvent): void {
@@ -426,10 +620,7 @@ export class WebSocket extends EventEmitter {
     const w = this.wake;
     this.wake = undefined;
     w?.();
-    if (!this.isPaused && this.queuedBytes >= this.highWaterMark) {
-      this.isPaused = true;
-      this.pipe?.pause();
-    }
+    this.updatePause();
   }
 
   /** A throwing listener closes the WebSocket with 1011 (RFC 6455 §7.4.1) instead of unwinding the pipe. */
@@ -484,6 +675,12 @@ export class WebSocket extends EventEmitter {
   private onPipeDrain(): void {
     if (this.isPipeWritable) return;
     this.isPipeWritable = true;
+    this.notifyDrain();
+  }
+
+  /** `drain` once both the pipe and the compression queue are below their marks. */
+  private notifyDrain(): void {
+    if (!this.isPipeWritable || this.isDeflateFull) return;
     const w = this.drainWaiters;
     this.drainWaiters = [];
     for (const f of w) f();
@@ -494,9 +691,24 @@ export class WebSocket extends EventEmitter {
     if (this.isPipeClosed) return;
     this.isPipeClosed = true;
     this.isPipeWritable = true;
+    this.isDeflateFull = false;
+    this.sendQueue.length = 0;
+    this.sendQueuedBytes = 0;
+    this.pendingClose = null;
     this.clearCloseTimer();
     if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer);
     this.keepAliveTimer = undefined;
+    if (this.isInflating || this.inbound.length > 0) {
+      // Messages received before the pipe closed are still delivered, then `close` (pumpInbound).
+      this.isPipeClosePending = true;
+      this.pipeCloseError = error;
+      return;
+    }
+    this.finishPipeClose(error);
+  }
+
+  private finishPipeClose(error: Error | undefined): void {
+    this.deflater?.destroy();
     const info = this.closeInfo;
     const final: WebSocketCloseInfo =
       info === undefined
@@ -575,6 +787,22 @@ export class WebSocket extends EventEmitter {
 
 const encoder = new TextEncoder();
 
+/**
+ * Message buffers without zero-filling: the core asks only for single-frame messages, whose payload fills
+ * the whole buffer. Below 4 KiB Node carves them from its shared 8 KiB pool.
+ */
+function allocUnsafe(sizeBytes: number): Uint8Array {
+  return Buffer.allocUnsafe(sizeBytes);
+}
+
+/** A message or fragment waiting in the permessage-deflate send queue. */
+interface SendItem {
+  readonly data: Uint8Array;
+  readonly isBinary: boolean;
+  readonly fin: boolean;
+  readonly compress: boolean;
+}
+
 /** Checks the options shared by server routes and the client (API misuse throws at the call). */
 export function checkWebSocketOptions(o: WebSocketOptions): void {
   for (const k of [
@@ -582,6 +810,7 @@ export function checkWebSocketOptions(o: WebSocketOptions): void {
     'keepAliveTimeoutMs',
     'closeTimeoutMs',
     'highWaterMarkBytes',
+    'maxDeflateQueueBytes',
   ] as const) {
     const v = o[k];
     if (v !== undefined && !(typeof v === 'number' && v >= 0)) {

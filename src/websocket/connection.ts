@@ -39,6 +39,14 @@ export interface WebSocketConnectionOptions {
   /** The negotiated permessage-deflate codec (RFC 7692); when set, RSV1 is accepted on data frames. */
   readonly deflater?: MessageDeflater;
   /**
+   * permessage-deflate (RFC 7692) was negotiated and the caller runs the codec itself (asynchronously, off
+   * the event loop): RSV1 is accepted on data frames, each compressed message comes out as a `compressed`
+   * event carrying its raw payload, which the caller inflates and hands back, in order, with
+   * {@link WebSocketConnection.recvInflated}; {@link WebSocketConnection.sendCompressed} sends a payload the
+   * caller compressed. Not together with `deflater`.
+   */
+  readonly hasDeferredDeflate?: boolean;
+  /**
    * Fills `dst` with unpredictable bytes for client masking keys (RFC 6455 §5.3 requires a strong source);
    * defaults to `globalThis.crypto.getRandomValues`. Tests pass a deterministic one.
    */
@@ -52,6 +60,12 @@ export interface WebSocketConnectionOptions {
   readonly keepAliveTimeoutMs?: number;
   /** The caller's clock at creation, the base of the first keep-alive deadline (default 0). */
   readonly nowMs?: number;
+  /**
+   * Allocates the buffer of a single-frame message, which the payload then fills completely (so it may
+   * skip zero-filling: the server and client bindings pass Node's `Buffer.allocUnsafe`). Default: views
+   * into a shared slab for small messages, a fresh `Uint8Array` for larger ones.
+   */
+  readonly allocate?: (sizeBytes: number) => Uint8Array;
 }
 
 /** A complete message (RFC 6455 §5.6), reassembled and, when compressed, inflated. */
@@ -59,7 +73,10 @@ export class WebSocketMessageEvent {
   readonly type = 'message' as const;
   /** True for a binary message (opcode 0x2), false for text (0x1). */
   readonly isBinary: boolean;
-  /** The payload. Lifetime: owned by the event; the connection never touches it again. */
+  /**
+   * The payload. Lifetime: owned by the event; the connection never touches it again. Small messages are
+   * views into a shared slab: use `byteOffset`/`length`, not the whole `buffer`.
+   */
   readonly data: Uint8Array;
   private cachedText: string | undefined = undefined;
 
@@ -73,6 +90,17 @@ export class WebSocketMessageEvent {
     this.cachedText ??= utf8Decoder.decode(this.data);
     return this.cachedText;
   }
+}
+
+/**
+ * A compressed message (RSV1, RFC 7692 §6), reassembled but not inflated (option `hasDeferredDeflate`):
+ * the caller inflates `data` and passes the result to {@link WebSocketConnection.recvInflated}.
+ * Lifetime: `data` is owned by the event.
+ */
+export interface WebSocketCompressedEvent {
+  readonly type: 'compressed';
+  readonly isBinary: boolean;
+  readonly data: Uint8Array;
 }
 
 /** A Ping frame (RFC 6455 §5.5.2); answered automatically unless `autoPong` is false. */
@@ -105,7 +133,12 @@ export interface WebSocketErrorEvent {
 
 /** Everything {@link WebSocketConnection.nextEvent} returns. */
 export type WebSocketEvent =
-  WebSocketMessageEvent | WebSocketPingEvent | WebSocketPongEvent | WebSocketCloseEvent | WebSocketErrorEvent;
+  | WebSocketMessageEvent
+  | WebSocketCompressedEvent
+  | WebSocketPingEvent
+  | WebSocketPongEvent
+  | WebSocketCloseEvent
+  | WebSocketErrorEvent;
 
 /** Options of one sent message or fragment. */
 export interface SendOptions {
@@ -142,7 +175,9 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
   private readonly decoder: FrameDecoder;
   private readonly autoPong: boolean;
   private readonly deflater: MessageDeflater | null;
+  private readonly hasDeferredDeflate: boolean;
   private readonly randomFill: (dst: Uint8Array) => void;
+  private readonly allocate: (sizeBytes: number) => Uint8Array;
 
   // Receive side: the frame being decoded and the message being reassembled.
   private frameOpcode = 0;
@@ -155,6 +190,7 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
   private msgFragments = 0;
   private utf8State = UTF8_ACCEPT;
   private isReceiveDone = false;
+  private hasFailed = false;
 
   // Keep-alive (no clock inside: the driver calls handleTimeout at nextDeadline()).
   private readonly keepAliveIntervalMs: number;
@@ -187,13 +223,18 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
     this.limits = resolveLimits('WebSocketLimits', DEFAULT_WEBSOCKET_LIMITS, options.limits);
     this.autoPong = options.autoPong ?? true;
     this.deflater = options.deflater ?? null;
+    this.hasDeferredDeflate = options.hasDeferredDeflate === true;
+    if (this.hasDeferredDeflate && this.deflater !== null) {
+      throw new UsageError('ERR_INVALID_ARG', 'deflater and hasDeferredDeflate are exclusive');
+    }
     this.randomFill = options.randomFill ?? defaultRandomFill;
+    this.allocate = options.allocate ?? poolAlloc;
     this.keyPool = new Uint8Array(this.role === 'client' ? KEY_POOL_BYTES : 0);
     this.keyPos = KEY_POOL_BYTES;
     this.decoder = new FrameDecoder(
       {
         expectMasked: this.role === 'server',
-        allowedRsv: this.deflater === null ? 0 : RSV1,
+        allowedRsv: this.deflater === null && !this.hasDeferredDeflate ? 0 : RSV1,
         maxFrameBytes: this.limits.maxFrameBytes,
       },
       {
@@ -324,7 +365,11 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
         `message of at least ${total} bytes above maxMessageBytes ${this.limits.maxMessageBytes}`,
       );
     }
-    if (total > this.msgBuf.length) {
+    if (fin && this.msgLen === 0) {
+      // Exactly the payload's size, so every byte is overwritten before anyone sees the buffer: an
+      // allocator that skips zero-filling is safe here (and only here).
+      this.msgBuf = this.allocate(total);
+    } else if (total > this.msgBuf.length) {
       // A single-frame message gets an exact buffer; a fragmented one grows geometrically.
       const cap =
         fin && this.msgLen === 0
@@ -389,6 +434,13 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
   private endMessage(): void {
     let data = this.msgLen === this.msgBuf.length ? this.msgBuf : this.msgBuf.subarray(0, this.msgLen);
     const isText = this.msgOpcode === Opcode.TEXT;
+    if (this.isMsgCompressed && this.hasDeferredDeflate) {
+      this.msgOpcode = 0;
+      this.msgBuf = EMPTY;
+      this.msgLen = 0;
+      this.pushEvent({ type: 'compressed', isBinary: !isText, data });
+      return;
+    }
     if (this.isMsgCompressed) {
       const deflater = this.deflater!;
       let inflated: Uint8Array | null;
@@ -424,6 +476,43 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
     this.msgBuf = EMPTY;
     this.msgLen = 0;
     this.pushEvent(new WebSocketMessageEvent(!isText, data));
+  }
+
+  /**
+   * The caller's inflation of a `compressed` event (option `hasDeferredDeflate`), in the order the events
+   * came: `data` null means the inflater stopped because the output passed `maxMessageBytes`, which fails
+   * the connection with 1009 (RFC 6455 §7.4.1); an `Error` means corrupt DEFLATE data, 1007. Returns the
+   * message event for the caller to deliver, or null when the connection had already failed; throws the
+   * `WebSocketError` that failed it (STYLE §3.3), after queueing the Close frame and the `error` event.
+   */
+  recvInflated(isBinary: boolean, data: Uint8Array | Error | null): WebSocketMessageEvent | null {
+    if (this.hasFailed) return null;
+    let err: WebSocketError | null = null;
+    if (data instanceof Error) {
+      err = this.error(
+        CloseCode.INVALID_FRAME_PAYLOAD_DATA,
+        'ERR_WS_INFLATE',
+        `cannot inflate message: ${data.message.slice(0, 64)}`,
+      );
+    } else if (data === null || data.length > this.limits.maxMessageBytes) {
+      err = this.error(
+        CloseCode.MESSAGE_TOO_BIG,
+        'ERR_WS_MESSAGE_TOO_BIG',
+        `inflated message above maxMessageBytes ${this.limits.maxMessageBytes}`,
+      );
+    } else if (!isBinary && validateUtf8(data, 0, data.length, UTF8_ACCEPT) !== UTF8_ACCEPT) {
+      // RFC 6455 §8.1 (after RFC 7692 §6.2 inflation): text must be valid UTF-8.
+      err = this.error(
+        CloseCode.INVALID_FRAME_PAYLOAD_DATA,
+        'ERR_WS_INVALID_UTF8',
+        'text message is not valid UTF-8',
+      );
+    }
+    if (err !== null) {
+      this.fail(err);
+      throw err;
+    }
+    return new WebSocketMessageEvent(isBinary, data as Uint8Array);
   }
 
   private recvPing(data: Uint8Array): void {
@@ -468,6 +557,7 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
   /** RFC 6455 §7.1.7: send Close with the error's code (unless Close was sent already) and stop. */
   private fail(err: WebSocketError): void {
     this.decoder.stop();
+    this.hasFailed = true;
     this.isReceiveDone = true;
     if (this.state === WebSocketState.CLOSED) return;
     if (this.state === WebSocketState.OPEN) this.writeClose(err.wireCode, EMPTY);
@@ -549,6 +639,32 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
     const payload = this.isSendCompressed ? this.deflater!.compress(bytes, options.fin) : bytes;
     if (options.fin) this.sendOpcode = 0;
     this.writeFrame(options.fin, rsv, opcode, payload, 0, payload.length);
+  }
+
+  /**
+   * Sends a message, or one fragment of one, whose payload the caller compressed with the negotiated
+   * permessage-deflate (option `hasDeferredDeflate`): RFC 7692 §7.2.1 output of a sync flush, with the
+   * trailing 0x00 0x00 0xff 0xff removed at `fin`. RSV1 goes on the first frame only (RFC 7692 §6.1).
+   * `isBinary` is read on the first fragment. Lifetime: as {@link sendBinary}.
+   */
+  sendCompressed(payload: Uint8Array, isBinary: boolean, fin: boolean): void {
+    this.checkCanSend();
+    if (!this.hasDeferredDeflate) {
+      throw new UsageError('ERR_WS_NO_DEFLATE', 'permessage-deflate is not run by the caller');
+    }
+    let opcode: number = Opcode.CONTINUATION;
+    let rsv = 0;
+    if (this.sendOpcode === 0) {
+      opcode = isBinary ? Opcode.BINARY : Opcode.TEXT;
+      rsv = RSV1;
+      this.isSendCompressed = true;
+      if (!fin) this.sendOpcode = opcode;
+    } else if (!this.isSendCompressed) {
+      throw new UsageError('ERR_WS_FRAGMENT_IN_PROGRESS', 'an uncompressed message is being sent');
+    } else if (fin) {
+      this.sendOpcode = 0;
+    }
+    this.writeFrame(fin, rsv, opcode, payload, 0, payload.length);
   }
 
   /** Sends a Ping (RFC 6455 §5.5.2) with at most 125 bytes of application data. */
@@ -720,6 +836,29 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
       this.spanStart = this.arenaPos;
     }
   }
+}
+
+/**
+ * The default allocator of single-frame messages: up to POOL_MAX_MESSAGE bytes they are carved from a
+ * shared slab (as Node's Buffer pool does) instead of one zero-filled ArrayBuffer each, which on small-message
+ * echo traffic was the core's largest cost. A slab region is never reused, so a message's bytes stay valid
+ * as long as the application holds them; regions start on 8-byte boundaries so unmasking takes the 32-bit
+ * word path. The slab stays below glibc's 128 KiB mmap threshold (a larger one costs page faults on each).
+ */
+const POOL_BYTES = 64 * 1024;
+const POOL_MAX_MESSAGE = 4 * 1024;
+let pool = new Uint8Array(POOL_BYTES);
+let poolPos = 0;
+
+function poolAlloc(n: number): Uint8Array {
+  if (n > POOL_MAX_MESSAGE) return new Uint8Array(n);
+  if (poolPos + n > POOL_BYTES) {
+    pool = new Uint8Array(POOL_BYTES);
+    poolPos = 0;
+  }
+  const out = pool.subarray(poolPos, poolPos + n);
+  poolPos = (poolPos + n + 7) & ~7;
+  return out;
 }
 
 function defaultRandomFill(dst: Uint8Array): void {

@@ -8,6 +8,7 @@ export type {
   SendFragmentOptions,
   SendOptions,
   WebSocketCloseEvent,
+  WebSocketCompressedEvent,
   WebSocketConnectionOptions,
   WebSocketErrorEvent,
   WebSocketEvent,

@@ -612,3 +612,63 @@ test('keep-alive: any input resets the idle timer; the Pong keeps the connection
   assert.equal(conn.isClosed, false);
   assert.equal(conn.nextDeadline(), 4000);
 });
+
+test('deferred deflate: compressed messages come out raw, in order with the rest; recvInflated checks them', () => {
+  const conn = new WebSocketConnection({
+    role: 'server',
+    hasDeferredDeflate: true,
+    limits: { maxMessageBytes: 8 },
+  });
+  conn.receive(
+    concat([
+      clientFrame({ opcode: 0x1, rsv: 0x40, payload: new Uint8Array([1, 2, 3]) }),
+      clientFrame({ opcode: 0x9, payload: 'p' }),
+      clientFrame({ opcode: 0x2, payload: new Uint8Array([9]) }),
+    ]),
+  );
+  assert.deepEqual(log(drain(conn)), ['compressed text 010203', 'ping 70', 'binary 09']);
+  const m = conn.recvInflated(false, enc.encode('héllo'));
+  assert.equal(m?.text, 'héllo');
+  // RFC 6455 §8.1 after inflation: invalid UTF-8 in text is 1007.
+  assert.throws(
+    () => conn.recvInflated(false, new Uint8Array([0xff])),
+    (e: unknown) => e instanceof WebSocketError && e.wireCode === 1007,
+  );
+  assert.equal(sentCloseCode(concat(conn.takeOutput()), false), 1007);
+  assert.equal(conn.recvInflated(true, new Uint8Array(1)), null, 'nothing after a failure');
+});
+
+test('deferred deflate: an inflater that stopped at the limit fails with 1009; corrupt data with 1007', () => {
+  for (const [data, code] of [
+    [null, 1009],
+    [new Uint8Array(9), 1009],
+    [new Error('bad block'), 1007],
+  ] as const) {
+    const conn = new WebSocketConnection({
+      role: 'client',
+      hasDeferredDeflate: true,
+      limits: { maxMessageBytes: 8 },
+    });
+    assert.throws(
+      () => conn.recvInflated(true, data),
+      (e: unknown) => e instanceof WebSocketError && e.wireCode === code,
+    );
+    assert.equal(sentCloseCode(concat(conn.takeOutput()), true), code);
+  }
+});
+
+test('deferred deflate: sendCompressed sets RSV1 on the first frame only (RFC 7692 §6.1)', () => {
+  const conn = new WebSocketConnection({ role: 'server', hasDeferredDeflate: true });
+  conn.sendCompressed(new Uint8Array([0xaa]), true, false);
+  conn.ping();
+  conn.sendCompressed(new Uint8Array([0xbb]), true, true);
+  conn.sendCompressed(new Uint8Array([0xcc]), false, true);
+  assert.deepEqual([...concat(conn.takeOutput())], [0x42, 1, 0xaa, 0x89, 0, 0x80, 1, 0xbb, 0xc1, 1, 0xcc]);
+  assert.throws(() => {
+    new WebSocketConnection({ role: 'server' }).sendCompressed(new Uint8Array(1), true, true);
+  }, UsageError);
+  assert.throws(
+    () => new WebSocketConnection({ role: 'server', hasDeferredDeflate: true, deflater: new ZlibDeflater() }),
+    UsageError,
+  );
+});

@@ -74,6 +74,8 @@ export function log(events: readonly WebSocketEvent[]): string[] {
     switch (e.type) {
       case 'message':
         return e.isBinary ? `binary ${hex(e.data)}` : `text ${JSON.stringify(e.text)}`;
+      case 'compressed':
+        return `compressed ${e.isBinary ? 'binary' : 'text'} ${hex(e.data)}`;
       case 'ping':
       case 'pong':
         return `${e.type} ${hex(e.data)}`;
