@@ -447,6 +447,8 @@ export class QuicConnectionCore {
   private isHandshakeCompleteValue = false;
   private isHandshakeConfirmed = false;
   private isHandshakeDonePending = false;
+  /** First packet number we protected with 1-RTT keys (0-RTT ones come before it); Infinity until then. */
+  private firstOneRttPn = Infinity;
   private isPingPending = false;
   private isPeerParamsReceived = false;
   private peerParams: TransportParameters | null = null;
@@ -1527,8 +1529,16 @@ export class QuicConnectionCore {
     this.recvAckEcn(level, largest, isLargestIncreased, result.acked, ecnCounts, nowMs);
     for (const pkt of result.acked) this.onPacketAcked(pkt, nowMs);
     for (const pkt of result.lost) this.onPacketLost(pkt, nowMs);
-    // RFC 9001 §4.1.2: a client's handshake is confirmed when a 1-RTT packet it sent is acknowledged.
-    if (level === EncryptionLevel.OneRtt && result.acked.length > 0 && this.isHandshakeCompleteValue) {
+    // RFC 9001 §4.1.2: a client's handshake is confirmed when a 1-RTT packet it sent is acknowledged. A
+    // 0-RTT packet shares the space (RFC 9000 §12.3) but does not count: its ACK can arrive with the server's
+    // Finished, before our Finished left, and confirming then would discard the Handshake keys it needs.
+    const lastAcked = result.acked[result.acked.length - 1];
+    if (
+      level === EncryptionLevel.OneRtt &&
+      lastAcked !== undefined &&
+      lastAcked.pn >= this.firstOneRttPn &&
+      this.isHandshakeCompleteValue
+    ) {
       this.confirmHandshake(nowMs);
     }
   }
@@ -2676,6 +2686,7 @@ export class QuicConnectionCore {
     const end = protectPacket(keys, buf, pkt.start, pkt.pnOffset, pkt.pnLength, pkt.pn, pkt.payloadEnd);
     const size = end - pkt.start;
     if (pkt.level === EncryptionLevel.OneRtt && !isZeroRtt) {
+      if (this.firstOneRttPn === Infinity) this.firstOneRttPn = pkt.pn;
       // RFC 9001 §6.6: update keys before the confidentiality limit of the AEAD is reached.
       const ku = this.keyUpdate;
       ku.packetsWithWriteKeys++;

@@ -252,13 +252,20 @@ test('a POST that arrives in 0-RTT is answered 425 without reaching the handler;
 test('0-RTT options on the quiche provider throw at the call', async () => {
   const tls = testCert();
   await assert.rejects(
-    listenHttp3({ key: tls.key, cert: tls.cert, enableEarlyData: true }, (_req, res) => {
-      res.end();
-    }),
+    listenHttp3(
+      { key: tls.key, cert: tls.cert, enableEarlyData: true, quicProvider: 'quiche' },
+      (_req, res) => {
+        res.end();
+      },
+    ),
     UsageError,
   );
   await assert.rejects(
-    Http3Client.connect('127.0.0.1', 9, { sessionTicket: Uint8Array.of(1), earlyData: true }),
+    Http3Client.connect('127.0.0.1', 9, {
+      sessionTicket: Uint8Array.of(1),
+      earlyData: true,
+      quicProvider: 'quiche',
+    }),
     UsageError,
   );
 });

@@ -666,3 +666,83 @@ test('host names: a listener on "localhost" and a client to "localhost" work on 
     }
   }
 });
+
+test('0-RTT then data after the handshake, every UDP pairing: the client confirms only on an ACK of 1-RTT', async () => {
+  // Regression: the server acknowledged the client's 0-RTT packet in the flight that carried its Finished;
+  // the client took that for the ACK of a 1-RTT packet (RFC 9001 §4.1.2), confirmed the handshake, dropped
+  // its Handshake keys before its own Finished left, and everything after the handshake hung.
+  const tls = testCert();
+  const quiet = {
+    onStreamReset: () => {},
+    onStopSending: () => {},
+    onStreamAcked: () => {},
+    onClose: () => {},
+    onDatagram: () => {},
+  };
+  for (const [serverUdp, clientUdp] of [
+    ['native', 'native'],
+    ['dgram', 'native'],
+    ['native', 'dgram'],
+    ['dgram', 'dgram'],
+  ] as const) {
+    const listener = await listenHayateQuic({
+      key: tls.key,
+      cert: tls.cert,
+      udp: serverUdp,
+      enableEarlyData: true,
+      onConnection: (q) => {
+        q.setHandlers({
+          ...quiet,
+          onStreamData: (id, b, fin) => {
+            if (fin) q.writeStream(id, [b.slice()], true);
+          },
+        });
+      },
+    });
+    try {
+      let ticket: Uint8Array | undefined;
+      const first = await connectHayateQuic({
+        host: '127.0.0.1',
+        port: listener.port,
+        ca: tls.cert,
+        serverName: 'localhost',
+        udp: clientUdp,
+        onSessionTicket: (t) => (ticket = t),
+      });
+      for (let i = 0; i < 100 && ticket === undefined; i++) await sleep(5);
+      await first.destroy();
+      assert.ok(ticket !== undefined, 'a session ticket');
+      const c = await connectHayateQuic({
+        host: '127.0.0.1',
+        port: listener.port,
+        ca: tls.cert,
+        serverName: 'localhost',
+        udp: clientUdp,
+        sessionTicket: ticket,
+        earlyData: true,
+      });
+      try {
+        const echoed = new Map<number, boolean>();
+        const both = new Promise<void>((resolve) => {
+          c.setHandlers({
+            ...quiet,
+            onStreamData: (id, _b, fin) => {
+              if (fin) echoed.set(id, true);
+              if (echoed.size === 2) resolve();
+            },
+          });
+        });
+        c.writeStream(0, [new Uint8Array(100)], true); // 0-RTT
+        await c.handshakeCompleted;
+        c.writeStream(4, [new Uint8Array(50)], true); // 1-RTT, after the handshake
+        const outcome = await Promise.race([both.then(() => 'echoed'), sleep(3000).then(() => 'timeout')]);
+        assert.equal(outcome, 'echoed', `${serverUdp} server, ${clientUdp} client`);
+        assert.equal(c.isEarlyDataAccepted, true);
+      } finally {
+        await c.destroy();
+      }
+    } finally {
+      await listener.close();
+    }
+  }
+});
