@@ -5,6 +5,14 @@
  * `maxReceiveWindowSize`). Credit is still returned only by `consumed()`; this only raises the targets.
  */
 
+/**
+ * Least time between two probes. A probe measures one round trip however long the gap before it, so the
+ * gap only bounds the PING rate: on loopback (round trips of ~0.1 ms) one probe per round trip was
+ * thousands of PINGs a second, which servers rightly treat as a flood (RFC 9113 §10.5; hayate's own server
+ * answers GOAWAY ENHANCE_YOUR_CALM past 100/s after a burst). 20 a second stays far below such limits.
+ */
+export const MIN_PROBE_INTERVAL_MS = 50;
+
 /** First octets of our probe PING payload ("bd"); the ACK echoes them (RFC 9113 §6.7). */
 const PROBE_TAG_0 = 0x62;
 const PROBE_TAG_1 = 0x64;
@@ -20,7 +28,8 @@ export class WindowTuner {
 
   /**
    * Counts `n` received DATA octets. Returns the payload of a probe PING to send now, or undefined
-   * (a probe is outstanding, or `canGrow` is false because both targets reached their maximum).
+   * (a probe is outstanding, the last one left less than {@link MIN_PROBE_INTERVAL_MS} ago, or `canGrow`
+   * is false because both targets reached their maximum).
    */
   countData(n: number, canGrow: boolean, nowMs: number | undefined): Uint8Array | undefined {
     if (this.isProbeOutstanding) {
@@ -28,6 +37,9 @@ export class WindowTuner {
       return undefined;
     }
     if (!canGrow) return undefined;
+    if (nowMs !== undefined && this.sentAtMs !== undefined && nowMs - this.sentAtMs < MIN_PROBE_INTERVAL_MS) {
+      return undefined;
+    }
     this.isProbeOutstanding = true;
     this.bytes = n;
     this.sentAtMs = nowMs;
