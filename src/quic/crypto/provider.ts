@@ -30,7 +30,11 @@ export interface Aead {
    * `buf[end, end + 16)` (the caller leaves that room), so a packet is sealed without an output array.
    */
   sealInPlace?(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, start: number, end: number): void;
-  /** Decrypts `ciphertext` (tag last); `null` when authentication fails. Never throws on bad input. */
+  /**
+   * Decrypts `ciphertext` (tag last); `null` when authentication fails. Never throws on bad input.
+   * Lifetime: the result is a fresh array owned by the caller, never a view of `ciphertext` (the connection
+   * keeps views of decrypted STREAM data without copying them).
+   */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null;
 }
 
