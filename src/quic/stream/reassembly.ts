@@ -133,12 +133,22 @@ export class Reassembler {
       // spare capacity, so a contiguous piece after it is merged by the copy above (never written into).
       seg = data.subarray(from, to);
     } else {
-      seg = new Uint8Array(n < SEGMENT_CAPACITY ? Math.max(n, MIN_SEGMENT_ALLOC) : n);
+      // A small piece at the read offset with nothing held is read before the next packet: exact size (V8
+      // keeps arrays this small on its heap, without a separate backing store). Others get room to grow.
+      const isReadNext = start === this.readOffset && this.starts.length === 0;
+      seg = new Uint8Array(n >= SEGMENT_CAPACITY || isReadNext ? n : Math.max(n, MIN_SEGMENT_ALLOC));
       seg.set(data.subarray(from, to));
     }
-    this.starts.splice(i, 0, start);
-    this.datas.splice(i, 0, seg);
-    this.lens.splice(i, 0, n);
+    if (i === this.starts.length) {
+      // In order at the tail (the common case): push, as splice builds a result array per call.
+      this.starts.push(start);
+      this.datas.push(seg);
+      this.lens.push(n);
+    } else {
+      this.starts.splice(i, 0, start);
+      this.datas.splice(i, 0, seg);
+      this.lens.splice(i, 0, n);
+    }
     return i + 1;
   }
 
