@@ -116,12 +116,70 @@ Napi::Value AeadOpen(const Napi::CallbackInfo& info) {
   return Num(info, static_cast<double>(n + tail));
 }
 
+struct HpCtx {
+  EVP_CIPHER_CTX* ctx = nullptr;
+  bool isChaCha = false;
+  ~HpCtx() {
+    if (ctx != nullptr) EVP_CIPHER_CTX_free(ctx);
+  }
+};
+
+// hpNew(kind, key) -> handle, or -1. kind: 0 AES-128-ECB, 1 AES-256-ECB, 2 ChaCha20 (RFC 9001 §5.4.3/4).
+Napi::Value HpNew(const Napi::CallbackInfo& info) {
+  const int kind = info[0].As<Napi::Number>().Int32Value();
+  Napi::Uint8Array key = info[1].As<Napi::Uint8Array>();
+  const EVP_CIPHER* cipher = kind == 0   ? EVP_aes_128_ecb()
+                             : kind == 1 ? EVP_aes_256_ecb()
+                             : kind == 2 ? EVP_chacha20()
+                                         : nullptr;
+  if (cipher == nullptr || static_cast<int>(key.ByteLength()) != EVP_CIPHER_key_length(cipher)) {
+    return Num(info, -1);
+  }
+  auto* c = new HpCtx();
+  c->isChaCha = kind == 2;
+  c->ctx = EVP_CIPHER_CTX_new();
+  if (c->ctx == nullptr || EVP_EncryptInit_ex(c->ctx, cipher, nullptr, key.Data(), nullptr) != 1 ||
+      EVP_CIPHER_CTX_set_padding(c->ctx, 0) != 1) {
+    delete c;
+    return Num(info, -1);
+  }
+  return Napi::External<HpCtx>::New(info.Env(), c, [](Napi::Env, HpCtx* p) { delete p; });
+}
+
+// hpMask(handle, bytes, offset, out) -> 0, or -1: the mask for the 16-byte sample at bytes[offset] into
+// out[0, 5) (out holds at least 16 bytes). AES: one ECB block (no state between blocks, so the context
+// is reused as is); ChaCha20: the sample is the 16-byte counter-and-nonce IV, the mask the keystream
+// over five zero bytes.
+Napi::Value HpMask(const Napi::CallbackInfo& info) {
+  HpCtx* c = info[0].As<Napi::External<HpCtx>>().Data();
+  Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+  const int64_t offset = info[2].As<Napi::Number>().Int64Value();
+  Napi::Uint8Array out = info[3].As<Napi::Uint8Array>();
+  if (offset < 0 || offset + 16 > static_cast<int64_t>(bytes.ByteLength()) || out.ByteLength() < 16) {
+    return Num(info, -1);
+  }
+  const uint8_t* sample = bytes.Data() + offset;
+  int n = 0;
+  if (c->isChaCha) {
+    static const uint8_t kZeros[5] = {0, 0, 0, 0, 0};
+    if (EVP_EncryptInit_ex(c->ctx, nullptr, nullptr, nullptr, sample) != 1 ||
+        EVP_EncryptUpdate(c->ctx, out.Data(), &n, kZeros, 5) != 1) {
+      return Num(info, -1);
+    }
+  } else if (EVP_EncryptUpdate(c->ctx, out.Data(), &n, sample, 16) != 1 || n != 16) {
+    return Num(info, -1);
+  }
+  return Num(info, 0);
+}
+
 }  // namespace
 
 void RegisterAead(Napi::Env env, Napi::Object exports) {
   exports.Set("aeadNew", Napi::Function::New(env, AeadNew, "aeadNew"));
   exports.Set("aeadSeal", Napi::Function::New(env, AeadSeal, "aeadSeal"));
   exports.Set("aeadOpen", Napi::Function::New(env, AeadOpen, "aeadOpen"));
+  exports.Set("hpNew", Napi::Function::New(env, HpNew, "hpNew"));
+  exports.Set("hpMask", Napi::Function::New(env, HpMask, "hpMask"));
 }
 
 }  // namespace hayate

@@ -6,7 +6,7 @@
 
 namespace hayate {
 
-// Adds aeadNew, aeadSeal and aeadOpen to `exports`.
+// Adds aeadNew, aeadSeal, aeadOpen (packet payloads) and hpNew, hpMask (header protection) to `exports`.
 void RegisterAead(Napi::Env env, Napi::Object exports);
 
 }  // namespace hayate

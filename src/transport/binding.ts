@@ -112,6 +112,10 @@ export interface NativeBinding {
     dst: Uint8Array,
     dstStart: number,
   ): number;
+  /** Header protection (RFC 9001 §5.4); `kind` as for aeadNew (AES-ECB or ChaCha20). A handle, or -1. */
+  hpNew?(kind: number, key: Uint8Array): NativeAeadHandle | number;
+  /** The mask for the 16-byte sample at `bytes[offset]` into `out[0, 5)` (`out` >= 16 bytes): 0, or -1. */
+  hpMask?(h: NativeAeadHandle, bytes: Uint8Array, offset: number, out: Uint8Array): number;
 }
 
 /** An opaque AEAD context owned by the addon (freed when collected). */

@@ -1,14 +1,14 @@
 /**
  * QUIC packet protection on the addon (native/aead.h): the {@link CryptoProvider} given to hayate/quic by
  * the UDP transports is node:crypto's ({@link nodeCrypto}) with only `createAead` replaced, when the
- * loaded addon has the AEAD functions. node:crypto offers no way to give a cipher a new nonce, so it
+ * loaded addon has the AEAD functions (`createHeaderProtection` too: node:crypto allocates each mask). node:crypto offers no way to give a cipher a new nonce, so it
  * creates a context (key expansion, GHASH table) and allocates the output for every packet; the addon
  * keeps one context per key and direction and re-keys it with the nonce alone (RFC 9001 §5.3: the nonce
  * is the only per-packet input), seals in place and opens straight into the output array.
  */
 import { UsageError } from '../common/errors.js';
 import { nodeCrypto } from '../quic/crypto/node.js';
-import type { Aead, AeadName, CryptoProvider } from '../quic/crypto/provider.js';
+import type { Aead, AeadName, CryptoProvider, HeaderProtection } from '../quic/crypto/provider.js';
 import { loadNative } from './binding.js';
 import type { NativeAeadHandle, NativeBinding } from './binding.js';
 
@@ -19,7 +19,7 @@ const KIND: Readonly<Record<AeadName, number>> = {
   'chacha20-poly1305': 2,
 };
 
-type AeadBinding = Required<Pick<NativeBinding, 'aeadNew' | 'aeadSeal' | 'aeadOpen'>>;
+type AeadBinding = Required<Pick<NativeBinding, 'aeadNew' | 'aeadSeal' | 'aeadOpen' | 'hpNew' | 'hpMask'>>;
 
 class NativeAead implements Aead {
   private readonly b: AeadBinding;
@@ -53,8 +53,34 @@ class NativeAead implements Aead {
   }
 }
 
+class NativeHeaderProtection implements HeaderProtection {
+  private readonly b: AeadBinding;
+  private readonly h: NativeAeadHandle;
+  /** Lifetime: the mask is valid until the next call (HeaderProtection.mask). */
+  private readonly out = new Uint8Array(16);
+  private readonly mask5: Uint8Array;
+  constructor(b: AeadBinding, h: NativeAeadHandle) {
+    this.b = b;
+    this.h = h;
+    this.mask5 = this.out.subarray(0, 5);
+  }
+
+  mask(bytes: Uint8Array, offset: number): Uint8Array {
+    if (this.b.hpMask(this.h, bytes, offset, this.out) !== 0) {
+      throw new UsageError('ERR_QUIC_AEAD', `no 16-byte sample at ${offset} of ${bytes.length} bytes`);
+    }
+    return this.mask5;
+  }
+}
+
 function hasAead(b: NativeBinding): b is NativeBinding & AeadBinding {
-  return b.aeadNew !== undefined && b.aeadSeal !== undefined && b.aeadOpen !== undefined;
+  return (
+    b.aeadNew !== undefined &&
+    b.aeadSeal !== undefined &&
+    b.aeadOpen !== undefined &&
+    b.hpNew !== undefined &&
+    b.hpMask !== undefined
+  );
 }
 
 function nativeAeadBinding(): AeadBinding | undefined {
@@ -63,7 +89,7 @@ function nativeAeadBinding(): AeadBinding | undefined {
 }
 
 /**
- * node:crypto's provider with the addon's AEADs when it has them (`HAYATE_NATIVE_AEAD=0` or
+ * node:crypto's provider with the addon's AEADs and header protection when it has them (`HAYATE_NATIVE_AEAD=0` or
  * `HAYATE_NATIVE=0` keeps node:crypto's), else {@link nodeCrypto} itself.
  */
 export function quicCryptoProvider(): CryptoProvider {
@@ -75,6 +101,12 @@ export function quicCryptoProvider(): CryptoProvider {
       const h = b.aeadNew(KIND[name], key);
       // -1: this OpenSSL lacks the cipher (or the key length is wrong, which node:crypto reports itself).
       return typeof h === 'number' ? nodeCrypto.createAead(name, key) : new NativeAead(b, h);
+    },
+    createHeaderProtection(name: AeadName, key: Uint8Array): HeaderProtection {
+      const h = b.hpNew(KIND[name], key);
+      return typeof h === 'number'
+        ? nodeCrypto.createHeaderProtection(name, key)
+        : new NativeHeaderProtection(b, h);
     },
   };
 }

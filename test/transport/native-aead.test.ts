@@ -97,3 +97,16 @@ test('sealing past the end of the buffer is a UsageError', () => {
     aead.sealInPlace!(randomBytes(8), new Uint8Array(0), buf, 0, 10);
   }, UsageError);
 });
+
+for (const [name, keyBytes] of NAMES) {
+  test(`${name}: header protection masks equal node:crypto's`, () => {
+    const key = randomBytes(keyBytes);
+    const native = quicCryptoProvider().createHeaderProtection(name, key);
+    const reference = nodeCrypto.createHeaderProtection(name, key);
+    const packet = randomBytes(1200);
+    for (const offset of [0, 5, 21, 1184]) {
+      assert.deepEqual(Buffer.from(native.mask(packet, offset)), Buffer.from(reference.mask(packet, offset)));
+    }
+    assert.throws(() => native.mask(packet, 1190), UsageError);
+  });
+}

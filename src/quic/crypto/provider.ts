@@ -40,7 +40,10 @@ export interface Aead {
 
 /** Header protection bound to one key (RFC 9001 §5.4). */
 export interface HeaderProtection {
-  /** The 5-byte mask for the 16-byte sample at `bytes[offset..offset+16)`. */
+  /**
+   * The 5-byte mask for the 16-byte sample at `bytes[offset..offset+16)`. Lifetime: valid until the next
+   * call (an implementation may reuse one scratch array).
+   */
   mask(bytes: Uint8Array, offset: number): Uint8Array;
 }
 
