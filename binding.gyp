@@ -4,6 +4,7 @@
       "target_name": "hayate",
       "sources": [
         "native/addon.cc",
+        "native/aead.cc",
         "native/arena.cc",
         "native/io.cc",
         "native/poller_epoll.cc",

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aead.h"
 #include "arena.h"
 #include "gen/constants.h"
 #include "io.h"
@@ -549,6 +550,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"udpFailSends", UdpFailSendsFn},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  RegisterAead(env, exports);
   return exports;
 }
 

@@ -92,6 +92,13 @@ interface Pending {
   headers: Array<[string, string]>;
   chunks: Uint8Array[];
   size: number;
+  /** The final response's content-length when it is within `maxBodyBytes`, else -1. */
+  expected: number;
+  /**
+   * With a known length: the body, allocated at the first DATA and filled in place (one copy per byte, no
+   * per-chunk arrays and no final join); `chunks` is used otherwise.
+   */
+  body: Uint8Array | null;
   trailers: Array<[string, string]> | null;
   /** Sent in 0-RTT: a 425 answer is retried once the handshake completes (RFC 8470 §5.2). */
   retry: (() => void) | null;
@@ -231,6 +238,8 @@ export class Http3Client {
           headers: [],
           chunks: [],
           size: 0,
+          expected: -1,
+          body: null,
           trailers: null,
           retry: isEarly
             ? () => {
@@ -280,6 +289,16 @@ export class Http3Client {
     await this.quic.destroy();
   }
 
+  /** A final response's content-length when it is a valid length within `maxBodyBytes`, else -1. */
+  private expectedLength(headers: ReadonlyArray<readonly [string, string]>): number {
+    for (const [name, value] of headers) {
+      if (name !== 'content-length') continue;
+      const n = Number(value);
+      return Number.isSafeInteger(n) && n >= 0 && n <= this.maxBodyBytes ? n : -1;
+    }
+    return -1;
+  }
+
   private onEvent(e: Http3Event): void {
     switch (e.type) {
       case 'response': {
@@ -287,6 +306,7 @@ export class Http3Client {
         if (p !== undefined && !e.isInformational) {
           p.status = e.status;
           p.headers = e.headers;
+          p.expected = this.expectedLength(e.headers);
         }
         return;
       }
@@ -305,6 +325,17 @@ export class Http3Client {
           );
           return;
         }
+        const n = e.data.length;
+        if (p.body === null && p.expected > 0 && p.chunks.length === 0) p.body = new Uint8Array(p.expected);
+        if (p.body !== null) {
+          if (p.size <= p.body.length) {
+            p.body.set(e.data, p.size - n);
+            return;
+          }
+          // More than content-length (the HTTP/3 core rejects this first, RFC 9114 §4.1.2): keep collecting.
+          p.chunks.push(p.body.subarray(0, p.size - n));
+          p.body = null;
+        }
         p.chunks.push(e.data.slice());
         return;
       }
@@ -320,6 +351,11 @@ export class Http3Client {
         if (p.status === STATUS_TOO_EARLY && p.retry !== null) {
           // RFC 8470 §5.2: the server would not process it in early data; send it again in 1-RTT.
           p.retry();
+          return;
+        }
+        if (p.body !== null) {
+          const whole = p.body.length === p.size ? p.body : p.body.subarray(0, p.size);
+          p.resolve({ status: p.status, headers: p.headers, body: whole, trailers: p.trailers });
           return;
         }
         const body = new Uint8Array(p.size);

@@ -1135,7 +1135,10 @@ export class QuicConnectionCore {
             ? PacketType.Handshake
             : PacketType.OneRtt;
       const pn = space.ack.largestReceived + 1;
-      this.processPayload(level, ptype, pn, payload, this.localCids[0]!.cid, this.activePeerCid.cid, nowMs);
+      // A copy: the frames' data is kept by reference like a decrypted payload's, and the caller may reuse
+      // its buffer.
+      const owned = payload.slice();
+      this.processPayload(level, ptype, pn, owned, this.localCids[0]!.cid, this.activePeerCid.cid, nowMs);
       this.isNonProbingPacket = false;
       // Like `recvDatagram`: a packet that closed the connection delivers nothing more (no event follows
       // `closed`).
@@ -1716,7 +1719,9 @@ export class QuicConnectionCore {
     const entry = this.peerStream(f.streamId, f.type, 'recv');
     if (entry?.recv == null) return;
     const recv = entry.recv;
-    const grew = recv.receive(f.offset, f.data, f.fin, f.type);
+    // Lifetime: `f.data` is a view into a decrypted payload, a fresh array nothing writes again
+    // (`Aead.open`; the test hook copies its input), so the stream may keep it without a copy.
+    const grew = recv.receive(f.offset, f.data, f.fin, f.type, true);
     // RFC 9000 §4.1: the sum of highest offsets across streams is bounded by our MAX_DATA.
     this.connRecv.receive(grew, f.type);
     if (recv.isDiscardingData) this.releaseConnectionCredit(grew);

@@ -87,6 +87,40 @@ export interface NativeBinding {
   udpFailSends(fd: number, count: number): number;
   /** Unregisters, closes and frees the socket. */
   udpClose(fd: number): number;
+  /**
+   * QUIC packet protection (native/aead.h); absent from addons built before it (then node:crypto serves).
+   * `kind`: 0 AES-128-GCM, 1 AES-256-GCM, 2 ChaCha20-Poly1305. A handle, or -1.
+   */
+  aeadNew?(kind: number, key: Uint8Array): NativeAeadHandle | number;
+  /** Encrypts `buf[start, end)` in place, tag at `buf[end, end + 16)`: 0, or -1. */
+  aeadSeal?(
+    h: NativeAeadHandle,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+  ): number;
+  /** Decrypts `src[start, end - 16)` (tag last) into `dst` at `dstStart`: plaintext length, or -1. */
+  aeadOpen?(
+    h: NativeAeadHandle,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    src: Uint8Array,
+    start: number,
+    end: number,
+    dst: Uint8Array,
+    dstStart: number,
+  ): number;
+  /** Header protection (RFC 9001 §5.4); `kind` as for aeadNew (AES-ECB or ChaCha20). A handle, or -1. */
+  hpNew?(kind: number, key: Uint8Array): NativeAeadHandle | number;
+  /** The mask for the 16-byte sample at `bytes[offset]` into `out[0, 5)` (`out` >= 16 bytes): 0, or -1. */
+  hpMask?(h: NativeAeadHandle, bytes: Uint8Array, offset: number, out: Uint8Array): number;
+}
+
+/** An opaque AEAD context owned by the addon (freed when collected). */
+export interface NativeAeadHandle {
+  readonly __nativeAead: never;
 }
 
 const errnoNames = new Map<number, NativeErrnoName>();

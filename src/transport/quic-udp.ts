@@ -28,6 +28,7 @@ import type { SessionTicketOptions } from '../quic/tls/ticket.js';
 import { QuicCloseKind, QuicProviderError } from './quic.js';
 import type { QuicCloseKindCode, QuicConnection, QuicConnectionHandlers } from './quic.js';
 import { UdpMeta } from './constants.js';
+import { quicCryptoProvider } from './native-aead.js';
 import {
   CONNECTED_PEER,
   encodeUdpAddress,
@@ -893,7 +894,7 @@ export async function listenHayateQuic(options: HayateQuicListenOptions): Promis
   const limits = limitsWithIdle(options.limits, options.maxIdleTimeoutMs);
   const ticketOptions = options.sessionTickets ?? true;
   const endpoint = new QuicEndpoint({
-    crypto: nodeCrypto,
+    crypto: quicCryptoProvider(),
     limits,
     server: {
       alpn: options.alpn ?? ['h3'],
@@ -969,7 +970,7 @@ export async function connectHayateQuic(
   options: HayateQuicConnectOptions,
 ): Promise<HayateQuicClientConnection> {
   const limits = limitsWithIdle(options.limits, options.maxIdleTimeoutMs);
-  const endpoint = new QuicEndpoint({ crypto: nodeCrypto, limits });
+  const endpoint = new QuicEndpoint({ crypto: quicCryptoProvider(), limits });
   const driver = new UdpQuicDriver(endpoint);
   const family = isIP(options.host);
   // A host name resolves first (IPv4, as node:dgram resolves for an IPv4 socket): the native socket takes

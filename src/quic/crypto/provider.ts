@@ -30,13 +30,20 @@ export interface Aead {
    * `buf[end, end + 16)` (the caller leaves that room), so a packet is sealed without an output array.
    */
   sealInPlace?(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, start: number, end: number): void;
-  /** Decrypts `ciphertext` (tag last); `null` when authentication fails. Never throws on bad input. */
+  /**
+   * Decrypts `ciphertext` (tag last); `null` when authentication fails. Never throws on bad input.
+   * Lifetime: the result is a fresh array owned by the caller, never a view of `ciphertext` (the connection
+   * keeps views of decrypted STREAM data without copying them).
+   */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null;
 }
 
 /** Header protection bound to one key (RFC 9001 §5.4). */
 export interface HeaderProtection {
-  /** The 5-byte mask for the 16-byte sample at `bytes[offset..offset+16)`. */
+  /**
+   * The 5-byte mask for the 16-byte sample at `bytes[offset..offset+16)`. Lifetime: valid until the next
+   * call (an implementation may reuse one scratch array).
+   */
   mask(bytes: Uint8Array, offset: number): Uint8Array;
 }
 

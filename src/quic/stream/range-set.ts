@@ -59,12 +59,16 @@ export class RangeSet {
     const n = this.r.length >>> 1;
     while (j < n && this.r[2 * j]! <= end) j++;
     if (i === j) {
-      this.r.splice(2 * i, 0, start, end);
+      // Above every range (in-order acknowledgements, received packet numbers): no splice result array.
+      if (i === n) this.r.push(start, end);
+      else this.r.splice(2 * i, 0, start, end);
       return;
     }
     const s = Math.min(start, this.r[2 * i]!);
     const e = Math.max(end, this.r[2 * (j - 1) + 1]!);
-    this.r.splice(2 * i, 2 * (j - i), s, e);
+    this.r[2 * i] = s;
+    this.r[2 * i + 1] = e;
+    this.dropPairs(i + 1, j - i - 1);
   }
 
   /** Removes `[start, end)`, splitting a range that straddles it. */
@@ -73,17 +77,39 @@ export class RangeSet {
     const i = this.indexAfter(start);
     const n = this.r.length >>> 1;
     if (i >= n) return;
-    const out: number[] = [];
     let j = i;
-    while (j < n && this.r[2 * j]! < end) {
-      const s = this.r[2 * j]!;
-      const e = this.r[2 * j + 1]!;
-      if (s < start) out.push(s, start);
-      if (e > end) out.push(end, e);
-      j++;
-    }
+    while (j < n && this.r[2 * j]! < end) j++;
     if (j === i) return;
-    this.r.splice(2 * i, 2 * (j - i), ...out);
+    // Only the first range can keep a piece below `start`, only the last one a piece above `end`.
+    const first = this.r[2 * i]!;
+    const last = this.r[2 * (j - 1) + 1]!;
+    const hasLeft = first < start;
+    const hasRight = last > end;
+    if (hasLeft && hasRight && j - i === 1) {
+      // A hole punched inside one range: the only case that grows the set.
+      this.r.splice(2 * i, 2, first, start, end, last);
+      return;
+    }
+    let k = i;
+    if (hasLeft) {
+      this.r[2 * k] = first;
+      this.r[2 * k + 1] = start;
+      k++;
+    }
+    if (hasRight) {
+      this.r[2 * k] = end;
+      this.r[2 * k + 1] = last;
+      k++;
+    }
+    this.dropPairs(k, j - k);
+  }
+
+  /** Deletes `count` ranges from index `at` in place (splice would allocate its result array). */
+  private dropPairs(at: number, count: number): void {
+    if (count <= 0) return;
+    const r = this.r;
+    r.copyWithin(2 * at, 2 * (at + count));
+    r.length -= 2 * count;
   }
 
   /** True when every byte of `[start, end)` is in the set (an empty range is always covered). */

@@ -9,8 +9,11 @@
  * peer scattering pieces so that more than `maxSegments` segments are needed is refused with
  * PROTOCOL_VIOLATION (RFC 9000 names no error for this; it is a local resource limit, see the tests).
  *
- * Lifetime: incoming data is a view into a datagram buffer the caller reuses, so the new bytes are copied
- * once, here; `read` hands out views of the reassembler's own buffers, which are never written again.
+ * Lifetime: incoming data is normally a view into a datagram buffer the caller reuses, so the new bytes are
+ * copied once, here. A caller that owns the bytes outright (a decrypted packet payload, which nothing
+ * writes again) says so with `isOwned`: a piece that starts a new segment is then kept as a view, not
+ * copied (the common case, in-order data read before the next packet, costs no copy and no allocation).
+ * `read` hands out views of held buffers, which are never written again.
  */
 import { quicError } from '../errors.js';
 
@@ -54,8 +57,12 @@ export class Reassembler {
     return n === 0 ? this.readOffset : this.starts[n - 1]! + this.lens[n - 1]!;
   }
 
-  /** Stores the bytes of `data` (at stream `offset`) that are neither read nor held already. */
-  insert(offset: number, data: Uint8Array): void {
+  /**
+   * Stores the bytes of `data` (at stream `offset`) that are neither read nor held already. With `isOwned`
+   * the caller hands `data` over: it must never write into it again (Lifetime: kept as a view, then handed
+   * to the reader).
+   */
+  insert(offset: number, data: Uint8Array, isOwned = false): void {
     const end = offset + data.length;
     let cursor = Math.max(offset, this.readOffset);
     if (cursor >= end) return;
@@ -72,19 +79,26 @@ export class Reassembler {
       const s = this.starts[i]!;
       if (s >= end) break;
       if (s > cursor) {
-        i = this.place(i, cursor, data, cursor - offset, s - offset);
+        i = this.place(i, cursor, data, cursor - offset, s - offset, isOwned);
       }
       cursor = Math.max(cursor, s + this.lens[i]!);
       i++;
     }
-    if (cursor < end) this.place(i, cursor, data, cursor - offset, end - offset);
+    if (cursor < end) this.place(i, cursor, data, cursor - offset, end - offset, isOwned);
   }
 
   /**
    * Stores `data[from, to)` at stream offset `start`, before segment `i`: appended to segment `i - 1` when
    * it ends at `start` and has room, else as a new segment. Answers the index of the segment that was `i`.
    */
-  private place(i: number, start: number, data: Uint8Array, from: number, to: number): number {
+  private place(
+    i: number,
+    start: number,
+    data: Uint8Array,
+    from: number,
+    to: number,
+    isOwned: boolean,
+  ): number {
     const n = to - from;
     this.bufferedBytes += n;
     if (i > 0) {
@@ -113,13 +127,28 @@ export class Reassembler {
         { frameType: this.frameType },
       );
     }
-    const copy = new Uint8Array(
-      n < SEGMENT_CAPACITY ? Math.max(n, Math.min(MIN_SEGMENT_ALLOC, SEGMENT_CAPACITY)) : n,
-    );
-    copy.set(data.subarray(from, to));
-    this.starts.splice(i, 0, start);
-    this.datas.splice(i, 0, copy);
-    this.lens.splice(i, 0, n);
+    let seg: Uint8Array;
+    if (isOwned && n >= MIN_SEGMENT_ALLOC) {
+      // Lifetime: the caller gave these bytes away; a view pins at most one packet's payload. It has no
+      // spare capacity, so a contiguous piece after it is merged by the copy above (never written into).
+      seg = data.subarray(from, to);
+    } else {
+      // A small piece at the read offset with nothing held is read before the next packet: exact size (V8
+      // keeps arrays this small on its heap, without a separate backing store). Others get room to grow.
+      const isReadNext = start === this.readOffset && this.starts.length === 0;
+      seg = new Uint8Array(n >= SEGMENT_CAPACITY || isReadNext ? n : Math.max(n, MIN_SEGMENT_ALLOC));
+      seg.set(data.subarray(from, to));
+    }
+    if (i === this.starts.length) {
+      // In order at the tail (the common case): push, as splice builds a result array per call.
+      this.starts.push(start);
+      this.datas.push(seg);
+      this.lens.push(n);
+    } else {
+      this.starts.splice(i, 0, start);
+      this.datas.splice(i, 0, seg);
+      this.lens.splice(i, 0, n);
+    }
     return i + 1;
   }
 

@@ -229,9 +229,11 @@ export class RecvStream {
    * highest offset grew: the caller charges it to the connection's receive credit (RFC 9000 §4.1, sum of
    * highest offsets), and while `isDiscardingData` also consumes it there at once.
    *
-   * Lifetime: `data` may be a view into a reused datagram buffer; new bytes are copied before returning.
+   * Lifetime: `data` may be a view into a reused datagram buffer; new bytes are copied before returning,
+   * unless `isOwned` says the caller hands `data` over and never writes it again (it may then be kept as
+   * a view and returned by `read`).
    */
-  receive(offset: number, data: Uint8Array, fin: boolean, frameType = STREAM_FRAME): number {
+  receive(offset: number, data: Uint8Array, fin: boolean, frameType = STREAM_FRAME, isOwned = false): number {
     const grown = this.account(offset + data.length, fin, frameType);
     const s = this.state;
     if (s === RecvState.Recv || s === RecvState.SizeKnown) {
@@ -239,7 +241,7 @@ export class RecvStream {
         this.credit.consume(grown);
         this.credit.cancelUpdates();
       } else {
-        this.reasm.insert(offset, data);
+        this.reasm.insert(offset, data, isOwned);
       }
       this.go(fin ? RecvInput.RecvFin : RecvInput.RecvStream);
       this.checkAllData();

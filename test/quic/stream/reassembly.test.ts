@@ -120,3 +120,54 @@ test('property: large streams in random pieces reassemble across segment boundar
     { numRuns: 40 },
   );
 });
+
+test('owned in-order pieces are kept as views, borrowed ones are copied', () => {
+  const r = new Reassembler();
+  const owned = new Uint8Array(1200).fill(1);
+  r.insert(0, owned.subarray(100), true);
+  const out = r.read()!;
+  // No copy: the reader gets a view of the very bytes handed over.
+  assert.equal(out.buffer, owned.buffer);
+  assert.equal(out.byteOffset, 100);
+  assert.equal(out.length, 1100);
+  const borrowed = new Uint8Array(1200).fill(2);
+  r.insert(1100, borrowed);
+  borrowed.fill(9);
+  const copy = r.read()!;
+  assert.notEqual(copy.buffer, borrowed.buffer);
+  assert.deepEqual(copy, new Uint8Array(1200).fill(2));
+});
+
+test('owned pieces out of order, overlapping and appended still reassemble exactly', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.nat(20000), fc.integer({ min: 1, max: 1500 }), fc.boolean()), { maxLength: 80 }),
+      (pieces) => {
+        const size = 20000;
+        const data = new Uint8Array(size);
+        for (let i = 0; i < size; i++) data[i] = (i * 7) & 0xff;
+        const r = new Reassembler();
+        const out = new Uint8Array(size);
+        let pos = 0;
+        const drain = (): void => {
+          for (let b = r.read(); b !== null; b = r.read()) {
+            out.set(b, pos);
+            pos += b.length;
+          }
+        };
+        for (const [at, len, isOwned] of pieces) {
+          const s = at % size;
+          // An owned piece is a fresh array, as a decrypted payload is.
+          r.insert(s, data.slice(s, Math.min(size, s + len)), isOwned);
+          if (len % 4 === 0) drain();
+        }
+        for (let s = 0; s < size; s += 1200) r.insert(s, data.slice(s, Math.min(size, s + 1200)), true);
+        drain();
+        assert.equal(pos, size);
+        assert.deepEqual(out, data);
+        assert.equal(r.bufferedBytes, 0);
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
