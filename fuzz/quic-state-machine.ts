@@ -146,6 +146,7 @@ class Run {
       case 'streamAcked':
       case 'streamsAvailable':
       case 'datagram':
+      case 'sessionTicket':
         break;
     }
   }

@@ -117,6 +117,9 @@ class Run {
         return;
       }
       case 'peerTransportParameters':
+      case 'earlyKeys':
+      case 'earlyData':
+      case 'sessionTicket':
         return;
       case 'handshakeComplete':
         if (this.isComplete) fail('handshakeComplete twice');
