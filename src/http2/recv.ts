@@ -659,8 +659,13 @@ export abstract class Http2Recv extends Http2Send {
     const max = this.limits.maxReceiveWindowSize;
     // Grow only while the application keeps up: data it has not consumed is buffering, not bandwidth.
     const c = this.connRecv;
-    if ((c.target - c.window - c.pending) * 2 > c.target) return;
+    if ((c.target - c.window - c.pending) * 2 > c.target) {
+      this.tuner.onProbeResult(false);
+      return;
+    }
     const target = grownTarget(bdp, this.streamRecvTarget, max);
+    const connTarget = grownTarget(bdp, c.target, max);
+    this.tuner.onProbeResult(target !== this.streamRecvTarget || connTarget !== c.target);
     if (target !== this.streamRecvTarget) {
       this.streamRecvTarget = target;
       for (const s of this.streams.values()) {
@@ -669,7 +674,6 @@ export abstract class Http2Recv extends Http2Send {
         if (inc > 0) this.output.writeWindowUpdate(s.id, inc);
       }
     }
-    const connTarget = grownTarget(bdp, c.target, max);
     if (connTarget !== c.target) {
       const inc = c.grow(connTarget);
       if (inc > 0) this.output.writeWindowUpdate(0, inc);

@@ -6,12 +6,18 @@
  */
 
 /**
- * Least time between two probes. A probe measures one round trip however long the gap before it, so the
- * gap only bounds the PING rate: on loopback (round trips of ~0.1 ms) one probe per round trip was
- * thousands of PINGs a second, which servers rightly treat as a flood (RFC 9113 §10.5; hayate's own server
- * answers GOAWAY ENHANCE_YOUR_CALM past 100/s after a burst). 20 a second stays far below such limits.
+ * Probes back off while they find nothing to grow: after {@link PROBES_BEFORE_BACKOFF} probes in a row
+ * whose round trips did not grow a window, the next waits at least this long, doubling each time up to {@link MAX_PROBE_GAP_MS}; a growth resets
+ * it. A probe measures one round trip however long the gap before it, so the gap only bounds the PING
+ * rate: on loopback (round trips of ~0.1 ms) one probe per round trip was thousands of PINGs a second,
+ * which servers rightly treat as a flood (RFC 9113 §10.5; hayate's own server answers GOAWAY
+ * ENHANCE_YOUR_CALM past 100/s after a burst). Windows only grow, a bounded number of times, so probes
+ * that grow one stay few too.
  */
-export const MIN_PROBE_INTERVAL_MS = 50;
+export const MIN_PROBE_GAP_MS = 10;
+export const MAX_PROBE_GAP_MS = 1000;
+/** Probes that may find nothing to grow, one per round trip, before the back-off starts. */
+export const PROBES_BEFORE_BACKOFF = 4;
 
 /** First octets of our probe PING payload ("bd"); the ACK echoes them (RFC 9113 §6.7). */
 const PROBE_TAG_0 = 0x62;
@@ -25,11 +31,15 @@ export class WindowTuner {
   private bytes = 0;
   private sentAtMs: number | undefined = undefined;
   private count = 0;
+  /** Least time from the last probe to the next (0 while probes keep growing the windows). */
+  private gapMs = 0;
+  /** Probes in a row that grew nothing. */
+  private misses = 0;
 
   /**
    * Counts `n` received DATA octets. Returns the payload of a probe PING to send now, or undefined
-   * (a probe is outstanding, the last one left less than {@link MIN_PROBE_INTERVAL_MS} ago, or `canGrow`
-   * is false because both targets reached their maximum).
+   * (a probe is outstanding, the back-off gap since the last one has not passed, or `canGrow` is false
+   * because both targets reached their maximum).
    */
   countData(n: number, canGrow: boolean, nowMs: number | undefined): Uint8Array | undefined {
     if (this.isProbeOutstanding) {
@@ -37,7 +47,7 @@ export class WindowTuner {
       return undefined;
     }
     if (!canGrow) return undefined;
-    if (nowMs !== undefined && this.sentAtMs !== undefined && nowMs - this.sentAtMs < MIN_PROBE_INTERVAL_MS) {
+    if (nowMs !== undefined && this.sentAtMs !== undefined && nowMs - this.sentAtMs < this.gapMs) {
       return undefined;
     }
     this.isProbeOutstanding = true;
@@ -53,6 +63,15 @@ export class WindowTuner {
   /** True when a PING ACK with `payload` answers our outstanding probe. */
   isProbeAck(payload: Uint8Array): boolean {
     return payload[0] === PROBE_TAG_0 && payload[1] === PROBE_TAG_1 && this.isProbeOutstanding;
+  }
+
+  /** What the answered probe led to: a grown window keeps probing every round trip, else back off. */
+  onProbeResult(grew: boolean): void {
+    this.misses = grew ? 0 : this.misses + 1;
+    this.gapMs =
+      this.misses < PROBES_BEFORE_BACKOFF
+        ? 0
+        : Math.min(MAX_PROBE_GAP_MS, Math.max(MIN_PROBE_GAP_MS, this.gapMs * 2));
   }
 
   /** The probe was answered: updates `rttMs` and returns the octets delivered in that round trip. */

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { MIN_PROBE_INTERVAL_MS, WindowTuner, grownTarget } from '../../src/http2/window-tuner.js';
+import { MAX_PROBE_GAP_MS, WindowTuner, grownTarget } from '../../src/http2/window-tuner.js';
 
 test('one probe per round trip; the ACK reports the octets of that round trip and the RTT', () => {
   const t = new WindowTuner();
@@ -31,7 +31,7 @@ test('grownTarget: doubles (or 2x the BDP) when 2/3 of the window was used in on
   assert.equal(grownTarget(1 << 30, 1 << 24, 1 << 24), 1 << 24);
 });
 
-test('probes are spaced by MIN_PROBE_INTERVAL_MS however short the round trip (no PING flood on loopback)', () => {
+test('probes back off while nothing grows, and probe every round trip while windows grow (no PING flood)', () => {
   // Regression: with 0.1 ms round trips the client sent a probe per round trip, thousands of PINGs a
   // second, and hayate's own server closed the connection with ENHANCE_YOUR_CALM after about 2 s of load.
   const t = new WindowTuner();
@@ -40,10 +40,33 @@ test('probes are spaced by MIN_PROBE_INTERVAL_MS however short the round trip (n
     if (t.countData(1000, true, now) !== undefined) {
       probes++;
       t.onProbeAck(now + 0.05);
+      t.onProbeResult(false);
     }
   }
-  assert.ok(probes <= 1000 / MIN_PROBE_INTERVAL_MS + 1, `${probes} probes in one second`);
-  assert.ok(probes >= 1000 / MIN_PROBE_INTERVAL_MS - 1, `${probes} probes in one second: still probing`);
-  // The measured round trip is the probe's own, not the gap between probes.
-  assert.ok(t.rttMs !== undefined && Math.abs(t.rttMs - 0.05) < 1e-9);
+  // PROBES_BEFORE_BACKOFF at once, then gaps of 10, 20, 40, ... 640 ms within the second.
+  assert.ok(probes >= 4 && probes <= 12, `${probes} probes in one second without growth`);
+  assert.ok(t.rttMs !== undefined && Math.abs(t.rttMs - 0.05) < 1e-9, 'the RTT is the probe round trip');
+  const g = new WindowTuner();
+  let growing = 0;
+  for (let now = 0; now < 1; now += 0.1) {
+    if (g.countData(1000, true, now) !== undefined) {
+      growing++;
+      g.onProbeAck(now + 0.05);
+      g.onProbeResult(true);
+    }
+  }
+  assert.ok(growing >= 9, `${growing} probes in 1 ms while every one grows a window`);
+  // Long after, with nothing to grow, the gap is at most MAX_PROBE_GAP_MS.
+  const b = new WindowTuner();
+  let last = -1;
+  let maxGap = 0;
+  for (let now = 0; now < 10_000; now += 1) {
+    if (b.countData(1, true, now) !== undefined) {
+      if (last >= 0) maxGap = Math.max(maxGap, now - last);
+      last = now;
+      b.onProbeAck(now);
+      b.onProbeResult(false);
+    }
+  }
+  assert.equal(maxGap, MAX_PROBE_GAP_MS);
 });
