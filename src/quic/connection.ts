@@ -1977,7 +1977,7 @@ export class QuicConnectionCore {
     this.ecn.onNewPath();
     this.pathBytesReceived = 0;
     this.pathBytesSent = 0;
-    this.pathChallengeDeadline = nowMs + 3 * this.recovery.ptoPeriodMs();
+    this.pathChallengeDeadline = nowMs + this.recovery.pathValidationTimeoutMs();
     // RFC 9000 §9.4: the congestion state of the old path does not apply; we keep it (gap, see report).
     // The old path's MTU does not apply either when the host changed (a NAT rebinding of the port alone
     // keeps the route): back to the start size; DPLPMTUD searches again once the path is validated.

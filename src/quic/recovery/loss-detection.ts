@@ -382,6 +382,17 @@ export class LossDetection<F = unknown> {
   }
 
   /**
+   * How long path validation may take (RFC 9000 §8.2.4): three times the larger of the current PTO and the
+   * PTO of a new path, which has no RTT sample yet (kInitialRtt). On loopback the current PTO alone is a few
+   * tens of ms: one lost PATH_CHALLENGE or PATH_RESPONSE would fail the validation, and the server would go
+   * back to an old address the client may have left for good.
+   */
+  pathValidationTimeoutMs(): number {
+    const newPath = this.rtt.initialPtoBaseMs() + this.rtt.maxAckDelayMs;
+    return 3 * Math.max(this.ptoPeriodMs(), newPath);
+  }
+
+  /**
    * RFC 9002 §6.1, A.10: declares lost the packets below the largest acknowledged that are old enough
    * in packet number or time; arms the space's loss time for the others. Appends to `lost` and returns true
    * if they establish persistent congestion (§7.6.2; evaluated for every loss, as Appendix B.8 does).

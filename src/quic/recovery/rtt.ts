@@ -69,6 +69,11 @@ export class RttEstimator {
     return this.smoothedRttMs + Math.max(4 * this.rttVarMs, GRANULARITY_MS);
   }
 
+  /** {@link ptoBaseMs} of a path with no sample yet: kInitialRtt and kInitialRtt / 2 (RFC 9002 §6.2.2). */
+  initialPtoBaseMs(): number {
+    return this.initialRttMs + Math.max(2 * this.initialRttMs, GRANULARITY_MS);
+  }
+
   /** Forgets every sample and returns to the initial estimate (new path, RFC 9000 §9.4). */
   reset(): void {
     this.latestRttMs = 0;

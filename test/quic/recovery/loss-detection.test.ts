@@ -512,3 +512,15 @@ test('an unknown congestionControl is a UsageError', () => {
     UsageError,
   );
 });
+
+test('path validation may take 3x the PTO of a new path (kInitialRtt), however short the current RTT', () => {
+  // Regression (RFC 9000 §8.2.4): with 1 ms round trips the deadline was 3x the current PTO (~80 ms), so one
+  // lost PATH_CHALLENGE or PATH_RESPONSE failed validation and the server went back to the client's old,
+  // dead address: a quiche client moved by a NAT mid-download stalled until its idle timeout.
+  const ld = new LossDetection({ role: 'server', maxAckDelayMs: 25 });
+  ld.rtt.update(1, 0, true);
+  ld.rtt.update(1, 0, true);
+  assert.ok(ld.ptoPeriodMs() < 40, `current PTO ${ld.ptoPeriodMs()} ms`);
+  // kInitialRtt 333 ms: 333 + 4 * 166.5 + 25 = 1024 ms per PTO.
+  assert.equal(ld.pathValidationTimeoutMs(), 3 * (333 + 666 + 25));
+});
