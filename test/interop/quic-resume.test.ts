@@ -123,43 +123,52 @@ function getOnce(quic: QuicConnection, path: string): Promise<number> {
   });
 }
 
-test('the hayate/quic client resumes from gtlsserver with 0-RTT', async (t) => {
-  const server = requirePeer('gtlsserver', 'apt-get install ngtcp2-server');
-  if (server === undefined) {
-    t.skip('no gtlsserver');
-    return;
-  }
-  const tls = selfSignedCert()!;
-  const htdocs = mkdtempSync(join(tmpdir(), 'hayate-htdocs-'));
-  writeFileSync(join(htdocs, 'small.txt'), 'small\n');
-  const port = await freeUdpPort();
-  const proc = spawn(
-    server,
-    ['-q', '-d', htdocs, '127.0.0.1', String(port), join(tls.dir, 'key.pem'), join(tls.dir, 'cert.pem')],
-    { stdio: 'ignore' },
-  );
-  try {
-    await new Promise((r) => setTimeout(r, 300));
-    const base = { host: '127.0.0.1', port, serverName: 'localhost', ca: tls.cert };
-    let ticket: Uint8Array | undefined;
-    const first = await connectHayateQuic({ ...base, onSessionTicket: (b) => (ticket ??= b) });
-    try {
-      assert.equal(await getOnce(first, '/small.txt'), 200);
-      assert.equal(first.isResumed, false);
-    } finally {
-      await first.destroy();
+for (const lossy of [false, true]) {
+  test(`the hayate/quic client resumes from gtlsserver with 0-RTT${lossy ? ', through 10% loss and reordering' : ''}`, async (t) => {
+    const server = requirePeer('gtlsserver', 'apt-get install ngtcp2-server');
+    if (server === undefined) {
+      t.skip('no gtlsserver');
+      return;
     }
-    assert.ok(ticket, 'gtlsserver sent a session ticket');
-    const second = await connectHayateQuic({ ...base, sessionTicket: ticket, earlyData: true });
+    const tls = selfSignedCert()!;
+    const htdocs = mkdtempSync(join(tmpdir(), 'hayate-htdocs-'));
+    writeFileSync(join(htdocs, 'small.txt'), 'small\n');
+    const port = await freeUdpPort();
+    const proc = spawn(
+      server,
+      ['-q', '-d', htdocs, '127.0.0.1', String(port), join(tls.dir, 'key.pem'), join(tls.dir, 'cert.pem')],
+      { stdio: 'ignore' },
+    );
+    // A lost 0-RTT packet is sent again in 1-RTT (RFC 9001 §4.6.2): resumption and acceptance are certain.
+    const relay = lossy
+      ? await impairedRelay(port, { lossRate: 0.1, reorderRate: 0.05, reorderDelayMs: 3, seed: 5 })
+      : undefined;
     try {
-      assert.equal(second.canSendEarlyData, true, 'the ticket allows 0-RTT');
-      assert.equal(await getOnce(second, '/small.txt'), 200);
-      assert.equal(second.isResumed, true);
-      assert.equal(second.isEarlyDataAccepted, true);
+      await new Promise((r) => setTimeout(r, 300));
+      const base = { host: '127.0.0.1', port: relay?.port ?? port, serverName: 'localhost', ca: tls.cert };
+      let ticket: Uint8Array | undefined;
+      const first = await connectHayateQuic({ ...base, onSessionTicket: (b) => (ticket ??= b) });
+      try {
+        assert.equal(await getOnce(first, '/small.txt'), 200);
+        assert.equal(first.isResumed, false);
+      } finally {
+        await first.destroy();
+      }
+      assert.ok(ticket, 'gtlsserver sent a session ticket');
+      const second = await connectHayateQuic({ ...base, sessionTicket: ticket, earlyData: true });
+      try {
+        assert.equal(second.canSendEarlyData, true, 'the ticket allows 0-RTT');
+        assert.equal(await getOnce(second, '/small.txt'), 200);
+        assert.equal(second.isResumed, true);
+        assert.equal(second.isEarlyDataAccepted, true);
+        if (relay !== undefined)
+          assert.ok(relay.stats.dropped > 0, `the relay dropped ${String(relay.stats.dropped)}`);
+      } finally {
+        await second.destroy();
+      }
     } finally {
-      await second.destroy();
+      await relay?.close();
+      proc.kill('SIGTERM');
     }
-  } finally {
-    proc.kill('SIGTERM');
-  }
-});
+  });
+}
