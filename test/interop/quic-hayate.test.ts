@@ -38,13 +38,15 @@ test('gtlsclient fetches 100 resources at once, one of 16 MiB, from hayate/quic;
 });
 
 test('gtlsclient through a Retry (address validation) and with key updates: hayate/quic serves intact', async () => {
-  const { r, dir, qlog, seen, sessions, keyPhases } = await gtlsclientFetch(
+  const { r, dir, qlog, seen, sessions, keyUpdates } = await gtlsclientFetch(
     ['/large', '/a'],
     ['--key-update=50ms'],
     { retry: true },
   );
-  // RFC 9001 §6: the client's update flipped the key phase, and hayate answered with its own new keys.
-  assert.deepEqual(keyPhases, [1], 'one connection, in key phase 1 after the update');
+  // RFC 9001 §6: the client's updates flipped the key phase, and hayate answered each with its own new keys
+  // (a fast transfer sees one or two updates, so the final phase is either; the count is what matters).
+  assert.equal(keyUpdates.length, 1, 'one connection');
+  assert.ok(keyUpdates[0]! >= 1, `hayate went through ${String(keyUpdates[0])} key updates`);
   assertCleanClientClose(r, qlog, seen, sessions);
   assert.ok(Buffer.from(readFileSync(join(dir, 'large'))).equals(Buffer.from(LARGE)));
   assert.equal(readFileSync(join(dir, 'a'), 'utf8'), 'resource /a\n');
