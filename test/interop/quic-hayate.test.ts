@@ -40,7 +40,7 @@ test('gtlsclient fetches 100 resources at once, one of 16 MiB, from hayate/quic;
 test('gtlsclient through a Retry (address validation) and with key updates: hayate/quic serves intact', async () => {
   const { r, dir, qlog, seen, sessions, keyUpdates } = await gtlsclientFetch(
     ['/large', '/a'],
-    ['--key-update=50ms'],
+    ['--key-update=20ms'],
     { retry: true },
   );
   // RFC 9001 §6: the client's updates flipped the key phase, and hayate answered each with its own new keys
