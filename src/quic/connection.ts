@@ -1161,6 +1161,7 @@ export class QuicConnectionCore {
     const frames: Frame[] = [];
     const reader = new FrameReader(payload, 0, payload.length);
     let isElicting = false;
+    let isNonProbing = false;
     for (let f = reader.next(); f !== null; f = reader.next()) {
       // RFC 9000 §12.4, Table 3: a frame in a packet type that may not carry it is a PROTOCOL_VIOLATION.
       if (!isFrameAllowedIn(f.type, ptype)) {
@@ -1173,12 +1174,16 @@ export class QuicConnectionCore {
         );
       }
       if (isAckEliciting(f.type)) isElicting = true;
-      if (!isProbingFrame(f.type)) this.isNonProbingPacket = true;
+      if (!isProbingFrame(f.type)) isNonProbing = true;
       frames.push(f);
     }
     // RFC 9000 §12.4: a packet without frames is a PROTOCOL_VIOLATION.
     if (frames.length === 0) throw quicError('PROTOCOL_VIOLATION', 'packet without frames');
+    // RFC 9000 §9.3: only the highest-numbered non-probing packet moves the connection to its address; an
+    // older one that was overtaken (sent from the address before a NAT rebinding) does not move it back.
+    const isHighest = packetNumber > space.ack.largestReceived;
     if (!space.ack.onPacketReceived(packetNumber, isElicting, nowMs)) return; // duplicate
+    if (isNonProbing && isHighest) this.isNonProbingPacket = true;
     this.packetsReceived++;
     // RFC 9000 §13.4.1: count each packet's codepoint per space (duplicates excluded, above).
     const ecn = this.receivingEcn;

@@ -158,6 +158,19 @@ export function assertCleanClientClose(
   assert.equal(sessions[0]!.error, undefined);
 }
 
+/**
+ * The code a server's HTTP/3 session closed with after the client closed through a lossy relay: H3_NO_ERROR,
+ * or 0 when the relay dropped the client's one CONNECTION_CLOSE (RFC 9000 §10.2 does not retransmit it
+ * unprompted) and the server ended at its idle timeout (§10.1), with no error either.
+ */
+export function assertLossyClose(
+  seen: number,
+  relay: { readonly stats: { readonly dropped: number } },
+): void {
+  if (seen === 0) assert.ok(relay.stats.dropped > 0, 'closed at the idle timeout without a loss');
+  else assert.equal(seen, H3ErrorCode.H3_NO_ERROR);
+}
+
 /** Fetches `paths` with an Http3Session on `quic`, sends GOAWAY when all ended; bodies by path. */
 export async function fetchAll(
   quic: QuicConnection & { readonly closed: Promise<void> },

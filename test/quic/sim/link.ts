@@ -65,6 +65,8 @@ interface InFlight {
   readonly to: 0 | 1;
   readonly bytes: Uint8Array;
   readonly ecn: number;
+  /** The sender's address when it sent (a rebinding does not move datagrams already on the wire). */
+  readonly from: QuicAddress;
 }
 
 /** Counters of one direction. */
@@ -103,8 +105,13 @@ function newStats(): LinkStats {
 export class SimLink {
   nowMs: number;
   readonly nodes: readonly [SimNode, SimNode];
-  /** Node i sends from `addresses[i]`; change one to simulate a NAT rebinding. */
+  /**
+   * Node i sends from `addresses[i]`; change one to simulate a NAT rebinding (datagrams already on the wire
+   * arrive from the address they were sent from).
+   */
   addresses: [QuicAddress, QuicAddress];
+  /** Datagrams sent to these addresses are lost: a NAT mapping that expired after a rebinding. */
+  unreachable: QuicAddress[] = [];
   /** `stats[i]` counts datagrams sent by node i. */
   readonly stats: readonly [LinkStats, LinkStats];
   /** Impairments of datagrams sent by node i; replaceable between runs. */
@@ -141,6 +148,11 @@ export class SimLink {
       for (let guard = 0; guard < 100000; guard++) {
         const out = node.pollTransmit(this.nowMs);
         if (out === null) break;
+        if (this.unreachable.some((u) => u.address === out.remote.address && u.port === out.remote.port)) {
+          this.stats[from].sent++;
+          this.stats[from].lost++;
+          continue;
+        }
         this.send(from, out.bytes, out.ecn ?? 0);
       }
     }
@@ -193,7 +205,14 @@ export class SimLink {
       }
       const extra = imp.extraDelayMs?.(index, bytes) ?? 0;
       const at = departMs + (imp.delayMs ?? 0) + extra + this.rng() * (imp.jitterMs ?? 0);
-      this.queue.push({ at, seq: this.seq++, to: from === 0 ? 1 : 0, bytes: data, ecn });
+      this.queue.push({
+        at,
+        seq: this.seq++,
+        to: from === 0 ? 1 : 0,
+        bytes: data,
+        ecn,
+        from: this.addresses[from],
+      });
     }
   }
 
@@ -237,7 +256,7 @@ export class SimLink {
       if (due.length > 0) this.queue = this.queue.filter((f) => f.at > this.nowMs);
       for (const f of due) {
         this.stats[f.to === 1 ? 0 : 1].delivered++;
-        this.nodes[f.to].receive(f.bytes, this.addresses[f.to === 1 ? 0 : 1], this.nowMs, f.ecn);
+        this.nodes[f.to].receive(f.bytes, f.from, this.nowMs, f.ecn);
       }
       for (const n of this.nodes) {
         const d = n.nextDeadline();
