@@ -133,15 +133,20 @@ test('matrix: hayate/quic → gtlsserver under loss, with hayate-initiated key u
   }
 });
 
-// Moved without loss. Diagnosed with a relay trace: when the relay drops the one datagram with hayate's
-// PATH_RESPONSE (RFC 9000 §8.2.2 allows one per challenge), gtlsserver (ngtcp2 0.12, Debian 12) sends no new
-// PATH_CHALLENGE: it spends its 3x amplification budget on the unvalidated path on stream data (95-byte
-// packets, one per ACK), gives up validation about 0.8 s later and returns to the old, closed port; the
-// download stalls until the idle timeout (1 run in ~10 under load). hayate's server challenges again when
-// a challenge is declared lost and waits 3x a new path's PTO (test/quic/connection-migration.test.ts).
-test('matrix: hayate/quic → gtlsserver, the client moves to a new port mid-transfer (reordering, no loss)', async () => {
+/**
+ * A move for peer servers: no loss in the 500 ms after it. Diagnosed with relay traces: when the relay drops
+ * the challenge or the one datagram with hayate's PATH_RESPONSE (RFC 9000 §8.2.2 allows one per challenge),
+ * gtlsserver (ngtcp2 0.12, Debian 12) and quiche send no new PATH_CHALLENGE: they spend their 3x
+ * amplification budget on the unvalidated path on stream data (small packets, one per ACK), give up
+ * validation 0.2–0.8 s later and return to the old, closed port; the download stalls until the idle timeout
+ * (1 run in ~10 under load). hayate's server challenges again when a challenge is declared lost and waits
+ * 3x a new path's PTO (test/quic/connection-migration.test.ts).
+ */
+const MOVED: RelayImpairment = { ...LOSSY, rebindAfter: 80, lossFreeAfterRebindMs: 500 };
+
+test('matrix: hayate/quic → gtlsserver under loss, the client moves to a new port mid-transfer', async () => {
   const peer = await startGtlsserver({ 'small.txt': 'small\n', 'medium.bin': MEDIUM });
-  const relay = await impairedRelay(peer.port, { ...LOSSY, lossRate: 0, rebindAfter: 80 });
+  const relay = await impairedRelay(peer.port, MOVED);
   try {
     const quic = await connectHayateQuic({
       host: '127.0.0.1',
@@ -157,6 +162,7 @@ test('matrix: hayate/quic → gtlsserver, the client moves to a new port mid-tra
       assert.ok(relay.stats.relayed > 1000, `relayed ${relay.stats.relayed}`);
       assert.ok(bodies[1]!.equals(Buffer.from(MEDIUM)), '4 MiB intact across the move');
       assert.equal(session.closeCode, H3ErrorCode.H3_NO_ERROR);
+      assert.ok(relay.stats.dropped > 0, `the relay dropped ${relay.stats.dropped}`);
     } finally {
       await quic.destroy();
     }
@@ -214,7 +220,7 @@ test('matrix: quiche client → hayate/quic under loss, moving to a new port mid
   }
 });
 
-test('matrix: hayate/quic client → quiche server under loss, moving to a new port mid-transfer', async (t) => {
+test('matrix: hayate/quic client → quiche server under loss, key updates, moving to a new port mid-transfer', async (t) => {
   if (!(await quicheAvailable(t))) return;
   const tls = selfSignedCert()!;
   const sessions: Http3Session[] = [];
@@ -225,7 +231,9 @@ test('matrix: hayate/quic client → quiche server under loss, moving to a new p
     cert: tls.cert,
     onConnection: resourceServer(sessions, closed),
   });
-  const relay = await impairedRelay(listener.port, { ...LOSSY, rebindAfter: 80 });
+  const relay = await impairedRelay(listener.port, MOVED);
+  let updates = 0;
+  let ticker: ReturnType<typeof setInterval> | undefined;
   try {
     const quic = await connectHayateQuic({
       host: '127.0.0.1',
@@ -233,6 +241,10 @@ test('matrix: hayate/quic client → quiche server under loss, moving to a new p
       serverName: 'localhost',
       ca: tls.cert,
     });
+    // RFC 9001 §6: hayate updates its keys while data flows; quiche follows each update.
+    ticker = setInterval(() => {
+      if (quic.core.updateKeys()) updates++;
+    }, 30);
     try {
       const { status, bodies, session } = await fetchAll(quic, ['/a', '/medium']);
       assert.equal(session.error, undefined);
@@ -241,10 +253,13 @@ test('matrix: hayate/quic client → quiche server under loss, moving to a new p
       assert.ok(bodies[1]!.equals(Buffer.from(MEDIUM)), '4 MiB intact');
       assertLossyClose(await closedP, relay);
       assert.ok(relay.stats.dropped > 0);
+      assert.ok(updates >= 2, `hayate updated its keys ${updates} times`);
+      assert.equal(quic.core.stats.keyUpdates, updates);
     } finally {
       await quic.destroy();
     }
   } finally {
+    clearInterval(ticker);
     await relay.close();
     await listener.close();
   }

@@ -109,6 +109,11 @@ export interface RelayImpairment {
   readonly seed: number;
   /** Calls `rebind()` once, when this many datagrams (both ways) were relayed. */
   readonly rebindAfter?: number;
+  /**
+   * Drops nothing for this long after a rebind, so the path validation it starts (one PATH_CHALLENGE and
+   * its PATH_RESPONSE) gets through: for servers that give up after one lost exchange (quiche, ngtcp2 0.12).
+   */
+  readonly lossFreeAfterRebindMs?: number;
 }
 
 /** A running {@link impairedRelay}. */
@@ -137,8 +142,11 @@ export async function impairedRelay(port: number, impairment: RelayImpairment): 
   const held = new Set<ReturnType<typeof setTimeout>>();
   const retired = new Set<Socket>();
   let closed = false;
+  let lossFreeUntil = 0;
   const forward = (send: () => void): void => {
-    if (random() < impairment.lossRate) {
+    // One draw per datagram either way, so the sequence (and a failing run) replays with the seed.
+    const isLost = random() < impairment.lossRate;
+    if (isLost && performance.now() >= lossFreeUntil) {
       stats.dropped++;
       return;
     }
@@ -177,6 +185,7 @@ export async function impairedRelay(port: number, impairment: RelayImpairment): 
     port: front.address().port,
     stats,
     rebind: async () => {
+      lossFreeUntil = performance.now() + (impairment.lossFreeAfterRebindMs ?? 0);
       const next = createSocket('udp4');
       next.on('message', toClient);
       await new Promise<void>((r) => next.bind(0, '127.0.0.1', r));
