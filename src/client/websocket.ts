@@ -28,6 +28,7 @@ import {
   type WebSocketPipeSink,
   StreamBodyPipe,
 } from '../server/websocket-socket.js';
+import { HandshakeDeadline } from './deadline.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 import { Http2ClientSession, type Http2ClientResponse } from './http2.js';
 
@@ -81,55 +82,47 @@ export async function connectWebSocket(
   if (u.hash !== '') throw new UsageError('ERR_WS_INVALID_URL', 'a WebSocket URL has no fragment');
   checkWebSocketOptions(options);
   const version = options.httpVersion ?? (isSecure ? 'auto' : 'http/1.1');
-  const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onTimeout: () => void = () => undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      reject(
-        new ClientError(ClientErrorCode.CONNECT_TIMEOUT, `WebSocket handshake took over ${timeoutMs} ms`),
-      );
-    }, timeoutMs);
-  });
-  timeout.catch(() => undefined);
+  const deadline = new HandshakeDeadline(
+    options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    'WebSocket',
+  );
   try {
     if (version === 'http/1.1') {
       const socket = openSocket(u, isSecure, ['http/1.1'], options.tls);
-      onTimeout = () => socket.destroy();
-      return await Promise.race([handshakeHttp1(socket, u, options), timeout]);
+      deadline.onExpiry(() => socket.destroy());
+      return await deadline.race(handshakeHttp1(socket, u, options));
     }
     if (!isSecure) {
       const session = new Http2ClientSession(new URL(`http://${u.host}`), {});
-      onTimeout = () => {
+      deadline.onExpiry(() => {
         session.destroy();
-      };
-      const ws = await Promise.race([handshakeHttp2(session, u, options, true), timeout]);
+      });
+      const ws = await deadline.race(handshakeHttp2(session, u, options, true));
       // With isRequired, handshakeHttp2 throws rather than returning null.
       return ws!;
     }
     const socket = openTls(u, version === 'h2' ? ['h2'] : ['h2', 'http/1.1'], options.tls);
-    onTimeout = () => socket.destroy();
-    const alpn = await Promise.race([secureConnected(socket), timeout]);
+    deadline.onExpiry(() => socket.destroy());
+    const alpn = await deadline.race(secureConnected(socket));
     if (alpn !== 'h2') {
       if (version === 'h2') {
         socket.destroy();
         throw handshakeError(`server did not select h2 (ALPN ${String(alpn)})`);
       }
-      return await Promise.race([handshakeHttp1(socket, u, options), timeout]);
+      return await deadline.race(handshakeHttp1(socket, u, options));
     }
     const session = new Http2ClientSession(new URL(`https://${u.host}`), {}, socket);
-    onTimeout = () => {
+    deadline.onExpiry(() => {
       session.destroy();
-    };
-    const ws = await Promise.race([handshakeHttp2(session, u, options, version === 'h2'), timeout]);
+    });
+    const ws = await deadline.race(handshakeHttp2(session, u, options, version === 'h2'));
     if (ws !== null) return ws;
     // The server speaks h2 without extended CONNECT: HTTP/1.1 on a new connection.
     const h1 = openSocket(u, true, ['http/1.1'], options.tls);
-    onTimeout = () => h1.destroy();
-    return await Promise.race([handshakeHttp1(h1, u, options), timeout]);
+    deadline.onExpiry(() => h1.destroy());
+    return await deadline.race(handshakeHttp1(h1, u, options));
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 

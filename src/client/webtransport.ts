@@ -27,6 +27,7 @@ import { H3ErrorCode } from '../http3/errors.js';
 import type { QuicConnection } from '../transport/quic.js';
 import { connectQuiche } from '../transport/quic-quiche.js';
 import { connectHayateQuic } from '../transport/quic-udp.js';
+import { HandshakeDeadline } from './deadline.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 import { SharedHttp3 } from './h3-shared.js';
 import type { WtH3Binding } from '../server/webtransport-h3.js';
@@ -103,18 +104,10 @@ export async function connectWebTransport(
     throw new UsageError('ERR_INVALID_ARG', `protocol must be 'h2' or 'h3'`);
   }
   resolveWebTransportLimits(options.limits);
-  const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onTimeout: () => void = () => undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      reject(
-        new ClientError(ClientErrorCode.CONNECT_TIMEOUT, `WebTransport handshake took over ${timeoutMs} ms`),
-      );
-    }, timeoutMs);
-  });
-  timeout.catch(() => undefined);
+  const deadline = new HandshakeDeadline(
+    options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    'WebTransport',
+  );
   try {
     if (protocol === 'h2') {
       const given = options.http2Session;
@@ -124,19 +117,18 @@ export async function connectWebTransport(
           ...(options.tls === undefined ? {} : { tls: options.tls }),
           extraSettings: http2WebTransportSettings(options.limits),
         });
-      onTimeout = () => {
+      deadline.onExpiry(() => {
         if (given === undefined) session.destroy();
-      };
-      return await Promise.race([connectHttp2(session, u, options, given === undefined), timeout]);
+      });
+      return await deadline.race(connectHttp2(session, u, options, given === undefined));
     }
-    return await Promise.race([
+    return await deadline.race(
       connectHttp3(u, options, (f) => {
-        onTimeout = f;
+        deadline.onExpiry(f);
       }),
-      timeout,
-    ]);
+    );
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 

@@ -284,3 +284,29 @@ test('h2: server.close() sends 1001 to WebSockets on HTTP/2 streams and finishes
     () => openFds() <= fds0,
   );
 });
+
+test('a server that never answers the upgrade: CONNECT_TIMEOUT at handshakeTimeoutMs, the socket closed', async () => {
+  const { createServer: netServer } = await import('node:net');
+  let closedByClient!: () => void;
+  const closed = new Promise<void>((r) => (closedByClient = r));
+  const silent = netServer((s) => {
+    // Read (and drop) the upgrade request, so the client's FIN surfaces as 'end', then 'close'.
+    s.resume();
+    s.on('close', closedByClient);
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as { port: number }).port;
+  try {
+    const t0 = performance.now();
+    await assert.rejects(connectWebSocket(`ws://127.0.0.1:${port}/`, { handshakeTimeoutMs: 200 }), {
+      code: 'ERR_CONNECT_TIMEOUT',
+      message: /WebSocket handshake took over 200 ms/,
+    });
+    assert.ok(performance.now() - t0 >= 190);
+    // The client destroyed its socket when the deadline passed.
+    await closed;
+  } finally {
+    silent.close();
+  }
+});
