@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
 import type { ChildProcess } from 'node:child_process';
 import { startChild, stopChild } from './lib/wrk.js';
+import { openWsLoad } from './lib/ws-load.js';
 
 export const area = 'websocket';
 
@@ -49,6 +50,9 @@ const CONNECTIONS = [1, 100] as const;
 /** Messages in flight per connection. */
 const WINDOW = 16;
 const isUncorked = process.argv.includes('--websocket-uncorked') || process.env['WS_BENCH_UNCORKED'] === '1';
+/** The load client: the minimal one (default) or `ws` (`--websocket-client=ws` or WS_BENCH_CLIENT=ws). */
+const client: 'raw' | 'ws' =
+  process.argv.includes('--websocket-client=ws') || process.env['WS_BENCH_CLIENT'] === 'ws' ? 'ws' : 'raw';
 
 /** The server child: echo on `/`. */
 async function serve(kind: string): Promise<void> {
@@ -99,7 +103,6 @@ async function serve(kind: string): Promise<void> {
   });
 }
 
-/** Opens `n` `ws` clients, keeps WINDOW messages in flight on each, counts echoes between the marks. */
 /** The child's CPU time so far (user + system, µs). */
 function childCpuUs(proc: ChildProcess): Promise<number> {
   return new Promise((resolve) => {
@@ -121,6 +124,44 @@ async function drive(
   warmMs: number,
   timeMs: number,
 ): Promise<{ hz: number; cpuUsPerMsg: number }> {
+  const load = client === 'raw' ? await rawLoad(port, n, bytes) : await wsLoad(port, n, bytes);
+  await new Promise((r) => setTimeout(r, warmMs));
+  const cpu0 = await childCpuUs(proc);
+  const start = load.count();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, timeMs));
+  const echoed = load.count() - start;
+  const cpu1 = await childCpuUs(proc);
+  const seconds = (performance.now() - t0) / 1000;
+  load.stop();
+  return { hz: echoed / seconds, cpuUsPerMsg: (cpu1 - cpu0) / Math.max(1, echoed) };
+}
+
+/** A running load: echoes counted so far; stop ends it and closes its connections. */
+interface Load {
+  count(): number;
+  stop(): void;
+}
+
+/** `n` connections of the minimal load client (bench/lib/ws-load.ts). */
+async function rawLoad(port: number, n: number, bytes: number): Promise<Load> {
+  const conns = await Promise.all(
+    Array.from({ length: n }, () => openWsLoad('127.0.0.1', port, bytes, WINDOW)),
+  );
+  return {
+    count: () => {
+      let c = 0;
+      for (const x of conns) c += x.received;
+      return c;
+    },
+    stop: () => {
+      for (const x of conns) x.destroy();
+    },
+  };
+}
+
+/** `n` `ws` clients, corked per tick unless `--websocket-uncorked`. */
+async function wsLoad(port: number, n: number, bytes: number): Promise<Load> {
   const WebSocket = require('ws') as WsClientClass;
   const payload = new Uint8Array(bytes).fill(0x61);
   const clients = await Promise.all(
@@ -162,17 +203,13 @@ async function drive(
     for (let i = 0; i < WINDOW; i++) c.send(payload, { binary: true });
     if (!isUncorked) socket.uncork();
   }
-  await new Promise((r) => setTimeout(r, warmMs));
-  const cpu0 = await childCpuUs(proc);
-  const start = count;
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, timeMs));
-  const echoed = count - start;
-  const cpu1 = await childCpuUs(proc);
-  const seconds = (performance.now() - t0) / 1000;
-  isRunning = false;
-  for (const c of clients) c.terminate();
-  return { hz: echoed / seconds, cpuUsPerMsg: (cpu1 - cpu0) / Math.max(1, echoed) };
+  return {
+    count: () => count,
+    stop: () => {
+      isRunning = false;
+      for (const c of clients) c.terminate();
+    },
+  };
 }
 
 /** Runs per case and subject; the record carries the median (the machine is shared: single runs swing). */
@@ -212,7 +249,8 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
           connections: n,
           window: WINDOW,
           messageBytes: s.bytes,
-          clientWrites: isUncorked ? 'per-message' : 'corked-per-tick',
+          client: client === 'raw' ? 'minimal (bench/lib/ws-load.ts)' : 'ws',
+          clientWrites: client === 'raw' || !isUncorked ? 'batched-per-read' : 'per-message',
         });
       }
     }
