@@ -36,6 +36,11 @@ const LOSSY: RelayImpairment = { lossRate: 0.02, reorderRate: 0.03, reorderDelay
 /** quiche through @matrixai/quic moves 1–7 MB/s: its cells move 1 MiB. */
 const SMALL = MEDIUM.subarray(0, 1 << 20);
 
+/** hayate/quic's client to 127.0.0.1:`port` (the relay), trusting `ca` for the name localhost. */
+function connectLocal(port: number, ca: string): ReturnType<typeof connectHayateQuic> {
+  return connectHayateQuic({ host: '127.0.0.1', port, serverName: 'localhost', ca });
+}
+
 function readDownloaded(dir: string, name: string): Buffer {
   return Buffer.from(readFileSync(join(dir, name)));
 }
@@ -103,12 +108,7 @@ test('matrix: hayate/quic → gtlsserver under loss, with hayate-initiated key u
   let updates = 0;
   let ticker: ReturnType<typeof setInterval> | undefined;
   try {
-    const quic = await connectHayateQuic({
-      host: '127.0.0.1',
-      port: relay.port,
-      serverName: 'localhost',
-      ca: peer.cert,
-    });
+    const quic = await connectLocal(relay.port, peer.cert);
     // RFC 9001 §6: hayate starts key updates while data flows; each is allowed once the last was acknowledged.
     ticker = setInterval(() => {
       if (quic.core.updateKeys()) updates++;
@@ -148,12 +148,7 @@ test('matrix: hayate/quic → gtlsserver under loss, the client moves to a new p
   const peer = await startGtlsserver({ 'small.txt': 'small\n', 'medium.bin': MEDIUM });
   const relay = await impairedRelay(peer.port, MOVED);
   try {
-    const quic = await connectHayateQuic({
-      host: '127.0.0.1',
-      port: relay.port,
-      serverName: 'localhost',
-      ca: peer.cert,
-    });
+    const quic = await connectLocal(relay.port, peer.cert);
     try {
       const { status, bodies, session } = await fetchAll(quic, ['/small.txt', '/medium.bin']);
       assert.equal(session.error, undefined);
@@ -235,12 +230,7 @@ test('matrix: hayate/quic client → quiche server under loss, key updates, movi
   let updates = 0;
   let ticker: ReturnType<typeof setInterval> | undefined;
   try {
-    const quic = await connectHayateQuic({
-      host: '127.0.0.1',
-      port: relay.port,
-      serverName: 'localhost',
-      ca: tls.cert,
-    });
+    const quic = await connectLocal(relay.port, tls.cert);
     // RFC 9001 §6: hayate updates its keys while data flows; quiche follows each update.
     ticker = setInterval(() => {
       if (quic.core.updateKeys()) updates++;
@@ -297,12 +287,7 @@ test('matrix: hayate/quic ↔ hayate/quic, datagrams and a stream under loss, cl
   });
   const relay = await impairedRelay(listener.port, LOSSY);
   try {
-    const quic = await connectHayateQuic({
-      host: '127.0.0.1',
-      port: relay.port,
-      serverName: 'localhost',
-      ca: tls.cert,
-    });
+    const quic = await connectLocal(relay.port, tls.cert);
     assert.equal(quic.isDatagramSupported, true);
     const back = new Set<number>();
     quic.setHandlers({
