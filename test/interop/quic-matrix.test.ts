@@ -171,7 +171,7 @@ test('matrix: hayate/quic → gtlsserver under loss, the client moves to a new p
 // the path validation deadline was 3x the current PTO (tens of ms on loopback), one lost PATH_CHALLENGE or
 // PATH_RESPONSE failed it, and hayate went back to the relay's old, closed port (RFC 9000 §8.2.4 asks for
 // 3x the larger of that and a new path's PTO).
-test('matrix: quiche client → hayate/quic under loss, moving to a new port mid-transfer', async (t) => {
+test('matrix: quiche client → hayate/quic under loss, key updates, moving to a new port mid-transfer', async (t) => {
   if (!(await quicheAvailable(t))) return;
   const tls = selfSignedCert()!;
   const sessions: Http3Session[] = [];
@@ -188,6 +188,11 @@ test('matrix: quiche client → hayate/quic under loss, moving to a new port mid
     },
   });
   const relay = await impairedRelay(listener.port, { ...LOSSY, rebindAfter: 80 });
+  // RFC 9001 §6: hayate's server updates its keys while it sends; quiche follows each update.
+  let updates = 0;
+  const ticker = setInterval(() => {
+    if (conns[0]?.core.updateKeys() === true) updates++;
+  }, 30);
   try {
     const quic = await connectQuiche({
       host: '127.0.0.1',
@@ -206,10 +211,13 @@ test('matrix: quiche client → hayate/quic under loss, moving to a new port mid
       assert.ok(bodies[1]!.equals(Buffer.from(MEDIUM)), `4 MiB intact: ${diagnosis()}`);
       assertLossyClose(await closedP, relay);
       assert.notEqual(conns[0]!.core.remote.port, conns[0]!.remotePort, 'hayate follows the new port');
+      assert.ok(updates >= 2, `hayate updated its keys ${updates} times`);
+      assert.equal(conns[0]!.core.stats.keyUpdates, updates);
     } finally {
       await quic.destroy();
     }
   } finally {
+    clearInterval(ticker);
     await relay.close();
     await listener.close();
   }
