@@ -5,6 +5,16 @@
  */
 import { ClientError, ClientErrorCode } from './errors.js';
 
+/** `handshakeTimeoutMs` when the caller gives none. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** A failed tunnel handshake: ClientError PROTOCOL, "`what` handshake failed: `message`". */
+export function handshakeError(what: string, message: string, cause?: unknown): ClientError {
+  return new ClientError(ClientErrorCode.PROTOCOL, `${what} handshake failed: ${message}`, {
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
 export class HandshakeDeadline {
   private readonly timer: ReturnType<typeof setTimeout>;
   private readonly expired: Promise<never>;

@@ -15,16 +15,17 @@ import type { QuicConnection } from '../transport/quic.js';
 import { acceptPerMessageDeflateResponse, buildPerMessageDeflateOffer } from '../websocket/extensions.js';
 import type { PerMessageDeflateOptions } from '../websocket/extensions.js';
 import { WEBSOCKET_VERSION } from '../websocket/handshake.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  HandshakeDeadline,
+  handshakeError as tunnelHandshakeError,
+} from './deadline.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 import { SharedHttp3 } from './h3-shared.js';
 import type { WebSocketClientOptions } from './websocket.js';
 
-const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-
 function handshakeError(message: string, cause?: unknown): ClientError {
-  return new ClientError(ClientErrorCode.PROTOCOL, `WebSocket handshake failed: ${message}`, {
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return tunnelHandshakeError('WebSocket', message, cause);
 }
 
 /**
@@ -82,18 +83,12 @@ export async function connectWebSocketOverQuic(
         return;
     }
   };
-  const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new ClientError(ClientErrorCode.CONNECT_TIMEOUT, `WebSocket handshake took over ${timeoutMs} ms`),
-      );
-    }, timeoutMs);
-  });
-  timeout.catch(() => undefined);
+  const deadline = new HandshakeDeadline(
+    options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    'WebSocket',
+  );
   try {
-    if (!(await Promise.race([settings, timeout]))) {
+    if (!(await deadline.race(settings))) {
       throw handshakeError('the HTTP/3 server does not enable extended CONNECT (RFC 9220)');
     }
     const offered =
@@ -124,7 +119,7 @@ export async function connectWebSocketOverQuic(
     pipe.onDone = () => {
       shared.unlisten(streamId);
     };
-    const res = await Promise.race([response, timeout]);
+    const res = await deadline.race(response);
     if (res instanceof Error) throw handshakeError('extended CONNECT failed', res);
     // RFC 9220 §3 (RFC 8441 §5): a 2xx answer opens the WebSocket.
     if (res.status < 200 || res.status > 299) throw handshakeError(`status ${res.status}`);
@@ -158,7 +153,7 @@ export async function connectWebSocketOverQuic(
     }
     throw err;
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 

@@ -28,7 +28,11 @@ import {
   type WebSocketPipeSink,
   StreamBodyPipe,
 } from '../server/websocket-socket.js';
-import { HandshakeDeadline } from './deadline.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  HandshakeDeadline,
+  handshakeError as tunnelHandshakeError,
+} from './deadline.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 import { Http2ClientSession, type Http2ClientResponse } from './http2.js';
 
@@ -55,7 +59,6 @@ export interface WebSocketClientOptions extends WebSocketOptions {
   readonly maxResponseHeadBytes?: number;
 }
 
-const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_HEAD = 16 * 1024;
 const sha1 = (data: Uint8Array): Uint8Array => createHash('sha1').update(data).digest();
 const randomFill = (dst: Uint8Array): void => {
@@ -63,9 +66,7 @@ const randomFill = (dst: Uint8Array): void => {
 };
 
 function handshakeError(message: string, cause?: unknown): ClientError {
-  return new ClientError(ClientErrorCode.PROTOCOL, `WebSocket handshake failed: ${message}`, {
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return tunnelHandshakeError('WebSocket', message, cause);
 }
 
 /** Opens a WebSocket to `url` (`ws:`, `wss:`; `http:` and `https:` are accepted as aliases). */

@@ -27,7 +27,11 @@ import { H3ErrorCode } from '../http3/errors.js';
 import type { QuicConnection } from '../transport/quic.js';
 import { connectQuiche } from '../transport/quic-quiche.js';
 import { connectHayateQuic } from '../transport/quic-udp.js';
-import { HandshakeDeadline } from './deadline.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  HandshakeDeadline,
+  handshakeError as tunnelHandshakeError,
+} from './deadline.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 import { SharedHttp3 } from './h3-shared.js';
 import type { WtH3Binding } from '../server/webtransport-h3.js';
@@ -78,14 +82,11 @@ export class WebTransportConnectError extends ClientError {
   }
 }
 
-const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** HTTP/2 client: unsent capsule bytes above which datagrams are dropped (the session's default buffer). */
 const DATAGRAM_BACKLOG_BYTES = 1 << 20;
 
 function handshakeError(message: string, cause?: unknown): ClientError {
-  return new ClientError(ClientErrorCode.PROTOCOL, `WebTransport handshake failed: ${message}`, {
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return tunnelHandshakeError('WebTransport', message, cause);
 }
 
 /** Opens a WebTransport session to `url` (`https:`; `http:` for cleartext HTTP/2). */

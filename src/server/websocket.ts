@@ -251,18 +251,7 @@ export class WebSocketRouter {
   }
 
   private verify(route: Route, req: ServerRequest): number {
-    const verify = route.options.verify;
-    if (verify === undefined) return 0;
-    let r: boolean | number;
-    try {
-      r = verify(req);
-    } catch (err) {
-      this.host.reportError?.(err);
-      return 500;
-    }
-    if (r === true) return 0;
-    if (r === false) return 403;
-    return Number.isInteger(r) && r >= 400 && r <= 599 ? r : 403;
+    return verifyStatus(route.options.verify, req, this.host);
   }
 
   private create(
@@ -499,4 +488,26 @@ function join(chunks: readonly Uint8Array[]): Uint8Array {
     pos += c.length;
   }
   return out;
+}
+
+/**
+ * Runs a tunnel route's `verify` (WebSocket and WebTransport share it): 0 to accept, else the refusal status —
+ * 403 for false or a number outside 400–599, 500 (and `reportError`) when it throws.
+ */
+export function verifyStatus(
+  verify: ((req: ServerRequest) => boolean | number) | undefined,
+  req: ServerRequest,
+  host: { reportError?(error: unknown): void },
+): number {
+  if (verify === undefined) return 0;
+  let r: boolean | number;
+  try {
+    r = verify(req);
+  } catch (err) {
+    host.reportError?.(err);
+    return 500;
+  }
+  if (r === true) return 0;
+  if (r === false) return 403;
+  return Number.isInteger(r) && r >= 400 && r <= 599 ? r : 403;
 }

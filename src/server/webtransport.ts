@@ -34,6 +34,7 @@ import { Http3Exchange } from './http3.js';
 import type { Handler, ServerRequest, ServerResponse } from './types.js';
 import { WtH3Demux, type WtH3ConnectionLimits } from './webtransport-h3.js';
 import { WebTransport, type WebTransportCarrier } from './webtransport-socket.js';
+import { verifyStatus } from './websocket.js';
 
 /** Called with each accepted session and the request that opened it. A rejection closes it (code 0). */
 export type WebTransportHandler = (wt: WebTransport, req: ServerRequest) => void | Promise<void>;
@@ -314,18 +315,7 @@ export class WebTransportRouter {
   }
 
   private verify(route: Route, req: ServerRequest): number {
-    const verify = route.options.verify;
-    if (verify === undefined) return 0;
-    let r: boolean | number;
-    try {
-      r = verify(req);
-    } catch (err) {
-      this.host.reportError?.(err);
-      return 500;
-    }
-    if (r === true) return 0;
-    if (r === false) return 403;
-    return Number.isInteger(r) && r >= 400 && r <= 599 ? r : 403;
+    return verifyStatus(route.options.verify, req, this.host);
   }
 
   private run(route: Route, wt: WebTransport, req: ServerRequest): void {
