@@ -259,18 +259,25 @@ async function pageExchange(url: string, hash: number[], size: number): Promise<
   const dgWriter = wt.datagrams.writable.getWriter();
   let datagramEcho = '';
   let tries = 0;
+  // One read stays pending across tries: a new read per try queued behind the one a timed-out try left,
+  // so after one lost echo every later echo went to the read of the try before and none matched (seen in
+  // CI through the lossy relay: Chromium received 47 echoes, the page none).
+  let pending: Promise<{ done: boolean; value?: Uint8Array | undefined }> | undefined;
   while (datagramEcho === '' && tries < 50) {
     tries++;
     await dgWriter.write(new TextEncoder().encode('ping'));
+    pending ??= dgReader.read();
     const got = await Promise.race([
-      dgReader.read(),
+      pending,
       new Promise<undefined>((r) => {
         setTimeout(() => {
           r(undefined);
         }, 200);
       }),
     ]);
-    if (got !== undefined && !got.done) datagramEcho = new TextDecoder().decode(got.value);
+    if (got === undefined) continue;
+    pending = undefined;
+    if (!got.done && got.value !== undefined) datagramEcho = new TextDecoder().decode(got.value);
   }
 
   wt.close({ closeCode: 7, reason: 'page bye' });
@@ -297,7 +304,10 @@ async function pageServerClose(url: string, hash: number[]): Promise<{ closeCode
   await wt.ready;
   const uni = (await wt.createUnidirectionalStream()).getWriter();
   await uni.write(new TextEncoder().encode('close me'));
-  await uni.close();
+  // The server closes the session as soon as it has read this stream, which can be before Chromium has the
+  // ACK of the stream's FIN (a lost packet, through the relay): close() then rejects with "Connection
+  // lost" (seen in 1 run of ~10), so only wt.closed, which this test is about, is awaited.
+  uni.close().catch(() => undefined);
   const closed = await wt.closed;
   return { closeCode: closed.closeCode, reason: closed.reason };
 }
