@@ -15,18 +15,10 @@ import type { QuicConnection } from '../transport/quic.js';
 import { acceptPerMessageDeflateResponse, buildPerMessageDeflateOffer } from '../websocket/extensions.js';
 import type { PerMessageDeflateOptions } from '../websocket/extensions.js';
 import { WEBSOCKET_VERSION } from '../websocket/handshake.js';
-import {
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  HandshakeDeadline,
-  handshakeError as tunnelHandshakeError,
-} from './deadline.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadline } from './deadline.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 import { SharedHttp3 } from './h3-shared.js';
-import type { WebSocketClientOptions } from './websocket.js';
-
-function handshakeError(message: string, cause?: unknown): ClientError {
-  return tunnelHandshakeError('WebSocket', message, cause);
-}
+import { handshakeError, type WebSocketClientOptions } from './websocket.js';
 
 /**
  * Opens a WebSocket to `url` (its authority and path) over `quic`, a client-role QUIC connection. The first

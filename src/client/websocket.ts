@@ -65,7 +65,8 @@ const randomFill = (dst: Uint8Array): void => {
   randomFillSync(dst);
 };
 
-function handshakeError(message: string, cause?: unknown): ClientError {
+/** A failed WebSocket handshake (HTTP/1.1, HTTP/2 and, in websocket-h3.ts, HTTP/3). */
+export function handshakeError(message: string, cause?: unknown): ClientError {
   return tunnelHandshakeError('WebSocket', message, cause);
 }
 

@@ -7,8 +7,8 @@
 
 /**
  * Probes back off while they find nothing to grow: after {@link PROBES_BEFORE_BACKOFF} probes in a row
- * whose round trips did not grow a window, the next waits at least this long, doubling each time up to {@link MAX_PROBE_GAP_MS}; a growth resets
- * it. A probe measures one round trip however long the gap before it, so the gap only bounds the PING
+ * whose round trips did not grow a window, the next waits at least this long, doubling each time up to
+ * {@link MAX_PROBE_GAP_MS}; a growth resets it. A probe measures one round trip however long the gap before it, so the gap only bounds the PING
  * rate: on loopback (round trips of ~0.1 ms) one probe per round trip was thousands of PINGs a second,
  * which servers rightly treat as a flood (RFC 9113 §10.5; hayate's own server answers GOAWAY
  * ENHANCE_YOUR_CALM past 100/s after a burst). Windows only grow, a bounded number of times, so probes

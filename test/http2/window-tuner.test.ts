@@ -31,30 +31,31 @@ test('grownTarget: doubles (or 2x the BDP) when 2/3 of the window was used in on
   assert.equal(grownTarget(1 << 30, 1 << 24, 1 << 24), 1 << 24);
 });
 
+/**
+ * Feeds `t` 1000 octets every 0.1 ms for `untilMs`, answering each probe 0.05 ms later with `grows` as its
+ * result; returns the probes sent.
+ */
+function driveProbes(t: WindowTuner, untilMs: number, grows: boolean): number {
+  let probes = 0;
+  for (let now = 0; now < untilMs; now += 0.1) {
+    if (t.countData(1000, true, now) !== undefined) {
+      probes++;
+      t.onProbeAck(now + 0.05);
+      t.onProbeResult(grows);
+    }
+  }
+  return probes;
+}
+
 test('probes back off while nothing grows, and probe every round trip while windows grow (no PING flood)', () => {
   // Regression: with 0.1 ms round trips the client sent a probe per round trip, thousands of PINGs a
   // second, and hayate's own server closed the connection with ENHANCE_YOUR_CALM after about 2 s of load.
   const t = new WindowTuner();
-  let probes = 0;
-  for (let now = 0; now < 1000; now += 0.1) {
-    if (t.countData(1000, true, now) !== undefined) {
-      probes++;
-      t.onProbeAck(now + 0.05);
-      t.onProbeResult(false);
-    }
-  }
+  const probes = driveProbes(t, 1000, false);
   // PROBES_BEFORE_BACKOFF at once, then gaps of 10, 20, 40, ... 640 ms within the second.
   assert.ok(probes >= 4 && probes <= 12, `${probes} probes in one second without growth`);
   assert.ok(t.rttMs !== undefined && Math.abs(t.rttMs - 0.05) < 1e-9, 'the RTT is the probe round trip');
-  const g = new WindowTuner();
-  let growing = 0;
-  for (let now = 0; now < 1; now += 0.1) {
-    if (g.countData(1000, true, now) !== undefined) {
-      growing++;
-      g.onProbeAck(now + 0.05);
-      g.onProbeResult(true);
-    }
-  }
+  const growing = driveProbes(new WindowTuner(), 1, true);
   assert.ok(growing >= 9, `${growing} probes in 1 ms while every one grows a window`);
   // Long after, with nothing to grow, the gap is at most MAX_PROBE_GAP_MS.
   const b = new WindowTuner();

@@ -221,6 +221,7 @@ test('matrix: quiche client → hayate/quic under loss, key updates, moving to a
     await relay.close();
     await listener.close();
   }
+  assert.equal(listener.connectionCount, 0);
 });
 
 test('matrix: hayate/quic client → quiche server under loss, key updates, moving to a new port mid-transfer', async (t) => {
