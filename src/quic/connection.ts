@@ -493,6 +493,9 @@ export class QuicConnectionCore {
   private pathChallenge: Uint8Array | null = null;
   private isPathChallengePending = false;
   private pathChallengeDeadline: number | undefined = undefined;
+  /** When the challenge goes again if no response came (PTO, doubling per try, RFC 9000 §8.2.1). */
+  private pathChallengeRetryAt: number | undefined = undefined;
+  private pathChallengeTries = 0;
   /** The last address validated (RFC 9000 §9.3.2: the fallback when validating a new one fails). */
   private validatedRemote: QuicAddress;
   /** Bytes received from and sent to a new address while it is being validated (RFC 9000 §8.2.1). */
@@ -1477,9 +1480,7 @@ export class QuicConnectionCore {
       case FrameType.PATH_RESPONSE:
         // RFC 9000 §8.2.3: a response that matches no outstanding challenge is ignored.
         if (this.pathChallenge !== null && sameBytes(this.pathChallenge, f.data)) {
-          this.pathChallenge = null;
-          this.isPathChallengePending = false;
-          this.pathChallengeDeadline = undefined;
+          this.endPathValidation();
           this.validatedRemote = this.remoteAddress;
         }
         return;
@@ -1959,6 +1960,19 @@ export class QuicConnectionCore {
     return true;
   }
 
+  /** Validation of a new path ended: it succeeded, failed, or the peer came back to the validated one. */
+  private endPathValidation(): void {
+    this.pathChallenge = null;
+    this.isPathChallengePending = false;
+    this.pathChallengeDeadline = undefined;
+    this.pathChallengeRetryAt = undefined;
+  }
+
+  /** Size of a datagram with one 1-RTT packet carrying only a PATH_CHALLENGE (longest packet number). */
+  private challengeDatagramBytes(): number {
+    return this.headerLength(EncryptionLevel.OneRtt, 4, EMPTY) + 9 + AEAD_TAG_BYTES;
+  }
+
   private onAddressChange(remote: QuicAddress, dcid: Uint8Array, nowMs: number): void {
     // RFC 9000 §9.3: only a server follows a client's new address, after the handshake is confirmed, and
     // only for a packet with non-probing frames (§9.1); the new path is validated with PATH_CHALLENGE
@@ -1971,13 +1985,13 @@ export class QuicConnectionCore {
     this.pathDcid = this.ownCid(dcid);
     if (isSameAddress(remote, this.validatedRemote)) {
       // Back on the validated path: no validation needed.
-      this.pathChallenge = null;
-      this.isPathChallengePending = false;
-      this.pathChallengeDeadline = undefined;
+      this.endPathValidation();
       return;
     }
     this.pathChallenge = this.crypto.randomBytes(8);
     this.isPathChallengePending = true;
+    this.pathChallengeRetryAt = undefined;
+    this.pathChallengeTries = 0;
     // RFC 9000 §13.4.2: ECN is validated per path.
     this.ecn.onNewPath();
     this.pathBytesReceived = 0;
@@ -2281,6 +2295,7 @@ export class QuicConnectionCore {
     pick(this.idleDeadline());
     if (!this.isHandshakeConfirmed) pick(this.handshakeDeadline);
     pick(this.pathChallengeDeadline);
+    pick(this.pathChallengeRetryAt);
     pick(this.keyUpdate.discardPrevAt);
     pick(this.pacingDeadline);
     pick(this.pmtud.deadline());
@@ -2330,10 +2345,13 @@ export class QuicConnectionCore {
       }
       if (this.pathChallengeDeadline !== undefined && nowMs >= this.pathChallengeDeadline) {
         // RFC 9000 §9.3.2: failed validation: back to the last validated address.
-        this.pathChallenge = null;
-        this.isPathChallengePending = false;
-        this.pathChallengeDeadline = undefined;
+        this.endPathValidation();
         this.remoteAddress = this.validatedRemote;
+      } else if (this.pathChallengeRetryAt !== undefined && nowMs >= this.pathChallengeRetryAt) {
+        // RFC 9000 §8.2.1: no response yet: the challenge goes again (it may have been lost, and a peer
+        // that only acknowledges gives loss detection nothing to go on).
+        this.pathChallengeRetryAt = undefined;
+        this.isPathChallengePending = true;
       }
       // The pacer's wait is over: pollTransmit sends what it held back.
       if (this.pacingDeadline !== undefined && nowMs >= this.pacingDeadline) this.pacingDeadline = undefined;
@@ -2457,7 +2475,18 @@ export class QuicConnectionCore {
     }
     if (this.pathChallenge !== null) {
       // RFC 9000 §8.2.1, §9.3: the same three-times limit applies to a new path until it is validated.
-      size = Math.min(size, 3 * this.pathBytesReceived - this.pathBytesSent);
+      const room = 3 * this.pathBytesReceived - this.pathBytesSent;
+      // Part of it is kept for the challenge to go again: a client that only downloads sends nothing more
+      // until it hears from us, so if the one datagram with the challenge is lost, nothing would refill the
+      // room and the move would stall. The datagram with the challenge is padded to 1200 bytes when the
+      // room allows (§8.2.1), else it leaves the reserve too when it can.
+      const reserve = this.challengeDatagramBytes();
+      let cap = room - reserve;
+      if (this.isPathChallengePending) {
+        if (room >= MIN_INITIAL_DATAGRAM) cap = Math.max(MIN_INITIAL_DATAGRAM, room - reserve);
+        else if (room < 2 * reserve) cap = Math.min(room, reserve);
+      }
+      size = Math.min(size, cap);
     }
     return size;
   }
@@ -2468,7 +2497,8 @@ export class QuicConnectionCore {
     this.offPathRemote = null;
     this.sendingEcn = this.ecn.codepoint;
     let budget = this.datagramBudget();
-    if (budget < 64) return null;
+    // Not worth a datagram, unless it carries a PATH_CHALLENGE the path's allowance keeps room for.
+    if (budget < (this.isPathChallengePending ? this.challengeDatagramBytes() : 64)) return null;
     const app = this.spaces[EncryptionLevel.OneRtt];
     if (this.isHandshakeConfirmed && this.pathChallenge === null && this.isAddressValidated) {
       const probe = this.pmtud.nextProbeBytes(nowMs);
@@ -2615,7 +2645,12 @@ export class QuicConnectionCore {
       pos = writeAckFrame(buf, pos, a.largest, a.ackDelay, a.ranges, ecn, pairs);
       records.push({ kind: 'ack', largest: a.largest });
     };
-    const isAckSent = ack.isAckDue(nowMs);
+    // A due ACK goes first, except before a PATH_CHALLENGE: on a new path the datagram may have room for
+    // the challenge alone (see datagramBudget); the ACK then follows if it fits.
+    const isAckDue = ack.isAckDue(nowMs);
+    const isAckSent =
+      isAckDue &&
+      !(level === EncryptionLevel.OneRtt && this.isPathChallengePending && this.offPathRemote === null);
     if (isAckSent) writeAck();
 
     // Congestion control (RFC 9002 §7): ack-eliciting data only within the window, except probes.
@@ -2639,7 +2674,7 @@ export class QuicConnectionCore {
     }
     if (mayElicit) {
       if (level === EncryptionLevel.OneRtt) {
-        pos = this.writeOneRttFrames(buf, pos, end, records);
+        pos = this.writeOneRttFrames(buf, pos, end, records, nowMs);
         // RFC 9000 §8.2.1, §8.2.2: datagrams with PATH_CHALLENGE or PATH_RESPONSE are padded to 1200.
         if (records.some((r) => r.kind === 'path')) needsPadding = true;
       }
@@ -2654,7 +2689,7 @@ export class QuicConnectionCore {
       if (isEliciting && space.probes > 0) space.probes--;
     }
     // Piggyback a pending ACK on an ack-eliciting packet (RFC 9000 §13.2.1 allows it any time).
-    if (!isAckSent && isEliciting && ack.hasPendingAck()) writeAck();
+    if (!isAckSent && (isAckDue || (isEliciting && ack.hasPendingAck()))) writeAck();
     if (records.length === 0) return null;
 
     // Header, now that the packet is known to exist.
@@ -2771,7 +2806,13 @@ export class QuicConnectionCore {
     return pos;
   }
 
-  private writeOneRttFrames(buf: Uint8Array, pos: number, end: number, records: SentRecord[]): number {
+  private writeOneRttFrames(
+    buf: Uint8Array,
+    pos: number,
+    end: number,
+    records: SentRecord[],
+    nowMs: number,
+  ): number {
     // RFC 9000 §8.2.2: a datagram to a path the peer probes carries its PATH_RESPONSE frames only.
     if (this.offPathRemote !== null)
       return this.writePathResponses(buf, pos, end, records, this.offPathRemote);
@@ -2792,6 +2833,9 @@ export class QuicConnectionCore {
       pos = writePathChallenge(buf, pos, this.pathChallenge);
       records.push({ kind: 'path', isChallenge: true });
       this.isPathChallengePending = false;
+      // RFC 9000 §8.2.1: again after a PTO if no response came, backing off as an Initial's would.
+      this.pathChallengeRetryAt =
+        nowMs + this.recovery.ptoPeriodMs() * 2 ** Math.min(this.pathChallengeTries++, 6);
     }
     while (this.pendingNewCids.length > 0 && room(1 + 8 + 8 + 1 + 20 + 16)) {
       const seq = this.pendingNewCids.shift()!;
