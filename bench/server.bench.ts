@@ -1,6 +1,8 @@
 /**
  * Server benchmarks (area `server`), all on loopback with wrk -t1:
- * - `server/hello`: requests/s and p99 latency for a 14-byte text response, wrk -c50.
+ * - `server/hello`: requests/s and p99 latency for a 14-byte text response, wrk -c50, and the server's CPU
+ *   time per request (`cpuUsPerReq`; hayate's records carry `cpuRatio`, node:http's CPU per request over
+ *   theirs): on a 2-core machine wrk shares the cores and caps requests/s before a lean server is busy.
  *   Subjects: hayate on the native transport, hayate on node:net, Node's http.createServer (peer).
  * - `server/static-1m`: a 1 MiB file, hayate sendfile (native) vs fs.createReadStream().pipe(res) (peer).
  * - `server/idle-memory`: RSS and heap growth per idle keep-alive connection with 5,000 of them.
@@ -14,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
-import { runWrk as wrk, startChild, stopChild, type Child, type WrkResult } from './lib/wrk.js';
+import { cpuOf, runWrk as wrk, startChild, stopChild, type Child, type WrkResult } from './lib/wrk.js';
 
 export const area = 'server';
 
@@ -77,18 +79,22 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
 
   // server/hello: two interleaved rounds per subject, best round kept, so a burst of load from elsewhere
   // on the machine hits one round of one subject rather than a whole subject.
-  const hello = new Map<Subject, WrkResult>();
+  const hello = new Map<Subject, WrkResult & { cpuUsPerReq: number }>();
   const roundSeconds = Math.max(1, Math.round(seconds / 2));
   for (let round = 0; round < 2; round++) {
     for (const subject of HELLO_SUBJECTS) {
       const c = await startServer(subject, 'hello');
       await wrk({ port: c.port, seconds: 1, connections: 50 }); // warm-up (JIT)
+      const cpu0 = await cpuOf(c);
       const r = await wrk({ port: c.port, seconds: roundSeconds, connections: 50 });
+      const cpuUs = (await cpuOf(c)) - cpu0;
       await stopChild(c);
       const best = hello.get(subject);
-      if (best === undefined || r.rps > best.rps) hello.set(subject, r);
+      const cpuUsPerReq = r.requests > 0 ? Math.round((cpuUs / r.requests) * 100) / 100 : NaN;
+      if (best === undefined || r.rps > best.rps) hello.set(subject, { ...r, cpuUsPerReq });
     }
   }
+  const peerCpu = hello.get('node-http')!.cpuUsPerReq;
   for (const subject of HELLO_SUBJECTS) {
     const r = hello.get(subject)!;
     out.push({
@@ -97,6 +103,8 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
       peer: subject === 'node-http',
       hz: r.rps,
       p99Ms: r.p99Ms,
+      cpuUsPerReq: r.cpuUsPerReq,
+      ...(subject === 'node-http' ? {} : { cpuRatio: Math.round((peerCpu / r.cpuUsPerReq) * 100) / 100 }),
       seconds: roundSeconds,
       rounds: 2,
       ...(r.errors === '' ? {} : { errors: r.errors }),

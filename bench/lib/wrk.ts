@@ -38,6 +38,24 @@ export function startChild(
   });
 }
 
+/**
+ * CPU time the child has used so far (user + system, µs), asked over IPC: children answer `{ cpu: true }`
+ * with `{ cpuUs }` (bench/fixtures/server-child.mjs). The difference over a wrk run, divided by the requests
+ * wrk completed, is the server's CPU per request, which still compares servers when wrk (sharing the
+ * machine's cores) is what caps requests/s.
+ */
+export function cpuOf(c: Child): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: { cpuUs?: number }): void => {
+      if (typeof m.cpuUs !== 'number') return;
+      c.proc.off('message', on);
+      resolve(m.cpuUs);
+    };
+    c.proc.on('message', on);
+    c.proc.send({ cpu: true });
+  });
+}
+
 /** Kills the child and waits for its exit. */
 export function stopChild(c: Child): Promise<void> {
   return new Promise((resolve) => {
@@ -51,6 +69,8 @@ export function stopChild(c: Child): Promise<void> {
 /** What one wrk run measured. */
 export interface WrkResult {
   readonly rps: number;
+  /** Requests wrk completed in the run. */
+  readonly requests: number;
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly p99Ms: number;
@@ -80,6 +100,7 @@ function toBytes(v: string, unit: string): number {
 /** Parses wrk's output (with `--latency` and the p95 line of {@link P95_SCRIPT}). */
 export function parseWrk(out: string): WrkResult {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  const requests = /(\d+) requests in /.exec(out);
   const p50 = /\s50%\s+([\d.]+)(us|ms|s)\b/.exec(out);
   const p95 = /^p95_us\s+([\d.]+)/m.exec(out);
   const p99 = /\s99%\s+([\d.]+)(us|ms|s)\b/.exec(out);
@@ -87,6 +108,7 @@ export function parseWrk(out: string): WrkResult {
   const err = /(Socket errors:[^\n]*|Non-2xx or 3xx responses:[^\n]*)/g.exec(out);
   return {
     rps: rps === null ? 0 : Number(rps[1]),
+    requests: requests === null ? 0 : Number(requests[1]),
     p50Ms: p50 === null ? NaN : toMs(p50[1]!, p50[2]!),
     p95Ms: p95 === null ? NaN : Number(p95[1]) / 1000,
     p99Ms: p99 === null ? NaN : toMs(p99[1]!, p99[2]!),
