@@ -417,6 +417,9 @@ export class Http1Connection implements ProtocolConnection<Http1Event, Uint8Arra
       this.isFailureUnanswered = false;
     }
     let contentLength = options.contentLength ?? -1;
+    if (options.contentLength !== undefined && !(Number.isSafeInteger(contentLength) && contentLength >= 0)) {
+      throw new UsageError('ERR_HTTP1_INVALID_FIELD_VALUE', `invalid contentLength ${String(contentLength)}`);
+    }
     let chunked = false;
     let closeRequested = false;
     for (let k = 0; k < headers.length; k++) {
@@ -445,38 +448,31 @@ export class Http1Connection implements ProtocolConnection<Http1Event, Uint8Arra
     }
     const keepAlive = req.keepAlive && !closeRequested && this.failed === null && !this.closeAfterOutput;
     const noBody = req.isHead || status === 204 || status === 304 || (req.isConnect && status < 300);
-    const extra: [string, string][] = [];
-    const add = (n: string, v: string): void => {
-      extra.push([n, v]);
-    };
+    // The framing fields added to the caller's (no list copy: the writer appends them).
+    let addLength = -1; // a content-length to add, or -2 for transfer-encoding: chunked
     let body: OutFraming;
     if (noBody) {
       body = req.isHead ? OutState.Discard : OutState.NoBody;
       if (options.contentLength !== undefined && !req.isHead && status !== 304) {
         throw new UsageError('ERR_HTTP1_STATE', `status ${status} has no body`);
       }
-      if (options.contentLength !== undefined) add('content-length', String(options.contentLength));
+      if (options.contentLength !== undefined) addLength = options.contentLength;
     } else if (chunked) {
       body = OutState.Chunked;
     } else if (contentLength >= 0) {
       body = OutState.Length;
       if (options.contentLength !== undefined && !hasField(headers, HeaderNameId.ContentLength)) {
-        add('content-length', String(contentLength));
+        addLength = contentLength;
       }
     } else if (req.minor >= 1) {
       body = OutState.Chunked;
-      add('transfer-encoding', 'chunked');
+      addLength = -2;
     } else {
       body = OutState.Close;
     }
     const persist = keepAlive && body !== OutState.Close;
-    if (!persist && !closeRequested) add('connection', 'close');
-    else if (persist && req.minor === 0) add('connection', 'keep-alive');
-    this.writer.writeResponseHead(
-      status,
-      extra.length === 0 ? headers : headers.concat(extra),
-      options.reason,
-    );
+    const connection = !persist && !closeRequested ? 1 : persist && req.minor === 0 ? 2 : 0;
+    this.writer.writeResponseHead(status, headers, options.reason, addLength, connection);
     if (!persist) this.closeAfterOutput = true;
     this.startBody(body, contentLength);
   }

@@ -100,6 +100,15 @@ function writeAscii(dst: Uint8Array, pos: number, s: string): number {
   return pos;
 }
 
+/** Writes the decimal digits of a non-negative safe integer. */
+function writeDecimal(dst: Uint8Array, pos: number, v: number): number {
+  let digits = 1;
+  for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+  let p = pos + digits;
+  for (let t = v; p > pos; t = Math.floor(t / 10)) dst[--p] = 0x30 + (t % 10);
+  return pos + digits;
+}
+
 function fieldsLength(fields: Http1FieldList): number {
   let n = 0;
   for (let k = 0; k < fields.length; k++) {
@@ -204,14 +213,27 @@ export class Http1Writer {
     this.bytesQueued = 0;
   }
 
-  /** Status line and fields (RFC 9112 §4). `reason` defaults to the registered phrase. */
-  writeResponseHead(status: number, fields: Http1FieldList, reason?: string): void {
+  /**
+   * Status line and fields (RFC 9112 §4). `reason` defaults to the registered phrase. The framing fields
+   * the connection adds follow the caller's, written here rather than appended to a copy of the list:
+   * `contentLength` >= 0 adds `content-length`, -2 adds `transfer-encoding: chunked`; `connection` adds
+   * `connection: close` (1) or `connection: keep-alive` (2).
+   */
+  writeResponseHead(
+    status: number,
+    fields: Http1FieldList,
+    reason?: string,
+    contentLength = -1,
+    connection: 0 | 1 | 2 = 0,
+  ): void {
     if (!Number.isInteger(status) || status < 100 || status > 999) {
       throw new UsageError('ERR_HTTP1_INVALID_STATUS', `invalid status ${status}`);
     }
     const cached = statusLine(status, reason);
     const lineLen = cached === null ? 15 + (reason ?? '').length : cached.length;
-    let pos = this.reserve(lineLen + fieldsLength(fields) + 2);
+    // content-length: 16 digits at most (a safe integer); transfer-encoding: chunked is shorter.
+    const extra = (contentLength === -1 ? 0 : 36) + (connection === 0 ? 0 : 24);
+    let pos = this.reserve(lineLen + fieldsLength(fields) + extra + 2);
     const a = this.arena;
     if (cached !== null) {
       a.set(cached, pos);
@@ -223,6 +245,16 @@ export class Http1Writer {
       a[pos++] = 0x0a;
     }
     pos = writeFields(a, pos, fields);
+    if (contentLength >= 0) {
+      pos = writeAscii(a, pos, 'content-length: ');
+      pos = writeDecimal(a, pos, contentLength);
+      a[pos++] = 0x0d;
+      a[pos++] = 0x0a;
+    } else if (contentLength === -2) {
+      pos = writeAscii(a, pos, 'transfer-encoding: chunked\r\n');
+    }
+    if (connection === 1) pos = writeAscii(a, pos, 'connection: close\r\n');
+    else if (connection === 2) pos = writeAscii(a, pos, 'connection: keep-alive\r\n');
     a[pos++] = 0x0d;
     a[pos++] = 0x0a;
     this.commit(pos);

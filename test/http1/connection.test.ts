@@ -43,6 +43,26 @@ describe('Http1Connection server role', () => {
     assert.equal(out[1], payload, 'the body chunk is the caller array itself');
   });
 
+  test('the framing fields the connection adds: content-length digits, connection for HTTP/1.0, bad lengths throw', () => {
+    const c = new Http1Connection({ role: 'server' });
+    c.receive(enc('GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n'));
+    drain(c);
+    for (const bad of [-1, -2, 1.5, Number.NaN, 2 ** 53]) {
+      assert.throws(
+        () => {
+          c.sendResponseHead(200, [], { contentLength: bad });
+        },
+        (e: Error & { code?: string }) => e.code === 'ERR_HTTP1_INVALID_FIELD_VALUE',
+        String(bad),
+      );
+    }
+    c.sendResponseHead(200, [['x-a', '1']], { contentLength: 9007199254740991 });
+    assert.equal(
+      text(c.takeOutput()),
+      'HTTP/1.1 200 OK\r\nx-a: 1\r\ncontent-length: 9007199254740991\r\nconnection: keep-alive\r\n\r\n',
+    );
+  });
+
   test('pipelined requests are answered in order; HEAD gets no body', () => {
     const c = new Http1Connection({ role: 'server' });
     c.receive(enc('HEAD /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n'));
