@@ -762,7 +762,11 @@ export class Http1Parser {
                 f[o + 2] = vs + delta;
                 f[o + 3] = e + delta;
                 // Resolve framing names now, while the name is in cache (buildHead then skips the rest).
-                const id = framingNameId(buf, i, ne);
+                const nameLength = ne - i;
+                const id =
+                  nameLength < 32 && FRAMING_FIRST[nameLength] === (c | 0x20)
+                    ? framingNameId(buf, i, ne)
+                    : -1;
                 if (id >= 0) {
                   f[o + 4] = (id + 2) << 1;
                   this.noteFraming(n);
@@ -1446,6 +1450,17 @@ const FRAMING_NAMES: readonly Uint8Array[] = [
   enc('expect'),
   enc('host'),
 ];
+
+/**
+ * Lowercase first byte of the framing name of each length (each length has one), 0 for other lengths:
+ * the fused field path calls {@link framingNameId} only for a name that passes this (a call per field line
+ * cost ~9 ns; 6 of a browser request's 8 names fail here).
+ */
+const FRAMING_FIRST: Uint8Array = (() => {
+  const t = new Uint8Array(32);
+  for (const name of FRAMING_NAMES) t[name.length] = name[0]!;
+  return t;
+})();
 
 /**
  * Id of a field name the framing rules read (Content-Length ... Host, see `HeaderNameId`), or -1.
