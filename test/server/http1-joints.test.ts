@@ -519,6 +519,65 @@ for (const kind of KINDS) {
   );
 }
 
+/** Writes `text` in two pieces split at a random offset, a few ms apart (the server sees two reads). */
+async function writeSplit(p: Peer, text: string): Promise<void> {
+  const at = 1 + Math.floor(Math.random() * (text.length - 1));
+  p.socket.write(text.slice(0, at));
+  await sleep(3);
+  p.socket.write(text.slice(at));
+}
+
+for (const kind of KINDS) {
+  test(
+    `${kind}: the framing fields the connection adds reach the client: HTTP/1.0 keep-alive and close, chunked for HTTP/1.1`,
+    { skip: skipReason(kind) },
+    async () => {
+      const server = make(kind, (req, res) => {
+        if (req.path === '/stream') {
+          // No length known: chunked for HTTP/1.1 (RFC 9112 §7.1).
+          res.write('ab');
+          res.end('cd');
+          return;
+        }
+        res.end('hello');
+      });
+      const { port } = await server.listen(0);
+      const fds0 = openFds();
+      // HTTP/1.0 asking for keep-alive: a length and `connection: keep-alive` (RFC 9112 §9.3), and the
+      // connection carries a second request.
+      const a = await Peer.open(kind, port);
+      for (let round = 0; round < 2; round++) {
+        await writeSplit(a, 'GET /a HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+        await a.until('the keep-alive answer', () => a.response() !== undefined);
+        const r = a.response()!;
+        const head = a.text.slice(0, r.size - r.body.length);
+        assert.equal(r.body.toString(), 'hello');
+        assert.match(head, /\r\ncontent-length: 5\r\n/);
+        assert.match(head, /\r\nconnection: keep-alive\r\n/);
+        a.data = a.data.subarray(r.size);
+      }
+      assert.equal(a.isEnded, false);
+      a.socket.end();
+      // HTTP/1.0 without keep-alive: `connection: close`, then the server closes.
+      const b = await Peer.open(kind, port);
+      await writeSplit(b, 'GET /b HTTP/1.0\r\nHost: x\r\n\r\n');
+      await b.until('the answer and the close', () => b.isEnded);
+      assert.match(b.text, /^HTTP\/1\.1 200 [^]*\r\nconnection: close\r\n[^]*\r\nhello$/);
+      b.socket.end();
+      // HTTP/1.1 with a streamed body: transfer-encoding chunked, and the connection persists.
+      const c = await Peer.open(kind, port);
+      await writeSplit(c, 'GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+      await c.until('the last chunk', () => c.text.endsWith('0\r\n\r\n'));
+      assert.match(c.text, /\r\ntransfer-encoding: chunked\r\n/);
+      assert.doesNotMatch(c.text, /content-length|connection:/i);
+      assert.match(c.text, /\r\n\r\n2\r\nab\r\n2\r\ncd\r\n0\r\n\r\n$/);
+      assert.equal(c.isEnded, false);
+      c.socket.end();
+      await settle(server, fds0);
+    },
+  );
+}
+
 test('the HTTP/1 core pool refuses cores that saw EOF and hands out reset ones', () => {
   const server = createServer(() => undefined, { transport: 'net' });
   const split = ['POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 4\r\n\r\nab', 'cd'];
