@@ -10,14 +10,15 @@
  * Subjects alternate within a case (two rounds each, best round kept) so a burst of load from elsewhere
  * on the machine hits one round of one subject. Each record also has the server's CPU per request
  * (`cpuUsPerReq`) and hayate's `cpuRatio` (the peer's CPU per request over hayate's): the framework's own
- * code runs the same on both servers, which bounds the requests/s ratio (Amdahl), and wrk shares the cores. wrk runs 5 s per round (half of `--time=<ms>` when given).
+ * code runs the same on both servers, which bounds the requests/s ratio (Amdahl), and wrk shares the cores.
+ * wrk runs 5 s per round (half of `--time=<ms>` when given).
  * A case is `{ framework, route }` and a subject a child `stack`: adding express or fastify on hayate's
  * compatibility layer against node:http is one more entry in each table here and in the child.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
-import { cpuOf, runWrk, startChild, stopChild, type WrkResult } from './lib/wrk.js';
+import { cpuRatio, runWrk, runWrkMeasured, startChild, stopChild, type MeasuredRun } from './lib/wrk.js';
 
 export const area = 'frameworks';
 
@@ -63,22 +64,24 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
   const roundSeconds = Math.max(1, Math.round(seconds / 2));
   const out: BenchRecord[] = [];
   for (const c of CASES) {
-    const best = new Map<string, WrkResult & { cpuUsPerReq: number }>();
+    const best = new Map<string, MeasuredRun>();
     for (let round = 0; round < 2; round++) {
       for (const s of c.stacks) {
         const child = await startChild(childScript, [c.framework, s.stack]);
         await runWrk({ port: child.port, seconds: 1, connections: 50, path: c.path }); // warm-up (JIT)
-        const cpu0 = await cpuOf(child);
-        const r = await runWrk({ port: child.port, seconds: roundSeconds, connections: 50, path: c.path });
-        const cpuUs = (await cpuOf(child)) - cpu0;
+        const r = await runWrkMeasured(child, {
+          port: child.port,
+          seconds: roundSeconds,
+          connections: 50,
+          path: c.path,
+        });
         await stopChild(child);
         const b = best.get(s.stack);
-        const cpuUsPerReq = r.requests > 0 ? Math.round((cpuUs / r.requests) * 100) / 100 : NaN;
-        if (b === undefined || r.rps > b.rps) best.set(s.stack, { ...r, cpuUsPerReq });
+        if (b === undefined || r.rps > b.rps) best.set(s.stack, r);
       }
     }
     const peer = c.stacks.find((s) => s.peer);
-    const peerCpu = peer === undefined ? NaN : best.get(peer.stack)!.cpuUsPerReq;
+    const peerRun = peer === undefined ? undefined : best.get(peer.stack);
     for (const s of c.stacks) {
       const r = best.get(s.stack)!;
       out.push({
@@ -88,7 +91,7 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
         hz: r.rps,
         p99Ms: r.p99Ms,
         cpuUsPerReq: r.cpuUsPerReq,
-        ...(s.peer ? {} : { cpuRatio: Math.round((peerCpu / r.cpuUsPerReq) * 100) / 100 }),
+        ...(s.peer || peerRun === undefined ? {} : { cpuRatio: cpuRatio(peerRun, r) }),
         seconds: roundSeconds,
         rounds: 2,
         ...(r.errors === '' ? {} : { errors: r.errors }),

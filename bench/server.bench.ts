@@ -16,7 +16,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRecord } from './lib/report.js';
-import { cpuOf, runWrk as wrk, startChild, stopChild, type Child, type WrkResult } from './lib/wrk.js';
+import {
+  cpuRatio,
+  runWrk as wrk,
+  runWrkMeasured,
+  startChild,
+  stopChild,
+  type Child,
+  type MeasuredRun,
+} from './lib/wrk.js';
 
 export const area = 'server';
 
@@ -79,22 +87,19 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
 
   // server/hello: two interleaved rounds per subject, best round kept, so a burst of load from elsewhere
   // on the machine hits one round of one subject rather than a whole subject.
-  const hello = new Map<Subject, WrkResult & { cpuUsPerReq: number }>();
+  const hello = new Map<Subject, MeasuredRun>();
   const roundSeconds = Math.max(1, Math.round(seconds / 2));
   for (let round = 0; round < 2; round++) {
     for (const subject of HELLO_SUBJECTS) {
       const c = await startServer(subject, 'hello');
       await wrk({ port: c.port, seconds: 1, connections: 50 }); // warm-up (JIT)
-      const cpu0 = await cpuOf(c);
-      const r = await wrk({ port: c.port, seconds: roundSeconds, connections: 50 });
-      const cpuUs = (await cpuOf(c)) - cpu0;
+      const r = await runWrkMeasured(c, { port: c.port, seconds: roundSeconds, connections: 50 });
       await stopChild(c);
       const best = hello.get(subject);
-      const cpuUsPerReq = r.requests > 0 ? Math.round((cpuUs / r.requests) * 100) / 100 : NaN;
-      if (best === undefined || r.rps > best.rps) hello.set(subject, { ...r, cpuUsPerReq });
+      if (best === undefined || r.rps > best.rps) hello.set(subject, r);
     }
   }
-  const peerCpu = hello.get('node-http')!.cpuUsPerReq;
+  const peerRun = hello.get('node-http')!;
   for (const subject of HELLO_SUBJECTS) {
     const r = hello.get(subject)!;
     out.push({
@@ -104,7 +109,7 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
       hz: r.rps,
       p99Ms: r.p99Ms,
       cpuUsPerReq: r.cpuUsPerReq,
-      ...(subject === 'node-http' ? {} : { cpuRatio: Math.round((peerCpu / r.cpuUsPerReq) * 100) / 100 }),
+      ...(subject === 'node-http' ? {} : { cpuRatio: cpuRatio(peerRun, r) }),
       seconds: roundSeconds,
       rounds: 2,
       ...(r.errors === '' ? {} : { errors: r.errors }),

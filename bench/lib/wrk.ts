@@ -56,6 +56,22 @@ export function cpuOf(c: Child): Promise<number> {
   });
 }
 
+/** A wrk run with the server child's CPU time per request over it (µs, see {@link cpuOf}). */
+export type MeasuredRun = WrkResult & { readonly cpuUsPerReq: number };
+
+/** Runs wrk against `c` and measures the child's CPU time per request over the run. */
+export async function runWrkMeasured(c: Child, o: WrkOptions): Promise<MeasuredRun> {
+  const cpu0 = await cpuOf(c);
+  const r = await runWrk(o);
+  const cpuUs = (await cpuOf(c)) - cpu0;
+  return { ...r, cpuUsPerReq: r.requests > 0 ? Math.round((cpuUs / r.requests) * 100) / 100 : NaN };
+}
+
+/** The peer's CPU per request over the subject's (how many times less CPU the subject needs), 2 decimals. */
+export function cpuRatio(peer: MeasuredRun, subject: MeasuredRun): number {
+  return Math.round((peer.cpuUsPerReq / subject.cpuUsPerReq) * 100) / 100;
+}
+
 /** Kills the child and waits for its exit. */
 export function stopChild(c: Child): Promise<void> {
   return new Promise((resolve) => {

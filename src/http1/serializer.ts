@@ -58,7 +58,7 @@ function statusLine(status: number, reason: string | undefined): Uint8Array | nu
   let line = STATUS_LINE_CACHE.get(status);
   if (line === undefined) {
     const s = `HTTP/1.1 ${status} ${STATUS_REASONS[status] ?? ''}\r\n`;
-    line = Uint8Array.from(s, (c) => c.charCodeAt(0));
+    line = asciiBytes(s);
     STATUS_LINE_CACHE.set(status, line);
   }
   return line;
@@ -98,6 +98,15 @@ function writeValue(dst: Uint8Array, pos: number, s: string, what: string): numb
 function writeAscii(dst: Uint8Array, pos: number, s: string): number {
   for (let i = 0; i < s.length; i++) dst[pos++] = s.charCodeAt(i);
   return pos;
+}
+
+const CONTENT_LENGTH = asciiBytes('content-length: ');
+const CHUNKED = asciiBytes('transfer-encoding: chunked\r\n');
+const CONNECTION_CLOSE = asciiBytes('connection: close\r\n');
+const CONNECTION_KEEP_ALIVE = asciiBytes('connection: keep-alive\r\n');
+
+function asciiBytes(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
 /** Writes the decimal digits of a non-negative safe integer. */
@@ -231,8 +240,10 @@ export class Http1Writer {
     }
     const cached = statusLine(status, reason);
     const lineLen = cached === null ? 15 + (reason ?? '').length : cached.length;
-    // content-length: 16 digits at most (a safe integer); transfer-encoding: chunked is shorter.
-    const extra = (contentLength === -1 ? 0 : 36) + (connection === 0 ? 0 : 24);
+    // The longest of each: content-length with 16 digits (a safe integer), connection: keep-alive.
+    const extra =
+      (contentLength === -1 ? 0 : CONTENT_LENGTH.length + 18) +
+      (connection === 0 ? 0 : CONNECTION_KEEP_ALIVE.length);
     let pos = this.reserve(lineLen + fieldsLength(fields) + extra + 2);
     const a = this.arena;
     if (cached !== null) {
@@ -246,15 +257,19 @@ export class Http1Writer {
     }
     pos = writeFields(a, pos, fields);
     if (contentLength >= 0) {
-      pos = writeAscii(a, pos, 'content-length: ');
-      pos = writeDecimal(a, pos, contentLength);
+      a.set(CONTENT_LENGTH, pos);
+      pos = writeDecimal(a, pos + CONTENT_LENGTH.length, contentLength);
       a[pos++] = 0x0d;
       a[pos++] = 0x0a;
     } else if (contentLength === -2) {
-      pos = writeAscii(a, pos, 'transfer-encoding: chunked\r\n');
+      a.set(CHUNKED, pos);
+      pos += CHUNKED.length;
     }
-    if (connection === 1) pos = writeAscii(a, pos, 'connection: close\r\n');
-    else if (connection === 2) pos = writeAscii(a, pos, 'connection: keep-alive\r\n');
+    if (connection !== 0) {
+      const line = connection === 1 ? CONNECTION_CLOSE : CONNECTION_KEEP_ALIVE;
+      a.set(line, pos);
+      pos += line.length;
+    }
     a[pos++] = 0x0d;
     a[pos++] = 0x0a;
     this.commit(pos);
