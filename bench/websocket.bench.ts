@@ -15,6 +15,16 @@
  * `serverCpuUsPerMsg`, the server process's CPU time per echoed message (median of the runs), which a
  * busy machine disturbs less than `hz`. `--websocket-uncorked` in the
  * arguments (or WS_BENCH_UNCORKED=1) brings back one write per message for comparison.
+ *
+ * `ws` runs at full strength: with `bufferutil` (a devDependency; ws loads it by itself and masks with it in
+ * native code), as its README recommends for speed. Each ws record says whether it was found
+ * (`peerBufferutil`); without it ws unmasks in JavaScript byte by byte and is about 2.5x slower on 16 KiB.
+ *
+ * Over one connection with the default window of 16 the 64-byte case is bound by the round trip, not by
+ * either server's CPU: hayate's server is busy about half the time (a node:net ping-pong round trip is
+ * ~65 µs on the 2-core VM this was measured on, and 16 messages per round trip cap the rate near 250k/s).
+ * `--websocket-window=N` (or WS_BENCH_WINDOW=N) sets the messages in flight per connection to see the
+ * servers' own rates.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -47,12 +57,30 @@ const SIZES = [
   { name: '16KiB', bytes: 16 * 1024 },
 ] as const;
 const CONNECTIONS = [1, 100] as const;
-/** Messages in flight per connection. */
-const WINDOW = 16;
+/** Messages in flight per connection (default 16). */
+const WINDOW = windowArg();
 const isUncorked = process.argv.includes('--websocket-uncorked') || process.env['WS_BENCH_UNCORKED'] === '1';
 /** The load client: the minimal one (default) or `ws` (`--websocket-client=ws` or WS_BENCH_CLIENT=ws). */
 const client: 'raw' | 'ws' =
   process.argv.includes('--websocket-client=ws') || process.env['WS_BENCH_CLIENT'] === 'ws' ? 'ws' : 'raw';
+
+function windowArg(): number {
+  const arg = process.argv.find((a) => a.startsWith('--websocket-window='))?.split('=')[1];
+  const n = Number(arg ?? process.env['WS_BENCH_WINDOW'] ?? 16);
+  if (!Number.isInteger(n) || n < 1 || n > 4096)
+    throw new RangeError(`websocket window ${String(arg)}: 1..4096`);
+  return n;
+}
+
+/** Whether `ws` finds `bufferutil` (it resolves it from its own folder). */
+function wsHasBufferutil(): boolean {
+  try {
+    createRequire(require.resolve('ws')).resolve('bufferutil');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The server child: echo on `/`. */
 async function serve(kind: string): Promise<void> {
@@ -251,6 +279,7 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
           messageBytes: s.bytes,
           client: client === 'raw' ? 'minimal (bench/lib/ws-load.ts)' : 'ws',
           clientWrites: client === 'raw' || !isUncorked ? 'batched-per-read' : 'per-message',
+          ...(subject.peer ? { peerBufferutil: wsHasBufferutil() } : {}),
         });
       }
     }

@@ -393,6 +393,41 @@ Napi::Value WritevFn(const Napi::CallbackInfo& info) {
   return Num(info, static_cast<double>(MapErr(Writev(I32(info, 0), iov, static_cast<int>(used)))));
 }
 
+// maskCopy(dst, dstStart, src, srcStart, srcEnd, key, phase) -> 0 or -EINVAL. WebSocket payload masking
+// (RFC 6455 §5.3): dst[dstStart + i] = src[srcStart + i] ^ key byte (phase + i) % 4, for i < srcEnd - srcStart,
+// eight bytes a step. `key` holds the four masking-key bytes big-endian. Copy and unmask are one pass; src
+// and dst may be the same array at the same offset (in place), not otherwise overlapping.
+Napi::Value MaskCopyFn(const Napi::CallbackInfo& info) {
+  Napi::Uint8Array dst = info[0].As<Napi::Uint8Array>();
+  Napi::Uint8Array src = info[2].As<Napi::Uint8Array>();
+  const int64_t dstStart = info[1].As<Napi::Number>().Int64Value();
+  const int64_t srcStart = info[3].As<Napi::Number>().Int64Value();
+  const int64_t srcEnd = info[4].As<Napi::Number>().Int64Value();
+  const uint32_t key = info[5].As<Napi::Number>().Uint32Value();
+  const uint32_t phase = info[6].As<Napi::Number>().Uint32Value();
+  if (srcStart < 0 || srcEnd < srcStart || static_cast<uint64_t>(srcEnd) > src.ByteLength() || dstStart < 0 ||
+      static_cast<uint64_t>(dstStart + (srcEnd - srcStart)) > dst.ByteLength()) {
+    return Num(info, MapErr(-EINVAL));
+  }
+  uint8_t kb[8];
+  for (uint32_t j = 0; j < 8; j++) kb[j] = static_cast<uint8_t>(key >> (24 - 8 * ((phase + j) & 3)));
+  uint64_t k64;
+  std::memcpy(&k64, kb, sizeof k64);
+  const uint8_t* s = src.Data() + srcStart;
+  uint8_t* d = dst.Data() + dstStart;
+  const size_t n = static_cast<size_t>(srcEnd - srcStart);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s + i, sizeof w);
+    w ^= k64;
+    std::memcpy(d + i, &w, sizeof w);
+  }
+  // kb repeats with period 4, so kb[i & 7] is key byte (phase + i) % 4 here too.
+  for (; i < n; i++) d[i] = s[i] ^ kb[i & 7];
+  return Num(info, 0);
+}
+
 // sendfile(socketFd, fileFd, offset, length) -> bytes sent or -code. Offsets are doubles (files > 2 GiB).
 Napi::Value SendFileFn(const Napi::CallbackInfo& info) {
   const int64_t offset = info[2].As<Napi::Number>().Int64Value();
@@ -547,7 +582,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"close", CloseFn},               {"setSendBuffer", SetSendBufferFn}, {"socketpair", SocketPairFn},
       {"udpOpen", UdpOpenFn},           {"udpConnect", UdpConnectFn},     {"udpSend", UdpSendFn},
       {"udpInfo", UdpInfoFn},           {"udpDropped", UdpDroppedFn},     {"udpClose", UdpCloseFn},
-      {"udpFailSends", UdpFailSendsFn},
+      {"udpFailSends", UdpFailSendsFn}, {"maskCopy", MaskCopyFn},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   RegisterAead(env, exports);

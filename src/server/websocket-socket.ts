@@ -16,6 +16,7 @@ import { WebSocketConnection, WebSocketMessageEvent } from '../websocket/connect
 import type { WebSocketEvent, WebSocketRole } from '../websocket/connection.js';
 import { CloseCode, isValidWireCloseCode } from '../websocket/errors.js';
 import type { WebSocketLimits } from '../websocket/limits.js';
+import { nativeMaskCopy } from '../transport/native-mask.js';
 import type { AsyncMessageDeflater } from './websocket-deflate.js';
 
 /** The byte pipe under a {@link WebSocket}: one per HTTP version (see src/server/websocket.ts). */
@@ -236,11 +237,13 @@ export class WebSocket extends EventEmitter {
     const interval = o.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_MS;
     this.deflater = init.deflater ?? null;
     this.maxDeflateQueueBytes = o.maxDeflateQueueBytes ?? DEFAULT_MAX_DEFLATE_QUEUE;
+    const maskCopy = nativeMaskCopy();
     this.conn = new WebSocketConnection({
       role: init.role,
       ...(o.limits === undefined ? {} : { limits: o.limits }),
       hasDeferredDeflate: this.deflater !== null,
       allocate: allocUnsafe,
+      ...(maskCopy === undefined ? {} : { maskCopy }),
       keepAliveIntervalMs: interval,
       ...(o.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: o.keepAliveTimeoutMs }),
       nowMs: Date.now(),

@@ -61,6 +61,20 @@ export interface NativeBinding {
   setSendBuffer(fd: number, bytes: number): number;
   socketpair(): [number, number] | number;
   /**
+   * WebSocket masking (RFC 6455 §5.3) in one pass: `dst[dstStart + i] = src[srcStart + i] ^ key byte
+   * (phase + i) % 4` for `i < srcEnd - srcStart`, `key` the four key bytes big-endian. 0 or -EINVAL (range).
+   * Absent from addons built before it.
+   */
+  maskCopy?(
+    dst: Uint8Array,
+    dstStart: number,
+    src: Uint8Array,
+    srcStart: number,
+    srcEnd: number,
+    key: number,
+    phase: number,
+  ): number;
+  /**
    * Opens a UDP socket bound to host:port (Linux; -ENOSYS elsewhere) whose recvmmsg batches land in
    * `recv`/`recvMeta` and whose sends read `send`/`sendMeta` (UdpMeta layout, `batch` records each).
    * Returns the fd (not yet registered with the poller) or -code.

@@ -27,9 +27,17 @@ const W = PollEvent.WRITABLE;
 
 /** Arena geometry; the first {@link NativeLoop.get} call in a thread decides it. */
 export interface ArenaOptions {
-  /** Bytes per read slot (multiple of 64). Default 16 KiB: one read of a typical request head or body chunk. */
+  /**
+   * Bytes per read slot (multiple of 64), the most one read(2) takes. Default 64 KiB, as node:net reads: a
+   * slot is held only while its batch is dispatched (at most 256 records), and a smaller slot makes bulk
+   * input cost a read and a JS dispatch per slot (16 KiB slots: 1.6x the server CPU per 16 KiB WebSocket
+   * echo; see bench/README).
+   */
   readonly slotSize: number;
-  /** Number of slots. Default 2048 (32 MiB of address space, touched only as used). */
+  /**
+   * Number of slots. Default 512 (32 MiB of address space, touched only as used): twice the batch size, since
+   * slots are released when their batch has been dispatched.
+   */
   readonly slotCount: number;
   /** Try MAP_HUGETLB (needs vm.nr_hugepages); otherwise plain pages advised with MADV_HUGEPAGE. */
   readonly hugetlb: boolean;
@@ -37,8 +45,8 @@ export interface ArenaOptions {
 
 /** Default arena geometry. */
 export const DEFAULT_ARENA_OPTIONS: ArenaOptions = Object.freeze({
-  slotSize: 16 * 1024,
-  slotCount: 2048,
+  slotSize: 64 * 1024,
+  slotCount: 512,
   hugetlb: false,
 });
 

@@ -20,7 +20,9 @@ import {
   RSV1,
   encodeFrameHeader,
   frameHeaderSize,
+  maskCopyJs,
   maskInPlace,
+  type MaskCopy,
 } from './frame.js';
 import { DEFAULT_WEBSOCKET_LIMITS } from './limits.js';
 import type { WebSocketLimits } from './limits.js';
@@ -66,6 +68,12 @@ export interface WebSocketConnectionOptions {
    * into a shared slab for small messages, a fresh `Uint8Array` for larger ones.
    */
   readonly allocate?: (sizeBytes: number) => Uint8Array;
+  /**
+   * Copies received data-frame payload into the message buffer, unmasking it on a server (RFC 6455 §5.3);
+   * see {@link MaskCopy}. Default: `set` then {@link maskInPlace}, in JavaScript. The server and client
+   * bindings pass the native addon's one-pass copy when it is loaded.
+   */
+  readonly maskCopy?: MaskCopy;
 }
 
 /** A complete message (RFC 6455 §5.6), reassembled and, when compressed, inflated. */
@@ -178,6 +186,7 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
   private readonly hasDeferredDeflate: boolean;
   private readonly randomFill: (dst: Uint8Array) => void;
   private readonly allocate: (sizeBytes: number) => Uint8Array;
+  private readonly maskCopy: MaskCopy;
 
   // Receive side: the frame being decoded and the message being reassembled.
   private frameOpcode = 0;
@@ -229,6 +238,7 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
     }
     this.randomFill = options.randomFill ?? defaultRandomFill;
     this.allocate = options.allocate ?? poolAlloc;
+    this.maskCopy = options.maskCopy ?? maskCopyJs;
     this.keyPool = new Uint8Array(this.role === 'client' ? KEY_POOL_BYTES : 0);
     this.keyPos = KEY_POOL_BYTES;
     this.decoder = new FrameDecoder(
@@ -398,8 +408,11 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
       return;
     }
     const at = this.msgLen;
-    this.msgBuf.set(bytes.subarray(start, end), at);
-    if (this.role === 'server') maskInPlace(this.msgBuf, at, at + n, this.decoder.maskKey, 0, payloadOffset);
+    if (this.role === 'server') {
+      this.maskCopy(this.msgBuf, at, bytes, start, end, this.decoder.maskKey, payloadOffset);
+    } else {
+      this.msgBuf.set(bytes.subarray(start, end), at);
+    }
     this.msgLen = at + n;
     if (this.msgOpcode === Opcode.TEXT && !this.isMsgCompressed) {
       // RFC 6455 §8.1: fail as soon as the text cannot be valid UTF-8, even mid-message.

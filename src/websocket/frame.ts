@@ -409,3 +409,33 @@ export function maskInPlace(
     p = (p + 1) & 3;
   }
 }
+
+/**
+ * Copies `src[srcStart, srcEnd)` to `dst` at `dstStart`, XOR-ing byte i with `key[(phase + i) % 4]`
+ * (RFC 6455 §5.3 masking, its own inverse). `dst` and `src` are distinct buffers, or the same at the same
+ * offset. The connection takes one as an option so a native one-pass copy can stand in for
+ * {@link maskCopyJs}.
+ */
+export type MaskCopy = (
+  dst: Uint8Array,
+  dstStart: number,
+  src: Uint8Array,
+  srcStart: number,
+  srcEnd: number,
+  key: Uint8Array,
+  phase: number,
+) => void;
+
+/** {@link MaskCopy} in JavaScript: `set`, then {@link maskInPlace}. */
+export function maskCopyJs(
+  dst: Uint8Array,
+  dstStart: number,
+  src: Uint8Array,
+  srcStart: number,
+  srcEnd: number,
+  key: Uint8Array,
+  phase: number,
+): void {
+  if (dst !== src || dstStart !== srcStart) dst.set(src.subarray(srcStart, srcEnd), dstStart);
+  maskInPlace(dst, dstStart, dstStart + (srcEnd - srcStart), key, 0, phase);
+}

@@ -37,9 +37,10 @@ export {
   RSV1,
   encodeFrameHeader,
   frameHeaderSize,
+  maskCopyJs,
   maskInPlace,
 } from './frame.js';
-export type { FrameDecoderOptions, FrameSink } from './frame.js';
+export type { FrameDecoderOptions, FrameSink, MaskCopy } from './frame.js';
 export {
   WEBSOCKET_GUID,
   WEBSOCKET_VERSION,
