@@ -101,6 +101,8 @@ export interface WrkOptions {
   readonly seconds: number;
   readonly connections: number;
   readonly path?: string;
+  /** Runs wrk on this CPU only (through taskset), for benches that pin the server to another one. */
+  readonly cpu?: number;
 }
 
 function toMs(v: string, unit: string): number {
@@ -153,7 +155,7 @@ function p95Script(): string {
 /** Runs `wrk -t1` against 127.0.0.1 (it stops by itself after `seconds`). */
 export function runWrk(o: WrkOptions): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn('wrk', [
+    const args = [
       '-t1',
       `-c${o.connections}`,
       `-d${o.seconds}s`,
@@ -161,7 +163,9 @@ export function runWrk(o: WrkOptions): Promise<WrkResult> {
       '-s',
       p95Script(),
       `http://127.0.0.1:${o.port}${o.path ?? '/'}`,
-    ]);
+    ];
+    const p =
+      o.cpu === undefined ? spawn('wrk', args) : spawn('taskset', ['-c', String(o.cpu), 'wrk', ...args]);
     let out = '';
     p.stdout.on('data', (b: Buffer) => (out += b.toString()));
     p.on('error', reject);

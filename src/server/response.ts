@@ -45,6 +45,7 @@ const EPOCH = new Date(0);
 
 let dateSecond = -1;
 let dateValue = '';
+let dateFieldValue: readonly [string, string] = ['date', ''];
 
 /** The current IMF-fixdate (RFC 9110 §5.6.7), recomputed at most once a second. */
 export function httpDate(): string {
@@ -53,8 +54,16 @@ export function httpDate(): string {
   if (s !== dateSecond) {
     dateSecond = s;
     dateValue = new Date(s * 1000).toUTCString();
+    // Frozen: every response of this second shares it (in-place edits are for etag and vary lines only).
+    dateFieldValue = Object.freeze(['date', dateValue] as const);
   }
   return dateValue;
+}
+
+/** The Date field as one shared pair, made once a second (not a tuple per response). */
+export function dateField(): readonly [string, string] {
+  httpDate();
+  return dateFieldValue;
 }
 
 /** Throws unless `name` is a field name we can send (a token, RFC 9110 §5.1). */
@@ -294,7 +303,7 @@ export class OutgoingResponse implements ServerResponse {
     const list = this.fieldList;
     this.userFieldCount = list.length;
     // RFC 9110 §6.6.1: an origin server with a clock MUST send Date in final responses.
-    if (this.indexOf('date') < 0) list.push(['date', httpDate()]);
+    if (this.indexOf('date') < 0) list.push(dateField() as [string, string]);
     // Lifetime: the backend may keep or extend the list; the handler can no longer change it.
     return list;
   }
