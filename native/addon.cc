@@ -417,6 +417,20 @@ Napi::Value MaskCopyFn(const Napi::CallbackInfo& info) {
   uint8_t* d = dst.Data() + dstStart;
   const size_t n = static_cast<size_t>(srcEnd - srcStart);
   size_t i = 0;
+  // 32 bytes a step in two 16-byte vectors (SSE2 / NEON through the GCC and Clang vector extension: -O2
+  // does not vectorize the word loop below by itself), then words, then bytes.
+  typedef uint64_t U64x2 __attribute__((vector_size(16)));
+  const U64x2 kv = {k64, k64};
+  for (; i + 32 <= n; i += 32) {
+    U64x2 a;
+    U64x2 b;
+    std::memcpy(&a, s + i, sizeof a);
+    std::memcpy(&b, s + i + 16, sizeof b);
+    a ^= kv;
+    b ^= kv;
+    std::memcpy(d + i, &a, sizeof a);
+    std::memcpy(d + i + 16, &b, sizeof b);
+  }
   for (; i + 8 <= n; i += 8) {
     uint64_t w;
     std::memcpy(&w, s + i, sizeof w);
