@@ -427,15 +427,7 @@ export type MaskCopy = (
 ) => void;
 
 /** {@link MaskCopy} in JavaScript: `set`, then {@link maskInPlace}. */
-export function maskCopyJs(
-  dst: Uint8Array,
-  dstStart: number,
-  src: Uint8Array,
-  srcStart: number,
-  srcEnd: number,
-  key: Uint8Array,
-  phase: number,
-): void {
+export const maskCopyJs: MaskCopy = (dst, dstStart, src, srcStart, srcEnd, key, phase) => {
   if (dst !== src || dstStart !== srcStart) dst.set(src.subarray(srcStart, srcEnd), dstStart);
   maskInPlace(dst, dstStart, dstStart + (srcEnd - srcStart), key, 0, phase);
-}
+};
