@@ -268,6 +268,30 @@ describe('RouteTree methods', () => {
     assert.equal(show(t.find('GET', '/h')), 'GET /h');
   });
 
+  test('a static route of another method falls back to a param route of this one', () => {
+    for (const compile of [true, false]) {
+      const t = tree(
+        [
+          ['GET', '/users/me'],
+          ['POST', '/users/:id'],
+          ['*', '/files/index'],
+          ['PUT', '/files/*'],
+        ],
+        { compile },
+      );
+      assert.equal(show(t.find('GET', '/users/me')), 'GET /users/me');
+      assert.equal(show(t.find('HEAD', '/users/me')), 'GET /users/me');
+      assert.equal(show(t.find('POST', '/users/me')), 'POST /users/:id {"id":"me"}');
+      assert.equal(show(t.find('DELETE', '/users/me')), '405 GET, HEAD, POST');
+      // all() on the static route wins over a method route on the wildcard: static before wildcard.
+      assert.equal(show(t.find('PUT', '/files/index')), '* /files/index');
+      assert.equal(show(t.find('PUT', '/files/other')), 'PUT /files/* {"*":"other"}');
+      // Case-insensitive trees match static parts folded.
+      const ci = tree([['GET', '/Users/Me']], { caseSensitive: false, compile });
+      assert.equal(show(ci.find('GET', '/USERS/me')), 'GET /Users/Me');
+    }
+  });
+
   test('all() answers any method without a route of its own', () => {
     const t = tree([
       ['*', '/any'],
