@@ -31,7 +31,7 @@ export interface ArenaOptions {
    * Bytes per read slot (multiple of 64), the most one read(2) takes. Default 64 KiB, as node:net reads: a
    * slot is held only while its batch is dispatched (at most 256 records), and a smaller slot makes bulk
    * input cost a read and a JS dispatch per slot (16 KiB slots: 1.6x the server CPU per 16 KiB WebSocket
-   * echo; see bench/README).
+   * echo). At most 256 slots are touched, so up to 16 MiB resident under bursts (4 MiB with 16 KiB slots).
    */
   readonly slotSize: number;
   /**
