@@ -502,3 +502,94 @@ test(
     await settle(server, fds0);
   },
 );
+
+/** A client frame (RFC 6455 §5.2): FIN, binary, masked with `key`. */
+function maskedFrame(payload: Uint8Array, key: Uint8Array): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const out = Buffer.alloc(head + 4 + n);
+  out[0] = 0x82;
+  if (n < 126) out[1] = 0x80 | n;
+  else if (n < 65536) {
+    out[1] = 0x80 | 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 0x80 | 127;
+    out.writeBigUInt64BE(BigInt(n), 2);
+  }
+  out.set(key, head);
+  for (let i = 0; i < n; i++) out[head + 4 + i] = payload[i]! ^ key[i & 3]!;
+  return out;
+}
+
+for (const kind of KINDS) {
+  test(
+    `raw client: masked frames around the native unmask threshold and the 64 KiB read slot, cut at random offsets, then an abort mid-frame (${kind})`,
+    { skip: skip(kind) },
+    async () => {
+      const fds0 = openFds();
+      const { server, url } = await start(kind);
+      const port = Number(new URL(url).port);
+      const s = netConnect({ port, host: '127.0.0.1' });
+      s.setNoDelay(true);
+      let got = Buffer.alloc(0);
+      s.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+      s.on('error', () => undefined);
+      s.write(
+        'GET /ws HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\n' +
+          'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n',
+      );
+      await waitFor(
+        () => 'the 101 response',
+        () => got.includes('\r\n\r\n'),
+      );
+      assert.match(got.toString('latin1'), /^HTTP\/1\.1 101 /);
+      got = got.subarray(got.indexOf('\r\n\r\n') + 4);
+      // Lengths on both sides of NATIVE_MASK_MIN_BYTES (128) and of one read slot (64 KiB).
+      const sizes = [0, 1, 127, 128, 129, 1000, 65535, 65536 + 7, 200_003];
+      let seed = 0x9e3779b9;
+      const rand = (): number => {
+        seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+        return seed;
+      };
+      const payloads = sizes.map((n) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff));
+      const wire = Buffer.concat(
+        payloads.map((p) => maskedFrame(p, Uint8Array.of(rand() & 0xff, rand() & 0xff, rand() & 0xff, 0x5a))),
+      );
+      // Written in pieces cut at random offsets, with a pause between some so they arrive as separate reads.
+      for (let at = 0; at < wire.length;) {
+        const next = Math.min(wire.length, at + 1 + (rand() % 40_000));
+        s.write(wire.subarray(at, next));
+        at = next;
+        if (rand() % 3 === 0) await sleep(1);
+      }
+      const expected = payloads.reduce(
+        (sum, p) => sum + (p.length < 126 ? 2 : p.length < 65536 ? 4 : 10) + p.length,
+        0,
+      );
+      await waitFor(
+        () => `all echoes (${got.length} of ${expected} bytes)`,
+        () => got.length >= expected,
+      );
+      // The server's frames are unmasked (RFC 6455 §5.1): header, then the payload as sent.
+      let pos = 0;
+      for (const p of payloads) {
+        assert.equal(got[pos], 0x82);
+        const len7 = got[pos + 1]!;
+        assert.equal(len7 & 0x80, 0, 'server frames are not masked');
+        const head = len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
+        assert.ok(
+          Buffer.from(p).equals(got.subarray(pos + head, pos + head + p.length)),
+          `echo of ${p.length} bytes`,
+        );
+        pos += head + p.length;
+      }
+      assert.equal(pos, got.length);
+      // Half a frame, then the socket goes away: the server cleans up.
+      s.write(maskedFrame(new Uint8Array(5000), Uint8Array.of(1, 2, 3, 4)).subarray(0, 2500));
+      await sleep(10);
+      s.destroy();
+      await settle(server, fds0);
+    },
+  );
+}
