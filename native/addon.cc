@@ -394,8 +394,8 @@ Napi::Value WritevFn(const Napi::CallbackInfo& info) {
 }
 
 // maskCopy(dst, dstStart, src, srcStart, srcEnd, key, phase) -> 0 or -EINVAL. WebSocket payload masking
-// (RFC 6455 §5.3): dst[dstStart + i] = src[srcStart + i] ^ key byte (phase + i) % 4, for i < srcEnd - srcStart,
-// eight bytes a step. `key` holds the four masking-key bytes big-endian. Copy and unmask are one pass; src
+// (RFC 6455 §5.3): dst[dstStart + i] = src[srcStart + i] ^ key byte (phase + i) % 4, for i < srcEnd - srcStart.
+// `key` holds the four masking-key bytes big-endian. Copy and unmask are one pass; src
 // and dst may be the same array at the same offset (in place), not otherwise overlapping.
 Napi::Value MaskCopyFn(const Napi::CallbackInfo& info) {
   Napi::Uint8Array dst = info[0].As<Napi::Uint8Array>();

@@ -1,14 +1,17 @@
 /**
  * WebSocket payload unmasking on the addon (RFC 6455 §5.3): the connection's {@link MaskCopy} becomes one
- * native pass, eight bytes a step, that copies a frame's payload out of the read buffer and unmasks it. In
- * JavaScript that is a `set` and then four bytes a step through a `Uint32Array` view: about 5 µs of a 16 KiB
- * echo's 20. Short payloads stay in JavaScript, where no Node-API call is paid for.
+ * native pass, 32 bytes a step, that copies a frame's payload out of the read buffer and unmasks it. In
+ * JavaScript that is a `set` and then four bytes a step through a `Uint32Array` view: 16 KiB in cache
+ * 4.4 µs against 0.5 µs native. Short payloads stay in JavaScript, where no Node-API call is paid for.
  */
 import { maskCopyJs, type MaskCopy } from '../websocket/frame.js';
 import { loadNative } from './binding.js';
 import type { NativeBinding } from './binding.js';
 
-/** Payloads shorter than this are masked in JavaScript (a Node-API call costs about 140 ns, what JavaScript takes for about 100 bytes). */
+/**
+ * Payloads shorter than this are masked in JavaScript: a Node-API call costs about 140 ns, what JavaScript
+ * takes for about 100 bytes.
+ */
 export const NATIVE_MASK_MIN_BYTES = 128;
 
 type MaskBinding = Required<Pick<NativeBinding, 'maskCopy'>>;

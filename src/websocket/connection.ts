@@ -393,26 +393,14 @@ export class WebSocketConnection implements ProtocolConnection<WebSocketEvent, U
 
   private recvFramePayload(bytes: Uint8Array, start: number, end: number, payloadOffset: number): void {
     const n = end - start;
-    if (this.frameOpcode >= 0x8) {
-      this.controlBuf.set(bytes.subarray(start, end), payloadOffset);
-      if (this.role === 'server') {
-        maskInPlace(
-          this.controlBuf,
-          payloadOffset,
-          payloadOffset + n,
-          this.decoder.maskKey,
-          0,
-          payloadOffset,
-        );
-      }
-      return;
-    }
-    const at = this.msgLen;
-    if (this.role === 'server') {
-      this.maskCopy(this.msgBuf, at, bytes, start, end, this.decoder.maskKey, payloadOffset);
-    } else {
-      this.msgBuf.set(bytes.subarray(start, end), at);
-    }
+    const isControl = this.frameOpcode >= 0x8;
+    const dst = isControl ? this.controlBuf : this.msgBuf;
+    const at = isControl ? payloadOffset : this.msgLen;
+    // RFC 6455 §5.3: a server unmasks what it receives (one pass with the copy); a client's input is plain.
+    if (this.role === 'server')
+      this.maskCopy(dst, at, bytes, start, end, this.decoder.maskKey, payloadOffset);
+    else dst.set(bytes.subarray(start, end), at);
+    if (isControl) return;
     this.msgLen = at + n;
     if (this.msgOpcode === Opcode.TEXT && !this.isMsgCompressed) {
       // RFC 6455 §8.1: fail as soon as the text cannot be valid UTF-8, even mid-message.
