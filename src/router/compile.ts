@@ -12,15 +12,8 @@
  */
 import type { Node, RouteEntry } from './node.js';
 
-/** What a compiled walk writes besides its result. */
-export interface WalkState {
-  /** A param of the match may hold a `%` escape. */
-  hasPercent: boolean;
-}
-
-/** The compiled search: the entry found (params in `offsets`, `state.hasPercent` set) or null. */
+/** The compiled search: the entry found (its params' `[start, end]` pairs in `offsets`) or null. */
 export type CompiledWalk<T> = (
-  state: WalkState,
   path: string,
   end: number,
   m: number,
@@ -87,9 +80,9 @@ export function compileWalk<T>(
     const wk = w === null ? -1 : idx(w);
     if (hasEntry || w !== null) {
       out += `if (${p} === end) {`;
-      if (hasEntry) out += `const e = N[${k}].pick(m); if (e !== null) { state.hasPercent = pct; return e; }`;
+      if (hasEntry) out += `const e = N[${k}].pick(m); if (e !== null) return e;`;
       if (w !== null) {
-        out += `const w = N[${wk}].pick(m); if (w !== null) { o[${2 * d}] = ${p}; o[${2 * d + 1}] = ${p}; state.hasPercent = pct; return w; }`;
+        out += `const w = N[${wk}].pick(m); if (w !== null) { o[${2 * d}] = ${p}; o[${2 * d + 1}] = ${p}; return w; }`;
       }
       out += '} else {';
     } else {
@@ -111,28 +104,31 @@ export function compileWalk<T>(
     }
     if (node.param !== null) {
       const j = `p${++vars}`;
-      out += `{ let ${j} = ${p}; for (; ${j} < end; ${j}++) { const c = path.charCodeAt(${j}); if (c === 47) break; if (c === 37) pct = true; }`;
+      // indexOf: a request's path is a fresh (sliced) string, where each charCodeAt costs a representation
+      // check; the builtin's one-character search does it once (measured 7 ns against 24 ns for 9 chars).
+      out += `{ let ${j} = path.indexOf(SLASH, ${p}); if (${j} < 0 || ${j} > end) ${j} = end;`;
       out += `if (${j} > ${p} && ${j} - ${p} <= ${maxParamLength}) { o[${2 * d}] = ${p}; o[${2 * d + 1}] = ${j}; ${gen(node.param, j, d + 1)} } }`;
     }
     if (w !== null) {
       out += `{ const w = N[${wk}].pick(m); if (w !== null) { o[${2 * d}] = ${p}; o[${2 * d + 1}] = end;`;
-      out += `if (!pct) { const x = path.indexOf('%', ${p}); pct = x >= 0 && x < end; } state.hasPercent = pct; return w; } }`;
+      out += 'return w; } }';
     }
     out += '}';
     return out;
   };
 
-  const body = `let pct = false; const p0 = 0; ${gen(root, 'p0', 0)} return null;`;
+  const body = `const p0 = 0; ${gen(root, 'p0', 0)} return null;`;
   if (body.length > MAX_SOURCE_LENGTH) return null;
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers only (see above)
     const factory = new Function(
       'N',
+      'SLASH',
       'eq',
       'eqi',
-      `return function walk(state, path, end, m, o) { ${body} };`,
-    ) as (n: Node<T>[], e: typeof codesEqual, ei: typeof codesEqualFolded) => CompiledWalk<T>;
-    return factory(nodes, codesEqual, codesEqualFolded);
+      `return function walk(path, end, m, o) { ${body} };`,
+    ) as (n: Node<T>[], slash: string, e: typeof codesEqual, ei: typeof codesEqualFolded) => CompiledWalk<T>;
+    return factory(nodes, '/', codesEqual, codesEqualFolded);
   } catch {
     return null;
   }

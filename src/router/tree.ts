@@ -25,7 +25,7 @@
  */
 import { UsageError } from '../common/errors.js';
 import { RouterErrorCode } from './errors.js';
-import { compileWalk, type CompiledWalk, type WalkState } from './compile.js';
+import { compileWalk, type CompiledWalk } from './compile.js';
 import { RouteMatch } from './match.js';
 import { GET, HEAD, Node, RouteEntry } from './node.js';
 import { RouteStatus } from './status.js';
@@ -174,8 +174,6 @@ export class RouteTree<T> {
   /** Backtracking frames of the walk in progress: the node, and `[pos, depth, stage]` triples. */
   private readonly frameNodes: Node<T>[] = [];
   private readonly frameInts: number[] = [];
-  /** Set by the walk: whether a param of the match may hold a `%` escape. */
-  private readonly state: WalkState = { hasPercent: false };
   /** The compiled walk; undefined until the first lookup after a change, null when not compiling. */
   private compiled: CompiledWalk<T> | null | undefined = undefined;
   private readonly isIgnoringTrailingSlash: boolean;
@@ -245,12 +243,13 @@ export class RouteTree<T> {
 
   private lookup(m: number, path: string, end: number): RouteMatch<T> | RouteBadRequest | null {
     const c = this.compiled;
-    const e =
-      c !== null && c !== undefined ? c(this.state, path, end, m, this.offsets) : this.walk(path, end, m);
+    const e = c !== null && c !== undefined ? c(path, end, m, this.offsets) : this.walk(path, end, m);
     if (e === null) return null;
     if (e.match !== null) return e.match;
     const match = new RouteMatch(e, path, this.offsets);
-    if (this.state.hasPercent && !match.decodeParams()) return BAD_REQUEST;
+    // One search of the whole path, not a test per character in the walk: a `%` anywhere (a static segment
+    // too) makes the match check each of its values.
+    if (path.indexOf('%') >= 0 && !match.decodeParams()) return BAD_REQUEST;
     return match;
   }
 
@@ -269,16 +268,11 @@ export class RouteTree<T> {
     let pos = 0;
     let depth = 0;
     let stage = 0;
-    // Whether a param scanned on the way holds a `%` (a hint: it may be one abandoned by backtracking).
-    let hasPercent = false;
     for (;;) {
       if (stage === 0) {
         if (pos === end) {
           const e = node.pick(m);
-          if (e !== null) {
-            this.state.hasPercent = hasPercent;
-            return e;
-          }
+          if (e !== null) return e;
           // Only the wildcard can match the empty rest.
           stage = 2;
         } else {
@@ -301,13 +295,10 @@ export class RouteTree<T> {
       if (stage === 1) {
         const param = node.param;
         if (param !== null) {
-          // A plain scan: segments are short, and indexOf's call costs more than it saves here.
-          let j = pos;
-          for (; j < end; j++) {
-            const c = path.charCodeAt(j);
-            if (c === 0x2f) break;
-            if (c === 0x25) hasPercent = true;
-          }
+          // indexOf, not a charCodeAt loop: on a request's (sliced) path each charCodeAt checks the
+          // string's representation again (see src/router/compile.ts).
+          let j = path.indexOf('/', pos);
+          if (j < 0 || j > end) j = end;
           if (j > pos && j - pos <= this.maxParamLength) {
             if (node.wildcard !== null) {
               frameNodes[sp] = node;
@@ -332,8 +323,6 @@ export class RouteTree<T> {
         if (e !== null) {
           offsets[2 * depth] = pos;
           offsets[2 * depth + 1] = end;
-          const pct = path.indexOf('%', pos);
-          this.state.hasPercent = hasPercent || (pct >= 0 && pct < end);
           return e;
         }
       }

@@ -144,6 +144,17 @@ describe('RouteTree matching', () => {
     assert.equal(show(t.find('GET', '/f/a%20b/c')), 'GET /f/* {"*":"a b/c"}');
   });
 
+  test('a % in a static segment leaves plain params as sent and still decodes escaped ones', () => {
+    const t = tree([
+      ['GET', '/caf%C3%A9/:id'],
+      ['GET', '/caf%C3%A9/:id/*'],
+    ]);
+    assert.equal(show(t.find('GET', '/caf%C3%A9/plain')), 'GET /caf%C3%A9/:id {"id":"plain"}');
+    assert.equal(show(t.find('GET', '/caf%C3%A9/a%20b')), 'GET /caf%C3%A9/:id {"id":"a b"}');
+    assert.equal(show(t.find('GET', '/caf%C3%A9/x/y%2Fz')), 'GET /caf%C3%A9/:id/* {"id":"x","*":"y/z"}');
+    assert.equal(show(t.find('GET', '/caf%C3%A9/x/%zz')), `400 ${RouterErrorCode.MalformedParam}`);
+  });
+
   test('malformed escapes and non-UTF-8 params are a 400 result, not a throw', () => {
     const t = tree([
       ['GET', '/u/:name'],
