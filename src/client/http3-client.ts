@@ -47,6 +47,14 @@ export interface Http3ClientOptions {
    */
   readonly idleTimeoutMs?: number;
   /**
+   * hayate/quic: while a request awaits its response, send a PING once half the idle timeout passes
+   * without a packet from the server, so a slow answer or a long poll is not cut by the idle timeout
+   * (RFC 9114 §5.1; `QuicLimits.keepAlive`). A server that stops answering altogether still ends the
+   * connection at the idle timeout. Default true; false lets an unanswered request end with the connection
+   * at `idleTimeoutMs`.
+   */
+  readonly keepAlive?: boolean;
+  /**
    * Longest wait for the QUIC handshake; `connect` then rejects with a `ClientError` `ERR_CONNECT_TIMEOUT`
    * and a connection completing later is closed at once. Default: none (the idle timeout bounds it).
    */
@@ -148,6 +156,7 @@ export class Http3Client {
         : {}),
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.idleTimeoutMs === undefined ? {} : { maxIdleTimeoutMs: options.idleTimeoutMs }),
+      ...(isHayate && options.keepAlive !== undefined ? { limits: { keepAlive: options.keepAlive } } : {}),
     });
     const authority = `${options.serverName ?? host}:${port}`;
     const timeoutMs = options.connectTimeoutMs;

@@ -510,6 +510,10 @@ export class QuicConnectionCore {
   private idleTimeoutMs: number;
   private lastActivityMs: number;
   private isAckElicitingSentSinceRecv = false;
+  /** Bidirectional streams we opened and have not forgotten (see `QuicLimits.keepAlive`). */
+  private openLocalBidi = 0;
+  /** When the last keep-alive PING was queued; -Infinity before the first. */
+  private lastKeepAliveMs = -Infinity;
   private readonly handshakeDeadline: number;
   private closeDeadline: number | undefined = undefined;
 
@@ -1796,6 +1800,7 @@ export class QuicConnectionCore {
     // A server processes no 1-RTT packet before the handshake completes (RFC 9001 §5.7): a peer stream
     // opened now came in 0-RTT.
     if (!local && this.role === 'server' && !this.isHandshakeCompleteValue) entry.isEarly = true;
+    if (local && bidi) this.openLocalBidi++;
     this.streams.set(id, entry);
     return entry;
   }
@@ -1828,6 +1833,7 @@ export class QuicConnectionCore {
     this.sendQueue.delete(entry.id);
     // RFC 9000 §4.6: a closed peer stream gives its slot back (MAX_STREAMS follows).
     if (!isLocal(entry.id, this.role)) this.streamLimits.onRemoteStreamClosed(isBidi(entry.id));
+    else if (isBidi(entry.id)) this.openLocalBidi--;
   }
 
   private requeueSendable(): void {
@@ -2293,6 +2299,7 @@ export class QuicConnectionCore {
     };
     for (const s of this.spaces) if (!s.isDiscarded && s.writeKeys !== null) pick(s.ack.ackDeadline());
     pick(this.idleDeadline());
+    pick(this.keepAliveDeadline());
     if (!this.isHandshakeConfirmed) pick(this.handshakeDeadline);
     pick(this.pathChallengeDeadline);
     pick(this.pathChallengeRetryAt);
@@ -2322,6 +2329,18 @@ export class QuicConnectionCore {
     return this.lastActivityMs + Math.max(this.idleTimeoutMs, 3 * this.recovery.ptoPeriodMs());
   }
 
+  /**
+   * When a keep-alive PING is due (`QuicLimits.keepAlive`), or undefined: half the effective idle timeout
+   * after the last activity or the last such PING, while a bidirectional stream we opened is unfinished.
+   * RFC 9000 §10.1.2: a PING before the timeout keeps both sides' idle timers from firing (the peer's on
+   * receiving it, ours on its acknowledgement).
+   */
+  private keepAliveDeadline(): number | undefined {
+    if (this.openLocalBidi === 0 || this.idleTimeoutMs === 0 || !this.limits.keepAlive) return undefined;
+    if (!this.isHandshakeConfirmed) return undefined;
+    return Math.max(this.lastActivityMs, this.lastKeepAliveMs) + this.idleTimeoutMs / 2;
+  }
+
   /** Runs the timers due at `nowMs` (loss detection, PTO, idle, closing). Never throws. */
   handleTimeout(nowMs: number): void {
     this.clockMs = nowMs;
@@ -2342,6 +2361,11 @@ export class QuicConnectionCore {
       if (!this.isHandshakeConfirmed && nowMs >= this.handshakeDeadline) {
         this.terminate(CloseReason.HandshakeTimeout, 0, false, 'handshake timeout', undefined);
         return;
+      }
+      const keepAlive = this.keepAliveDeadline();
+      if (keepAlive !== undefined && nowMs >= keepAlive) {
+        this.lastKeepAliveMs = nowMs;
+        this.isPingPending = true;
       }
       if (this.pathChallengeDeadline !== undefined && nowMs >= this.pathChallengeDeadline) {
         // RFC 9000 §9.3.2: failed validation: back to the last validated address.

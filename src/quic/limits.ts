@@ -43,6 +43,14 @@ export interface QuicLimits {
   /** A handshake not confirmed within this time closes the connection. */
   readonly handshakeTimeoutMs: number;
   /**
+   * While a bidirectional stream this endpoint opened is not finished (an HTTP/3 client's request awaiting
+   * its response), send a PING once half the effective idle timeout passes without a packet from the peer,
+   * so a long wait (a long poll, a slow handler) is not cut by the idle timeout (RFC 9000 §10.1.2; RFC 9114
+   * §5.1 expects clients to keep connections open while responses are outstanding). Default true. A
+   * connection with nothing outstanding still closes when idle.
+   */
+  readonly keepAlive: boolean;
+  /**
    * UDP payload size we start with and use until DPLPMTUD (RFC 9000 §14.3) validates a larger one
    * (RFC 9000 §14: at least 1200). Also the floor: the size never drops below it except to 1200 after a
    * black hole.
@@ -110,6 +118,8 @@ export const DEFAULT_QUIC_LIMITS: Readonly<QuicLimits> = Object.freeze({
   idleTimeoutMs: 30000,
   // 10 s: RFC 9000 §10.1 leaves it open; a handshake over a lossy path completes well within it.
   handshakeTimeoutMs: 10000,
+  // true: an outstanding request outlives a quiet peer; an idle connection still closes.
+  keepAlive: true,
   // 1200: RFC 9000 §14 minimum every path carries; DPLPMTUD raises it after the handshake.
   maxDatagramBytes: 1200,
   // 1452: fills a 1500-byte Ethernet MTU under IPv6 (1500 - 40 - 8). Not higher because Node's UDP sockets

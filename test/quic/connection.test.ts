@@ -364,6 +364,54 @@ test('ping() keeps an otherwise idle connection alive past the idle timeout', ()
   assert.equal(p.client.closed!.reason, CloseReason.IdleTimeout);
 });
 
+test('keepAlive: a stream we opened awaiting its answer outlives the idle timeout; once done, idle closes', () => {
+  const p = makePair({ clientLimits: { idleTimeoutMs: 3000 }, serverLimits: { idleTimeoutMs: 3000 } });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  const id = cc.openStream(true)!;
+  cc.writeStream(id, [pattern(id, 100)], true);
+  assert.ok(
+    p.runUntil(() => (p.server.streams.get(id)?.finCount ?? 0) > 0),
+    'request received',
+  );
+  // The server sits on the request (a long poll) for three idle timeouts.
+  const sent = cc.stats.packetsSent;
+  const quietUntil = p.link.nowMs + 9000;
+  assert.equal(
+    p.runUntil(() => p.client.closed !== undefined || p.server.closed !== undefined, quietUntil),
+    false,
+    `closed while waiting: ${JSON.stringify(p.client.closed ?? p.server.closed)}`,
+  );
+  // About one PING per half idle timeout (each acknowledged), not a stream of them.
+  const pings = cc.stats.packetsSent - sent;
+  assert.ok(pings >= 5 && pings <= 9, `${pings} packets while waiting`);
+  p.server.conn!.writeStream(id, [pattern(id + 1, 500)], true);
+  assert.ok(
+    p.runUntil(() => (p.client.streams.get(id)?.finCount ?? 0) > 0),
+    'answer received',
+  );
+  // Nothing outstanding: the connection closes when idle, as before.
+  const start = p.link.nowMs;
+  assert.ok(p.runUntil(() => p.client.closed !== undefined && p.server.closed !== undefined));
+  assert.equal(p.client.closed!.reason, CloseReason.IdleTimeout);
+  assert.ok(p.link.nowMs - start >= 3000 && p.link.nowMs - start < 5000, `${p.link.nowMs - start} ms`);
+});
+
+test('keepAlive: false lets a connection with an unanswered stream close at the idle timeout', () => {
+  const p = makePair({
+    clientLimits: { idleTimeoutMs: 3000, keepAlive: false },
+    serverLimits: { idleTimeoutMs: 3000 },
+  });
+  assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));
+  const cc = p.client.conn!;
+  const id = cc.openStream(true)!;
+  cc.writeStream(id, [pattern(id, 100)], true);
+  const start = p.link.nowMs;
+  assert.ok(p.runUntil(() => p.client.closed !== undefined && p.server.closed !== undefined));
+  assert.equal(p.client.closed!.reason, CloseReason.IdleTimeout);
+  assert.ok(p.link.nowMs - start < 5000, `${p.link.nowMs - start} ms`);
+});
+
 test('more peer connection IDs than active_connection_id_limit is a CONNECTION_ID_LIMIT_ERROR', () => {
   const p = makePair({ clientLimits: { activeConnectionIdLimit: 2 } });
   assert.ok(p.runUntil(() => p.client.isHandshakeComplete && p.server.isHandshakeComplete));

@@ -4,7 +4,9 @@ import { DEFAULT_QUIC_LIMITS, resolveQuicLimits } from '../../src/quic/limits.js
 
 test('defaults are finite and frozen', () => {
   assert.ok(Object.isFrozen(DEFAULT_QUIC_LIMITS));
-  for (const [k, v] of Object.entries(DEFAULT_QUIC_LIMITS)) assert.ok(Number.isFinite(v), k);
+  for (const [k, v] of Object.entries(DEFAULT_QUIC_LIMITS)) {
+    assert.ok(typeof v === 'boolean' || Number.isFinite(v), k);
+  }
   assert.equal(resolveQuicLimits(), DEFAULT_QUIC_LIMITS);
 });
 

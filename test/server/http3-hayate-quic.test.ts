@@ -573,15 +573,11 @@ test('a client that cancels mid-upload: the handler sees the abort, the connecti
   );
 });
 
-test('idle timeout: a request nobody answers rejects with ERR_QUIC_IDLE_TIMEOUT; both ends let go', async () => {
-  let aborted: () => void = () => undefined;
-  const abortedP = new Promise<void>((r) => (aborted = r));
+test('a response slower than three idle timeouts arrives (keep-alive PINGs); then the idle connection closes', async () => {
   await withServer(
-    (req) => {
-      // Never answers; the connection's end aborts the request.
-      req.signal.addEventListener('abort', () => {
-        aborted();
-      });
+    async (_req, res) => {
+      await sleep(1300);
+      res.end('late');
     },
     async (server) => {
       const client = await Http3Client.connect(
@@ -590,13 +586,77 @@ test('idle timeout: a request nobody answers rejects with ERR_QUIC_IDLE_TIMEOUT;
         clientOptions({ idleTimeoutMs: 400 }),
       );
       try {
+        const r = await client.request('GET', '/slow');
+        assert.equal(r.status, 200);
+        assert.equal(Buffer.from(r.body).toString(), 'late');
+        assert.equal(client.isClosed, false);
+        // Nothing outstanding any more: no PINGs, so the idle timeout ends the connection.
+        const isClosed = (): boolean => client.isClosed;
         const t0 = performance.now();
-        await assert.rejects(client.request('GET', '/silence'), { code: 'ERR_QUIC_IDLE_TIMEOUT' });
+        while (!isClosed() && performance.now() - t0 < 3000) await sleep(20);
+        assert.equal(isClosed(), true, 'closed when idle');
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    },
+    { idleTimeoutMs: 400 },
+  );
+});
+
+test('idle timeout: a server that goes silent mid-request; the request rejects with ERR_QUIC_IDLE_TIMEOUT, both ends let go', async () => {
+  let started: () => void = () => undefined;
+  const startedP = new Promise<void>((r) => (started = r));
+  let aborted: () => void = () => undefined;
+  const abortedP = new Promise<void>((r) => (aborted = r));
+  await withServer(
+    (req) => {
+      // Never answers; the connection's end aborts the request.
+      req.signal.addEventListener('abort', () => {
+        aborted();
+      });
+      started();
+    },
+    async (server) => {
+      const relay = await lossyRelay(server.port, { toServer: 0, toClient: 0 });
+      const client = await Http3Client.connect(
+        '127.0.0.1',
+        relay.port,
+        clientOptions({ idleTimeoutMs: 400 }),
+      );
+      try {
+        const pending = client.request('GET', '/silence');
+        await startedP;
+        relay.cut();
+        const t0 = performance.now();
+        // The client's keep-alive PINGs go unanswered: the idle timeout still ends it.
+        await assert.rejects(pending, { code: 'ERR_QUIC_IDLE_TIMEOUT' });
         const ms = performance.now() - t0;
         assert.ok(ms >= 300 && ms < 3000, `rejected after ${ms.toFixed(0)} ms`);
         assert.equal(client.isClosed, true);
         // RFC 9000 §10.1: the effective idle timeout is the smaller of both, so the server gives up too.
         await abortedP;
+      } finally {
+        await client.close().catch(() => undefined);
+        await relay.close();
+      }
+    },
+  );
+});
+
+test('keepAlive: false: a request nobody answers rejects with ERR_QUIC_IDLE_TIMEOUT', async () => {
+  await withServer(
+    () => undefined,
+    async (server) => {
+      const client = await Http3Client.connect(
+        '127.0.0.1',
+        server.port,
+        clientOptions({ idleTimeoutMs: 400, keepAlive: false }),
+      );
+      try {
+        const t0 = performance.now();
+        await assert.rejects(client.request('GET', '/silence'), { code: 'ERR_QUIC_IDLE_TIMEOUT' });
+        const ms = performance.now() - t0;
+        assert.ok(ms >= 300 && ms < 3000, `rejected after ${ms.toFixed(0)} ms`);
       } finally {
         await client.close().catch(() => undefined);
       }

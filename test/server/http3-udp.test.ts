@@ -209,7 +209,12 @@ test('an idle timeout rejects pending requests with ERR_QUIC_IDLE_TIMEOUT, not a
     () => new Promise<void>(() => undefined), // never answers
   );
   try {
-    const client = await Http3Client.connect('127.0.0.1', server.port, clientOptions({ idleTimeoutMs: 400 }));
+    // keepAlive off: with it, the client's PINGs would keep the unanswered request waiting.
+    const client = await Http3Client.connect(
+      '127.0.0.1',
+      server.port,
+      clientOptions({ idleTimeoutMs: 400, keepAlive: false }),
+    );
     const started = Date.now();
     await assert.rejects(client.request('GET', '/hang'), { code: 'ERR_QUIC_IDLE_TIMEOUT' });
     assert.ok(Date.now() - started < 5000);

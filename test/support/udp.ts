@@ -62,18 +62,20 @@ export function runPeer(
 
 /**
  * A UDP relay on 127.0.0.1 in front of `port`. After the first 20 datagrams each way (the handshake), it drops
- * every `toServer`-th datagram the client sends and every `toClient`-th the server sends (0: none).
+ * every `toServer`-th datagram the client sends and every `toClient`-th the server sends (0: none); after
+ * `cut()`, every datagram.
  */
 export async function lossyRelay(
   port: number,
   drop: { toServer: number; toClient: number },
-): Promise<{ port: number; close(): Promise<void> }> {
+): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
   const front = createSocket('udp4');
   const back = createSocket('udp4');
   let client: { address: string; port: number } | undefined;
   let up = 0;
   let down = 0;
-  const lost = (n: number, every: number): boolean => every > 0 && n > 20 && n % every === 0;
+  let isCut = false;
+  const lost = (n: number, every: number): boolean => isCut || (every > 0 && n > 20 && n % every === 0);
   front.on('message', (m, rinfo) => {
     client = { address: rinfo.address, port: rinfo.port };
     if (lost(++up, drop.toServer)) return;
@@ -87,6 +89,10 @@ export async function lossyRelay(
   await new Promise<void>((r) => back.bind(0, '127.0.0.1', r));
   return {
     port: front.address().port,
+    /** From now on every datagram is dropped both ways (the path goes dark; both ends stay up). */
+    cut: () => {
+      isCut = true;
+    },
     close: async () => {
       await new Promise<void>((r) => {
         front.close(r);
