@@ -28,6 +28,7 @@ import { STATUS_CODES, validateHeaderName, validateHeaderValue as validateValue 
 import { Stream } from 'node:stream';
 import { ServerError, ServerErrorCode, UsageError } from '../server/index.js';
 import type { ServerResponse as HayateResponse } from '../server/index.js';
+import { OutgoingResponse } from '../server/response.js';
 import type { CompatSocket } from './socket.js';
 import type { IncomingMessage } from './incoming-message.js';
 import { watchListeners } from './watch-listeners.js';
@@ -330,7 +331,13 @@ export class ServerResponse extends Stream {
     try {
       if (this.statusCode !== 200) res.status = this.statusCode;
       const store = this.store;
-      if (store !== null) for (const name in store) res.setHeader(name, store[name]!);
+      if (store !== null) {
+        if (res instanceof OutgoingResponse && !res.headersSent) {
+          // Checked once, by node:http's validators in setHeader (the same characters hayate's allow):
+          // handed over without hayate checking each name and value again.
+          for (const name in store) addChecked(res, name, store[name]!);
+        } else for (const name in store) res.setHeader(name, store[name]!);
+      }
     } catch (err) {
       this.fail(err);
       return false;
@@ -604,3 +611,10 @@ export class ServerResponse extends Stream {
 watchListeners(ServerResponse.prototype, new Set<string | symbol>(['close', 'error']), (res) => {
   res.watchAbort();
 });
+
+/** One stored field (a lowercase name, a value node:http accepted) onto hayate's response, as node sends it. */
+function addChecked(res: OutgoingResponse, lower: string, value: OutgoingHeaderValue): void {
+  if (typeof value === 'string') res.addCheckedField(lower, value);
+  else if (Array.isArray(value)) for (const v of value as unknown[]) res.addCheckedField(lower, String(v));
+  else res.addCheckedField(lower, String(value));
+}

@@ -241,6 +241,17 @@ export class OutgoingResponse implements ServerResponse {
     return this;
   }
 
+  /**
+   * hayate/compat: appends a field its node:http-shaped header store checked already (a lowercase token
+   * name; a value node:http's validator accepted, which allows the characters RFC 9110 §5.5 does),
+   * without a second check. Not part of {@link ServerResponse}: other callers use `setHeader`.
+   */
+  addCheckedField(lower: string, value: string): void {
+    if (this.headersSent)
+      throw new UsageError('ERR_HEADERS_SENT', `cannot set ${lower}: headers already sent`);
+    this.add(lower, value);
+  }
+
   /** Appends one validated field line. */
   private add(lower: string, value: string): void {
     if (lower === 'content-length' && this.fieldLength === NO_LENGTH_FIELD) {

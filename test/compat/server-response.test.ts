@@ -85,6 +85,8 @@ test('writeHead: object and flat-array fields override setHeader; headersSent ri
     (req, res) => {
       res.setHeader('x-a', 'old');
       res.setHeader('x-keep', 'k');
+      res.setHeader('x-n', 42);
+      res.setHeader('x-list', ['a', 'b']);
       if (req.url === '/array') {
         res.writeHead(201, 'Made', ['x-a', 'new', 'set-cookie', 's=1', 'set-cookie', 's=2']);
       } else {
@@ -98,6 +100,8 @@ test('writeHead: object and flat-array fields override setHeader; headersSent ri
       assert.equal(r.status, 201);
       assert.equal(r.headers['x-a'], 'new');
       assert.equal(r.headers['x-keep'], 'k');
+      assert.equal(r.headers['x-n'], '42');
+      assert.equal(r.headers['x-list'], 'a, b');
       assert.deepEqual(r.headers['set-cookie'], ['s=1', 's=2']);
       assert.equal(r.headers['content-length'], '4');
       assert.equal(sentAfterWriteHead, true);
