@@ -114,7 +114,8 @@ export class ServerResponse extends Stream {
   readonly req: IncomingMessage;
   /** The hayate response underneath. */
   readonly hayate: HayateResponse;
-  private store: Record<string, OutgoingHeaderValue> | null = null;
+  /** Fields set so far, by lowercase name (a Map: a null-prototype object is a dictionary, slow to walk). */
+  private store: Map<string, OutgoingHeaderValue> | null = null;
   private trailerList: [string, string][] | undefined = undefined;
   /** `writeHead` or the first write fixed the head (node:http's `headersSent`). */
   private isHeadFixed = false;
@@ -193,7 +194,7 @@ export class ServerResponse extends Stream {
     if (this.isHeadFixed) throw headersSentError('set');
     validateHeaderName(name);
     validateHeaderValue(name, value);
-    (this.store ??= Object.create(null) as Record<string, OutgoingHeaderValue>)[name.toLowerCase()] = value;
+    (this.store ??= new Map<string, OutgoingHeaderValue>()).set(name.toLowerCase(), value);
     return this;
   }
 
@@ -202,17 +203,17 @@ export class ServerResponse extends Stream {
     if (this.isHeadFixed) throw headersSentError('append');
     validateHeaderName(name);
     validateHeaderValue(name, value);
-    const store = (this.store ??= Object.create(null) as Record<string, OutgoingHeaderValue>);
+    const store = (this.store ??= new Map<string, OutgoingHeaderValue>());
     const lower = name.toLowerCase();
-    const cur = store[lower];
+    const cur = store.get(lower);
     if (cur === undefined) {
-      store[lower] = value;
+      store.set(lower, value);
       return this;
     }
     const list: string[] = Array.isArray(cur) ? [...(cur as string[])] : [String(cur)];
     if (Array.isArray(value)) for (const v of value as string[]) list.push(v);
     else list.push(String(value));
-    store[lower] = list;
+    store.set(lower, list);
     return this;
   }
 
@@ -230,18 +231,18 @@ export class ServerResponse extends Stream {
   }
 
   getHeader(name: string): OutgoingHeaderValue | undefined {
-    return this.store?.[name.toLowerCase()];
+    return this.store?.get(name.toLowerCase());
   }
 
   getHeaders(): OutgoingHttpHeaders {
     const out = Object.create(null) as OutgoingHttpHeaders;
     const store = this.store;
-    if (store !== null) for (const name in store) out[name] = store[name];
+    if (store !== null) for (const [name, value] of store) out[name] = value;
     return out;
   }
 
   getHeaderNames(): string[] {
-    return this.store === null ? [] : Object.keys(this.store);
+    return this.store === null ? [] : [...this.store.keys()];
   }
 
   /** Lowercase (hayate keeps no original case). */
@@ -250,13 +251,13 @@ export class ServerResponse extends Stream {
   }
 
   hasHeader(name: string): boolean {
-    return this.store?.[name.toLowerCase()] !== undefined;
+    return this.store?.has(name.toLowerCase()) === true;
   }
 
   removeHeader(name: string): void {
     if (this.isHeadFixed) throw headersSentError('remove');
     const store = this.store;
-    if (store !== null) Reflect.deleteProperty(store, name.toLowerCase());
+    if (store !== null) store.delete(name.toLowerCase());
   }
 
   /**
@@ -335,8 +336,8 @@ export class ServerResponse extends Stream {
         if (res instanceof OutgoingResponse && !res.headersSent) {
           // Checked once, by node:http's validators in setHeader (the same characters hayate's allow):
           // handed over without hayate checking each name and value again.
-          for (const name in store) addChecked(res, name, store[name]!);
-        } else for (const name in store) res.setHeader(name, store[name]!);
+          for (const [name, value] of store) addChecked(res, name, value);
+        } else for (const [name, value] of store) res.setHeader(name, value);
       }
     } catch (err) {
       this.fail(err);
