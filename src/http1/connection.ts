@@ -620,6 +620,14 @@ export class Http1Connection implements ProtocolConnection<Http1Event, Uint8Arra
     return this.writer.take();
   }
 
+  /**
+   * The transport holds none of the views `takeOutput()` returned any more (all written to the kernel or
+   * copied): their memory may be written again by later output. Optional; without it views stay valid.
+   */
+  outputConsumed(): void {
+    this.writer.recycle();
+  }
+
   /** True when `takeOutput()` would return something. */
   get hasOutput(): boolean {
     return this.writer.hasOutput;

@@ -565,7 +565,12 @@ export class Http1ServerConnection implements SocketHandler {
     const out = h1 === null ? [] : h1.takeOutput();
     // The send timer is touched only when output stays queued (not per response: it showed in the hello
     // benchmark).
-    if (out.length > 0 && !this.writeOut(out)) this.sendTimer.wrote();
+    if (out.length > 0) {
+      if (!this.writeOut(out)) this.sendTimer.wrote();
+      // Nothing of it is held by the transport (the native one wrote it all; node:net's stream buffers
+      // nothing): the core may write its next heads over the same arena bytes.
+      else if (h1 !== null && this.socket.pendingBytes === 0) h1.outputConsumed();
+    }
     if (!this.isPausedForOutput && this.socket.pendingBytes >= this.core.limits.highWaterMarkBytes) {
       this.isPausedForOutput = true;
       this.updateReading();

@@ -74,6 +74,31 @@ test('writer: body chunks by reference, arena views never reused, large heads ge
   assert.equal(w.bytesQueued, snapshot.length + second.reduce((n, c) => n + c.length, 0));
 });
 
+test('writer: recycle() reuses the arena once everything was taken, never under output not yet taken', () => {
+  const w = new Http1Writer();
+  w.writeResponseHead(200, [['a', '1']]);
+  const first = w.take()[0]!;
+  assert.equal(first.byteOffset, 0);
+  w.recycle();
+  w.writeResponseHead(204, [['b', '2']]);
+  const second = w.take()[0]!;
+  assert.equal(second.buffer, first.buffer, 'same arena');
+  assert.equal(second.byteOffset, 0, 'written from the start again');
+  assert.equal(text([second]), 'HTTP/1.1 204 No Content\r\nb: 2\r\n\r\n');
+  // Output written but not taken yet: recycle() must not let the next head overwrite it.
+  w.writeResponseHead(200, [['c', '3']]);
+  w.recycle();
+  w.writeResponseHead(200, [['d', '4']]);
+  const both = w.take();
+  const bothText = 'HTTP/1.1 200 OK\r\nc: 3\r\n\r\nHTTP/1.1 200 OK\r\nd: 4\r\n\r\n';
+  assert.equal(text(both), bothText);
+  // Without recycle() views stay valid: the next head goes after them.
+  w.writeResponseHead(200, [['e', '5']]);
+  const next = w.take()[0]!;
+  assert.ok(next.byteOffset > 0);
+  assert.equal(text(both), bothText);
+});
+
 test('a refused head leaves nothing behind', () => {
   const w = new Http1Writer();
   w.writeResponseHead(200, [['a', '1']]);

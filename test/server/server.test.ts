@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { request as httpRequest, Agent } from 'node:http';
 import { test, describe } from 'node:test';
@@ -167,6 +168,58 @@ for (const transport of TRANSPORTS) {
         const i3 = text.indexOf('hello GET 3');
         assert.ok(i1 > 0 && i2 > i1 && i3 > i2, `order: ${i1} ${i2} ${i3}`);
         await server.close();
+      });
+
+      test('400 pipelined responses to a reader that pauses arrive intact (heads reuse written arena bytes only)', async () => {
+        // Bodies of varying size, some large enough to fill the socket while the reader is paused, so
+        // some writes stay queued in the transport: their views must not be overwritten by later heads.
+        const size = (i: number): number => (i * 7919) % 30_000;
+        const [server, port] = await start(transport, (req, res) => {
+          const i = Number(req.query);
+          res.setHeader('x-i', String(i));
+          res.end(String(i % 10).repeat(size(i)));
+        });
+        const n = 400;
+        const sock = connect(port, '127.0.0.1');
+        await new Promise<void>((resolve) => sock.once('connect', resolve));
+        const chunks: Buffer[] = [];
+        sock.on('data', (d: Buffer) => chunks.push(d));
+        sock.pause();
+        let requests = '';
+        for (let i = 0; i < n; i++) requests += `GET /r?${i} HTTP/1.1\r\nHost: x\r\n\r\n`;
+        sock.write(requests);
+        await sleep(300);
+        sock.resume();
+        try {
+          const whole = (): Buffer => Buffer.concat(chunks);
+          let expected = 0;
+          for (let i = 0; i < n; i++) expected += size(i);
+          const deadline = Date.now() + 20_000;
+          // All bodies, then quiet for 200 ms: the heads are in too.
+          let seen = -1;
+          while (Date.now() < deadline && (whole().length < expected || whole().length !== seen)) {
+            seen = whole().length;
+            await sleep(200);
+          }
+          const all = whole();
+          let pos = 0;
+          for (let i = 0; i < n; i++) {
+            const end = all.indexOf('\r\n\r\n', pos);
+            assert.ok(end > 0, `head ${i} missing`);
+            const head = all.subarray(pos, end).toString('latin1');
+            assert.match(head, /^HTTP\/1\.1 200 OK\r\n/, `status line of ${i}`);
+            assert.match(head, new RegExp(`\r\nx-i: ${i}\r\n`), `x-i of ${i}`);
+            const length = Number(/\r\ncontent-length: (\d+)/.exec(head)?.[1]);
+            assert.equal(length, size(i), `content-length of ${i}`);
+            const body = all.subarray(end + 4, end + 4 + length);
+            assert.ok(body.equals(Buffer.alloc(length, 0x30 + (i % 10))), `body of ${i}`);
+            pos = end + 4 + length;
+          }
+          assert.equal(pos, all.length, 'nothing after the last response');
+        } finally {
+          sock.destroy();
+          await server.close();
+        }
       });
 
       test('Expect: 100-continue gets 100 when the handler reads the body', async () => {
