@@ -51,48 +51,87 @@ export const STATUS_REASONS: Readonly<Record<number, string>> = Object.freeze({
 
 const ARENA_BYTES = 16 * 1024;
 const HEX = '0123456789abcdef';
-const STATUS_LINE_CACHE = new Map<number, Uint8Array>();
+/** Encoded status lines by status code (an array: an element load, not a hash lookup, per response). */
+const STATUS_LINES: (Uint8Array | undefined)[] = [];
 
 function statusLine(status: number, reason: string | undefined): Uint8Array | null {
   if (reason !== undefined) return null;
-  let line = STATUS_LINE_CACHE.get(status);
+  let line = STATUS_LINES[status];
   if (line === undefined) {
     const s = `HTTP/1.1 ${status} ${STATUS_REASONS[status] ?? ''}\r\n`;
     line = asciiBytes(s);
-    STATUS_LINE_CACHE.set(status, line);
+    STATUS_LINES[status] = line;
   }
   return line;
 }
 
+/**
+ * The last `date` field line written, by value: a server sends the same Date value for a whole second
+ * (RFC 9110 §6.6.1), so the line is validated and encoded once a second and copied after that.
+ */
+let lastDateValue = '';
+let lastDateLine: Uint8Array = new Uint8Array(0);
+
 function checkToken(s: string, what: string): void {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0xff || TOKEN[c] !== 1) {
-      throw new UsageError(
-        'ERR_HTTP1_INVALID_FIELD_NAME',
-        `${what} ${JSON.stringify(s.slice(0, 32))} is not a token`,
-      );
-    }
+    if (c > 0xff || TOKEN[c] !== 1) throw notToken(s, what);
   }
   if (s.length === 0) throw new UsageError('ERR_HTTP1_INVALID_FIELD_NAME', `empty ${what}`);
 }
 
+function notToken(s: string, what: string): UsageError {
+  return new UsageError(
+    'ERR_HTTP1_INVALID_FIELD_NAME',
+    `${what} ${JSON.stringify(s.slice(0, 32))} is not a token`,
+  );
+}
+
+/**
+ * Writes field name `s` at `pos`, refusing anything but a non-empty token (RFC 9110 §5.1). One pass
+ * without a branch per character: the verdict is collected and checked once, before the caller commits
+ * (bytes written past the committed end are simply overwritten later).
+ */
+function writeToken(dst: Uint8Array, pos: number, s: string): number {
+  const n = s.length;
+  let bad = n === 0 ? 1 : 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    bad |= (TOKEN[c & 0xff]! ^ 1) | (c >> 8);
+    dst[pos + i] = c;
+  }
+  if (bad !== 0) {
+    checkToken(s, 'field name');
+    throw notToken(s, 'field name');
+  }
+  return pos + n;
+}
+
 /**
  * Writes `s` at `pos`, refusing bytes a field value may not hold (RFC 9110 §5.5: no CR/LF/NUL/CTL),
- * so no caller-supplied value can inject a field line or a second message.
+ * so no caller-supplied value can inject a field line or a second message. As {@link writeToken}: one
+ * branch-free pass, the error (with the offending index) found by a second look only when refused.
  */
 function writeValue(dst: Uint8Array, pos: number, s: string, what: string): number {
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length;
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0xff || FIELD_VALUE[c] !== 1) {
-      throw new UsageError(
-        'ERR_HTTP1_INVALID_FIELD_VALUE',
-        `${what} holds byte 0x${c.toString(16)} at index ${i}`,
-      );
-    }
-    dst[pos++] = c;
+    bad |= (FIELD_VALUE[c & 0xff]! ^ 1) | (c >> 8);
+    dst[pos + i] = c;
   }
-  return pos;
+  if (bad !== 0) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0xff || FIELD_VALUE[c] !== 1) break;
+    }
+    throw new UsageError(
+      'ERR_HTTP1_INVALID_FIELD_VALUE',
+      `${what} holds byte 0x${s.charCodeAt(i).toString(16)} at index ${i}`,
+    );
+  }
+  return pos + n;
 }
 
 function writeAscii(dst: Uint8Array, pos: number, s: string): number {
@@ -130,13 +169,24 @@ function fieldsLength(fields: Http1FieldList): number {
 function writeFields(dst: Uint8Array, pos: number, fields: Http1FieldList): number {
   for (let k = 0; k < fields.length; k++) {
     const f = fields[k]!;
-    checkToken(f[0], 'field name');
-    pos = writeAscii(dst, pos, f[0]);
+    const name = f[0];
+    const value = f[1];
+    if (value === lastDateValue && name === 'date') {
+      dst.set(lastDateLine, pos);
+      pos += lastDateLine.length;
+      continue;
+    }
+    const start = pos;
+    pos = writeToken(dst, pos, name);
     dst[pos++] = 0x3a;
     dst[pos++] = 0x20;
-    pos = writeValue(dst, pos, f[1], `value of ${f[0]}`);
+    pos = writeValue(dst, pos, value, `value of ${name}`);
     dst[pos++] = 0x0d;
     dst[pos++] = 0x0a;
+    if (name === 'date') {
+      lastDateValue = value;
+      lastDateLine = dst.slice(start, pos);
+    }
   }
   return pos;
 }

@@ -99,6 +99,59 @@ test('writer: recycle() reuses the arena once everything was taken, never under 
   assert.equal(text(both), bothText);
 });
 
+test('field checks name the offence; the date line is encoded once per value and a bad one never cached', () => {
+  const w = new Http1Writer();
+  assert.throws(
+    () => {
+      w.writeResponseHead(200, [['x-a', 'ok\u0007no']]);
+    },
+    { code: 'ERR_HTTP1_INVALID_FIELD_VALUE', message: 'value of x-a holds byte 0x7 at index 2' },
+  );
+  assert.throws(
+    () => {
+      w.writeResponseHead(200, [['bad name', 'v']]);
+    },
+    { code: 'ERR_HTTP1_INVALID_FIELD_NAME', message: 'field name "bad name" is not a token' },
+  );
+  assert.throws(
+    () => {
+      w.writeResponseHead(200, [['', 'v']]);
+    },
+    { code: 'ERR_HTTP1_INVALID_FIELD_NAME' },
+  );
+  assert.throws(
+    () => {
+      w.writeResponseHead(200, [['x-\u0161', 'v']]);
+    },
+    { code: 'ERR_HTTP1_INVALID_FIELD_NAME' },
+  );
+  assert.throws(
+    () => {
+      w.writeResponseHead(200, [['x-b', 'caf\u0161']]);
+    },
+    { code: 'ERR_HTTP1_INVALID_FIELD_VALUE', message: 'value of x-b holds byte 0x161 at index 3' },
+  );
+  const day = 'Mon, 07 Dec 2026 17:00:00 GMT';
+  w.writeResponseHead(200, [['date', day]]);
+  w.writeResponseHead(200, [['date', `${day.slice(0, 5)}${day.slice(5)}`]]);
+  assert.throws(() => {
+    w.writeResponseHead(200, [['date', 'Mon\r\nx-injected: 1']]);
+  }, UsageError);
+  w.writeResponseHead(200, [['date', 'Tue, 08 Dec 2026 00:00:00 GMT']]);
+  w.writeResponseHead(200, [['date', day]]);
+  w.writeResponseHead(200, [['x-d', day]]);
+  assert.equal(
+    text(w.take()),
+    `HTTP/1.1 200 OK\r\ndate: ${day}\r\n\r\n`.repeat(2) +
+      'HTTP/1.1 200 OK\r\ndate: Tue, 08 Dec 2026 00:00:00 GMT\r\n\r\n' +
+      `HTTP/1.1 200 OK\r\ndate: ${day}\r\n\r\n` +
+      `HTTP/1.1 200 OK\r\nx-d: ${day}\r\n\r\n`,
+  );
+  assert.throws(() => {
+    w.writeResponseHead(200, [['date', 'Mon\r\nx-injected: 1']]);
+  }, UsageError);
+});
+
 test('a refused head leaves nothing behind', () => {
   const w = new Http1Writer();
   w.writeResponseHead(200, [['a', '1']]);
