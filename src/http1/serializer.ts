@@ -80,6 +80,15 @@ function checkToken(s: string, what: string): void {
   if (s.length === 0) throw new UsageError('ERR_HTTP1_INVALID_FIELD_NAME', `empty ${what}`);
 }
 
+function notStrings(name: unknown, value: unknown): UsageError {
+  return typeof name !== 'string'
+    ? new UsageError('ERR_HTTP1_INVALID_FIELD_NAME', `field name must be a string, got ${typeof name}`)
+    : new UsageError(
+        'ERR_HTTP1_INVALID_FIELD_VALUE',
+        `value of ${name} must be a string, got ${typeof value}`,
+      );
+}
+
 function notToken(s: string, what: string): UsageError {
   return new UsageError(
     'ERR_HTTP1_INVALID_FIELD_NAME',
@@ -161,7 +170,11 @@ function fieldsLength(fields: Http1FieldList): number {
   let n = 0;
   for (let k = 0; k < fields.length; k++) {
     const f = fields[k]!;
-    n += f[0].length + f[1].length + 4;
+    const name = f[0];
+    const value = f[1];
+    // Before any byte is written: a JavaScript caller may pass other types.
+    if (typeof name !== 'string' || typeof value !== 'string') throw notStrings(name, value);
+    n += name.length + value.length + 4;
   }
   return n;
 }
@@ -237,6 +250,9 @@ export class Http1Writer {
 
   /** Request head: `method SP target SP HTTP/1.1 CRLF fields CRLF` (RFC 9112 §3). */
   writeRequestHead(method: string, target: string, fields: Http1FieldList): void {
+    if (typeof method !== 'string' || typeof target !== 'string') {
+      throw new UsageError('ERR_HTTP1_INVALID_TARGET', 'method and request-target must be strings');
+    }
     checkToken(method, 'method');
     const n = method.length + target.length + 12 + fieldsLength(fields);
     let pos = this.reserve(n);

@@ -131,6 +131,26 @@ test('field checks name the offence; the date line is encoded once per value and
     },
     { code: 'ERR_HTTP1_INVALID_FIELD_VALUE', message: 'value of x-b holds byte 0x161 at index 3' },
   );
+  // Not strings (a JavaScript caller): refused, nothing written.
+  assert.throws(
+    () => {
+      w.writeResponseHead(200, [['x-n', 42 as unknown as string]]);
+    },
+    { code: 'ERR_HTTP1_INVALID_FIELD_VALUE', message: 'value of x-n must be a string, got number' },
+  );
+  assert.throws(
+    () => {
+      w.writeResponseHead(200, [[undefined as unknown as string, 'v']]);
+    },
+    { code: 'ERR_HTTP1_INVALID_FIELD_NAME' },
+  );
+  assert.throws(
+    () => {
+      w.writeRequestHead('GET', 7 as unknown as string, []);
+    },
+    { code: 'ERR_HTTP1_INVALID_TARGET' },
+  );
+  assert.equal(w.hasOutput, false);
   const day = 'Mon, 07 Dec 2026 17:00:00 GMT';
   w.writeResponseHead(200, [['date', day]]);
   w.writeResponseHead(200, [['date', `${day.slice(0, 5)}${day.slice(5)}`]]);
