@@ -109,10 +109,8 @@ function writeToken(dst: Uint8Array, pos: number, s: string): number {
     bad |= (TOKEN[c & 0xff]! ^ 1) | (c >> 8);
     dst[pos + i] = c;
   }
-  if (bad !== 0) {
-    checkToken(s, 'field name');
-    throw notToken(s, 'field name');
-  }
+  // Refused: checkToken throws the error naming the offence.
+  if (bad !== 0) checkToken(s, 'field name');
   return pos + n;
 }
 

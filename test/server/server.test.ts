@@ -216,6 +216,10 @@ for (const transport of TRANSPORTS) {
             pos = end + 4 + length;
           }
           assert.equal(pos, all.length, 'nothing after the last response');
+          sock.destroy();
+          const gone = Date.now() + 3000;
+          while (server.connectionCount > 0 && Date.now() < gone) await sleep(10);
+          assert.equal(server.connectionCount, 0, 'connection released');
         } finally {
           sock.destroy();
           await server.close();
