@@ -1974,9 +1974,27 @@ export class QuicConnectionCore {
     this.pathChallengeRetryAt = undefined;
   }
 
-  /** Size of a datagram with one 1-RTT packet carrying only a PATH_CHALLENGE (longest packet number). */
+  /**
+   * Size of a datagram with one 1-RTT packet of `payload` frame bytes (a PATH_CHALLENGE is 9, a PING 1). The
+   * packet number is taken one byte longer than the next one needs, for the few that may go before it.
+   */
+  private shortDatagramBytes(payload: number): number {
+    const app = this.spaces[EncryptionLevel.OneRtt];
+    const pnLength = Math.min(
+      4,
+      1 + packetNumberLength(app.nextPn, app.largestAcked < 0 ? undefined : app.largestAcked),
+    );
+    // RFC 9001 §5.4.2: the header protection sample needs 4 bytes of packet number and payload together.
+    return (
+      this.headerLength(EncryptionLevel.OneRtt, pnLength, EMPTY) +
+      Math.max(payload, 4 - pnLength) +
+      AEAD_TAG_BYTES
+    );
+  }
+
+  /** Size of a datagram with one 1-RTT packet carrying only a PATH_CHALLENGE. */
   private challengeDatagramBytes(): number {
-    return this.headerLength(EncryptionLevel.OneRtt, 4, EMPTY) + 9 + AEAD_TAG_BYTES;
+    return this.shortDatagramBytes(9);
   }
 
   private onAddressChange(remote: QuicAddress, dcid: Uint8Array, nowMs: number): void {
@@ -2503,12 +2521,16 @@ export class QuicConnectionCore {
       // Part of it is kept for the challenge to go again: a client that only downloads sends nothing more
       // until it hears from us, so if the one datagram with the challenge is lost, nothing would refill the
       // room and the move would stall. The datagram with the challenge is padded to 1200 bytes when the
-      // room allows (§8.2.1), else it leaves the reserve too when it can.
+      // room allows (§8.2.1), else it leaves the reserve too when it can; when two challenges do not fit
+      // (a small ACK, long connection IDs), it leaves room for a PING, whose ACK refills the room
+      // (buildDatagram sends one when the challenge is due and does not fit).
       const reserve = this.challengeDatagramBytes();
       let cap = room - reserve;
       if (this.isPathChallengePending) {
+        const ping = this.shortDatagramBytes(1);
         if (room >= MIN_INITIAL_DATAGRAM) cap = Math.max(MIN_INITIAL_DATAGRAM, room - reserve);
-        else if (room < 2 * reserve) cap = Math.min(room, reserve);
+        else if (room < reserve + ping) cap = Math.min(room, reserve);
+        else if (room < 2 * reserve) cap = room - ping;
       }
       size = Math.min(size, cap);
     }
@@ -2521,8 +2543,18 @@ export class QuicConnectionCore {
     this.offPathRemote = null;
     this.sendingEcn = this.ecn.codepoint;
     let budget = this.datagramBudget();
-    // Not worth a datagram, unless it carries a PATH_CHALLENGE the path's allowance keeps room for.
-    if (budget < (this.isPathChallengePending ? this.challengeDatagramBytes() : 64)) return null;
+    if (this.isPathChallengePending) {
+      if (budget < this.challengeDatagramBytes()) {
+        // RFC 9000 §8.1: what is left of the new path's allowance cannot carry the challenge (the last one
+        // was lost, or the peer's datagram was small). A PING can: its ACK brings three times its size more,
+        // and the challenge goes then (writeOneRttFrames skips it while it does not fit).
+        if (budget < this.shortDatagramBytes(1)) return null;
+        this.isPingPending = true;
+      }
+    } else if (budget < 64) {
+      // Not worth a datagram.
+      return null;
+    }
     const app = this.spaces[EncryptionLevel.OneRtt];
     if (this.isHandshakeConfirmed && this.pathChallenge === null && this.isAddressValidated) {
       const probe = this.pmtud.nextProbeBytes(nowMs);
@@ -2649,8 +2681,9 @@ export class QuicConnectionCore {
     const headerLength = this.headerLength(level, pnLength, token);
     const end = datagramEnd - AEAD_TAG_BYTES;
     const payloadStart = start + headerLength;
-    // Room for the header, a few frame bytes and the tag; otherwise leave it for the next datagram.
-    if (payloadStart + 8 > end) return null;
+    // Room for the header, one frame byte (a PING) padded to the header protection sample's 4 bytes of
+    // packet number and payload (RFC 9001 §5.4.2), and the tag; otherwise leave it for the next datagram.
+    if (payloadStart + Math.max(1, 4 - pnLength) > end) return null;
     const records: SentRecord[] = [];
     let pos = payloadStart;
     let isEliciting = false;
