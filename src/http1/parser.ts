@@ -81,12 +81,17 @@ const CHUNK_SIZE_MAX_BEFORE_DIGIT = 0x1ffffffffffff;
 const VERSION_PREFIX = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/"
 const EMPTY = new Uint8Array(0);
 const EMPTY_WORDS = new Uint32Array(0);
-/** 1 when both bytes of a 16-bit unit are tchar (either byte order), for two-bytes-a-step name scans. */
-const TOKEN_PAIR: Uint8Array = (() => {
+/**
+ * For a 16-bit unit read from memory (first byte low): 0 when the first byte is not a tchar, 1 when only
+ * the first is, 2 when both are; two bytes of a name per lookup, and where it ends.
+ */
+const TOKEN_RUN: Uint8Array = (() => {
   const t = new Uint8Array(65536);
-  for (let v = 0; v < 65536; v++) t[v] = TOKEN[v & 0xff]! & TOKEN[v >>> 8]!;
+  for (let v = 0; v < 65536; v++) t[v] = TOKEN[v & 0xff] === 1 ? 1 + TOKEN[v >>> 8]! : 0;
   return t;
 })();
+/** The word scans read the first byte in memory as a word's low byte. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Spans shorter than this are scanned byte by byte (setting up the word scan costs more). */
 const SWAR_MIN = 16;
 // Sub-states of ChunkExt (RFC 9112 §7.1.1): where in `*( BWS ";" BWS name [ BWS "=" BWS value ] )`.
@@ -306,46 +311,55 @@ export class Http1Parser {
   }
 
   /**
-   * Index of the first byte in `buf[i, stop)` that is a CTL or DEL (or `stop`), 4 bytes per step where
-   * aligned. Bytes >= 0x80 (obs-text) pass. Callers re-check the stopping byte with a table.
-   * SWAR: a word has a byte < 0x20 iff (x - 0x20202020) & ~x & 0x80808080 (exact for existence).
+   * Index of the first byte in `buf[i, stop)` that is not a field-value byte (a CTL, HTAB included, or
+   * DEL; obs-text passes), or `stop`. Exact: callers continue past an HTAB with their byte loop. Reads
+   * aligned 32-bit words (the bytes of the first word before `i` read as 'a'); each byte's verdict is
+   * computed without carries between bytes, so the lowest flagged bit is the first stopping byte. Returns
+   * `i` when the span reaches bytes no word covers (the ArrayBuffer's last 1-3 bytes, big-endian hosts).
    */
   private skipFieldValue(buf: Uint8Array, i: number, stop: number): number {
     if (this.wordsOffset < 0) this.prepareWords(buf);
     const off = this.wordsOffset;
-    let j = i;
-    while (j < stop && ((off + j) & 3) !== 0) {
-      if (FIELD_VALUE[buf[j]!] !== 1) return j;
-      j++;
-    }
     const words = this.words;
-    let w = (off + j) >>> 2;
-    const wEnd = (off + stop) >>> 2;
-    for (; w < wEnd; w++) {
-      const x = words[w]!;
-      const d = x ^ 0x7f7f7f7f;
-      if ((((x - 0x20202020) & ~x) | ((d - 0x01010101) & ~d)) & 0x80808080) break;
+    let w = (off + i) >>> 2;
+    const last = (off + stop - 1) >>> 2;
+    if (i >= stop || last >= words.length) return i;
+    const lead = -1 << (((off + i) & 3) << 3);
+    let x = (words[w]! & lead) | (0x61616161 & ~lead);
+    for (;;) {
+      const low = x & 0x7f7f7f7f;
+      // Bit 7 of a byte: set iff the byte is < 0x20 (low + 0x60 keeps bit 7 clear) or 0x7f (low + 1 sets it).
+      const m = (~((low + 0x60606060) | x) | ((low + 0x01010101) & ~x)) & 0x80808080;
+      if (m !== 0) {
+        // Flags sit at bits 7, 15, 23, 31: shifted down, the lowest one isolates without overflow.
+        const f = m >>> 7;
+        const at = (w << 2) + ((31 - Math.clz32(f & -f)) >>> 3) - off;
+        return at < stop ? at : stop;
+      }
+      if (w === last) return stop;
+      x = words[++w]!;
     }
-    return (w << 2) - off;
   }
 
-  /** As {@link skipFieldValue} for token bytes, two bytes per table lookup ({@link TOKEN_PAIR}). */
+  /** As {@link skipFieldValue} for token bytes: two bytes per lookup in {@link TOKEN_RUN}. */
   private skipToken(buf: Uint8Array, i: number, stop: number): number {
     if (this.wordsOffset < 0) this.prepareWords(buf);
     const off = this.wordsOffset;
-    let j = i;
-    while (j < stop && ((off + j) & 3) !== 0) {
-      if (TOKEN[buf[j]!] !== 1) return j;
-      j++;
-    }
     const words = this.words;
-    let w = (off + j) >>> 2;
-    const wEnd = (off + stop) >>> 2;
-    for (; w < wEnd; w++) {
-      const x = words[w]!;
-      if ((TOKEN_PAIR[x & 0xffff]! & TOKEN_PAIR[x >>> 16]!) === 0) break;
+    let w = (off + i) >>> 2;
+    const last = (off + stop - 1) >>> 2;
+    if (i >= stop || last >= words.length) return i;
+    const lead = -1 << (((off + i) & 3) << 3);
+    let x = (words[w]! & lead) | (0x61616161 & ~lead);
+    for (;;) {
+      const lo = TOKEN_RUN[x & 0xffff]!;
+      const at = (w << 2) - off;
+      if (lo !== 2) return at + lo < stop ? at + lo : stop;
+      const hi = TOKEN_RUN[x >>> 16]!;
+      if (hi !== 2) return at + 2 + hi < stop ? at + 2 + hi : stop;
+      if (w === last) return stop;
+      x = words[++w]!;
     }
-    return (w << 2) - off;
   }
 
   /** Makes `words` a 32-bit view of `buf`'s ArrayBuffer (reused while the caller reuses the buffer). */
@@ -355,7 +369,9 @@ export class Http1Parser {
       const ab = buf.buffer;
       if (ab !== this.wordsBuffer) {
         this.wordsBuffer = ab;
-        this.words = new Uint32Array(ab, 0, ab.byteLength >>> 2);
+        // The word scans assume the first byte in memory is a word's low byte; elsewhere no word covers
+        // anything and every span goes through the callers' byte loops.
+        this.words = LITTLE_ENDIAN ? new Uint32Array(ab, 0, ab.byteLength >>> 2) : EMPTY_WORDS;
       }
       this.wordsChunk = buf;
       this.wordsChunkOffset = buf.byteOffset;
@@ -367,20 +383,25 @@ export class Http1Parser {
   private skipTarget(buf: Uint8Array, i: number, stop: number): number {
     if (this.wordsOffset < 0) this.prepareWords(buf);
     const off = this.wordsOffset;
-    let j = i;
-    while (j < stop && ((off + j) & 3) !== 0) {
-      if (TARGET[buf[j]!] !== 1) return j;
-      j++;
-    }
     const words = this.words;
-    let w = (off + j) >>> 2;
-    const wEnd = (off + stop) >>> 2;
-    for (; w < wEnd; w++) {
-      const x = words[w]!;
-      const d = x ^ 0x7f7f7f7f;
-      if ((((x - 0x21212121) & ~x) | ((d - 0x01010101) & ~d) | x) & 0x80808080) break;
+    let w = (off + i) >>> 2;
+    const last = (off + stop - 1) >>> 2;
+    if (i >= stop || last >= words.length) return i;
+    const lead = -1 << (((off + i) & 3) << 3);
+    let x = (words[w]! & lead) | (0x61616161 & ~lead);
+    for (;;) {
+      const low = x & 0x7f7f7f7f;
+      // Bit 7: set iff the byte is <= 0x20, 0x7f or >= 0x80.
+      const m = (~((low + 0x5f5f5f5f) | x) | ((low + 0x01010101) & ~x) | x) & 0x80808080;
+      if (m !== 0) {
+        // Flags sit at bits 7, 15, 23, 31: shifted down, the lowest one isolates without overflow.
+        const f = m >>> 7;
+        const at = (w << 2) + ((31 - Math.clz32(f & -f)) >>> 3) - off;
+        return at < stop ? at : stop;
+      }
+      if (w === last) return stop;
+      x = words[++w]!;
     }
-    return (w << 2) - off;
   }
 
   /** Bytes not yet consumed by the parser in the current chunk (after an upgrade: the tunnel bytes). */
