@@ -2959,7 +2959,9 @@ export class QuicConnectionCore {
       pos = writeDatagram(buf, pos, d);
       records.push({ kind: 'other' });
     }
-    // CRYPTO at 1-RTT (post-handshake messages) go in writeCryptoFrames; STREAM data last.
+    // CRYPTO at 1-RTT (post-handshake messages: a NewSessionTicket) before STREAM data: behind a response
+    // that fills every packet it would get a few bytes of each, and the client its ticket ~100 packets late.
+    pos = this.writeCryptoFrames(buf, pos, end, this.spaces[EncryptionLevel.OneRtt], records);
     pos = this.writeStreamFrames(buf, pos, end, records);
     return pos;
   }

@@ -10,7 +10,7 @@ import {
   encodeClientSessionTicket,
 } from '../../src/quic/tls/ticket.js';
 import { decodeTransportParameters, encodeTransportParameters } from '../../src/quic/transport-params.js';
-import { makePair, testCertificate } from './sim/harness.js';
+import { makePair, pattern, testCertificate } from './sim/harness.js';
 import { QuicEndpoint } from '../../src/quic/endpoint.js';
 
 type Complete = Extract<QuicEvent, { type: 'handshakeComplete' }>;
@@ -117,6 +117,32 @@ describe('QUIC session resumption and 0-RTT (simulated link)', () => {
     assert.equal(new TextDecoder().decode(p.client.bytes(id)), 'pong');
     // Without 0.5-RTT the reply would wait for the client's Finished (1.5 round trips) and land at 2.
     assert.ok(p.link.nowMs - startMs < 30, `reply after ${String(p.link.nowMs - startMs)} ms`);
+  });
+
+  it('a new ticket is not dribbled behind a 0.5-RTT response: it reaches the client in the first packets', () => {
+    // The response is queued before the handshake completes; the NewSessionTicket (post-handshake CRYPTO)
+    // comes after. When STREAM data went first, each full packet carried the ticket's last few bytes of room:
+    // two bytes a packet, the ticket complete ~100 packets into the response (seen from gtlsclient's qlog).
+    const keys = new SessionTicketKeys(nodeCrypto);
+    const ticket = firstTicket(keys);
+    const p = makePair({
+      server: { sessionTickets: keys, enableEarlyData: true },
+      client: { sessionTicket: ticket, earlyData: true },
+    });
+    p.server.onEvent = (e, side) => {
+      if (e.type === 'streamData' && e.fin)
+        side.conn!.writeStream(e.id, [pattern(e.id + 1, 1_000_000)], true);
+    };
+    const conn = p.client.conn!;
+    const id = conn.openStream(true)!;
+    conn.writeStream(id, [pattern(id, 100)], true);
+    let ticketAt = -1;
+    p.client.onEvent = (e, side) => {
+      if (e.type === 'sessionTicket' && ticketAt < 0) ticketAt = side.streams.get(id)?.length ?? 0;
+    };
+    assert.ok(p.runUntil(() => (p.client.streams.get(id)?.finCount ?? 0) > 0, p.link.nowMs + 30_000));
+    assert.ok(ticketAt >= 0, 'the client got a new ticket');
+    assert.ok(ticketAt < 30_000, `the ticket arrived after ${ticketAt} bytes of the response`);
   });
 
   it('rejected 0-RTT (server with early data off) resends the data in 1-RTT; still resumed', () => {
