@@ -312,12 +312,27 @@ export class Http1Parser {
 
   /**
    * Index of the first byte in `buf[i, stop)` that is not a field-value byte (a CTL, HTAB included, or
-   * DEL; obs-text passes), or `stop`. Exact: callers continue past an HTAB with their byte loop. Reads
-   * aligned 32-bit words (the bytes of the first word before `i` read as 'a'); each byte's verdict is
-   * computed without carries between bytes, so the lowest flagged bit is the first stopping byte. Returns
-   * `i` when the span reaches bytes no word covers (the ArrayBuffer's last 1-3 bytes, big-endian hosts).
+   * DEL; obs-text passes), or `stop`. Exact: callers continue past an HTAB with their byte loop.
    */
   private skipFieldValue(buf: Uint8Array, i: number, stop: number): number {
+    // Bit 7 of a byte's sum with 0x60 is clear iff the byte (its low 7 bits) is < 0x20.
+    return this.skipBelowOrDel(buf, i, stop, 0x60606060, 0);
+  }
+
+  /** As {@link skipFieldValue} for request-target bytes (visible ASCII: stops at <= 0x20, >= 0x7f). */
+  private skipTarget(buf: Uint8Array, i: number, stop: number): number {
+    return this.skipBelowOrDel(buf, i, stop, 0x5f5f5f5f, 0x80808080);
+  }
+
+  /**
+   * Index of the first byte in `buf[i, stop)` that is below the bound `add` sets (bit 7 of its low 7 bits
+   * plus `add`'s byte clear), DEL, or >= 0x80 when `high` is 0x80808080; or `stop`. Reads aligned 32-bit
+   * words (the bytes of the first word before `i` read as 'a'); each byte's verdict is computed without
+   * carries between bytes, so the lowest flagged bit is the first stopping byte. Returns `i` when the span
+   * reaches bytes no word covers (the ArrayBuffer's last 1-3 bytes, big-endian hosts). Inlined with
+   * constant arguments at both call sites.
+   */
+  private skipBelowOrDel(buf: Uint8Array, i: number, stop: number, add: number, high: number): number {
     if (this.wordsOffset < 0) this.prepareWords(buf);
     const off = this.wordsOffset;
     const words = this.words;
@@ -328,8 +343,8 @@ export class Http1Parser {
     let x = (words[w]! & lead) | (0x61616161 & ~lead);
     for (;;) {
       const low = x & 0x7f7f7f7f;
-      // Bit 7 of a byte: set iff the byte is < 0x20 (low + 0x60 keeps bit 7 clear) or 0x7f (low + 1 sets it).
-      const m = (~((low + 0x60606060) | x) | ((low + 0x01010101) & ~x)) & 0x80808080;
+      // Below the bound (bit 7 of low + add clear, and of x), DEL (low + 1 carries into bit 7), high bytes.
+      const m = (~((low + add) | x) | ((low + 0x01010101) & ~x) | (x & high)) & 0x80808080;
       if (m !== 0) {
         // Flags sit at bits 7, 15, 23, 31: shifted down, the lowest one isolates without overflow.
         const f = m >>> 7;
@@ -377,31 +392,6 @@ export class Http1Parser {
       this.wordsChunkOffset = buf.byteOffset;
     }
     this.wordsOffset = this.wordsChunkOffset;
-  }
-
-  /** As {@link skipFieldValue} for request-target bytes (visible ASCII: stops at <= 0x20, >= 0x7f). */
-  private skipTarget(buf: Uint8Array, i: number, stop: number): number {
-    if (this.wordsOffset < 0) this.prepareWords(buf);
-    const off = this.wordsOffset;
-    const words = this.words;
-    let w = (off + i) >>> 2;
-    const last = (off + stop - 1) >>> 2;
-    if (i >= stop || last >= words.length) return i;
-    const lead = -1 << (((off + i) & 3) << 3);
-    let x = (words[w]! & lead) | (0x61616161 & ~lead);
-    for (;;) {
-      const low = x & 0x7f7f7f7f;
-      // Bit 7: set iff the byte is <= 0x20, 0x7f or >= 0x80.
-      const m = (~((low + 0x5f5f5f5f) | x) | ((low + 0x01010101) & ~x) | x) & 0x80808080;
-      if (m !== 0) {
-        // Flags sit at bits 7, 15, 23, 31: shifted down, the lowest one isolates without overflow.
-        const f = m >>> 7;
-        const at = (w << 2) + ((31 - Math.clz32(f & -f)) >>> 3) - off;
-        return at < stop ? at : stop;
-      }
-      if (w === last) return stop;
-      x = words[++w]!;
-    }
   }
 
   /** Bytes not yet consumed by the parser in the current chunk (after an upgrade: the tunnel bytes). */
