@@ -82,6 +82,23 @@ function resumeAndSend(
   };
 }
 
+/**
+ * A connection resuming with a fresh ticket from a server with `keys` and early data on, whose client writes
+ * `request` on a new stream in 0-RTT (queued: it leaves with the first flight once the link runs).
+ */
+function zeroRttRequest(request: Uint8Array): { p: ReturnType<typeof makePair>; id: number } {
+  const keys = new SessionTicketKeys(nodeCrypto);
+  const ticket = firstTicket(keys);
+  const p = makePair({
+    server: { sessionTickets: keys, enableEarlyData: true },
+    client: { sessionTicket: ticket, earlyData: true },
+  });
+  const conn = p.client.conn!;
+  const id = conn.openStream(true)!;
+  conn.writeStream(id, [request], true);
+  return { p, id };
+}
+
 describe('QUIC session resumption and 0-RTT (simulated link)', () => {
   it('a resumed connection sends stream data in 0-RTT; the server gets it before the handshake completes', () => {
     const keys = new SessionTicketKeys(nodeCrypto);
@@ -96,13 +113,8 @@ describe('QUIC session resumption and 0-RTT (simulated link)', () => {
   });
 
   it('the server answers a 0-RTT request in 0.5-RTT: the reply reaches the client one round trip after it began', () => {
-    const keys = new SessionTicketKeys(nodeCrypto);
-    const ticket = firstTicket(keys);
     // 10 ms each way on the simulated link: one round trip is 20 ms of virtual time.
-    const p = makePair({
-      server: { sessionTickets: keys, enableEarlyData: true },
-      client: { sessionTicket: ticket, earlyData: true },
-    });
+    const { p, id } = zeroRttRequest(new TextEncoder().encode('ping'));
     const startMs = p.link.nowMs;
     p.server.onEvent = (e, side) => {
       if (e.type === 'streamData' && e.fin) {
@@ -110,9 +122,6 @@ describe('QUIC session resumption and 0-RTT (simulated link)', () => {
         side.conn!.writeStream(e.id, [new TextEncoder().encode('pong')], true);
       }
     };
-    const conn = p.client.conn!;
-    const id = conn.openStream(true)!;
-    conn.writeStream(id, [new TextEncoder().encode('ping')], true);
     assert.ok(p.runUntil(() => (p.client.streams.get(id)?.finCount ?? 0) > 0));
     assert.equal(new TextDecoder().decode(p.client.bytes(id)), 'pong');
     // Without 0.5-RTT the reply would wait for the client's Finished (1.5 round trips) and land at 2.
@@ -122,20 +131,12 @@ describe('QUIC session resumption and 0-RTT (simulated link)', () => {
   it('a new ticket is not dribbled behind a 0.5-RTT response: it reaches the client in the first packets', () => {
     // The response is queued before the handshake completes; the NewSessionTicket (post-handshake CRYPTO)
     // comes after. When STREAM data went first, each full packet carried the ticket's last few bytes of room:
-    // two bytes a packet, the ticket complete ~100 packets into the response (seen from gtlsclient's qlog).
-    const keys = new SessionTicketKeys(nodeCrypto);
-    const ticket = firstTicket(keys);
-    const p = makePair({
-      server: { sessionTickets: keys, enableEarlyData: true },
-      client: { sessionTicket: ticket, earlyData: true },
-    });
+    // here the ticket was complete 394 kB into the response (gtlsclient's qlog: ~17 packets into a download).
+    const { p, id } = zeroRttRequest(pattern(1, 100));
     p.server.onEvent = (e, side) => {
       if (e.type === 'streamData' && e.fin)
         side.conn!.writeStream(e.id, [pattern(e.id + 1, 1_000_000)], true);
     };
-    const conn = p.client.conn!;
-    const id = conn.openStream(true)!;
-    conn.writeStream(id, [pattern(id, 100)], true);
     let ticketAt = -1;
     p.client.onEvent = (e, side) => {
       if (e.type === 'sessionTicket' && ticketAt < 0) ticketAt = side.streams.get(id)?.length ?? 0;
