@@ -1,7 +1,8 @@
 /**
  * HTTP/1 parsing: hayate's Http1Parser against Node's built-in llhttp binding (`_http_common`'s
  * HTTPParser) on the same buffers in one run. Every iteration obtains the method, the target and the
- * Host value as strings on both sides (for llhttp: from the arrays it hands to kOnHeadersComplete).
+ * Host value as strings on both sides (for llhttp: from the arrays it hands to kOnHeadersComplete). hayate's
+ * side hands each head back with `release()` once read, as a proxy or server that copies what it keeps would.
  */
 import { createRequire } from 'node:module';
 import { Http1Parser } from '../src/http1/index.js';
@@ -46,6 +47,8 @@ function hayateCase(input: Uint8Array): () => void {
     for (let ev = parser.next(); ev !== null; ev = parser.next()) {
       if (ev.type === 'head') {
         sink += ev.method.length + ev.target.length + (ev.headers.get('host')?.length ?? 0);
+        // Done with the head: the parser builds the next one in it (no head, view or span array per message).
+        parser.release(ev);
       } else if (ev.type === 'data') {
         sink += ev.bytes.length;
       }

@@ -92,3 +92,71 @@ export class ByteBuffer {
     this.length = 0;
   }
 }
+
+/**
+ * Copies of small byte ranges packed into shared chunks: one ArrayBuffer per chunk instead of one per copy.
+ * A `slice()` of a few hundred bytes allocates an ArrayBuffer with its own backing store (measured 0.5–0.7 µs
+ * a 400-byte slice in a loop, against ~0.08 µs for a copy into a chunk), which is what keeping a request head
+ * or a body chunk past its read buffer cost per request. A copy keeps its whole chunk reachable (as a pooled
+ * `Buffer` keeps Node's 8 KiB pool), so a range over `maxCopyBytes` gets a buffer of its own: one retained
+ * copy pins at most `chunkBytes`.
+ */
+export class ByteSlab {
+  /** The buffer the last {@link put} copied into (a shared chunk, or a buffer of its own). */
+  last: Uint8Array;
+  private chunk: Uint8Array;
+  private offset: number;
+  private readonly chunkBytes: number;
+  private readonly maxCopyBytes: number;
+  private onChunk: ((buffer: ArrayBuffer) => void) | null;
+
+  constructor(chunkBytes = 8192, maxCopyBytes = chunkBytes >>> 2) {
+    this.chunkBytes = chunkBytes;
+    this.maxCopyBytes = Math.min(maxCopyBytes, chunkBytes);
+    this.chunk = new Uint8Array(chunkBytes);
+    this.offset = 0;
+    this.last = this.chunk;
+    this.onChunk = null;
+  }
+
+  /**
+   * Runs `f` on the current chunk's buffer and on every later one: the server marks them untransferable,
+   * as Node marks its Buffer pool, so that a handler transferring a copy's buffer cannot detach others'.
+   */
+  setChunkHook(f: (buffer: ArrayBuffer) => void): void {
+    this.onChunk = f;
+    f(this.chunk.buffer as ArrayBuffer);
+  }
+
+  /** Copies `src[start, end)` and returns where it starts in {@link last}. */
+  put(src: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    if (n > this.maxCopyBytes) {
+      this.last = src.slice(start, end);
+      return 0;
+    }
+    let off = this.offset;
+    if (off + n > this.chunkBytes) {
+      this.chunk = new Uint8Array(this.chunkBytes);
+      off = 0;
+      if (this.onChunk !== null) this.onChunk(this.chunk.buffer as ArrayBuffer);
+    }
+    this.chunk.set(src.subarray(start, end), off);
+    this.offset = off + n;
+    this.last = this.chunk;
+    return off;
+  }
+
+  /** A copy of `src` (a view of a shared chunk when small). */
+  copy(src: Uint8Array): Uint8Array {
+    const n = src.length;
+    const off = this.put(src, 0, n);
+    return n > this.maxCopyBytes ? this.last : this.last.subarray(off, off + n);
+  }
+}
+
+/**
+ * The slab request heads and body chunks are copied into when they must outlive their read buffer (one per
+ * thread: the event loop is the only user).
+ */
+export const SHARED_SLAB: ByteSlab = new ByteSlab();

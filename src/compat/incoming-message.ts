@@ -2,9 +2,7 @@
  * {@link IncomingMessage}: a hayate {@link ServerRequest} seen as node:http's `http.IncomingMessage` (a
  * `stream.Readable`). Fidelity choices, each for speed or because hayate has no such thing:
  * - `headers`, `rawHeaders`, `headersDistinct` are built on first access (then cached); names are lowercase in
- *   `rawHeaders` too (hayate keeps no original case). On HTTP/1.1 the head is a view of a read buffer that
- *   is reused once a request answered synchronously returns: then `rawHeaders`, if not asked for before, is
- *   rebuilt from `headers` (repeated fields other than set-cookie come joined). Duplicates are joined as node:http does: `set-cookie`
+ *   `rawHeaders` too (hayate keeps no original case). Duplicates are joined as node:http does: `set-cookie`
  *   an array, `cookie` with `'; '`, the fields node:http discards duplicates of keep their first value, the
  *   others are joined with `', '`.
  * - HTTP/2 and HTTP/3: pseudo-header fields are not in `headers`; `:authority` is `headers.host` when the
@@ -81,17 +79,6 @@ function headersOf(raw: readonly string[]): IncomingHttpHeaders {
   return out;
 }
 
-/** `rawHeaders` rebuilt from a headers object (repeated fields stay joined, except set-cookie). */
-function rawFromHeaders(headers: IncomingHttpHeaders): string[] {
-  const out: string[] = [];
-  for (const name in headers) {
-    const v = headers[name];
-    if (typeof v === 'string') out.push(name, v);
-    else if (v !== undefined) for (const one of v) out.push(name, one);
-  }
-  return out;
-}
-
 function headersOfView(view: HeadersView): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   const n = view.length;
@@ -134,8 +121,6 @@ export class IncomingMessage extends Readable {
     { destroy(error?: Error): unknown; watchAbort(): void; readonly writableEnded: boolean } | undefined =
     undefined;
   private isAbortedFlag = false;
-  /** The head's view may be reused (see {@link snapshotHead}); only the cached strings are valid. */
-  private isHeadDetached = false;
   private readonly compatHost: CompatHost;
   private isCompleteFlag = false;
   private rawCache: string[] | undefined = undefined;
@@ -200,9 +185,7 @@ export class IncomingMessage extends Readable {
   get rawHeaders(): string[] {
     let raw = this.rawCache;
     if (raw === undefined) {
-      raw = this.rawCache = this.isHeadDetached
-        ? rawFromHeaders(this.headersCache!)
-        : flatten(this.hayate.headers);
+      raw = this.rawCache = flatten(this.hayate.headers);
     }
     return raw;
   }
@@ -296,18 +279,6 @@ export class IncomingMessage extends Readable {
   setTimeout(msecs?: number, callback?: () => void): this;
   setTimeout(): this {
     return this;
-  }
-
-  /**
-   * Keeps the strings of the head: on HTTP/1.1 the head is a view of a read buffer that is reused once a
-   * synchronously answered request returns (src/server/http1.ts `start`).
-   */
-  snapshotHead(): void {
-    if (this.rawCache !== undefined) return;
-    // `headers` already holds every field (only repeated ones joined): rawHeaders is rebuilt from it if
-    // ever asked for, rather than flattened now for every request.
-    if (this.headersCache !== undefined) this.isHeadDetached = true;
-    else this.rawCache = flatten(this.hayate.headers);
   }
 
   override _read(): void {

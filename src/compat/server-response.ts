@@ -539,18 +539,14 @@ export class ServerResponse extends Stream {
   // --- Server side ----------------------------------------------------------------------------------
 
   /**
-   * Called once the request listener returned. A response already ended needs nothing more (and the
-   * head's strings are kept: on HTTP/1.1 the head is a view of a buffer about to be reused). Otherwise
+   * Called once the request listener returned. A response already ended needs nothing more. Otherwise
    * the exchange gets a promise that rejects if the response is destroyed, and the request's abort signal
    * is watched.
    */
   afterListener(): Promise<void> | undefined {
     const failure = this.failure;
     if (failure !== undefined) return Promise.reject(failure);
-    if (this.isHandedOver) {
-      this.req.snapshotHead();
-      return undefined;
-    }
+    if (this.isHandedOver) return undefined;
     if (this.req.hayate.aborted) {
       this.handleEvent();
       return undefined;

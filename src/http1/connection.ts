@@ -259,6 +259,14 @@ export class Http1Connection implements ProtocolConnection<Http1Event, Uint8Arra
     return ev;
   }
 
+  /**
+   * Hands back a head from {@link nextEvent} that nothing reads any more, to be rebuilt in place for a
+   * later message (see `Http1Parser.release`: optional; after it the head shows another message).
+   */
+  release(head: Http1Head): void {
+    this.parser.release(head);
+  }
+
   /** May the connection carry another message after the current exchange (RFC 9112 §9.3)? */
   get keepAlive(): boolean {
     return (

@@ -9,6 +9,9 @@
 import { HEADER_NAMES, lookupHeaderName, lowercaseHeaderName } from '../common/header-names.js';
 import { LOWER } from '../common/char-class.js';
 import { decodeLatin1 } from '../common/latin1.js';
+import { SHARED_SLAB } from '../common/bytes.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Slots per field in a span table: name start/end, value start/end, tag << 1 | folded, where tag 0
@@ -32,7 +35,7 @@ export class Http1Headers {
   declare bytes: Uint8Array;
   /** Index in `bytes` that span positions are relative to. */
   declare base: number;
-  declare private readonly spans: number[];
+  declare private spans: number[];
   declare private names: (string | undefined)[] | null;
   declare private values: (string | undefined)[] | null;
   declare private firstIndex: number;
@@ -54,6 +57,24 @@ export class Http1Headers {
     this.firstIndex = -1;
     this.firstValue = '';
     this.hostIndex = -2;
+  }
+
+  /**
+   * @internal The parser rebuilds a released view in place (see `Http1Parser.release`); returns the span
+   * array it held, which becomes the parser's scratch.
+   */
+  reuse(bytes: Uint8Array, base: number, spans: number[], length: number): number[] {
+    const old = this.spans;
+    (this as { length: number }).length = length;
+    this.bytes = bytes;
+    this.base = base;
+    this.spans = spans;
+    this.names = null;
+    this.values = null;
+    this.firstIndex = -1;
+    this.firstValue = '';
+    this.hostIndex = -2;
+    return old;
   }
 
   /** Lowercase name of field `i`: the interned string for well-known names, else decoded once and cached. */
@@ -158,14 +179,18 @@ export class Http1Headers {
     return out;
   }
 
-  /** Copies the bytes this view needs so it outlives the next `receive()`. Idempotent enough: copies once per call. */
+  /**
+   * Copies the bytes this view needs so it outlives the next `receive()` (into a chunk shared with other
+   * copies, {@link SHARED_SLAB}: no allocation per call). Copies again on every call.
+   */
   retain(): this {
     if (this.length === 0) return this;
     const s = this.spans;
     const lo = this.base + s[0]!;
     const hi = this.base + s[(this.length - 1) * FIELD_SLOTS + 3]!;
-    this.bytes = this.bytes.slice(lo, hi);
-    this.base -= lo;
+    const at = SHARED_SLAB.put(this.bytes, lo, hi);
+    this.bytes = SHARED_SLAB.last;
+    this.base += at - lo;
     return this;
   }
 }
@@ -230,6 +255,8 @@ export class Http1Head {
   declare readonly targetStart: number;
   declare readonly targetEnd: number;
   declare private targetCache: string | undefined;
+  /** @internal Handed back with `Http1Parser.release` and not rebuilt since. */
+  declare isReleased: boolean;
 
   /** @internal Built by the parser. */
   constructor(
@@ -264,6 +291,42 @@ export class Http1Head {
     this.bodyKind = bodyKind;
     this.contentLength = contentLength;
     this.targetCache = undefined;
+    this.isReleased = false;
+  }
+
+  /** @internal The parser rebuilds a released head in place (see `Http1Parser.release`): the constructor's work. */
+  reuse(
+    kind: 'request' | 'response',
+    offset: number,
+    method: string,
+    versionMajor: number,
+    versionMinor: number,
+    status: number,
+    targetStart: number,
+    targetEnd: number,
+    keepAlive: boolean,
+    expectContinue: boolean,
+    upgrade: boolean,
+    bodyKind: Http1BodyKind,
+    contentLength: number,
+  ): this {
+    const self = this as Mutable<Http1Head>;
+    self.kind = kind;
+    self.offset = offset;
+    self.method = method;
+    self.versionMajor = versionMajor;
+    self.versionMinor = versionMinor;
+    self.status = status;
+    self.targetStart = targetStart;
+    self.targetEnd = targetEnd;
+    self.keepAlive = keepAlive;
+    self.expectContinue = expectContinue;
+    self.upgrade = upgrade;
+    self.bodyKind = bodyKind;
+    self.contentLength = contentLength;
+    this.targetCache = undefined;
+    this.isReleased = false;
+    return this;
   }
 
   /** Request-target as sent (latin1), decoded on first use; '' for responses. */
@@ -295,14 +358,17 @@ export class Http1Head {
       : `${this.versionMajor}.${this.versionMinor}`;
   }
 
-  /** Copies the head bytes so the head outlives the next `receive()`. */
+  /**
+   * Copies the head bytes so the head outlives the next `receive()` (into {@link SHARED_SLAB}'s shared
+   * chunk: no allocation per call). Copies again on every call.
+   */
   retain(): this {
     const h = this.headers;
     const lo = h.base;
     let hi = h.base + this.targetEnd;
     if (h.length > 0) hi = Math.max(hi, h.valueEnd(h.length - 1));
-    h.bytes = h.bytes.slice(lo, hi);
-    h.base = 0;
+    h.base = SHARED_SLAB.put(h.bytes, lo, hi);
+    h.bytes = SHARED_SLAB.last;
     return this;
   }
 }

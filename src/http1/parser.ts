@@ -19,7 +19,7 @@
 import { ByteBuffer } from '../common/bytes.js';
 import { FIELD_VALUE, HEX_VALUE, LOWER, TARGET, TOKEN } from '../common/char-class.js';
 import type { Http1ParseError } from '../common/errors.js';
-import { assertNever, describeBytes } from '../common/errors.js';
+import { assertNever, describeBytes, UsageError } from '../common/errors.js';
 import { HeaderNameId } from '../common/header-names.js';
 import { http1Error, type Http1ErrorKind } from './errors.js';
 import {
@@ -156,6 +156,10 @@ export class Http1Parser {
   private inTrailers: boolean;
   /** Span scratch: a packed SMI array (slicing it is a builtin copy; small typed arrays are slow to allocate). */
   private fields: number[];
+  /** Length `fields` starts with (32 fields, or `maxHeaders` when lower). */
+  private readonly scratchSlots: number;
+  /** A head handed back with {@link release}: the next head is built in it. */
+  private freeHead: Http1Head | null;
   /** 32-bit view of `buf.buffer` for 4-bytes-a-step scans; cached per ArrayBuffer. */
   private words: Uint32Array;
   private wordsBuffer: ArrayBufferLike | null;
@@ -217,9 +221,9 @@ export class Http1Parser {
     this.sectionAbs = 0;
     this.sectionLimit = this.limits.maxHeadBytes;
     this.inTrailers = false;
-    // Filled by push so the array is PACKED_SMI like the literals copySmall makes (one map for spans).
-    this.fields = [];
-    for (let k = Math.min(this.limits.maxHeaders, 32) * FIELD_SLOTS; k > 0; k--) this.fields.push(0);
+    this.scratchSlots = Math.min(this.limits.maxHeaders, 32) * FIELD_SLOTS;
+    this.fields = newScratch(this.scratchSlots);
+    this.freeHead = null;
     this.plain = EMPTY;
     this.plainSource = null;
     this.words = EMPTY_WORDS;
@@ -278,6 +282,25 @@ export class Http1Parser {
     this.keepAlive = true;
     this.upgradePending = false;
     this.beginSection(0, false);
+  }
+
+  /**
+   * Hands back a head this parser emitted once nothing reads it or its `headers` any more: the next head
+   * is built in it (its header view and span array included) instead of in new objects. Optional: a head
+   * never released is garbage collected as usual. After the call the head shows the next message, so keep
+   * what you need first (strings, or a copy). One head is kept; another released before it is reused is
+   * dropped. Throws UsageError for a head released twice or one of the other direction.
+   */
+  release(head: Http1Head): void {
+    if (head.isReleased) throw new UsageError('ERR_HEAD_RELEASED', 'this head was already released');
+    if ((head.kind === 'request') !== this.isRequest) {
+      throw new UsageError(
+        'ERR_INVALID_ARG',
+        `a ${head.kind} head given to a ${this.isRequest ? 'request' : 'response'} parser`,
+      );
+    }
+    head.isReleased = true;
+    this.freeHead = head;
   }
 
   /** Current state (for tests and diagnostics). */
@@ -1140,6 +1163,15 @@ export class Http1Parser {
     }
     const n = this.fieldCount;
     const f = this.fields;
+    const free = this.freeHead;
+    if (free !== null && !this.inTrailers) {
+      // A released head: it takes the scratch array as its spans, and the parser takes the head's old
+      // array as its scratch (one made to measure by copySmall is replaced once by a full one).
+      this.freeHead = null;
+      const old = free.headers.reuse(bytes, base, f, n);
+      this.fields = old.length >= this.scratchSlots ? old : newScratch(this.scratchSlots);
+      return this.buildHead(i, bytes, base, f, n, free.headers, free);
+    }
     // Literals for heads of up to four fields allocate inline; `slice` is a builtin call.
     const spans = n <= 4 ? copySmall(f, n) : f.slice(0, n * FIELD_SLOTS);
     const headers = n === 0 ? EMPTY_HEADERS : new Http1Headers(bytes, base, spans, n);
@@ -1156,6 +1188,7 @@ export class Http1Parser {
       spans,
       n,
       n === 0 ? new Http1Headers(bytes, base, spans, 0) : headers,
+      null,
     );
   }
 
@@ -1166,6 +1199,7 @@ export class Http1Parser {
     spans: number[],
     n: number,
     headers: Http1Headers,
+    into: Http1Head | null,
   ): Http1Head {
     const L = this.leniency;
     const sectionAbs = this.sectionAbs;
@@ -1378,22 +1412,42 @@ export class Http1Parser {
     if (upgrade) keepAlive = false;
     headers.hostIndex = hostIndex;
 
-    const head = new Http1Head(
-      this.isRequest ? 'request' : 'response',
-      this.headAbs,
-      method,
-      this.versionMajor,
-      minor,
-      status,
-      headers,
-      this.targetStartRel,
-      this.targetEndRel,
-      keepAlive,
-      expectContinue,
-      upgrade,
-      bodyKind,
-      bodyKind === 'length' ? contentLength : bodyKind === 'none' && contentLength >= 0 ? contentLength : -1,
-    );
+    const kind = this.isRequest ? 'request' : 'response';
+    const length =
+      bodyKind === 'length' ? contentLength : bodyKind === 'none' && contentLength >= 0 ? contentLength : -1;
+    const head =
+      into === null
+        ? new Http1Head(
+            kind,
+            this.headAbs,
+            method,
+            this.versionMajor,
+            minor,
+            status,
+            headers,
+            this.targetStartRel,
+            this.targetEndRel,
+            keepAlive,
+            expectContinue,
+            upgrade,
+            bodyKind,
+            length,
+          )
+        : into.reuse(
+            kind,
+            this.headAbs,
+            method,
+            this.versionMajor,
+            minor,
+            status,
+            this.targetStartRel,
+            this.targetEndRel,
+            keepAlive,
+            expectContinue,
+            upgrade,
+            bodyKind,
+            length,
+          );
 
     this.keepAlive = keepAlive;
     this.upgradePending = upgrade;
@@ -1439,6 +1493,13 @@ function isValidTargetForm(bytes: Uint8Array, start: number, end: number, method
       return false;
   }
   return false;
+}
+
+/** A span scratch array of `slots` zeros, filled by push so it is PACKED_SMI like copySmall's literals. */
+function newScratch(slots: number): number[] {
+  const f: number[] = [];
+  for (let k = slots; k > 0; k--) f.push(0);
+  return f;
 }
 
 /** Copies the spans of `n` (1..4) fields with an array literal. */

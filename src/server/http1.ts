@@ -13,14 +13,18 @@
  * accept) or the parked core's keep-alive deadline. Times are on the timer wheel's clock, `performance.now()`.
  * After our FIN the send timer lingers (SendTimer.endAndLinger), as for HTTP/2.
  *
- * Lifetimes: request heads are views into the read buffer (an arena slot on the native transport); heads
- * of requests still unanswered when a read has been processed are `retain()`ed, and body chunks are copied
- * once into the request's queue, because handlers read them after the slot has been reused.
+ * Lifetimes: request heads are parsed as views into the read buffer (an arena slot on the native transport,
+ * or the core's carry buffer), which is reused for other connections' reads once this read is processed.
+ * Every head is `retain()`ed when it arrives and body chunks are copied once into the request's queue
+ * (both into SHARED_SLAB's shared chunks, no allocation per copy), because a handler may read them later,
+ * even one that answered at once (a deferred log line, a timer): without the copy it would read whatever
+ * request the slot holds by then.
  *
  * Files: Http1Connection has no way to account for body bytes sent out of band (sendfile), so file bodies
  * are queued as views of a never-written sentinel buffer; `writeOut` swaps those views for the file
  * segments they stand for. Only the byte count of a sentinel view is ever used.
  */
+import { SHARED_SLAB } from '../common/bytes.js';
 import { Http1ParseError } from '../common/errors.js';
 import type { ServerLimits } from './limits.js';
 import { Http1Connection } from '../http1/connection.js';
@@ -103,7 +107,6 @@ interface PendingFile {
 class Exchange extends ServerExchange {
   readonly c: Http1ServerConnection;
   readonly head: Http1Head;
-  isRetained = false;
   isStarted = false;
   /** The server's upgrade handler takes this request over at the `upgrade` event (RFC 9110 §7.8). */
   isUpgrading = false;
@@ -350,14 +353,13 @@ export class Http1ServerConnection implements SocketHandler {
         if (ev === null) break;
         switch (ev.type) {
           case 'head': {
-            const ex = new Exchange(this, ev);
+            // Lifetime: copied out of the read buffer (see the file comment).
+            const ex = new Exchange(this, ev.retain());
             this.bodyTarget = ev.bodyKind === 'none' ? undefined : ex;
             this.queue.push(ex);
             if (ev.upgrade) {
               if (this.core.takesUpgrade(ex.request)) {
-                // Taken over at the `upgrade` event that follows; keep the head past this read.
-                ev.retain();
-                ex.isRetained = true;
+                // Taken over at the `upgrade` event that follows.
                 ex.isUpgrading = true;
               } else {
                 // RFC 9110 §7.8: a server may ignore Upgrade; the handler answers and the connection closes.
@@ -371,7 +373,7 @@ export class Http1ServerConnection implements SocketHandler {
             const ex = this.bodyTarget;
             if (ex !== undefined && !ex.isDiscarding) {
               // Lifetime: ev.bytes dies with this read; the request keeps its own copy.
-              ex.request.pushBody(ev.bytes.slice());
+              ex.request.pushBody(SHARED_SLAB.copy(ev.bytes));
             }
             break;
           }
@@ -417,13 +419,6 @@ export class Http1ServerConnection implements SocketHandler {
 
   private afterInput(now: number, isNewTime: boolean): void {
     if (this.isDetached) return;
-    // Lifetime: heads still waiting for their response outlive this read buffer.
-    for (const ex of this.queue) {
-      if (!ex.isRetained && !ex.isDone) {
-        ex.head.retain();
-        ex.isRetained = true;
-      }
-    }
     this.inDispatch = false;
     if (this.needsFlush) this.flush();
     this.updateReading();
@@ -432,12 +427,7 @@ export class Http1ServerConnection implements SocketHandler {
 
   private start(ex: Exchange): void {
     ex.isStarted = true;
-    // Lifetime: an async handler may read the headers after this read buffer (an arena slot, or the
-    // core's carry buffer) has been reused by another connection, even after it ended the response.
-    if (ex.run() && !ex.isRetained) {
-      ex.head.retain();
-      ex.isRetained = true;
-    }
+    ex.run();
   }
 
   /** Called by an exchange's sendEnd: the response is completely queued. */

@@ -8,6 +8,7 @@
  * that own their bytes, and DATA payloads are copied once into the request's body queue.
  * Files: read into fresh buffers (one copy, kernel to user) that DATA frames reference uncopied (writev).
  */
+import { SHARED_SLAB } from '../common/bytes.js';
 import { read } from 'node:fs';
 import { Http2Connection } from '../http2/connection.js';
 import type { Http2Event, Http2Field, RequestEvent } from '../http2/connection.js';
@@ -102,7 +103,7 @@ export class Http2Exchange extends ServerExchange {
   pushBody(data: Uint8Array): void {
     this.unread.push(data.length);
     // Lifetime: `data` views the transport's read buffer; the request keeps its own copy.
-    this.request.pushBody(data.slice());
+    this.request.pushBody(SHARED_SLAB.copy(data));
   }
 
   override onConsumed(): void {

@@ -4,6 +4,7 @@
  * the TCP protocols. The HTTP/3 client moved to `hayate/client` (src/client/http3-client.ts); this module
  * re-exports it so existing imports keep working (the public `hayate/server` aliases carry the deprecation).
  */
+import { SHARED_SLAB } from '../common/bytes.js';
 import { connectionClosed, connectionProtocol } from './diagnostics.js';
 import { read } from 'node:fs';
 import type { Http3Event, Http3RequestEvent } from '../http3/connection.js';
@@ -430,7 +431,7 @@ function serveHttp3(
         }
         case 'data':
           // Lifetime: the provider's chunk is only valid during this call; the body keeps a copy.
-          exchanges.get(e.streamId)?.addBody(e.data.slice());
+          exchanges.get(e.streamId)?.addBody(SHARED_SLAB.copy(e.data));
           return;
         case 'trailers': {
           const x = exchanges.get(e.streamId);

@@ -10,6 +10,12 @@ import { parseCookies } from './cookies.js';
 import { ServerError, ServerErrorCode } from './errors.js';
 import { contentLengthDigits } from './fields.js';
 import type { HeadersView, ServerRequest } from './types.js';
+import { markAsUntransferable } from 'node:worker_threads';
+import { SHARED_SLAB } from '../common/bytes.js';
+
+// Request heads and body chunks are copied into SHARED_SLAB's shared chunks (src/server/http1.ts): a handler
+// that transfers a chunk's buffer (postMessage, structuredClone) must not detach what other requests hold.
+SHARED_SLAB.setChunkHook(markAsUntransferable);
 
 /** Hooks a protocol gives the request. */
 export interface RequestSource {

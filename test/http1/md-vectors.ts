@@ -154,8 +154,15 @@ export function formatEvent(ev: Http1Event, out: string[]): void {
   }
 }
 
-/** Runs `chunks` through a fresh parser configured by `meta`; returns the event log. */
-export function runChunks(meta: VectorMeta, chunks: readonly Uint8Array[]): string[] {
+/**
+ * Runs `chunks` through a fresh parser configured by `meta`; returns the event log. `release` hands every
+ * head back to the parser once logged (`Http1Parser.release`); `host` logs `get('host')` after each head.
+ */
+export function runChunks(
+  meta: VectorMeta,
+  chunks: readonly Uint8Array[],
+  options: { release?: boolean; host?: boolean } = {},
+): string[] {
   const p = new Http1Parser(meta.type === 'request', { limits: meta.limits, leniency: meta.leniency });
   const methods = [...(meta.methods ?? [])];
   const out: string[] = [];
@@ -195,6 +202,10 @@ export function runChunks(meta: VectorMeta, chunks: readonly Uint8Array[]): stri
       }
       flushData();
       formatEvent(ev, out);
+      if (ev.type === 'head') {
+        if (options.host === true) out.push(`host=${String(ev.headers.get('host'))}`);
+        if (options.release === true) p.release(ev);
+      }
       if (ev.type === 'end' || (ev.type === 'head' && ev.upgrade && ev.kind === 'response')) methods.shift();
     }
   };

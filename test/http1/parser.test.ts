@@ -222,3 +222,69 @@ test('obs-fold after a framing field resolved on the fast path is still refused 
   assert.equal(h.headers.get('x-y'), '1 2');
   assert.equal(h.headers.get('host'), 'a');
 });
+
+test('release(): the next head is built in the released one, and a head not released stays intact', () => {
+  const p = new Http1Parser(true);
+  p.push(
+    enc(
+      'GET /one HTTP/1.1\r\nHost: a\r\nX-One: 1\r\n\r\n' +
+        'POST /two HTTP/1.1\r\nHost: bb\r\nContent-Length: 2\r\nX-Two: 2\r\nX-Extra: e\r\n\r\nhi' +
+        'GET /three HTTP/1.1\r\nHost: ccc\r\n\r\n',
+    ),
+  );
+  const one = p.next();
+  assert.ok(one !== null && one.type === 'head');
+  // Fill the caches the rebuilt view must drop: the target, a value, an unknown name and Host's index.
+  assert.equal(one.target, '/one');
+  assert.equal(one.headers.value(1), '1');
+  assert.equal(one.headers.name(1), 'x-one');
+  assert.equal(one.headers.get('host'), 'a');
+  const oneHeaders = one.headers;
+  p.release(one);
+  assert.equal(p.next()?.type, 'end');
+  const two = p.next();
+  assert.ok(two === one, 'the released object is reused');
+  assert.equal(two.headers, oneHeaders);
+  assert.equal(two.method, 'POST');
+  assert.equal(two.bodyKind, 'length');
+  assert.equal(two.contentLength, 2);
+  assert.equal(p.next()?.type, 'data');
+  assert.equal(p.next()?.type, 'end');
+  // Nothing released: a new head, and building it must not write into the spans `two` now holds.
+  const three = p.next();
+  assert.ok(three !== null && three.type === 'head' && three !== two);
+  assert.equal(three.target, '/three');
+  assert.equal(two.target, '/two');
+  assert.deepEqual(two.headers.toArray(), [
+    ['host', 'bb'],
+    ['content-length', '2'],
+    ['x-two', '2'],
+    ['x-extra', 'e'],
+  ]);
+  assert.equal(two.headers.get('host'), 'bb');
+  assert.deepEqual(three.headers.toArray(), [['host', 'ccc']]);
+});
+
+test('release() misuse throws UsageError at the call', () => {
+  const p = new Http1Parser(true);
+  p.push(enc('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+  const head = p.next();
+  assert.ok(head !== null && head.type === 'head');
+  p.release(head);
+  assert.throws(
+    () => {
+      p.release(head);
+    },
+    { name: 'UsageError', code: 'ERR_HEAD_RELEASED' },
+  );
+  const r = new Http1Parser(false);
+  r.push(enc('HTTP/1.1 204 No Content\r\n\r\n'));
+  const response = r.next();
+  assert.ok(response !== null && response.type === 'head');
+  assert.throws(
+    () => {
+      p.release(response);
+    },
+    { name: 'UsageError', code: 'ERR_INVALID_ARG' },
+  );
+});
