@@ -258,43 +258,31 @@ export class Http1Head {
   /** @internal Handed back with `Http1Parser.release` and not rebuilt since. */
   declare isReleased: boolean;
 
-  /** @internal Built by the parser. */
-  constructor(
-    kind: 'request' | 'response',
-    offset: number,
-    method: string,
-    versionMajor: number,
-    versionMinor: number,
-    status: number,
-    headers: Http1Headers,
-    targetStart: number,
-    targetEnd: number,
-    keepAlive: boolean,
-    expectContinue: boolean,
-    upgrade: boolean,
-    bodyKind: Http1BodyKind,
-    contentLength: number,
-  ) {
+  /**
+   * @internal Built by the parser, which then fills it with {@link reuse}. Every field is assigned here so
+   * that V8 lays them all out inside the object (it sizes objects by the constructor's own assignments).
+   */
+  constructor(headers: Http1Headers) {
     this.type = 'head';
-    this.kind = kind;
-    this.offset = offset;
-    this.method = method;
-    this.versionMajor = versionMajor;
-    this.versionMinor = versionMinor;
-    this.status = status;
     this.headers = headers;
-    this.targetStart = targetStart;
-    this.targetEnd = targetEnd;
-    this.keepAlive = keepAlive;
-    this.expectContinue = expectContinue;
-    this.upgrade = upgrade;
-    this.bodyKind = bodyKind;
-    this.contentLength = contentLength;
+    this.kind = 'request';
+    this.offset = 0;
+    this.method = '';
+    this.versionMajor = 1;
+    this.versionMinor = 1;
+    this.status = 0;
+    this.targetStart = 0;
+    this.targetEnd = 0;
+    this.keepAlive = false;
+    this.expectContinue = false;
+    this.upgrade = false;
+    this.bodyKind = 'none';
+    this.contentLength = -1;
     this.targetCache = undefined;
     this.isReleased = false;
   }
 
-  /** @internal The parser rebuilds a released head in place (see `Http1Parser.release`): the constructor's work. */
+  /** @internal Sets the message's values: on a new head, and on a released one rebuilt in place (`Http1Parser.release`). */
   reuse(
     kind: 'request' | 'response',
     offset: number,

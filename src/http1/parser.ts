@@ -1412,42 +1412,21 @@ export class Http1Parser {
     if (upgrade) keepAlive = false;
     headers.hostIndex = hostIndex;
 
-    const kind = this.isRequest ? 'request' : 'response';
-    const length =
-      bodyKind === 'length' ? contentLength : bodyKind === 'none' && contentLength >= 0 ? contentLength : -1;
-    const head =
-      into === null
-        ? new Http1Head(
-            kind,
-            this.headAbs,
-            method,
-            this.versionMajor,
-            minor,
-            status,
-            headers,
-            this.targetStartRel,
-            this.targetEndRel,
-            keepAlive,
-            expectContinue,
-            upgrade,
-            bodyKind,
-            length,
-          )
-        : into.reuse(
-            kind,
-            this.headAbs,
-            method,
-            this.versionMajor,
-            minor,
-            status,
-            this.targetStartRel,
-            this.targetEndRel,
-            keepAlive,
-            expectContinue,
-            upgrade,
-            bodyKind,
-            length,
-          );
+    const head = (into ?? new Http1Head(headers)).reuse(
+      this.isRequest ? 'request' : 'response',
+      this.headAbs,
+      method,
+      this.versionMajor,
+      minor,
+      status,
+      this.targetStartRel,
+      this.targetEndRel,
+      keepAlive,
+      expectContinue,
+      upgrade,
+      bodyKind,
+      bodyKind === 'length' ? contentLength : bodyKind === 'none' && contentLength >= 0 ? contentLength : -1,
+    );
 
     this.keepAlive = keepAlive;
     this.upgradePending = upgrade;
