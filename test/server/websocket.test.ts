@@ -184,6 +184,48 @@ for (const kind of KINDS) {
     },
   );
 
+  test(
+    `messages of 1 B to 20 KiB kept by the handler stay intact while more arrive; each is a Buffer (${kind})`,
+    { skip: skip(kind) },
+    async () => {
+      // 4–16 KiB messages share 64 KiB slabs (websocket-socket.ts allocUnsafe): a region is never reused.
+      const fds0 = openFds();
+      const kept: Uint8Array[] = [];
+      const { server, url } = await start(kind, {}, (ws) => {
+        ws.on('message', (m: { data: Uint8Array }) => {
+          kept.push(m.data);
+          ws.send(m.data);
+        });
+      });
+      const c = await open(url);
+      const SIZES = [1, 100, 4095, 4096, 4097, 5000, 8191, 16383, 16384, 16385, 20000];
+      const sent: Buffer[] = [];
+      const echoed: Buffer[] = [];
+      c.on('message', (data: Buffer) => echoed.push(data));
+      for (let k = 0; k < 60; k++) {
+        const n = SIZES[(k * 7) % SIZES.length]!;
+        const msg = Buffer.alloc(n);
+        for (let i = 0; i < n; i++) msg[i] = (k * 13 + i * 7) & 0xff;
+        sent.push(msg);
+        c.send(msg, { binary: true });
+      }
+      await waitFor(
+        () => `60 echoes (have ${echoed.length})`,
+        () => echoed.length === 60,
+      );
+      assert.equal(kept.length, 60);
+      for (let k = 0; k < 60; k++) {
+        assert.ok(Buffer.isBuffer(kept[k]), `message ${k} is a Buffer`);
+        assert.ok(sent[k]!.equals(kept[k]!), `kept message ${k} (${sent[k]!.length} bytes) intact`);
+        assert.ok(sent[k]!.equals(echoed[k]!), `echo ${k}`);
+      }
+      const done = closed(c);
+      c.close(1000, '');
+      await done;
+      await settle(server, fds0);
+    },
+  );
+
   test(`ws client: server closes with a code and reason (${kind})`, { skip: skip(kind) }, async () => {
     const fds0 = openFds();
     let sendAfterClose: boolean | undefined;
