@@ -11,7 +11,6 @@
  * with 1006 (ABNORMAL_CLOSURE, never sent on the wire) when no Close frame was received.
  */
 import { EventEmitter } from 'node:events';
-import { markAsUntransferable } from 'node:worker_threads';
 import { UsageError, WebSocketError } from '../common/errors.js';
 import { WebSocketConnection, WebSocketMessageEvent } from '../websocket/connection.js';
 import type { WebSocketEvent, WebSocketRole } from '../websocket/connection.js';
@@ -791,31 +790,12 @@ export class WebSocket extends EventEmitter {
 
 const encoder = new TextEncoder();
 
-/** Messages of 4 KiB up to this size are carved from a shared slab (below that, from Node's pool). */
-const SLAB_MAX_MESSAGE = 16 * 1024;
-/** Below glibc's 128 KiB mmap threshold: a larger slab would be mapped and page-faulted afresh each time. */
-const SLAB_BYTES = 64 * 1024;
-let slab: ArrayBuffer = new ArrayBuffer(0);
-let slabPos = 0;
-
 /**
- * Message buffers (Node Buffers) without zero-filling: the core asks only for single-frame messages, whose
- * payload fills the whole buffer. Below 4 KiB Node carves them from its shared 8 KiB pool; up to 16 KiB they
- * are carved here from 64 KiB slabs, one allocation per four 16 KiB messages instead of one each (measured
- * in a loop: ~0.6–1.3 µs a 16 KiB `allocUnsafe`, ~0.25 µs carved). Like a pooled Buffer, a kept message
- * keeps its slab reachable, and slabs are untransferable (a transferred message cannot detach others).
- * Regions start on 8-byte boundaries (the unmasking word path).
+ * Message buffers without zero-filling: the core asks only for single-frame messages, whose payload fills
+ * the whole buffer. Below 4 KiB Node carves them from its shared 8 KiB pool.
  */
 function allocUnsafe(sizeBytes: number): Uint8Array {
-  if (sizeBytes < 4096 || sizeBytes > SLAB_MAX_MESSAGE) return Buffer.allocUnsafe(sizeBytes);
-  if (slabPos + sizeBytes > slab.byteLength) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES).buffer;
-    markAsUntransferable(slab);
-    slabPos = 0;
-  }
-  const out = Buffer.from(slab, slabPos, sizeBytes);
-  slabPos = (slabPos + sizeBytes + 7) & ~7;
-  return out;
+  return Buffer.allocUnsafe(sizeBytes);
 }
 
 /** A message or fragment waiting in the permessage-deflate send queue. */

@@ -188,7 +188,7 @@ for (const kind of KINDS) {
     `messages of 1 B to 20 KiB kept by the handler stay intact while more arrive; each is a Buffer (${kind})`,
     { skip: skip(kind) },
     async () => {
-      // 4–16 KiB messages share 64 KiB slabs (websocket-socket.ts allocUnsafe): a region is never reused.
+      // Message buffers are the application's: none is reused while more messages arrive.
       const fds0 = openFds();
       const kept: Uint8Array[] = [];
       const { server, url } = await start(kind, {}, (ws) => {
