@@ -239,7 +239,7 @@ test('heads read after a synchronously answered request returns are that request
       if (Number(req.url.slice(1)) % 2 === 0) assert.equal(typeof req.headers, 'object');
       res.end('ok');
       setTimeout(() => {
-        late.push({ id: req.url, headers: req.headers['x-id'], raw: req.rawHeaders.slice(2, 4) });
+        late.push({ id: req.url, headers: req.headers['x-id'], raw: req.rawHeaders.slice(2, 8) });
       }, 20);
     },
     async (port) => {
@@ -248,7 +248,9 @@ test('heads read after a synchronously answered request returns are that request
       sock.setEncoding('latin1');
       sock.on('data', (c: string) => (got += c));
       for (let i = 0; i < 8; i++) {
-        sock.write(`GET /${i} HTTP/1.1\r\nhost: h\r\nx-id: value-${i}-${'z'.repeat(i * 7)}\r\n\r\n`);
+        sock.write(
+          `GET /${i} HTTP/1.1\r\nhost: h\r\nx-id: value-${i}-${'z'.repeat(i * 7)}\r\nx-rep: a${i}\r\nx-rep: b${i}\r\n\r\n`,
+        );
         await until(() => got.split('HTTP/1.1 200').length - 1 === i + 1, `response ${i}`);
       }
       await until(() => late.length === 8, 'late reads');
@@ -259,6 +261,7 @@ test('heads read after a synchronously answered request returns are that request
     const i = Number(l.id.slice(1));
     const value = `value-${i}-${'z'.repeat(i * 7)}`;
     assert.equal(l.headers, value, l.id);
-    assert.deepEqual(l.raw, ['x-id', value], l.id);
+    // Repeated fields stay apart in rawHeaders, as node:http gives them, even after `headers` joined them.
+    assert.deepEqual(l.raw, ['x-id', value, 'x-rep', `a${i}`, 'x-rep', `b${i}`], l.id);
   }
 });
