@@ -25,7 +25,7 @@ import {
   type ServerResponse as HayateResponse,
 } from '../server/index.js';
 import { IncomingMessage, type CompatHost } from './incoming-message.js';
-import { adoptPrototypes } from './prototypes.js';
+import { adoptPrototypes, type AppClasses } from './prototypes.js';
 import { ServerResponse } from './server-response.js';
 
 /** node:http's request listener, with this module's request and response. */
@@ -51,10 +51,8 @@ export interface ListenOptions {
   readonly backlog?: number;
 }
 
-/** Express apps get this module's request/response prototypes (src/compat/prototypes.ts). */
-function onNewListener(event: string | symbol, listener: unknown): void {
-  if (event === 'request') adoptPrototypes(listener);
-}
+/** The request and response classes when no Express-style app is the only listener. */
+const BASE_CLASSES: AppClasses = { Request: IncomingMessage, Response: ServerResponse };
 
 function notRunning(): UsageError {
   return new UsageError('ERR_SERVER_NOT_RUNNING', 'Server is not running.');
@@ -77,6 +75,8 @@ export class Server extends EventEmitter implements CompatHost {
   private hayateServer: HayateServer;
   private isUsed = false;
   private readonly handler: (req: ServerRequest, res: HayateResponse) => Promise<void> | undefined;
+  /** What requests and responses are built from: an app's own subclasses while it is the only listener. */
+  private classes: AppClasses = BASE_CLASSES;
 
   constructor(options: ServerOptions, listener: RequestListener | undefined) {
     super();
@@ -84,7 +84,18 @@ export class Server extends EventEmitter implements CompatHost {
     this.isEncrypted = options.tls !== undefined;
     this.handler = (req, res) => this.handle(req, res);
     this.hayateServer = createHayateServer(this.handler, options);
-    this.on('newListener', onNewListener);
+    // Express apps get this module's request/response prototypes (src/compat/prototypes.ts).
+    this.on('newListener', (event: string | symbol, added: unknown) => {
+      if (event !== 'request') return;
+      const classes = adoptPrototypes(added);
+      // Fired before the listener is added: a second listener gets requests of the base classes.
+      this.classes = this.listenerCount('request') === 0 ? (classes ?? BASE_CLASSES) : BASE_CLASSES;
+    });
+    this.on('removeListener', (event: string | symbol) => {
+      if (event !== 'request') return;
+      const rest = this.listeners('request');
+      this.classes = rest.length === 1 ? (adoptPrototypes(rest[0]) ?? BASE_CLASSES) : BASE_CLASSES;
+    });
     if (listener !== undefined) this.on('request', listener);
   }
 
@@ -99,8 +110,9 @@ export class Server extends EventEmitter implements CompatHost {
   }
 
   private handle(req: ServerRequest, res: HayateResponse): Promise<void> | undefined {
-    const message = new IncomingMessage(req, this);
-    const response = new ServerResponse(res, message);
+    const { Request, Response } = this.classes;
+    const message = new Request(req, this);
+    const response = new Response(res, message);
     try {
       this.emit('request', message, response);
     } catch (err) {
