@@ -558,7 +558,7 @@ export class ServerResponse extends Stream {
   }
 
   /**
-   * Watches the request's abort signal from now on. Made lazily (an AbortSignal per request costs more than
+   * Watches the request's abort from now on. Made lazily (an AbortSignal per request costs more than
    * a hello-world response): only once someone listens for `'close'`, `'aborted'` or `'error'` on the
    * request, the response or the socket (pipe, pipeline, on-finished, Koa and Fastify all do when they
    * stream), or a write meets backpressure. Writes also check `aborted` themselves.
@@ -567,16 +567,19 @@ export class ServerResponse extends Stream {
     if (this.isWatching || this.isHandedOver || this.destroyed) return;
     this.isWatching = true;
     const req = this.req.hayate;
-    if (req.aborted) process.nextTick(handleAbort, this);
-    else req.signal.addEventListener('abort', this);
+    // onAbort, not the signal: no AbortSignal is made for it (~2.5 µs each on Node 20).
+    const listening = req.onAbort((reason) => {
+      this.handleEvent(reason);
+    });
+    if (!listening) process.nextTick(handleAbort, this);
   }
 
-  /** The request's abort signal fired (the peer went away, or the response timed out). */
-  handleEvent(): void {
+  /** The request aborted (the peer went away, or the response timed out); `reason` is its signal's. */
+  handleEvent(reason?: Error): void {
     if (this.isHandedOver || this.destroyed) return;
     this.destroyed = true;
     // The exchange releases the connection or stream once the handler's promise rejects.
-    this.reject?.(this.req.hayate.signal.reason);
+    this.reject?.(reason ?? this.req.hayate.signal.reason);
     this.req.peerAborted();
     this.req.existingSocket?.peerClosed();
     process.nextTick(emitClose, this);

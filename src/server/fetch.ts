@@ -283,9 +283,9 @@ function nextTurn(): Promise<typeof NEXT_TURN> {
   });
 }
 
-/** Reads `signal.aborted` afresh (past the narrowing of an earlier check: an await came in between). */
-function isAborted(signal: AbortSignal): boolean {
-  return signal.aborted;
+/** Reads `req.aborted` afresh (past the narrowing of an earlier check: an await came in between). */
+function isAborted(req: ServerRequest): boolean {
+  return req.aborted;
 }
 
 /** Streams `body` onto `res` with backpressure; a client that goes away cancels it. */
@@ -296,14 +296,14 @@ async function streamBody(
 ): Promise<void> {
   // A chunk that is neither bytes nor a string fails in write() (a UsageError: the exchange's failure path).
   const reader = body.getReader();
-  const signal = req.signal;
-  const onAbort = (): void => {
-    reader.cancel(signal.reason).catch(noop);
+  // onAbort rather than req.signal: no AbortSignal is made (~2.5 µs each on Node 20) unless the app asks.
+  const onAbort = (reason: Error): void => {
+    reader.cancel(reason).catch(noop);
   };
-  signal.addEventListener('abort', onAbort, { once: true });
+  req.onAbort(onAbort);
   try {
     const first = await reader.read();
-    if (first.done || signal.aborted) {
+    if (first.done || isAborted(req)) {
       res.end();
       return;
     }
@@ -320,12 +320,12 @@ async function streamBody(
     for (;;) {
       if (!res.write(chunk)) {
         // write() also returns false once aborted: then no drain may ever come.
-        if (isAborted(signal)) break;
+        if (isAborted(req)) break;
         await res.drained();
       }
       const r = await next;
-      // signal.aborted is req.aborted (request.ts); read here, after the awaits.
-      if (r.done || isAborted(signal)) break;
+      // Read here, after the awaits.
+      if (r.done || isAborted(req)) break;
       chunk = r.value;
       next = reader.read();
     }
@@ -333,6 +333,6 @@ async function streamBody(
     // ends (src/server/http1.ts onEnd); where the stream is gone, end() is a no-op.
     res.end();
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    req.offAbort(onAbort);
   }
 }

@@ -71,6 +71,7 @@ export class IncomingRequest implements ServerRequest {
   aborted = false;
   private controller: AbortController | undefined = undefined;
   private abortReason: Error | undefined = undefined;
+  private abortListeners: ((reason: Error) => void)[] | undefined = undefined;
   private readonly source: RequestSource;
   private readonly chunks: Uint8Array[] = [];
   private buffered = 0;
@@ -176,6 +177,19 @@ export class IncomingRequest implements ServerRequest {
     if (!this.isEnded) this.failure = error;
     this.wake();
     this.controller?.abort(error);
+    const listeners = this.abortListeners;
+    if (listeners === undefined) return;
+    this.abortListeners = undefined;
+    for (const listener of listeners) {
+      try {
+        listener(error);
+      } catch (err) {
+        // As an AbortSignal listener's throw would: uncaught, and not in the exchange's way.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
   }
 
   /**
@@ -186,6 +200,19 @@ export class IncomingRequest implements ServerRequest {
     if (this.isEnded || this.failure !== undefined) return;
     this.failure = error;
     this.wake();
+  }
+
+  onAbort(listener: (reason: Error) => void): boolean {
+    if (this.aborted) return false;
+    (this.abortListeners ??= []).push(listener);
+    return true;
+  }
+
+  offAbort(listener: (reason: Error) => void): void {
+    const listeners = this.abortListeners;
+    if (listeners === undefined) return;
+    const at = listeners.indexOf(listener);
+    if (at >= 0) listeners.splice(at, 1);
   }
 
   /** Aborts when {@link aborted} becomes true; its `reason` says why (a ServerError). Made on first use. */

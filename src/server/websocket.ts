@@ -418,13 +418,9 @@ class ExchangePipe extends StreamBodyPipe implements WebSocketPipe {
   }
 
   start(): void {
-    this.req.signal.addEventListener(
-      'abort',
-      () => {
-        this.close(this.req.signal.reason instanceof Error ? this.req.signal.reason : undefined);
-      },
-      { once: true },
-    );
+    this.req.onAbort((reason) => {
+      this.close(reason);
+    });
     void this.readBody(this.req.body);
   }
 

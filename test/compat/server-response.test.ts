@@ -280,6 +280,51 @@ test('a handler writing on a timer with no listeners learns of a client abort fr
   );
 });
 
+test("'close' listeners hear a client abort on h1 and h2 without an AbortSignal per request", async () => {
+  // Koa, on-finished and pipe() listen for 'close' on every request. Node 20 builds an AbortSignal in
+  // ~2.5 µs (and gives each its own hidden classes): the abort is watched through req.hayate.onAbort.
+  const Real = globalThis.AbortController;
+  let made = 0;
+  globalThis.AbortController = class extends Real {
+    constructor() {
+      super();
+      made++;
+    }
+  };
+  let closes = 0;
+  let finished = 0;
+  try {
+    await withListener(
+      (req, res) => {
+        res.on('close', () => {
+          closes++;
+          if (res.writableFinished) finished++;
+        });
+        if (req.url === '/stream') {
+          const timer = setInterval(() => {
+            if (res.destroyed) clearInterval(timer);
+            else res.write(pattern(4096));
+          }, 2);
+          return;
+        }
+        res.end('ok');
+      },
+      async (port) => {
+        for (const proto of ['h1', 'h2'] as const) {
+          const r = await request(proto, port, 'GET', '/');
+          assert.equal(r.body.toString(), 'ok');
+          await abortMidStream(proto, port, '/stream');
+        }
+        await until(() => closes === 4, "'close' on every response");
+      },
+    );
+  } finally {
+    globalThis.AbortController = Real;
+  }
+  assert.equal(finished, 2, 'the two answered responses finished, the two aborted did not');
+  assert.equal(made, 0, 'AbortControllers made');
+});
+
 test('writeEarlyHints sends a 103 before the final response', async () => {
   await withListener(
     (_req, res) => {
