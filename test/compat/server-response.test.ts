@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { test } from 'node:test';
 import type { ServerResponse } from '../../src/compat/index.js';
+import { countAbortControllers } from '../support/abort-count.js';
 import { pattern } from '../support/traffic.js';
 import { abortMidStream, request, until, withListener } from './helpers.js';
 
@@ -283,18 +284,10 @@ test('a handler writing on a timer with no listeners learns of a client abort fr
 test("'close' listeners hear a client abort on h1 and h2 without an AbortSignal per request", async () => {
   // Koa, on-finished and pipe() listen for 'close' on every request. Node 20 builds an AbortSignal in
   // ~2.5 µs (and gives each its own hidden classes): the abort is watched through req.hayate.onAbort.
-  const Real = globalThis.AbortController;
-  let made = 0;
-  globalThis.AbortController = class extends Real {
-    constructor() {
-      super();
-      made++;
-    }
-  };
   let closes = 0;
   let finished = 0;
-  try {
-    await withListener(
+  const made = await countAbortControllers(() =>
+    withListener(
       (req, res) => {
         res.on('close', () => {
           closes++;
@@ -317,10 +310,8 @@ test("'close' listeners hear a client abort on h1 and h2 without an AbortSignal 
         }
         await until(() => closes === 4, "'close' on every response");
       },
-    );
-  } finally {
-    globalThis.AbortController = Real;
-  }
+    ),
+  );
   assert.equal(finished, 2, 'the two answered responses finished, the two aborted did not');
   assert.equal(made, 0, 'AbortControllers made');
 });
