@@ -64,6 +64,26 @@ const isUncorked = process.argv.includes('--websocket-uncorked') || process.env[
 const client: 'raw' | 'ws' =
   process.argv.includes('--websocket-client=ws') || process.env['WS_BENCH_CLIENT'] === 'ws' ? 'ws' : 'raw';
 
+/**
+ * Megabytes of live objects each server child holds before it starts (`--websocket-heap=N` or
+ * WS_BENCH_HEAP_MB=N; default 0), so both run with the old generation of an application rather than of
+ * a bare echo script. It matters at 16 KiB: V8 collects young ArrayBuffers every 32 MB of them, and once the
+ * old generation is past 8 MB each of those collections is followed by an incremental Mark-Compact. The
+ * `ws` child alone stays under 8 MB; hayate's (a whole HTTP/1/2/3 stack loaded) does not.
+ */
+const HEAP_MB = heapArg();
+
+function heapArg(): number {
+  const arg = process.argv.find((a) => a.startsWith('--websocket-heap='))?.split('=')[1];
+  const n = Number(arg ?? process.env['WS_BENCH_HEAP_MB'] ?? 0);
+  if (!Number.isInteger(n) || n < 0 || n > 1024)
+    throw new RangeError(`websocket heap ${String(arg)}: 0..1024`);
+  return n;
+}
+
+/** Live objects standing in for an application's own data (see {@link HEAP_MB}). */
+const ballast: object[] = [];
+
 function windowArg(): number {
   const arg = process.argv.find((a) => a.startsWith('--websocket-window='))?.split('=')[1];
   const n = Number(arg ?? process.env['WS_BENCH_WINDOW'] ?? 16);
@@ -84,6 +104,9 @@ function wsHasBufferutil(): boolean {
 
 /** The server child: echo on `/`. */
 async function serve(kind: string): Promise<void> {
+  // Objects of 64 bytes or so: `count` of them hold about `mb` megabytes of the old generation.
+  const mb = Number(process.env['WS_BENCH_HEAP_MB'] ?? 0);
+  for (let i = 0; i < (mb * 1024 * 1024) / 64; i++) ballast.push({ i, next: null, value: null });
   const send = (port: number): void => {
     process.send?.({ port });
   };
@@ -254,7 +277,9 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
         // Alternate the order so a load spike on the machine does not always hit the same subject.
         const order = round % 2 === 0 ? SUBJECTS : [...SUBJECTS].reverse();
         for (const subject of order) {
-          const child = await startChild(self, ['--websocket-server', subject.id]);
+          const child = await startChild(self, ['--websocket-server', subject.id], {
+            WS_BENCH_HEAP_MB: String(HEAP_MB),
+          });
           try {
             const r = await drive(child.proc, child.port, n, s.bytes, 300, timeMs);
             runs.get(subject.id)!.push(r.hz);
@@ -276,6 +301,7 @@ export async function run(options: BenchOptions): Promise<BenchRecord[]> {
           serverCpuUsPerMsg: Math.round(median(cpus.get(subject.id)!) * 100) / 100,
           connections: n,
           window: WINDOW,
+          heapMb: HEAP_MB,
           messageBytes: s.bytes,
           client: client === 'raw' ? 'minimal (bench/lib/ws-load.ts)' : 'ws',
           clientWrites: client === 'raw' || !isUncorked ? 'batched-per-read' : 'per-message',
