@@ -5,8 +5,8 @@
  * - `frameworks/hono-hello`: Hono `c.text()` of 14 bytes; hayate (native transport, fetch handler) vs
  *   `@hono/node-server` (peer).
  * - `frameworks/hono-json`: Hono `c.json()` of a small object, same subjects.
- * - `frameworks/express-*`, `frameworks/fastify-*`: the same two routes in Express 5 and Fastify 5, on
- *   hayate/compat (native transport) vs node:http (peer).
+ * - `frameworks/express-*`, `frameworks/fastify-*`, `frameworks/koa-*`: the same two routes in Express 5,
+ *   Fastify 5 and Koa 3, on hayate/compat (native transport) vs node:http (peer).
  * Subjects alternate within a case (two rounds each, best round kept) so a burst of load from elsewhere
  * on the machine hits one round of one subject. Each record also has the server's CPU per request
  * (`cpuUsPerReq`) and hayate's `cpuRatio` (the peer's CPU per request over hayate's): the framework's own
@@ -56,6 +56,8 @@ const CASES: readonly Case[] = [
   { name: 'express-json', framework: 'express', path: '/json', stacks: compatStacks('express') },
   { name: 'fastify-hello', framework: 'fastify', path: '/', stacks: compatStacks('fastify') },
   { name: 'fastify-json', framework: 'fastify', path: '/json', stacks: compatStacks('fastify') },
+  { name: 'koa-hello', framework: 'koa', path: '/', stacks: compatStacks('koa') },
+  { name: 'koa-json', framework: 'koa', path: '/json', stacks: compatStacks('koa') },
 ];
 
 export async function run(options: BenchOptions): Promise<BenchRecord[]> {
