@@ -58,7 +58,7 @@ const SIZES = [
 ] as const;
 const CONNECTIONS = [1, 100] as const;
 /** Messages in flight per connection (default 16). */
-const WINDOW = windowArg();
+const WINDOW = intArg('--websocket-window', 'WS_BENCH_WINDOW', 16, 1, 4096);
 const isUncorked = process.argv.includes('--websocket-uncorked') || process.env['WS_BENCH_UNCORKED'] === '1';
 /** The load client: the minimal one (default) or `ws` (`--websocket-client=ws` or WS_BENCH_CLIENT=ws). */
 const client: 'raw' | 'ws' =
@@ -71,24 +71,20 @@ const client: 'raw' | 'ws' =
  * old generation is past 8 MB each of those collections is followed by an incremental Mark-Compact. The
  * `ws` child alone stays under 8 MB; hayate's (a whole HTTP/1/2/3 stack loaded) does not.
  */
-const HEAP_MB = heapArg();
-
-function heapArg(): number {
-  const arg = process.argv.find((a) => a.startsWith('--websocket-heap='))?.split('=')[1];
-  const n = Number(arg ?? process.env['WS_BENCH_HEAP_MB'] ?? 0);
-  if (!Number.isInteger(n) || n < 0 || n > 1024)
-    throw new RangeError(`websocket heap ${String(arg)}: 0..1024`);
-  return n;
-}
+const HEAP_MB = intArg('--websocket-heap', 'WS_BENCH_HEAP_MB', 0, 0, 1024);
 
 /** Live objects standing in for an application's own data (see {@link HEAP_MB}). */
 const ballast: object[] = [];
 
-function windowArg(): number {
-  const arg = process.argv.find((a) => a.startsWith('--websocket-window='))?.split('=')[1];
-  const n = Number(arg ?? process.env['WS_BENCH_WINDOW'] ?? 16);
-  if (!Number.isInteger(n) || n < 1 || n > 4096)
-    throw new RangeError(`websocket window ${String(arg)}: 1..4096`);
+/**
+ * An integer option in `min..max`: `--<flag>=N` in the arguments, else the environment variable `env`
+ * (which the server children inherit), else `fallback`.
+ */
+function intArg(flag: string, env: string, fallback: number, min: number, max: number): number {
+  const arg = process.argv.find((a) => a.startsWith(`${flag}=`))?.split('=')[1];
+  const n = Number(arg ?? process.env[env] ?? fallback);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new RangeError(`${flag} ${String(arg ?? process.env[env])}: ${min}..${max}`);
   return n;
 }
 
@@ -104,9 +100,8 @@ function wsHasBufferutil(): boolean {
 
 /** The server child: echo on `/`. */
 async function serve(kind: string): Promise<void> {
-  // Objects of 64 bytes or so: `count` of them hold about `mb` megabytes of the old generation.
-  const mb = Number(process.env['WS_BENCH_HEAP_MB'] ?? 0);
-  for (let i = 0; i < (mb * 1024 * 1024) / 64; i++) ballast.push({ i, next: null, value: null });
+  // Objects of about 64 bytes each: HEAP_MB (from the parent, through the environment) megabytes of them.
+  for (let i = 0; i < (HEAP_MB * 1024 * 1024) / 64; i++) ballast.push({ i, next: null, value: null });
   const send = (port: number): void => {
     process.send?.({ port });
   };

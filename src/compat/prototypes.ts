@@ -26,15 +26,6 @@ const copies = new WeakMap<object, object>();
 /** The copies themselves: a chain reaching one is adopted already. */
 const adopted = new WeakSet();
 
-/** Whether `target`'s chain reaches `ours` (after {@link adopt}). */
-function reaches(target: object, ours: object): boolean {
-  for (let p = Object.getPrototypeOf(target) as object | null, depth = 0; p !== null && depth < 32; depth++) {
-    if (p === ours) return true;
-    p = Object.getPrototypeOf(p) as object | null;
-  }
-  return false;
-}
-
 function adopt(target: unknown, nodeProto: object, ours: object): void {
   if (typeof target !== 'object' || target === null) return;
   // Walk to the link whose prototype is node:http's (express: its request/response module object).
@@ -76,7 +67,12 @@ function subclassFor<C extends typeof IncomingMessage | typeof ServerResponse>(
   Base: C,
 ): C {
   const proto = app[key];
-  if (typeof proto !== 'object' || proto === null || !reaches(proto, Base.prototype)) return Base;
+  if (
+    typeof proto !== 'object' ||
+    proto === null ||
+    !Object.prototype.isPrototypeOf.call(Base.prototype, proto)
+  )
+    return Base;
   const known = subclasses.get(proto);
   if (known !== undefined) return known as C;
   // A class expression per app: `Sub.prototype` is the object instances are born with, so their hidden
